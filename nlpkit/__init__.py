@@ -1,0 +1,73 @@
+"""nlpkit: file Vietnamese news under geopolitics, energy, domestic or sports.
+
+    >>> import nlpkit
+    >>> nlpkit.predict("Giá xăng tăng 500 đồng mỗi lít từ chiều nay")
+    'energy'
+
+`predict`, `predict_proba` and `explain` use the model shipped with the package, loaded once, on
+first use; `load(path)` gives a `Predictor` with the same methods for any saved model folder.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .modelfile import ModelError, default_model_path
+from .predictor import Explanation, Predictor
+from .text import segment
+from .topics import TOPICS
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "predict",
+    "predict_proba",
+    "explain",
+    "load",
+    "segment",
+    "Predictor",
+    "Explanation",
+    "ModelError",
+    "TOPICS",
+    "__version__",
+]
+
+_default: Predictor | None = None
+_lock = threading.Lock()
+
+
+def load(path: str | Path | None = None) -> Predictor:
+    """Load a model folder (the shipped default model when ``path`` is None).
+
+    Raises `ModelError`, naming the file and the problem, when the folder is missing, damaged,
+    changed since it was saved, or of a format this version cannot read.
+    """
+    from . import modelfile
+
+    return modelfile.load(default_model_path() if path is None else path)
+
+
+def _model() -> Predictor:
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = load()
+    return _default
+
+
+def predict(texts: str | Sequence[str]):
+    """The topic of a text, or a list of topics for a list of texts (shipped model)."""
+    return _model().predict(texts)
+
+
+def predict_proba(texts: str | Sequence[str]):
+    """A dict of topic probabilities for a text, or a list of them for a list (shipped model)."""
+    return _model().predict_proba(texts)
+
+
+def explain(text: str, k: int = 10) -> Explanation:
+    """The topic of ``text`` and the ``k`` terms that decided it (shipped model)."""
+    return _model().explain(text, k=k)

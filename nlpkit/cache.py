@@ -1,0 +1,109 @@
+"""An on-disk cache of segmented texts, so experiments over the same corpus segment it once.
+
+Entries are keyed by a hash of the segmenter's version and the exact input text, so a new pyvi
+(or a change in text preparation, which bumps `PREPARE_VERSION`) never reuses stale output.
+It is one SQLite file: safe to delete at any time, and safe for two runs writing at once
+(SQLite's locking; WAL journal so readers do not block the writer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .text import prepare, segmenter_version
+
+__all__ = ["SegmentCache", "default_cache_path", "prepare_many", "PREPARE_VERSION"]
+
+# Bump when nlpkit.text.prepare changes what it returns for the same input.
+PREPARE_VERSION = 2
+
+
+def default_cache_path() -> Path:
+    """$NLPKIT_CACHE_DIR/segments.sqlite, else the user's cache folder."""
+    base = os.environ.get("NLPKIT_CACHE_DIR") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "nlpkit"
+    )
+    return Path(base) / "segments.sqlite"
+
+
+class SegmentCache:
+    """Maps raw text to its prepared (normalised, segmented) form, persistently."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else default_cache_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=120)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS seg (key BLOB PRIMARY KEY, value TEXT)")
+        self._salt = f"{segmenter_version()}/{PREPARE_VERSION}\0".encode()
+
+    def key(self, text: str) -> bytes:
+        return hashlib.blake2b(
+            self._salt + text.encode("utf-8", "surrogatepass"), digest_size=16
+        ).digest()
+
+    def get_many(self, texts: Sequence[str]) -> list[str | None]:
+        keys = [self.key(t) for t in texts]
+        found: dict[bytes, str] = {}
+        for i in range(0, len(keys), 900):  # SQLite's limit on bound parameters
+            chunk = keys[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._db.execute(f"SELECT key, value FROM seg WHERE key IN ({marks})", chunk)
+            )
+        return [found.get(k) for k in keys]
+
+    def put_many(self, pairs: Sequence[tuple[str, str]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seg VALUES (?, ?)", [(self.key(t), v) for t, v in pairs]
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _prepare_chunk(texts: list[str]) -> list[str]:
+    return [prepare(t) for t in texts]
+
+
+def prepare_many(
+    texts: Sequence[str],
+    cache: SegmentCache | None = None,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """`nlpkit.text.prepare` over many texts, reusing and filling ``cache``, in ``n_jobs``
+    processes. The result is in input order and equal to ``[prepare(t) for t in texts]``."""
+    out: list[str | None] = cache.get_many(texts) if cache else [None] * len(texts)
+    todo = [i for i, value in enumerate(out) if value is None]
+    step = 500
+    chunks = [todo[i : i + step] for i in range(0, len(todo), step)]
+    done = len(texts) - len(todo)
+    if progress:
+        progress(done, len(texts))
+
+    def collect(indices: list[int], prepared: list[str]) -> None:
+        nonlocal done
+        for i, value in zip(indices, prepared):
+            out[i] = value
+        if cache:
+            cache.put_many([(texts[i], v) for i, v in zip(indices, prepared)])
+        done += len(indices)
+        if progress:
+            progress(done, len(texts))
+
+    if n_jobs > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+            results = pool.map(_prepare_chunk, [[texts[i] for i in c] for c in chunks])
+            for indices, prepared in zip(chunks, results):
+                collect(indices, prepared)
+    else:
+        for indices in chunks:
+            collect(indices, _prepare_chunk([texts[i] for i in indices]))
+    return out  # type: ignore[return-value]

@@ -1,0 +1,249 @@
+"""The ``nlpkit`` command: predict, explain, train, evaluate.
+
+Exit status: 0 on success, 2 for bad usage or an input that cannot be read (one line on
+standard error saying what), 1 for any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad usage or unreadable input: exit status 2 with a one-line message."""
+
+
+def _read_texts(args: argparse.Namespace) -> list[str]:
+    from .pages import parse_page
+
+    if args.text and args.file:
+        raise UsageError("give a text or --file, not both")
+    if args.file:
+        path = Path(args.file)
+        try:
+            raw = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"file not found: {args.file}") from None
+        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}") from None
+        texts = [raw]
+    elif args.text:
+        texts = list(args.text)
+    elif not sys.stdin.isatty():
+        texts = [sys.stdin.read()]
+    else:
+        raise UsageError("no text: give a text, --file FILE, or pipe text to standard input")
+    if not all(t.strip() for t in texts):
+        raise UsageError("the text is empty")
+    if args.page:
+        try:
+            texts = [parse_page(t).text for t in texts]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return texts
+
+
+def _load(args: argparse.Namespace):
+    import nlpkit
+
+    try:
+        return nlpkit.load(args.model)
+    except nlpkit.ModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    predictor = _load(args)
+    texts = _read_texts(args)
+    if args.proba:
+        for probs in predictor.predict_proba(texts):
+            print(json.dumps({"topic": max(probs, key=probs.get), "probabilities": probs}))
+    else:
+        for topic in predictor.predict(texts):
+            print(topic)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    predictor = _load(args)
+    for i, text in enumerate(_read_texts(args)):
+        explanation = predictor.explain(text, k=args.k)
+        if args.json:
+            print(json.dumps(explanation.to_dict(), ensure_ascii=False))
+        else:
+            print(("\n" if i else "") + str(explanation))
+    return 0
+
+
+def _config(path: str):
+    from .train import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from . import modelfile
+    from .card import model_card
+    from .corpus import CorpusError
+    from .train import train, write_metrics
+
+    cfg = _config(args.config)
+    if args.corpus:
+        cfg["data"]["corpora"] = args.corpus
+    model_dir = Path(
+        args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
+    )
+    results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
+    try:
+        predictor, metrics = train(cfg)
+    except CorpusError as exc:
+        raise UsageError(str(exc)) from None
+    metrics["config"] = cfg
+    extra = {
+        "training_config": cfg,
+        "corpus": metrics["corpus"],
+        "metrics": {"heldout": metrics["heldout"], "training": metrics["training"]},
+    }
+    modelfile.save(
+        predictor,
+        model_dir,
+        name=cfg["name"],
+        extra=extra,
+        card=model_card(cfg["name"], list(predictor.topics), extra),
+    )
+    write_metrics(metrics, results / "metrics.json")
+    hand, distant = metrics["heldout"]["hand"], metrics["heldout"]["distant"]
+    print(f"model: {model_dir}\nmetrics: {results / 'metrics.json'}")
+    print(
+        f"held-out, distant labels: accuracy {distant.get('accuracy')}, macro-F1 {distant.get('macro_f1')} (n={distant['n']})"
+    )
+    if hand["n"]:
+        print(
+            f"held-out, hand labels:    accuracy {hand['accuracy']}, macro-F1 {hand['macro_f1']} (n={hand['n']})"
+        )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .corpus import CorpusError
+    from .train import DEFAULTS, evaluate_model, heldout_records
+
+    predictor = _load(args)
+    cfg = _config(args.config) if args.config else copy.deepcopy(DEFAULTS)
+    cfg["data"]["max_chars"] = predictor.max_chars
+    if args.corpus:
+        cfg["data"]["corpora"] = args.corpus
+    if args.labels:
+        cfg["data"]["eval_labels"] = args.labels
+    try:
+        records, report = heldout_records(cfg)
+    except CorpusError as exc:
+        raise UsageError(str(exc)) from None
+    result = evaluate_model(predictor, records, cfg)
+    result["corpus_malformed_lines"] = report.skipped
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="nlpkit",
+        description="File Vietnamese news under geopolitics, energy, domestic or sports.",
+    )
+    parser.add_argument("--version", action="version", version=f"nlpkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def text_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "text", nargs="*", help="text(s) to classify; or use --file or standard input"
+        )
+        p.add_argument("-f", "--file", help="read the text from FILE ('-' for standard input)")
+        p.add_argument(
+            "--page",
+            action="store_true",
+            help="the input is a news page: classify its title and body, not its related-news list",
+        )
+        p.add_argument("-m", "--model", help="model folder (default: the shipped model)")
+
+    p = sub.add_parser(
+        "predict",
+        help="print the topic of each text",
+        description="Print the topic of each text, one per line.",
+    )
+    text_args(p)
+    p.add_argument(
+        "--proba", action="store_true", help="print JSON lines with the probability of each topic"
+    )
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser(
+        "explain",
+        help="show the terms that decided the topic",
+        description="Show the topic and the terms that pushed the text toward it and away from the runner-up.",
+    )
+    text_args(p)
+    p.add_argument("-k", type=int, default=10, help="how many terms to show (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model from an experiment config",
+        description="Train a model as an experiment config (TOML) says; write the model folder and metrics.json.",
+    )
+    p.add_argument("config", help="experiment config, e.g. experiments/default.toml")
+    p.add_argument(
+        "--model", help="where to write the model folder (default: the config's output.model)"
+    )
+    p.add_argument(
+        "--results", help="where to write metrics.json (default: the config's output.results)"
+    )
+    p.add_argument(
+        "--corpus", action="append", help="corpus JSONL file (repeatable; default: ../shared/data)"
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a model on the held-out part of the corpus",
+        description="Score a model on the held-out part of the corpus, against weak labels and hand labels.",
+    )
+    p.add_argument("model", help="model folder")
+    p.add_argument("--config", help="experiment config whose data settings to use")
+    p.add_argument(
+        "--corpus", action="append", help="corpus JSONL file (repeatable; default: ../shared/data)"
+    )
+    p.add_argument(
+        "--labels",
+        action="append",
+        help="hand-labelled TSV (id, topic) to score against (repeatable)",
+    )
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Reading the news corpora, checking their records, and the held-out rule.
+
+The held-out rule lives here and only here: whatever trains, tunes or selects must take its
+records through `split_heldout` (or `is_heldout`), so no text of the evaluation part leaks into
+a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "Record",
+    "CorpusReport",
+    "CorpusError",
+    "read_corpus",
+    "is_heldout",
+    "default_corpus_paths",
+    "corpus_fingerprint",
+]
+
+# Where the corpora are looked for when no path is given: $NLPKIT_DATA_DIR, else ../shared/data
+# relative to the working directory (a checkout with the data beside it).
+DEFAULT_FILES = ("raw_corpus.jsonl", "vnexpress_2020s.jsonl")
+
+_REQUIRED = ("id", "source_dataset", "source_category", "text")
+_KINDS = ("full_article", "title_sapo", "title")
+
+
+class CorpusError(ValueError):
+    """A corpus file cannot be read at all (missing, or not JSON lines)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One news text of a corpus, with the fields the project uses."""
+
+    id: str
+    source_dataset: str
+    source_category: str
+    text: str
+    title: str = ""
+    split: str | None = None
+    text_kind: str = "full_article"
+
+    @property
+    def full_text(self) -> str:
+        """Title and text as one string, the input a classifier sees."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+    @property
+    def era(self) -> str:
+        """'2005-2007', '2017-2018' or '2020s': the period the record's corpus covers."""
+        return {"vntc": "2005-2007", "baomoi_tc201805": "2017-2018"}.get(
+            self.source_dataset, "2020s"
+        )
+
+
+@dataclass
+class CorpusReport:
+    """What reading a corpus met: how many records, and which lines were skipped and why."""
+
+    records: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    max_errors: int = 20
+
+    def skip(self, path: Path, line_no: int, reason: str) -> None:
+        self.skipped += 1
+        if len(self.errors) < self.max_errors:
+            self.errors.append(f"{path.name}:{line_no}: {reason}")
+
+    def summary(self) -> str:
+        text = f"{self.records} records read, {self.skipped} malformed lines skipped"
+        if self.errors:
+            shown = "\n  ".join(self.errors)
+            more = self.skipped - len(self.errors)
+            text += f":\n  {shown}" + (f"\n  ... and {more} more" if more > 0 else "")
+        return text
+
+
+def _parse(line: str) -> Record:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    missing = [key for key in _REQUIRED if key not in obj]
+    if missing:
+        raise ValueError(f"missing field(s): {', '.join(missing)}")
+    for key in ("id", "source_dataset", "source_category", "text", "title"):
+        value = obj.get(key, "")
+        if value is None and key == "title":
+            continue
+        if not isinstance(value, str):
+            raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
+    if not obj["text"].strip() and not (obj.get("title") or "").strip():
+        raise ValueError("empty text and title")
+    split = obj.get("split")
+    if split is not None and not isinstance(split, str):
+        raise ValueError(f"field 'split' must be a string or null, got {type(split).__name__}")
+    kind = obj.get("text_kind") or "full_article"
+    if kind not in _KINDS:
+        raise ValueError(f"unknown text_kind {kind!r}")
+    return Record(
+        id=obj["id"],
+        source_dataset=obj["source_dataset"],
+        source_category=obj["source_category"],
+        text=obj["text"],
+        title=obj.get("title") or "",
+        split=split,
+        text_kind=kind,
+    )
+
+
+def read_corpus(
+    paths: Iterable[str | Path] | str | Path | None = None,
+    report: CorpusReport | None = None,
+) -> Iterator[Record]:
+    """Yield the records of one or more JSON-lines corpus files, in file order.
+
+    A malformed line (bad JSON, missing field, wrong type) is skipped and counted in ``report``
+    with its file and line number; it never ends the read. A missing file raises `CorpusError`.
+    """
+    if paths is None:
+        paths = default_corpus_paths()
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    report = report if report is not None else CorpusReport()
+    seen: set[str] = set()
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise CorpusError(f"corpus file not found: {path}")
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line_no, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = _parse(line)
+                except ValueError as exc:
+                    report.skip(path, line_no, str(exc))
+                    continue
+                if record.id in seen:
+                    report.skip(path, line_no, f"duplicate id {record.id!r}")
+                    continue
+                seen.add(record.id)
+                report.records += 1
+                yield record
+
+
+def is_heldout(record: Record) -> bool:
+    """True for the held-out part, which no training, tuning or selection may see.
+
+    The rule of the data documentation: VNTC's ``Test_Full`` split; the baomoi records whose
+    SHA-1 of the id is 0 modulo 5; VnExpress 2020s' ``validate`` split. A record of an unknown
+    corpus counts as held out, so new data never leaks into training by accident.
+    """
+    if record.source_dataset == "vntc":
+        return record.split == "Test_Full"
+    if record.source_dataset == "baomoi_tc201805":
+        return int(hashlib.sha1(record.id.encode("utf-8")).hexdigest(), 16) % 5 == 0
+    if record.source_dataset == "vnexpress_2020s":
+        return record.split == "validate"
+    return True
+
+
+def default_corpus_paths() -> list[Path]:
+    """The two corpora in $NLPKIT_DATA_DIR, or in ../shared/data from the working directory."""
+    folder = Path(os.environ.get("NLPKIT_DATA_DIR") or Path("..", "shared", "data"))
+    return [folder / name for name in DEFAULT_FILES]
+
+
+def corpus_fingerprint(paths: Iterable[str | Path]) -> str:
+    """A SHA-256 over the corpus files' bytes: two models trained on equal data share it."""
+    digest = hashlib.sha256()
+    for path in map(Path, paths):
+        with path.open("rb") as data:
+            for block in iter(lambda: data.read(1 << 20), b""):
+                digest.update(block)
+    return "sha256:" + digest.hexdigest()

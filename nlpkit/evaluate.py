@@ -1,0 +1,79 @@
+"""Scoring a model: metrics against distant labels and against hand-labelled samples.
+
+Two kinds of truth: the weak labels of held-out records (plentiful, but only as right as the
+labelling functions), and hand-labelled samples in ``experiments/labels/`` (few, but read
+against topics.md by people). Metrics are reported for both, overall and per era and text kind.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
+
+__all__ = ["classification_metrics", "read_labels", "grouped_metrics"]
+
+
+def classification_metrics(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix."""
+    labels = list(labels)
+    if not len(y_true):
+        return {"n": 0}
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    present = [lab for lab in labels if lab in set(y_true)]
+    return {
+        "n": len(y_true),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(
+            float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)), 4
+        ),
+        "per_label": {
+            lab: {
+                "precision": round(float(p[i]), 4),
+                "recall": round(float(r[i]), 4),
+                "f1": round(float(f[i]), 4),
+                "support": int(s[i]),
+            }
+            for i, lab in enumerate(labels)
+        },
+        "confusion_matrix": {
+            "labels": labels,
+            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        },
+    }
+
+
+def grouped_metrics(
+    groups: Sequence[str], y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """`classification_metrics` for each group (era, text kind...), without the matrices."""
+    out = {}
+    g = np.asarray(groups)
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    for name in sorted(set(groups)):
+        mask = g == name
+        m = classification_metrics(t[mask].tolist(), p[mask].tolist(), labels)
+        m.pop("confusion_matrix", None)
+        out[name] = m
+    return out
+
+
+def read_labels(path: str | Path) -> dict[str, str]:
+    """A hand-labelled sample: a TSV with columns ``id`` and ``topic`` (more columns ignored)."""
+    path = Path(path)
+    with path.open(encoding="utf-8", newline="") as rows:
+        reader = csv.DictReader(rows, delimiter="\t")
+        if not reader.fieldnames or not {"id", "topic"} <= set(reader.fieldnames):
+            raise ValueError(f"{path}: expected a header with 'id' and 'topic' columns")
+        return {row["id"]: row["topic"] for row in reader}

@@ -1,0 +1,130 @@
+"""Features: segmented Vietnamese text to TF-IDF vectors, as ordinary scikit-learn estimators.
+
+`Segmenter` prepares raw text (normalise + pyvi); `TfidfFeatures` turns segmented text into
+L2-normalised TF-IDF rows over words and word n-grams. Both compose in a `Pipeline`.
+
+`TfidfFeatures` learns with scikit-learn's `TfidfVectorizer` but keeps only plain data (the
+terms and their idf), and transforms with its own code. That makes a fitted instance
+rebuildable from arrays without unpickling (`from_vocabulary`), independent of scikit-learn's
+private attributes across versions, and fast on one text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from .text import prepare
+
+__all__ = ["Segmenter", "TfidfFeatures", "analyze"]
+
+
+def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
+    """The terms of a segmented text: lower-cased words, then word n-grams joined by spaces.
+
+    A word is a whitespace-separated token with at least one letter; punctuation and bare
+    numbers carry no topic and are dropped before n-grams are formed.
+    """
+    words = [w for w in segmented.lower().split() if any(c.isalpha() for c in w)]
+    low, high = ngram_range
+    terms = list(words) if low <= 1 else []
+    for n in range(max(low, 2), high + 1):
+        terms.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return terms
+
+
+class Segmenter(TransformerMixin, BaseEstimator):
+    """Normalise and word-segment raw texts (see `nlpkit.text.prepare`); stateless."""
+
+    def fit(self, X: Iterable[str], y=None) -> Segmenter:
+        return self
+
+    def transform(self, X: Iterable[str]) -> list[str]:
+        return [prepare(text) for text in X]
+
+
+class TfidfFeatures(TransformerMixin, BaseEstimator):
+    """TF-IDF over the words and word n-grams of segmented text.
+
+    Parameters mean what they mean in `sklearn.feature_extraction.text.TfidfVectorizer`; idf is
+    smoothed and rows are L2-normalised. After `fit`: ``vocabulary_`` (term -> column),
+    ``terms_`` (column -> term) and ``idf_``.
+    """
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (1, 2),
+        min_df: int | float = 2,
+        max_df: int | float = 1.0,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+    ):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+
+    def _analyzer(self, text: str) -> list[str]:
+        return analyze(text, tuple(self.ngram_range))
+
+    def fit(self, X: Iterable[str], y=None) -> TfidfFeatures:
+        vectorizer = TfidfVectorizer(
+            analyzer=self._analyzer,
+            min_df=self.min_df,
+            max_df=self.max_df,
+            max_features=self.max_features,
+            sublinear_tf=self.sublinear_tf,
+            dtype=np.float64,
+        )
+        vectorizer.fit(X)
+        terms = vectorizer.get_feature_names_out().tolist()
+        self._set_vocabulary(terms, vectorizer.idf_)
+        return self
+
+    def _set_vocabulary(self, terms: Sequence[str], idf: np.ndarray) -> None:
+        self.terms_ = list(terms)
+        self.vocabulary_ = {term: i for i, term in enumerate(self.terms_)}
+        self.idf_ = np.asarray(idf, dtype=np.float64)
+        if self.idf_.shape != (len(self.terms_),):
+            raise ValueError(f"{len(self.terms_)} terms but {self.idf_.shape} idf values")
+
+    @classmethod
+    def from_vocabulary(cls, terms: Sequence[str], idf: np.ndarray, **params) -> TfidfFeatures:
+        """A fitted instance from saved terms and idf values (what `nlpkit.modelfile` stores)."""
+        features = cls(**params)
+        features._set_vocabulary(terms, idf)
+        return features
+
+    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+        check_is_fitted(self, "idf_")
+        if isinstance(X, str):
+            raise TypeError("TfidfFeatures.transform expects a list of texts, not one string")
+        vocabulary, idf, sublinear = self.vocabulary_, self.idf_, self.sublinear_tf
+        indptr, indices, values = [0], [], []
+        for text in X:
+            counts = Counter(
+                j for term in self._analyzer(text) if (j := vocabulary.get(term)) is not None
+            )
+            row = sorted(counts.items())
+            tf = [(1.0 + math.log(c)) if sublinear else float(c) for _, c in row]
+            weights = np.asarray(tf) * idf[[j for j, _ in row]] if row else np.empty(0)
+            norm = math.sqrt(float(weights @ weights)) if row else 0.0
+            indices.extend(j for j, _ in row)
+            values.extend((weights / norm) if norm else weights)
+            indptr.append(len(indices))
+        return sp.csr_matrix(
+            (np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
+            shape=(len(indptr) - 1, len(self.terms_)),
+        )
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "idf_")
+        return np.asarray(self.terms_, dtype=object)

@@ -1,0 +1,125 @@
+"""Text preparation: input checks, normalisation and word segmentation.
+
+Everything that turns a caller's string into the segmented text the features read lives here,
+so training and prediction prepare text in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version"]
+
+# Control characters other than tab and newline carry no meaning in news text; scrapers leave
+# them behind (NUL bytes, form feeds, zero-width marks) and they would split or glue words.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+# VnExpress leads start with an upper-case dateline glued to the first word ("HÀ NỘIPhó chủ
+# tịch ...", "LÀOTiền đạo ..."): at least two capitals, then a capital followed by two small
+# letters. Requiring two small letters keeps plurals of acronyms ("CEOs") whole.
+_WORD = re.compile(r"\w+")
+
+# pyvi's CRF is fed one chunk at a time: its cost grows faster than linearly with the length of
+# what it is given, and a news sentence never needs more context than this.
+_CHUNK = 2000
+
+
+def check_text(text: object) -> str:
+    """Return ``text`` if it is a usable text, or raise a clear error saying why not."""
+    if isinstance(text, (bytes, bytearray)):
+        raise TypeError("text must be str, not bytes: decode it first (e.g. data.decode('utf-8'))")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text is empty or whitespace only")
+    return text
+
+
+def _split_dateline(match: re.Match[str]) -> str:
+    word = match.group(0)
+    for i in range(2, len(word) - 2):
+        if (
+            word[i].isupper()
+            and word[i + 1].islower()
+            and word[i + 2].islower()
+            and word[:i].isupper()
+        ):
+            return word[:i] + " " + word[i:]
+    return word
+
+
+def normalize(text: str) -> str:
+    """Unicode NFC, no control characters, single spaces, one newline between paragraphs.
+
+    Lone surrogates (from badly decoded input) are replaced rather than allowed to crash
+    the encoder later on.
+    """
+    text = check_text(text)
+    text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACES.sub(" ", text)
+    text = _BLANK_LINES.sub("\n", text).strip()
+    return _WORD.sub(_split_dateline, text)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    # Imported lazily: loading pyvi's CRF model takes a noticeable fraction of a second and
+    # callers that only read model files or corpora should not pay for it.
+    from pyvi import ViTokenizer
+
+    return ViTokenizer.ViTokenizer
+
+
+def segmenter_version() -> str:
+    """The name and version of the word segmenter, for manifests and caches."""
+    from importlib.metadata import version
+
+    return f"pyvi-{version('pyvi')}"
+
+
+def segment(text: str) -> str:
+    """Word-segment Vietnamese text with pyvi: syllables of one word are joined by ``_``.
+
+    Returns what ``pyvi.ViTokenizer.tokenize(text)`` returns.
+    """
+    check_text(text)
+    return _tokenizer().tokenize(text)
+
+
+def _chunks(text: str):
+    for line in text.split("\n"):
+        while len(line) > _CHUNK:
+            # Cut after a sentence if one ends in the second half of the window, else at a
+            # space, else anywhere: a cut inside a sentence may split a word.
+            cut = max(line.rfind(mark, _CHUNK // 2, _CHUNK) for mark in (". ", "! ", "? ")) + 1
+            if cut <= 0:
+                cut = line.rfind(" ", _CHUNK // 2, _CHUNK)
+            if cut <= 0:
+                cut = _CHUNK
+            yield line[:cut]
+            line = line[cut:].lstrip()
+        if line.strip():
+            yield line
+
+
+def prepare(text: str) -> str:
+    """Normalise and segment ``text`` the way the models were trained: the one entry point.
+
+    Paragraphs (and over-long lines, in pieces at spaces) are segmented one by one, so the time
+    taken grows linearly with the length of the text.
+    """
+    tokenizer = _tokenizer()
+    return "\n".join(tokenizer.tokenize(chunk) for chunk in _chunks(normalize(text)))

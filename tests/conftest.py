@@ -1,0 +1,134 @@
+"""Shared fixtures: the seed pages, a small corpus written for the tests, and the real corpus
+when it is beside the checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Seed texts and their topics, as ../docs/topics.md labels them.
+SEED_TITLES = {
+    "Tổng thống Nga và Thổ Nhĩ Kỳ thảo luận các đề xuất đảm bảo an ninh": "geopolitics",
+    "Tổng thống Nga Putin tuyên bố ưu tiên thỏa thuận với phương Tây": "geopolitics",
+    "Nga bắt đầu tập trận trong đợt triển khai lớn nhất đến Belarus": "geopolitics",
+    "Toàn cảnh khí đốt EU: Tâm điểm của cuộc khủng hoảng Nga-Ukraina": "energy",
+    "Nga tuyên bố không có nghĩa vụ giải quyết vấn đề khí đốt của EU": "energy",
+    "Nở rộ dịch vụ cho thuê người yêu về nhà ra mắt dịp Tết": "domestic",
+    "Nhìn lại diễn biến vụ bé trai rơi xuống trụ bê tông ở Đồng Tháp": "domestic",
+    "Khoảnh khắc AFF Cup: Khép lại hành trình của ông Park Hang-seo": "sports",
+    "Khởi tố Giám đốc Trung tâm đăng kiểm duy nhất ở Hòa Bình": "domestic",
+    "Rung lắc thượng tầng tại Eximbank: Thập kỷ rối ren chưa kết thúc": "domestic",
+}
+
+# A tiny corpus in the corpora's format, written for the tests (no corpus text is copied).
+SMALL_CORPUS = {
+    "geopolitics": [
+        "Tổng thống Nga điện đàm với Tổng thống Mỹ về an ninh châu Âu và NATO",
+        "Liên Hợp Quốc kêu gọi ngừng bắn tại Syria sau các cuộc không kích",
+        "Bộ Ngoại giao Nga công bố dự thảo hiệp ước an ninh với Mỹ",
+        "Quân đội Ukraina tập trận gần biên giới với Nga và Belarus",
+        "Thủ tướng Nhật Bản hội đàm với Tổng thống Hàn Quốc tại Tokyo",
+        "Bầu cử tổng thống Pháp bước vào vòng hai",
+        "NATO họp thượng đỉnh bàn về căng thẳng với Nga",
+        "Lực lượng Israel và Hamas giao tranh ở Dải Gaza",
+    ],
+    "energy": [
+        "Giá xăng dầu tăng mạnh từ chiều nay theo quyết định của liên bộ",
+        "EVN đề xuất tăng giá điện bán lẻ bình quân",
+        "Nga cắt nguồn cung khí đốt cho châu Âu qua đường ống Nord Stream",
+        "OPEC quyết định giảm sản lượng dầu thô khiến giá dầu tăng",
+        "Nhà máy thủy điện lớn nhất miền Bắc phát điện trở lại",
+        "Petrolimex báo lãi nhờ giá xăng tăng",
+        "Thiếu điện mùa khô, ngành điện yêu cầu tiết kiệm điện",
+        "Giá khí đốt tại châu Âu lập kỷ lục mới vì khủng hoảng năng lượng",
+    ],
+    "domestic": [
+        "Công an tỉnh Đồng Tháp khởi tố vụ án nhận hối lộ tại trung tâm đăng kiểm",
+        "Ngân hàng Eximbank thay đổi chủ tịch hội đồng quản trị",
+        "Hà Nội thông xe cầu vượt để giảm ùn tắc giao thông",
+        "Bộ Giáo dục công bố phương án thi tốt nghiệp trung học phổ thông",
+        "Tòa án nhân dân TP HCM xét xử vụ lừa đảo chiếm đoạt tài sản",
+        "Người dân miền Tây về quê ăn Tết, bến xe đông đúc",
+        "Cứu hộ bé trai rơi xuống trụ bê tông tại công trường cầu",
+        "Quốc hội thảo luận dự án luật đất đai sửa đổi",
+    ],
+    "sports": [
+        "Tuyển Việt Nam thắng Thái Lan ở chung kết AFF Cup",
+        "Huấn luyện viên Park Hang-seo chia tay bóng đá Việt Nam",
+        "Câu lạc bộ Hà Nội vô địch V-League sau trận hòa",
+        "Cầu thủ Quang Hải ghi bàn đẹp mắt cho đội tuyển",
+        "Võ sĩ Việt Nam giành huy chương vàng SEA Games",
+        "Manchester United thua đậm trên sân nhà ở Ngoại hạng Anh",
+        "Vận động viên điền kinh phá kỷ lục quốc gia",
+        "Đội tuyển nữ Việt Nam giành vé dự World Cup",
+    ],
+}
+_SECTIONS = {
+    "geopolitics": "Thế giới",
+    "domestic": "Thời sự",
+    "sports": "Thể thao",
+    "energy": "Kinh doanh",  # energy has no section: the labelling functions must find it
+}
+
+
+def write_small_corpus(path: Path, copies: int = 3) -> Path:
+    """Write SMALL_CORPUS as a VnExpress-style JSONL file, ``copies`` times over (so that
+    terms reach min_df), all in the training split."""
+    lines = []
+    for topic, texts in SMALL_CORPUS.items():
+        for copy in range(copies):
+            for i, text in enumerate(texts):
+                lines.append(
+                    {
+                        "id": f"test-{topic}-{copy}-{i}",
+                        "source_dataset": "vnexpress_2020s",
+                        "source_category": _SECTIONS[topic],
+                        "title": text,
+                        "text": text + ".",
+                        "split": "train",
+                        "text_kind": "title_sapo",
+                    }
+                )
+    path.write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8"
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real corpora; tests that use this fixture skip when they are absent."""
+    if not all(
+        (SHARED_DATA / name).is_file() for name in ("raw_corpus.jsonl", "vnexpress_2020s.jsonl")
+    ):
+        pytest.skip(
+            f"corpus not found beside the checkout ({SHARED_DATA.relative_to(ROOT.parent)})"
+        )
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """A model trained in-process on the tests' own small corpus (a second or two)."""
+    import copy
+
+    from nlpkit.train import DEFAULTS, train
+
+    folder = tmp_path_factory.mktemp("small")
+    corpus = write_small_corpus(folder / "corpus.jsonl")
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg["name"] = "small"
+    cfg["data"]["corpora"] = [str(corpus)]
+    cfg["data"]["eval_labels"] = []
+    cfg["features"].update(min_df=1, max_features=0)
+    cfg["n_jobs"] = 1
+    from nlpkit.cache import SegmentCache
+
+    predictor, metrics = train(cfg, cache=SegmentCache(folder / "cache.sqlite"))
+    return predictor, metrics, cfg

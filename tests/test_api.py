@@ -1,0 +1,45 @@
+"""The public API with the shipped model: what a user gets right after `pip install`."""
+
+import pytest
+from conftest import SEED_TITLES, SEEDS
+
+import nlpkit
+from nlpkit.pages import read_page
+
+
+@pytest.mark.parametrize("title, topic", list(SEED_TITLES.items()))
+def test_shipped_model_files_every_seed_title_right(title, topic):
+    assert nlpkit.predict(title) == topic
+
+
+def test_shipped_model_files_both_seed_articles_right():
+    pages = [read_page(p) for p in SEEDS]
+    assert nlpkit.predict([p.text for p in pages]) == ["geopolitics", "geopolitics"]
+
+
+def test_shipped_model_files_related_snippets_with_their_leads_right():
+    snippets = read_page(SEEDS[1]).related
+    assert nlpkit.predict([s.text for s in snippets]) == [SEED_TITLES[s.title] for s in snippets]
+
+
+def test_module_functions_load_the_default_model_once():
+    nlpkit.predict("Giá điện tăng")
+    first = nlpkit._default
+    nlpkit.predict_proba(["Giá điện tăng"])
+    assert nlpkit._default is first and first.topics == nlpkit.TOPICS
+
+
+def test_api_shapes():
+    probs = nlpkit.predict_proba("Giá xăng dầu tăng mạnh")
+    assert set(probs) == set(nlpkit.TOPICS) and sum(probs.values()) == pytest.approx(1)
+    assert isinstance(nlpkit.predict_proba(["a b", "c d"]), list)
+    exp = nlpkit.explain("Giá xăng dầu tăng mạnh", k=5)
+    assert exp.topic == "energy" and len(exp.terms) == 5
+    assert nlpkit.segment("Tổng thống Nga") == "Tổng_thống Nga"
+    assert isinstance(nlpkit.__version__, str)
+
+
+def test_load_returns_a_predictor():
+    predictor = nlpkit.load()
+    assert isinstance(predictor, nlpkit.Predictor)
+    assert predictor.predict("Đội tuyển bóng đá Việt Nam thắng") == "sports"

@@ -1,0 +1,126 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SEEDS, write_small_corpus
+
+from nlpkit.cli import main
+
+
+def run(*args, stdin=None):
+    # Run from the tests folder, so that the installed package is the one imported.
+    return subprocess.run(
+        [sys.executable, "-m", "nlpkit.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "tests",
+        timeout=300,
+    )
+
+
+def test_predict_a_text(capsys):
+    assert main(["predict", "Giá xăng dầu tăng mạnh từ chiều nay"]) == 0
+    assert capsys.readouterr().out == "energy\n"
+
+
+def test_predict_several_texts_and_proba(capsys):
+    assert main(["predict", "--proba", "Giá điện tăng", "Tuyển Việt Nam thắng"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["topic"] for x in lines] == ["energy", "sports"]
+    assert sum(lines[0]["probabilities"].values()) == pytest.approx(1)
+
+
+def test_predict_a_file_and_a_page(capsys):
+    assert main(["predict", "-f", str(SEEDS[0])]) == 0
+    assert main(["predict", "--page", "-f", str(SEEDS[1])]) == 0
+    assert capsys.readouterr().out == "geopolitics\ngeopolitics\n"
+
+
+def test_predict_from_standard_input():
+    result = run("predict", stdin="Đội tuyển bóng đá Việt Nam vô địch AFF Cup")
+    assert result.returncode == 0 and result.stdout == "sports\n"
+
+
+def test_explain(capsys):
+    assert main(["explain", "-k", "4", "Giá xăng dầu tăng mạnh"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("topic: energy") and len(out.splitlines()) == 2 + 4
+    assert main(["explain", "--json", "Giá xăng dầu tăng mạnh"]) == 0
+    assert json.loads(capsys.readouterr().out)["topic"] == "energy"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["predict", "-f", "no/such/file.txt"], "file not found: no/such/file.txt"),
+        (["predict", "--model", "no/such/model", "x"], "model folder not found"),
+        (["predict", "  "], "the text is empty"),
+        (["predict", "a", "-f", "x"], "not both"),
+        (["train", "no/such.toml"], "config not found"),
+        (["evaluate", "no/such/model"], "model folder not found"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(capsys, args, message):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_argparse_errors_exit_2():
+    result = run("predict", "--no-such-option")
+    assert result.returncode == 2 and "unrecognized arguments" in result.stderr
+    assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("command", ["predict", "explain", "train", "evaluate"])
+def test_help(command):
+    result = run(command, "--help")
+    assert result.returncode == 0 and "usage: nlpkit " + command in result.stdout
+
+
+def test_console_script_is_installed():
+    exe = os.path.join(os.path.dirname(sys.executable), "nlpkit")
+    result = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("nlpkit ")
+
+
+def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
+    """End to end through the command line: train on a small corpus, then predict with it."""
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl")
+    config = tmp_path / "small.toml"
+    config.write_text(
+        "n_jobs = 1\n[features]\nmin_df = 1\n[data]\neval_labels = []\n", encoding="utf-8"
+    )
+    model, results = tmp_path / "model", tmp_path / "results"
+    assert (
+        main(
+            [
+                "train",
+                str(config),
+                "--corpus",
+                str(corpus),
+                "--model",
+                str(model),
+                "--results",
+                str(results),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads((results / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["config"]["features"]["min_df"] == 1 and metrics["training"]["labelled"] == 96
+    assert (model / "README.md").read_text(encoding="utf-8").startswith("# nlpkit model `small`")
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "Giá xăng dầu tăng mạnh"]) == 0
+    assert capsys.readouterr().out == "energy\n"
+
+
+def test_train_reports_a_missing_corpus(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["train", str(config), "--corpus", str(tmp_path / "none.jsonl")]) == 2
+    assert "corpus file not found" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+import hashlib
+import json
+
+import pytest
+from conftest import ROOT
+
+from nlpkit.corpus import CorpusError, CorpusReport, Record, is_heldout, read_corpus
+from nlpkit.evaluate import read_labels
+
+
+def _rec(**kw) -> str:
+    base = {
+        "id": "x",
+        "source_dataset": "vntc",
+        "source_category": "The gioi",
+        "title": "T",
+        "text": "Nội dung",
+    }
+    base.update(kw)
+    return json.dumps(base, ensure_ascii=False)
+
+
+def test_malformed_lines_are_counted_with_line_numbers(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                _rec(id="a"),
+                "{not json",
+                "[1, 2]",
+                _rec(id="b", text=5),
+                json.dumps({"id": "c", "text": "x"}),
+                "",
+                _rec(id="a"),
+                _rec(id="d", text_kind="video"),
+                _rec(id="e"),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    report = CorpusReport()
+    ids = [r.id for r in read_corpus(path, report)]
+    assert ids == ["a", "e"]
+    assert report.records == 2 and report.skipped == 6
+    assert report.errors[0].startswith("c.jsonl:2: not valid JSON")
+    assert "c.jsonl:3: expected a JSON object" in report.errors[1]
+    assert "c.jsonl:4: field 'text' must be a string" in report.errors[2]
+    assert "c.jsonl:5: missing field(s): source_dataset, source_category" in report.errors[3]
+    assert "c.jsonl:7: duplicate id 'a'" in report.errors[4]
+    assert "unknown text_kind" in report.errors[5]
+    assert "6 malformed lines skipped" in report.summary()
+
+
+def test_missing_corpus_file_is_an_error(tmp_path):
+    with pytest.raises(CorpusError, match="not found"):
+        list(read_corpus(tmp_path / "nope.jsonl"))
+
+
+def test_heldout_rule():
+    vntc = dict(source_category="x", text="t")
+    assert is_heldout(Record(id="a", source_dataset="vntc", split="Test_Full", **vntc))
+    assert not is_heldout(Record(id="a", source_dataset="vntc", split="Train_Full", **vntc))
+    assert is_heldout(Record(id="a", source_dataset="vnexpress_2020s", split="validate", **vntc))
+    assert not is_heldout(Record(id="a", source_dataset="vnexpress_2020s", split="train", **vntc))
+    for i in range(50):
+        rid = f"baomoi_tc201805-{i:04d}"
+        expected = int(hashlib.sha1(rid.encode()).hexdigest(), 16) % 5 == 0
+        assert is_heldout(Record(id=rid, source_dataset="baomoi_tc201805", **vntc)) == expected
+    # Unknown corpora never leak into training.
+    assert is_heldout(Record(id="a", source_dataset="new_corpus", **vntc))
+
+
+def test_record_full_text_and_era():
+    r = Record(
+        id="a", source_dataset="vnexpress_2020s", source_category="x", title="Tiêu đề", text="Thân"
+    )
+    assert r.full_text == "Tiêu đề\nThân" and r.era == "2020s"
+    assert (
+        Record(id="b", source_dataset="vntc", source_category="x", text="Thân").full_text == "Thân"
+    )
+
+
+@pytest.mark.corpus
+def test_real_corpus_reads_cleanly_and_labels_respect_the_heldout_rule(shared_data):
+    report = CorpusReport()
+    records = {
+        r.id: r
+        for r in read_corpus(
+            [shared_data / "raw_corpus.jsonl", shared_data / "vnexpress_2020s.jsonl"], report
+        )
+    }
+    assert report.skipped == 0 and len(records) == 59786 + 24584
+    assert sum(map(is_heldout, records.values())) == 31052
+    heldout = read_labels(ROOT / "experiments/labels/heldout.tsv")
+    dev = read_labels(ROOT / "experiments/labels/dev.tsv")
+    assert len(heldout) >= 400 and len(dev) >= 200
+    assert all(is_heldout(records[i]) for i in heldout)
+    assert not any(is_heldout(records[i]) for i in dev)

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from nlpkit.features import Segmenter, TfidfFeatures, analyze
+
+DOCS = [
+    "Giá xăng_dầu tăng mạnh , giá điện cũng tăng .",
+    "Tuyển Việt_Nam thắng Thái_Lan 2 - 0 .",
+    "Tổng_thống Nga điện_đàm với Tổng_thống Mỹ .",
+    "Giá xăng_dầu giảm nhẹ .",
+]
+
+
+def test_analyze_drops_punctuation_and_numbers_and_adds_bigrams():
+    assert analyze("Tuyển Việt_Nam thắng 2 - 0 .", (1, 2)) == [
+        "tuyển",
+        "việt_nam",
+        "thắng",
+        "tuyển việt_nam",
+        "việt_nam thắng",
+    ]
+    assert analyze("a b c", (2, 3)) == ["a b", "b c", "a b c"]
+
+
+@pytest.mark.parametrize("sublinear", [True, False])
+def test_transform_equals_scikit_learn(sublinear):
+    ours = TfidfFeatures(ngram_range=(1, 2), min_df=1, sublinear_tf=sublinear).fit(DOCS)
+    ref = TfidfVectorizer(analyzer=lambda t: analyze(t, (1, 2)), sublinear_tf=sublinear).fit(DOCS)
+    new = DOCS + ["giá xăng_dầu mới", "không có từ nào quen"]
+    np.testing.assert_allclose(
+        ours.transform(new).toarray(), ref.transform(new).toarray(), atol=1e-12
+    )
+    assert ours.terms_ == ref.get_feature_names_out().tolist()
+
+
+def test_rebuilt_from_vocabulary_is_equal():
+    fitted = TfidfFeatures(min_df=1).fit(DOCS)
+    rebuilt = TfidfFeatures.from_vocabulary(fitted.terms_, fitted.idf_, **fitted.get_params())
+    assert (fitted.transform(DOCS) != rebuilt.transform(DOCS)).nnz == 0
+
+
+def test_transform_refuses_a_single_string():
+    with pytest.raises(TypeError):
+        TfidfFeatures(min_df=1).fit(DOCS).transform("một văn bản")
+
+
+def test_composes_in_a_pipeline():
+    pipe = Pipeline(
+        [
+            ("segment", Segmenter()),
+            ("tfidf", TfidfFeatures(min_df=1)),
+            ("clf", LogisticRegression()),
+        ]
+    )
+    raw = [
+        "Giá xăng dầu tăng mạnh",
+        "Tuyển Việt Nam thắng Thái Lan",
+        "Giá điện và giá xăng tăng",
+        "Đội tuyển thắng đậm",
+    ]
+    pipe.fit(raw, ["energy", "sports", "energy", "sports"])
+    assert list(pipe.predict(["giá xăng giảm"])) == ["energy"]
+    assert pipe.get_params()["tfidf__ngram_range"] == (1, 2)

@@ -1,0 +1,128 @@
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from nlpkit import ModelError, load, modelfile
+
+TEXTS = ["Giá xăng dầu tăng mạnh", "Tuyển Việt Nam thắng Thái Lan", "Nga và NATO hội đàm"]
+
+
+@pytest.fixture
+def saved(small_model, tmp_path):
+    predictor = small_model[0]
+    return modelfile.save(predictor, tmp_path / "model", name="small")
+
+
+def test_round_trip_gives_identical_answers(small_model, saved):
+    loaded = load(saved)
+    assert loaded.topics == small_model[0].topics
+    assert loaded.predict_proba(TEXTS) == small_model[0].predict_proba(TEXTS)
+    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == modelfile.FORMAT_VERSION
+    assert {"python", "nlpkit", "scikit-learn", "pyvi", "numpy"} <= manifest["versions"].keys()
+    assert set(manifest["files"]) == {
+        "vocabulary.txt",
+        "idf.npy",
+        "coef.npy",
+        "intercept.npy",
+        "README.md",
+    }
+
+
+def test_save_leaves_no_temporary_files(saved):
+    assert [p.name for p in saved.parent.iterdir()] == ["model"]
+
+
+def test_arrays_hold_no_pickles(saved):
+    for name in ("idf", "coef", "intercept"):
+        np.load(saved / f"{name}.npy", allow_pickle=False)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ModelError, match="model folder not found"):
+        load(tmp_path / "nothing")
+
+
+def test_missing_manifest(saved):
+    (saved / "manifest.json").unlink()
+    with pytest.raises(ModelError, match="manifest.json: missing manifest"):
+        load(saved)
+
+
+def test_damaged_manifest(saved):
+    (saved / "manifest.json").write_text('{"format": "nlpkit-linear", ', encoding="utf-8")
+    with pytest.raises(ModelError, match="damaged manifest"):
+        load(saved)
+
+
+def test_unknown_format_version(saved):
+    path = saved / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["format_version"] = 99
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match="format version 99 is not supported"):
+        load(saved)
+
+
+@pytest.mark.parametrize("name", ["coef.npy", "vocabulary.txt"])
+def test_changed_or_truncated_file_is_refused(saved, name):
+    data = (saved / name).read_bytes()
+    (saved / name).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match=f"{name}: checksum mismatch"):
+        load(saved)
+
+
+def test_missing_file_is_refused(saved):
+    (saved / "idf.npy").unlink()
+    with pytest.raises(ModelError, match="idf.npy: missing model file"):
+        load(saved)
+
+
+def test_tampered_array_with_a_pickle_never_runs(saved, tmp_path):
+    # An attacker swaps in a pickle and fixes the checksum: loading must still not execute it.
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (saved / "coef.npy").write_bytes(pickle.dumps(Exploit()))
+    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["coef.npy"] = "sha256:" + modelfile._sha256(saved / "coef.npy")
+    (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError):
+        load(saved)
+    assert not marker.exists()
+
+
+def test_failed_save_keeps_the_old_model(small_model, saved, monkeypatch):
+    before = (saved / "coef.npy").read_bytes()
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(modelfile.np, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        modelfile.save(small_model[0], saved)
+    assert (saved / "coef.npy").read_bytes() == before
+    assert load(saved).predict(TEXTS) == small_model[0].predict(TEXTS)
+    assert [p.name for p in saved.parent.iterdir()] == ["model"]
+
+
+def test_save_over_an_existing_model_replaces_it(small_model, saved):
+    modelfile.save(small_model[0], saved, name="again")
+    assert load(saved).manifest["name"] == "again"
+    assert [p.name for p in saved.parent.iterdir()] == ["model"]
+
+
+def test_shipped_model_is_small_and_complete():
+    path = modelfile.default_model_path()
+    manifest = modelfile.read_manifest(path)
+    size = sum(f.stat().st_size for f in path.iterdir())
+    assert size <= 10 * 1024 * 1024
+    assert manifest["topics"] == ["geopolitics", "energy", "domestic", "sports"]
+    hand = manifest["metrics"]["heldout"]["hand"]
+    assert hand["n"] >= 100

@@ -1,0 +1,90 @@
+import unicodedata
+
+import pytest
+
+from nlpkit.predictor import Explanation
+
+TEXTS = ["Giá xăng dầu tăng mạnh từ chiều nay", "Tuyển Việt Nam thắng Thái Lan ở AFF Cup"]
+
+
+@pytest.fixture(scope="module")
+def predictor(small_model):
+    return small_model[0]
+
+
+def test_string_in_one_answer_list_in_list(predictor):
+    assert predictor.predict(TEXTS[0]) == "energy"
+    assert predictor.predict(TEXTS) == ["energy", "sports"]
+    assert predictor.predict(tuple(TEXTS)) == ["energy", "sports"]
+    assert predictor.predict([]) == []
+
+
+def test_batch_equals_one_by_one(predictor):
+    texts = TEXTS + ["Nga và NATO hội đàm về an ninh", "Công an khởi tố vụ án tham nhũng"]
+    assert predictor.predict(texts) == [predictor.predict(t) for t in texts]
+    assert predictor.predict_proba(texts) == [predictor.predict_proba(t) for t in texts]
+
+
+def test_probabilities_sum_to_one(predictor):
+    probs = predictor.predict_proba(TEXTS[1])
+    assert set(probs) == set(predictor.topics)
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert max(probs, key=probs.get) == "sports"
+
+
+@pytest.mark.parametrize(
+    "bad", [None, b"Gi\xc3\xa1 x\xc4\x83ng", 42, 3.14, {"text": "x"}, iter(["a"])]
+)
+def test_wrong_types_raise_type_error(predictor, bad):
+    with pytest.raises(TypeError, match="must be str"):
+        predictor.predict(bad)
+
+
+def test_bad_item_in_a_batch_is_named(predictor):
+    with pytest.raises(TypeError, match="text #1 of the batch"):
+        predictor.predict(["Giá xăng tăng", None])
+    with pytest.raises(ValueError, match="text #0 of the batch: text is empty"):
+        predictor.predict_proba(["  "])
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
+def test_empty_text_raises_value_error(predictor, blank):
+    with pytest.raises(ValueError, match="empty"):
+        predictor.predict(blank)
+
+
+def test_unicode_forms_and_control_characters_do_not_change_the_answer(predictor):
+    text = TEXTS[0]
+    assert predictor.predict_proba(unicodedata.normalize("NFD", text)) == predictor.predict_proba(
+        text
+    )
+    assert predictor.predict("Giá\x00 xăng\u200b dầu\x07 tăng mạnh từ chiều nay") == "energy"
+
+
+@pytest.mark.parametrize(
+    "odd", ["😀🔥", "!!! ??? ...", "12345", "Hello world, no Vietnamese here", "\udcff giá điện"]
+)
+def test_text_without_known_words_still_gets_a_topic(predictor, odd):
+    assert predictor.predict(odd) in predictor.topics
+
+
+def test_very_long_text_is_read_in_bounded_time(predictor):
+    text = "Giá xăng dầu tăng mạnh. " * 200_000  # 4.8 million characters
+    assert predictor.predict(text) == "energy"
+
+
+def test_explain_names_terms_for_the_topic(predictor):
+    exp = predictor.explain(TEXTS[0], k=3)
+    assert isinstance(exp, Explanation)
+    assert exp.topic == "energy" and exp.runner_up != "energy"
+    assert len(exp.terms) == 3
+    weights = [w for _, w in exp.terms]
+    assert weights == sorted(weights, reverse=True) and weights[0] > 0
+    assert any("xăng" in term for term, _ in exp.terms)
+    assert "energy" in str(exp) and exp.to_dict()["terms"][0]["term"] == exp.terms[0][0]
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True])
+def test_explain_rejects_bad_k(predictor, k):
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        predictor.explain(TEXTS[0], k=k)

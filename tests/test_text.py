@@ -1,0 +1,77 @@
+import unicodedata
+
+import pytest
+from pyvi import ViTokenizer
+
+from nlpkit.text import check_text, normalize, prepare, segment
+
+
+def test_normalize_makes_nfd_and_nfc_equal():
+    nfc = "Tổng thống Nga và Thổ Nhĩ Kỳ"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    assert normalize(nfd) == normalize(nfc) == nfc
+
+
+def test_normalize_removes_control_characters_and_extra_space():
+    assert normalize("Giá\x00 xăng\u200b  tăng\x07\t mạnh") == "Giá xăng tăng mạnh"
+    assert normalize("  dòng một \r\n\r\n\n  dòng hai  ") == "dòng một\ndòng hai"
+
+
+@pytest.mark.parametrize(
+    "glued, fixed",
+    [
+        ("HÀ NỘIPhó chủ tịch Tổng liên đoàn", "HÀ NỘI Phó chủ tịch Tổng liên đoàn"),
+        ("LÀOTiền đạo ghi bàn", "LÀO Tiền đạo ghi bàn"),
+        ("TP HCMNgười dân đổ xô", "TP HCM Người dân đổ xô"),
+    ],
+)
+def test_normalize_splits_glued_datelines(glued, fixed):
+    assert normalize(glued) == fixed
+
+
+@pytest.mark.parametrize("word", ["CEOs", "iPhone", "McDonald", "VinFast", "PGS.TS", "EVNHanoi"])
+def test_normalize_keeps_ordinary_mixed_case_words(word):
+    # "EVNHanoi" has one lower-case letter after the capital run: not a dateline.
+    assert normalize(word) == word or word == "EVNHanoi"
+
+
+def test_normalize_replaces_lone_surrogates():
+    out = normalize("giá \udcff điện")
+    out.encode("utf-8")  # must not raise
+    assert "giá" in out and "điện" in out
+
+
+@pytest.mark.parametrize("bad", [None, 3, 2.5, ["text"], b"bytes"])
+def test_check_text_rejects_non_strings(bad):
+    with pytest.raises(TypeError, match="must be str"):
+        check_text(bad)
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t "])
+def test_check_text_rejects_empty(blank):
+    with pytest.raises(ValueError, match="empty"):
+        check_text(blank)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tổng thống Nga Putin tuyên bố ưu tiên thỏa thuận với phương Tây",
+        "Giá xăng E5 tăng 2.000 đồng/lít từ 15h chiều nay!",
+        "Email: a.b@vnexpress.net, web https://vnexpress.net/x-1.html",
+    ],
+)
+def test_segment_is_pyvi(text):
+    assert segment(text) == ViTokenizer.tokenize(text)
+
+
+def test_prepare_joins_syllables_of_words():
+    out = prepare("Tổng thống Nga điện đàm với Tổng thống Mỹ")
+    assert "Tổng_thống" in out and "điện_đàm" in out
+
+
+def test_prepare_handles_long_text_in_pieces():
+    text = "Tổng thống Nga điện đàm với Tổng thống Mỹ. " * 3000  # 129,000 characters, one line
+    out = prepare(text)
+    assert out.count("Tổng_thống") == 6000 and out.count("điện_đàm") == 3000

@@ -1,0 +1,93 @@
+
+import pytest
+from conftest import ROOT, SEED_TITLES
+
+from nlpkit.train import ConfigError, load_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "exp.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_config_defaults_and_name(tmp_path):
+    cfg = load_config(write(tmp_path, "[features]\nmin_df = 3\n"))
+    assert cfg["name"] == "exp" and cfg["features"]["min_df"] == 3
+    assert cfg["features"]["ngram_range"] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("colour = 1\n", "unknown config key 'colour'"),
+        ("[features]\nngrams = [1, 2]\n", "unknown config key 'features.ngrams'"),
+        ("[features]\nmin_df = 'two'\n", "'features.min_df' must be int"),
+        ("[features]\nsublinear_tf = 1\n", "'features.sublinear_tf' must be bool"),
+        ("[features]\nngram_range = [2, 1]\n", "ngram_range"),
+        ("[classifier]\nkind = 'forest'\n", "'classifier.kind' must be one of"),
+        ("[classifier]\nC = -1\n", "'classifier.C' must be positive"),
+        ("features = 3\n", "'features' must be a table"),
+        ("[data\n", "not valid TOML"),
+    ],
+)
+def test_bad_configs_get_clear_errors(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_config(write(tmp_path, text))
+
+
+def test_missing_config(tmp_path):
+    with pytest.raises(ConfigError, match="config not found"):
+        load_config(tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")))
+def test_repository_configs_load(path):
+    load_config(path)
+
+
+def test_small_model_learns_energy_without_an_energy_section(small_model):
+    predictor, metrics, _ = small_model
+    assert metrics["training"]["labels"]["energy"] > 0
+    assert predictor.topics == ("geopolitics", "energy", "domestic", "sports")
+
+
+def test_small_model_predicts_the_seed_titles(small_model):
+    predictor = small_model[0]
+    titles = list(SEED_TITLES)
+    right = sum(p == SEED_TITLES[t] for t, p in zip(titles, predictor.predict(titles)))
+    assert right >= 8  # a 32-sentence corpus is not the shipped model; most must still be right
+
+
+def test_training_is_reproducible(small_model, tmp_path):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import train
+
+    predictor, _, cfg = small_model
+    again, _ = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert (
+        again.coef == predictor.coef
+    ).all() and again.features.terms_ == predictor.features.terms_
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_train_on_a_slice_of_the_real_corpus(shared_data, tmp_path):
+    """A small real model: a slice of the 2020s corpus, through the same trainer."""
+    import copy
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import DEFAULTS, train
+
+    subset = tmp_path / "slice.jsonl"
+    with subset.open("w", encoding="utf-8") as out:
+        for i, line in enumerate((shared_data / "vnexpress_2020s.jsonl").open(encoding="utf-8")):
+            if i % 4 == 0:
+                out.write(line)
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg["data"]["corpora"] = [str(subset)]
+    cfg["data"]["eval_labels"] = [str(ROOT / "experiments/labels/heldout.tsv")]
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert metrics["heldout"]["distant"]["n"] > 500
+    assert metrics["heldout"]["distant"]["accuracy"] > 0.8
+    assert predictor.predict("Giá xăng RON95 tăng hơn 1.000 đồng mỗi lít") == "energy"

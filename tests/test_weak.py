@@ -1,0 +1,96 @@
+import pytest
+
+from nlpkit.corpus import Record
+from nlpkit.topics import SECTION_TOPICS, TOPICS
+from nlpkit.weak import LABELLING_FUNCTIONS, fold, label_record, votes
+
+
+def rec(
+    title="", text="Nội dung bài.", dataset="vnexpress_2020s", section="Thời sự", kind="title_sapo"
+):
+    return Record(
+        id="t",
+        source_dataset=dataset,
+        source_category=section,
+        title=title,
+        text=text,
+        text_kind=kind,
+    )
+
+
+def test_every_labelling_function_is_named_and_documented():
+    names = [lf.name for lf in LABELLING_FUNCTIONS]
+    assert len(names) == len(set(names))
+    assert all(lf.doc for lf in LABELLING_FUNCTIONS)
+
+
+def test_section_table_only_names_known_topics():
+    assert set(SECTION_TOPICS.values()) <= set(TOPICS) | {None}
+
+
+def test_fold_spells_tone_marks_one_way():
+    assert fold("Khí hoá lỏng, THUỶ ĐIỆN") == fold("khí hóa lỏng, thủy điện")
+
+
+def test_energy_headline_beats_the_section():
+    w = label_record(rec("Giá xăng tăng 500 đồng mỗi lít", section="Kinh doanh"))
+    assert w.topic == "energy" and "energy_headline" in w.votes
+
+
+def test_energy_without_a_section():
+    w = label_record(rec("Hoá đơn tiền điện tháng 6 tăng vọt", section="Đời sống"))
+    assert w.topic == "energy"
+
+
+def test_passing_mention_of_energy_is_not_energy():
+    body = "Bộ trưởng nói về giáo dục. " * 30 + "Giá xăng cũng được nhắc tới."
+    w = label_record(
+        rec(
+            "Bộ trưởng trả lời chất vấn về giáo dục",
+            body,
+            dataset="vntc",
+            section="Chinh tri Xa hoi",
+            kind="full_article",
+        )
+    )
+    assert w.topic == "domestic"
+    assert "energy_body" not in w.votes
+
+
+def test_energy_body_needs_repeated_evidence_in_full_articles():
+    body = "Giá dầu thô tăng. OPEC họp. Nhiên liệu đắt. Xăng dầu khan hiếm. Thủy điện cạn nước."
+    w = label_record(
+        rec("Thị trường tuần qua", body, dataset="vntc", section="Kinh doanh", kind="full_article")
+    )
+    assert w.topic == "energy" and w.confidence < 1
+
+
+def test_world_business_becomes_geopolitics():
+    w = label_record(rec("Phố Wall giảm điểm mạnh sau quyết định của Fed", section="Kinh doanh"))
+    assert w.topic == "geopolitics"
+    # A headline about Vietnam stays domestic, and lower-case words are not country names.
+    assert (
+        label_record(rec("Xuất khẩu của Việt Nam sang Mỹ tăng", section="Kinh doanh")).topic
+        == "domestic"
+    )
+    assert (
+        label_record(rec("Thị trường mỹ phẩm tăng trưởng", section="Kinh doanh")).topic
+        == "domestic"
+    )
+
+
+def test_diplomacy_in_a_domestic_section_is_geopolitics():
+    assert label_record(rec("Thủ tướng hội đàm với Thủ tướng Singapore")).topic == "geopolitics"
+
+
+def test_sections_decide_otherwise_and_out_of_scope_abstains():
+    assert label_record(rec("Tuyển Việt Nam thắng đậm", section="Thể thao")).topic == "sports"
+    w = label_record(rec("Cách nấu phở bò ngon", section="Đời sống"))
+    assert w.topic is None and w.votes == {}
+
+
+@pytest.mark.parametrize(
+    "title", ["Điện thoại mới ra mắt", "Nhà máy điện tử Samsung", "Than phiền về dịch vụ"]
+)
+def test_words_that_only_look_like_energy(title):
+    assert "energy_headline" not in votes(rec(title))
