@@ -41,13 +41,19 @@ def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
 
 
 class Segmenter(TransformerMixin, BaseEstimator):
-    """Normalise and word-segment raw texts (see `nlpkit.text.prepare`); stateless."""
+    """Normalise and word-segment raw texts (see `nlpkit.text.prepare`); stateless.
+
+    ``max_chars``: read only the first this many characters of each text (None: all).
+    """
+
+    def __init__(self, max_chars: int | None = None):
+        self.max_chars = max_chars
 
     def fit(self, X: Iterable[str], y=None) -> Segmenter:
         return self
 
     def transform(self, X: Iterable[str]) -> list[str]:
-        return [prepare(text) for text in X]
+        return [prepare(text[: self.max_chars]) for text in X]
 
 
 class TfidfFeatures(TransformerMixin, BaseEstimator):

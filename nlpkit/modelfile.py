@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import tempfile
+import warnings
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,16 +33,36 @@ import numpy as np
 from .features import TfidfFeatures
 from .predictor import Predictor
 
-__all__ = ["ModelError", "save", "load", "default_model_path", "library_versions"]
+__all__ = [
+    "ModelError",
+    "VersionMismatchWarning",
+    "save",
+    "load",
+    "read_manifest",
+    "export_joblib",
+    "import_joblib",
+    "default_model_path",
+    "library_versions",
+]
 
 FORMAT = "nlpkit-linear"
+JOBLIB_FORMAT = "nlpkit-joblib"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _ARRAYS = ("idf", "coef", "intercept")
+_JOBLIB_FILE = "pipeline.joblib"
+_REQUIRED_FILES = {
+    FORMAT: {"vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)},
+    JOBLIB_FORMAT: {_JOBLIB_FILE},
+}
 
 
 class ModelError(Exception):
     """A model folder is missing, damaged, tampered with, or incompatible."""
+
+
+class VersionMismatchWarning(UserWarning):
+    """A joblib export was written by another scikit-learn version than the one installed."""
 
 
 def library_versions() -> dict[str, str]:
@@ -82,28 +103,88 @@ def save(
     ``card`` is the model card's markdown (a short default is written otherwise).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        features = predictor.features
-        (tmp / "vocabulary.txt").write_text(
+    features = predictor.features
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name or path.name,
+        "versions": library_versions(),
+        "topics": list(predictor.topics),
+        "features": {**features.get_params(), "ngram_range": list(features.ngram_range)},
+        "max_chars": predictor.max_chars,
+        **(extra or {}),
+    }
+
+    def fill(folder: Path) -> None:
+        (folder / "vocabulary.txt").write_text(
             "".join(term + "\n" for term in features.terms_), encoding="utf-8"
         )
         arrays = {"idf": features.idf_, "coef": predictor.coef, "intercept": predictor.intercept}
         for key, array in arrays.items():
-            np.save(tmp / f"{key}.npy", np.asarray(array, dtype=np.float64), allow_pickle=False)
-        manifest: dict[str, Any] = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "name": name or path.name,
-            "versions": library_versions(),
-            "topics": list(predictor.topics),
-            "features": features.get_params(),
-            "max_chars": predictor.max_chars,
-            **(extra or {}),
-        }
-        manifest["features"]["ngram_range"] = list(manifest["features"]["ngram_range"])
-        (tmp / "README.md").write_text(card or _default_card(manifest), encoding="utf-8")
+            np.save(folder / f"{key}.npy", np.asarray(array, dtype=np.float64), allow_pickle=False)
+        (folder / "README.md").write_text(card or _default_card(manifest), encoding="utf-8")
+
+    _write_folder(path, manifest, fill)
+    predictor.manifest = manifest
+    return path
+
+
+def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = None) -> Path:
+    """Write ``predictor`` as a scikit-learn `Pipeline` in a joblib file, for research use.
+
+    The folder carries a manifest with checksums like a native model folder. Loading it back
+    (`import_joblib`) unpickles, which can run code: prefer `save` for anything you share.
+    """
+    import joblib
+
+    path = Path(path)
+    manifest: dict[str, Any] = {
+        "format": JOBLIB_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name or predictor.manifest.get("name") or path.name,
+        "versions": library_versions(),
+        "topics": list(predictor.topics),
+        "max_chars": predictor.max_chars,
+    }
+    _write_folder(
+        path, manifest, lambda folder: joblib.dump(predictor.to_pipeline(), folder / _JOBLIB_FILE)
+    )
+    return path
+
+
+def import_joblib(path: str | Path, *, allow_pickle: bool = False, strict_versions: bool = False):
+    """Load the `Pipeline` of a joblib export; refused unless ``allow_pickle=True``.
+
+    Unpickling runs whatever code the file names, so it is an explicit opt-in, and happens
+    only after the manifest and every checksum have been checked. A scikit-learn version other
+    than the one that wrote the file warns (`VersionMismatchWarning`), or raises `ModelError`
+    with ``strict_versions=True``: pickled estimators can break or change across versions.
+    """
+    path = Path(path)
+    if not allow_pickle:
+        raise ModelError(
+            f"{path}: a joblib export is a pickle, and loading a pickle can run arbitrary code; "
+            "pass allow_pickle=True only for files you trust"
+        )
+    manifest = read_manifest(path, format=JOBLIB_FORMAT)
+    saved, ours = manifest["versions"].get("scikit-learn"), library_versions()["scikit-learn"]
+    if saved != ours:
+        message = f"{path}: written with scikit-learn {saved}, this is scikit-learn {ours}"
+        if strict_versions:
+            raise ModelError(message)
+        warnings.warn(message + "; results may differ", VersionMismatchWarning, stacklevel=2)
+    import joblib
+
+    return joblib.load(path / _JOBLIB_FILE)
+
+
+def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
+    """Write a model folder atomically: ``fill(folder)`` writes the payload into a temporary
+    folder beside ``path``; then the checksums and manifest; then the folder takes its place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        fill(tmp)
         manifest["files"] = {
             f.name: "sha256:" + _sha256(f) for f in sorted(tmp.iterdir()) if f.name != MANIFEST
         }
@@ -114,8 +195,6 @@ def save(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    predictor.manifest = manifest
-    return path
 
 
 def _replace(new: Path, path: Path) -> None:
@@ -134,8 +213,9 @@ def _replace(new: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read and check a model folder's manifest and checksums; return the manifest."""
+def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
+    """Read and check a model folder's manifest, then every checksum, then the versions and
+    topics; return the manifest. Nothing in the folder but the manifest is parsed."""
     path = Path(path)
     if not path.is_dir():
         raise ModelError(f"model folder not found: {path}")
@@ -146,15 +226,18 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{manifest_path}: damaged manifest ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, JOBLIB_FORMAT):
         raise ModelError(f"{manifest_path}: not an nlpkit model manifest")
+    if manifest["format"] != format:
+        hint = " (a joblib export: use import_joblib)" if format == FORMAT else ""
+        raise ModelError(f"{manifest_path}: a {manifest['format']!r} folder, not {format!r}{hint}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(
             f"{manifest_path}: format version {manifest.get('format_version')!r} is not "
             f"supported by this nlpkit (reads version {FORMAT_VERSION})"
         )
     files = manifest.get("files")
-    required = {"vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)}
+    required = _REQUIRED_FILES[format]
     if not isinstance(files, dict) or not required <= files.keys():
         raise ModelError(f"{manifest_path}: the manifest does not list the model's files")
     for name, expected in files.items():
@@ -165,6 +248,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ModelError(f"{file}: missing model file")
         if "sha256:" + _sha256(file) != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
+    _check_versions(manifest, manifest_path)
     topics = manifest.get("topics")
     if (
         not isinstance(topics, list)
@@ -174,6 +258,22 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     ):
         raise ModelError(f"{manifest_path}: 'topics' must be a list of distinct names")
     return manifest
+
+
+def _major(version_string: str) -> str:
+    return str(version_string).split(".")[0]
+
+
+def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
+    saved = manifest.get("versions")
+    if not isinstance(saved, dict) or "nlpkit" not in saved:
+        raise ModelError(f"{manifest_path}: the manifest does not say which nlpkit wrote it")
+    ours = library_versions()["nlpkit"]
+    if _major(saved["nlpkit"]) != _major(ours):
+        raise ModelError(
+            f"{manifest_path}: written by nlpkit {saved['nlpkit']}, which this nlpkit {ours} "
+            "cannot read (different major version)"
+        )
 
 
 def load(path: str | Path) -> Predictor:

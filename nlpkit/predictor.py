@@ -119,6 +119,29 @@ class Predictor:
         X = self.features.transform(segmented)
         return X, np.asarray(X @ self._coef_t) + self.intercept
 
+    def to_pipeline(self):
+        """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
+        for research use; `nlpkit.modelfile.export_joblib` saves it."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        from .features import Segmenter
+
+        clf = LogisticRegression()
+        # A fitted multinomial logistic regression is exactly these arrays: its predict_proba
+        # is the softmax of X @ coef_.T + intercept_, as in `predict_proba` here.
+        clf.classes_ = np.asarray(self.topics, dtype=object)
+        clf.coef_, clf.intercept_ = self.coef.copy(), self.intercept.copy()
+        clf.n_features_in_ = self.coef.shape[1]
+        clf.n_iter_ = np.zeros(1, dtype=np.int32)
+        return Pipeline(
+            [
+                ("segment", Segmenter(max_chars=self.max_chars)),
+                ("features", self.features),
+                ("classifier", clf),
+            ]
+        )
+
     # -- public API -----------------------------------------------------------------------
 
     @overload

@@ -7,6 +7,7 @@ so training and prediction prepare text in exactly the same way.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -74,13 +75,24 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
+_pyvi_lock = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def _tokenizer():
+def _pyvi():
     # Imported lazily: loading pyvi's CRF model takes a noticeable fraction of a second and
     # callers that only read model files or corpora should not pay for it.
     from pyvi import ViTokenizer
 
     return ViTokenizer.ViTokenizer
+
+
+def _tokenize(text: str) -> str:
+    # pyvi keeps one CRF tagger object for the whole process, and that tagger is not safe to
+    # call from two threads at once; a predictor shared by threads must serialise here.
+    tokenizer = _pyvi()
+    with _pyvi_lock:
+        return tokenizer.tokenize(text)
 
 
 def segmenter_version() -> str:
@@ -96,7 +108,7 @@ def segment(text: str) -> str:
     Returns what ``pyvi.ViTokenizer.tokenize(text)`` returns.
     """
     check_text(text)
-    return _tokenizer().tokenize(text)
+    return _tokenize(text)
 
 
 def _chunks(text: str):
@@ -121,5 +133,4 @@ def prepare(text: str) -> str:
     Paragraphs (and over-long lines, in pieces at spaces) are segmented one by one, so the time
     taken grows linearly with the length of the text.
     """
-    tokenizer = _tokenizer()
-    return "\n".join(tokenizer.tokenize(chunk) for chunk in _chunks(normalize(text)))
+    return "\n".join(_tokenize(chunk) for chunk in _chunks(normalize(text)))

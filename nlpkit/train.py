@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 import time
 import tomllib
@@ -123,20 +124,32 @@ def _validate(cfg: dict[str, Any]) -> None:
         raise ConfigError("'features.max_features' must be 0 (no limit) or positive")
 
 
+def _line_of(text: str, message: str) -> str:
+    """':N', the line that sets the key a config error names, when it can be found."""
+    match = re.search(r"'([\w.]+)'", message)
+    if match:
+        key = re.escape(match.group(1).rsplit(".", 1)[-1])
+        for number, line in enumerate(text.splitlines(), start=1):
+            if re.match(rf"\s*(?:{key}\s*=|\[{key}\])", line):
+                return f":{number}"
+    return ""
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read an experiment config (TOML) and fill in the defaults; raise `ConfigError` if wrong."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"config not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
         cfg = _merge(DEFAULTS, raw, "")
         _validate(cfg)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{path}{_line_of(text, str(exc))}: {exc}") from None
     cfg["name"] = cfg["name"] or path.stem
     return cfg
 

@@ -126,3 +126,68 @@ def test_shipped_model_is_small_and_complete():
     assert manifest["topics"] == ["geopolitics", "energy", "domestic", "sports"]
     hand = manifest["metrics"]["heldout"]["hand"]
     assert hand["n"] >= 100
+
+
+def _rewrite_manifest(folder, change):
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_empty_folder_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="missing manifest"):
+        load(tmp_path)
+
+
+def test_other_major_version_is_refused(saved):
+    _rewrite_manifest(saved, lambda m: m["versions"].update(nlpkit="99.0.0"))
+    with pytest.raises(ModelError, match="written by nlpkit 99.0.0"):
+        load(saved)
+
+
+def test_file_names_outside_the_folder_are_refused(saved):
+    _rewrite_manifest(saved, lambda m: m["files"].update({"../x": "sha256:0"}))
+    with pytest.raises(ModelError, match="points outside the folder"):
+        load(saved)
+
+
+@pytest.fixture
+def exported(small_model, tmp_path):
+    return modelfile.export_joblib(small_model[0], tmp_path / "export")
+
+
+def test_joblib_export_round_trip_needs_opt_in(small_model, exported):
+    with pytest.raises(ModelError, match="allow_pickle=True"):
+        modelfile.import_joblib(exported)
+    pipeline = modelfile.import_joblib(exported, allow_pickle=True)
+    assert list(pipeline.predict(TEXTS)) == small_model[0].predict(TEXTS)
+    probs = pipeline.predict_proba(TEXTS)
+    expected = [[p[t] for t in small_model[0].topics] for p in small_model[0].predict_proba(TEXTS)]
+    np.testing.assert_allclose(probs, expected, atol=1e-12)
+
+
+def test_joblib_export_is_not_loaded_as_a_native_model(exported):
+    with pytest.raises(ModelError, match="use import_joblib"):
+        load(exported)
+
+
+def test_tampered_joblib_export_is_refused_before_it_runs(exported, tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (exported / "pipeline.joblib").write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(ModelError, match="pipeline.joblib: checksum mismatch"):
+        modelfile.import_joblib(exported, allow_pickle=True)
+    assert not marker.exists()
+
+
+def test_joblib_export_from_another_scikit_learn_warns_or_refuses(exported):
+    _rewrite_manifest(exported, lambda m: m["versions"].update({"scikit-learn": "0.24.2"}))
+    with pytest.warns(modelfile.VersionMismatchWarning, match="scikit-learn 0.24.2"):
+        modelfile.import_joblib(exported, allow_pickle=True)
+    with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
+        modelfile.import_joblib(exported, allow_pickle=True, strict_versions=True)

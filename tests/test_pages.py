@@ -1,5 +1,7 @@
 import pytest
 from conftest import SEED_TITLES, SEEDS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlpkit.pages import parse_page, read_page
 
@@ -47,3 +49,14 @@ def test_related_items_without_lead():
 def test_parse_page_rejects_empty(bad):
     with pytest.raises((ValueError, TypeError)):
         parse_page(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_any_unicode_page_parses_or_says_it_is_empty(text):
+    try:
+        page = parse_page(text)
+    except ValueError as exc:
+        assert "empty" in str(exc) or "no title" in str(exc)
+    else:
+        assert page.title and page.title.strip() == page.title

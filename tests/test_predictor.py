@@ -1,6 +1,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlpkit.predictor import Explanation
 
@@ -88,3 +90,26 @@ def test_explain_names_terms_for_the_topic(predictor):
 def test_explain_rejects_bad_k(predictor, k):
     with pytest.raises(ValueError, match="k must be a positive integer"):
         predictor.explain(TEXTS[0], k=k)
+
+
+def test_one_predictor_shared_by_threads_gives_the_sequential_answers(predictor):
+    from concurrent.futures import ThreadPoolExecutor
+
+    words = ["Giá xăng", "tuyển Việt Nam", "Tổng thống Nga", "công an khởi tố", "giá điện", "NATO"]
+    texts = [f"{words[i % 6]} {words[(i * 7) % 6]} số {i}" for i in range(2000)]
+    expected = [predictor.predict_proba(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(predictor.predict_proba, texts))
+    assert got == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_any_unicode_text_gives_a_topic_or_a_documented_error(predictor, text):
+    try:
+        topic = predictor.predict(text)
+    except ValueError as exc:
+        assert "empty" in str(exc)
+        assert not text.strip()
+    else:
+        assert topic in predictor.topics

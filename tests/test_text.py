@@ -1,6 +1,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
 from nlpkit.text import check_text, normalize, prepare, segment
@@ -75,3 +77,16 @@ def test_prepare_handles_long_text_in_pieces():
     text = "Tổng thống Nga điện đàm với Tổng thống Mỹ. " * 3000  # 129,000 characters, one line
     out = prepare(text)
     assert out.count("Tổng_thống") == 6000 and out.count("điện_đàm") == 3000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_segment_and_prepare_take_any_unicode(text):
+    if not text.strip():
+        with pytest.raises(ValueError):
+            prepare(text)
+        return
+    assert isinstance(segment(text), str)
+    out = prepare(text)
+    assert isinstance(out, str)
+    out.encode("utf-8")  # nothing unencodable survives preparation

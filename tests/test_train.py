@@ -1,4 +1,3 @@
-
 import pytest
 from conftest import ROOT, SEED_TITLES
 
@@ -34,6 +33,11 @@ def test_config_defaults_and_name(tmp_path):
 def test_bad_configs_get_clear_errors(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
         load_config(write(tmp_path, text))
+
+
+def test_config_errors_name_the_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"exp.toml:3: unknown config key 'data.colour'"):
+        load_config(write(tmp_path, "seed = 1\n[data]\ncolour = 'red'\n"))
 
 
 def test_missing_config(tmp_path):
