@@ -59,6 +59,8 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.input or args.output:
+        return _predict_file(args)
     predictor = _load(args)
     texts = _read_texts(args)
     if args.proba:
@@ -67,6 +69,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         for topic in predictor.predict(texts):
             print(topic)
+    return 0
+
+
+def _predict_file(args: argparse.Namespace) -> int:
+    from .batch import predict_file
+
+    if not (args.input and args.output):
+        raise UsageError("--input and --output go together")
+    if args.text or args.file:
+        raise UsageError("give texts or --input FILE, not both")
+    if args.input != "-" and not Path(args.input).is_file():
+        raise UsageError(f"file not found: {args.input}")
+    if args.workers < 1 or args.batch_size < 1:
+        raise UsageError("--workers and --batch-size must be at least 1")
+    predictor = _load(args)  # fails early, with exit status 2, on a bad model
+    report = predict_file(
+        args.input,
+        args.output,
+        resume=args.resume,
+        predictor=predictor if args.workers == 1 else None,
+        model_path=args.model,
+        text_field=args.text_field,
+        title_field=args.title_field,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        **({"jsonl": args.format == "jsonl"} if args.format else {}),
+    )
+    print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     return 0
 
 
@@ -184,6 +214,31 @@ def _parser() -> argparse.ArgumentParser:
     text_args(p)
     p.add_argument(
         "--proba", action="store_true", help="print JSON lines with the probability of each topic"
+    )
+    batch = p.add_argument_group(
+        "files of any size",
+        "stream --input to --output (JSON lines: each record plus 'topic' and 'probabilities'; "
+        "an unusable line gets an 'error' field), in order, in bounded memory",
+    )
+    batch.add_argument(
+        "--input",
+        metavar="FILE",
+        help="JSONL (.jsonl) or plain text, one text per line; '-': stdin",
+    )
+    batch.add_argument("--output", metavar="OUT", help="output JSONL file ('-': stdout)")
+    batch.add_argument(
+        "--format", choices=["jsonl", "text"], help="input format (default: by file name)"
+    )
+    batch.add_argument(
+        "--text-field", default="text", help="JSON field with the text (default: text)"
+    )
+    batch.add_argument(
+        "--title-field", default="title", help="JSON field with the title, if any (default: title)"
+    )
+    batch.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    batch.add_argument("--batch-size", type=int, default=256, help="texts per batch (default: 256)")
+    batch.add_argument(
+        "--resume", action="store_true", help="keep OUT's complete lines and continue after them"
     )
     p.set_defaults(func=cmd_predict)
 
