@@ -77,9 +77,12 @@ def prepare_many(
     cache: SegmentCache | None = None,
     n_jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    segment: bool = True,
 ) -> list[str]:
     """`nlpkit.text.prepare` over many texts, reusing and filling ``cache``, in ``n_jobs``
     processes. The result is in input order and equal to ``[prepare(t) for t in texts]``."""
+    if not segment:  # splitting into syllables is cheaper than a cache look-up
+        return [prepare(t, segment=False) for t in texts]
     out: list[str | None] = cache.get_many(texts) if cache else [None] * len(texts)
     todo = [i for i, value in enumerate(out) if value is None]
     step = 500

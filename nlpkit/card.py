@@ -34,7 +34,9 @@ def _groups(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def model_card(name: str, topics: list[str], info: dict[str, Any]) -> str:
+def model_card(
+    name: str, topics: list[str], info: dict[str, Any], picture: str | None = None
+) -> str:
     """Markdown for a model folder's README.md from its manifest's training and metric fields."""
     cfg = info["training_config"]
     heldout = info["metrics"]["heldout"]
@@ -48,18 +50,38 @@ def model_card(name: str, topics: list[str], info: dict[str, Any]) -> str:
         "",
         f"- Data: the non-held-out part of {', '.join(info['corpus']['files'])} "
         f"(fingerprint `{info['corpus']['fingerprint'][:23]}…`), datasets {', '.join(cfg['data']['datasets'])}.",
-        f"- Labels: weak labels from source sections and labelling functions (`nlpkit.weak`); "
-        f"{training['labelled']:,} of {training['records']:,} records kept: {training['labels']}.",
-        f"- Features: TF-IDF over pyvi-segmented words, n-grams {cfg['features']['ngram_range']}, "
-        f"{training['terms']:,} terms; first {cfg['data']['max_chars']:,} characters of each text.",
-        f"- Classifier: {cfg['classifier']['kind']} (C={cfg['classifier']['C']}), seed {cfg['seed']}.",
+        (
+            "- Labels: weak labels from source sections and labelling functions (`nlpkit.weak`); "
+            if cfg["data"]["labels"] == "weak"
+            else "- Labels: the source sections themselves; "
+        )
+        + f"{training['labelled']:,} of {training['records']:,} records kept: {training['labels']}.",
+        f"- Features: TF-IDF over {'pyvi-segmented words' if cfg['features']['segment'] else 'syllables'}, "
+        f"n-grams {cfg['features']['ngram_range']}, {training['terms']:,} terms; first "
+        f"{cfg['data']['max_chars']:,} characters of each text.",
+        f"- Classifier: {cfg['classifier']['kind']} (C={cfg['classifier']['C']}, alpha="
+        f"{cfg['classifier']['alpha']}), seed {cfg['seed']}; probabilities: softmax of the scores"
+        + (
+            f" at temperature {training['temperature']:.3g}."
+            if training["temperature"] != 1
+            else "."
+        ),
         "",
         "## Held-out results",
         "",
     ]
+    cv = info["metrics"].get("cross_validation")
+    if cv:
+        lines += [
+            f"Cross-validation on the training data ({cv['folds']} folds): macro-F1 "
+            f"{cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}.",
+            "",
+        ]
+    if picture:
+        lines += [f"![confusion matrix on the held-out part]({picture})", ""]
     for key, title in (
         ("hand", "Hand-labelled sample (read against the topic definitions)"),
-        ("distant", "Distant labels (weak labels of all held-out records)"),
+        ("distant", f"Distant labels ({cfg['data']['labels']} labels of all held-out records)"),
     ):
         m = heldout[key]
         if not m.get("n"):
@@ -87,3 +109,110 @@ def model_card(name: str, topics: list[str], info: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def confusion_png(metrics: dict[str, Any], title: str) -> bytes | None:
+    """A confusion-matrix picture (PNG bytes) of a metrics block, or None without matplotlib
+    (``pip install 'nlpkit[train]'``)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    import io
+
+    cm = metrics["confusion_matrix"]
+    labels, matrix = cm["labels"], cm["matrix"]
+    size = 2.2 + 0.65 * len(labels)
+    fig, ax = plt.subplots(figsize=(size + 1, size), dpi=100)
+    rows = [sum(row) or 1 for row in matrix]
+    shares = [[value / total for value in row] for row, total in zip(matrix, rows)]
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            colour = "white" if shares[i][j] > 0.6 else "black"
+            ax.text(j, i, str(value), ha="center", va="center", color=colour, fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of the true row")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
+    """The markdown summary of one training run, written beside its metrics.json."""
+    cfg, training, heldout = metrics["config"], metrics["training"], metrics["heldout"]
+    f, c, d = cfg["features"], cfg["classifier"], cfg["data"]
+    lines = [
+        f"# Run `{metrics['name']}`",
+        "",
+        f"- Data: {', '.join(d['datasets'])}; labels: {d['labels']}; "
+        f"{training['labelled']:,} training texts: {training['labels']}",
+        f"- Features: {'pyvi words' if f['segment'] else 'raw syllables'}, n-grams "
+        f"{f['ngram_range']}, min_df {f['min_df']}, max_df {f['max_df']}, sublinear tf "
+        f"{f['sublinear_tf']}, {training['terms']:,} terms",
+        f"- Classifier: {c['kind']} (C={c['C']}, alpha={c['alpha']}, class_weight="
+        f"{c['class_weight'] or 'none'}), seed {cfg['seed']}",
+        f"- Time: fit {training['fit_seconds']} s, held-out prediction "
+        f"{heldout['predict_seconds']} s, whole run {training['total_seconds']} s",
+    ]
+    cv = metrics.get("cross_validation")
+    if cv:
+        lines.append(
+            f"- Cross-validation ({cv['folds']} folds, training data): macro-F1 "
+            f"{cv['macro_f1_mean']:.4f} ± {cv['macro_f1_std']:.4f}, accuracy "
+            f"{cv['accuracy_mean']:.4f} ({cv['seconds']} s)"
+        )
+    distant = heldout["distant"]
+    lines += ["", "## Held-out", ""]
+    if distant.get("n"):
+        lines += [
+            f"Against the {d['labels']} labels: n = {distant['n']:,}, accuracy "
+            f"**{distant['accuracy']:.4f}**, macro-F1 **{distant['macro_f1']:.4f}**",
+            "",
+            *_table(distant),
+            "",
+        ]
+        if picture:
+            lines += [f"![confusion matrix]({picture})", ""]
+    hand = heldout["hand"]
+    if hand.get("n"):
+        lines += [
+            f"Against the hand labels: n = {hand['n']}, accuracy **{hand['accuracy']:.4f}**, "
+            f"macro-F1 **{hand['macro_f1']:.4f}**",
+            "",
+            *_table(hand),
+            "",
+            *_groups(hand),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def compare_table(runs: list[dict[str, Any]]) -> str:
+    """A markdown table of several runs' settings, scores and times, one row per run."""
+    rows = [
+        "| run | labels | words | n-grams | sublinear | classifier | terms | CV macro-F1 "
+        "| held-out accuracy | held-out macro-F1 | hand macro-F1 | fit s | run s |",
+        "|---" * 13 + "|",
+    ]
+    for m in runs:
+        cfg, t, h = m["config"], m["training"], m["heldout"]
+        f, cv = cfg["features"], m.get("cross_validation")
+        cv_text = f"{cv['macro_f1_mean']:.4f} ± {cv['macro_f1_std']:.4f}" if cv else "–"
+        hand = f"{h['hand']['macro_f1']:.4f}" if h["hand"].get("n") else "–"
+        rows.append(
+            f"| {m['name']} | {cfg['data']['labels']} | {'pyvi' if f['segment'] else 'syllables'} "
+            f"| {f['ngram_range'][0]}-{f['ngram_range'][1]} | {f['sublinear_tf']} "
+            f"| {cfg['classifier']['kind']} | {t['terms']:,} | {cv_text} | {h['accuracy']:.4f} "
+            f"| {h['macro_f1']:.4f} | {hand} | {t['fit_seconds']} | {t['total_seconds']} |"
+        )
+    return "\n".join(rows)

@@ -122,44 +122,82 @@ def _config(path: str):
 
 def cmd_train(args: argparse.Namespace) -> int:
     from . import modelfile
-    from .card import model_card
+    from .card import confusion_png, model_card, run_summary
     from .corpus import CorpusError
     from .train import train, write_metrics
 
     cfg = _config(args.config)
     if args.corpus:
         cfg["data"]["corpora"] = args.corpus
+    if args.cv is not None:
+        cfg["cv"] = args.cv
     model_dir = Path(
         args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
     )
     results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
     try:
         predictor, metrics = train(cfg)
-    except CorpusError as exc:
+    except (CorpusError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    metrics["config"] = cfg
     extra = {
         "training_config": cfg,
         "corpus": metrics["corpus"],
-        "metrics": {"heldout": metrics["heldout"], "training": metrics["training"]},
+        "metrics": {
+            "heldout": metrics["heldout"],
+            "training": metrics["training"],
+            "cross_validation": metrics["cross_validation"],
+        },
     }
+    picture = (
+        confusion_png(metrics["heldout"]["distant"], f"{cfg['name']}: held-out")
+        if metrics["heldout"]["distant"].get("n")
+        else None
+    )
+    card_picture = "confusion_matrix.png" if picture else None
     modelfile.save(
         predictor,
         model_dir,
         name=cfg["name"],
         extra=extra,
-        card=model_card(cfg["name"], list(predictor.topics), extra),
+        card=model_card(cfg["name"], list(predictor.topics), extra, picture=card_picture),
+        attachments={"confusion_matrix.png": picture} if picture else None,
     )
+    results.mkdir(parents=True, exist_ok=True)
     write_metrics(metrics, results / "metrics.json")
-    hand, distant = metrics["heldout"]["hand"], metrics["heldout"]["distant"]
-    print(f"model: {model_dir}\nmetrics: {results / 'metrics.json'}")
+    if picture:
+        (results / "confusion_matrix.png").write_bytes(picture)
+    (results / "summary.md").write_text(run_summary(metrics, card_picture) + "\n", encoding="utf-8")
+    heldout = metrics["heldout"]
+    print(f"model: {model_dir}\nresults: {results}")
     print(
-        f"held-out, distant labels: accuracy {distant.get('accuracy')}, macro-F1 {distant.get('macro_f1')} (n={distant['n']})"
+        f"held-out, {cfg['data']['labels']} labels: accuracy {heldout['accuracy']}, "
+        f"macro-F1 {heldout['macro_f1']} (n={heldout['distant'].get('n', 0)})"
     )
+    hand = heldout["hand"]
     if hand["n"]:
         print(
-            f"held-out, hand labels:    accuracy {hand['accuracy']}, macro-F1 {hand['macro_f1']} (n={hand['n']})"
+            f"held-out, hand labels: accuracy {hand['accuracy']}, macro-F1 {hand['macro_f1']} (n={hand['n']})"
         )
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .card import compare_table
+
+    runs = []
+    for run in args.runs:
+        path = Path(run)
+        path = path / "metrics.json" if path.is_dir() else path
+        try:
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise UsageError(f"no metrics.json at {run}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"{path}: not a metrics file ({exc})") from None
+    try:
+        print(compare_table(runs))
+    except (KeyError, TypeError) as exc:
+        raise UsageError(f"a metrics file lacks a field: {exc}") from None
     return 0
 
 
@@ -168,8 +206,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .train import DEFAULTS, evaluate_model, heldout_records
 
     predictor = _load(args)
-    cfg = _config(args.config) if args.config else copy.deepcopy(DEFAULTS)
+    if args.config:
+        cfg = _config(args.config)
+    else:  # the data settings the model was trained with, over the defaults
+        cfg = copy.deepcopy(DEFAULTS)
+        for key, value in predictor.manifest.get("training_config", {}).items():
+            if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+                cfg[key].update(value)
     cfg["data"]["max_chars"] = predictor.max_chars
+    cfg["features"]["segment"] = predictor.segment
     if args.corpus:
         cfg["data"]["corpora"] = args.corpus
     if args.labels:
@@ -267,7 +312,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--corpus", action="append", help="corpus JSONL file (repeatable; default: ../shared/data)"
     )
+    p.add_argument("--cv", type=int, help="folds of cross-validation (overrides the config's cv)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare training runs side by side",
+        description="Print a markdown table of several runs: settings, scores and times.",
+    )
+    p.add_argument("runs", nargs="+", help="run folders (with metrics.json) or metrics files")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
         "evaluate",

@@ -43,17 +43,19 @@ def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
 class Segmenter(TransformerMixin, BaseEstimator):
     """Normalise and word-segment raw texts (see `nlpkit.text.prepare`); stateless.
 
-    ``max_chars``: read only the first this many characters of each text (None: all).
+    ``max_chars``: read only the first this many characters of each text (None: all);
+    ``segment``: join the syllables of words with pyvi (False: syllables only).
     """
 
-    def __init__(self, max_chars: int | None = None):
+    def __init__(self, max_chars: int | None = None, segment: bool = True):
         self.max_chars = max_chars
+        self.segment = segment
 
     def fit(self, X: Iterable[str], y=None) -> Segmenter:
         return self
 
     def transform(self, X: Iterable[str]) -> list[str]:
-        return [prepare(text[: self.max_chars]) for text in X]
+        return [prepare(text[: self.max_chars], segment=self.segment) for text in X]
 
 
 class TfidfFeatures(TransformerMixin, BaseEstimator):

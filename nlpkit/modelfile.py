@@ -51,6 +51,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _ARRAYS = ("idf", "coef", "intercept")
 _JOBLIB_FILE = "pipeline.joblib"
+_RESERVED = {MANIFEST, "README.md", "vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)}
 _REQUIRED_FILES = {
     FORMAT: {"vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)},
     JOBLIB_FORMAT: {_JOBLIB_FILE},
@@ -96,11 +97,13 @@ def save(
     name: str | None = None,
     extra: dict[str, Any] | None = None,
     card: str | None = None,
+    attachments: dict[str, bytes] | None = None,
 ) -> Path:
     """Write ``predictor`` as a model folder at ``path``, atomically, and return the path.
 
     ``extra`` is merged into the manifest (training config, corpus fingerprint, metrics...);
-    ``card`` is the model card's markdown (a short default is written otherwise).
+    ``card`` is the model card's markdown (a short default is written otherwise);
+    ``attachments`` are further files for the card (a confusion-matrix picture), checksummed too.
     """
     path = Path(path)
     features = predictor.features
@@ -112,10 +115,16 @@ def save(
         "topics": list(predictor.topics),
         "features": {**features.get_params(), "ngram_range": list(features.ngram_range)},
         "max_chars": predictor.max_chars,
+        "segment": predictor.segment,
+        "temperature": predictor.temperature,
         **(extra or {}),
     }
 
     def fill(folder: Path) -> None:
+        for file_name, data in (attachments or {}).items():
+            if Path(file_name).name != file_name or file_name in _RESERVED:
+                raise ValueError(f"attachment name {file_name!r} is not allowed")
+            (folder / file_name).write_bytes(data)
         (folder / "vocabulary.txt").write_text(
             "".join(term + "\n" for term in features.terms_), encoding="utf-8"
         )
@@ -293,6 +302,8 @@ def load(path: str | Path) -> Predictor:
             manifest["topics"],
             max_chars=int(manifest.get("max_chars", 5000)),
             manifest=manifest,
+            segment=bool(manifest.get("segment", True)),
+            temperature=float(manifest.get("temperature", 1.0)),
         )
     except ModelError:
         raise

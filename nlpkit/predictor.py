@@ -70,6 +70,8 @@ class Predictor:
         topics: Sequence[str],
         max_chars: int = 5000,
         manifest: dict[str, Any] | None = None,
+        segment: bool = True,
+        temperature: float = 1.0,
     ):
         coef = np.asarray(coef, dtype=np.float64)
         intercept = np.asarray(intercept, dtype=np.float64)
@@ -87,6 +89,10 @@ class Predictor:
         self.topics = tuple(topics)
         self.max_chars = max_chars
         self.manifest = manifest or {}
+        self.segment = segment
+        # Probabilities are softmax(temperature * scores): 1 for models whose scores are
+        # log-probabilities already (logistic regression, naive Bayes); fitted for margins (SVM).
+        self.temperature = float(temperature)
 
     def __repr__(self) -> str:
         name = self.manifest.get("name", "unsaved")
@@ -112,7 +118,7 @@ class Predictor:
     def _prepare(self, batch: list[str]) -> list[str]:
         # The main subject of a news text is set out at its start; reading a bounded prefix
         # keeps time and memory bounded for pasted archives and scraped pages of megabytes.
-        return [prepare(text[: self.max_chars]) for text in batch]
+        return [prepare(text[: self.max_chars], segment=self.segment) for text in batch]
 
     def scores_prepared(self, segmented: list[str]):
         """Features and linear scores (texts x topics) of already prepared (segmented) texts."""
@@ -131,12 +137,14 @@ class Predictor:
         # A fitted multinomial logistic regression is exactly these arrays: its predict_proba
         # is the softmax of X @ coef_.T + intercept_, as in `predict_proba` here.
         clf.classes_ = np.asarray(self.topics, dtype=object)
-        clf.coef_, clf.intercept_ = self.coef.copy(), self.intercept.copy()
+        # Scaling the weights by the temperature keeps the argmax and gives the same softmax.
+        clf.coef_ = self.temperature * self.coef
+        clf.intercept_ = self.temperature * self.intercept
         clf.n_features_in_ = self.coef.shape[1]
         clf.n_iter_ = np.zeros(1, dtype=np.int32)
         return Pipeline(
             [
-                ("segment", Segmenter(max_chars=self.max_chars)),
+                ("segment", Segmenter(max_chars=self.max_chars, segment=self.segment)),
                 ("features", self.features),
                 ("classifier", clf),
             ]
@@ -169,7 +177,7 @@ class Predictor:
         if not batch:
             return []
         _, scores = self.scores_prepared(self._prepare(batch))
-        probs = _softmax(scores)
+        probs = _softmax(self.temperature * scores)
         out = [dict(zip(self.topics, map(float, row))) for row in probs]
         return out[0] if single else out
 
@@ -186,7 +194,7 @@ class Predictor:
         contrib = row.data * (self.coef[top, row.indices] - self.coef[runner, row.indices])
         best = np.argsort(-contrib)[:k]
         terms = [(self.features.terms_[row.indices[i]], float(contrib[i])) for i in best]
-        probs = _softmax(scores)[0]
+        probs = _softmax(self.temperature * scores)[0]
         return Explanation(
             topic=self.topics[top],
             runner_up=self.topics[runner],

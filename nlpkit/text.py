@@ -127,10 +127,16 @@ def _chunks(text: str):
             yield line
 
 
-def prepare(text: str) -> str:
+_SYLLABLE = re.compile(r"\w+|[^\w\s]")
+
+
+def prepare(text: str, segment: bool = True) -> str:
     """Normalise and segment ``text`` the way the models were trained: the one entry point.
 
     Paragraphs (and over-long lines, in pieces at spaces) are segmented one by one, so the time
-    taken grows linearly with the length of the text.
+    taken grows linearly with the length of the text. With ``segment=False`` the text is only
+    split into syllables and punctuation (the raw-syllable baseline of the experiments).
     """
+    if not segment:
+        return "\n".join(" ".join(_SYLLABLE.findall(line)) for line in normalize(text).split("\n"))
     return "\n".join(_tokenize(chunk) for chunk in _chunks(normalize(text)))

@@ -17,12 +17,14 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
 
 from .cache import SegmentCache, prepare_many
 from .corpus import (
@@ -35,6 +37,7 @@ from .corpus import (
 )
 from .evaluate import classification_metrics, grouped_metrics, read_labels
 from .features import TfidfFeatures
+from .modelfile import library_versions
 from .predictor import Predictor
 from .topics import TOPICS
 from .weak import label_record
@@ -54,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
         "corpora": [],  # empty: the default corpus files
         "datasets": ["vntc", "baomoi_tc201805", "vnexpress_2020s"],
         "max_chars": 5000,
+        "labels": "weak",  # weak: nlpkit.weak; section: the source section itself
         "min_confidence": 0.5,
         "weights": {},  # source_dataset -> sample-weight factor
         "eval_labels": ["experiments/labels/heldout.tsv"],
@@ -64,18 +68,22 @@ DEFAULTS: dict[str, Any] = {
         "max_df": 1.0,
         "max_features": 150000,
         "sublinear_tf": True,
+        "segment": True,  # pyvi word segmentation; False: raw syllables
     },
     "classifier": {
-        "kind": "logistic_regression",
-        "C": 10.0,
+        "kind": "logistic_regression",  # or linear_svc, sgd, complement_nb
+        "C": 10.0,  # logistic_regression, linear_svc
+        "alpha": 1e-4,  # sgd, complement_nb
         "max_iter": 2000,
-        "class_weight": "balanced",
+        "class_weight": "balanced",  # "" for none; complement_nb takes none
     },
     "output": {"model": "", "results": ""},
+    "cv": 0,  # folds of cross-validation on the training data; 0: none
     "n_jobs": 2,
 }
 
-_CLASSIFIERS = ("logistic_regression",)
+_CLASSIFIERS = ("logistic_regression", "linear_svc", "sgd", "complement_nb")
+_MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str, Any]:
@@ -120,6 +128,12 @@ def _validate(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.max_chars' must be at least 100, got {d['max_chars']}")
     if not 0 <= d["min_confidence"] <= 1:
         raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
+    if d["labels"] not in ("weak", "section"):
+        raise ConfigError(f"'data.labels' must be 'weak' or 'section', got {d['labels']!r}")
+    if not 0 <= cfg["cv"] <= 20 or cfg["cv"] == 1:
+        raise ConfigError(f"'cv' must be 0 (none) or from 2 to 20 folds, got {cfg['cv']}")
+    if c["alpha"] <= 0:
+        raise ConfigError(f"'classifier.alpha' must be positive, got {c['alpha']}")
     if f["max_features"] < 0:
         raise ConfigError("'features.max_features' must be 0 (no limit) or positive")
 
@@ -159,48 +173,174 @@ def _log(message: str) -> None:
 
 
 def _progress(label: str) -> Callable[[int, int], None]:
-    last = [0.0]
+    """A progress line for long steps: redrawn in place on a terminal; one line when done
+    otherwise, so CI logs stay short."""
+    tty = sys.stderr.isatty()
+    started, last = time.monotonic(), [0.0]
 
     def show(done: int, total: int) -> None:
         now = time.monotonic()
-        if done == total or now - last[0] > 10:
+        if done == total:
+            end = "\r" if tty else ""
+            _log(f"{end}  {label}: {total:,} in {now - started:.0f} s" + " " * 20)
+        elif tty and now - last[0] > 0.5:
             last[0] = now
-            _log(f"  {label}: {done:,}/{total:,}")
+            rate = done / max(now - started, 1e-9)
+            eta = (total - done) / rate if rate else 0
+            print(f"\r  {label}: {done:,}/{total:,}, ETA {eta:.0f} s ", end="", file=sys.stderr)
 
     return show
-
-
-@dataclass
-class Dataset:
-    records: list[Record]
-    texts: list[str]  # prepared (segmented) texts
-    labels: list[str]
-    weights: np.ndarray
 
 
 def _corpus_paths(cfg: dict[str, Any]) -> list[Path]:
     return [Path(p) for p in cfg["data"]["corpora"]] or default_corpus_paths()
 
 
-def _raw_input(record: Record, max_chars: int) -> str:
-    return record.full_text[:max_chars]
-
-
 def _prepare(
     records: list[Record], cfg: dict[str, Any], cache: SegmentCache, what: str
 ) -> list[str]:
-    raw = [_raw_input(r, cfg["data"]["max_chars"]) for r in records]
-    return prepare_many(raw, cache, n_jobs=cfg["n_jobs"], progress=_progress(f"segmenting {what}"))
+    raw = [r.full_text[: cfg["data"]["max_chars"]] for r in records]
+    return prepare_many(
+        raw,
+        cache,
+        n_jobs=cfg["n_jobs"],
+        progress=_progress(f"preparing {what}"),
+        segment=cfg["features"]["segment"],
+    )
+
+
+def _label(record: Record, cfg: dict[str, Any]) -> tuple[str, float] | None:
+    """The training label and sample weight of a record under the config's labels recipe."""
+    factor = float(cfg["data"]["weights"].get(record.source_dataset, 1.0))
+    if cfg["data"]["labels"] == "section":
+        return record.source_category, factor
+    weak = label_record(record)
+    if weak.topic is None or weak.confidence < cfg["data"]["min_confidence"]:
+        return None
+    return weak.topic, weak.confidence * factor
+
+
+def _build_features(cfg: dict[str, Any]) -> TfidfFeatures:
+    f = cfg["features"]
+    return TfidfFeatures(
+        ngram_range=tuple(f["ngram_range"]),
+        min_df=f["min_df"],
+        max_df=f["max_df"],
+        max_features=f["max_features"] or None,
+        sublinear_tf=f["sublinear_tf"],
+    )
 
 
 def _build_classifier(cfg: dict[str, Any]):
-    c = cfg["classifier"]
-    return LogisticRegression(
-        C=c["C"],
-        max_iter=c["max_iter"],
-        class_weight=c["class_weight"] or None,
-        random_state=cfg["seed"],
+    c, seed = cfg["classifier"], cfg["seed"]
+    class_weight = c["class_weight"] or None
+    if c["kind"] == "logistic_regression":
+        return LogisticRegression(
+            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
+        )
+    if c["kind"] == "linear_svc":
+        return LinearSVC(
+            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
+        )
+    if c["kind"] == "sgd":
+        return SGDClassifier(
+            alpha=c["alpha"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
+        )
+    return ComplementNB(alpha=c["alpha"])
+
+
+def _linear_parts(clf, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and intercepts of a fitted linear classifier, one row per topic in ``topics``."""
+    classes = list(clf.classes_)
+    if isinstance(clf, ComplementNB):
+        # Complement NB scores are X @ feature_log_prob_.T; its predict_proba is their softmax.
+        coef, intercept = clf.feature_log_prob_, np.zeros(len(classes))
+    else:
+        coef, intercept = clf.coef_, np.atleast_1d(clf.intercept_)
+        if len(classes) == 2:  # scikit-learn keeps one row for two classes
+            coef, intercept = (
+                np.vstack([-coef[0], coef[0]]),
+                np.array([-intercept[0], intercept[0]]),
+            )
+    order = [classes.index(t) for t in topics]
+    return np.asarray(coef)[order], np.asarray(intercept)[order]
+
+
+def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T for which softmax(T * scores) has the least log-loss on (scores, y)."""
+    best, best_loss = 1.0, np.inf
+    for t in np.logspace(-1, 2.5, 71):
+        z = t * scores
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(len(y)), y].mean()
+        if loss < best_loss:
+            best, best_loss = float(t), loss
+    return best
+
+
+def _fit(
+    texts: list[str], labels: list[str], weights: np.ndarray, cfg: dict[str, Any]
+) -> Predictor:
+    features = _build_features(cfg)
+    X = features.fit_transform(texts)
+    clf = _build_classifier(cfg).fit(X, labels, sample_weight=weights)
+    topics = [t for t in TOPICS if t in clf.classes_]
+    topics += sorted(t for t in clf.classes_ if t not in TOPICS)
+    coef, intercept = _linear_parts(clf, topics)
+    temperature = 1.0
+    if cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS:
+        # Margins are not log-probabilities: fit a temperature on a tenth of the training data
+        # with a model fitted on the rest, then keep it for the model fitted on everything.
+        train_idx, cal_idx = next(
+            StratifiedKFold(10, shuffle=True, random_state=cfg["seed"]).split(texts, labels)
+        )
+        part = _build_classifier(cfg).fit(
+            X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx]
+        )
+        c_coef, c_intercept = _linear_parts(part, topics)
+        scores = np.asarray(X[cal_idx] @ c_coef.T) + c_intercept
+        temperature = _fit_temperature(
+            scores, np.asarray([topics.index(labels[i]) for i in cal_idx])
+        )
+    return Predictor(
+        features,
+        coef,
+        intercept,
+        topics,
+        max_chars=cfg["data"]["max_chars"],
+        segment=cfg["features"]["segment"],
+        temperature=temperature,
     )
+
+
+def cross_validate(
+    texts: list[str], labels: list[str], weights: np.ndarray, cfg: dict[str, Any]
+) -> dict[str, Any]:
+    """Stratified k-fold scores on the training data (the non-held-out part): features and
+    classifier are fitted anew on each fold, so the figures are fair for model selection."""
+    folds = cfg["cv"]
+    accuracy, macro_f1 = [], []
+    started = time.monotonic()
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=cfg["seed"])
+    for k, (train_idx, test_idx) in enumerate(splitter.split(texts, labels), start=1):
+        model = _fit(
+            [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx], cfg
+        )
+        _, scores = model.scores_prepared([texts[i] for i in test_idx])
+        predicted = [model.topics[j] for j in scores.argmax(axis=1)]
+        m = classification_metrics([labels[i] for i in test_idx], predicted, model.topics)
+        accuracy.append(m["accuracy"])
+        macro_f1.append(m["macro_f1"])
+        _log(f"  cross-validation fold {k}/{folds}: macro-F1 {m['macro_f1']:.4f}")
+    return {
+        "folds": folds,
+        "accuracy_mean": round(float(np.mean(accuracy)), 4),
+        "accuracy_std": round(float(np.std(accuracy)), 4),
+        "macro_f1_mean": round(float(np.mean(macro_f1)), 4),
+        "macro_f1_std": round(float(np.std(macro_f1)), 4),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def train(
@@ -211,47 +351,27 @@ def train(
     paths = _corpus_paths(cfg)
     report = CorpusReport()
     datasets = set(cfg["data"]["datasets"])
-    train_records, heldout_records = [], []
+    train_records, heldout = [], []
     for record in read_corpus(paths, report):
         if record.source_dataset in datasets:
-            (heldout_records if is_heldout(record) else train_records).append(record)
+            (heldout if is_heldout(record) else train_records).append(record)
     _log(f"corpus: {report.summary()}")
 
-    labelled = []
-    for record in train_records:
-        weak = label_record(record)
-        if weak.topic is not None and weak.confidence >= cfg["data"]["min_confidence"]:
-            factor = float(cfg["data"]["weights"].get(record.source_dataset, 1.0))
-            labelled.append((record, weak.topic, weak.confidence * factor))
-    counts = Counter(topic for _, topic, _ in labelled)
+    labelled = [(r, lab) for r in train_records if (lab := _label(r, cfg)) is not None]
+    counts = Counter(topic for _, (topic, _) in labelled)
     _log(f"training labels: {dict(sorted(counts.items()))} from {len(train_records):,} records")
+    if len(counts) < 2:
+        raise ValueError(f"training needs at least two topics with labels, got {dict(counts)}")
 
     cache = cache or SegmentCache()
-    records = [r for r, _, _ in labelled]
-    texts = _prepare(records, cfg, cache, "training texts")
-    labels = [t for _, t, _ in labelled]
-    weights = np.asarray([w for _, _, w in labelled])
+    texts = _prepare([r for r, _ in labelled], cfg, cache, "training texts")
+    labels = [topic for _, (topic, _) in labelled]
+    weights = np.asarray([weight for _, (_, weight) in labelled])
+    cv = cross_validate(texts, labels, weights, cfg) if cfg["cv"] else None
 
     fit_started = time.monotonic()
-    f = cfg["features"]
-    features = TfidfFeatures(
-        ngram_range=tuple(f["ngram_range"]),
-        min_df=f["min_df"],
-        max_df=f["max_df"],
-        max_features=f["max_features"] or None,
-        sublinear_tf=f["sublinear_tf"],
-    )
-    X = features.fit_transform(texts)
-    _log(f"features: {X.shape[1]:,} terms; fitting the classifier on {X.shape[0]:,} texts")
-    clf = _build_classifier(cfg).fit(X, labels, sample_weight=weights)
-    topics = [t for t in TOPICS if t in clf.classes_] + [t for t in clf.classes_ if t not in TOPICS]
-    order = [list(clf.classes_).index(t) for t in topics]
-    coef, intercept = clf.coef_, clf.intercept_
-    if len(clf.classes_) == 2:  # scikit-learn keeps one row for two classes
-        coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
-    predictor = Predictor(
-        features, coef[order], intercept[order], topics, max_chars=cfg["data"]["max_chars"]
-    )
+    _log(f"fitting on {len(texts):,} texts")
+    predictor = _fit(texts, labels, weights, cfg)
     fit_seconds = time.monotonic() - fit_started
 
     metrics = {
@@ -260,15 +380,19 @@ def train(
             "records": len(train_records),
             "labelled": len(labelled),
             "labels": dict(sorted(counts.items())),
-            "terms": len(features.terms_),
+            "terms": len(predictor.features.terms_),
+            "temperature": predictor.temperature,
             "fit_seconds": round(fit_seconds, 1),
         },
+        "cross_validation": cv,
         "corpus": {
             "files": [p.name for p in paths],
             "fingerprint": corpus_fingerprint(paths),
             "malformed_lines": report.skipped,
         },
-        "heldout": evaluate_model(predictor, heldout_records, cfg, cache),
+        "heldout": evaluate_model(predictor, heldout, cfg, cache),
+        "versions": library_versions(),
+        "config": cfg,
     }
     metrics["training"]["total_seconds"] = round(time.monotonic() - started, 1)
     return predictor, metrics
@@ -280,16 +404,17 @@ def evaluate_model(
     cfg: dict[str, Any],
     cache: SegmentCache | None = None,
 ) -> dict[str, Any]:
-    """Score ``predictor`` on held-out ``records``: against their weak labels, and against every
+    """Score ``predictor`` on held-out ``records``: against the labels of the config's recipe
+    (``distant``; also given as the top-level ``accuracy`` and ``macro_f1``), and against every
     hand-labelled sample of ``cfg['data']['eval_labels']`` (rows of other topics are skipped)."""
     cache = cache or SegmentCache()
     topics = list(predictor.topics)
-    weak = [label_record(r).topic for r in records]
+    truth = {r.id: lab[0] for r in records if (lab := _label(r, cfg)) is not None}
     hand: dict[str, str] = {}
     for path in cfg["data"]["eval_labels"]:
         if Path(path).is_file():
             hand.update(read_labels(path))
-    wanted = [r for r, w in zip(records, weak) if w in topics or hand.get(r.id) in topics]
+    wanted = [r for r in records if truth.get(r.id) in topics or hand.get(r.id) in topics]
     started = time.monotonic()
     texts = _prepare(wanted, cfg, cache, "held-out texts")
     _, scores = predictor.scores_prepared(texts)
@@ -308,13 +433,17 @@ def evaluate_model(
         return out
 
     by_id = {r.id: r for r in wanted}
+    distant = block([(r, truth[r.id]) for r in wanted if truth.get(r.id) in topics])
     return {
-        "distant": block([(r, w) for r, w in zip(records, weak) if w in topics]),
+        "accuracy": distant.get("accuracy"),
+        "macro_f1": distant.get("macro_f1"),
+        "distant": distant,
         "hand": block(
             [(by_id[i], t) for i, t in sorted(hand.items()) if t in topics and i in by_id]
         ),
         "hand_labels_missing": sum(1 for i, t in hand.items() if t in topics and i not in by_id),
         "predict_seconds": round(seconds, 1),
+        "texts_per_second": round(len(wanted) / seconds, 1) if seconds else None,
     }
 
 

@@ -77,12 +77,12 @@ _SECTIONS = {
 }
 
 
-def write_small_corpus(path: Path, copies: int = 3) -> Path:
+def write_small_corpus(path: Path, copies: int = 3, heldout_copies: int = 0) -> Path:
     """Write SMALL_CORPUS as a VnExpress-style JSONL file, ``copies`` times over (so that
-    terms reach min_df), all in the training split."""
+    terms reach min_df) in the training split, and ``heldout_copies`` times in the held-out one."""
     lines = []
     for topic, texts in SMALL_CORPUS.items():
-        for copy in range(copies):
+        for copy in range(copies + heldout_copies):
             for i, text in enumerate(texts):
                 lines.append(
                     {
@@ -91,7 +91,7 @@ def write_small_corpus(path: Path, copies: int = 3) -> Path:
                         "source_category": _SECTIONS[topic],
                         "title": text,
                         "text": text + ".",
-                        "split": "train",
+                        "split": "train" if copy < copies else "validate",
                         "text_kind": "title_sapo",
                     }
                 )

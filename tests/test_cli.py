@@ -61,6 +61,7 @@ def test_explain(capsys):
         (["predict", "a", "-f", "x"], "not both"),
         (["train", "no/such.toml"], "config not found"),
         (["evaluate", "no/such/model"], "model folder not found"),
+        (["compare", "no/such/run"], "no metrics.json at no/such/run"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(capsys, args, message):
@@ -75,7 +76,7 @@ def test_argparse_errors_exit_2():
     assert run("frobnicate").returncode == 2
 
 
-@pytest.mark.parametrize("command", ["predict", "explain", "train", "evaluate"])
+@pytest.mark.parametrize("command", ["predict", "explain", "train", "evaluate", "compare"])
 def test_help(command):
     result = run(command, "--help")
     assert result.returncode == 0 and "usage: nlpkit " + command in result.stdout
@@ -90,7 +91,7 @@ def test_console_script_is_installed():
 def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     """End to end through the command line: train on a small corpus, then predict with it."""
     monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
-    corpus = write_small_corpus(tmp_path / "corpus.jsonl")
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl", heldout_copies=1)
     config = tmp_path / "small.toml"
     config.write_text(
         "n_jobs = 1\n[features]\nmin_df = 1\n[data]\neval_labels = []\n", encoding="utf-8"
@@ -113,7 +114,16 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     )
     metrics = json.loads((results / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["config"]["features"]["min_df"] == 1 and metrics["training"]["labelled"] == 96
-    assert (model / "README.md").read_text(encoding="utf-8").startswith("# nlpkit model `small`")
+    assert metrics["heldout"]["distant"]["n"] == 32
+    card = (model / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("# nlpkit model `small`") and "confusion_matrix.png" in card
+    for folder in (model, results):
+        assert (folder / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
+    assert "## Held-out" in (results / "summary.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["compare", str(results), str(results / "metrics.json")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) == 4 and table[2].startswith("| small | weak | pyvi | 1-2 |")
     capsys.readouterr()
     assert main(["predict", "--model", str(model), "Giá xăng dầu tăng mạnh"]) == 0
     assert capsys.readouterr().out == "energy\n"

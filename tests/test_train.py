@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from conftest import ROOT, SEED_TITLES
 
@@ -45,7 +47,7 @@ def test_missing_config(tmp_path):
         load_config(tmp_path / "none.toml")
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")))
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").rglob("*.toml")))
 def test_repository_configs_load(path):
     load_config(path)
 
@@ -95,3 +97,98 @@ def test_train_on_a_slice_of_the_real_corpus(shared_data, tmp_path):
     assert metrics["heldout"]["distant"]["n"] > 300
     assert metrics["heldout"]["distant"]["accuracy"] > 0.8
     assert predictor.predict("Giá xăng RON95 tăng hơn 1.000 đồng mỗi lít") == "energy"
+
+
+def _small_cfg(tmp_path, **changes):
+    import copy
+
+    from conftest import write_small_corpus
+
+    from nlpkit.train import DEFAULTS
+
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg["name"] = "small"
+    cfg["data"]["corpora"] = [str(write_small_corpus(tmp_path / "corpus.jsonl"))]
+    cfg["data"]["eval_labels"] = []
+    cfg["features"].update(min_df=1, max_features=0)
+    cfg["n_jobs"] = 1
+    for section, values in changes.items():
+        if isinstance(values, dict):
+            cfg[section].update(values)
+        else:
+            cfg[section] = values
+    return cfg
+
+
+@pytest.mark.parametrize("kind", ["linear_svc", "sgd", "complement_nb", "logistic_regression"])
+def test_every_classifier_trains_a_linear_model(tmp_path, kind):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import train
+
+    cfg = _small_cfg(tmp_path, classifier={"kind": kind, "C": 1.0, "alpha": 0.01})
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert predictor.predict("Giá xăng dầu tăng mạnh, EVN tăng giá điện") == "energy"
+    assert sum(predictor.predict_proba("Giá điện").values()) == pytest.approx(1)
+    assert (predictor.temperature != 1.0) == (kind in ("linear_svc", "sgd"))
+    assert metrics["training"]["temperature"] == predictor.temperature
+
+
+def test_complement_nb_probabilities_are_scikit_learns(tmp_path):
+    from sklearn.naive_bayes import ComplementNB
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import _label, train
+
+    cfg = _small_cfg(
+        tmp_path, classifier={"kind": "complement_nb", "alpha": 0.5, "class_weight": ""}
+    )
+    predictor, _ = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    from nlpkit.corpus import read_corpus
+    from nlpkit.text import prepare
+
+    records = list(read_corpus(cfg["data"]["corpora"]))
+    texts = [prepare(r.full_text) for r in records]
+    labels = [_label(r, cfg)[0] for r in records]
+    weights = [_label(r, cfg)[1] for r in records]
+    X = predictor.features.transform(texts)
+    ref = ComplementNB(alpha=0.5).fit(X, labels, sample_weight=weights)
+    order = [list(ref.classes_).index(t) for t in predictor.topics]
+    queries = ["Giá xăng tăng", "Nga và NATO"]
+    expected = ref.predict_proba(predictor.features.transform([prepare(q) for q in queries]))
+    got = predictor.predict_proba(queries)
+    for row, probs in zip(expected, got):
+        assert [probs[t] for t in predictor.topics] == pytest.approx(row[order].tolist())
+
+
+def test_raw_syllables_and_section_labels_and_cross_validation(tmp_path):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import train
+
+    cfg = _small_cfg(tmp_path, features={"segment": False}, data={"labels": "section"}, cv=3)
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert not predictor.segment
+    assert "Kinh doanh" in predictor.topics  # the sections themselves are the labels
+    cv = metrics["cross_validation"]
+    assert cv["folds"] == 3 and 0 <= cv["macro_f1_mean"] <= 1
+
+
+def test_metrics_schema(small_model):
+    _, metrics, _ = small_model
+    assert {
+        "name",
+        "training",
+        "cross_validation",
+        "corpus",
+        "heldout",
+        "versions",
+        "config",
+    } <= metrics.keys()
+    assert {"records", "labelled", "labels", "terms", "fit_seconds", "total_seconds"} <= metrics[
+        "training"
+    ].keys()
+    assert metrics["corpus"]["fingerprint"].startswith("sha256:")
+    assert {"accuracy", "macro_f1", "distant", "hand", "predict_seconds"} <= metrics[
+        "heldout"
+    ].keys()
+    assert {"python", "scikit-learn", "pyvi", "numpy", "nlpkit"} <= metrics["versions"].keys()
+    json.dumps(metrics)  # serialisable as it is

@@ -1,0 +1,65 @@
+import sqlite3
+import threading
+
+from nlpkit.cache import SegmentCache, prepare_many
+from nlpkit.text import prepare
+
+TEXTS = ["Tổng thống Nga điện đàm", "Giá xăng dầu tăng mạnh", "Tuyển Việt Nam thắng"]
+
+
+def test_results_equal_prepare_and_are_reused(tmp_path, monkeypatch):
+    expected = [prepare(t) for t in TEXTS]
+    assert prepare_many(TEXTS, SegmentCache(tmp_path / "seg.sqlite")) == expected
+    # A second run, even from another cache object, must not segment again.
+    monkeypatch.setattr("nlpkit.cache.prepare", lambda *a, **k: 1 / 0)
+    assert prepare_many(TEXTS, SegmentCache(tmp_path / "seg.sqlite")) == expected
+
+
+def test_keys_depend_on_the_text_and_the_segmenter_version(tmp_path, monkeypatch):
+    cache = SegmentCache(tmp_path / "seg.sqlite")
+    key = cache.key(TEXTS[0])
+    assert key != cache.key(TEXTS[0] + " ")
+    monkeypatch.setattr("nlpkit.cache.segmenter_version", lambda: "pyvi-9.9")
+    assert SegmentCache(tmp_path / "seg.sqlite").key(TEXTS[0]) != key
+
+
+def test_deleting_the_cache_is_safe(tmp_path):
+    path = tmp_path / "seg.sqlite"
+    prepare_many(TEXTS, SegmentCache(path))
+    for file in tmp_path.iterdir():
+        file.unlink()
+    assert prepare_many(TEXTS, SegmentCache(path)) == [prepare(t) for t in TEXTS]
+
+
+def test_two_writers_at_once(tmp_path):
+    path = tmp_path / "seg.sqlite"
+    texts = [f"Bản tin số {i} về giá điện" for i in range(300)]
+    errors = []
+
+    def run(part):
+        try:
+            prepare_many(part, SegmentCache(path))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(texts[i::2] + texts[:50],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM seg").fetchone()[0]
+    assert rows == 300
+    assert prepare_many(texts, SegmentCache(path)) == [prepare(t) for t in texts]
+
+
+def test_parallel_segmentation_keeps_order(tmp_path):
+    texts = [f"Tin {i}: Tổng thống Nga điện đàm" for i in range(1200)]
+    assert prepare_many(texts, None, n_jobs=2) == [prepare(t) for t in texts]
+
+
+def test_raw_syllables_skip_the_cache(tmp_path):
+    out = prepare_many(
+        ["Tổng thống Nga, điện đàm."], SegmentCache(tmp_path / "s.sqlite"), segment=False
+    )
+    assert out == ["Tổng thống Nga , điện đàm ."]
