@@ -83,7 +83,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def _analyzer(self, text: str) -> list[str]:
         return analyze(text, tuple(self.ngram_range))
 
-    def fit(self, X: Iterable[str], y=None) -> TfidfFeatures:
+    def _fit(self, X: Iterable[str]) -> sp.csr_matrix:
         vectorizer = TfidfVectorizer(
             analyzer=self._analyzer,
             min_df=self.min_df,
@@ -92,10 +92,18 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
             sublinear_tf=self.sublinear_tf,
             dtype=np.float64,
         )
-        vectorizer.fit(X)
-        terms = vectorizer.get_feature_names_out().tolist()
-        self._set_vocabulary(terms, vectorizer.idf_)
+        matrix = vectorizer.fit_transform(X)
+        self._set_vocabulary(vectorizer.get_feature_names_out().tolist(), vectorizer.idf_)
+        return matrix
+
+    def fit(self, X: Iterable[str], y=None) -> TfidfFeatures:
+        self._fit(X)
         return self
+
+    def fit_transform(self, X: Iterable[str], y=None) -> sp.csr_matrix:
+        # scikit-learn's matrix equals what `transform` would compute (the tests check it);
+        # reusing it saves analysing every training text a second time.
+        return self._fit(X)
 
     def _set_vocabulary(self, terms: Sequence[str], idf: np.ndarray) -> None:
         self.terms_ = list(terms)

@@ -34,6 +34,8 @@ def test_transform_equals_scikit_learn(sublinear):
         ours.transform(new).toarray(), ref.transform(new).toarray(), atol=1e-12
     )
     assert ours.terms_ == ref.get_feature_names_out().tolist()
+    fitted = TfidfFeatures(ngram_range=(1, 2), min_df=1, sublinear_tf=sublinear).fit_transform(DOCS)
+    np.testing.assert_allclose(fitted.toarray(), ours.transform(DOCS).toarray(), atol=1e-12)
 
 
 def test_rebuilt_from_vocabulary_is_equal():
