@@ -20,7 +20,7 @@ from .text import prepare, segmenter_version
 __all__ = ["SegmentCache", "default_cache_path", "prepare_many", "PREPARE_VERSION"]
 
 # Bump when nlpkit.text.prepare changes what it returns for the same input.
-PREPARE_VERSION = 2
+PREPARE_VERSION = 3
 
 
 def default_cache_path() -> Path:

@@ -11,8 +11,7 @@ private attributes across versions, and fast on one text.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -26,16 +25,25 @@ from .text import prepare
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
 
+# A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
+# a letter: punctuation and bare numbers carry no topic.
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
     """The terms of a segmented text: lower-cased words, then word n-grams joined by spaces.
 
     A word is a whitespace-separated token with at least one letter; punctuation and bare
     numbers carry no topic and are dropped before n-grams are formed.
     """
-    words = [w for w in segmented.lower().split() if any(c.isalpha() for c in w)]
+    # str.isalpha settles most tokens without the regular expression.
+    has_letter = _LETTER.search
+    words = [w for w in segmented.lower().split() if w.isalpha() or has_letter(w)]
     low, high = ngram_range
-    terms = list(words) if low <= 1 else []
-    for n in range(max(low, 2), high + 1):
+    terms = words if low <= 1 else []
+    if high >= 2 and low <= 2:
+        terms = terms + [a + " " + b for a, b in zip(words, words[1:])]
+    for n in range(max(low, 3), high + 1):
         terms.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     return terms
 
@@ -119,27 +127,39 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         features._set_vocabulary(terms, idf)
         return features
 
-    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+    def weights(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The non-zero TF-IDF weights of texts as three flat arrays (text number, column,
+        weight), sorted by text then column: `transform` as plain arrays, which the predictor
+        scores directly, without building a sparse matrix."""
         check_is_fitted(self, "idf_")
         if isinstance(X, str):
             raise TypeError("TfidfFeatures.transform expects a list of texts, not one string")
-        vocabulary, idf, sublinear = self.vocabulary_, self.idf_, self.sublinear_tf
-        indptr, indices, values = [0], [], []
+        get = self.vocabulary_.get
+        columns: list[int] = []
+        lengths: list[int] = []
         for text in X:
-            counts = Counter(
-                j for term in self._analyzer(text) if (j := vocabulary.get(term)) is not None
-            )
-            row = sorted(counts.items())
-            tf = [(1.0 + math.log(c)) if sublinear else float(c) for _, c in row]
-            weights = np.asarray(tf) * idf[[j for j, _ in row]] if row else np.empty(0)
-            norm = math.sqrt(float(weights @ weights)) if row else 0.0
-            indices.extend(j for j, _ in row)
-            values.extend((weights / norm) if norm else weights)
-            indptr.append(len(indices))
-        return sp.csr_matrix(
-            (np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
-            shape=(len(indptr) - 1, len(self.terms_)),
-        )
+            found = [j for j in map(get, self._analyzer(text)) if j is not None]
+            columns.extend(found)
+            lengths.append(len(found))
+        cols = np.fromiter(columns, dtype=np.int64, count=len(columns))
+        if len(lengths) == 1:  # one text: no text numbers to fold into the sort keys
+            col, counts = np.unique(cols, return_counts=True)
+            doc = np.zeros(len(col), dtype=np.int64)
+        else:
+            n_terms = len(self.terms_)
+            doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+            keys, counts = np.unique(doc * n_terms + cols, return_counts=True)
+            doc, col = np.divmod(keys, n_terms)
+        tf = 1.0 + np.log(counts) if self.sublinear_tf else counts.astype(np.float64)
+        w = tf * self.idf_[col]
+        norms = np.sqrt(np.bincount(doc, weights=w * w, minlength=len(lengths)))
+        w /= norms[doc]
+        return doc, col, w
+
+    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+        X = list(X) if not isinstance(X, str) else X
+        doc, col, w = self.weights(X)
+        return sp.csr_matrix((w, (doc, col)), shape=(len(X), len(self.terms_)))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "idf_")

@@ -8,7 +8,9 @@ decision can be explained term by term.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -47,6 +49,21 @@ class Explanation:
             "probabilities": self.probabilities,
             "terms": [{"term": t, "weight": w} for t, w in self.terms],
         }
+
+
+# Below this many texts, starting processes costs more than it saves.
+_MIN_PARALLEL = 2000
+_worker_predictor: Predictor | None = None
+
+
+def _set_worker_predictor(predictor: Predictor) -> None:
+    global _worker_predictor
+    _worker_predictor = predictor
+
+
+def _worker_scores(texts: list[str]) -> np.ndarray:
+    assert _worker_predictor is not None
+    return _worker_predictor.scores_prepared(_worker_predictor._prepare(texts))
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -120,10 +137,18 @@ class Predictor:
         # keeps time and memory bounded for pasted archives and scraped pages of megabytes.
         return [prepare(text[: self.max_chars], segment=self.segment) for text in batch]
 
-    def scores_prepared(self, segmented: list[str]):
-        """Features and linear scores (texts x topics) of already prepared (segmented) texts."""
-        X = self.features.transform(segmented)
-        return X, np.asarray(X @ self._coef_t) + self.intercept
+    def scores_prepared(self, segmented: list[str]) -> np.ndarray:
+        """Linear scores (texts x topics) of already prepared (segmented) texts."""
+        return self._scores(*self.features.weights(segmented), len(segmented))
+
+    def _scores(self, doc: np.ndarray, col: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+        # Straight from the flat TF-IDF arrays: no sparse matrix to build and check, which on
+        # one short text costs more than the arithmetic.
+        contrib = self._coef_t[col] * w[:, None]
+        scores = np.empty((n, len(self.topics)))
+        for k in range(len(self.topics)):
+            scores[:, k] = np.bincount(doc, weights=contrib[:, k], minlength=n)
+        return scores + self.intercept
 
     def to_pipeline(self):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
@@ -157,12 +182,16 @@ class Predictor:
     @overload
     def predict(self, texts: Sequence[str]) -> list[str]: ...
 
-    def predict(self, texts):
-        """The topic of a text (str), or the topics of a list of texts (list, same order)."""
+    def predict(self, texts, n_jobs: int = 1):
+        """The topic of a text (str), or the topics of a list of texts (list, same order).
+
+        ``n_jobs > 1`` spreads a large list over that many processes, in chunks; the answers
+        and their order are the same.
+        """
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        _, scores = self.scores_prepared(self._prepare(batch))
+        scores = self._batch_scores(batch, n_jobs)
         topics = [self.topics[i] for i in scores.argmax(axis=1)]
         return topics[0] if single else topics
 
@@ -171,15 +200,30 @@ class Predictor:
     @overload
     def predict_proba(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
 
-    def predict_proba(self, texts):
-        """Probabilities per topic (summing to 1) for a text, or a list of them for a list."""
+    def predict_proba(self, texts, n_jobs: int = 1):
+        """Probabilities per topic (summing to 1) for a text, or a list of them for a list;
+        ``n_jobs`` as in `predict`."""
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        _, scores = self.scores_prepared(self._prepare(batch))
-        probs = _softmax(self.temperature * scores)
+        probs = _softmax(self.temperature * self._batch_scores(batch, n_jobs))
         out = [dict(zip(self.topics, map(float, row))) for row in probs]
         return out[0] if single else out
+
+    def _batch_scores(self, batch: list[str], n_jobs: int) -> np.ndarray:
+        if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
+            raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+        if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
+            return self.scores_prepared(self._prepare(batch))
+        # Four chunks per process balance uneven text lengths; each worker gets the predictor
+        # once, when it starts (inherited, not pickled, where processes fork).
+        size = -(-len(batch) // (4 * n_jobs))
+        chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+        context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(
+            n_jobs, mp_context=context, initializer=_set_worker_predictor, initargs=(self,)
+        ) as pool:
+            return np.vstack(list(pool.map(_worker_scores, chunks)))
 
     def explain(self, text: str, k: int = 10) -> Explanation:
         """The topic of ``text`` and the ``k`` terms that pushed it most toward that topic and
@@ -187,13 +231,13 @@ class Predictor:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         batch, _ = self._as_batch(check_text(text))
-        X, scores = self.scores_prepared(self._prepare(batch))
+        doc, col, w = self.features.weights(self._prepare(batch))
+        scores = self._scores(doc, col, w, 1)
         order = np.argsort(-scores[0])
         top, runner = int(order[0]), int(order[1])
-        row = X.getrow(0)
-        contrib = row.data * (self.coef[top, row.indices] - self.coef[runner, row.indices])
-        best = np.argsort(-contrib)[:k]
-        terms = [(self.features.terms_[row.indices[i]], float(contrib[i])) for i in best]
+        contrib = w * (self.coef[top, col] - self.coef[runner, col])
+        best = np.argsort(-contrib, kind="stable")[:k]
+        terms = [(self.features.terms_[col[i]], float(contrib[i])) for i in best]
         probs = _softmax(self.temperature * scores)[0]
         return Explanation(
             topic=self.topics[top],

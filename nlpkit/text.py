@@ -15,15 +15,17 @@ __all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version"]
 # them behind (NUL bytes, form feeds, zero-width marks) and they would split or glue words.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
+_ODD_SPACE = re.compile(r"[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
 # VnExpress leads start with an upper-case dateline glued to the first word ("HÀ NỘIPhó chủ
-# tịch ...", "LÀOTiền đạo ..."): at least two capitals, then a capital followed by two small
-# letters. Requiring two small letters keeps plurals of acronyms ("CEOs") whole.
-_WORD = re.compile(r"\w+")
-
-# pyvi's CRF is fed one chunk at a time: its cost grows faster than linearly with the length of
-# what it is given, and a news sentence never needs more context than this.
-_CHUNK = 2000
+# tịch ...", "LÀOTiền đạo ..."): at least two capitals (digits allowed), then a capital followed
+# by two small letters. Requiring two small letters keeps plurals of acronyms ("CEOs") whole.
+# One regular expression over all cased letters does it without a Python call per word.
+_UPPER = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.isupper())
+_LOWER = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.islower())
+_DATELINE_HINT = re.compile(rf"[{_UPPER}\d][{_UPPER}][{_LOWER}]")
+_DATELINE = re.compile(
+    rf"(?<!\w)(?=\d*[{_UPPER}])([{_UPPER}\d]{{2,}})(?=[{_UPPER}][{_LOWER}]{{2}})"
+)
 
 
 def check_text(text: object) -> str:
@@ -37,19 +39,6 @@ def check_text(text: object) -> str:
     return text
 
 
-def _split_dateline(match: re.Match[str]) -> str:
-    word = match.group(0)
-    for i in range(2, len(word) - 2):
-        if (
-            word[i].isupper()
-            and word[i + 1].islower()
-            and word[i + 2].islower()
-            and word[:i].isupper()
-        ):
-            return word[:i] + " " + word[i:]
-    return word
-
-
 def normalize(text: str) -> str:
     """Unicode NFC, no control characters, single spaces, one newline between paragraphs.
 
@@ -60,9 +49,14 @@ def normalize(text: str) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SPACES.sub(" ", text)
-    text = _BLANK_LINES.sub("\n", text).strip()
-    return _WORD.sub(_split_dateline, text)
+    # Each step first looks (in C) whether it has anything to do: this runs on every text a
+    # predictor sees, and most need none of it.
+    if "  " in text or _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+    text = "\n".join(line for line in map(str.strip, text.split("\n")) if line)
+    if _DATELINE_HINT.search(text):
+        text = _DATELINE.sub(r"\1 ", text)
+    return text
 
 
 def _has_surrogates(text: str) -> bool:
@@ -98,32 +92,16 @@ def segment(text: str) -> str:
     return _tokenize(text)
 
 
-def _chunks(text: str):
-    for line in text.split("\n"):
-        while len(line) > _CHUNK:
-            # Cut after a sentence if one ends in the second half of the window, else at a
-            # space, else anywhere: a cut inside a sentence may split a word.
-            cut = max(line.rfind(mark, _CHUNK // 2, _CHUNK) for mark in (". ", "! ", "? ")) + 1
-            if cut <= 0:
-                cut = line.rfind(" ", _CHUNK // 2, _CHUNK)
-            if cut <= 0:
-                cut = _CHUNK
-            yield line[:cut]
-            line = line[cut:].lstrip()
-        if line.strip():
-            yield line
-
-
 _SYLLABLE = re.compile(r"\w+|[^\w\s]")
 
 
 def prepare(text: str, segment: bool = True) -> str:
     """Normalise and segment ``text`` the way the models were trained: the one entry point.
 
-    Paragraphs (and over-long lines, in pieces at spaces) are segmented one by one, so the time
-    taken grows linearly with the length of the text. With ``segment=False`` the text is only
+    Time grows linearly with the length of the text. With ``segment=False`` the text is only
     split into syllables and punctuation (the raw-syllable baseline of the experiments).
     """
+    text = normalize(text)
     if not segment:
-        return "\n".join(" ".join(_SYLLABLE.findall(line)) for line in normalize(text).split("\n"))
-    return "\n".join(_tokenize(chunk) for chunk in _chunks(normalize(text)))
+        return "\n".join(" ".join(_SYLLABLE.findall(line)) for line in text.split("\n"))
+    return _tokenize(text)

@@ -327,7 +327,7 @@ def cross_validate(
         model = _fit(
             [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx], cfg
         )
-        _, scores = model.scores_prepared([texts[i] for i in test_idx])
+        scores = model.scores_prepared([texts[i] for i in test_idx])
         predicted = [model.topics[j] for j in scores.argmax(axis=1)]
         m = classification_metrics([labels[i] for i in test_idx], predicted, model.topics)
         accuracy.append(m["accuracy"])
@@ -417,7 +417,7 @@ def evaluate_model(
     wanted = [r for r in records if truth.get(r.id) in topics or hand.get(r.id) in topics]
     started = time.monotonic()
     texts = _prepare(wanted, cfg, cache, "held-out texts")
-    _, scores = predictor.scores_prepared(texts)
+    scores = predictor.scores_prepared(texts)
     predicted = {r.id: topics[i] for r, i in zip(wanted, scores.argmax(axis=1))}
     seconds = time.monotonic() - started
 

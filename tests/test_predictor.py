@@ -76,10 +76,10 @@ def test_very_long_text_is_read_in_bounded_time(predictor):
 
 
 def test_explain_names_terms_for_the_topic(predictor):
-    exp = predictor.explain(TEXTS[0], k=3)
+    exp = predictor.explain(TEXTS[0], k=5)
     assert isinstance(exp, Explanation)
     assert exp.topic == "energy" and exp.runner_up != "energy"
-    assert len(exp.terms) == 3
+    assert len(exp.terms) == 5
     weights = [w for _, w in exp.terms]
     assert weights == sorted(weights, reverse=True) and weights[0] > 0
     assert any("xăng" in term for term, _ in exp.terms)
@@ -113,3 +113,15 @@ def test_any_unicode_text_gives_a_topic_or_a_documented_error(predictor, text):
         assert not text.strip()
     else:
         assert topic in predictor.topics
+
+
+def test_parallel_batches_give_the_same_answers_in_order(predictor):
+    texts = [f"{TEXTS[i % 2]} số {i}" for i in range(2500)]
+    assert predictor.predict(texts, n_jobs=2) == predictor.predict(texts)
+    assert predictor.predict_proba(texts[:2100], n_jobs=2) == predictor.predict_proba(texts[:2100])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_bad_n_jobs(predictor, bad):
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+        predictor.predict(TEXTS, n_jobs=bad)

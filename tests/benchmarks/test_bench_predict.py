@@ -22,7 +22,13 @@ TEXT = (
     "chuyên gia dự báo giá nhiên liệu còn biến động trong quý tới, ảnh hưởng tới chi phí vận "
     "tải, giá cước taxi và giá hàng hóa thiết yếu."
 )
-BATCH = [TEXT] * 200
+_SENTENCES = TEXT.split(". ")
+# 200 different texts of about the same length: the sentences rotated, each with a number.
+BATCH = [
+    f"Bản tin số {i}. " + ". ".join(_SENTENCES[i % len(_SENTENCES) :] + _SENTENCES[: i % len(_SENTENCES)])
+    for i in range(200)
+]
+LARGE = BATCH * 20  # 4,000 texts, for parallel prediction
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +62,12 @@ def test_batch_predict_nlpkit(benchmark, predictor):
 
 def test_batch_predict_plain_pipeline(benchmark, plain_pipeline):
     assert list(benchmark(plain_pipeline, BATCH)) == ["energy"] * len(BATCH)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_large_batch_predict_nlpkit(benchmark, predictor, n_jobs):
+    out = benchmark.pedantic(predictor.predict, (LARGE,), {"n_jobs": n_jobs}, rounds=3)
+    assert out == ["energy"] * len(LARGE)
 
 
 def test_model_load(benchmark):
