@@ -17,6 +17,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from .evaluate import classification_metrics, grouped_metrics, read_labels
 from .features import TfidfFeatures
 from .modelfile import library_versions
 from .predictor import Predictor
-from .topics import TOPICS
+from .topics import TOPICS, section_topic
 from .weak import label_record
 
 __all__ = ["ConfigError", "load_config", "train", "evaluate_model", "DEFAULTS"]
@@ -57,7 +58,12 @@ DEFAULTS: dict[str, Any] = {
         "corpora": [],  # empty: the default corpus files
         "datasets": ["vntc", "baomoi_tc201805", "vnexpress_2020s"],
         "max_chars": 5000,
-        "labels": "weak",  # weak: nlpkit.weak; section: the source section itself
+        "labels": "weak",  # weak: nlpkit.weak; mapped: section table only; section: raw section
+        "snippets": [],  # globs of news pages whose related-news snippets join the training data
+        "cleanup": "none",  # none, drop or relabel: one round of cross-validated clean-up
+        "cleanup_threshold": 0.9,
+        "title_weight": 0.0,  # > 0: also train on each titled record's headline alone
+        "dev_labels": ["experiments/labels/dev.tsv"],  # kept out of training, scored
         "min_confidence": 0.5,
         "weights": {},  # source_dataset -> sample-weight factor
         "eval_labels": ["experiments/labels/heldout.tsv"],
@@ -128,8 +134,10 @@ def _validate(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.max_chars' must be at least 100, got {d['max_chars']}")
     if not 0 <= d["min_confidence"] <= 1:
         raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
-    if d["labels"] not in ("weak", "section"):
-        raise ConfigError(f"'data.labels' must be 'weak' or 'section', got {d['labels']!r}")
+    if d["labels"] not in ("weak", "mapped", "section"):
+        raise ConfigError(f"'data.labels' must be weak, mapped or section, got {d['labels']!r}")
+    if d["cleanup"] not in ("none", "drop", "relabel"):
+        raise ConfigError(f"'data.cleanup' must be none, drop or relabel, got {d['cleanup']!r}")
     if not 0 <= cfg["cv"] <= 20 or cfg["cv"] == 1:
         raise ConfigError(f"'cv' must be 0 (none) or from 2 to 20 folds, got {cfg['cv']}")
     if c["alpha"] <= 0:
@@ -212,12 +220,89 @@ def _prepare(
 def _label(record: Record, cfg: dict[str, Any]) -> tuple[str, float] | None:
     """The training label and sample weight of a record under the config's labels recipe."""
     factor = float(cfg["data"]["weights"].get(record.source_dataset, 1.0))
-    if cfg["data"]["labels"] == "section":
+    recipe = cfg["data"]["labels"]
+    if recipe == "section":
         return record.source_category, factor
+    if recipe == "mapped":
+        topic = section_topic(record.source_dataset, record.source_category)
+        return (topic, factor) if topic else None
     weak = label_record(record)
     if weak.topic is None or weak.confidence < cfg["data"]["min_confidence"]:
         return None
     return weak.topic, weak.confidence * factor
+
+
+def _truth(record: Record, cfg: dict[str, Any]) -> str | None:
+    """The distant label a held-out record is scored against: its section for the section
+    recipe, else its weak label (the same for every topic recipe, so runs compare)."""
+    if cfg["data"]["labels"] == "section":
+        return record.source_category
+    return label_record(record).topic
+
+
+def snippet_records(patterns: list[str]) -> list[Record]:
+    """The related-news snippets of the news pages matching ``patterns`` (globs), as records
+    with no section, so that only the labelling functions can label them."""
+    from glob import glob
+
+    from .pages import read_page
+
+    records = []
+    for pattern in patterns:
+        for path in sorted(glob(pattern)):
+            for i, snippet in enumerate(read_page(path).related):
+                records.append(
+                    Record(
+                        id=f"snippet-{Path(path).stem}-{i}",
+                        source_dataset="snippets",
+                        source_category="",
+                        title=snippet.title,
+                        text=snippet.lead,
+                        text_kind="title_sapo",
+                    )
+                )
+    return records
+
+
+def clean_labels(
+    texts: list[str], labels: list[str], weights: np.ndarray, cfg: dict[str, Any]
+) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """One round of label clean-up: a linear SVM's cross-validated probabilities find the weak
+    labels the rest of the data contradicts with confidence of at least
+    ``data.cleanup_threshold``; those records are dropped or relabelled (``data.cleanup``).
+    Returns the indices kept, their labels, and what was done."""
+    d = cfg["data"]
+    features = _build_features(cfg)
+    X = features.fit_transform(texts)
+    topics = sorted(set(labels))
+    y = np.asarray([topics.index(t) for t in labels])
+    scores = np.zeros((len(texts), len(topics)))
+    splitter = StratifiedKFold(5, shuffle=True, random_state=cfg["seed"])
+    for train_idx, test_idx in splitter.split(texts, labels):
+        clf = LinearSVC(C=0.5, class_weight="balanced", random_state=cfg["seed"])
+        clf.fit(X[train_idx], y[train_idx], sample_weight=weights[train_idx])
+        scores[test_idx] = clf.decision_function(X[test_idx])
+    t = _fit_temperature(scores, y)
+    z = t * scores - (t * scores).max(axis=1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    predicted = probs.argmax(axis=1)
+    suspect = (predicted != y) & (probs.max(axis=1) >= d["cleanup_threshold"])
+    changes = Counter(f"{labels[i]}->{topics[predicted[i]]}" for i in np.flatnonzero(suspect))
+    if d["cleanup"] == "drop":
+        keep = np.flatnonzero(~suspect)
+        new_labels = [labels[i] for i in keep]
+    else:
+        keep = np.arange(len(texts))
+        new_labels = [topics[predicted[i]] if suspect[i] else labels[i] for i in keep]
+    return (
+        keep,
+        new_labels,
+        {
+            "mode": d["cleanup"],
+            "changed": int(suspect.sum()),
+            "changes": dict(changes.most_common(12)),
+        },
+    )
 
 
 def _build_features(cfg: dict[str, Any]) -> TfidfFeatures:
@@ -356,17 +441,38 @@ def train(
         if record.source_dataset in datasets:
             (heldout if is_heldout(record) else train_records).append(record)
     _log(f"corpus: {report.summary()}")
+    # The development sample is hand-labelled for tuning: kept out of training, so that its
+    # scores mean something.
+    dev_ids = set(_hand_labels(cfg["data"]["dev_labels"]))
+    dev_records = [r for r in train_records if r.id in dev_ids]
+    train_records = [r for r in train_records if r.id not in dev_ids]
+    train_records += snippet_records(cfg["data"]["snippets"])
 
     labelled = [(r, lab) for r in train_records if (lab := _label(r, cfg)) is not None]
-    counts = Counter(topic for _, (topic, _) in labelled)
-    _log(f"training labels: {dict(sorted(counts.items()))} from {len(train_records):,} records")
-    if len(counts) < 2:
-        raise ValueError(f"training needs at least two topics with labels, got {dict(counts)}")
-
+    if cfg["data"]["title_weight"] > 0:
+        # Headlines on their own, as news lists and feeds show them, with the label of their
+        # article: a model that has only seen whole texts under-reads short ones.
+        labelled += [
+            (
+                replace(r, id=f"{r.id}#title", text=r.title, title="", text_kind="title"),
+                (t, w * cfg["data"]["title_weight"]),
+            )
+            for r, (t, w) in labelled
+            if r.title and r.text_kind != "title"
+        ]
     cache = cache or SegmentCache()
     texts = _prepare([r for r, _ in labelled], cfg, cache, "training texts")
     labels = [topic for _, (topic, _) in labelled]
     weights = np.asarray([weight for _, (_, weight) in labelled])
+    cleanup = None
+    if cfg["data"]["cleanup"] != "none":
+        keep, labels, cleanup = clean_labels(texts, labels, weights, cfg)
+        texts, weights = [texts[i] for i in keep], weights[keep]
+        _log(f"label clean-up: {cleanup['changed']:,} labels {cfg['data']['cleanup']}ped")
+    counts = Counter(labels)
+    _log(f"training labels: {dict(sorted(counts.items()))} from {len(train_records):,} records")
+    if len(counts) < 2:
+        raise ValueError(f"training needs at least two topics with labels, got {dict(counts)}")
     cv = cross_validate(texts, labels, weights, cfg) if cfg["cv"] else None
 
     fit_started = time.monotonic()
@@ -378,7 +484,10 @@ def train(
         "name": cfg["name"],
         "training": {
             "records": len(train_records),
-            "labelled": len(labelled),
+            "labelled": len(texts),
+            "snippets": sum(1 for r, _ in labelled if r.source_dataset == "snippets"),
+            "headlines": sum(1 for r, _ in labelled if r.id.endswith("#title")),
+            "cleanup": cleanup,
             "labels": dict(sorted(counts.items())),
             "terms": len(predictor.features.terms_),
             "temperature": predictor.temperature,
@@ -391,6 +500,7 @@ def train(
             "malformed_lines": report.skipped,
         },
         "heldout": evaluate_model(predictor, heldout, cfg, cache),
+        "dev": evaluate_model(predictor, dev_records, cfg, cache, cfg["data"]["dev_labels"]),
         "versions": library_versions(),
         "config": cfg,
     }
@@ -398,27 +508,38 @@ def train(
     return predictor, metrics
 
 
+def _hand_labels(paths: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for path in paths:
+        if Path(path).is_file():
+            labels.update(read_labels(path))
+    return labels
+
+
 def evaluate_model(
     predictor: Predictor,
     records: list[Record],
     cfg: dict[str, Any],
     cache: SegmentCache | None = None,
+    hand_files: list[str] | None = None,
 ) -> dict[str, Any]:
     """Score ``predictor`` on held-out ``records``: against the labels of the config's recipe
     (``distant``; also given as the top-level ``accuracy`` and ``macro_f1``), and against every
     hand-labelled sample of ``cfg['data']['eval_labels']`` (rows of other topics are skipped)."""
     cache = cache or SegmentCache()
+    # Scored over the four topics even when the model lacks one (a model trained on section
+    # names alone never says energy): the gap must show, not vanish from the average.
     topics = list(predictor.topics)
-    truth = {r.id: lab[0] for r in records if (lab := _label(r, cfg)) is not None}
-    hand: dict[str, str] = {}
-    for path in cfg["data"]["eval_labels"]:
-        if Path(path).is_file():
-            hand.update(read_labels(path))
+    if cfg["data"]["labels"] != "section":
+        topics = list(TOPICS) + [t for t in topics if t not in TOPICS]
+    model_topics = list(predictor.topics)
+    truth = {r.id: t for r in records if (t := _truth(r, cfg)) is not None}
+    hand = _hand_labels(cfg["data"]["eval_labels"] if hand_files is None else hand_files)
     wanted = [r for r in records if truth.get(r.id) in topics or hand.get(r.id) in topics]
     started = time.monotonic()
     texts = _prepare(wanted, cfg, cache, "held-out texts")
     scores = predictor.scores_prepared(texts)
-    predicted = {r.id: topics[i] for r, i in zip(wanted, scores.argmax(axis=1))}
+    predicted = {r.id: model_topics[i] for r, i in zip(wanted, scores.argmax(axis=1))}
     seconds = time.monotonic() - started
 
     def block(pairs: list[tuple[Record, str]]) -> dict[str, Any]:
@@ -434,6 +555,28 @@ def evaluate_model(
 
     by_id = {r.id: r for r in wanted}
     distant = block([(r, truth[r.id]) for r in wanted if truth.get(r.id) in topics])
+    # Headlines alone, as news lists and feeds show them: the hand-labelled records' titles.
+    titled = [
+        (by_id[i], t)
+        for i, t in sorted(hand.items())
+        if t in topics and i in by_id and by_id[i].title
+    ]
+    title_scores = (
+        predictor.scores_prepared(
+            prepare_many([r.title for r, _ in titled], cache, segment=cfg["features"]["segment"])
+        )
+        if titled
+        else np.zeros((0, len(topics)))
+    )
+    for (r, _), i in zip(titled, title_scores.argmax(axis=1)):
+        predicted[f"title:{r.id}"] = model_topics[i]
+    title_true = [t for _, t in titled]
+    title_pred = [predicted[f"title:{r.id}"] for r, _ in titled]
+    title_only = classification_metrics(title_true, title_pred, topics)
+    if titled:
+        title_only["by_era"] = grouped_metrics(
+            [r.era for r, _ in titled], title_true, title_pred, topics
+        )
     return {
         "accuracy": distant.get("accuracy"),
         "macro_f1": distant.get("macro_f1"),
@@ -441,6 +584,7 @@ def evaluate_model(
         "hand": block(
             [(by_id[i], t) for i, t in sorted(hand.items()) if t in topics and i in by_id]
         ),
+        "hand_title_only": title_only,
         "hand_labels_missing": sum(1 for i, t in hand.items() if t in topics and i not in by_id),
         "predict_seconds": round(seconds, 1),
         "texts_per_second": round(len(wanted) / seconds, 1) if seconds else None,

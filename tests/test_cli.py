@@ -134,3 +134,15 @@ def test_train_reports_a_missing_corpus(tmp_path, capsys):
     config.write_text("", encoding="utf-8")
     assert main(["train", str(config), "--corpus", str(tmp_path / "none.jsonl")]) == 2
     assert "corpus file not found" in capsys.readouterr().err
+
+
+def test_weak_report(tmp_path, capsys):
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl")
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("id\ttopic\ntest-energy-0-0\tenergy\ntest-sports-0-1\tsports\n", encoding="utf-8")
+    out = tmp_path / "report.md"
+    assert main(["weak-report", "--corpus", str(corpus), "--dev", str(dev), "--out", str(out)]) == 0
+    report = out.read_text(encoding="utf-8")
+    assert report == capsys.readouterr().out
+    assert "| `energy_headline` |" in report and "priority rules (used)" in report
+    assert main(["weak-report", "--corpus", str(corpus), "--dev", str(tmp_path / "none.tsv")]) == 2

@@ -192,3 +192,47 @@ def test_metrics_schema(small_model):
     ].keys()
     assert {"python", "scikit-learn", "pyvi", "numpy", "nlpkit"} <= metrics["versions"].keys()
     json.dumps(metrics)  # serialisable as it is
+
+
+def test_seed_snippets_become_unsectioned_records():
+    from nlpkit.train import snippet_records
+
+    records = snippet_records([str(ROOT / "seeds" / "*.txt")])
+    assert len(records) == 8 and len({r.id for r in records}) == 8
+    assert all(r.source_category == "" and r.text_kind == "title_sapo" for r in records)
+    assert records[1].title.startswith("Toàn cảnh khí đốt EU")
+
+
+def test_cleanup_relabels_a_contradicted_label(tmp_path):
+    import numpy as np
+
+    from nlpkit.text import prepare
+    from nlpkit.train import clean_labels
+
+    cfg = _small_cfg(tmp_path, data={"cleanup": "relabel", "cleanup_threshold": 0.5})
+    from conftest import SMALL_CORPUS
+
+    texts, labels = [], []
+    for topic, items in SMALL_CORPUS.items():
+        for copy in range(3):
+            texts += [prepare(t) for t in items]
+            labels += [topic] * len(items)
+    wrong = labels.index("sports")
+    labels[wrong] = "geopolitics"  # a sports headline with a wrong weak label
+    keep, new, info = clean_labels(texts, labels, np.ones(len(texts)), cfg)
+    assert len(keep) == len(texts) and new[wrong] == "sports"
+    assert info["changed"] >= 1 and "geopolitics->sports" in info["changes"]
+    cfg["data"]["cleanup"] = "drop"
+    keep, new, _ = clean_labels(texts, labels, np.ones(len(texts)), cfg)
+    assert wrong not in keep and len(new) == len(keep)
+
+
+def test_mapped_recipe_has_no_energy_and_scores_title_only(tmp_path):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import train
+
+    cfg = _small_cfg(tmp_path, data={"labels": "mapped"})
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    # Energy has no section: the section table alone cannot teach it.
+    assert "energy" not in metrics["training"]["labels"]
+    assert "hand_title_only" in metrics["heldout"] and "dev" in metrics
