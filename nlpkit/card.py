@@ -216,3 +216,30 @@ def compare_table(runs: list[dict[str, Any]]) -> str:
             f"| {h['macro_f1']:.4f} | {hand} | {t['fit_seconds']} | {t['total_seconds']} |"
         )
     return "\n".join(rows)
+
+
+def compare_hand_table(runs: list[dict[str, Any]]) -> str:
+    """A markdown table of several runs' hand-labelled scores: development sample, held-out
+    sample overall, by era, energy F1, and titles alone."""
+    eras = sorted({e for m in runs for e in m["heldout"]["hand"].get("by_era", {})})
+    rows = [
+        "| run | dev macro-F1 | dev titles macro-F1 | held-out macro-F1 | "
+        + " | ".join(f"{e} macro-F1" for e in eras)
+        + " | energy F1 | titles alone macro-F1 |",
+        "|---" * (6 + len(eras)) + "|",
+    ]
+
+    def f(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    for m in runs:
+        hand, dev = m["heldout"]["hand"], m.get("dev") or {}
+        by_era = hand.get("by_era", {})
+        energy = hand.get("per_label", {}).get("energy", {}).get("f1")
+        rows.append(
+            f"| {m['name']} | {f(dev.get('hand', {}).get('macro_f1'))} "
+            f"| {f(dev.get('hand_title_only', {}).get('macro_f1'))} | {f(hand.get('macro_f1'))} | "
+            + " | ".join(f(by_era.get(e, {}).get("macro_f1")) for e in eras)
+            + f" | {f(energy)} | {f(m['heldout'].get('hand_title_only', {}).get('macro_f1'))} |"
+        )
+    return "\n".join(rows)

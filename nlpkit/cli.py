@@ -237,7 +237,7 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .card import compare_table
+    from .card import compare_hand_table, compare_table
 
     runs = []
     for run in args.runs:
@@ -250,7 +250,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UsageError(f"{path}: not a metrics file ({exc})") from None
     try:
-        print(compare_table(runs))
+        print(compare_hand_table(runs) if args.hand else compare_table(runs))
     except (KeyError, TypeError) as exc:
         raise UsageError(f"a metrics file lacks a field: {exc}") from None
     return 0
@@ -376,6 +376,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Print a markdown table of several runs: settings, scores and times.",
     )
     p.add_argument("runs", nargs="+", help="run folders (with metrics.json) or metrics files")
+    p.add_argument(
+        "--hand",
+        action="store_true",
+        help="hand-labelled scores: dev, held-out by era, energy, titles",
+    )
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(

@@ -468,7 +468,8 @@ def train(
     if cfg["data"]["cleanup"] != "none":
         keep, labels, cleanup = clean_labels(texts, labels, weights, cfg)
         texts, weights = [texts[i] for i in keep], weights[keep]
-        _log(f"label clean-up: {cleanup['changed']:,} labels {cfg['data']['cleanup']}ped")
+        done = {"drop": "dropped", "relabel": "relabelled"}[cfg["data"]["cleanup"]]
+        _log(f"label clean-up: {cleanup['changed']:,} labels {done}")
     counts = Counter(labels)
     _log(f"training labels: {dict(sorted(counts.items()))} from {len(train_records):,} records")
     if len(counts) < 2:

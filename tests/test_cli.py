@@ -124,6 +124,8 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     assert main(["compare", str(results), str(results / "metrics.json")]) == 0
     table = capsys.readouterr().out.splitlines()
     assert len(table) == 4 and table[2].startswith("| small | weak | pyvi | 1-2 |")
+    assert main(["compare", "--hand", str(results)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("| run | dev macro-F1 |")
     capsys.readouterr()
     assert main(["predict", "--model", str(model), "Giá xăng dầu tăng mạnh"]) == 0
     assert capsys.readouterr().out == "energy\n"
