@@ -294,6 +294,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nlpkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def corpus_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--corpus",
+            action="append",
+            help="corpus JSONL file (repeatable; default: ../shared/data)",
+        )
+
     def text_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "text", nargs="*", help="text(s) to classify; or use --file or standard input"
@@ -364,9 +371,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--results", help="where to write metrics.json (default: the config's output.results)"
     )
-    p.add_argument(
-        "--corpus", action="append", help="corpus JSONL file (repeatable; default: ../shared/data)"
-    )
+    corpus_arg(p)
     p.add_argument("--cv", type=int, help="folds of cross-validation (overrides the config's cv)")
     p.set_defaults(func=cmd_train)
 
@@ -391,9 +396,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dev", default="experiments/labels/dev.tsv", help="hand-labelled TSV (id, topic)"
     )
-    p.add_argument(
-        "--corpus", action="append", help="corpus JSONL file (repeatable; default: ../shared/data)"
-    )
+    corpus_arg(p)
     p.add_argument("--out", help="also write the report (markdown) to this file")
     p.set_defaults(func=cmd_weak_report)
 
@@ -404,9 +407,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="model folder")
     p.add_argument("--config", help="experiment config whose data settings to use")
-    p.add_argument(
-        "--corpus", action="append", help="corpus JSONL file (repeatable; default: ../shared/data)"
-    )
+    corpus_arg(p)
     p.add_argument(
         "--labels",
         action="append",

@@ -357,7 +357,9 @@ class WeightedVote:
 
 
 def lf_analysis(
-    records: list[Record], labels: dict[str, str], lfs: Iterable[LabellingFunction] = LABELLING_FUNCTIONS
+    records: list[Record],
+    labels: dict[str, str],
+    lfs: Iterable[LabellingFunction] = LABELLING_FUNCTIONS,
 ) -> list[dict[str, Any]]:
     """Per labelling function: coverage, overlaps and conflicts with the other functions over
     ``records``, and accuracy where it votes on the hand-labelled ones (``labels``: id -> topic;

@@ -141,7 +141,9 @@ def test_train_reports_a_missing_corpus(tmp_path, capsys):
 def test_weak_report(tmp_path, capsys):
     corpus = write_small_corpus(tmp_path / "corpus.jsonl")
     dev = tmp_path / "dev.tsv"
-    dev.write_text("id\ttopic\ntest-energy-0-0\tenergy\ntest-sports-0-1\tsports\n", encoding="utf-8")
+    dev.write_text(
+        "id\ttopic\ntest-energy-0-0\tenergy\ntest-sports-0-1\tsports\n", encoding="utf-8"
+    )
     out = tmp_path / "report.md"
     assert main(["weak-report", "--corpus", str(corpus), "--dev", str(dev), "--out", str(out)]) == 0
     report = out.read_text(encoding="utf-8")

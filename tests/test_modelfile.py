@@ -81,18 +81,22 @@ def test_missing_file_is_refused(saved):
         load(saved)
 
 
-def test_tampered_array_with_a_pickle_never_runs(saved, tmp_path):
-    # An attacker swaps in a pickle and fixes the checksum: loading must still not execute it.
-    marker = tmp_path / "pwned"
+def _exploit(marker) -> bytes:
+    """A pickle that creates ``marker`` when it is loaded."""
 
     class Exploit:
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    (saved / "coef.npy").write_bytes(pickle.dumps(Exploit()))
-    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
-    manifest["files"]["coef.npy"] = "sha256:" + modelfile._sha256(saved / "coef.npy")
-    (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return pickle.dumps(Exploit())
+
+
+def test_tampered_array_with_a_pickle_never_runs(saved, tmp_path):
+    # An attacker swaps in a pickle and fixes the checksum: loading must still not execute it.
+    marker = tmp_path / "pwned"
+    (saved / "coef.npy").write_bytes(_exploit(marker))
+    checksum = "sha256:" + modelfile._sha256(saved / "coef.npy")
+    _rewrite_manifest(saved, lambda m: m["files"].update({"coef.npy": checksum}))
     with pytest.raises(ModelError):
         load(saved)
     assert not marker.exists()
@@ -174,12 +178,7 @@ def test_joblib_export_is_not_loaded_as_a_native_model(exported):
 
 def test_tampered_joblib_export_is_refused_before_it_runs(exported, tmp_path):
     marker = tmp_path / "pwned"
-
-    class Exploit:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    (exported / "pipeline.joblib").write_bytes(pickle.dumps(Exploit()))
+    (exported / "pipeline.joblib").write_bytes(_exploit(marker))
     with pytest.raises(ModelError, match="pipeline.joblib: checksum mismatch"):
         modelfile.import_joblib(exported, allow_pickle=True)
     assert not marker.exists()

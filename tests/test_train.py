@@ -214,7 +214,7 @@ def test_cleanup_relabels_a_contradicted_label(tmp_path):
 
     texts, labels = [], []
     for topic, items in SMALL_CORPUS.items():
-        for copy in range(3):
+        for _ in range(3):
             texts += [prepare(t) for t in items]
             labels += [topic] * len(items)
     wrong = labels.index("sports")

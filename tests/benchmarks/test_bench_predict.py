@@ -25,7 +25,8 @@ TEXT = (
 _SENTENCES = TEXT.split(". ")
 # 200 different texts of about the same length: the sentences rotated, each with a number.
 BATCH = [
-    f"Bản tin số {i}. " + ". ".join(_SENTENCES[i % len(_SENTENCES) :] + _SENTENCES[: i % len(_SENTENCES)])
+    f"Bản tin số {i}. "
+    + ". ".join(_SENTENCES[i % len(_SENTENCES) :] + _SENTENCES[: i % len(_SENTENCES)])
     for i in range(200)
 ]
 LARGE = BATCH * 20  # 4,000 texts, for parallel prediction
