@@ -78,7 +78,10 @@ def model_card(
             "",
         ]
     if picture:
-        lines += [f"![confusion matrix on the held-out part]({picture})", ""]
+        lines += [
+            f"![confusion matrix of the held-out part against its distant labels]({picture})",
+            "",
+        ]
     for key, title in (
         ("hand", "Hand-labelled sample (read against the topic definitions)"),
         ("distant", f"Distant labels ({cfg['data']['labels']} labels of all held-out records)"),

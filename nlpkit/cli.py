@@ -149,7 +149,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         },
     }
     picture = (
-        confusion_png(metrics["heldout"]["distant"], f"{cfg['name']}: held-out")
+        confusion_png(
+            metrics["heldout"]["distant"],
+            f"{cfg['name']}: held-out part against its {cfg['data']['labels']} labels",
+        )
         if metrics["heldout"]["distant"].get("n")
         else None
     )
