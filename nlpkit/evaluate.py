@@ -2,7 +2,7 @@
 
 Two kinds of truth: the weak labels of held-out records (plentiful, but only as right as the
 labelling functions), and hand-labelled samples in ``experiments/labels/`` (few, but read
-against topics.md by people). Metrics are reported for both, overall and per era and text kind.
+against the topic definitions by reading them). Metrics are reported for both, overall and per era and text kind.
 """
 
 from __future__ import annotations

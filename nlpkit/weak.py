@@ -4,7 +4,7 @@ No record of the corpora carries one of our four topics. Each labelling function
 and votes for a topic or abstains (returns None); `label_record` combines the votes into one
 training label and a confidence, which the trainer uses as a sample weight.
 
-The functions follow ../docs topics.md: the source section is a hint; energy is decided by the
+The functions follow the topic definitions (README, "The four topics"): the source section is a hint; energy is decided by the
 text (no section is energy); world-economy and diplomacy stories filed under domestic sections
 are geopolitics. A passing mention is not the main subject, so body rules ask for repeated
 evidence, title rules for a term in the headline.
@@ -78,7 +78,7 @@ ENERGY_TERMS = _lexicon(
 )  # fmt: skip
 
 # Foreign states, capitals, blocs and markets: in a business section, a headline about one of
-# these and not about Vietnam is world-economy news (geopolitics by topics.md). Matched with
+# these and not about Vietnam is world-economy news (geopolitics by the topic definitions). Matched with
 # case, because several names are also common words in lower case ("mỹ phẩm", "giải pháp",
 # "anh ấy", "ý kiến").
 FOREIGN_TERMS = _lexicon(
@@ -100,7 +100,7 @@ VIETNAM_TERMS = _lexicon(
     "ngân hàng nhà nước", "bộ tài chính", "bộ công thương", "tỉnh", "doanh nghiệp việt",
     "hàng việt", "người việt",
 )  # fmt: skip
-# Vietnam's diplomacy and foreign relations (geopolitics by topics.md), by its headline words.
+# Vietnam's diplomacy and foreign relations (geopolitics by the topic definitions), by its headline words.
 DIPLOMACY_TERMS = _lexicon(
     "thăm chính thức", "thăm cấp nhà nước", "hội đàm", "hội kiến", "điện đàm", "ngoại giao",
     "ngoại trưởng", "bộ ngoại giao", "đại sứ", "đại sứ quán", "thượng đỉnh", "hội nghị cấp cao",
@@ -221,7 +221,7 @@ def lf_sports_headline(record: Record) -> LFResult:
 
 def lf_energy_crime(record: Record) -> LFResult:
     """Domestic when the headline is about a crime or a court case, even at an energy company:
-    by topics.md a trial of an energy company's director is crime news, not energy."""
+    by the topic definitions a trial of an energy company's director is crime news, not energy."""
     headline = _headline(record)
     if CRIME_TERMS.search(headline) and ENERGY_TERMS.search(headline):
         return "domestic"

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-# Seed texts and their topics, as ../docs/topics.md labels them.
+# Seed texts and their topics, as the topic definitions label them.
 SEED_TITLES = {
     "Tổng thống Nga và Thổ Nhĩ Kỳ thảo luận các đề xuất đảm bảo an ninh": "geopolitics",
     "Tổng thống Nga Putin tuyên bố ưu tiên thỏa thuận với phương Tây": "geopolitics",
