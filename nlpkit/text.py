@@ -28,13 +28,17 @@ _DATELINE = re.compile(
 )
 
 
-def check_text(text: object) -> str:
-    """Return ``text`` if it is a usable text, or raise a clear error saying why not."""
+def _check_type(text: object) -> str:
     if isinstance(text, (bytes, bytearray)):
         raise TypeError("text must be str, not bytes: decode it first (e.g. data.decode('utf-8'))")
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    if not text.strip():
+    return text
+
+
+def check_text(text: object) -> str:
+    """Return ``text`` if it is a usable text, or raise a clear error saying why not."""
+    if not _check_type(text).strip():
         raise ValueError("text is empty or whitespace only")
     return text
 
@@ -86,10 +90,10 @@ def segment(text: str) -> str:
     """Word-segment Vietnamese text: syllables of one word are joined by ``_``.
 
     Returns exactly what ``pyvi.ViTokenizer.tokenize(text)`` returns (pyvi's model, decoded by
-    `nlpkit.segmenter`), in time linear in the length of the text.
+    `nlpkit.segmenter`), in time linear in the length of the text, for every string: an empty
+    one included, which pyvi returns as it is. Anything but a string is a `TypeError`.
     """
-    check_text(text)
-    return _tokenize(text)
+    return _tokenize(_check_type(text))
 
 
 _SYLLABLE = re.compile(r"\w+|[^\w\s]")

@@ -68,6 +68,17 @@ def test_segment_is_pyvi(text):
     assert segment(text) == ViTokenizer.tokenize(text)
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\n", "...", "12 , 5"])
+def test_segment_is_pyvi_even_without_words(text):
+    assert segment(text) == ViTokenizer.tokenize(text)
+
+
+@pytest.mark.parametrize("bad", [None, b"x", 3])
+def test_segment_rejects_non_strings(bad):
+    with pytest.raises(TypeError, match="must be str"):
+        segment(bad)
+
+
 def test_prepare_joins_syllables_of_words():
     out = prepare("Tổng thống Nga điện đàm với Tổng thống Mỹ")
     assert "Tổng_thống" in out and "điện_đàm" in out
