@@ -1,9 +1,9 @@
 """The `Predictor`: a loaded model that files texts under topics and says why.
 
 A string in gives one answer; a list in gives a list, in order, computed as one batch.
-The model is linear (TF-IDF features, one weight vector and intercept per topic, softmax
-probabilities), so prediction is a sparse matrix product after segmentation, and every
-decision can be explained term by term.
+The model is linear (TF-IDF features, one weight vector and intercept per topic, probabilities
+the softmax of the scores at a stored temperature), so after segmentation a prediction is a
+weighted sum over the text's terms, and every decision can be explained term by term.
 """
 
 from __future__ import annotations
