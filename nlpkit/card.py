@@ -16,6 +16,19 @@ def _table(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _title_rows(heldout: dict[str, Any]) -> list[str]:
+    """Rows for the slice table: the hand-labelled texts' titles read alone."""
+    titles = heldout.get("hand_title_only") or {}
+    if not titles.get("n"):
+        return []
+    rows = [f"| title only | {titles['n']} | {titles['accuracy']:.3f} | {titles['macro_f1']:.3f} |"]
+    for name, m in titles.get("by_era", {}).items():
+        rows.append(
+            f"| title only, {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |"
+        )
+    return rows
+
+
 def _confusion(metrics: dict[str, Any]) -> list[str]:
     cm = metrics["confusion_matrix"]
     labels = cm["labels"]
@@ -32,6 +45,14 @@ def _groups(metrics: dict[str, Any]) -> list[str]:
         for name, m in metrics.get(key, {}).items():
             rows.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
     return rows
+
+
+def _classifier_params(c: dict[str, Any]) -> str:
+    if c["kind"] in ("logistic_regression", "linear_svc"):
+        return f"C={c['C']}, class_weight={c['class_weight'] or 'none'}"
+    if c["kind"] == "sgd":
+        return f"alpha={c['alpha']}, class_weight={c['class_weight'] or 'none'}"
+    return f"alpha={c['alpha']}"
 
 
 def model_card(
@@ -55,12 +76,24 @@ def model_card(
             if cfg["data"]["labels"] == "weak"
             else "- Labels: the source sections themselves; "
         )
-        + f"{training['labelled']:,} of {training['records']:,} records kept: {training['labels']}.",
+        + f"{training['labelled']:,} training texts from {training['records']:,} records"
+        + (
+            f" ({training['headlines']:,} of them headlines alone)"
+            if training.get("headlines")
+            else ""
+        )
+        + (f", {training['snippets']} related-news snippets" if training.get("snippets") else "")
+        + (
+            f", {training['cleanup']['changed']:,} labels changed by clean-up"
+            if training.get("cleanup")
+            else ""
+        )
+        + f": {training['labels']}.",
         f"- Features: TF-IDF over {'pyvi-segmented words' if cfg['features']['segment'] else 'syllables'}, "
         f"n-grams {cfg['features']['ngram_range']}, {training['terms']:,} terms; first "
         f"{cfg['data']['max_chars']:,} characters of each text.",
-        f"- Classifier: {cfg['classifier']['kind']} (C={cfg['classifier']['C']}, alpha="
-        f"{cfg['classifier']['alpha']}), seed {cfg['seed']}; probabilities: softmax of the scores"
+        f"- Classifier: {cfg['classifier']['kind']} ({_classifier_params(cfg['classifier'])}), "
+        f"seed {cfg['seed']}; probabilities: softmax of the scores"
         + (
             f" at temperature {training['temperature']:.3g}."
             if training["temperature"] != 1
@@ -97,6 +130,7 @@ def model_card(
             *_table(m),
             "",
             *_groups(m),
+            *(_title_rows(heldout) if key == "hand" else []),
             "",
             "Confusion matrix:",
             "",
@@ -162,8 +196,7 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
         f"- Features: {'pyvi words' if f['segment'] else 'raw syllables'}, n-grams "
         f"{f['ngram_range']}, min_df {f['min_df']}, max_df {f['max_df']}, sublinear tf "
         f"{f['sublinear_tf']}, {training['terms']:,} terms",
-        f"- Classifier: {c['kind']} (C={c['C']}, alpha={c['alpha']}, class_weight="
-        f"{c['class_weight'] or 'none'}), seed {cfg['seed']}",
+        f"- Classifier: {c['kind']} ({_classifier_params(c)}), seed {cfg['seed']}",
         f"- Time: fit {training['fit_seconds']} s, held-out prediction "
         f"{heldout['predict_seconds']} s, whole run {training['total_seconds']} s",
     ]
