@@ -20,11 +20,11 @@ _ODD_SPACE = re.compile(r"[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
 # tịch ...", "LÀOTiền đạo ..."): at least two capitals (digits allowed), then a capital followed
 # by two small letters. Requiring two small letters keeps plurals of acronyms ("CEOs") whole.
 # One regular expression over all cased letters does it without a Python call per word.
-_UPPER = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.isupper())
-_LOWER = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.islower())
-_DATELINE_HINT = re.compile(rf"[{_UPPER}\d][{_UPPER}][{_LOWER}]")
+UPPER_LETTERS = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.isupper())
+LOWER_LETTERS = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.islower())
+_DATELINE_HINT = re.compile(rf"[{UPPER_LETTERS}\d][{UPPER_LETTERS}][{LOWER_LETTERS}]")
 _DATELINE = re.compile(
-    rf"(?<!\w)(?=\d*[{_UPPER}])([{_UPPER}\d]{{2,}})(?=[{_UPPER}][{_LOWER}]{{2}})"
+    rf"(?<!\w)(?=\d*[{UPPER_LETTERS}])([{UPPER_LETTERS}\d]{{2,}})(?=[{UPPER_LETTERS}][{LOWER_LETTERS}]{{2}})"
 )
 
 

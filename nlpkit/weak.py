@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .corpus import Record
+from .text import LOWER_LETTERS, UPPER_LETTERS
 from .topics import section_topic
 
 __all__ = [
@@ -147,6 +148,11 @@ _SOCIETY_SECTIONS = {
     ("vnexpress_2020s", "Pháp luật"),
 }
 
+_DATELINE_SECTIONS = {
+    ("vnexpress_2020s", section)
+    for section in ("Thời sự", "Pháp luật", "Giáo dục", "Kinh doanh", "Bất động sản", "Đời sống")
+}
+
 LFResult = str | None
 
 
@@ -248,6 +254,50 @@ def lf_foreign_story(record: Record) -> LFResult:
     return None
 
 
+# VnExpress leads open with a dateline in capitals, glued to the first word ("MỸMột người đàn
+# ông ...", "TP HCMSáng nay ..."): where the story happens.
+_LEAD_DATELINE = re.compile(
+    rf"^([{UPPER_LETTERS}][{UPPER_LETTERS} .\-]{{1,30}}?)(?=[{UPPER_LETTERS}][{LOWER_LETTERS}])"
+)
+FOREIGN_DATELINES = frozenset(
+    (
+        "MỸ", "ANH", "PHÁP", "ĐỨC", "NGA", "ÁO", "BỈ", "ITALY", "Ý", "TÂY BAN NHA", "BỒ ĐÀO NHA",
+        "HÀ LAN", "THỤY ĐIỂN", "THỤY SĨ", "NA UY", "ĐAN MẠCH", "PHẦN LAN", "BA LAN", "HY LẠP",
+        "SERBIA", "UKRAINE", "BELARUS", "TRUNG QUỐC", "NHẬT BẢN", "HÀN QUỐC", "TRIỀU TIÊN",
+        "ĐÀI LOAN", "HONG KONG", "ẤN ĐỘ", "PAKISTAN", "AFGHANISTAN", "IRAN", "IRAQ", "SYRIA",
+        "ISRAEL", "PALESTINE", "THỔ NHĨ KỲ", "ARAB SAUDI", "UAE", "QATAR", "AI CẬP", "NAM PHI",
+        "KENYA", "NIGERIA", "ETHIOPIA", "THÁI LAN", "LÀO", "CAMPUCHIA", "MYANMAR", "MALAYSIA",
+        "SINGAPORE", "INDONESIA", "PHILIPPINES", "AUSTRALIA", "NEW ZEALAND", "CANADA", "MEXICO",
+        "BRAZIL", "ARGENTINA", "CHILE", "PERU", "COLOMBIA", "VENEZUELA", "CUBA", "KAZAKHSTAN",
+        "PARIS", "LONDON", "NEW YORK", "WASHINGTON", "TOKYO", "BẮC KINH", "THƯỢNG HẢI", "MOSKVA",
+        "SEOUL", "BANGKOK",
+    )
+)  # fmt: skip
+
+
+def _foreign_dateline(text: str) -> bool:
+    match = _LEAD_DATELINE.match(text)
+    if not match:
+        return False
+    dateline = match.group(1).strip()
+    # "ANHHLV ..." is "ANH" glued to "HLV": a foreign name may be followed by more capitals,
+    # but not by a space ("LÀO CAI" is a Vietnamese province, "LÀO" is Laos).
+    return any(
+        dateline == name or (dateline.startswith(name) and dateline[len(name)] != " ")
+        for name in FOREIGN_DATELINES
+    )
+
+
+def lf_foreign_dateline(record: Record) -> LFResult:
+    """Geopolitics when the lead's dateline names a foreign country or city (VnExpress prints
+    where a story happens before its first word), outside the sports, science, technology,
+    entertainment and travel sections, whose stories abroad stay in their own topic or out of
+    scope."""
+    if (record.source_dataset, record.source_category) not in _DATELINE_SECTIONS:
+        return None
+    return "geopolitics" if _foreign_dateline(record.text) else None
+
+
 LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = tuple(
     LabellingFunction(fn.__name__.removeprefix("lf_"), fn)
     for fn in (
@@ -260,6 +310,7 @@ LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = tuple(
         lf_energy_crime,
         lf_fuel_knock_on,
         lf_foreign_story,
+        lf_foreign_dateline,
     )
 )
 
@@ -298,12 +349,16 @@ def priority_label(v: dict[str, str]) -> WeakLabel:
         return WeakLabel("energy", 0.6, v)
     if "sports_headline" in v:
         return WeakLabel("sports", 1.0 if section == "sports" else 0.7, v)
-    geo = [name for name in ("diplomacy", "world_business", "foreign_story") if name in v]
+    geo = [
+        name
+        for name in ("diplomacy", "world_business", "foreign_story", "foreign_dateline")
+        if name in v
+    ]
     if section == "domestic" and geo:
         return WeakLabel("geopolitics", 0.7, v)
     if section is not None:
         return WeakLabel(section, 1.0, v)
-    if "diplomacy" in v:
+    if "diplomacy" in v or "foreign_dateline" in v:
         return WeakLabel("geopolitics", 0.6, v)
     return WeakLabel(None, 0.0, v)
 

@@ -94,3 +94,19 @@ def test_sections_decide_otherwise_and_out_of_scope_abstains():
 )
 def test_words_that_only_look_like_energy(title):
     assert "energy_headline" not in votes(rec(title))
+
+
+@pytest.mark.parametrize(
+    "lead, section, expected",
+    [
+        ("MỸMột người đàn ông bị bắt vì giết vợ.", "Pháp luật", "geopolitics"),
+        ("TRUNG QUỐCCảnh sát phát hiện thi thể sau 19 năm.", "Thời sự", "geopolitics"),
+        ("LÀOTiền đạo ghi bàn.", "Thể thao", "sports"),  # a foreign dateline in sport stays sport
+        ("LÀO CAIMưa lớn gây sạt lở.", "Thời sự", "domestic"),  # a Vietnamese province
+        ("TP HCMSáng nay giá vàng giảm.", "Kinh doanh", "domestic"),
+        ("ANHMột phụ nữ khuyết tật tìm được hạnh phúc.", "Đời sống", "geopolitics"),
+        ("MỸCác nhà khoa học phát hiện hành tinh mới.", "Khoa học", None),  # out of scope
+    ],
+)
+def test_foreign_dateline(lead, section, expected):
+    assert label_record(rec("Tin", lead, section=section)).topic == expected
