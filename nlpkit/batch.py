@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .predictor import Predictor
+from .text import join_title
 
 __all__ = ["BatchReport", "predict_stream", "predict_file"]
 
@@ -68,7 +69,7 @@ def _items(lines: Iterable[str], jsonl: bool, text_field: str, title_field: str)
                 error = f"field {title_field!r} is not a string"
             yield line_no, {**record, "error": error}, None
             continue
-        full = f"{title}\n{text}" if title else text
+        full = join_title(title, text)
         if not full.strip():
             yield line_no, {**record, "error": "empty text"}, None
             continue

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .text import join_title
+
 __all__ = [
     "Record",
     "CorpusReport",
@@ -51,7 +53,7 @@ class Record:
     @property
     def full_text(self) -> str:
         """Title and text as one string, the input a classifier sees."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        return join_title(self.title, self.text)
 
     @property
     def era(self) -> str:

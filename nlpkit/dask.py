@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .predictor import Predictor
+from .text import join_title
 
 __all__ = ["predict_partitions"]
 
@@ -36,7 +37,7 @@ def _full_texts(frame, text_column: str, title_column: str | None) -> list[str]:
     if title_column is None:
         return texts
     titles = frame[title_column].fillna("").astype(str).tolist()
-    return [f"{title}\n{text}" if title else text for title, text in zip(titles, texts)]
+    return [join_title(title, text) for title, text in zip(titles, texts)]
 
 
 def _predict_frame(frame, predictor: Predictor, text_column: str, title_column: str | None):
@@ -55,11 +56,7 @@ def _predict_items(items, predictor: Predictor, text_key: str, title_key: str | 
     texts = [
         item
         if isinstance(item, str)
-        else (
-            f"{item[title_key]}\n{item[text_key]}"
-            if title_key and item.get(title_key)
-            else item[text_key]
-        )
+        else join_title((item.get(title_key) or "") if title_key else "", item[text_key])
         for item in items
     ]
     probs = predictor.predict_proba(texts) if texts else []

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .text import check_text, normalize
+from .text import check_text, join_title, normalize
 
 __all__ = ["Page", "Snippet", "parse_page", "read_page"]
 
@@ -38,7 +38,7 @@ class Snippet:
     @property
     def text(self) -> str:
         """Title and lead, the text a classifier reads."""
-        return f"{self.title}\n{self.lead}" if self.lead else self.title
+        return join_title(self.title, self.lead)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Page:
     @property
     def text(self) -> str:
         """Title and body of the article, without the related-news block."""
-        return f"{self.title}\n{self.body}" if self.body else self.title
+        return join_title(self.title, self.body)
 
 
 def _lines(text: str) -> list[str]:

@@ -66,7 +66,8 @@ def _worker_scores(texts: list[str]) -> np.ndarray:
     return _worker_predictor.scores_prepared(_worker_predictor._prepare(texts))
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by each row's maximum so that no exponent overflows."""
     shifted = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
@@ -206,7 +207,7 @@ class Predictor:
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        probs = _softmax(self.temperature * self._batch_scores(batch, n_jobs))
+        probs = softmax(self.temperature * self._batch_scores(batch, n_jobs))
         out = [dict(zip(self.topics, map(float, row))) for row in probs]
         return out[0] if single else out
 
@@ -238,7 +239,7 @@ class Predictor:
         contrib = w * (self.coef[top, col] - self.coef[runner, col])
         best = np.argsort(-contrib, kind="stable")[:k]
         terms = [(self.features.terms_[col[i]], float(contrib[i])) for i in best]
-        probs = _softmax(self.temperature * scores)[0]
+        probs = softmax(self.temperature * scores)[0]
         return Explanation(
             topic=self.topics[top],
             runner_up=self.topics[runner],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version"]
+__all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version", "join_title"]
 
 # Control characters other than tab and newline carry no meaning in news text; scrapers leave
 # them behind (NUL bytes, form feeds, zero-width marks) and they would split or glue words.
@@ -61,6 +61,11 @@ def normalize(text: str) -> str:
     if _DATELINE_HINT.search(text):
         text = _DATELINE.sub(r"\1 ", text)
     return text
+
+
+def join_title(title: str, body: str) -> str:
+    """Title and body as the one text a classifier reads: a line each, either may be empty."""
+    return f"{title}\n{body}" if title and body else title or body
 
 
 def _has_surrogates(text: str) -> bool:

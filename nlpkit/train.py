@@ -39,7 +39,7 @@ from .corpus import (
 from .evaluate import classification_metrics, grouped_metrics, read_labels
 from .features import TfidfFeatures
 from .modelfile import library_versions
-from .predictor import Predictor
+from .predictor import Predictor, softmax
 from .topics import TOPICS, section_topic
 from .weak import label_record
 
@@ -282,9 +282,7 @@ def clean_labels(
         clf = LinearSVC(C=0.5, class_weight="balanced", random_state=cfg["seed"])
         clf.fit(X[train_idx], y[train_idx], sample_weight=weights[train_idx])
         scores[test_idx] = clf.decision_function(X[test_idx])
-    t = _fit_temperature(scores, y)
-    z = t * scores - (t * scores).max(axis=1, keepdims=True)
-    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    probs = softmax(_fit_temperature(scores, y) * scores)
     predicted = probs.argmax(axis=1)
     suspect = (predicted != y) & (probs.max(axis=1) >= d["cleanup_threshold"])
     changes = Counter(f"{labels[i]}->{topics[predicted[i]]}" for i in np.flatnonzero(suspect))
@@ -543,49 +541,37 @@ def evaluate_model(
     predicted = {r.id: model_topics[i] for r, i in zip(wanted, scores.argmax(axis=1))}
     seconds = time.monotonic() - started
 
-    def block(pairs: list[tuple[Record, str]]) -> dict[str, Any]:
+    def block(
+        pairs: list[tuple[Record, str]], y_pred: list[str], by_kind: bool = True
+    ) -> dict[str, Any]:
         y_true = [t for _, t in pairs]
-        y_pred = [predicted[r.id] for r, _ in pairs]
         out = classification_metrics(y_true, y_pred, topics)
         if pairs:
             out["by_era"] = grouped_metrics([r.era for r, _ in pairs], y_true, y_pred, topics)
-            out["by_text_kind"] = grouped_metrics(
-                [r.text_kind for r, _ in pairs], y_true, y_pred, topics
-            )
+            if by_kind:
+                out["by_text_kind"] = grouped_metrics(
+                    [r.text_kind for r, _ in pairs], y_true, y_pred, topics
+                )
         return out
 
     by_id = {r.id: r for r in wanted}
-    distant = block([(r, truth[r.id]) for r in wanted if truth.get(r.id) in topics])
+    distant_pairs = [(r, truth[r.id]) for r in wanted if truth.get(r.id) in topics]
+    hand_pairs = [(by_id[i], t) for i, t in sorted(hand.items()) if t in topics and i in by_id]
+    distant = block(distant_pairs, [predicted[r.id] for r, _ in distant_pairs])
     # Headlines alone, as news lists and feeds show them: the hand-labelled records' titles.
-    titled = [
-        (by_id[i], t)
-        for i, t in sorted(hand.items())
-        if t in topics and i in by_id and by_id[i].title
-    ]
-    title_scores = (
-        predictor.scores_prepared(
-            prepare_many([r.title for r, _ in titled], cache, segment=cfg["features"]["segment"])
-        )
-        if titled
-        else np.zeros((0, len(topics)))
-    )
-    for (r, _), i in zip(titled, title_scores.argmax(axis=1)):
-        predicted[f"title:{r.id}"] = model_topics[i]
-    title_true = [t for _, t in titled]
-    title_pred = [predicted[f"title:{r.id}"] for r, _ in titled]
-    title_only = classification_metrics(title_true, title_pred, topics)
+    titled = [(r, t) for r, t in hand_pairs if r.title]
+    title_pred = []
     if titled:
-        title_only["by_era"] = grouped_metrics(
-            [r.era for r, _ in titled], title_true, title_pred, topics
+        titles = prepare_many(
+            [r.title for r, _ in titled], cache, segment=cfg["features"]["segment"]
         )
+        title_pred = [model_topics[i] for i in predictor.scores_prepared(titles).argmax(axis=1)]
     return {
         "accuracy": distant.get("accuracy"),
         "macro_f1": distant.get("macro_f1"),
         "distant": distant,
-        "hand": block(
-            [(by_id[i], t) for i, t in sorted(hand.items()) if t in topics and i in by_id]
-        ),
-        "hand_title_only": title_only,
+        "hand": block(hand_pairs, [predicted[r.id] for r, _ in hand_pairs]),
+        "hand_title_only": block(titled, title_pred, by_kind=False),
         "hand_labels_missing": sum(1 for i, t in hand.items() if t in topics and i not in by_id),
         "predict_seconds": round(seconds, 1),
         "texts_per_second": round(len(wanted) / seconds, 1) if seconds else None,
