@@ -1,4 +1,4 @@
-"""The ``nlpkit`` command: predict, explain, train, evaluate.
+"""The ``nlpkit`` command: predict, explain, train, evaluate, compare, weak-report.
 
 Exit status: 0 on success, 2 for bad usage or an input that cannot be read (one line on
 standard error saying what), 1 for any other failure.
@@ -124,13 +124,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     from . import modelfile
     from .card import confusion_png, model_card, run_summary
     from .corpus import CorpusError
-    from .train import train, write_metrics
+    from .train import ConfigError, train, validate_config, write_metrics
 
     cfg = _config(args.config)
     if args.corpus:
         cfg["data"]["corpora"] = args.corpus
     if args.cv is not None:
         cfg["cv"] = args.cv
+        try:
+            validate_config(cfg)
+        except ConfigError as exc:
+            raise UsageError(f"--cv: {exc}") from None
     model_dir = Path(
         args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
     )

@@ -115,7 +115,8 @@ def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str
     return out
 
 
-def _validate(cfg: dict[str, Any]) -> None:
+def validate_config(cfg: dict[str, Any]) -> None:
+    """Raise `ConfigError` for a value out of its range (after a change to a loaded config)."""
     f, d, c = cfg["features"], cfg["data"], cfg["classifier"]
     ngrams = f["ngram_range"]
     if not (
@@ -169,7 +170,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
         cfg = _merge(DEFAULTS, raw, "")
-        _validate(cfg)
+        validate_config(cfg)
     except ConfigError as exc:
         raise ConfigError(f"{path}{_line_of(text, str(exc))}: {exc}") from None
     cfg["name"] = cfg["name"] or path.stem

@@ -62,6 +62,10 @@ def test_explain(capsys):
         (["train", "no/such.toml"], "config not found"),
         (["evaluate", "no/such/model"], "model folder not found"),
         (["compare", "no/such/run"], "no metrics.json at no/such/run"),
+        (
+            ["train", "experiments/default.toml", "--cv", "1"],
+            "--cv: 'cv' must be 0 (none) or from 2",
+        ),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(capsys, args, message):
