@@ -63,7 +63,7 @@ def test_explain(capsys):
         (["evaluate", "no/such/model"], "model folder not found"),
         (["compare", "no/such/run"], "no metrics.json at no/such/run"),
         (
-            ["train", "experiments/default.toml", "--cv", "1"],
+            ["train", str(ROOT / "experiments" / "default.toml"), "--cv", "1"],
             "--cv: 'cv' must be 0 (none) or from 2",
         ),
     ],
