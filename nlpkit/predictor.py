@@ -101,7 +101,8 @@ class Predictor:
             )
         self.features = features
         self.coef = coef
-        # Column-major transposed copy: X @ coef_t is the hot operation of every prediction.
+        # One contiguous row of topic weights per term: every prediction gathers the rows of
+        # its terms.
         self._coef_t = np.ascontiguousarray(coef.T)
         self.intercept = intercept
         self.topics = tuple(topics)
