@@ -1,0 +1,260 @@
+"""The model search behind experiments/vntc10.toml: 3-fold cross-validation on VNTC Train_Full
+for settings and model families the config format does not express (ensembles, character
+n-grams, NB-SVM, extra views of the text). Test_Full is never read. Prints a markdown table;
+run from the repository root (about a quarter of an hour on 2 cores with a warm segment cache):
+
+    python experiments/vntc10_search.py
+    python experiments/vntc10_search.py --only baseline ensemble   # a few rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import RidgeClassifier
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
+
+from nlpkit.cache import SegmentCache, prepare_many
+from nlpkit.corpus import read_corpus
+from nlpkit.features import TfidfFeatures
+
+MAX_CHARS = 5000  # as in vntc10.toml
+
+
+class NBSVM(ClassifierMixin, BaseEstimator):
+    """Wang & Manning's (2012) NB-SVM, one against the rest: a linear SVM on features scaled by
+    each topic's naive Bayes log-count ratio."""
+
+    def __init__(self, C: float = 1.0, alpha: float = 1.0):
+        self.C = C
+        self.alpha = alpha
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        present = (X > 0).astype(np.float64)
+        columns, intercepts = [], []
+        for topic in self.classes_:
+            mine = y == topic
+            p = self.alpha + np.asarray(present[mine].sum(axis=0)).ravel()
+            q = self.alpha + np.asarray(present[~mine].sum(axis=0)).ravel()
+            ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+            svm = LinearSVC(C=self.C, class_weight="balanced").fit(X.multiply(ratio).tocsr(), mine)
+            columns.append(svm.coef_.ravel() * ratio)
+            intercepts.append(svm.intercept_[0])
+        self.coef_ = np.vstack(columns)
+        self.intercept_ = np.array(intercepts)
+        return self
+
+    def decision_function(self, X):
+        return X @ self.coef_.T + self.intercept_
+
+    def predict(self, X):
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+
+def svm(C: float = 1.0, class_weight="balanced") -> Callable[[], LinearSVC]:
+    return lambda: LinearSVC(C=C, class_weight=class_weight)
+
+
+def words(view: str = "words", ngrams=(1, 2), min_df=2, max_df=0.5, sublinear=True):
+    """A feature family: TF-IDF over one view of the text (see `views`)."""
+
+    def build(train: dict, test: dict):
+        features = TfidfFeatures(
+            ngram_range=ngrams, min_df=min_df, max_df=max_df, sublinear_tf=sublinear
+        )
+        return features.fit_transform(train[view]), features.transform(test[view])
+
+    return build
+
+
+def tokens(keep_numbers: bool = False, keep_case: bool = False):
+    """Words and word bigrams like `words()`, but keeping what nlpkit's analyzer drops: tokens
+    with digits and no letter, or the letter case of names."""
+    letter = re.compile(r"[^\W\d_]")
+
+    def analyzer(text: str) -> list[str]:
+        text = text if keep_case else text.lower()
+        kept = [w for w in text.split() if letter.search(w) or (keep_numbers and w.isalnum())]
+        return kept + [a + " " + b for a, b in zip(kept, kept[1:])]
+
+    def build(train: dict, test: dict):
+        vectorizer = TfidfVectorizer(analyzer=analyzer, min_df=2, max_df=0.5, sublinear_tf=True)
+        return vectorizer.fit_transform(train["words"]), vectorizer.transform(test["words"])
+
+    return build
+
+
+def chars(ngrams=(2, 4)):
+    def build(train: dict, test: dict):
+        vectorizer = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=ngrams,
+            preprocessor=lambda t: t.replace("_", " ").lower(),
+            min_df=2,
+            max_df=0.5,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        return vectorizer.fit_transform(train["words"]), vectorizer.transform(test["words"])
+
+    return build
+
+
+def joined(*families):
+    """Several feature families side by side, each L2-normalised, the whole row again."""
+
+    def build(train: dict, test: dict):
+        parts = [family(train, test) for family in families]
+        return tuple(normalize(sp.hstack([p[i] for p in parts]).tocsr()) for i in (0, 1))
+
+    return build
+
+
+def single(features, classifier: Callable | None = None):
+    """Decision scores of one classifier (default: the baseline SVM) on one feature family."""
+    classifier = classifier or svm()
+
+    def scores(train: dict, test: dict, y: np.ndarray):
+        X_train, X_test = features(train, test)
+        model = classifier().fit(X_train, y)
+        return model.classes_, model.decision_function(X_test)
+
+    return scores
+
+
+def summed(*members):
+    """An ensemble: the sum of its members' decision scores."""
+
+    def scores(train: dict, test: dict, y: np.ndarray):
+        results = [member(train, test, y) for member in members]
+        return results[0][0], sum(r[1] for r in results)
+
+    return scores
+
+
+def balanced_power(y: np.ndarray, power: float) -> dict:
+    classes, counts = np.unique(y, return_counts=True)
+    return dict(zip(classes, (len(y) / (len(classes) * counts)) ** power))
+
+
+def variants(y: np.ndarray) -> dict[str, tuple[str, Callable]]:
+    return {
+        "baseline": ("vntc10.toml: words 1-2, LinearSVC C=1, balanced", single(words())),
+        "C0.3": ("C = 0.3", single(words(), svm(C=0.3))),
+        "C3": ("C = 3", single(words(), svm(C=3.0))),
+        "unweighted": ("no class weights", single(words(), svm(class_weight=None))),
+        "half-balanced": (
+            "class weights balanced^0.5",
+            single(words(), svm(class_weight=balanced_power(y, 0.5))),
+        ),
+        "min_df1": ("min_df 1, max_df 1.0", single(words(min_df=1, max_df=1.0))),
+        "full-length": ("whole articles (no 5,000-character cut)", single(words("full"))),
+        "title-twice": ("title counted twice", single(words("title_twice"))),
+        "numbers": ("tokens with digits kept", single(tokens(keep_numbers=True))),
+        "case": ("letter case kept", single(tokens(keep_case=True))),
+        "lead": (
+            "words + a separate block for the first 300 characters",
+            single(joined(words(), words("lead"))),
+        ),
+        "words+syllables": (
+            "word and syllable n-grams in one space",
+            single(joined(words(), words("syllables"))),
+        ),
+        "words+chars": ("words + character 2-4-grams", single(joined(words(), chars()))),
+        "ridge": (
+            "ridge classifier, alpha 0.3",
+            single(words(), lambda: RidgeClassifier(alpha=0.3, class_weight="balanced")),
+        ),
+        "nbsvm": ("NB-SVM (Wang & Manning 2012), C=1", single(words(), NBSVM)),
+        "ensemble": (
+            "sum of three SVMs: words 1-2, syllables 1-2, words 1",
+            summed(single(words()), single(words("syllables")), single(words(ngrams=(1, 1)))),
+        ),
+    }
+
+
+def views(records, cache: SegmentCache) -> dict[str, list[str]]:
+    """The texts each feature family may read, in record order."""
+    cut = [r.full_text[:MAX_CHARS] for r in records]
+    prepared = prepare_many(cut, cache, n_jobs=2)
+    return {
+        "words": prepared,
+        "syllables": prepare_many(cut, segment=False),
+        "full": prepare_many([r.full_text for r in records], cache, n_jobs=2),
+        "title_twice": prepare_many(
+            [(r.title + "\n" + r.full_text)[:MAX_CHARS] for r in records], cache, n_jobs=2
+        ),
+        "lead": prepare_many([r.full_text[:300] for r in records], cache, n_jobs=2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", help="corpus JSONL file (default: ../shared/data)")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these rows")
+    args = parser.parse_args()
+
+    # Train_Full only: the held-out Test_Full takes no part in the search.
+    records = [
+        r
+        for r in read_corpus(args.corpus)
+        if r.source_dataset == "vntc" and r.split == "Train_Full"
+    ]
+    y = np.array([r.source_category for r in records])
+    texts = views(records, SegmentCache())
+    table = variants(y)
+    chosen = args.only or list(table)
+    unknown = set(chosen) - set(table)
+    if unknown:
+        parser.error(f"unknown rows {sorted(unknown)}; known: {', '.join(table)}")
+
+    splitter = StratifiedKFold(args.folds, shuffle=True, random_state=0)
+    folds = list(splitter.split(y, y))
+    print(f"VNTC Train_Full, {len(y):,} texts, {args.folds}-fold cross-validation\n")
+    print("| row | setting | CV accuracy | CV macro-F1 | seconds |")
+    print("|---|---|---|---|---|")
+    # Which sections the errors of each row involve, to tell label overlap from weak features.
+    involved: dict[str, Counter] = {}
+    for name in chosen:
+        label, scores = table[name]
+        started = time.perf_counter()
+        accuracy, macro_f1 = [], []
+        involved[name] = errors = Counter()
+        for train_idx, test_idx in folds:
+            train = {k: [v[i] for i in train_idx] for k, v in texts.items()}
+            test = {k: [v[i] for i in test_idx] for k, v in texts.items()}
+            classes, decision = scores(train, test, y[train_idx])
+            predicted = classes[decision.argmax(axis=1)]
+            accuracy.append(accuracy_score(y[test_idx], predicted))
+            macro_f1.append(f1_score(y[test_idx], predicted, average="macro"))
+            for truth, guess in zip(y[test_idx], predicted):
+                if truth != guess:
+                    errors["all"] += 1
+                    errors.update({truth, guess})
+        seconds = time.perf_counter() - started
+        print(
+            f"| {name} | {label} | {np.mean(accuracy):.4f} ± {np.std(accuracy):.4f} "
+            f"| {np.mean(macro_f1):.4f} ± {np.std(macro_f1):.4f} | {seconds:.0f} |",
+            flush=True,
+        )
+    print("\nErrors with a section on one side (true or predicted), the three most involved:\n")
+    for name, errors in involved.items():
+        top = ", ".join(f"{k} {v}" for k, v in errors.most_common(4) if k != "all")
+        print(f"- {name}: {errors['all']:,} errors; {top}")
+
+
+if __name__ == "__main__":
+    main()
