@@ -176,6 +176,15 @@ def _headline(record: Record) -> str:
     return fold(record.title or record.text[:160])
 
 
+def _foreign_headline(record: Record) -> re.Match[str] | None:
+    """The first foreign name in the headline (case kept: "Anh" is Britain, "anh" a pronoun),
+    or None, also when the headline names Vietnam or one of its places or bodies."""
+    headline = fold(record.title or record.text[:160], lower=False)
+    if VIETNAM_TERMS.search(headline.lower()):
+        return None
+    return FOREIGN_TERMS.search(headline)
+
+
 def _body(record: Record) -> str:
     return fold(record.text)
 
@@ -205,13 +214,10 @@ def lf_world_business(record: Record) -> LFResult:
     markets and not about Vietnam: world-economy news, not the domestic economy."""
     if (record.source_dataset, record.source_category) not in _BUSINESS_SECTIONS:
         return None
-    headline = fold(record.title or record.text[:160], lower=False)
     # The foreign name must open the headline, where its subject stands: "Phố Wall giảm
     # điểm" is world news, "Ưu đãi thuế nhập khẩu xe máy từ EU" is Vietnam's.
-    match = FOREIGN_TERMS.search(headline)
-    if match and match.start() < 25 and not VIETNAM_TERMS.search(headline.lower()):
-        return "geopolitics"
-    return None
+    match = _foreign_headline(record)
+    return "geopolitics" if match and match.start() < 25 else None
 
 
 def lf_diplomacy(record: Record) -> LFResult:
@@ -248,10 +254,7 @@ def lf_foreign_story(record: Record) -> LFResult:
     headline is set in a foreign state and not in Vietnam (a crime or a disaster abroad)."""
     if (record.source_dataset, record.source_category) not in _SOCIETY_SECTIONS:
         return None
-    headline = fold(record.title or record.text[:160], lower=False)
-    if FOREIGN_TERMS.search(headline) and not VIETNAM_TERMS.search(headline.lower()):
-        return "geopolitics"
-    return None
+    return "geopolitics" if _foreign_headline(record) else None
 
 
 # VnExpress leads open with a dateline in capitals, glued to the first word ("MỸMột người đàn
