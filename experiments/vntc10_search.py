@@ -28,6 +28,7 @@ from sklearn.svm import LinearSVC
 from nlpkit.cache import SegmentCache, prepare_many
 from nlpkit.corpus import read_corpus
 from nlpkit.features import TfidfFeatures
+from nlpkit.text import join_title
 
 MAX_CHARS = 5000  # as in vntc10.toml
 
@@ -68,9 +69,9 @@ def svm(C: float = 1.0, class_weight="balanced") -> Callable[[], LinearSVC]:
 
 
 def words(view: str = "words", ngrams=(1, 2), min_df=2, max_df=0.5, sublinear=True):
-    """A feature family: TF-IDF over one view of the text (see `views`)."""
+    """A feature family: TF-IDF over one view of the text (see `Views`)."""
 
-    def build(train: dict, test: dict):
+    def build(train: Fold, test: Fold):
         features = TfidfFeatures(
             ngram_range=ngrams, min_df=min_df, max_df=max_df, sublinear_tf=sublinear
         )
@@ -89,7 +90,7 @@ def tokens(keep_numbers: bool = False, keep_case: bool = False):
         kept = [w for w in text.split() if letter.search(w) or (keep_numbers and w.isalnum())]
         return kept + [a + " " + b for a, b in zip(kept, kept[1:])]
 
-    def build(train: dict, test: dict):
+    def build(train: Fold, test: Fold):
         vectorizer = TfidfVectorizer(analyzer=analyzer, min_df=2, max_df=0.5, sublinear_tf=True)
         return vectorizer.fit_transform(train["words"]), vectorizer.transform(test["words"])
 
@@ -97,7 +98,7 @@ def tokens(keep_numbers: bool = False, keep_case: bool = False):
 
 
 def chars(ngrams=(2, 4)):
-    def build(train: dict, test: dict):
+    def build(train: Fold, test: Fold):
         vectorizer = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=ngrams,
@@ -115,7 +116,7 @@ def chars(ngrams=(2, 4)):
 def joined(*families):
     """Several feature families side by side, each L2-normalised, the whole row again."""
 
-    def build(train: dict, test: dict):
+    def build(train: Fold, test: Fold):
         parts = [family(train, test) for family in families]
         return tuple(normalize(sp.hstack([p[i] for p in parts]).tocsr()) for i in (0, 1))
 
@@ -126,7 +127,7 @@ def single(features, classifier: Callable | None = None):
     """Decision scores of one classifier (default: the baseline SVM) on one feature family."""
     classifier = classifier or svm()
 
-    def scores(train: dict, test: dict, y: np.ndarray):
+    def scores(train: Fold, test: Fold, y: np.ndarray):
         X_train, X_test = features(train, test)
         model = classifier().fit(X_train, y)
         return model.classes_, model.decision_function(X_test)
@@ -137,7 +138,7 @@ def single(features, classifier: Callable | None = None):
 def summed(*members):
     """An ensemble: the sum of its members' decision scores."""
 
-    def scores(train: dict, test: dict, y: np.ndarray):
+    def scores(train: Fold, test: Fold, y: np.ndarray):
         results = [member(train, test, y) for member in members]
         return results[0][0], sum(r[1] for r in results)
 
@@ -185,19 +186,42 @@ def variants(y: np.ndarray) -> dict[str, tuple[str, Callable]]:
     }
 
 
-def views(records, cache: SegmentCache) -> dict[str, list[str]]:
-    """The texts each feature family may read, in record order."""
-    cut = [r.full_text[:MAX_CHARS] for r in records]
-    prepared = prepare_many(cut, cache, n_jobs=2)
-    return {
-        "words": prepared,
-        "syllables": prepare_many(cut, segment=False),
-        "full": prepare_many([r.full_text for r in records], cache, n_jobs=2),
-        "title_twice": prepare_many(
-            [(r.title + "\n" + r.full_text)[:MAX_CHARS] for r in records], cache, n_jobs=2
-        ),
-        "lead": prepare_many([r.full_text[:300] for r in records], cache, n_jobs=2),
-    }
+class Views:
+    """The texts each feature family may read, in record order, each prepared on first use:
+    a run of a few rows segments only what they read."""
+
+    def __init__(self, records: list, cache: SegmentCache):
+        self.records = records
+        self.cache = cache
+        self._made: dict[str, list[str]] = {}
+
+    def _make(self, name: str) -> list[str]:
+        if name == "syllables":  # splitting into syllables needs no cache
+            return prepare_many([r.full_text[:MAX_CHARS] for r in self.records], segment=False)
+        raw = {
+            "words": lambda r: r.full_text[:MAX_CHARS],
+            "full": lambda r: r.full_text,
+            "title_twice": lambda r: join_title(r.title, r.full_text)[:MAX_CHARS],
+            "lead": lambda r: r.full_text[:300],
+        }[name]
+        return prepare_many([raw(r) for r in self.records], self.cache, n_jobs=2)
+
+    def __getitem__(self, name: str) -> list[str]:
+        if name not in self._made:
+            self._made[name] = self._make(name)
+        return self._made[name]
+
+
+class Fold:
+    """One side of a cross-validation split: the views of the records at ``indices``."""
+
+    def __init__(self, views: Views, indices: np.ndarray):
+        self.views = views
+        self.indices = indices
+
+    def __getitem__(self, name: str) -> list[str]:
+        texts = self.views[name]
+        return [texts[i] for i in self.indices]
 
 
 def main() -> None:
@@ -214,7 +238,7 @@ def main() -> None:
         if r.source_dataset == "vntc" and r.split == "Train_Full"
     ]
     y = np.array([r.source_category for r in records])
-    texts = views(records, SegmentCache())
+    texts = Views(records, SegmentCache())
     table = variants(y)
     chosen = args.only or list(table)
     unknown = set(chosen) - set(table)
@@ -234,9 +258,7 @@ def main() -> None:
         accuracy, macro_f1 = [], []
         involved[name] = errors = Counter()
         for train_idx, test_idx in folds:
-            train = {k: [v[i] for i in train_idx] for k, v in texts.items()}
-            test = {k: [v[i] for i in test_idx] for k, v in texts.items()}
-            classes, decision = scores(train, test, y[train_idx])
+            classes, decision = scores(Fold(texts, train_idx), Fold(texts, test_idx), y[train_idx])
             predicted = classes[decision.argmax(axis=1)]
             accuracy.append(accuracy_score(y[test_idx], predicted))
             macro_f1.append(f1_score(y[test_idx], predicted, average="macro"))
