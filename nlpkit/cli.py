@@ -191,52 +191,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_weak_report(args: argparse.Namespace) -> int:
     from .corpus import CorpusError, is_heldout, read_corpus
     from .evaluate import read_labels
-    from .weak import WeightedVote, label_model_scores, label_record, lf_analysis
+    from .weak import report
 
     try:
         records = [r for r in read_corpus(args.corpus) if not is_heldout(r)]
         dev = read_labels(args.dev)
     except (CorpusError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    dev_records = [r for r in records if r.id in dev]
-    lines = [
-        "# Labelling functions",
-        "",
-        f"Over the {len(records):,} non-held-out records; accuracy on the {len(dev_records)} "
-        f"hand-labelled development texts of `{args.dev}` where the function votes (a vote on "
-        "an out-of-scope text, labelled none, counts as wrong). Produced by `nlpkit weak-report`.",
-        "",
-        "| function | coverage | overlaps | conflicts | dev votes | dev accuracy | what it encodes |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in lf_analysis(records, dev):
-        accuracy = "–" if row["dev_accuracy"] is None else f"{row['dev_accuracy']:.3f}"
-        lines.append(
-            f"| `{row['name']}` | {row['coverage']:.2%} | {row['overlaps']:.2%} | "
-            f"{row['conflicts']:.2%} | {row['dev_votes']} | {accuracy} | {row['doc']} |"
-        )
-    weighted = WeightedVote().fit(dev_records, dev)
-    lines += [
-        "",
-        "## Label models on the development texts",
-        "",
-        "| label model | in-scope texts labelled | accuracy where labelled | out-of-scope texts labelled |",
-        "| --- | --- | --- | --- |",
-    ]
-    for name, model in (
-        ("priority rules (used)", label_record),
-        ("weighted vote (log-odds of dev accuracy)", weighted.label),
-    ):
-        m = label_model_scores(dev_records, dev, model)
-        lines.append(
-            f"| {name} | {m['coverage']:.1%} of {m['in_scope']} | {m['accuracy']:.3f} | {m['none_labelled']} |"
-        )
-    lines += [
-        "",
-        "The weighted vote is fitted and scored on the same development texts, which flatters it;",
-        "the priority rules still score higher, so they stay the label model.",
-    ]
-    text = "\n".join(lines) + "\n"
+    text = report(records, dev, args.dev)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text, end="")

@@ -32,6 +32,7 @@ __all__ = [
     "WeightedVote",
     "lf_analysis",
     "label_model_scores",
+    "report",
     "fold",
 ]
 
@@ -460,3 +461,49 @@ def label_model_scores(
         "accuracy": sum(p == t for p, t in labelled) / max(len(labelled), 1),
         "none_labelled": sum(1 for p, t in judged if t == "none" and p is not None),
     }
+
+
+def report(records: list[Record], dev: dict[str, str], source: str) -> str:
+    """The markdown of `nlpkit weak-report`: every labelling function's coverage, overlaps,
+    conflicts and accuracy on the hand-labelled development texts (``dev``: id -> topic, read
+    from ``source``), and the label models compared there. ``records``: the non-held-out
+    part of the corpora."""
+    dev_records = [r for r in records if r.id in dev]
+    lines = [
+        "# Labelling functions",
+        "",
+        f"Over the {len(records):,} non-held-out records; accuracy on the {len(dev_records)} "
+        f"hand-labelled development texts of `{source}` where the function votes (a vote on "
+        "an out-of-scope text, labelled none, counts as wrong). Produced by `nlpkit weak-report`.",
+        "",
+        "| function | coverage | overlaps | conflicts | dev votes | dev accuracy | what it encodes |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in lf_analysis(records, dev):
+        accuracy = "–" if row["dev_accuracy"] is None else f"{row['dev_accuracy']:.3f}"
+        lines.append(
+            f"| `{row['name']}` | {row['coverage']:.2%} | {row['overlaps']:.2%} | "
+            f"{row['conflicts']:.2%} | {row['dev_votes']} | {accuracy} | {row['doc']} |"
+        )
+    weighted = WeightedVote().fit(dev_records, dev)
+    lines += [
+        "",
+        "## Label models on the development texts",
+        "",
+        "| label model | in-scope texts labelled | accuracy where labelled | out-of-scope texts labelled |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, model in (
+        ("priority rules (used)", label_record),
+        ("weighted vote (log-odds of dev accuracy)", weighted.label),
+    ):
+        m = label_model_scores(dev_records, dev, model)
+        lines.append(
+            f"| {name} | {m['coverage']:.1%} of {m['in_scope']} | {m['accuracy']:.3f} | {m['none_labelled']} |"
+        )
+    lines += [
+        "",
+        "The weighted vote is fitted and scored on the same development texts, which flatters it;",
+        "the priority rules still score higher, so they stay the label model.",
+    ]
+    return "\n".join(lines) + "\n"
