@@ -1,8 +1,10 @@
+from dataclasses import replace
+
 import pytest
 
 from nlpkit.corpus import Record
 from nlpkit.topics import SECTION_TOPICS, TOPICS
-from nlpkit.weak import LABELLING_FUNCTIONS, fold, label_record, votes
+from nlpkit.weak import LABELLING_FUNCTIONS, fold, label_record, report, votes
 
 
 def rec(
@@ -110,3 +112,19 @@ def test_words_that_only_look_like_energy(title):
 )
 def test_foreign_dateline(lead, section, expected):
     assert label_record(rec("Tin", lead, section=section)).topic == expected
+
+
+def test_report_rows_and_dev_accuracy():
+    records = [
+        replace(rec("Giá xăng tăng mạnh"), id="a"),
+        replace(rec("Hội đàm với Thủ tướng Nhật Bản"), id="b"),
+        replace(rec("Mưa lớn ở Hà Nội"), id="c"),
+    ]
+    text = report(records, {"a": "energy", "b": "geopolitics", "c": "sports"}, "dev.tsv")
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
+    assert set(rows) == {f"`{lf.name}`" for lf in LABELLING_FUNCTIONS}
+    # Three dev texts; the section votes domestic on all three and is right on none.
+    assert "| 3 | 0.000 |" in rows["`section`"]
+    assert "`dev.tsv`" in text and "priority rules (used)" in text
