@@ -49,6 +49,7 @@ class Record:
     title: str = ""
     split: str | None = None
     text_kind: str = "full_article"
+    outlet: str = ""
 
     @property
     def full_text(self) -> str:
@@ -96,9 +97,9 @@ def _parse(line: str) -> Record:
     missing = [key for key in _REQUIRED if key not in obj]
     if missing:
         raise ValueError(f"missing field(s): {', '.join(missing)}")
-    for key in ("id", "source_dataset", "source_category", "text", "title"):
+    for key in ("id", "source_dataset", "source_category", "text", "title", "outlet"):
         value = obj.get(key, "")
-        if value is None and key == "title":
+        if value is None and key in ("title", "outlet"):
             continue
         if not isinstance(value, str):
             raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
@@ -118,6 +119,7 @@ def _parse(line: str) -> Record:
         title=obj.get("title") or "",
         split=split,
         text_kind=kind,
+        outlet=obj.get("outlet") or "",
     )
 
 

@@ -56,6 +56,24 @@ def test_missing_corpus_file_is_an_error(tmp_path):
         list(read_corpus(tmp_path / "nope.jsonl"))
 
 
+def test_outlet_is_read_when_present(tmp_path):
+    path = tmp_path / "c.jsonl"
+    lines = [
+        _rec(id="a", outlet="VNE"),
+        _rec(id="b", outlet=None),
+        _rec(id="c"),
+        _rec(id="d", outlet=3),
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = CorpusReport()
+    assert [(r.id, r.outlet) for r in read_corpus(path, report)] == [
+        ("a", "VNE"),
+        ("b", ""),
+        ("c", ""),
+    ]
+    assert "field 'outlet' must be a string" in report.errors[0]
+
+
 def test_heldout_rule():
     vntc = dict(source_category="x", text="t")
     assert is_heldout(Record(id="a", source_dataset="vntc", split="Test_Full", **vntc))
