@@ -241,8 +241,8 @@ def variants(y: np.ndarray) -> dict[str, tuple[str, Callable]]:
 
 
 class Views:
-    """The texts each feature family may read, in record order, each prepared on first use:
-    a run of a few rows segments only what they read."""
+    """The texts each feature family may read (and the records' outlets), in record order, each
+    prepared on first use: a run of a few rows segments only what they read."""
 
     def __init__(self, records: list, cache: SegmentCache):
         self.records = records
@@ -344,8 +344,8 @@ def main() -> None:
     sections = np.unique(y)
     print("\nF1 by section, over the pooled out-of-fold predictions:\n")
     for name, guesses in pooled.items():
-        scores = f1_score(y, guesses, labels=sections, average=None)
-        print(f"- {name}: " + ", ".join(f"{s} {f:.3f}" for s, f in zip(sections, scores)))
+        f1s = f1_score(y, guesses, labels=sections, average=None)
+        print(f"- {name}: " + ", ".join(f"{s} {f:.3f}" for s, f in zip(sections, f1s)))
     total = Counter(outlets)
     print(
         "\nAccuracy by outlet (" + ", ".join(f"{o} {n:,} texts" for o, n in total.items()) + "):\n"
