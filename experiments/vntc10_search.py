@@ -1,8 +1,9 @@
 """The model search behind experiments/vntc10.toml: 3-fold cross-validation on VNTC Train_Full
 for settings and model families the config format does not express (ensembles, character
 n-grams, NB-SVM, extra views of the text, outlet-neutral fitting). Test_Full is never read.
-Prints a markdown table, then the errors, F1 by section and accuracy by outlet of each row; run
-from the repository root (about a quarter of an hour on 2 cores with a warm segment cache):
+Prints a markdown table, then the errors, F1 by section and accuracy by outlet of each row and
+the outlets of each section; run from the repository root (about a quarter of an hour on 2
+cores with a warm segment cache):
 
     python experiments/vntc10_search.py
     python experiments/vntc10_search.py --only baseline ensemble   # a few rows
@@ -352,6 +353,11 @@ def main() -> None:
     )
     for name, hits in right.items():
         print(f"- {name}: " + ", ".join(f"{o} {hits[o] / n:.4f}" for o, n in total.items()))
+    print("\nOutlets of each section:\n")
+    for section in sections:
+        mine = Counter(outlets[y == section])
+        shares = ", ".join(f"{o} {mine[o] / mine.total():.0%}" for o in total)
+        print(f"- {section} ({mine.total():,} texts): {shares}")
 
 
 if __name__ == "__main__":
