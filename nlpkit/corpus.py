@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .text import join_title
@@ -23,12 +23,14 @@ __all__ = [
     "read_corpus",
     "is_heldout",
     "default_corpus_paths",
+    "default_data_dir",
     "corpus_fingerprint",
 ]
 
 # Where the corpora are looked for when no path is given: $NLPKIT_DATA_DIR, else ../shared/data
-# relative to the working directory (a checkout with the data beside it).
-DEFAULT_FILES = ("raw_corpus.jsonl", "vnexpress_2020s.jsonl")
+# relative to the working directory (a checkout with the data beside it). vntc_extra.jsonl holds
+# the VNTC files raw_corpus.jsonl left out: with it, all of VNTC's published split is read.
+DEFAULT_FILES = ("raw_corpus.jsonl", "vnexpress_2020s.jsonl", "vntc_extra.jsonl")
 
 _REQUIRED = ("id", "source_dataset", "source_category", "text")
 _KINDS = ("full_article", "title_sapo", "title")
@@ -50,6 +52,10 @@ class Record:
     split: str | None = None
     text_kind: str = "full_article"
     outlet: str = ""
+    # The id of an earlier record with the same title and text (VNTC has such copies), and
+    # whether that record is held out (None: it was not read with this one).
+    duplicate_of: str | None = None
+    original_heldout: bool | None = None
 
     @property
     def full_text(self) -> str:
@@ -111,6 +117,9 @@ def _parse(line: str) -> Record:
     kind = obj.get("text_kind") or "full_article"
     if kind not in _KINDS:
         raise ValueError(f"unknown text_kind {kind!r}")
+    duplicate_of = obj.get("duplicate_of")
+    if duplicate_of is not None and not (isinstance(duplicate_of, str) and duplicate_of):
+        raise ValueError("field 'duplicate_of' must be a record id or null")
     return Record(
         id=obj["id"],
         source_dataset=obj["source_dataset"],
@@ -120,6 +129,7 @@ def _parse(line: str) -> Record:
         split=split,
         text_kind=kind,
         outlet=obj.get("outlet") or "",
+        duplicate_of=duplicate_of,
     )
 
 
@@ -131,6 +141,8 @@ def read_corpus(
 
     A malformed line (bad JSON, missing field, wrong type) is skipped and counted in ``report``
     with its file and line number; it never ends the read. A missing file raises `CorpusError`.
+    A copy (``duplicate_of``) learns whether its original, read earlier, is held out: a copy of
+    a held-out text is held out too (`is_heldout`).
     """
     if paths is None:
         paths = default_corpus_paths()
@@ -138,6 +150,7 @@ def read_corpus(
         paths = [paths]
     report = report if report is not None else CorpusReport()
     seen: set[str] = set()
+    heldout: set[str] = set()
     for path in map(Path, paths):
         if not path.is_file():
             raise CorpusError(f"corpus file not found: {path}")
@@ -154,6 +167,10 @@ def read_corpus(
                     report.skip(path, line_no, f"duplicate id {record.id!r}")
                     continue
                 seen.add(record.id)
+                if record.duplicate_of is not None and record.duplicate_of in seen:
+                    record = replace(record, original_heldout=record.duplicate_of in heldout)
+                if is_heldout(record):
+                    heldout.add(record.id)
                 report.records += 1
                 yield record
 
@@ -162,9 +179,12 @@ def is_heldout(record: Record) -> bool:
     """True for the held-out part, which no training, tuning or selection may see.
 
     The rule of the data documentation: VNTC's ``Test_Full`` split; the baomoi records whose
-    SHA-1 of the id is 0 modulo 5; VnExpress 2020s' ``validate`` split. A record of an unknown
-    corpus counts as held out, so new data never leaks into training by accident.
+    SHA-1 of the id is 0 modulo 5; VnExpress 2020s' ``validate`` split; a copy of a held-out
+    record. A record of an unknown corpus counts as held out, and so does a copy whose original
+    was not read with it, so new data never leaks into training by accident.
     """
+    if record.duplicate_of is not None and record.original_heldout is not False:
+        return True
     if record.source_dataset == "vntc":
         return record.split == "Test_Full"
     if record.source_dataset == "baomoi_tc201805":
@@ -174,10 +194,14 @@ def is_heldout(record: Record) -> bool:
     return True
 
 
+def default_data_dir() -> Path:
+    """$NLPKIT_DATA_DIR, or ../shared/data from the working directory."""
+    return Path(os.environ.get("NLPKIT_DATA_DIR") or Path("..", "shared", "data"))
+
+
 def default_corpus_paths() -> list[Path]:
-    """The two corpora in $NLPKIT_DATA_DIR, or in ../shared/data from the working directory."""
-    folder = Path(os.environ.get("NLPKIT_DATA_DIR") or Path("..", "shared", "data"))
-    return [folder / name for name in DEFAULT_FILES]
+    """The corpus files in `default_data_dir`."""
+    return [default_data_dir() / name for name in DEFAULT_FILES]
 
 
 def corpus_fingerprint(paths: Iterable[str | Path]) -> str:

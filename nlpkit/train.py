@@ -29,10 +29,11 @@ from sklearn.svm import LinearSVC
 
 from .cache import SegmentCache, prepare_many
 from .corpus import (
+    DEFAULT_FILES,
     CorpusReport,
     Record,
     corpus_fingerprint,
-    default_corpus_paths,
+    default_data_dir,
     is_heldout,
     read_corpus,
 )
@@ -55,8 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "name": "",
     "seed": 0,
     "data": {
-        "corpora": [],  # empty: the default corpus files
+        "corpora": [],  # paths of corpus files; empty: `files` in the data folder
+        "files": list(DEFAULT_FILES),  # corpus files read from the data folder
         "datasets": ["vntc", "baomoi_tc201805", "vnexpress_2020s"],
+        # heldout: train on what the held-out rule leaves, copies skipped; vntc: VNTC's published
+        # split (all of Train_Full, copies included; all of Test_Full), for the benchmark only
+        "split": "heldout",
         "max_chars": 5000,
         "labels": "weak",  # weak: nlpkit.weak; mapped: section table only; section: raw section
         "snippets": [],  # globs of news pages whose related-news snippets join the training data
@@ -137,6 +142,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
     if d["labels"] not in ("weak", "mapped", "section"):
         raise ConfigError(f"'data.labels' must be weak, mapped or section, got {d['labels']!r}")
+    if d["split"] not in ("heldout", "vntc"):
+        raise ConfigError(f"'data.split' must be heldout or vntc, got {d['split']!r}")
+    if d["split"] == "vntc" and d["datasets"] != ["vntc"]:
+        raise ConfigError("'data.split' vntc is VNTC's own split: set data.datasets to ['vntc']")
     if d["cleanup"] not in ("none", "drop", "relabel"):
         raise ConfigError(f"'data.cleanup' must be none, drop or relabel, got {d['cleanup']!r}")
     if not 0 <= cfg["cv"] <= 20 or cfg["cv"] == 1:
@@ -202,7 +211,28 @@ def _progress(label: str) -> Callable[[int, int], None]:
 
 
 def _corpus_paths(cfg: dict[str, Any]) -> list[Path]:
-    return [Path(p) for p in cfg["data"]["corpora"]] or default_corpus_paths()
+    d = cfg["data"]
+    return [Path(p) for p in d["corpora"]] or [default_data_dir() / name for name in d["files"]]
+
+
+def _split(
+    records: list[Record], cfg: dict[str, Any]
+) -> tuple[list[Record], list[Record], list[Record]]:
+    """Training records, held-out records, and the held-out records that share no text with
+    the training part (the benchmark's figure without copies; the held-out part otherwise)."""
+    datasets = set(cfg["data"]["datasets"])
+    records = [r for r in records if r.source_dataset in datasets]
+    if cfg["data"]["split"] == "vntc":
+        # VNTC's published protocol: every Train_Full file, copies of test files included.
+        train = [r for r in records if r.split == "Train_Full"]
+        test = [r for r in records if r.split == "Test_Full"]
+        copied = {r.duplicate_of for r in train if r.duplicate_of is not None}
+        unique = [r for r in test if r.duplicate_of is None and r.id not in copied]
+        return train, test, unique
+    heldout = [r for r in records if is_heldout(r)]
+    # A copy of a training text adds nothing but weight; a copy of a held-out text is held out.
+    train = [r for r in records if not is_heldout(r) and r.duplicate_of is None]
+    return train, heldout, heldout
 
 
 def _prepare(
@@ -434,11 +464,7 @@ def train(
     started = time.monotonic()
     paths = _corpus_paths(cfg)
     report = CorpusReport()
-    datasets = set(cfg["data"]["datasets"])
-    train_records, heldout = [], []
-    for record in read_corpus(paths, report):
-        if record.source_dataset in datasets:
-            (heldout if is_heldout(record) else train_records).append(record)
+    train_records, heldout, unique_heldout = _split(list(read_corpus(paths, report)), cfg)
     _log(f"corpus: {report.summary()}")
     # The development sample is hand-labelled for tuning: kept out of training, so that its
     # scores mean something.
@@ -500,6 +526,11 @@ def train(
             "malformed_lines": report.skipped,
         },
         "heldout": evaluate_model(predictor, heldout, cfg, cache),
+        "heldout_without_copies": (
+            evaluate_model(predictor, unique_heldout, cfg, cache)
+            if unique_heldout is not heldout
+            else None
+        ),
         "dev": evaluate_model(predictor, dev_records, cfg, cache, cfg["data"]["dev_labels"]),
         "versions": library_versions(),
         "config": cfg,
@@ -582,12 +613,7 @@ def evaluate_model(
 def heldout_records(cfg: dict[str, Any]) -> tuple[list[Record], CorpusReport]:
     """The held-out records of the config's corpora and datasets."""
     report = CorpusReport()
-    datasets = set(cfg["data"]["datasets"])
-    records = [
-        r
-        for r in read_corpus(_corpus_paths(cfg), report)
-        if r.source_dataset in datasets and is_heldout(r)
-    ]
+    _, records, _ = _split(list(read_corpus(_corpus_paths(cfg), report)), cfg)
     return records, report
 
 

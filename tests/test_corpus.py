@@ -88,6 +88,39 @@ def test_heldout_rule():
     assert is_heldout(Record(id="a", source_dataset="new_corpus", **vntc))
 
 
+def test_a_copy_of_a_heldout_text_is_held_out(tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(
+        "\n".join([_rec(id="test", split="Test_Full"), _rec(id="train", split="Train_Full")]),
+        encoding="utf-8",
+    )
+    second.write_text(
+        "\n".join(
+            [
+                _rec(id="copy-of-test", split="Train_Full", duplicate_of="test"),
+                _rec(id="copy-of-train", split="Train_Full", duplicate_of="train"),
+                _rec(id="copy-of-copy", split="Train_Full", duplicate_of="copy-of-test"),
+                _rec(id="copy-of-unread", split="Train_Full", duplicate_of="elsewhere"),
+                _rec(id="bad", split="Train_Full", duplicate_of=7),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    report = CorpusReport()
+    records = {r.id: r for r in read_corpus([first, second], report)}
+    assert {i: is_heldout(r) for i, r in records.items()} == {
+        "test": True,
+        "train": False,
+        "copy-of-test": True,
+        "copy-of-train": False,
+        "copy-of-copy": True,
+        # Read without its original, a copy cannot be shown to be safe to train on.
+        "copy-of-unread": True,
+    }
+    assert records["copy-of-train"].duplicate_of == "train"
+    assert "b.jsonl:5: field 'duplicate_of' must be a record id or null" in report.errors
+
+
 def test_record_full_text_and_era():
     r = Record(
         id="a", source_dataset="vnexpress_2020s", source_category="x", title="Tiêu đề", text="Thân"
@@ -109,8 +142,31 @@ def test_real_corpus_reads_cleanly_and_labels_respect_the_heldout_rule(shared_da
     }
     assert report.skipped == 0 and len(records) == 59786 + 24584
     assert sum(map(is_heldout, records.values())) == 31052
+    extra = list(read_corpus(shared_data / "vntc_extra.jsonl"))
+    assert len(extra) == 43346
     heldout = read_labels(ROOT / "experiments/labels/heldout.tsv")
     dev = read_labels(ROOT / "experiments/labels/dev.tsv")
     assert len(heldout) >= 400 and len(dev) >= 200
     assert all(is_heldout(records[i]) for i in heldout)
     assert not any(is_heldout(records[i]) for i in dev)
+
+
+@pytest.mark.corpus
+def test_all_of_vntc_with_its_published_split_and_copies(shared_data):
+    from collections import Counter
+
+    vntc = [
+        r
+        for r in read_corpus([shared_data / "raw_corpus.jsonl", shared_data / "vntc_extra.jsonl"])
+        if r.source_dataset == "vntc"
+    ]
+    assert Counter(r.split for r in vntc) == {"Train_Full": 33759, "Test_Full": 50373}
+    by_id = {r.id: r for r in vntc}
+    copies = Counter(
+        (r.split, by_id[r.duplicate_of].split) for r in vntc if r.duplicate_of is not None
+    )
+    # The data documentation's counts: training copies of test files, test copies of test files.
+    assert copies[("Train_Full", "Test_Full")] == 1928
+    assert copies[("Test_Full", "Test_Full")] == 853
+    train_heldout = [r for r in vntc if r.split == "Train_Full" and is_heldout(r)]
+    assert len(train_heldout) == 1928

@@ -236,3 +236,46 @@ def test_mapped_recipe_has_no_energy_and_scores_title_only(tmp_path):
     # Energy has no section: the section table alone cannot teach it.
     assert "energy" not in metrics["training"]["labels"]
     assert "hand_title_only" in metrics["heldout"] and "dev" in metrics
+
+
+def test_split_skips_copies_and_follows_vntc_protocol_when_asked():
+    import copy
+
+    from nlpkit.corpus import Record
+    from nlpkit.train import DEFAULTS, _split
+
+    def rec(i, split, duplicate_of=None, original_heldout=None):
+        return Record(
+            id=i,
+            source_dataset="vntc",
+            source_category="The gioi",
+            text="t",
+            split=split,
+            duplicate_of=duplicate_of,
+            original_heldout=original_heldout,
+        )
+
+    records = [
+        rec("test", "Test_Full"),
+        rec("train", "Train_Full"),
+        rec("train-copy-of-test", "Train_Full", "test", True),
+        rec("train-copy-of-train", "Train_Full", "train", False),
+        rec("test-copy-of-train", "Test_Full", "train", False),
+        rec("other-test", "Test_Full"),
+    ]
+    cfg = copy.deepcopy(DEFAULTS)
+    train, heldout, unique = _split(records, cfg)
+    assert [r.id for r in train] == ["train"]
+    assert [r.id for r in heldout] == [
+        "test",
+        "train-copy-of-test",
+        "test-copy-of-train",
+        "other-test",
+    ]
+    assert unique is heldout
+    cfg["data"].update(split="vntc", datasets=["vntc"])
+    train, heldout, unique = _split(records, cfg)
+    assert [r.id for r in train] == ["train", "train-copy-of-test", "train-copy-of-train"]
+    assert [r.id for r in heldout] == ["test", "test-copy-of-train", "other-test"]
+    # Without copies: no test file whose text a training file shares.
+    assert [r.id for r in unique] == ["other-test"]
