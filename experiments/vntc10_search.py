@@ -340,14 +340,18 @@ class Views:
         if name == "outlet":
             return [r.outlet for r in self.records]
         if name == "syllables":  # splitting into syllables needs no cache
-            return prepare_many([r.full_text[:MAX_CHARS] for r in self.records], segment=False)
-        raw = {
-            "words": lambda r: r.full_text[:MAX_CHARS],
-            "full": lambda r: r.full_text,
-            "title_twice": lambda r: join_title(r.title, r.full_text)[:MAX_CHARS],
-            "lead": lambda r: r.full_text[:300],
+            return prepare_many(
+                [r.full_text for r in self.records], segment=False, max_chars=MAX_CHARS
+            )
+        raw, max_chars = {
+            "words": (lambda r: r.full_text, MAX_CHARS),
+            "full": (lambda r: r.full_text, None),
+            "title_twice": (lambda r: join_title(r.title, r.full_text), MAX_CHARS),
+            "lead": (lambda r: r.full_text, 300),
         }[name]
-        return prepare_many([raw(r) for r in self.records], self.cache, n_jobs=2)
+        return prepare_many(
+            [raw(r) for r in self.records], self.cache, n_jobs=2, max_chars=max_chars
+        )
 
     def __getitem__(self, name: str) -> list[str]:
         if name not in self._made:

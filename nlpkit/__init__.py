@@ -58,14 +58,18 @@ def _model() -> Predictor:
     return _default
 
 
-def predict(texts: str | Sequence[str]):
-    """The topic of a text, or a list of topics for a list of texts (shipped model)."""
-    return _model().predict(texts)
+def predict(texts: str | Sequence[str], n_jobs: int = 1):
+    """The topic of a text, or a list of topics for a list of texts (shipped model).
+
+    ``n_jobs > 1`` spreads a large list over that many processes; the answers are the same.
+    """
+    return _model().predict(texts, n_jobs=n_jobs)
 
 
-def predict_proba(texts: str | Sequence[str]):
-    """A dict of topic probabilities for a text, or a list of them for a list (shipped model)."""
-    return _model().predict_proba(texts)
+def predict_proba(texts: str | Sequence[str], n_jobs: int = 1):
+    """A dict of topic probabilities for a text, or a list of them for a list (shipped model);
+    ``n_jobs`` as in `predict`."""
+    return _model().predict_proba(texts, n_jobs=n_jobs)
 
 
 def explain(text: str, k: int = 10) -> Explanation:

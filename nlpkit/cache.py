@@ -1,7 +1,8 @@
 """An on-disk cache of segmented texts, so experiments over the same corpus segment it once.
 
-Entries are keyed by a hash of the segmenter's version and the exact input text, so a new pyvi
-(or a change in text preparation, which bumps `PREPARE_VERSION`) never reuses stale output.
+Entries are keyed by a hash of the exact input text, the length it is cut to, pyvi's version and
+the source of the code that prepares text, so a new pyvi or any change to text preparation never
+reuses stale output (a model rebuilt on another machine must see the same texts).
 It is one SQLite file: safe to delete at any time, and safe for two runs writing at once
 (SQLite's locking; WAL journal so readers do not block the writer).
 """
@@ -17,10 +18,15 @@ from pathlib import Path
 
 from .text import prepare, segmenter_version
 
-__all__ = ["SegmentCache", "default_cache_path", "prepare_many", "PREPARE_VERSION"]
+__all__ = ["SegmentCache", "default_cache_path", "prepare_many", "prepare_fingerprint"]
 
-# Bump when nlpkit.text.prepare changes what it returns for the same input.
-PREPARE_VERSION = 3
+
+def prepare_fingerprint() -> str:
+    """A digest of the code that turns raw text into segmented text: part of every cache key."""
+    digest = hashlib.sha256()
+    for module in ("text.py", "segmenter.py"):
+        digest.update((Path(__file__).with_name(module)).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def default_cache_path() -> Path:
@@ -40,15 +46,14 @@ class SegmentCache:
         self._db = sqlite3.connect(self.path, timeout=120)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS seg (key BLOB PRIMARY KEY, value TEXT)")
-        self._salt = f"{segmenter_version()}/{PREPARE_VERSION}\0".encode()
+        self._salt = f"{segmenter_version()}/{prepare_fingerprint()}".encode()
 
-    def key(self, text: str) -> bytes:
-        return hashlib.blake2b(
-            self._salt + text.encode("utf-8", "surrogatepass"), digest_size=16
-        ).digest()
+    def key(self, text: str, max_chars: int | None = None) -> bytes:
+        salt = self._salt + f"/{max_chars}\0".encode()
+        return hashlib.blake2b(salt + text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
-    def get_many(self, texts: Sequence[str]) -> list[str | None]:
-        keys = [self.key(t) for t in texts]
+    def get_many(self, texts: Sequence[str], max_chars: int | None = None) -> list[str | None]:
+        keys = [self.key(t, max_chars) for t in texts]
         found: dict[bytes, str] = {}
         for i in range(0, len(keys), 900):  # SQLite's limit on bound parameters
             chunk = keys[i : i + 900]
@@ -58,18 +63,19 @@ class SegmentCache:
             )
         return [found.get(k) for k in keys]
 
-    def put_many(self, pairs: Sequence[tuple[str, str]]) -> None:
+    def put_many(self, pairs: Sequence[tuple[str, str]], max_chars: int | None = None) -> None:
         with self._db:
             self._db.executemany(
-                "INSERT OR IGNORE INTO seg VALUES (?, ?)", [(self.key(t), v) for t, v in pairs]
+                "INSERT OR IGNORE INTO seg VALUES (?, ?)",
+                [(self.key(t, max_chars), v) for t, v in pairs],
             )
 
     def close(self) -> None:
         self._db.close()
 
 
-def _prepare_chunk(texts: list[str]) -> list[str]:
-    return [prepare(t) for t in texts]
+def _prepare_chunk(texts: list[str], max_chars: int | None = None) -> list[str]:
+    return [prepare(t, max_chars=max_chars) for t in texts]
 
 
 def prepare_many(
@@ -78,12 +84,14 @@ def prepare_many(
     n_jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     segment: bool = True,
+    max_chars: int | None = None,
 ) -> list[str]:
     """`nlpkit.text.prepare` over many texts, reusing and filling ``cache``, in ``n_jobs``
-    processes. The result is in input order and equal to ``[prepare(t) for t in texts]``."""
+    processes. The result is in input order and equal to
+    ``[prepare(t, segment, max_chars) for t in texts]``."""
     if not segment:  # splitting into syllables is cheaper than a cache look-up
-        return [prepare(t, segment=False) for t in texts]
-    out: list[str | None] = cache.get_many(texts) if cache else [None] * len(texts)
+        return [prepare(t, segment=False, max_chars=max_chars) for t in texts]
+    out: list[str | None] = cache.get_many(texts, max_chars) if cache else [None] * len(texts)
     todo = [i for i, value in enumerate(out) if value is None]
     step = 500
     chunks = [todo[i : i + step] for i in range(0, len(todo), step)]
@@ -96,17 +104,19 @@ def prepare_many(
         for i, value in zip(indices, prepared):
             out[i] = value
         if cache:
-            cache.put_many([(texts[i], v) for i, v in zip(indices, prepared)])
+            cache.put_many([(texts[i], v) for i, v in zip(indices, prepared)], max_chars)
         done += len(indices)
         if progress:
             progress(done, len(texts))
 
     if n_jobs > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            results = pool.map(_prepare_chunk, [[texts[i] for i in c] for c in chunks])
+            results = pool.map(
+                _prepare_chunk, [[texts[i] for i in c] for c in chunks], [max_chars] * len(chunks)
+            )
             for indices, prepared in zip(chunks, results):
                 collect(indices, prepared)
     else:
         for indices in chunks:
-            collect(indices, _prepare_chunk([texts[i] for i in indices]))
+            collect(indices, _prepare_chunk([texts[i] for i in indices], max_chars))
     return out  # type: ignore[return-value]

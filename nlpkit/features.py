@@ -3,8 +3,9 @@
 `Segmenter` prepares raw text (normalise + pyvi); `TfidfFeatures` turns segmented text into
 L2-normalised TF-IDF rows over words and word n-grams. Both compose in a `Pipeline`.
 
-`TfidfFeatures` learns with scikit-learn's `TfidfVectorizer` but keeps only plain data (the
-terms and their idf), and transforms with its own code. That makes a fitted instance
+`TfidfFeatures` learns with scikit-learn's `CountVectorizer` and `TfidfTransformer` (what its
+`TfidfVectorizer` is made of) but keeps only plain data (the terms and their idf), and
+transforms with its own code. That makes a fitted instance
 rebuildable from arrays without unpickling (`from_vocabulary`), independent of scikit-learn's
 private attributes across versions, and fast on one text.
 """
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .text import prepare
@@ -51,7 +52,8 @@ def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
 class Segmenter(TransformerMixin, BaseEstimator):
     """Normalise and word-segment raw texts (see `nlpkit.text.prepare`); stateless.
 
-    ``max_chars``: read only the first this many characters of each text (None: all);
+    ``max_chars``: read only the first this many characters of each normalised text (None:
+    all);
     ``segment``: join the syllables of words with pyvi (False: syllables only).
     """
 
@@ -63,14 +65,15 @@ class Segmenter(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Iterable[str]) -> list[str]:
-        return [prepare(text[: self.max_chars], segment=self.segment) for text in X]
+        return [prepare(text, segment=self.segment, max_chars=self.max_chars) for text in X]
 
 
 class TfidfFeatures(TransformerMixin, BaseEstimator):
     """TF-IDF over the words and word n-grams of segmented text.
 
     Parameters mean what they mean in `sklearn.feature_extraction.text.TfidfVectorizer`; idf is
-    smoothed and rows are L2-normalised. After `fit`: ``vocabulary_`` (term -> column),
+    smoothed and rows are L2-normalised. ``max_features`` keeps the most frequent terms, ties
+    broken alphabetically, so that the same texts give the same terms on every machine. After `fit`: ``vocabulary_`` (term -> column),
     ``terms_`` (column -> term) and ``idf_``.
     """
 
@@ -92,16 +95,20 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         return analyze(text, tuple(self.ngram_range))
 
     def _fit(self, X: Iterable[str]) -> sp.csr_matrix:
-        vectorizer = TfidfVectorizer(
-            analyzer=self._analyzer,
-            min_df=self.min_df,
-            max_df=self.max_df,
-            max_features=self.max_features,
-            sublinear_tf=self.sublinear_tf,
-            dtype=np.float64,
-        )
-        matrix = vectorizer.fit_transform(X)
-        self._set_vocabulary(vectorizer.get_feature_names_out().tolist(), vectorizer.idf_)
+        counter = CountVectorizer(analyzer=self._analyzer, min_df=self.min_df, max_df=self.max_df)
+        counts = counter.fit_transform(X)
+        terms = counter.get_feature_names_out()
+        if self.max_features is not None and counts.shape[1] > self.max_features:
+            # The most frequent terms, as TfidfVectorizer(max_features=...) keeps them, but with
+            # ties broken by the (alphabetical) vocabulary order: scikit-learn's unstable
+            # argsort breaks them by the CPU's sorting instructions, so the same data gave
+            # other vocabularies on other machines.
+            totals = np.asarray(counts.sum(axis=0)).ravel()
+            keep = np.sort(np.argsort(-totals, kind="stable")[: self.max_features])
+            counts, terms = counts[:, keep], terms[keep]
+        tfidf = TfidfTransformer(sublinear_tf=self.sublinear_tf)
+        matrix = tfidf.fit_transform(counts.astype(np.float64))
+        self._set_vocabulary(terms.tolist(), tfidf.idf_)
         return matrix
 
     def fit(self, X: Iterable[str], y=None) -> TfidfFeatures:

@@ -9,7 +9,7 @@ weighted sum over the text's terms, and every decision can be explained term by 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
@@ -49,6 +49,18 @@ class Explanation:
             "probabilities": self.probabilities,
             "terms": [{"term": t, "weight": w} for t, w in self.terms],
         }
+
+
+def _is_sequence(texts: object) -> bool:
+    """A list, tuple or other sequence, a 1-D numpy array or a pandas Series: ordered, sized,
+    indexable; not bytes, a mapping or a set."""
+    if isinstance(texts, (str, bytes, bytearray, Mapping, Set)):
+        return False
+    if isinstance(texts, Sequence):
+        return True
+    # numpy arrays and pandas Series are not registered as Sequence; both have a length, item
+    # access and a dimension count.
+    return getattr(texts, "ndim", None) == 1 and hasattr(texts, "__len__")
 
 
 # Below this many texts, starting processes costs more than it saves.
@@ -123,8 +135,14 @@ class Predictor:
     def _as_batch(texts: str | Sequence[str]) -> tuple[list[str], bool]:
         if isinstance(texts, str):
             return [check_text(texts)], True
-        if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Sequence):
-            # Generators, sets and other iterables are refused too: a batch must keep its order.
+        if getattr(texts, "ndim", 1) != 1:
+            raise TypeError(
+                f"a batch of texts must be one-dimensional, not a {texts.ndim}-D "
+                f"{type(texts).__name__}"
+            )
+        if not _is_sequence(texts):
+            # Generators, sets and other iterables are refused too: a batch must keep its order
+            # and its length, so that answer i belongs to text i.
             check_text(texts)  # raises the TypeError that names the type
         batch = list(texts)
         for i, text in enumerate(batch):
@@ -135,9 +153,9 @@ class Predictor:
         return batch, False
 
     def _prepare(self, batch: list[str]) -> list[str]:
-        # The main subject of a news text is set out at its start; reading a bounded prefix
-        # keeps time and memory bounded for pasted archives and scraped pages of megabytes.
-        return [prepare(text[: self.max_chars], segment=self.segment) for text in batch]
+        # The main subject of a news text is set out at its start; reading a bounded prefix of
+        # its content keeps time and memory bounded for pasted archives and scraped pages.
+        return [prepare(text, segment=self.segment, max_chars=self.max_chars) for text in batch]
 
     def scores_prepared(self, segmented: list[str]) -> np.ndarray:
         """Linear scores (texts x topics) of already prepared (segmented) texts."""

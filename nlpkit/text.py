@@ -14,6 +14,8 @@ __all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version",
 # Control characters other than tab and newline carry no meaning in news text; scrapers leave
 # them behind (NUL bytes, form feeds, zero-width marks) and they would split or glue words.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# A character that is neither white space nor one of those: what makes a text non-empty.
+_CONTENT = re.compile(r"[^\s\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
 _ODD_SPACE = re.compile(r"[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
 # VnExpress leads start with an upper-case dateline glued to the first word ("HÀ NỘIPhó chủ
@@ -38,18 +40,50 @@ def _check_type(text: object) -> str:
 
 def check_text(text: object) -> str:
     """Return ``text`` if it is a usable text, or raise a clear error saying why not."""
-    if not _check_type(text).strip():
+    if not _CONTENT.search(_check_type(text)):
+        if text.strip():
+            raise ValueError("text is empty once cleaned: only white space and control characters")
         raise ValueError("text is empty or whitespace only")
     return text
 
 
-def normalize(text: str) -> str:
-    """Unicode NFC, no control characters, single spaces, one newline between paragraphs.
+def normalize(text: str, max_chars: int | None = None) -> str:
+    """Unicode NFC, no control characters, single spaces, one newline between paragraphs;
+    then, with ``max_chars``, the first ``max_chars`` characters of that content.
 
-    Lone surrogates (from badly decoded input) are replaced rather than allowed to crash
-    the encoder later on.
+    The cut is made after normalising, so leading white space, blank lines and control
+    characters never count toward it, and the work stays proportional to what is kept (plus the
+    white space skipped), not to the length of a pasted archive. Lone surrogates (from badly
+    decoded input) are replaced rather than allowed to crash the encoder later on. A text with
+    nothing but white space and control characters is a `ValueError` (`check_text`).
     """
     text = check_text(text)
+    return _normalize(text) if max_chars is None else _normalize_prefix(text, max_chars)
+
+
+# Normalising a prefix that ends before a space or newline gives the start of the whole text's
+# normalisation, except for its last few characters (a line strip, a dateline whose capitals
+# the cut separates from the word after them): a margin of this many characters covers them.
+_CUT_MARGIN = 16
+
+
+def _normalize_prefix(text: str, max_chars: int) -> str:
+    size = max_chars + 4 * _CUT_MARGIN
+    if len(text) <= size:
+        return _normalize(text)[:max_chars]
+    while True:
+        # Cut only before an ASCII space or newline: no Unicode composition or reordering
+        # crosses one, so NFC of the prefix is the prefix of NFC.
+        cut = min((i for i in (text.find(" ", size), text.find("\n", size)) if i >= 0), default=-1)
+        if cut < 0:
+            return _normalize(text)[:max_chars]
+        out = _normalize(text[:cut])
+        if len(out) >= max_chars + _CUT_MARGIN:
+            return out[:max_chars]
+        size *= 4  # mostly white space so far: read on, in geometric steps (linear in all)
+
+
+def _normalize(text: str) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -104,13 +138,15 @@ def segment(text: str) -> str:
 _SYLLABLE = re.compile(r"\w+|[^\w\s]")
 
 
-def prepare(text: str, segment: bool = True) -> str:
+def prepare(text: str, segment: bool = True, max_chars: int | None = None) -> str:
     """Normalise and segment ``text`` the way the models were trained: the one entry point.
 
-    Time grows linearly with the length of the text. With ``segment=False`` the text is only
-    split into syllables and punctuation (the raw-syllable baseline of the experiments).
+    ``max_chars`` keeps the first that many characters of the normalised text (see
+    `normalize`). Time grows linearly with the length of the text. With ``segment=False`` the
+    text is only split into syllables and punctuation (the raw-syllable baseline of the
+    experiments).
     """
-    text = normalize(text)
+    text = normalize(text, max_chars)
     if not segment:
         return "\n".join(" ".join(_SYLLABLE.findall(line)) for line in text.split("\n"))
     return _tokenize(text)

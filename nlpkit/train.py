@@ -238,13 +238,13 @@ def _split(
 def _prepare(
     records: list[Record], cfg: dict[str, Any], cache: SegmentCache, what: str
 ) -> list[str]:
-    raw = [r.full_text[: cfg["data"]["max_chars"]] for r in records]
     return prepare_many(
-        raw,
+        [r.full_text for r in records],
         cache,
         n_jobs=cfg["n_jobs"],
         progress=_progress(f"preparing {what}"),
         segment=cfg["features"]["segment"],
+        max_chars=cfg["data"]["max_chars"],
     )
 
 
@@ -595,7 +595,10 @@ def evaluate_model(
     title_pred = []
     if titled:
         titles = prepare_many(
-            [r.title for r, _ in titled], cache, segment=cfg["features"]["segment"]
+            [r.title for r, _ in titled],
+            cache,
+            segment=cfg["features"]["segment"],
+            max_chars=cfg["data"]["max_chars"],
         )
         title_pred = [model_topics[i] for i in predictor.scores_prepared(titles).argmax(axis=1)]
     return {

@@ -4,6 +4,7 @@ when it is beside the checkout."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,15 @@ SEED_TITLES = {
     "Khởi tố Giám đốc Trung tâm đăng kiểm duy nhất ở Hòa Bình": "domestic",
     "Rung lắc thượng tầng tại Eximbank: Thập kỷ rối ren chưa kết thúc": "domestic",
 }
+
+def readable(text: str) -> bool:
+    """Whether ``text`` holds anything but white space, control characters and zero-width marks
+    (an independent statement of what nlpkit reads as an empty text)."""
+    invisible = "\u200b\u200c\u200d\u200e\u200f\ufeff"
+    return any(
+        not (c.isspace() or unicodedata.category(c) == "Cc" or c in invisible) for c in text
+    )
+
 
 # A tiny corpus in the corpora's format, written for the tests (no corpus text is copied).
 SMALL_CORPUS = {

@@ -40,6 +40,12 @@ def test_api_shapes():
     assert isinstance(nlpkit.__version__, str)
 
 
+def test_module_functions_take_n_jobs():
+    texts = [title for title in SEED_TITLES] * 250  # enough to go parallel
+    assert nlpkit.predict(texts, n_jobs=2) == nlpkit.predict(texts)
+    assert nlpkit.predict_proba(texts[:3], n_jobs=2) == nlpkit.predict_proba(texts[:3])
+
+
 def test_load_returns_a_predictor():
     predictor = nlpkit.load()
     assert isinstance(predictor, nlpkit.Predictor)

@@ -14,6 +14,19 @@ DOCS = [
 ]
 
 
+def test_max_features_keeps_the_most_frequent_terms_ties_alphabetically():
+    # "a" occurs 3 times; "d", "b", "c" twice each (a tie at the cut); "e" once.
+    docs = ["a d b", "a d c", "a b c e"]
+    features = TfidfFeatures(ngram_range=(1, 1), min_df=1, max_features=3).fit(docs)
+    assert features.terms_ == ["a", "b", "c"]
+    # Without a tie at the cut, what scikit-learn's TfidfVectorizer keeps.
+    ref = TfidfVectorizer(analyzer=lambda t: analyze(t, (1, 2)), max_features=5).fit(DOCS)
+    ours = TfidfFeatures(ngram_range=(1, 2), min_df=1, max_features=5).fit(DOCS)
+    counts = {t: sum(analyze(d, (1, 2)).count(t) for d in DOCS) for t in ours.terms_}
+    assert min(counts.values()) > 1 and ours.terms_ == ref.get_feature_names_out().tolist()
+    np.testing.assert_allclose(ours.idf_, ref.idf_)
+
+
 def test_analyze_drops_punctuation_and_numbers_and_adds_bigrams():
     assert analyze("Tuyển Việt_Nam thắng 2 - 0 .", (1, 2)) == [
         "tuyển",

@@ -2,6 +2,7 @@ import unicodedata
 
 import pytest
 from hypothesis import given, settings
+from conftest import readable
 from hypothesis import strategies as st
 
 from nlpkit.predictor import Explanation
@@ -19,6 +20,22 @@ def test_string_in_one_answer_list_in_list(predictor):
     assert predictor.predict(TEXTS) == ["energy", "sports"]
     assert predictor.predict(tuple(TEXTS)) == ["energy", "sports"]
     assert predictor.predict([]) == []
+
+
+def test_numpy_arrays_and_pandas_series_are_batches(predictor):
+    import numpy as np
+
+    expected = predictor.predict(TEXTS)
+    assert predictor.predict(np.array(TEXTS)) == expected
+    assert predictor.predict(np.array(TEXTS, dtype=object)) == expected
+    pandas = pytest.importorskip("pandas")
+    assert predictor.predict(pandas.Series(TEXTS, index=[10, 20])) == expected
+    with pytest.raises(TypeError, match="one-dimensional, not a 2-D ndarray"):
+        predictor.predict(np.array([TEXTS]).T)
+    with pytest.raises(TypeError, match="text #1 of the batch: text must be str, not int"):
+        predictor.predict(np.array(["Giá điện", 3], dtype=object))
+    with pytest.raises(TypeError, match="must be str, not set"):
+        predictor.predict(set(TEXTS))
 
 
 def test_batch_equals_one_by_one(predictor):
@@ -110,7 +127,7 @@ def test_any_unicode_text_gives_a_topic_or_a_documented_error(predictor, text):
         topic = predictor.predict(text)
     except ValueError as exc:
         assert "empty" in str(exc)
-        assert not text.strip()
+        assert not readable(text)
     else:
         assert topic in predictor.topics
 

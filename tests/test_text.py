@@ -1,6 +1,7 @@
 import unicodedata
 
 import pytest
+from conftest import readable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
@@ -93,7 +94,7 @@ def test_prepare_handles_long_text_in_pieces():
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_segment_and_prepare_take_any_unicode(text):
-    if not text.strip():
+    if not readable(text):
         with pytest.raises(ValueError):
             prepare(text)
         return
@@ -101,3 +102,30 @@ def test_segment_and_prepare_take_any_unicode(text):
     out = prepare(text)
     assert isinstance(out, str)
     out.encode("utf-8")  # nothing unencodable survives preparation
+
+
+def test_max_chars_counts_content_not_leading_white_space():
+    text = "Giá xăng tăng mạnh"
+    assert normalize("\n" * 5000 + text, max_chars=100) == text
+    assert normalize(" " * 4990 + text, max_chars=100) == text
+    assert normalize("\x00 \t" * 3000 + text + " thêm" * 100, max_chars=len(text)) == text
+    with pytest.raises(ValueError, match="empty"):
+        normalize("\x00\x07 \u200b\n")
+
+
+# Pieces that exercise every step of normalisation across a cut: white space of all kinds,
+# control characters, combining marks that NFC composes or reorders, and glued datelines.
+_PIECES = st.sampled_from(
+    [" ", "  ", "\n", "\r\n", "\r", "\t", "\xa0", "\x00", "\u200b", "a", "Giá", "xăng",
+     "HÀ NỘI", "LÀOTiền", "NGAPhó", "e\u0301", "o\u0302\u0303", "\u0323\u0301", "Ω", "\ud83d",
+     "x" * 30, "Đ", "TP HCMSáng"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=120), st.integers(min_value=1, max_value=60))
+def test_cut_after_normalising_equals_normalising_then_cutting(pieces, max_chars):
+    text = "".join(pieces)
+    if not readable(text):
+        return
+    assert normalize(text, max_chars=max_chars) == normalize(text)[:max_chars]
