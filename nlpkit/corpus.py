@@ -25,6 +25,8 @@ __all__ = [
     "default_corpus_paths",
     "default_data_dir",
     "corpus_fingerprint",
+    "sample_texts",
+    "TEXT_KINDS",
 ]
 
 # Where the corpora are looked for when no path is given: $NLPKIT_DATA_DIR, else ../shared/data
@@ -212,3 +214,30 @@ def corpus_fingerprint(paths: Iterable[str | Path]) -> str:
             for block in iter(lambda: data.read(1 << 20), b""):
                 digest.update(block)
     return "sha256:" + digest.hexdigest()
+
+
+# The kinds of text users send, and where the corpora hold real examples of each: VnExpress
+# headlines (~45 characters), VnExpress title + lead (~180), VNTC full articles (~1,900).
+TEXT_KINDS = {
+    "headline": ("vnexpress_2020s.jsonl", lambda r: r.title),
+    "title_lead": ("vnexpress_2020s.jsonl", lambda r: r.full_text),
+    "full_article": ("raw_corpus.jsonl", lambda r: r.full_text if r.source_dataset == "vntc" else ""),
+}
+
+
+def sample_texts(kind: str, n: int = 1000, folder: str | Path | None = None) -> list[str]:
+    """``n`` real texts of one kind (a key of `TEXT_KINDS`) from the corpora in ``folder``
+    (default: `default_data_dir`), the same ones on every call: records in the order of a hash
+    of their id, so the sample is spread over sections and years. For benchmarks and
+    comparisons, never for training."""
+    if kind not in TEXT_KINDS:
+        raise ValueError(f"unknown text kind {kind!r} (known: {', '.join(TEXT_KINDS)})")
+    name, text_of = TEXT_KINDS[kind]
+    path = Path(folder or default_data_dir()) / name
+    keyed = []
+    for record in read_corpus(path):
+        text = text_of(record)
+        if text.strip():
+            keyed.append((hashlib.sha1(record.id.encode("utf-8")).digest(), text))
+    keyed.sort()
+    return [text for _, text in keyed[:n]]

@@ -170,3 +170,19 @@ def test_all_of_vntc_with_its_published_split_and_copies(shared_data):
     assert copies[("Test_Full", "Test_Full")] == 853
     train_heldout = [r for r in vntc if r.split == "Train_Full" and is_heldout(r)]
     assert len(train_heldout) == 1928
+
+
+def test_sample_texts_reads_each_kind_the_same_way_every_time(tmp_path):
+    from conftest import write_small_corpus
+
+    from nlpkit.corpus import sample_texts
+
+    write_small_corpus(tmp_path / "vnexpress_2020s.jsonl")
+    headlines = sample_texts("headline", 5, tmp_path)
+    assert len(headlines) == 5 and headlines == sample_texts("headline", 5, tmp_path)
+    assert all("\n" not in h for h in headlines)
+    assert all("\n" in t for t in sample_texts("title_lead", 5, tmp_path))
+    with pytest.raises(ValueError, match="unknown text kind 'tweet'"):
+        sample_texts("tweet", 5, tmp_path)
+    with pytest.raises(CorpusError, match="not found"):
+        sample_texts("full_article", 5, tmp_path)
