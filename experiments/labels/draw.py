@@ -163,7 +163,10 @@ BOUNDARY_QUOTA = {
 }
 
 
-def select(pool: str) -> list[tuple[Record, str]]:
+NONE_QUOTA = {"2005-2007": 45, "2017-2018": 60, "2020s": 15}
+
+
+def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
     records = [r for r in _records() if r.id not in taken]
     heldout = [r for r in records if is_heldout(r)]
@@ -171,7 +174,7 @@ def select(pool: str) -> list[tuple[Record, str]]:
     if pool == "boundaries":
         return _spread(_boundary_groups(heldout), BOUNDARY_QUOTA)
     if pool == "none":
-        return _none_rows(heldout, {"2005-2007": 45, "2017-2018": 60, "2020s": 15})
+        return _none_rows(heldout, none_quota or NONE_QUOTA)
     # The development and training pools are disjoint: dev draws first, with another salt.
     dev_groups = {
         k: sorted(rs, key=lambda r: _key(r, "dev")) for k, rs in _boundary_groups(rest).items()
@@ -230,8 +233,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pool", choices=["boundaries", "none", "train", "dev"])
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
+    parser.add_argument(
+        "--quota",
+        action="append",
+        metavar="ERA=N",
+        help="texts per era for the none pool (repeatable; default: "
+        + ", ".join(f"{e}={n}" for e, n in NONE_QUOTA.items())
+        + ")",
+    )
     args = parser.parse_args()
-    rows = select(args.pool)
+    quota = {e: int(n) for e, n in (q.split("=") for q in args.quota)} if args.quota else None
+    rows = select(args.pool, quota)
     with open(args.out, "w", encoding="utf-8") as out:
         out.write("id\tera\tkind\n")
         for record, kind in rows:
