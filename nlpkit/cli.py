@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,24 +20,53 @@ class UsageError(Exception):
     """Bad usage or unreadable input: exit status 2 with a one-line message."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (timeout, docker stop, systemd): stop as Ctrl-C would."""
+
+
+# A text read from a file or standard input is read up to this many bytes: a model reads a few
+# thousand characters of it, and a pasted archive must not cost its size in memory.
+READ_LIMIT = 4 << 20
+
+
+def _read_stream(data, name: str) -> str:
+    """Up to `READ_LIMIT` bytes of a binary stream as UTF-8 text; a clear error otherwise."""
+    import codecs
+
+    from .batch import InputError, sniff
+
+    raw = data.read(READ_LIMIT)
+    try:
+        sniff(raw[: 1 << 16])
+    except InputError as exc:
+        if "JSON array" not in str(exc):
+            raise UsageError(f"cannot read {name}: {exc}") from None
+    try:
+        # Not final: the limit may cut a character in two; its first bytes are dropped.
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(raw, final=len(raw) < READ_LIMIT)
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"cannot read {name}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
 def _read_texts(args: argparse.Namespace) -> list[str]:
     from .pages import parse_page
 
     if args.text and args.file:
         raise UsageError("give a text or --file, not both")
-    if args.file:
-        path = Path(args.file)
+    if args.file == "-" or (not args.file and not args.text and not sys.stdin.isatty()):
+        texts = [_read_stream(sys.stdin.buffer, "standard input")]
+    elif args.file:
         try:
-            raw = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
+            with open(args.file, "rb") as data:
+                texts = [_read_stream(data, args.file)]
         except FileNotFoundError:
             raise UsageError(f"file not found: {args.file}") from None
-        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {args.file}: {exc}") from None
-        texts = [raw]
+        except (IsADirectoryError, PermissionError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     elif args.text:
         texts = list(args.text)
-    elif not sys.stdin.isatty():
-        texts = [sys.stdin.read()]
     else:
         raise UsageError("no text: give a text, --file FILE, or pipe text to standard input")
     if not all(t.strip() for t in texts):
@@ -58,44 +88,100 @@ def _load(args: argparse.Namespace):
         raise UsageError(str(exc)) from None
 
 
+_FILE_OPTIONS = {
+    "format": "--format",
+    "text_field": "--text-field",
+    "title_field": "--title-field",
+    "prefix": "--prefix",
+    "workers": "--workers",
+    "batch_size": "--batch-size",
+    "resume": "--resume",
+}
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.input or args.output:
         return _predict_file(args)
+    given = [flag for key, flag in _FILE_OPTIONS.items() if getattr(args, key) not in (None, False)]
+    if given:
+        raise UsageError(f"{given[0]} applies to --input/--output only")
     predictor = _load(args)
     texts = _read_texts(args)
     if args.proba:
-        for probs in predictor.predict_proba(texts):
+        for probs in _answer(predictor.predict_proba, texts):
             print(json.dumps({"topic": max(probs, key=probs.get), "probabilities": probs}))
     else:
-        for topic in predictor.predict(texts):
+        for topic in _answer(predictor.predict, texts):
             print(topic)
     return 0
 
 
+def _answer(method, texts: list[str]) -> list:
+    try:
+        return method(texts)
+    except ValueError as exc:  # a text with nothing to read: say which
+        raise UsageError(str(exc).replace("of the batch", "given")) from None
+
+
+def _check_output(output: str, input: str) -> None:
+    if output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"--output {output} is a folder; name a file")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output {output}: folder {path.parent} not found")
+    if input != "-" and path.exists() and path.samefile(input):
+        raise UsageError("--output names the input file: it would be overwritten; choose another")
+
+
 def _predict_file(args: argparse.Namespace) -> int:
-    from .batch import predict_file
+    from .batch import BatchReport, InputError, predict_file
 
     if not (args.input and args.output):
         raise UsageError("--input and --output go together")
     if args.text or args.file:
         raise UsageError("give texts or --input FILE, not both")
+    for flag, on in (("--page", args.page), ("--proba", args.proba)):
+        if on:
+            raise UsageError(f"{flag} does not apply to --input (every output line has both)")
     if args.input != "-" and not Path(args.input).is_file():
-        raise UsageError(f"file not found: {args.input}")
-    if args.workers < 1 or args.batch_size < 1:
+        what = "is a folder" if Path(args.input).is_dir() else "not found"
+        raise UsageError(f"--input {args.input}: {what}")
+    _check_output(args.output, args.input)
+    workers = 1 if args.workers is None else args.workers
+    batch_size = 256 if args.batch_size is None else args.batch_size
+    if workers < 1 or batch_size < 1:
         raise UsageError("--workers and --batch-size must be at least 1")
+    if args.resume and args.output == "-":
+        raise UsageError("--resume needs an output file, not standard output")
     predictor = _load(args)  # fails early, with exit status 2, on a bad model
-    report = predict_file(
-        args.input,
-        args.output,
-        resume=args.resume,
-        predictor=predictor if args.workers == 1 else None,
-        model_path=args.model,
-        text_field=args.text_field,
-        title_field=args.title_field,
-        workers=args.workers,
-        batch_size=args.batch_size,
-        **({"jsonl": args.format == "jsonl"} if args.format else {}),
-    )
+    report = BatchReport()
+    try:
+        predict_file(
+            args.input,
+            args.output,
+            resume=bool(args.resume),
+            predictor=predictor if workers == 1 else None,
+            model_path=args.model,
+            text_field=args.text_field or "text",
+            title_field=args.title_field or "title",
+            prefix=args.prefix or "",
+            workers=workers,
+            batch_size=batch_size,
+            report=report,
+            **({"jsonl": args.format == "jsonl"} if args.format else {}),
+        )
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    except (KeyboardInterrupt, Terminated):
+        if args.output != "-":
+            print(
+                f"\nnlpkit predict: interrupted; {report.complete:,} records are complete in "
+                f"{args.output}. To continue, run the same command with --resume.",
+                file=sys.stderr,
+            )
+        raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     return 0
 
@@ -245,18 +331,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         cfg["data"]["eval_labels"] = args.labels
     try:
         records, report = heldout_records(cfg)
-    except CorpusError as exc:
+        result = evaluate_model(predictor, records, cfg)
+    except (CorpusError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    result = evaluate_model(predictor, records, cfg)
     result["corpus_malformed_lines"] = report.skipped
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (the usage itself is what --help is for)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nlpkit",
         description="File Vietnamese news under geopolitics, energy, domestic or sports.",
     )
@@ -299,22 +402,28 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--input",
         metavar="FILE",
-        help="JSONL (.jsonl) or plain text, one text per line; '-': stdin",
+        help="JSON lines or plain text (one text per line), UTF-8; '-': stdin",
     )
     batch.add_argument("--output", metavar="OUT", help="output JSONL file ('-': stdout)")
     batch.add_argument(
-        "--format", choices=["jsonl", "text"], help="input format (default: by file name)"
+        "--format",
+        choices=["jsonl", "text"],
+        help="input format (default: JSON lines if the input opens with '{', else text)",
     )
+    batch.add_argument("--text-field", help="JSON field with the text (default: text)")
+    batch.add_argument("--title-field", help="JSON field with the title, if any (default: title)")
     batch.add_argument(
-        "--text-field", default="text", help="JSON field with the text (default: text)"
+        "--prefix",
+        help="prefix for the output fields topic, probabilities, error, line "
+        "(default: none; use one when the input has fields of those names)",
     )
+    batch.add_argument("--workers", type=int, help="worker processes (default: 1)")
+    batch.add_argument("--batch-size", type=int, help="texts per batch (default: 256)")
     batch.add_argument(
-        "--title-field", default="title", help="JSON field with the title, if any (default: title)"
-    )
-    batch.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
-    batch.add_argument("--batch-size", type=int, default=256, help="texts per batch (default: 256)")
-    batch.add_argument(
-        "--resume", action="store_true", help="keep OUT's complete lines and continue after them"
+        "--resume",
+        action="store_true",
+        default=None,
+        help="check OUT's complete lines against the input, keep them and continue after them",
     )
     p.set_defaults(func=cmd_predict)
 
@@ -324,7 +433,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Show the topic and the terms that pushed the text toward it and away from the runner-up.",
     )
     text_args(p)
-    p.add_argument("-k", type=int, default=10, help="how many terms to show (default 10)")
+    p.add_argument(
+        "-k", type=_positive, default=10, help="how many terms to show (default 10)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_explain)
 
@@ -386,9 +497,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     parser = _parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except UsageError as exc:
@@ -396,6 +514,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return 143
+    except BrokenPipeError:
+        # The reader went away (`| head -n 1`): stop quietly, as other Unix tools do, and keep
+        # Python from complaining when it flushes standard output at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -70,10 +70,31 @@ def grouped_metrics(
 
 
 def read_labels(path: str | Path) -> dict[str, str]:
-    """A hand-labelled sample: a TSV with columns ``id`` and ``topic`` (more columns ignored)."""
+    """A hand-labelled sample: a TSV with columns ``id`` and ``topic`` (more columns ignored).
+
+    A topic is one of the four or ``none`` (out of scope); a row with another value, no id, or
+    an id given twice with two topics is an error naming the file and line.
+    """
+    from .topics import TOPICS
+
     path = Path(path)
-    with path.open(encoding="utf-8", newline="") as rows:
-        reader = csv.DictReader(rows, delimiter="\t")
-        if not reader.fieldnames or not {"id", "topic"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: expected a header with 'id' and 'topic' columns")
-        return {row["id"]: row["topic"] for row in reader}
+    known = (*TOPICS, "none")
+    labels: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as rows:
+            reader = csv.DictReader(rows, delimiter="\t")
+            if not reader.fieldnames or not {"id", "topic"} <= set(reader.fieldnames):
+                raise ValueError(f"{path}: expected a header with 'id' and 'topic' columns")
+            for line, row in enumerate(reader, start=2):
+                rid, topic = row.get("id") or "", row.get("topic") or ""
+                if not rid or topic not in known:
+                    raise ValueError(
+                        f"{path}:{line}: expected an id and one of {', '.join(known)}, "
+                        f"got {rid!r} and {topic!r}"
+                    )
+                if labels.get(rid, topic) != topic:
+                    raise ValueError(f"{path}:{line}: {rid} is labelled twice, differently")
+                labels[rid] = topic
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 ({exc.reason})") from None
+    return labels

@@ -78,8 +78,13 @@ def library_versions() -> dict[str, str]:
 
 
 def default_model_path() -> Path:
-    """Where the shipped model is, wherever the package is installed."""
-    return Path(str(resources.files("nlpkit.models") / "default"))
+    """Where the shipped model is: inside the installed package, or, when the package is
+    imported from a source checkout (the repository's root on the path shadows the installed
+    copy), in the checkout's top-level models/ folder."""
+    try:
+        return Path(str(resources.files("nlpkit.models") / "default"))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "models" / "default"
 
 
 def _sha256(path: Path) -> str:
@@ -251,8 +256,10 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
         raise ModelError(f"{manifest_path}: the manifest does not list the model's files")
     for name, expected in files.items():
         file = path / name
-        if Path(name).name != name:
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
             raise ModelError(f"{manifest_path}: file name {name!r} points outside the folder")
+        if file.is_symlink() and path.resolve() not in file.resolve().parents:
+            raise ModelError(f"{file}: a link to a file outside the model folder")
         if not file.is_file():
             raise ModelError(f"{file}: missing model file")
         if "sha256:" + _sha256(file) != expected:
@@ -285,13 +292,90 @@ def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
         )
 
 
+def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
+    """Every value the predictor uses must be of its kind and range: checksums only say the
+    files are those the manifest lists, and whoever hands over a folder can reseal them."""
+
+    def bad(key: str, want: str) -> ModelError:
+        return ModelError(f"{manifest_path}: {key!r} must be {want}, got {manifest.get(key)!r}")
+
+    max_chars = manifest.get("max_chars", 5000)
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        raise bad("max_chars", "a positive whole number")
+    if not isinstance(manifest.get("segment", True), bool):
+        raise bad("segment", "true or false")
+    temperature = manifest.get("temperature", 1.0)
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float))
+        or not np.isfinite(temperature)
+        or temperature <= 0
+    ):
+        raise bad("temperature", "a positive finite number")
+    features = manifest.get("features")
+    ngrams = features.get("ngram_range") if isinstance(features, dict) else None
+    if not (
+        isinstance(ngrams, list)
+        and len(ngrams) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in ngrams)
+        and 1 <= ngrams[0] <= ngrams[1] <= 4
+        and isinstance(features.get("sublinear_tf", True), bool)
+    ):
+        raise bad("features", "the feature settings (ngram_range [low, high], sublinear_tf)")
+
+
+def _read_vocabulary(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{path}: not UTF-8 ({exc.reason})") from None
+    terms = text.split("\n")
+    if terms[-1] != "" or not all(terms[:-1]) or len(set(terms)) != len(terms):
+        raise ModelError(f"{path}: expected one distinct, non-empty term per line")
+    return terms[:-1]
+
+
+def _read_array(path: Path, shape: tuple[int, ...], positive: bool = False) -> np.ndarray:
+    """A float64 array of ``shape``, finite, read only after its header says so: a header that
+    claims a huge shape must not make numpy allocate it."""
+    with path.open("rb") as data:
+        try:
+            version = np.lib.format.read_magic(data)
+            header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            found, fortran, dtype = header(data)
+        except ValueError as exc:
+            raise ModelError(f"{path}: not a numpy array file ({exc})") from None
+        start = data.tell()
+        size = data.seek(0, os.SEEK_END) - start
+    if found != shape or dtype != np.dtype("<f8") or fortran:
+        raise ModelError(
+            f"{path}: expected float64 numbers of shape {shape}, the file says {dtype} {found}"
+        )
+    if size != int(np.prod(shape)) * 8:
+        raise ModelError(f"{path}: {size} bytes of data where {shape} needs {np.prod(shape) * 8}")
+    array = np.load(path, allow_pickle=False)
+    if not np.isfinite(array).all() or (positive and not (array > 0).all()):
+        raise ModelError(f"{path}: holds {'non-positive or ' if positive else ''}non-finite numbers")
+    return array
+
+
 def load(path: str | Path) -> Predictor:
     """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable."""
     path = Path(path)
     manifest = read_manifest(path)
+    _check_values(manifest, path / MANIFEST)
     try:
-        terms = (path / "vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
-        arrays = {key: np.load(path / f"{key}.npy", allow_pickle=False) for key in _ARRAYS}
+        terms = _read_vocabulary(path / "vocabulary.txt")
+        n_topics, n_terms = len(manifest["topics"]), len(terms)
+        arrays = {
+            "idf": _read_array(path / "idf.npy", (n_terms,), positive=True),
+            "coef": _read_array(path / "coef.npy", (n_topics, n_terms)),
+            "intercept": _read_array(path / "intercept.npy", (n_topics,)),
+        }
         params = dict(manifest["features"])
         params["ngram_range"] = tuple(params["ngram_range"])
         features = TfidfFeatures.from_vocabulary(terms, arrays["idf"], **params)

@@ -94,6 +94,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _CLASSIFIERS = ("logistic_regression", "linear_svc", "sgd", "complement_nb")
+# The datasets of the corpora (the `source_dataset` of their records).
+DATASETS = ("vntc", "baomoi_tc201805", "vnexpress_2020s")
 _MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
 
 
@@ -152,8 +154,46 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'cv' must be 0 (none) or from 2 to 20 folds, got {cfg['cv']}")
     if c["alpha"] <= 0:
         raise ConfigError(f"'classifier.alpha' must be positive, got {c['alpha']}")
+    if c["max_iter"] < 1:
+        raise ConfigError(f"'classifier.max_iter' must be at least 1, got {c['max_iter']}")
+    if c["class_weight"] not in ("", "balanced"):
+        raise ConfigError(
+            f"'classifier.class_weight' must be \"balanced\" or \"\", got {c['class_weight']!r}"
+        )
     if f["max_features"] < 0:
         raise ConfigError("'features.max_features' must be 0 (no limit) or positive")
+    for key in ("min_df", "max_df"):
+        # As in scikit-learn: a float is a share of the documents, an int a count of them.
+        value = f[key]
+        if not (0 < value <= 1 if isinstance(value, float) else value >= 1):
+            raise ConfigError(
+                f"'features.{key}' must be a share in (0, 1] or a count of at least 1, got {value}"
+            )
+    if type(f["min_df"]) is type(f["max_df"]) and f["min_df"] > f["max_df"]:
+        raise ConfigError("'features.min_df' must not be above 'features.max_df'")
+    unknown = [name for name in d["datasets"] if name not in DATASETS]
+    if unknown or not d["datasets"]:
+        raise ConfigError(
+            f"'data.datasets' names unknown dataset {unknown[0]!r} (known: {', '.join(DATASETS)})"
+            if unknown
+            else "'data.datasets' must name at least one dataset"
+        )
+    for name, factor in d["weights"].items():
+        if name not in (*DATASETS, "snippets"):
+            raise ConfigError(
+                f"'data.weights' names unknown dataset {name!r} "
+                f"(known: {', '.join((*DATASETS, 'snippets'))})"
+            )
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
+            raise ConfigError(f"'data.weights.{name}' must be a positive number, got {factor!r}")
+    if not 0 < d["cleanup_threshold"] <= 1:
+        raise ConfigError(
+            f"'data.cleanup_threshold' must be within (0, 1], got {d['cleanup_threshold']}"
+        )
+    if d["title_weight"] < 0:
+        raise ConfigError(f"'data.title_weight' must not be negative, got {d['title_weight']}")
+    if cfg["n_jobs"] < 1:
+        raise ConfigError(f"'n_jobs' must be at least 1, got {cfg['n_jobs']}")
 
 
 def _line_of(text: str, message: str) -> str:
@@ -175,6 +215,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raw = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"config not found: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
@@ -468,7 +510,7 @@ def train(
     _log(f"corpus: {report.summary()}")
     # The development sample is hand-labelled for tuning: kept out of training, so that its
     # scores mean something.
-    dev_ids = set(_hand_labels(cfg["data"]["dev_labels"]))
+    dev_ids = set(_hand_labels(cfg["data"]["dev_labels"], "development labels"))
     dev_records = [r for r in train_records if r.id in dev_ids]
     train_records = [r for r in train_records if r.id not in dev_ids]
     train_records += snippet_records(cfg["data"]["snippets"])
@@ -539,11 +581,17 @@ def train(
     return predictor, metrics
 
 
-def _hand_labels(paths: list[str]) -> dict[str, str]:
+def _hand_labels(paths: list[str], what: str = "hand labels") -> dict[str, str]:
+    """The hand labels of every file named; a missing file is an error, never an empty sample
+    (a development sample that silently vanished would leak into training)."""
     labels: dict[str, str] = {}
     for path in paths:
-        if Path(path).is_file():
-            labels.update(read_labels(path))
+        if not Path(path).is_file():
+            raise ValueError(
+                f"{what} not found: {path} (relative paths of a config are read from the "
+                "working directory: run from the repository's root, or give the path)"
+            )
+        labels.update(read_labels(path))
     return labels
 
 

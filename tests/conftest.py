@@ -136,6 +136,7 @@ def small_model(tmp_path_factory):
     cfg["name"] = "small"
     cfg["data"]["corpora"] = [str(corpus)]
     cfg["data"]["eval_labels"] = []
+    cfg["data"]["dev_labels"] = []
     cfg["features"].update(min_df=1, max_features=0)
     cfg["n_jobs"] = 1
     from nlpkit.cache import SegmentCache

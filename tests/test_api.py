@@ -50,3 +50,39 @@ def test_load_returns_a_predictor():
     predictor = nlpkit.load()
     assert isinstance(predictor, nlpkit.Predictor)
     assert predictor.predict("Đội tuyển bóng đá Việt Nam thắng") == "sports"
+
+
+def test_readme_examples_work_from_the_repository_root():
+    # From the root, the source folder shadows the installed package: the shipped model must
+    # be found in the checkout's models/ folder then.
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = "import nlpkit; print(nlpkit.predict('Giá xăng tăng'), nlpkit.load().topics[0])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["energy", "geopolitics"]
+    result = subprocess.run(
+        [sys.executable, "-m", "nlpkit", "predict", "Tuyển Việt Nam thắng Thái Lan"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stdout == "sports\n"
+
+
+def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(monkeypatch):
+    from conftest import ROOT
+
+    from nlpkit import modelfile
+
+    def missing(name):
+        raise ModuleNotFoundError(f"No module named {name!r}")
+
+    monkeypatch.setattr(modelfile.resources, "files", missing)
+    assert modelfile.default_model_path() == ROOT / "models" / "default"

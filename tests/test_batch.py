@@ -103,10 +103,229 @@ def test_command_line(tmp_path, capsys):
     "args, message",
     [
         (["--input", "x.jsonl"], "--input and --output go together"),
-        (["--input", "no/such.jsonl", "--output", "o.jsonl"], "file not found"),
+        (["--input", "no/such.jsonl", "--output", "o.jsonl"], "--input no/such.jsonl: not found"),
         (["--input", "-", "--output", "-", "--workers", "0"], "at least 1"),
     ],
 )
 def test_command_line_errors(capsys, args, message):
     assert main(["predict", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+# -- whatever a record holds, it gets a topic or an error, and one output line --------------
+
+
+def run_cli(*args, stdin=None, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "nlpkit.cli", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+ODD_LINES = [
+    b'{"id": 1, "text": "Gi\\u00e1 x\\u0103ng t\\u0103ng \\ud83d"}',  # a lone surrogate escape
+    json.dumps({"id": 2, "text": "\n" * 5000 + TEXTS[0]}).encode(),  # white space before the text
+    json.dumps({"id": 3, "text": "\x00\x07 \u200b"}).encode(),  # nothing to read
+    b'{"id": 4,\r "text":\r "' + TEXTS[1].encode() + b'"}',  # bare CRs: JSON white space
+    b'{"id": 5, "text": "' + "Gi\xe1 x\xe2ng".encode("latin-1") + b'"}',  # not UTF-8
+    b'{"id": 6, "score": NaN, "text": "' + TEXTS[2].encode() + b'"}',  # NaN is not JSON
+    json.dumps({"id": 7, "text": "Tin\u2028" + TEXTS[3]}).encode(),  # a Unicode line separator
+    json.dumps({"id": 8, "title": 5, "text": "x"}).encode(),
+]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_odd_record_gets_a_topic_or_an_error_and_one_line(tmp_path, workers):
+    src = tmp_path / "in.ndjson"  # any name: JSON lines are known by their content
+    src.write_bytes(b"\xef\xbb\xbf" + b"\n".join(ODD_LINES) + b"\n")
+    out = tmp_path / "out.jsonl"
+    report = predict_file(src, out, workers=workers, batch_size=3)
+    raw = out.read_bytes().split(b"\n")
+    assert raw[-1] == b"" and len(raw) == len(ODD_LINES) + 1  # one line per input line
+    rows = [json.loads(line) for line in raw[:-1]]
+    assert [r.get("id") for r in rows] == [1, 2, 3, 4, None, 6, 7, 8]
+    assert rows[0]["text"].endswith("\ud83d") and rows[0]["topic"] in nlpkit.TOPICS
+    assert rows[1]["topic"] == "energy"
+    assert rows[2]["line"] == 3 and "empty" in rows[2]["error"]
+    assert rows[3]["topic"] == "sports"
+    assert rows[4] == {"line": 5, "error": "not UTF-8 (byte 0xe1 at column 22)"}
+    assert rows[5]["score"] is None and rows[5]["topic"] == "geopolitics"
+    assert rows[6]["topic"] == "domestic"
+    assert rows[7]["line"] == 8 and rows[7]["error"] == "field 'title' is not a string"
+    assert report.written == 8 and report.errors == 3
+
+
+def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"text": TEXTS[0], "topic": "old", "error": None}) + "\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 0
+    assert read_out(out)[0]["topic"] == "energy"
+    assert "1 records had fields named like nlpkit's output" in capsys.readouterr().err
+    assert main(["predict", "--input", str(src), "--output", str(out), "--prefix", "nlpkit_"]) == 0
+    row = read_out(out)[0]
+    assert row["topic"] == "old" and row["nlpkit_topic"] == "energy" and "nlpkit_probabilities" in row
+
+
+def test_input_that_is_not_lines_of_text_is_refused(tmp_path, capsys):
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_text(TEXTS[0], encoding="utf-16")
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00" * 50)
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([{"text": TEXTS[0]}]), encoding="utf-8")
+    for path, message in (
+        (utf16, "UTF-16"),
+        (binary, "not a text file"),
+        (array, "a JSON array, not JSON lines"),
+    ):
+        assert main(["predict", "--input", str(path), "--output", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+
+
+def test_latin1_lines_are_errors_not_garbage(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_bytes("Giá xăng tăng\n".encode() + "Giá xâng\n".encode("latin-1"))
+    predict_file(src, tmp_path / "out.jsonl")
+    rows = read_out(tmp_path / "out.jsonl")
+    assert rows[0]["topic"] == "energy" and rows[1]["error"].startswith("not UTF-8")
+
+
+def test_format_is_read_from_the_content_of_standard_input():
+    result = run_cli(
+        "predict", "--input", "-", "--output", "-", stdin=json.dumps({"text": TEXTS[1]}).encode()
+    )
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["topic"] == "sports"
+    result = run_cli("predict", "--input", "-", "--output", "-", stdin=TEXTS[1].encode())
+    assert json.loads(result.stdout) == {**json.loads(result.stdout), "line": 1, "text": TEXTS[1]}
+
+
+def test_output_onto_the_input_is_refused(tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl")
+    before = src.read_bytes()
+    assert main(["predict", "--input", str(src), "--output", str(src)]) == 2
+    assert "--output names the input file" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--output", "{tmp}/missing/out.jsonl"], "folder {tmp}/missing not found"),
+        (["--output", "{tmp}"], "is a folder"),
+        (["--output", "-", "--resume"], "--resume needs an output file"),
+        (["--output", "{tmp}/o", "--page"], "--page does not apply to --input"),
+        (["--output", "{tmp}/o", "--proba"], "--proba does not apply to --input"),
+    ],
+)
+def test_file_mode_usage_errors(tmp_path, capsys, args, message):
+    src = write_jsonl(tmp_path / "in.jsonl")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["predict", "--input", str(src), *args]) == 2
+    err = capsys.readouterr().err
+    assert message.replace("{tmp}", str(tmp_path)) in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "option", [["--resume"], ["--workers", "2"], ["--batch-size", "9"], ["--format", "text"]]
+)
+def test_file_options_without_input_are_refused(capsys, option):
+    assert main(["predict", *option, TEXTS[0]]) == 2
+    assert f"{option[0]} applies to --input/--output only" in capsys.readouterr().err
+
+
+def test_resume_refuses_the_output_of_another_input(tmp_path, capsys):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write_jsonl(first)
+    second.write_text(
+        "".join(json.dumps({"id": i, "text": TEXTS[0]}) + "\n" for i in range(50)), encoding="utf-8"
+    )
+    out = tmp_path / "out.jsonl"
+    predict_file(first, out)
+    lines = out.read_bytes().split(b"\n")
+    out.write_bytes(b"\n".join(lines[:10]) + b"\n")
+    before = out.read_bytes()
+    assert main(["predict", "--input", str(second), "--output", str(out), "--resume"]) == 2
+    assert "does not answer input line 1" in capsys.readouterr().err
+    assert out.read_bytes() == before
+
+
+def test_progress_line_is_padded(capsys):
+    from nlpkit.batch import BatchReport, _show
+
+    _show(BatchReport(written=5), 1.0, None)
+    line = capsys.readouterr().err
+    assert line.startswith("\r5 records") and len(line) >= 61
+
+
+def _children(pid: int) -> set[int]:
+    from pathlib import Path
+
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text() if (task / "children").exists() else ""
+        found |= {int(x) for x in text.split()}
+    return found
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
+@pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
+    tmp_path, sig, status
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(8_000)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nlpkit.cli", *args, "--batch-size", "64"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _children(proc.pid)
+    assert workers, "the workers should be running"
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status
+    assert "records are complete in" in err and "--resume" in err
+    time.sleep(0.5)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in workers), "orphaned workers"
+    assert out.read_bytes().endswith(b"\n")
+    done = len(out.read_bytes().split(b"\n")) - 1
+    assert 0 < done < 8_000
+    assert main([*args, "--resume"]) == 0
+    rows = read_out(out)
+    assert [r["id"] for r in rows] == list(range(8_000))
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    src = write_jsonl(tmp_path / "in.jsonl", n=2000)
+    command = f'"{sys.executable}" -m nlpkit.cli predict --input "{src}" --output - | head -n 1'
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
+    assert result.stderr == ""

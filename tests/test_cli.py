@@ -12,7 +12,7 @@ from nlpkit.cli import main
 def run(*args, stdin=None):
     # Run from the tests folder, so that the installed package is the one imported.
     return subprocess.run(
-        [sys.executable, "-m", "nlpkit.cli", *args],
+        [sys.executable, "-m", "nlpkit", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -98,7 +98,8 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     corpus = write_small_corpus(tmp_path / "corpus.jsonl", heldout_copies=1)
     config = tmp_path / "small.toml"
     config.write_text(
-        "n_jobs = 1\n[features]\nmin_df = 1\n[data]\neval_labels = []\n", encoding="utf-8"
+        "n_jobs = 1\n[features]\nmin_df = 1\n[data]\neval_labels = []\ndev_labels = []\n",
+        encoding="utf-8",
     )
     model, results = tmp_path / "model", tmp_path / "results"
     assert (
@@ -154,3 +155,68 @@ def test_weak_report(tmp_path, capsys):
     assert report == capsys.readouterr().out
     assert "| `energy_headline` |" in report and "priority rules (used)" in report
     assert main(["weak-report", "--corpus", str(corpus), "--dev", str(tmp_path / "none.tsv")]) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["explain", "-k", "0", "Giá xăng"], "argument -k: must be at least 1, got 0"),
+        (["explain", "-k", "x", "Giá xăng"], "argument -k: not a whole number: 'x'"),
+        (["predict", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_argument_errors_are_one_line(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_unreadable_files_get_one_line(tmp_path, capsys):
+    utf16 = tmp_path / "a.txt"
+    utf16.write_text("Giá xăng tăng", encoding="utf-16")
+    latin1 = tmp_path / "b.txt"
+    latin1.write_bytes("Giá xâng".encode("latin-1"))
+    binary = tmp_path / "c.bin"
+    binary.write_bytes(b"\x7fELF\x00\x01" * 100)
+    for path, message in (
+        (utf16, "UTF-16"),
+        (latin1, "not UTF-8 (byte 0xe1 at offset 2)"),
+        (binary, "not a text file"),
+        (tmp_path, "Is a directory"),
+    ):
+        assert main(["predict", "-f", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert main(["train", str(tmp_path)]) == 2
+    assert "Is a directory" in capsys.readouterr().err
+
+
+def test_a_huge_file_is_read_in_bounded_memory(tmp_path):
+    page = tmp_path / "page.txt"
+    with page.open("w", encoding="utf-8") as out:
+        out.write("Giá xăng dầu tăng mạnh\n\n")
+        for _ in range(50_000):  # 50 MB
+            out.write("Giá xăng dầu trong nước tăng theo giá thế giới. " * 20 + "\n")
+    # The command in a child process that reports its own peak memory when it is done.
+    code = (
+        "import resource, sys\n"
+        "from nlpkit.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(status)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "predict", "--page", "-f", str(page)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "tests",
+        timeout=300,
+    )
+    assert result.returncode == 0 and result.stdout == "energy\n"
+    peak_mb = int(result.stderr.split()[-1]) / 1024
+    assert peak_mb < 400
+
+
+def test_python_dash_m_nlpkit():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("nlpkit ")

@@ -190,3 +190,96 @@ def test_joblib_export_from_another_scikit_learn_warns_or_refuses(exported):
         modelfile.import_joblib(exported, allow_pickle=True)
     with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
         modelfile.import_joblib(exported, allow_pickle=True, strict_versions=True)
+
+
+def _reseal(folder):
+    """What whoever hands over a folder can do: rewrite the checksums to fit the files."""
+    import hashlib
+
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for name in manifest["files"]:
+        manifest["files"][name] = "sha256:" + hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _set_manifest(folder, **values):
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.update(values)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"temperature": -1}, "'temperature' must be a positive finite number"),
+        ({"temperature": "hot"}, "'temperature' must be a positive finite number"),
+        ({"max_chars": 0}, "'max_chars' must be a positive whole number"),
+        ({"max_chars": 5.5}, "'max_chars' must be a positive whole number"),
+        ({"segment": "yes"}, "'segment' must be true or false"),
+        ({"features": {"ngram_range": [2, 9]}}, "'features' must be the feature settings"),
+    ],
+)
+def test_resealed_manifest_values_are_checked(saved, values, message):
+    _set_manifest(saved, **values)
+    with pytest.raises(ModelError, match=message):
+        load(saved)
+
+
+@pytest.mark.parametrize(
+    "name, change, message",
+    [
+        ("coef.npy", lambda a: a.__setitem__((0, 0), np.nan), "non-finite"),
+        ("intercept.npy", lambda a: a.__setitem__(0, np.inf), "non-finite"),
+        ("idf.npy", lambda a: a.__setitem__(0, -1.0), "non-positive"),
+    ],
+)
+def test_resealed_arrays_with_bad_numbers_are_refused(saved, name, change, message):
+    array = np.load(saved / name)
+    change(array)
+    np.save(saved / name, array)
+    _reseal(saved)
+    with pytest.raises(ModelError, match=f"{name}: holds .*{message}"):
+        load(saved)
+
+
+def test_an_array_header_claiming_a_huge_shape_is_refused_before_reading(saved):
+    header = {"descr": "<f8", "fortran_order": False, "shape": (4, 10**11)}
+    with (saved / "coef.npy").open("wb") as out:
+        np.lib.format.write_array_header_1_0(out, header)
+        out.write(b"\0" * 64)
+    _reseal(saved)
+    with pytest.raises(ModelError, match=r"coef.npy: expected float64 numbers of shape"):
+        load(saved)
+
+
+def test_an_array_of_the_wrong_dtype_or_size_is_refused(saved):
+    coef = np.load(saved / "coef.npy")
+    np.save(saved / "coef.npy", coef.astype(np.float32))
+    _reseal(saved)
+    with pytest.raises(ModelError, match="expected float64 numbers"):
+        load(saved)
+    np.save(saved / "coef.npy", coef)
+    (saved / "coef.npy").write_bytes((saved / "coef.npy").read_bytes()[:-8])
+    _reseal(saved)
+    with pytest.raises(ModelError, match="bytes of data where"):
+        load(saved)
+
+
+def test_a_vocabulary_with_repeated_terms_is_refused(saved):
+    terms = (saved / "vocabulary.txt").read_text(encoding="utf-8").split("\n")
+    terms[1] = terms[0]
+    (saved / "vocabulary.txt").write_text("\n".join(terms), encoding="utf-8")
+    _reseal(saved)
+    with pytest.raises(ModelError, match="one distinct, non-empty term per line"):
+        load(saved)
+
+
+def test_a_link_to_a_file_outside_the_folder_is_refused(saved, tmp_path):
+    outside = tmp_path / "elsewhere.md"
+    outside.write_bytes((saved / "README.md").read_bytes())
+    (saved / "README.md").unlink()
+    (saved / "README.md").symlink_to(outside)
+    with pytest.raises(ModelError, match="README.md: a link to a file outside the model folder"):
+        load(saved)

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from conftest import ROOT, SEED_TITLES
@@ -30,10 +31,20 @@ def test_config_defaults_and_name(tmp_path):
         ("[classifier]\nC = -1\n", "'classifier.C' must be positive"),
         ("features = 3\n", "'features' must be a table"),
         ("[data\n", "not valid TOML"),
+        ("[data.weights]\nvntcc = 2.0\n", "'data.weights' names unknown dataset 'vntcc'"),
+        ("[data.weights]\nvntc = -1\n", "'data.weights.vntc' must be a positive number"),
+        ("[features]\nmax_df = 5.0\n", "'features.max_df' must be a share in (0, 1]"),
+        ("[features]\nmin_df = 0\n", "'features.min_df' must be a share in (0, 1]"),
+        ("[features]\nmin_df = 0.6\nmax_df = 0.5\n", "must not be above"),
+        ("n_jobs = -7\n", "'n_jobs' must be at least 1, got -7"),
+        ("[data]\ndatasets = ['vntc', 'reddit']\n", "unknown dataset 'reddit'"),
+        ("[data]\ndatasets = []\n", "at least one dataset"),
+        ("[classifier]\nclass_weight = 'even'\n", "'classifier.class_weight' must be"),
+        ("[data]\ncleanup_threshold = 1.5\n", "'data.cleanup_threshold' must be within"),
     ],
 )
 def test_bad_configs_get_clear_errors(tmp_path, text, message):
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(write(tmp_path, text))
 
 
@@ -45,6 +56,32 @@ def test_config_errors_name_the_line(tmp_path):
 def test_missing_config(tmp_path):
     with pytest.raises(ConfigError, match="config not found"):
         load_config(tmp_path / "none.toml")
+    with pytest.raises(ConfigError, match="cannot read config .*: Is a directory"):
+        load_config(tmp_path)
+
+
+def test_missing_hand_labels_stop_training_with_their_name(tmp_path, small_model):
+    import copy
+
+    from nlpkit.train import train
+
+    _, _, cfg = small_model
+    cfg = copy.deepcopy(cfg)
+    cfg["data"]["dev_labels"] = [str(tmp_path / "dev.tsv")]
+    with pytest.raises(ValueError, match=r"development labels not found: .*dev.tsv"):
+        train(cfg)
+
+
+def test_hand_label_files_are_checked(tmp_path):
+    from nlpkit.evaluate import read_labels
+
+    path = tmp_path / "labels.tsv"
+    path.write_text("id\ttopic\na\tenergy\nb\tsport\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.tsv:3: expected an id and one of"):
+        read_labels(path)
+    path.write_text("id\ttopic\na\tenergy\na\tnone\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.tsv:3: a is labelled twice"):
+        read_labels(path)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments").rglob("*.toml")))

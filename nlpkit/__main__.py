@@ -1,0 +1,7 @@
+"""`python -m nlpkit`: the `nlpkit` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
