@@ -25,21 +25,31 @@ __all__ = ["Predictor", "Explanation"]
 @dataclass(frozen=True)
 class Explanation:
     """Why a text got its topic: the terms that pushed it toward the topic and away from the
-    runner-up, each with its contribution to the score difference (positive: for the topic)."""
+    runner-up, each with its contribution to the score difference (positive: for the topic).
+
+    The parts add up: ``margin`` (the topic's score minus the runner-up's) is the sum of the
+    listed ``terms``, ``other_terms`` (the text's remaining terms together) and ``intercept``
+    (the difference of the two topics' intercepts: what the model says before reading a word).
+    """
 
     topic: str
     runner_up: str
     probabilities: dict[str, float]
     terms: list[tuple[str, float]]
+    other_terms: float = 0.0
+    intercept: float = 0.0
+    margin: float = 0.0
 
     def __str__(self) -> str:
+        rest = "rest of the text"
+        rows = [*self.terms, (rest, self.other_terms), ("(intercept)", self.intercept)]
+        width = max(len(term) for term, _ in rows)
         lines = [
             f"topic: {self.topic} ({self.probabilities[self.topic]:.3f}); "
             f"runner-up: {self.runner_up} ({self.probabilities[self.runner_up]:.3f})",
-            f"terms for {self.topic} against {self.runner_up}:",
+            f"score of {self.topic} minus score of {self.runner_up}: {self.margin:+.4f}, made of",
         ]
-        width = max((len(term) for term, _ in self.terms), default=0)
-        lines += [f"  {term:<{width}}  {weight:+.4f}" for term, weight in self.terms]
+        lines += [f"  {term:<{width}}  {weight:+.4f}" for term, weight in rows]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,7 +57,10 @@ class Explanation:
             "topic": self.topic,
             "runner_up": self.runner_up,
             "probabilities": self.probabilities,
+            "margin": self.margin,
             "terms": [{"term": t, "weight": w} for t, w in self.terms],
+            "other_terms": self.other_terms,
+            "intercept": self.intercept,
         }
 
 
@@ -264,4 +277,7 @@ class Predictor:
             runner_up=self.topics[runner],
             probabilities=dict(zip(self.topics, map(float, probs))),
             terms=terms,
+            other_terms=float(contrib.sum() - contrib[best].sum()),
+            intercept=float(self.intercept[top] - self.intercept[runner]),
+            margin=float(scores[0, top] - scores[0, runner]),
         )

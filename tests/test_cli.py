@@ -47,7 +47,7 @@ def test_predict_from_standard_input():
 def test_explain(capsys):
     assert main(["explain", "-k", "4", "Giá xăng dầu tăng mạnh"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("topic: energy") and len(out.splitlines()) == 2 + 4
+    assert out.startswith("topic: energy") and len(out.splitlines()) == 2 + 4 + 2
     assert main(["explain", "--json", "Giá xăng dầu tăng mạnh"]) == 0
     assert json.loads(capsys.readouterr().out)["topic"] == "energy"
 

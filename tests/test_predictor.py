@@ -103,6 +103,20 @@ def test_explain_names_terms_for_the_topic(predictor):
     assert "energy" in str(exp) and exp.to_dict()["terms"][0]["term"] == exp.terms[0][0]
 
 
+def test_explanation_adds_up_to_the_score_difference(predictor):
+    import math
+
+    for text in TEXTS + ["Nga và NATO hội đàm về an ninh"]:
+        exp = predictor.explain(text, k=2)
+        parts = sum(w for _, w in exp.terms) + exp.other_terms + exp.intercept
+        assert parts == pytest.approx(exp.margin, abs=1e-9) and exp.margin >= 0
+        # The margin is the log-odds of the two topics at the model's temperature.
+        odds = math.log(exp.probabilities[exp.topic] / exp.probabilities[exp.runner_up])
+        assert odds == pytest.approx(predictor.temperature * exp.margin, rel=1e-9)
+        lines = str(exp).splitlines()
+        assert lines[-1].lstrip().startswith("(intercept)") and "rest of the text" in lines[-2]
+
+
 @pytest.mark.parametrize("k", [0, -1, 2.5, "3", True])
 def test_explain_rejects_bad_k(predictor, k):
     with pytest.raises(ValueError, match="k must be a positive integer"):
