@@ -28,7 +28,14 @@ from typing import IO, Any
 from .predictor import Predictor
 from .text import check_text, join_title
 
-__all__ = ["BatchReport", "InputError", "predict_stream", "predict_file", "OUTPUT_FIELDS"]
+__all__ = [
+    "BatchReport",
+    "InputError",
+    "predict_stream",
+    "predict_file",
+    "probabilities_or_errors",
+    "OUTPUT_FIELDS",
+]
 
 # The fields nlpkit adds to a record (behind the ``prefix`` of `predict_stream`).
 OUTPUT_FIELDS = ("topic", "probabilities", "error", "line")
@@ -134,28 +141,45 @@ def _items(
             yield line_no, record, full
 
 
+def probabilities_or_errors(predictor: Predictor, texts: list[object]) -> list[dict | str]:
+    """For each text, its topic probabilities, or the message saying why it has none (not a
+    string, nothing to read): one bad text never costs the others their answers."""
+    answers: list[dict | str] = []
+    good: list[int] = []
+    for i, text in enumerate(texts):
+        try:
+            check_text(text)
+        except (TypeError, ValueError) as exc:
+            answers.append(str(exc))
+        else:
+            answers.append("")
+            good.append(i)
+    if good:
+        try:
+            probs = predictor.predict_proba([texts[i] for i in good])
+        except (TypeError, ValueError):
+            # Should a text pass the check and still fail, only that one goes without.
+            probs = []
+            for i in good:
+                try:
+                    probs.append(predictor.predict_proba(texts[i]))
+                except (TypeError, ValueError) as exc:
+                    probs.append(str(exc))
+        for i, p in zip(good, probs):
+            answers[i] = p
+    return answers
+
+
 def _classify(predictor: Predictor, batch: list[Item], prefix: str) -> list[dict[str, Any]]:
-    texts = [text for _, _, text in batch if text is not None]
-    try:
-        probs: list[dict[str, float] | Exception] = list(predictor.predict_proba(texts))
-    except (TypeError, ValueError):
-        # Every text was checked on the way in; should a check still fail, one record gets the
-        # error, not the batch.
-        probs = []
-        for text in texts:
-            try:
-                probs.append(predictor.predict_proba(text))
-            except (TypeError, ValueError) as exc:
-                probs.append(exc)
-    answers = iter(probs)
+    answers = iter(probabilities_or_errors(predictor, [t for _, _, t in batch if t is not None]))
     out = []
     for line_no, record, text in batch:
         if text is None:
             out.append(record)
             continue
         p = next(answers)
-        if isinstance(p, Exception):
-            out.append({**record, prefix + "line": line_no, prefix + "error": str(p)})
+        if isinstance(p, str):
+            out.append({**record, prefix + "line": line_no, prefix + "error": p})
         else:
             out.append({**record, prefix + "topic": max(p, key=p.get), prefix + "probabilities": p})
     return out

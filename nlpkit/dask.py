@@ -2,7 +2,9 @@
 
 `predict_partitions` adds the topic and the per-topic probabilities to every row of a Dask
 dataframe (or every item of a Dask bag), partition by partition, with the same answers as
-`nlpkit.predict` in-process. The model enters the task graph once: with a distributed client it
+`nlpkit.predict` in-process. A row without a usable text (missing, not a string, empty) gets no
+topic and an ``error`` saying why, as in `nlpkit predict --input`: one bad row never fails the
+computation. The model enters the task graph once: with a distributed client it
 is scattered to every worker once, otherwise it is one shared task; partitions refer to it and
 never carry their own copy.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .batch import probabilities_or_errors
 from .predictor import Predictor
 from .text import join_title
 
@@ -32,22 +35,39 @@ def _model_reference(predictor: Predictor):
     return client.scatter(predictor, broadcast=True, hash=False)
 
 
-def _full_texts(frame, text_column: str, title_column: str | None) -> list[str]:
-    texts = frame[text_column].astype(str).tolist()
+def _missing(value: object) -> bool:
+    """None, NaN or pandas' NA: a cell with no value."""
+    import pandas
+
+    try:
+        return bool(pandas.isna(value))
+    except (TypeError, ValueError):  # a list or other container: a value, though not a text
+        return False
+
+
+def _full_text(title: object, text: object) -> object:
+    """The text a classifier reads, or the value that makes the row an error."""
+    if not isinstance(title, str) and _missing(title):
+        title = ""
+    if isinstance(title, str) and isinstance(text, str):
+        return join_title(title, text)
+    return text if not isinstance(text, str) else title
+
+
+def _full_texts(frame, text_column: str, title_column: str | None) -> list[object]:
+    texts = frame[text_column].tolist()
     if title_column is None:
         return texts
-    titles = frame[title_column].fillna("").astype(str).tolist()
-    return [join_title(title, text) for title, text in zip(titles, texts)]
+    return [_full_text(t, x) for t, x in zip(frame[title_column].tolist(), texts)]
 
 
 def _predict_frame(frame, predictor: Predictor, text_column: str, title_column: str | None):
     out = frame.copy()
-    probs = (
-        predictor.predict_proba(_full_texts(frame, text_column, title_column)) if len(frame) else []
-    )
-    out["topic"] = [max(p, key=p.get) for p in probs]
+    answers = probabilities_or_errors(predictor, _full_texts(frame, text_column, title_column))
+    out["topic"] = [None if isinstance(p, str) else max(p, key=p.get) for p in answers]
     for topic in predictor.topics:
-        out[f"p_{topic}"] = [p[topic] for p in probs]
+        out[f"p_{topic}"] = [float("nan") if isinstance(p, str) else p[topic] for p in answers]
+    out["error"] = [p if isinstance(p, str) else None for p in answers]
     return out
 
 
@@ -55,17 +75,18 @@ def _predict_items(items, predictor: Predictor, text_key: str, title_key: str | 
     items = list(items)
     texts = [
         item
-        if isinstance(item, str)
-        else join_title((item.get(title_key) or "") if title_key else "", item[text_key])
+        if not isinstance(item, dict)
+        else _full_text(item.get(title_key) if title_key else "", item.get(text_key))
         for item in items
     ]
-    probs = predictor.predict_proba(texts) if texts else []
-    return [
-        {"text": item, "topic": max(p, key=p.get), "probabilities": p}
-        if isinstance(item, str)
-        else {**item, "topic": max(p, key=p.get), "probabilities": p}
-        for item, p in zip(items, probs)
-    ]
+    out = []
+    for item, p in zip(items, probabilities_or_errors(predictor, texts)):
+        base = item if isinstance(item, dict) else {"text": item}
+        if isinstance(p, str):
+            out.append({**base, "topic": None, "error": p})
+        else:
+            out.append({**base, "topic": max(p, key=p.get), "probabilities": p})
+    return out
 
 
 def predict_partitions(
@@ -81,10 +102,17 @@ def predict_partitions(
     - A bag of strings or of dicts (text in ``text_column``) becomes a bag of dicts with
       ``topic`` and ``probabilities`` added.
 
-    ``model`` is a `Predictor`, a model folder, or None for the shipped model.
+    ``model`` is a `Predictor`, a model folder, or None for the shipped model. A row or item
+    without a usable text gets ``topic`` None and an ``error`` (a dataframe has an ``error``
+    column, None where all went well).
     """
-    import dask.bag as db
-    import dask.dataframe as dd
+    try:
+        import dask.bag as db
+        import dask.dataframe as dd
+    except ImportError as exc:
+        raise ImportError(
+            f"nlpkit.dask needs Dask ({exc}): install it with pip install 'nlpkit[dask]'"
+        ) from None
 
     from . import load
 
@@ -96,8 +124,9 @@ def predict_partitions(
     ref = _model_reference(predictor)
     if isinstance(data, dd.DataFrame):
         meta = data._meta.assign(
-            topic=data._meta[text_column].astype(str),
+            topic=data._meta[text_column].astype(object),
             **{f"p_{t}": data._meta[text_column].astype(float) for t in predictor.topics},
+            error=data._meta[text_column].astype(object),
         )
         return data.map_partitions(
             _predict_frame, ref, text_column, title_column, meta=meta, align_dataframes=False

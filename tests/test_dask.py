@@ -67,3 +67,36 @@ def test_wrong_input_types(client):
         predict_partitions(
             dd.from_pandas(pd.DataFrame({"text": TEXTS}), npartitions=2), text_column="body"
         )
+
+
+def test_a_row_without_usable_text_gets_an_error_not_a_failed_computation(client):
+    frame = pd.DataFrame(
+        {"title": ["", None, "", "Tin"], "text": [TEXTS[0], TEXTS[1], "   ", None]}
+    )
+    result = predict_partitions(
+        dd.from_pandas(frame, npartitions=2), title_column="title"
+    ).compute()
+    assert result["topic"].tolist()[:2] == nlpkit.predict(TEXTS[:2])
+    assert result["error"].isna().tolist() == [True, True, False, False]
+    assert result["topic"].isna().tolist() == [False, False, True, True]
+    assert "empty" in result["error"].iloc[2] and "must be str" in result["error"].iloc[3]
+    assert result["p_energy"].isna().tolist() == [False, False, True, True]
+    bag = predict_partitions(db.from_sequence([{"text": TEXTS[0]}, {"id": 1}], npartitions=1))
+    first, second = bag.compute()
+    assert first["topic"] == nlpkit.predict(TEXTS[0])
+    assert second["topic"] is None and "must be str" in second["error"]
+
+
+def test_without_dask_the_error_says_what_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.startswith("dask"):
+            raise ModuleNotFoundError("No module named 'dask'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(ImportError, match=r"pip install 'nlpkit\[dask\]'"):
+        predict_partitions(TEXTS)
