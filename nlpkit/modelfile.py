@@ -43,6 +43,7 @@ __all__ = [
     "import_joblib",
     "default_model_path",
     "library_versions",
+    "differences",
 ]
 
 FORMAT = "nlpkit-linear"
@@ -393,6 +394,37 @@ def load(path: str | Path) -> Predictor:
         raise
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ModelError(f"{path}: model files do not fit together ({exc})") from None
+
+
+def differences(first: str | Path, second: str | Path) -> list[str]:
+    """How two model folders differ, one line per difference; empty when every file is the
+    same, byte for byte. Both folders are checked as `load` checks them."""
+    first, second = Path(first), Path(second)
+    manifests = [read_manifest(first), read_manifest(second)]
+    files = [m["files"] for m in manifests]
+    out = []
+    for name in sorted(set(files[0]) | set(files[1])):
+        if name not in files[0] or name not in files[1]:
+            out.append(f"{name}: only in {first if name in files[0] else second}")
+        elif files[0][name] != files[1][name]:
+            out.append(f"{name}: differs{_how(first, second, name, manifests)}")
+    return out
+
+
+def _how(first: Path, second: Path, name: str, manifests: list[dict[str, Any]]) -> str:
+    if name == "vocabulary.txt":
+        a, b = (set(_read_vocabulary(folder / name)) for folder in (first, second))
+        return f" ({len(a - b):,} terms only in the first, {len(b - a):,} only in the second)"
+    if name.endswith(".npy"):
+        a, b = (np.load(folder / name, allow_pickle=False) for folder in (first, second))
+        if a.shape != b.shape:
+            return f" (shapes {a.shape} and {b.shape})"
+        return f" (largest difference {np.abs(a - b).max():.3g})"
+    if name == MANIFEST:
+        a, b = manifests
+        keys = sorted(k for k in set(a) | set(b) if k != "files" and a.get(k) != b.get(k))
+        return f" (keys {', '.join(keys)})" if keys else ""
+    return ""
 
 
 def _default_card(manifest: dict[str, Any]) -> str:

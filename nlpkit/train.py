@@ -10,6 +10,7 @@ model: every random choice takes the config's seed.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import sys
@@ -567,6 +568,7 @@ def train(
             "fingerprint": corpus_fingerprint(paths),
             "malformed_lines": report.skipped,
         },
+        "training_inputs": training_inputs(cfg, paths),
         "heldout": evaluate_model(predictor, heldout, cfg, cache),
         "heldout_without_copies": (
             evaluate_model(predictor, unique_heldout, cfg, cache)
@@ -579,6 +581,42 @@ def train(
     }
     metrics["training"]["total_seconds"] = round(time.monotonic() - started, 1)
     return predictor, metrics
+
+
+_TIMES = {"seconds", "fit_seconds", "total_seconds", "predict_seconds", "texts_per_second"}
+
+
+def without_times(data: Any) -> Any:
+    """``data`` (nested dicts and lists) without its timings, which differ from run to run."""
+    if isinstance(data, dict):
+        return {k: without_times(v) for k, v in data.items() if k not in _TIMES}
+    if isinstance(data, list):
+        return [without_times(v) for v in data]
+    return data
+
+
+def _sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def training_inputs(cfg: dict[str, Any], corpus_paths: list[Path]) -> dict[str, dict[str, str]]:
+    """The SHA-256 of every file a run reads besides its config: corpus files (by name), hand
+    labels and news pages (by the path the config gives). A model whose record differs from
+    the files at hand was trained on other data."""
+    from glob import glob
+
+    d = cfg["data"]
+    labels = [*d["dev_labels"], *d.get("train_labels", [])]
+    pages = sorted({page for pattern in d["snippets"] for page in glob(pattern)})
+    return {
+        "corpus": {path.name: _sha256(path) for path in corpus_paths},
+        "hand_labels": {path: _sha256(path) for path in labels},
+        "pages": {page: _sha256(page) for page in pages},
+    }
 
 
 def _hand_labels(paths: list[str], what: str = "hand labels") -> dict[str, str]:

@@ -220,3 +220,25 @@ def test_a_huge_file_is_read_in_bounded_memory(tmp_path):
 def test_python_dash_m_nlpkit():
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("nlpkit ")
+
+
+def test_diff_says_whether_two_model_folders_are_the_same(tmp_path, small_model, capsys):
+    import numpy as np
+
+    from nlpkit import modelfile
+
+    predictor = small_model[0]
+    first = modelfile.save(predictor, tmp_path / "a", name="small")
+    second = modelfile.save(predictor, tmp_path / "b", name="small")
+    assert main(["diff", str(first), str(second)]) == 0
+    assert capsys.readouterr().out == "identical\n"
+    predictor.coef[0, 0] += 0.5
+    try:
+        modelfile.save(predictor, second, name="small")
+    finally:
+        predictor.coef[0, 0] -= 0.5
+    assert main(["diff", str(first), str(second)]) == 1
+    out = capsys.readouterr().out
+    assert "coef.npy: differs (largest difference 0.5)" in out and out.endswith("1 file differs\n")
+    assert main(["diff", str(first), str(tmp_path / "none")]) == 2
+    assert np.isfinite(predictor.coef).all()
