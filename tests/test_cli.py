@@ -242,3 +242,12 @@ def test_diff_says_whether_two_model_folders_are_the_same(tmp_path, small_model,
     assert "coef.npy: differs (largest difference 0.5)" in out and out.endswith("1 file differs\n")
     assert main(["diff", str(first), str(tmp_path / "none")]) == 2
     assert np.isfinite(predictor.coef).all()
+
+
+def test_evaluate_names_missing_label_files(tmp_path, capsys):
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl", heldout_copies=1)
+    model = ROOT / "models" / "default"
+    args = ["evaluate", str(model), "--corpus", str(corpus)]
+    assert main([*args, "--labels", str(tmp_path / "none.tsv")]) == 2
+    err = capsys.readouterr().err
+    assert "hand labels not found:" in err and "none.tsv" in err and err.count("\n") == 1
