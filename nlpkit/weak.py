@@ -126,9 +126,60 @@ CRIME_TERMS = _lexicon(
     "bắt tạm giam", "tạm giam", "tham ô", "tham nhũng", "nhận hối lộ", "hối lộ", "lừa đảo",
     "buôn lậu", "gian lận", "trộm", "cướp", "chiếm đoạt", "sai phạm", "xử phạt", "điều tra",
 )  # fmt: skip
+# Crime and courts in the strict sense: an inspection's findings ("sai phạm", "xử phạt") at an
+# energy company stay energy news by the topic definitions; an arrest or a trial does not.
+ENERGY_CRIME_TERMS = _lexicon(
+    "khởi tố", "truy tố", "xét xử", "hầu tòa", "tuyên án", "bị can", "bị cáo", "vụ án", "bắt giữ",
+    "bắt tạm giam", "tạm giam", "tham ô", "tham nhũng", "nhận hối lộ", "hối lộ", "lừa đảo",
+    "buôn lậu", "hàng lậu", "dầu lậu", "xăng lậu", "xăng giả", "xăng kém chất lượng", "trộm",
+    "trộm cắp", "ăn cắp", "cướp", "chiếm đoạt", "gian lận", "rút ruột", "vận chuyển trái phép",
+    "bắt quả tang", "công an", "cảnh sát", "phạt tù", "án tù", "lãnh án",
+)  # fmt: skip
+# An energy company's money and its oversight: bonds, audits, inspections, profits, losses.
+ENERGY_FIRMS = _lexicon(
+    "evn", "điện lực", "tập đoàn điện lực", "pvn", "petrovietnam", "petro vietnam", "dầu khí",
+    "tập đoàn dầu khí", "petrolimex", "pv gas", "pv oil", "pv power", "pvep", "bsr", "lọc hóa dầu",
+    "tkv", "vinacomin", "than - khoáng sản", "genco", "evnnpt", "evnhanoi", "evnhcmc", "evnspc",
+    "gazprom", "rosneft", "aramco", "exxonmobil", "chevron", "shell", "bp", "total", "totalenergies",
+)  # fmt: skip
+FINANCE_TERMS = _lexicon(
+    "kiểm toán", "kiểm toán nhà nước", "thanh tra", "kiểm tra", "trái phiếu", "nợ", "vay",
+    "lợi nhuận", "lãi", "lỗ", "thua lỗ", "doanh thu", "cổ phần hóa", "thoái vốn",
+    "ipo", "niêm yết", "vốn điều lệ", "tăng vốn", "đầu tư", "quyết toán", "báo cáo tài chính",
+)  # fmt: skip
 KNOCK_ON_TERMS = _lexicon(
     "cước", "giá cước", "giá vé", "vé máy bay", "taxi", "xe buýt", "vận tải", "hàng hóa", "giá cả",
     "lạm phát", "cpi", "chỉ số giá", "chứng khoán", "cổ phiếu", "thị trường chứng khoán",
+)  # fmt: skip
+
+# News events: disasters, weather, accidents, epidemics, crime and the acts of authorities.
+# In a section that is mostly out of scope (science, health, life), such a headline is news.
+EVENT_TERMS = _lexicon(
+    "bão", "áp thấp nhiệt đới", "lũ", "lũ quét", "lụt", "ngập", "ngập lụt", "mưa lớn", "sạt lở",
+    "lốc xoáy", "mưa đá", "hạn hán", "xâm nhập mặn", "động đất", "sóng thần", "cháy", "hỏa hoạn",
+    "cháy rừng", "nổ", "tai nạn", "va chạm", "lật", "chìm", "đắm", "thiệt mạng", "tử vong",
+    "mất tích", "cứu hộ", "cứu nạn", "sơ tán", "ngộ độc", "ổ dịch", "dịch bệnh", "ca mắc",
+    "ca nhiễm", "covid", "covid-19", "ncov", "sars", "cúm a", "h5n1", "sốt xuất huyết",
+    "tay chân miệng", "tiêm chủng", "vaccine", "vắc xin", "bộ y tế", "sở y tế", "bảo hiểm y tế",
+    "quá tải", "ô nhiễm", "xả thải", "khởi tố", "bắt giữ", "tạm giam", "xét xử", "công an",
+    "cảnh sát", "ubnd", "chủ tịch tỉnh", "quốc hội", "chính phủ", "thủ tướng", "bộ trưởng",
+    "nghị định", "thông tư", "dự thảo", "thời tiết", "nắng nóng", "rét đậm", "không khí lạnh",
+)  # fmt: skip
+# Headline words of what the topic definitions put out of scope: entertainment and celebrities,
+# gadgets and software, pure science, lifestyle, food, beauty, travel. Only strong ones: a
+# weaker word ("ô tô", "sức khỏe") is as common in the news of the four topics.
+OUT_OF_SCOPE_TERMS = _lexicon(
+    "phim", "bộ phim", "điện ảnh", "ca sĩ", "diễn viên", "hoa hậu", "á hậu", "người mẫu", "mv",
+    "album", "ca khúc", "showbiz", "sao việt", "nghệ sĩ", "danh hài", "gameshow", "liveshow",
+    "hollywood", "oscar", "k-pop", "kpop", "idol", "smartphone", "điện thoại thông minh",
+    "iphone", "ipad", "macbook", "galaxy", "laptop", "máy tính bảng", "tai nghe", "camera",
+    "ứng dụng", "phần mềm", "windows", "android", "ios", "game", "trò chơi", "chatgpt",
+    "trí tuệ nhân tạo", "robot", "khủng long", "hóa thạch", "hành tinh", "thiên hà", "vũ trụ",
+    "nasa", "kính thiên văn", "tiểu hành tinh", "sao hỏa", "nhà khoa học", "làm đẹp", "mỹ phẩm",
+    "thời trang", "giảm cân", "ăn kiêng", "món ăn", "món ngon", "công thức", "ẩm thực",
+    "đặc sản", "điểm đến", "du lịch", "du khách", "khách sạn", "resort", "tình yêu", "hẹn hò",
+    "ngoại tình", "mẹo", "bí quyết", "triệu chứng", "ung thư", "tiểu đường", "dinh dưỡng",
+    "vitamin", "giấc ngủ", "tập thể dục", "yoga",
 )  # fmt: skip
 
 _BUSINESS_SECTIONS = {
@@ -232,22 +283,57 @@ def lf_sports_headline(record: Record) -> LFResult:
     return "sports" if SPORTS_TERMS.search(_headline(record)) else None
 
 
+def _lead(record: Record, size: int = 400) -> str:
+    """The headline and the start of the text: where a news story says what it is about."""
+    return fold(record.title + "\n" + record.text[:size])
+
+
 def lf_energy_crime(record: Record) -> LFResult:
-    """Domestic when the headline is about a crime or a court case, even at an energy company:
-    by the topic definitions a trial of an energy company's director is crime news, not energy."""
-    headline = _headline(record)
-    if CRIME_TERMS.search(headline) and ENERGY_TERMS.search(headline):
+    """Domestic for a crime or a court case (smuggling, theft, fraud, an arrest, a trial) whose
+    headline or lead involves fuel or an energy company: by the topic definitions that is crime
+    news, not energy."""
+    headline, lead = _headline(record), _lead(record)
+    if ENERGY_CRIME_TERMS.search(headline) and ENERGY_TERMS.search(lead):
+        return "domestic"
+    if ENERGY_TERMS.search(headline) and len(ENERGY_CRIME_TERMS.findall(lead)) >= 2:
         return "domestic"
     return None
 
 
 def lf_fuel_knock_on(record: Record) -> LFResult:
-    """Domestic when a fuel-price headline is about its knock-on effects (fares, freight,
-    consumer prices): the subject is transport or the cost of living, not energy."""
+    """Domestic when the headline is about fares, freight or consumer prices and the headline or
+    lead says fuel or power prices moved them: the subject is transport or the cost of living,
+    not energy."""
     headline = _headline(record)
-    if KNOCK_ON_TERMS.search(headline) and ENERGY_TERMS.search(headline):
+    if KNOCK_ON_TERMS.search(headline) and ENERGY_TERMS.search(_lead(record, 200)):
         return "domestic"
     return None
+
+
+def lf_energy_finance(record: Record) -> LFResult:
+    """Energy when the headline is about an energy company's money or its oversight: bonds,
+    debts, profits and losses, audits, inspections, share sales, investment."""
+    headline = _headline(record)
+    if ENERGY_FIRMS.search(headline) and FINANCE_TERMS.search(headline):
+        return "energy"
+    return None
+
+
+def lf_news_event(record: Record) -> LFResult:
+    """In a section mostly out of scope (science, health, life, culture, computing): domestic
+    when the headline reports a news event (a disaster, the weather, an accident, an epidemic, a
+    crime, an act of the authorities), geopolitics when that event is set abroad."""
+    if section_topic(record.source_dataset, record.source_category) != "none":
+        return None
+    if not EVENT_TERMS.search(_headline(record)):
+        return None
+    return "geopolitics" if _foreign_headline(record) else "domestic"
+
+
+def lf_out_of_scope_headline(record: Record) -> LFResult:
+    """None (out of scope) when the headline is about entertainment, celebrities, gadgets and
+    software, pure science, beauty, food, travel or health advice."""
+    return "none" if OUT_OF_SCOPE_TERMS.search(_headline(record)) else None
 
 
 def lf_foreign_story(record: Record) -> LFResult:
@@ -315,6 +401,9 @@ LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = tuple(
         lf_fuel_knock_on,
         lf_foreign_story,
         lf_foreign_dateline,
+        lf_energy_finance,
+        lf_news_event,
+        lf_out_of_scope_headline,
     )
 )
 
@@ -336,15 +425,19 @@ def votes(record: Record, lfs: Iterable[LabellingFunction] = LABELLING_FUNCTIONS
 def priority_label(v: dict[str, str]) -> WeakLabel:
     """The rule-ordered label model: the most specific evidence first.
 
-    Crime and knock-on evidence beat energy terms; energy evidence beats the section (no
-    section is energy); sports terms beat a non-sports section; diplomacy, world-economy and
-    abroad evidence turns a domestic section's story into geopolitics; otherwise the section
-    decides. Agreement between text and section raises the confidence; a label resting on one
-    body rule alone is the least sure.
+    Crime and knock-on evidence beat energy terms; an energy company's finances and energy
+    evidence beat the section (no section is energy); sports terms beat a non-sports section;
+    diplomacy, world-economy and abroad evidence turns a domestic section's story into
+    geopolitics; a news event takes a story out of a mostly out-of-scope section; out-of-scope
+    headline words take it out of a domestic one; otherwise the section decides. Agreement
+    between text and section raises the confidence; a label resting on one body rule alone is
+    the least sure.
     """
     section = v.get("section")
     if "energy_crime" in v or "fuel_knock_on" in v:
         return WeakLabel("domestic", 0.8, v)
+    if "energy_finance" in v:
+        return WeakLabel("energy", 0.9, v)
     if "energy_headline" in v and "energy_body" in v:
         return WeakLabel("energy", 1.0, v)
     if "energy_headline" in v:
@@ -360,10 +453,16 @@ def priority_label(v: dict[str, str]) -> WeakLabel:
     ]
     if section == "domestic" and geo:
         return WeakLabel("geopolitics", 0.7, v)
-    if section is not None:
+    if section == "none" and "news_event" in v:
+        return WeakLabel(v["news_event"], 0.7, v)
+    if section == "domestic" and "out_of_scope_headline" in v:
+        return WeakLabel("none", 0.6, v)
+    if section is not None and section != "none":
         return WeakLabel(section, 1.0, v)
     if "diplomacy" in v or "foreign_dateline" in v:
         return WeakLabel("geopolitics", 0.6, v)
+    if section == "none":
+        return WeakLabel("none", 1.0 if "out_of_scope_headline" in v else 0.8, v)
     return WeakLabel(None, 0.0, v)
 
 
