@@ -1,4 +1,4 @@
-"""nlpkit: file Vietnamese news under geopolitics, energy, domestic or sports.
+"""nlpkit: file Vietnamese news under geopolitics, energy, domestic or sports (or none of them).
 
     >>> import nlpkit
     >>> nlpkit.predict("Giá xăng tăng 500 đồng mỗi lít từ chiều nay")
@@ -58,20 +58,25 @@ def _model() -> Predictor:
     return _default
 
 
-def predict(texts: str | Sequence[str], n_jobs: int = 1):
+def predict(texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False):
     """The topic of a text, or a list of topics for a list of texts (shipped model).
 
-    ``n_jobs > 1`` spreads a large list over that many processes; the answers are the same.
+    ``allow_none=True``: None for a text outside the four topics (entertainment, lifestyle,
+    gadgets, science...). ``n_jobs > 1`` spreads a large list over that many processes; the
+    answers are the same.
     """
-    return _model().predict(texts, n_jobs=n_jobs)
+    return _model().predict(texts, n_jobs=n_jobs, allow_none=allow_none)
 
 
-def predict_proba(texts: str | Sequence[str], n_jobs: int = 1):
-    """A dict of topic probabilities for a text, or a list of them for a list (shipped model);
-    ``n_jobs`` as in `predict`."""
-    return _model().predict_proba(texts, n_jobs=n_jobs)
+def predict_proba(texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False):
+    """A dict of topic probabilities for a text, or a list of them for a list (shipped model).
+
+    ``allow_none=True`` adds the probability that the text is outside the four topics
+    (``"none"``); the five then sum to 1. ``n_jobs`` as in `predict`."""
+    return _model().predict_proba(texts, n_jobs=n_jobs, allow_none=allow_none)
 
 
-def explain(text: str, k: int = 10) -> Explanation:
-    """The topic of ``text`` and the ``k`` terms that decided it (shipped model)."""
-    return _model().explain(text, k=k)
+def explain(text: str, k: int = 10, allow_none: bool = False) -> Explanation:
+    """The topic of ``text`` and the ``k`` terms that decided it (shipped model); with
+    ``allow_none=True`` the topic may be ``"none"``, and the terms say why."""
+    return _model().explain(text, k=k, allow_none=allow_none)

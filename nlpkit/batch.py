@@ -34,6 +34,7 @@ __all__ = [
     "predict_stream",
     "predict_file",
     "probabilities_or_errors",
+    "topic_of",
     "OUTPUT_FIELDS",
 ]
 
@@ -141,9 +142,12 @@ def _items(
             yield line_no, record, full
 
 
-def probabilities_or_errors(predictor: Predictor, texts: list[object]) -> list[dict | str]:
-    """For each text, its topic probabilities, or the message saying why it has none (not a
-    string, nothing to read): one bad text never costs the others their answers."""
+def probabilities_or_errors(
+    predictor: Predictor, texts: list[object], allow_none: bool = False
+) -> list[dict | str]:
+    """For each text, its topic probabilities (with ``"none"`` when ``allow_none``), or the
+    message saying why it has none (not a string, nothing to read): one bad text never costs
+    the others their answers."""
     answers: list[dict | str] = []
     good: list[int] = []
     for i, text in enumerate(texts):
@@ -156,13 +160,13 @@ def probabilities_or_errors(predictor: Predictor, texts: list[object]) -> list[d
             good.append(i)
     if good:
         try:
-            probs = predictor.predict_proba([texts[i] for i in good])
+            probs = predictor.predict_proba([texts[i] for i in good], allow_none=allow_none)
         except (TypeError, ValueError):
             # Should a text pass the check and still fail, only that one goes without.
             probs = []
             for i in good:
                 try:
-                    probs.append(predictor.predict_proba(texts[i]))
+                    probs.append(predictor.predict_proba(texts[i], allow_none=allow_none))
                 except (TypeError, ValueError) as exc:
                     probs.append(str(exc))
         for i, p in zip(good, probs):
@@ -170,8 +174,17 @@ def probabilities_or_errors(predictor: Predictor, texts: list[object]) -> list[d
     return answers
 
 
-def _classify(predictor: Predictor, batch: list[Item], prefix: str) -> list[dict[str, Any]]:
-    answers = iter(probabilities_or_errors(predictor, [t for _, _, t in batch if t is not None]))
+def topic_of(probabilities: dict[str, float]) -> str | None:
+    """The most probable topic, or None when "none" (out of scope) is the most probable."""
+    best = max(probabilities, key=probabilities.get)
+    return None if best == "none" else best
+
+
+def _classify(
+    predictor: Predictor, batch: list[Item], prefix: str, allow_none: bool = False
+) -> list[dict[str, Any]]:
+    texts = [t for _, _, t in batch if t is not None]
+    answers = iter(probabilities_or_errors(predictor, texts, allow_none))
     out = []
     for line_no, record, text in batch:
         if text is None:
@@ -181,7 +194,7 @@ def _classify(predictor: Predictor, batch: list[Item], prefix: str) -> list[dict
         if isinstance(p, str):
             out.append({**record, prefix + "line": line_no, prefix + "error": p})
         else:
-            out.append({**record, prefix + "topic": max(p, key=p.get), prefix + "probabilities": p})
+            out.append({**record, prefix + "topic": topic_of(p), prefix + "probabilities": p})
     return out
 
 
@@ -214,9 +227,9 @@ def _init_worker(model_path: str | None) -> None:
     _worker_predictor = load(model_path)
 
 
-def _classify_in_worker(batch: list[Item], prefix: str) -> list[dict[str, Any]]:
+def _classify_in_worker(batch: list[Item], prefix: str, allow_none: bool) -> list[dict[str, Any]]:
     assert _worker_predictor is not None
-    return _classify(_worker_predictor, batch, prefix)
+    return _classify(_worker_predictor, batch, prefix, allow_none)
 
 
 def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
@@ -240,6 +253,7 @@ def predict_stream(
     text_field: str = "text",
     title_field: str = "title",
     prefix: str = "",
+    allow_none: bool = False,
     workers: int = 1,
     batch_size: int = 256,
     skip: int = 0,
@@ -253,7 +267,8 @@ def predict_stream(
 
     ``skip`` output lines are taken as already written (resume); ``done``, the lines of that
     earlier output, are checked against the input they claim to answer. Output fields are
-    named ``prefix`` + ``topic``, ``probabilities``, ``error``, ``line``. With ``workers > 1``,
+    named ``prefix`` + ``topic``, ``probabilities``, ``error``, ``line``; with ``allow_none``,
+    ``topic`` is null for a text outside the model's topics. With ``workers > 1``,
     batches go to that many processes, each loading the model from ``model_path`` once; at
     most two batches per worker are in flight, so memory stays bounded whatever the input size.
     ``report`` is filled as the run goes, so an interrupted caller knows what is on disk.
@@ -289,8 +304,10 @@ def predict_stream(
             from . import load
 
             predictor = load(model_path)
+        if allow_none:
+            predictor.predict_proba([], allow_none=True)  # a model without none says so here
         for batch in _batches(items, batch_size):
-            write(_classify(predictor, checked(batch), prefix))
+            write(_classify(predictor, checked(batch), prefix, allow_none))
     else:
         arg = None if model_path is None else str(model_path)
         context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
@@ -300,7 +317,9 @@ def predict_stream(
         try:
             pending: deque[AsyncResult] = deque()
             for batch in _batches(items, batch_size):
-                pending.append(pool.apply_async(_classify_in_worker, (checked(batch), prefix)))
+                pending.append(
+                    pool.apply_async(_classify_in_worker, (checked(batch), prefix, allow_none))
+                )
                 if len(pending) >= 2 * workers:
                     write(pending.popleft().get())
             while pending:

@@ -106,20 +106,32 @@ def cmd_predict(args: argparse.Namespace) -> int:
     given = [flag for key, flag in _FILE_OPTIONS.items() if getattr(args, key) not in (None, False)]
     if given:
         raise UsageError(f"{given[0]} applies to --input/--output only")
+    from .batch import topic_of
+
     predictor = _load(args)
+    allow_none = _allow_none(args, predictor)
     texts = _read_texts(args)
     if args.proba:
-        for probs in _answer(predictor.predict_proba, texts):
-            print(json.dumps({"topic": max(probs, key=probs.get), "probabilities": probs}))
+        for probs in _answer(predictor.predict_proba, texts, allow_none):
+            print(json.dumps({"topic": topic_of(probs), "probabilities": probs}))
     else:
-        for topic in _answer(predictor.predict, texts):
-            print(topic)
+        for topic in _answer(predictor.predict, texts, allow_none):
+            print("none" if topic is None else topic)
     return 0
 
 
-def _answer(method, texts: list[str]) -> list:
+def _allow_none(args: argparse.Namespace, predictor) -> bool:
+    if args.allow_none and not predictor.none:
+        raise UsageError(
+            f"--allow-none: the model {predictor.manifest.get('name', '')!r} has no out-of-scope "
+            "class (it was trained without none)"
+        )
+    return bool(args.allow_none)
+
+
+def _answer(method, texts: list[str], allow_none: bool) -> list:
     try:
-        return method(texts)
+        return method(texts, allow_none=allow_none)
     except ValueError as exc:  # a text with nothing to read: say which
         raise UsageError(str(exc).replace("of the batch", "given")) from None
 
@@ -157,6 +169,7 @@ def _predict_file(args: argparse.Namespace) -> int:
     if args.resume and args.output == "-":
         raise UsageError("--resume needs an output file, not standard output")
     predictor = _load(args)  # fails early, with exit status 2, on a bad model
+    allow_none = _allow_none(args, predictor)
     report = BatchReport()
     try:
         predict_file(
@@ -168,6 +181,7 @@ def _predict_file(args: argparse.Namespace) -> int:
             text_field=args.text_field or "text",
             title_field=args.title_field or "title",
             prefix=args.prefix or "",
+            allow_none=allow_none,
             workers=workers,
             batch_size=batch_size,
             report=report,
@@ -189,8 +203,12 @@ def _predict_file(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     predictor = _load(args)
+    allow_none = _allow_none(args, predictor)
     for i, text in enumerate(_read_texts(args)):
-        explanation = predictor.explain(text, k=args.k)
+        try:
+            explanation = predictor.explain(text, k=args.k, allow_none=allow_none)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         if args.json:
             print(json.dumps(explanation.to_dict(), ensure_ascii=False))
         else:
@@ -405,6 +423,12 @@ def _parser() -> argparse.ArgumentParser:
             help="the input is a news page: classify its title and body, not its related-news list",
         )
         p.add_argument("-m", "--model", help="model folder (default: the shipped model)")
+        p.add_argument(
+            "--allow-none",
+            action="store_true",
+            help="answer none for a text outside the model's topics (entertainment, gadgets, "
+            "lifestyle, science...) instead of its nearest topic",
+        )
 
     p = sub.add_parser(
         "predict",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .batch import probabilities_or_errors
+from .batch import probabilities_or_errors, topic_of
 from .predictor import Predictor
 from .text import join_title
 
@@ -61,17 +61,26 @@ def _full_texts(frame, text_column: str, title_column: str | None) -> list[objec
     return [_full_text(t, x) for t, x in zip(frame[title_column].tolist(), texts)]
 
 
-def _predict_frame(frame, predictor: Predictor, text_column: str, title_column: str | None):
+def _columns(predictor: Predictor, allow_none: bool) -> tuple[str, ...]:
+    return predictor.classes if allow_none else predictor.topics
+
+
+def _predict_frame(
+    frame, predictor: Predictor, text_column: str, title_column: str | None, allow_none: bool
+):
     out = frame.copy()
-    answers = probabilities_or_errors(predictor, _full_texts(frame, text_column, title_column))
-    out["topic"] = [None if isinstance(p, str) else max(p, key=p.get) for p in answers]
-    for topic in predictor.topics:
+    texts = _full_texts(frame, text_column, title_column)
+    answers = probabilities_or_errors(predictor, texts, allow_none)
+    out["topic"] = [None if isinstance(p, str) else topic_of(p) for p in answers]
+    for topic in _columns(predictor, allow_none):
         out[f"p_{topic}"] = [float("nan") if isinstance(p, str) else p[topic] for p in answers]
     out["error"] = [p if isinstance(p, str) else None for p in answers]
     return out
 
 
-def _predict_items(items, predictor: Predictor, text_key: str, title_key: str | None):
+def _predict_items(
+    items, predictor: Predictor, text_key: str, title_key: str | None, allow_none: bool
+):
     items = list(items)
     texts = [
         item
@@ -80,12 +89,12 @@ def _predict_items(items, predictor: Predictor, text_key: str, title_key: str | 
         for item in items
     ]
     out = []
-    for item, p in zip(items, probabilities_or_errors(predictor, texts)):
+    for item, p in zip(items, probabilities_or_errors(predictor, texts, allow_none)):
         base = item if isinstance(item, dict) else {"text": item}
         if isinstance(p, str):
             out.append({**base, "topic": None, "error": p})
         else:
-            out.append({**base, "topic": max(p, key=p.get), "probabilities": p})
+            out.append({**base, "topic": topic_of(p), "probabilities": p})
     return out
 
 
@@ -94,6 +103,7 @@ def predict_partitions(
     model: Predictor | str | Path | None = None,
     text_column: str = "text",
     title_column: str | None = None,
+    allow_none: bool = False,
 ):
     """Classify a Dask dataframe or bag lazily; compute the result as usual.
 
@@ -104,7 +114,8 @@ def predict_partitions(
 
     ``model`` is a `Predictor`, a model folder, or None for the shipped model. A row or item
     without a usable text gets ``topic`` None and an ``error`` (a dataframe has an ``error``
-    column, None where all went well).
+    column, None where all went well). ``allow_none=True``: ``topic`` None for a text outside the
+    model's topics, and a ``p_none`` column (``"none"`` among the probabilities).
     """
     try:
         import dask.bag as db
@@ -121,14 +132,25 @@ def predict_partitions(
     if isinstance(data, dd.DataFrame) and text_column not in data.columns:
         raise ValueError(f"no column {text_column!r} in the dataframe")
     predictor = model if isinstance(model, Predictor) else load(model)
+    if allow_none:
+        predictor.predict_proba([], allow_none=True)  # a model without none says so here
     ref = _model_reference(predictor)
     if isinstance(data, dd.DataFrame):
         meta = data._meta.assign(
             topic=data._meta[text_column].astype(object),
-            **{f"p_{t}": data._meta[text_column].astype(float) for t in predictor.topics},
+            **{
+                f"p_{t}": data._meta[text_column].astype(float)
+                for t in _columns(predictor, allow_none)
+            },
             error=data._meta[text_column].astype(object),
         )
         return data.map_partitions(
-            _predict_frame, ref, text_column, title_column, meta=meta, align_dataframes=False
+            _predict_frame,
+            ref,
+            text_column,
+            title_column,
+            allow_none,
+            meta=meta,
+            align_dataframes=False,
         )
-    return data.map_partitions(_predict_items, ref, text_column, title_column)
+    return data.map_partitions(_predict_items, ref, text_column, title_column, allow_none)

@@ -119,6 +119,8 @@ def save(
         "name": name or path.name,
         "versions": library_versions(),
         "topics": list(predictor.topics),
+        # true: the weights' last row is the out-of-scope class, "none"
+        "none": predictor.none,
         "features": {**features.get_params(), "ngram_range": list(features.ngram_range)},
         "max_chars": predictor.max_chars,
         "segment": predictor.segment,
@@ -272,8 +274,11 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
         or len(topics) < 2
         or not all(isinstance(t, str) and t for t in topics)
         or len(set(topics)) != len(topics)
+        or "none" in topics
     ):
-        raise ModelError(f"{manifest_path}: 'topics' must be a list of distinct names")
+        raise ModelError(
+            f"{manifest_path}: 'topics' must be a list of distinct names (none is not a topic)"
+        )
     return manifest
 
 
@@ -300,6 +305,8 @@ def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
     def bad(key: str, want: str) -> ModelError:
         return ModelError(f"{manifest_path}: {key!r} must be {want}, got {manifest.get(key)!r}")
 
+    if not isinstance(manifest.get("none", False), bool):
+        raise bad("none", "true or false")
     max_chars = manifest.get("max_chars", 5000)
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
         raise bad("max_chars", "a positive whole number")
@@ -371,7 +378,8 @@ def load(path: str | Path) -> Predictor:
     _check_values(manifest, path / MANIFEST)
     try:
         terms = _read_vocabulary(path / "vocabulary.txt")
-        n_topics, n_terms = len(manifest["topics"]), len(terms)
+        n_topics = len(manifest["topics"]) + manifest.get("none", False)
+        n_terms = len(terms)
         arrays = {
             "idf": _read_array(path / "idf.npy", (n_terms,), positive=True),
             "coef": _read_array(path / "coef.npy", (n_topics, n_terms)),
@@ -389,6 +397,7 @@ def load(path: str | Path) -> Predictor:
             manifest=manifest,
             segment=bool(manifest.get("segment", True)),
             temperature=float(manifest.get("temperature", 1.0)),
+            none=manifest.get("none", False),
         )
     except ModelError:
         raise

@@ -103,6 +103,11 @@ class Predictor:
 
     Use `nlpkit.load(path)` to get one from a model folder; the module-level `nlpkit.predict`
     uses the shipped default model.
+
+    A model that knows out of scope as a class of its own (``none``: its weights are the last
+    row) answers with one of its topics by default, as a topic classifier is expected to; with
+    ``allow_none=True`` it answers None for a text that is none of them, and its probabilities
+    gain a ``"none"`` entry.
     """
 
     def __init__(
@@ -115,14 +120,16 @@ class Predictor:
         manifest: dict[str, Any] | None = None,
         segment: bool = True,
         temperature: float = 1.0,
+        none: bool = False,
     ):
         coef = np.asarray(coef, dtype=np.float64)
         intercept = np.asarray(intercept, dtype=np.float64)
         n_terms = len(features.terms_)
-        if coef.shape != (len(topics), n_terms) or intercept.shape != (len(topics),):
+        n_classes = len(topics) + bool(none)
+        if coef.shape != (n_classes, n_terms) or intercept.shape != (n_classes,):
             raise ValueError(
                 f"weights of shape {coef.shape} and {intercept.shape} do not fit "
-                f"{len(topics)} topics and {n_terms} terms"
+                f"{n_classes} classes and {n_terms} terms"
             )
         self.features = features
         self.coef = coef
@@ -131,6 +138,9 @@ class Predictor:
         self._coef_t = np.ascontiguousarray(coef.T)
         self.intercept = intercept
         self.topics = tuple(topics)
+        self.none = bool(none)
+        # The classes of the weights' rows: the topics, then "none" when the model has it.
+        self.classes = self.topics + (("none",) if self.none else ())
         self.max_chars = max_chars
         self.manifest = manifest or {}
         self.segment = segment
@@ -140,7 +150,7 @@ class Predictor:
 
     def __repr__(self) -> str:
         name = self.manifest.get("name", "unsaved")
-        return f"<nlpkit.Predictor {name!r}: {', '.join(self.topics)}; {len(self.features.terms_)} terms>"
+        return f"<nlpkit.Predictor {name!r}: {', '.join(self.classes)}; {len(self.features.terms_)} terms>"
 
     # -- input handling -------------------------------------------------------------------
 
@@ -178,8 +188,8 @@ class Predictor:
         # Straight from the flat TF-IDF arrays: no sparse matrix to build and check, which on
         # one short text costs more than the arithmetic.
         contrib = self._coef_t[col] * w[:, None]
-        scores = np.empty((n, len(self.topics)))
-        for k in range(len(self.topics)):
+        scores = np.empty((n, len(self.classes)))
+        for k in range(len(self.classes)):
             scores[:, k] = np.bincount(doc, weights=contrib[:, k], minlength=n)
         return scores + self.intercept
 
@@ -194,7 +204,7 @@ class Predictor:
         clf = LogisticRegression()
         # A fitted multinomial logistic regression is exactly these arrays: its predict_proba
         # is the softmax of X @ coef_.T + intercept_, as in `predict_proba` here.
-        clf.classes_ = np.asarray(self.topics, dtype=object)
+        clf.classes_ = np.asarray(self.classes, dtype=object)
         # Scaling the weights by the temperature keeps the argmax and gives the same softmax.
         clf.coef_ = self.temperature * self.coef
         clf.intercept_ = self.temperature * self.intercept
@@ -210,37 +220,62 @@ class Predictor:
 
     # -- public API -----------------------------------------------------------------------
 
-    @overload
-    def predict(self, texts: str) -> str: ...
-    @overload
-    def predict(self, texts: Sequence[str]) -> list[str]: ...
+    def _columns(self, allow_none: bool) -> tuple[str, ...]:
+        """The classes a decision is made among (the first columns of the scores)."""
+        if not allow_none:
+            return self.topics
+        if not self.none:
+            raise ValueError(
+                f"model {self.manifest.get('name', 'unsaved')!r} has no out-of-scope class: it "
+                "always answers with a topic (allow_none needs a model trained with none)"
+            )
+        return self.classes
 
-    def predict(self, texts, n_jobs: int = 1):
+    @overload
+    def predict(self, texts: str, n_jobs: int = 1, allow_none: bool = False) -> str | None: ...
+    @overload
+    def predict(
+        self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    ) -> list[str | None]: ...
+
+    def predict(self, texts, n_jobs: int = 1, allow_none: bool = False):
         """The topic of a text (str), or the topics of a list of texts (list, same order).
 
         ``n_jobs > 1`` spreads a large list over that many processes, in chunks; the answers
-        and their order are the same.
+        and their order are the same. ``allow_none=True``: None for a text that is out of scope
+        (a model trained with a ``none`` class).
         """
+        names = self._columns(allow_none)
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        scores = self._batch_scores(batch, n_jobs)
-        topics = [self.topics[i] for i in scores.argmax(axis=1)]
+        scores = self._batch_scores(batch, n_jobs)[:, : len(names)]
+        topics = [names[i] for i in scores.argmax(axis=1)]
+        if allow_none:
+            topics = [None if t == "none" else t for t in topics]
         return topics[0] if single else topics
 
     @overload
-    def predict_proba(self, texts: str) -> dict[str, float]: ...
+    def predict_proba(
+        self, texts: str, n_jobs: int = 1, allow_none: bool = False
+    ) -> dict[str, float]: ...
     @overload
-    def predict_proba(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
+    def predict_proba(
+        self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    ) -> list[dict[str, float]]: ...
 
-    def predict_proba(self, texts, n_jobs: int = 1):
+    def predict_proba(self, texts, n_jobs: int = 1, allow_none: bool = False):
         """Probabilities per topic (summing to 1) for a text, or a list of them for a list;
-        ``n_jobs`` as in `predict`."""
+        ``n_jobs`` as in `predict`. ``allow_none=True`` adds the probability of ``"none"``
+        (out of scope), the five summing to 1; without it, the topics' probabilities are
+        those of a text known to be in scope."""
+        names = self._columns(allow_none)
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        probs = softmax(self.temperature * self._batch_scores(batch, n_jobs))
-        out = [dict(zip(self.topics, map(float, row))) for row in probs]
+        scores = self._batch_scores(batch, n_jobs)[:, : len(names)]
+        probs = softmax(self.temperature * scores)
+        out = [dict(zip(names, map(float, row))) for row in probs]
         return out[0] if single else out
 
     def _batch_scores(self, batch: list[str], n_jobs: int) -> np.ndarray:
@@ -258,24 +293,28 @@ class Predictor:
         ) as pool:
             return np.vstack(list(pool.map(_worker_scores, chunks)))
 
-    def explain(self, text: str, k: int = 10) -> Explanation:
+    def explain(self, text: str, k: int = 10, allow_none: bool = False) -> Explanation:
         """The topic of ``text`` and the ``k`` terms that pushed it most toward that topic and
-        against the runner-up, with their contributions to the difference of the two scores."""
+        against the runner-up, with their contributions to the difference of the two scores.
+
+        With ``allow_none=True`` the topic may be ``"none"``: the terms then say why the text
+        reads as out of scope rather than as its best topic."""
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        names = self._columns(allow_none)
         batch, _ = self._as_batch(check_text(text))
         doc, col, w = self.features.weights(self._prepare(batch))
-        scores = self._scores(doc, col, w, 1)
-        order = np.argsort(-scores[0])
+        scores = self._scores(doc, col, w, 1)[:, : len(names)]
+        order = np.argsort(-scores[0], kind="stable")
         top, runner = int(order[0]), int(order[1])
         contrib = w * (self.coef[top, col] - self.coef[runner, col])
         best = np.argsort(-contrib, kind="stable")[:k]
         terms = [(self.features.terms_[col[i]], float(contrib[i])) for i in best]
         probs = softmax(self.temperature * scores)[0]
         return Explanation(
-            topic=self.topics[top],
-            runner_up=self.topics[runner],
-            probabilities=dict(zip(self.topics, map(float, probs))),
+            topic=names[top],
+            runner_up=names[runner],
+            probabilities=dict(zip(names, map(float, probs))),
             terms=terms,
             other_terms=float(contrib.sum() - contrib[best].sum()),
             intercept=float(self.intercept[top] - self.intercept[runner]),

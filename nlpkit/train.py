@@ -42,7 +42,7 @@ from .evaluate import classification_metrics, grouped_metrics, read_labels
 from .features import TfidfFeatures
 from .modelfile import library_versions
 from .predictor import Predictor, softmax
-from .topics import TOPICS, section_topic
+from .topics import NONE, TOPICS, section_topic
 from .weak import label_record
 
 __all__ = ["ConfigError", "load_config", "train", "evaluate_model", "DEFAULTS"]
@@ -70,9 +70,15 @@ DEFAULTS: dict[str, Any] = {
         "cleanup_threshold": 0.9,
         "title_weight": 0.0,  # > 0: also train on each titled record's headline alone
         "dev_labels": ["experiments/labels/dev.tsv"],  # kept out of training, scored
+        # hand-labelled training texts: their labels replace the weak ones, with this weight
+        "train_labels": [],
+        "train_label_weight": 1.0,
+        # drop: texts out of the four topics are no training data; class: "none" is a class
+        "out_of_scope": "drop",
         "min_confidence": 0.5,
         "weights": {},  # source_dataset -> sample-weight factor
         "eval_labels": ["experiments/labels/heldout.tsv"],
+        "boundary_labels": ["experiments/labels/boundaries.tsv"],  # scored on their own
     },
     "features": {
         "ngram_range": [1, 2],
@@ -191,6 +197,12 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"'data.cleanup_threshold' must be within (0, 1], got {d['cleanup_threshold']}"
         )
+    if d["out_of_scope"] not in ("drop", "class"):
+        raise ConfigError(f"'data.out_of_scope' must be drop or class, got {d['out_of_scope']!r}")
+    if d["train_label_weight"] <= 0:
+        raise ConfigError(
+            f"'data.train_label_weight' must be positive, got {d['train_label_weight']}"
+        )
     if d["title_weight"] < 0:
         raise ConfigError(f"'data.title_weight' must not be negative, got {d['title_weight']}")
     if cfg["n_jobs"] < 1:
@@ -299,9 +311,13 @@ def _label(record: Record, cfg: dict[str, Any]) -> tuple[str, float] | None:
         return record.source_category, factor
     if recipe == "mapped":
         topic = section_topic(record.source_dataset, record.source_category)
-        return (topic, factor) if topic else None
+        if topic is None or (topic == NONE and cfg["data"]["out_of_scope"] == "drop"):
+            return None
+        return topic, factor
     weak = label_record(record)
     if weak.topic is None or weak.confidence < cfg["data"]["min_confidence"]:
+        return None
+    if weak.topic == "none" and cfg["data"]["out_of_scope"] == "drop":
         return None
     return weak.topic, weak.confidence * factor
 
@@ -443,8 +459,10 @@ def _fit(
     X = features.fit_transform(texts)
     clf = _build_classifier(cfg).fit(X, labels, sample_weight=weights)
     topics = [t for t in TOPICS if t in clf.classes_]
-    topics += sorted(t for t in clf.classes_ if t not in TOPICS)
-    coef, intercept = _linear_parts(clf, topics)
+    topics += sorted(t for t in clf.classes_ if t not in TOPICS and t != "none")
+    none = "none" in clf.classes_
+    classes = topics + ["none"] if none else topics
+    coef, intercept = _linear_parts(clf, classes)
     temperature = 1.0
     if cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS:
         # Margins are not log-probabilities: fit a temperature on a tenth of the training data
@@ -455,10 +473,10 @@ def _fit(
         part = _build_classifier(cfg).fit(
             X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx]
         )
-        c_coef, c_intercept = _linear_parts(part, topics)
+        c_coef, c_intercept = _linear_parts(part, classes)
         scores = np.asarray(X[cal_idx] @ c_coef.T) + c_intercept
         temperature = _fit_temperature(
-            scores, np.asarray([topics.index(labels[i]) for i in cal_idx])
+            scores, np.asarray([classes.index(labels[i]) for i in cal_idx])
         )
     return Predictor(
         features,
@@ -468,6 +486,7 @@ def _fit(
         max_chars=cfg["data"]["max_chars"],
         segment=cfg["features"]["segment"],
         temperature=temperature,
+        none=none,
     )
 
 
@@ -485,8 +504,8 @@ def cross_validate(
             [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx], cfg
         )
         scores = model.scores_prepared([texts[i] for i in test_idx])
-        predicted = [model.topics[j] for j in scores.argmax(axis=1)]
-        m = classification_metrics([labels[i] for i in test_idx], predicted, model.topics)
+        predicted = [model.classes[j] for j in scores.argmax(axis=1)]
+        m = classification_metrics([labels[i] for i in test_idx], predicted, model.classes)
         accuracy.append(m["accuracy"])
         macro_f1.append(m["macro_f1"])
         _log(f"  cross-validation fold {k}/{folds}: macro-F1 {m['macro_f1']:.4f}")
@@ -515,8 +534,18 @@ def train(
     dev_records = [r for r in train_records if r.id in dev_ids]
     train_records = [r for r in train_records if r.id not in dev_ids]
     train_records += snippet_records(cfg["data"]["snippets"])
+    hand = _training_hand_labels(cfg, train_records, heldout, dev_ids)
+    weight = cfg["data"]["train_label_weight"]
 
-    labelled = [(r, lab) for r in train_records if (lab := _label(r, cfg)) is not None]
+    def label(record: Record) -> tuple[str, float] | None:
+        if record.id not in hand:
+            return _label(record, cfg)
+        topic = hand[record.id]
+        if topic == "none" and cfg["data"]["out_of_scope"] == "drop":
+            return None
+        return topic, weight
+
+    labelled = [(r, lab) for r in train_records if (lab := label(r)) is not None]
     if cfg["data"]["title_weight"] > 0:
         # Headlines on their own, as news lists and feeds show them, with the label of their
         # article: a model that has only seen whole texts under-reads short ones.
@@ -556,6 +585,7 @@ def train(
             "labelled": len(texts),
             "snippets": sum(1 for r, _ in labelled if r.source_dataset == "snippets"),
             "headlines": sum(1 for r, _ in labelled if r.id.endswith("#title")),
+            "hand_labelled": sum(1 for r, _ in labelled if r.id in hand),
             "cleanup": cleanup,
             "labels": dict(sorted(counts.items())),
             "terms": len(predictor.features.terms_),
@@ -619,6 +649,25 @@ def training_inputs(cfg: dict[str, Any], corpus_paths: list[Path]) -> dict[str, 
     }
 
 
+def _training_hand_labels(
+    cfg: dict[str, Any], train: list[Record], heldout: list[Record], dev_ids: set[str]
+) -> dict[str, str]:
+    """The hand labels a config trains on, after checking that none of them is a held-out or a
+    development text, and that every one is a record of the training part."""
+    hand = _hand_labels(cfg["data"]["train_labels"], "training labels")
+    for name, ids in (("held-out", {r.id for r in heldout}), ("development", dev_ids)):
+        clash = sorted(ids & hand.keys())
+        if clash:
+            raise ValueError(f"training labels name {len(clash)} {name} texts, e.g. {clash[0]}")
+    known = {r.id for r in train}
+    missing = sorted(hand.keys() - known)
+    if missing:
+        raise ValueError(
+            f"training labels name {len(missing)} texts the corpora do not hold, e.g. {missing[0]}"
+        )
+    return hand
+
+
 def _hand_labels(paths: list[str], what: str = "hand labels") -> dict[str, str]:
     """The hand labels of every file named; a missing file is an error, never an empty sample
     (a development sample that silently vanished would leak into training)."""
@@ -641,62 +690,105 @@ def evaluate_model(
     hand_files: list[str] | None = None,
 ) -> dict[str, Any]:
     """Score ``predictor`` on held-out ``records``: against the labels of the config's recipe
-    (``distant``; also given as the top-level ``accuracy`` and ``macro_f1``), and against every
-    hand-labelled sample of ``cfg['data']['eval_labels']`` (rows of other topics are skipped)."""
+    (``distant``; also given as the top-level ``accuracy`` and ``macro_f1``), against every
+    hand-labelled sample of ``cfg['data']['eval_labels']`` (``hand``: the in-scope texts and
+    the topic the model gives them; ``hand_none``: all texts, out of scope included, for a
+    model with a none class), and against the boundaries slice (``boundaries``)."""
     cache = cache or SegmentCache()
     # Scored over the four topics even when the model lacks one (a model trained on section
     # names alone never says energy): the gap must show, not vanish from the average.
     topics = list(predictor.topics)
     if cfg["data"]["labels"] != "section":
         topics = list(TOPICS) + [t for t in topics if t not in TOPICS]
-    model_topics = list(predictor.topics)
-    truth = {r.id: t for r in records if (t := _truth(r, cfg)) is not None}
+    classes = topics + ["none"] if predictor.none else topics
+    truth = {r.id: t for r in records if (t := _truth(r, cfg)) in classes}
     hand = _hand_labels(cfg["data"]["eval_labels"] if hand_files is None else hand_files)
-    wanted = [r for r in records if truth.get(r.id) in topics or hand.get(r.id) in topics]
+    boundary_files = cfg["data"]["boundary_labels"] if hand_files is None else []
+    boundaries = _hand_labels(boundary_files, "boundary labels")
+    kinds = _label_column(boundary_files, "kind")
+    labelled = {**hand, **boundaries}
+    wanted = [r for r in records if r.id in truth or labelled.get(r.id) in classes]
     started = time.monotonic()
     texts = _prepare(wanted, cfg, cache, "held-out texts")
-    scores = predictor.scores_prepared(texts)
-    predicted = {r.id: model_topics[i] for r, i in zip(wanted, scores.argmax(axis=1))}
+    topic_of, class_of = _decisions(predictor, predictor.scores_prepared(texts), wanted)
     seconds = time.monotonic() - started
 
     def block(
-        pairs: list[tuple[Record, str]], y_pred: list[str], by_kind: bool = True
+        pairs: list[tuple[Record, str]],
+        decide: dict[str, str],
+        labels: list[str],
+        groups: tuple[str, ...] = ("era", "text_kind"),
     ) -> dict[str, Any]:
         y_true = [t for _, t in pairs]
-        out = classification_metrics(y_true, y_pred, topics)
-        if pairs:
-            out["by_era"] = grouped_metrics([r.era for r, _ in pairs], y_true, y_pred, topics)
-            if by_kind:
-                out["by_text_kind"] = grouped_metrics(
-                    [r.text_kind for r, _ in pairs], y_true, y_pred, topics
-                )
+        y_pred = [decide[r.id] for r, _ in pairs]
+        out = classification_metrics(y_true, y_pred, labels)
+        for group in groups if pairs else ():
+            keys = [kinds.get(r.id, "") if group == "kind" else getattr(r, group) for r, _ in pairs]
+            out[f"by_{group}"] = grouped_metrics(keys, y_true, y_pred, labels)
         return out
 
     by_id = {r.id: r for r in wanted}
-    distant_pairs = [(r, truth[r.id]) for r in wanted if truth.get(r.id) in topics]
-    hand_pairs = [(by_id[i], t) for i, t in sorted(hand.items()) if t in topics and i in by_id]
-    distant = block(distant_pairs, [predicted[r.id] for r, _ in distant_pairs])
+
+    def pairs_of(labels: dict[str, str], among: list[str]) -> list[tuple[Record, str]]:
+        return [(by_id[i], t) for i, t in sorted(labels.items()) if t in among and i in by_id]
+
+    distant_pairs = [(r, truth[r.id]) for r in wanted if r.id in truth]
+    distant = block(distant_pairs, class_of, classes)
+    hand_pairs = pairs_of(hand, topics)
+    out = {
+        "accuracy": distant.get("accuracy"),
+        "macro_f1": distant.get("macro_f1"),
+        "distant": distant,
+        "hand": block(hand_pairs, topic_of, topics),
+        "hand_none": block(pairs_of(hand, classes), class_of, classes) if predictor.none else None,
+        "boundaries": block(pairs_of(boundaries, topics), topic_of, topics, ("era", "kind")),
+        "hand_labels_missing": sum(1 for i, t in labelled.items() if t in classes and i not in by_id),
+        "predict_seconds": round(seconds, 1),
+        "texts_per_second": round(len(wanted) / seconds, 1) if seconds else None,
+    }
     # Headlines alone, as news lists and feeds show them: the hand-labelled records' titles.
-    titled = [(r, t) for r, t in hand_pairs if r.title]
-    title_pred = []
+    titled = [r for r, _ in pairs_of(hand, classes) if r.title]
     if titled:
         titles = prepare_many(
-            [r.title for r, _ in titled],
+            [r.title for r in titled],
             cache,
             segment=cfg["features"]["segment"],
             max_chars=cfg["data"]["max_chars"],
         )
-        title_pred = [model_topics[i] for i in predictor.scores_prepared(titles).argmax(axis=1)]
-    return {
-        "accuracy": distant.get("accuracy"),
-        "macro_f1": distant.get("macro_f1"),
-        "distant": distant,
-        "hand": block(hand_pairs, [predicted[r.id] for r, _ in hand_pairs]),
-        "hand_title_only": block(titled, title_pred, by_kind=False),
-        "hand_labels_missing": sum(1 for i, t in hand.items() if t in topics and i not in by_id),
-        "predict_seconds": round(seconds, 1),
-        "texts_per_second": round(len(wanted) / seconds, 1) if seconds else None,
-    }
+        title_topic, title_class = _decisions(predictor, predictor.scores_prepared(titles), titled)
+    else:
+        title_topic = title_class = {}
+    out["hand_title_only"] = block(
+        [(r, t) for r, t in hand_pairs if r.title], title_topic, topics, ("era",)
+    )
+    if predictor.none:
+        out["hand_none_title_only"] = block(
+            [(r, t) for r, t in pairs_of(hand, classes) if r.title], title_class, classes, ("era",)
+        )
+    return out
+
+
+def _decisions(
+    predictor: Predictor, scores: np.ndarray, records: list[Record]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each record's topic (the best of the topics) and class (the best of all classes, none
+    included when the model has it), as `Predictor.predict` gives them."""
+    n = len(predictor.topics)
+    topic = {r.id: predictor.topics[i] for r, i in zip(records, scores[:, :n].argmax(axis=1))}
+    best = scores.argmax(axis=1)
+    return topic, {r.id: predictor.classes[i] for r, i in zip(records, best)}
+
+
+def _label_column(paths: list[str], column: str) -> dict[str, str]:
+    """One more column of hand-label files (the kind of a boundaries text), by id."""
+    import csv
+
+    out: dict[str, str] = {}
+    for path in paths:
+        with open(path, encoding="utf-8", newline="") as rows:
+            for row in csv.DictReader(rows, delimiter="\t"):
+                out[row["id"]] = row.get(column) or ""
+    return out
 
 
 def heldout_records(cfg: dict[str, Any]) -> tuple[list[Record], CorpusReport]:

@@ -79,19 +79,35 @@ SMALL_CORPUS = {
         "Đội tuyển nữ Việt Nam giành vé dự World Cup",
     ],
 }
+# Out of scope: what a newsroom's feed also carries (written for the tests).
+SMALL_NONE = [
+    "Đánh giá điện thoại thông minh mới với camera chụp đêm tốt",
+    "Công thức nấu món phở bò ngon tại nhà",
+    "Nữ ca sĩ ra mắt album nhạc mới vào cuối tuần",
+    "Bộ phim hoạt hình mới đứng đầu phòng vé",
+    "Các nhà khoa học phát hiện hành tinh mới ngoài hệ mặt trời",
+    "Mẹo chăm sóc da mặt vào mùa hanh khô",
+    "Điểm đến du lịch biển đẹp cho mùa hè này",
+    "Ứng dụng chỉnh ảnh mới trên điện thoại",
+]
 _SECTIONS = {
     "geopolitics": "Thế giới",
     "domestic": "Thời sự",
     "sports": "Thể thao",
     "energy": "Kinh doanh",  # energy has no section: the labelling functions must find it
+    "none": "Giải trí",
 }
 
 
-def write_small_corpus(path: Path, copies: int = 3, heldout_copies: int = 0) -> Path:
+def write_small_corpus(
+    path: Path, copies: int = 3, heldout_copies: int = 0, none: bool = False
+) -> Path:
     """Write SMALL_CORPUS as a VnExpress-style JSONL file, ``copies`` times over (so that
-    terms reach min_df) in the training split, and ``heldout_copies`` times in the held-out one."""
+    terms reach min_df) in the training split, and ``heldout_copies`` times in the held-out one;
+    with ``none``, out-of-scope texts too."""
     lines = []
-    for topic, texts in SMALL_CORPUS.items():
+    groups = {**SMALL_CORPUS, **({"none": SMALL_NONE} if none else {})}
+    for topic, texts in groups.items():
         for copy in range(copies + heldout_copies):
             for i, text in enumerate(texts):
                 lines.append(
@@ -123,23 +139,41 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def small_model(tmp_path_factory):
-    """A model trained in-process on the tests' own small corpus (a second or two)."""
+def _train_small(folder: Path, none: bool):
     import copy
 
+    from nlpkit.cache import SegmentCache
     from nlpkit.train import DEFAULTS, train
 
-    folder = tmp_path_factory.mktemp("small")
-    corpus = write_small_corpus(folder / "corpus.jsonl")
+    corpus = write_small_corpus(folder / "corpus.jsonl", none=none)
     cfg = copy.deepcopy(DEFAULTS)
-    cfg["name"] = "small"
+    cfg["name"] = "small-none" if none else "small"
     cfg["data"]["corpora"] = [str(corpus)]
     cfg["data"]["eval_labels"] = []
     cfg["data"]["dev_labels"] = []
+    cfg["data"]["boundary_labels"] = []
+    cfg["data"]["out_of_scope"] = "class" if none else "drop"
     cfg["features"].update(min_df=1, max_features=0)
     cfg["n_jobs"] = 1
-    from nlpkit.cache import SegmentCache
-
     predictor, metrics = train(cfg, cache=SegmentCache(folder / "cache.sqlite"))
     return predictor, metrics, cfg
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """A model trained in-process on the tests' own small corpus (a second or two)."""
+    return _train_small(tmp_path_factory.mktemp("small"), none=False)
+
+
+@pytest.fixture(scope="session")
+def small_none_model(tmp_path_factory):
+    """The same, with out-of-scope texts and none as a class of its own."""
+    return _train_small(tmp_path_factory.mktemp("small-none"), none=True)
+
+
+@pytest.fixture(scope="session")
+def small_none_folder(small_none_model, tmp_path_factory):
+    """small_none_model saved as a model folder, for the command line, streams and Dask."""
+    from nlpkit import modelfile
+
+    return modelfile.save(small_none_model[0], tmp_path_factory.mktemp("m") / "small-none")

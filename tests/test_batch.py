@@ -329,3 +329,18 @@ def test_closed_pipe_ends_quietly(tmp_path):
     result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_allow_none_in_a_stream_writes_topic_null(tmp_path, small_none_folder, workers):
+    src = tmp_path / "in.jsonl"
+    texts = ["Nữ ca sĩ ra mắt album nhạc mới và bộ phim hoạt hình", TEXTS[0]]
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["--input", str(src), "--output", str(out), "--model", str(small_none_folder)]
+    assert main(["predict", *args, "--allow-none", "--workers", str(workers)]) == 0
+    rows = read_out(out)
+    assert [r["topic"] for r in rows] == [None, "energy"]
+    assert "none" in rows[0]["probabilities"]
+    assert main(["predict", *args]) == 0
+    assert None not in [r["topic"] for r in read_out(out)]

@@ -98,7 +98,8 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     corpus = write_small_corpus(tmp_path / "corpus.jsonl", heldout_copies=1)
     config = tmp_path / "small.toml"
     config.write_text(
-        "n_jobs = 1\n[features]\nmin_df = 1\n[data]\neval_labels = []\ndev_labels = []\n",
+        "n_jobs = 1\n[features]\nmin_df = 1\n[data]\neval_labels = []\ndev_labels = []\n"
+        "boundary_labels = []\n",
         encoding="utf-8",
     )
     model, results = tmp_path / "model", tmp_path / "results"
@@ -251,3 +252,28 @@ def test_evaluate_names_missing_label_files(tmp_path, capsys):
     assert main([*args, "--labels", str(tmp_path / "none.tsv")]) == 2
     err = capsys.readouterr().err
     assert "hand labels not found:" in err and "none.tsv" in err and err.count("\n") == 1
+
+
+OUT_OF_SCOPE = "Nữ ca sĩ ra mắt album nhạc mới và bộ phim hoạt hình"
+
+
+def test_allow_none_on_the_command_line(small_none_folder, capsys):
+    model = ["--model", str(small_none_folder)]
+    assert main(["predict", *model, "--allow-none", OUT_OF_SCOPE, "Giá xăng dầu tăng mạnh"]) == 0
+    assert capsys.readouterr().out == "none\nenergy\n"
+    assert main(["predict", *model, OUT_OF_SCOPE]) == 0
+    assert capsys.readouterr().out.strip() in ("geopolitics", "energy", "domestic", "sports")
+    assert main(["predict", *model, "--allow-none", "--proba", OUT_OF_SCOPE]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["topic"] is None and max(row["probabilities"], key=row["probabilities"].get) == "none"
+    assert main(["explain", *model, "--allow-none", "-k", "2", OUT_OF_SCOPE]) == 0
+    assert capsys.readouterr().out.startswith("topic: none")
+
+
+def test_allow_none_with_a_model_without_none_is_one_line(small_model, tmp_path, capsys):
+    from nlpkit import modelfile
+
+    folder = modelfile.save(small_model[0], tmp_path / "small")
+    assert main(["predict", "--model", str(folder), "--allow-none", "Giá xăng"]) == 2
+    err = capsys.readouterr().err
+    assert "has no out-of-scope class" in err and err.count("\n") == 1

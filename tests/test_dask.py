@@ -100,3 +100,16 @@ def test_without_dask_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(ImportError, match=r"pip install 'nlpkit\[dask\]'"):
         predict_partitions(TEXTS)
+
+
+def test_allow_none_gives_topic_none_and_a_p_none_column(client, small_none_model, small_model):
+    predictor = small_none_model[0]
+    texts = ["Nữ ca sĩ ra mắt album nhạc mới và bộ phim hoạt hình", TEXTS[0]]
+    frame = dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=1)
+    result = predict_partitions(frame, model=predictor, allow_none=True).compute()
+    assert result["topic"].tolist()[1] == "energy" and pd.isna(result["topic"].iloc[0])
+    assert result["p_none"].iloc[0] > 0.5
+    bag = predict_partitions(db.from_sequence(texts), model=predictor, allow_none=True).compute()
+    assert [r["topic"] for r in bag] == [None, "energy"]
+    with pytest.raises(ValueError, match="has no out-of-scope class"):
+        predict_partitions(frame, model=small_model[0], allow_none=True)

@@ -156,3 +156,62 @@ def test_parallel_batches_give_the_same_answers_in_order(predictor):
 def test_bad_n_jobs(predictor, bad):
     with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
         predictor.predict(TEXTS, n_jobs=bad)
+
+
+# -- out of scope: a model with a none class ------------------------------------------------
+
+OUT_OF_SCOPE = "Nữ ca sĩ ra mắt album nhạc mới và bộ phim hoạt hình"
+
+
+@pytest.fixture(scope="module")
+def with_none(small_none_model):
+    return small_none_model[0]
+
+
+def test_a_none_model_answers_a_topic_by_default_and_none_when_allowed(with_none):
+    assert with_none.topics == ("geopolitics", "energy", "domestic", "sports")
+    assert with_none.classes == with_none.topics + ("none",)
+    assert with_none.predict(OUT_OF_SCOPE) in with_none.topics
+    assert with_none.predict(OUT_OF_SCOPE, allow_none=True) is None
+    assert with_none.predict(TEXTS, allow_none=True) == ["energy", "sports"]
+    assert with_none.predict([OUT_OF_SCOPE, TEXTS[0]], allow_none=True) == [None, "energy"]
+
+
+def test_none_probabilities_sum_to_one_with_the_topics(with_none):
+    four = with_none.predict_proba(OUT_OF_SCOPE)
+    five = with_none.predict_proba(OUT_OF_SCOPE, allow_none=True)
+    assert set(four) == set(with_none.topics) and sum(four.values()) == pytest.approx(1)
+    assert set(five) == set(with_none.classes) and sum(five.values()) == pytest.approx(1)
+    assert max(five, key=five.get) == "none"
+    # The four-topic probabilities are those of a text known to be in scope.
+    rest = 1 - five["none"]
+    assert all(four[t] == pytest.approx(five[t] / rest) for t in with_none.topics)
+
+
+def test_explain_says_why_a_text_is_out_of_scope(with_none):
+    exp = with_none.explain(OUT_OF_SCOPE, k=3, allow_none=True)
+    assert exp.topic == "none" and exp.runner_up in with_none.topics
+    assert sum(w for _, w in exp.terms) + exp.other_terms + exp.intercept == pytest.approx(
+        exp.margin
+    )
+    assert with_none.explain(OUT_OF_SCOPE, k=3).topic in with_none.topics
+
+
+def test_allow_none_needs_a_model_with_none(predictor):
+    for method in (predictor.predict, predictor.predict_proba):
+        with pytest.raises(ValueError, match="has no out-of-scope class"):
+            method(TEXTS, allow_none=True)
+    with pytest.raises(ValueError, match="has no out-of-scope class"):
+        predictor.explain(TEXTS[0], allow_none=True)
+
+
+def test_a_none_model_saves_and_loads(with_none, tmp_path):
+    from nlpkit import load, modelfile
+
+    folder = modelfile.save(with_none, tmp_path / "m", name="small-none")
+    again = load(folder)
+    assert again.none and again.classes == with_none.classes
+    texts = [OUT_OF_SCOPE, *TEXTS]
+    assert again.predict_proba(texts, allow_none=True) == with_none.predict_proba(
+        texts, allow_none=True
+    )
