@@ -306,9 +306,10 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
     try:
         records = [r for r in read_corpus(args.corpus) if not is_heldout(r)]
         dev = read_labels(args.dev)
+        train = read_labels(args.train) if args.train else None
     except (CorpusError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    text = report(records, dev, args.dev)
+    text = report(records, dev, args.dev, train, args.train or "")
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text, end="")
@@ -478,9 +479,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Show the topic and the terms that pushed the text toward it and away from the runner-up.",
     )
     text_args(p)
-    p.add_argument(
-        "-k", type=_positive, default=10, help="how many terms to show (default 10)"
-    )
+    p.add_argument("-k", type=_positive, default=10, help="how many terms to show (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_explain)
 
@@ -520,6 +519,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--dev", default="experiments/labels/dev.tsv", help="hand-labelled TSV (id, topic)"
+    )
+    p.add_argument(
+        "--train",
+        default="experiments/labels/train.tsv",
+        help="hand-labelled training texts to fit the learned vote on ('' for none)",
     )
     corpus_arg(p)
     p.add_argument("--out", help="also write the report (markdown) to this file")

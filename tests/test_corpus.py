@@ -74,6 +74,15 @@ def test_outlet_is_read_when_present(tmp_path):
     assert "field 'outlet' must be a string" in report.errors[0]
 
 
+LABEL_FILES = ("heldout", "boundaries", "dev", "train")
+
+
+def test_hand_label_files_read_cleanly():
+    for name in LABEL_FILES:
+        labels = read_labels(ROOT / f"experiments/labels/{name}.tsv")
+        assert set(labels.values()) <= {"geopolitics", "energy", "domestic", "sports", "none"}
+
+
 def test_heldout_rule():
     vntc = dict(source_category="x", text="t")
     assert is_heldout(Record(id="a", source_dataset="vntc", split="Test_Full", **vntc))
@@ -134,21 +143,22 @@ def test_record_full_text_and_era():
 @pytest.mark.corpus
 def test_real_corpus_reads_cleanly_and_labels_respect_the_heldout_rule(shared_data):
     report = CorpusReport()
-    records = {
-        r.id: r
-        for r in read_corpus(
-            [shared_data / "raw_corpus.jsonl", shared_data / "vnexpress_2020s.jsonl"], report
-        )
-    }
+    paths = [shared_data / "raw_corpus.jsonl", shared_data / "vnexpress_2020s.jsonl"]
+    records = {r.id: r for r in read_corpus(paths, report)}
     assert report.skipped == 0 and len(records) == 59786 + 24584
     assert sum(map(is_heldout, records.values())) == 31052
-    extra = list(read_corpus(shared_data / "vntc_extra.jsonl"))
-    assert len(extra) == 43346
-    heldout = read_labels(ROOT / "experiments/labels/heldout.tsv")
-    dev = read_labels(ROOT / "experiments/labels/dev.tsv")
-    assert len(heldout) >= 400 and len(dev) >= 200
-    assert all(is_heldout(records[i]) for i in heldout)
-    assert not any(is_heldout(records[i]) for i in dev)
+    records = {r.id: r for r in read_corpus([*paths, shared_data / "vntc_extra.jsonl"])}
+    assert len(records) == 59786 + 24584 + 43346
+    labels = {name: read_labels(ROOT / f"experiments/labels/{name}.tsv") for name in LABEL_FILES}
+    assert len(labels["heldout"]) >= 700 and len(labels["boundaries"]) >= 150
+    assert len(labels["train"]) >= 800 and len(labels["dev"]) >= 400
+    # Held-out samples are held out; the development and training samples are not, and no
+    # text is in two of them.
+    for name in ("heldout", "boundaries"):
+        assert all(is_heldout(records[i]) for i in labels[name])
+    for name in ("dev", "train"):
+        assert not any(is_heldout(records[i]) for i in labels[name])
+    assert not labels["dev"].keys() & labels["train"].keys()
 
 
 @pytest.mark.corpus

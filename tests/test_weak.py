@@ -85,10 +85,70 @@ def test_diplomacy_in_a_domestic_section_is_geopolitics():
     assert label_record(rec("Thủ tướng hội đàm với Thủ tướng Singapore")).topic == "geopolitics"
 
 
-def test_sections_decide_otherwise_and_out_of_scope_abstains():
+def test_sections_decide_otherwise_and_out_of_scope_is_none():
     assert label_record(rec("Tuyển Việt Nam thắng đậm", section="Thể thao")).topic == "sports"
     w = label_record(rec("Cách nấu phở bò ngon", section="Đời sống"))
-    assert w.topic is None and w.votes == {}
+    assert w.topic == "none" and w.votes == {"section": "none", "out_of_scope_headline": "none"}
+    assert label_record(rec("Tin", section="Mục lạ")).topic is None  # a section nobody knows
+
+
+@pytest.mark.parametrize(
+    "title, lead, section, expected",
+    [
+        # Vietnam's diplomacy, told in the lead, under a domestic section.
+        (
+            "Thủ tướng Phạm Minh Chính tiếp đoàn",
+            "Chiều 5/3, Thủ tướng tiếp Bộ trưởng Ngoại giao Australia tại Hà Nội.",
+            "Thời sự",
+            "geopolitics",
+        ),
+        # A crime abroad with no foreign name in the headline, and one that Vietnam's police
+        # handle.
+        (
+            "Người đàn ông giết hàng xóm",
+            "Cảnh sát bang Texas cho biết nghi phạm bị bắt ở Houston sau hai ngày.",
+            "Pháp luật",
+            "geopolitics",
+        ),
+        (
+            "Triệt phá đường dây buôn người",
+            "Bộ Công an phối hợp cảnh sát Campuchia giải cứu 20 người ở Phnom Penh.",
+            "Pháp luật",
+            "domestic",
+        ),
+        # Energy's neighbours: a fuel theft, fares after a fuel-price rise, a utility's bonds.
+        ("Bắt quả tang nhóm trộm dầu", "Công an phát hiện 3 người hút trộm dầu diesel.", "Thời sự", "domestic"),
+        ("Taxi tăng cước từ hôm nay", "Sau khi giá xăng tăng 1.000 đồng, các hãng taxi tăng cước.", "Kinh doanh", "domestic"),
+        ("EVN phát hành trái phiếu 5.000 tỷ đồng", "Tập đoàn Điện lực Việt Nam huy động vốn.", "Kinh doanh", "energy"),
+        # News in a mostly out-of-scope section; advice is not news.
+        ("Bão số 5 đổ bộ Quảng Bình", "Mưa lớn gây ngập nhiều nơi.", "Sức khỏe", "domestic"),
+        ("Ăn hải sản thế nào để không bị ngộ độc?", "Chuyên gia khuyên.", "Sức khỏe", "none"),
+        # Out-of-scope headline words in a domestic section, unless a crime is the news.
+        ("Mẹo học tiếng Anh hiệu quả", "Giáo viên chia sẻ.", "Giáo dục", "none"),
+        ("Khởi tố diễn viên lừa đảo", "Công an TP HCM khởi tố bị can.", "Pháp luật", "domestic"),
+    ],
+)  # fmt: skip
+def test_boundary_evidence_from_headline_and_lead(title, lead, section, expected):
+    assert label_record(rec(title, lead, section=section)).topic == expected
+
+
+@pytest.mark.parametrize(
+    "text, foreign, vietnam",
+    [
+        ("Thủ tướng Đức thăm Hà Nội", 1, 1),
+        ("Ông Đức, chủ tịch xã, nói với anh Nga", 0, 0),  # given names
+        ("Mưa lớn ở Lào Cai, gió Lào ở Nghệ An", 0, 2),
+        ("Quan hệ với Lào và Campuchia", 2, 0),
+        ("Mỹ điều tra vụ xả súng ở California", 2, 0),  # a headline's subject
+        ("Mỹ Tâm ra album mới", 0, 0),  # a singer
+        ("Cửa hàng mỹ phẩm ở TP.HCM", 0, 1),
+    ],
+)
+def test_place_matcher_tells_countries_from_names_and_words(text, foreign, vietnam):
+    from nlpkit.weak import places
+
+    found = places().count(text)
+    assert (found.foreign, found.vietnam) == (foreign, vietnam)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +167,7 @@ def test_words_that_only_look_like_energy(title):
         ("LÀO CAIMưa lớn gây sạt lở.", "Thời sự", "domestic"),  # a Vietnamese province
         ("TP HCMSáng nay giá vàng giảm.", "Kinh doanh", "domestic"),
         ("ANHMột phụ nữ khuyết tật tìm được hạnh phúc.", "Đời sống", "geopolitics"),
-        ("MỸCác nhà khoa học phát hiện hành tinh mới.", "Khoa học", None),  # out of scope
+        ("MỸCác nhà khoa học phát hiện hành tinh mới.", "Khoa học", "none"),  # out of scope
     ],
 )
 def test_foreign_dateline(lead, section, expected):
