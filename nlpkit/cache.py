@@ -50,7 +50,9 @@ class SegmentCache:
 
     def key(self, text: str, max_chars: int | None = None) -> bytes:
         salt = self._salt + f"/{max_chars}\0".encode()
-        return hashlib.blake2b(salt + text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        return hashlib.blake2b(
+            salt + text.encode("utf-8", "surrogatepass"), digest_size=16
+        ).digest()
 
     def get_many(self, texts: Sequence[str], max_chars: int | None = None) -> list[str | None]:
         keys = [self.key(t, max_chars) for t in texts]

@@ -221,7 +221,10 @@ def corpus_fingerprint(paths: Iterable[str | Path]) -> str:
 TEXT_KINDS = {
     "headline": ("vnexpress_2020s.jsonl", lambda r: r.title),
     "title_lead": ("vnexpress_2020s.jsonl", lambda r: r.full_text),
-    "full_article": ("raw_corpus.jsonl", lambda r: r.full_text if r.source_dataset == "vntc" else ""),
+    "full_article": (
+        "raw_corpus.jsonl",
+        lambda r: r.full_text if r.source_dataset == "vntc" else "",
+    ),
 }
 
 

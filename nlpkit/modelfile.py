@@ -367,7 +367,9 @@ def _read_array(path: Path, shape: tuple[int, ...], positive: bool = False) -> n
         raise ModelError(f"{path}: {size} bytes of data where {shape} needs {np.prod(shape) * 8}")
     array = np.load(path, allow_pickle=False)
     if not np.isfinite(array).all() or (positive and not (array > 0).all()):
-        raise ModelError(f"{path}: holds {'non-positive or ' if positive else ''}non-finite numbers")
+        raise ModelError(
+            f"{path}: holds {'non-positive or ' if positive else ''}non-finite numbers"
+        )
     return array
 
 

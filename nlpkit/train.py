@@ -165,7 +165,7 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'classifier.max_iter' must be at least 1, got {c['max_iter']}")
     if c["class_weight"] not in ("", "balanced"):
         raise ConfigError(
-            f"'classifier.class_weight' must be \"balanced\" or \"\", got {c['class_weight']!r}"
+            f'\'classifier.class_weight\' must be "balanced" or "", got {c["class_weight"]!r}'
         )
     if f["max_features"] < 0:
         raise ConfigError("'features.max_features' must be 0 (no limit) or positive")
@@ -742,7 +742,9 @@ def evaluate_model(
         "hand": block(hand_pairs, topic_of, topics),
         "hand_none": block(pairs_of(hand, classes), class_of, classes) if predictor.none else None,
         "boundaries": block(pairs_of(boundaries, topics), topic_of, topics, ("era", "kind")),
-        "hand_labels_missing": sum(1 for i, t in labelled.items() if t in classes and i not in by_id),
+        "hand_labels_missing": sum(
+            1 for i, t in labelled.items() if t in classes and i not in by_id
+        ),
         "predict_seconds": round(seconds, 1),
         "texts_per_second": round(len(wanted) / seconds, 1) if seconds else None,
     }

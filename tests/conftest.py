@@ -27,13 +27,12 @@ SEED_TITLES = {
     "Rung lắc thượng tầng tại Eximbank: Thập kỷ rối ren chưa kết thúc": "domestic",
 }
 
+
 def readable(text: str) -> bool:
     """Whether ``text`` holds anything but white space, control characters and zero-width marks
     (an independent statement of what nlpkit reads as an empty text)."""
     invisible = "\u200b\u200c\u200d\u200e\u200f\ufeff"
-    return any(
-        not (c.isspace() or unicodedata.category(c) == "Cc" or c in invisible) for c in text
-    )
+    return any(not (c.isspace() or unicodedata.category(c) == "Cc" or c in invisible) for c in text)
 
 
 # A tiny corpus in the corpora's format, written for the tests (no corpus text is copied).

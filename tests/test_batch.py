@@ -172,7 +172,9 @@ def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, cap
     assert "1 records had fields named like nlpkit's output" in capsys.readouterr().err
     assert main(["predict", "--input", str(src), "--output", str(out), "--prefix", "nlpkit_"]) == 0
     row = read_out(out)[0]
-    assert row["topic"] == "old" and row["nlpkit_topic"] == "energy" and "nlpkit_probabilities" in row
+    assert (
+        row["topic"] == "old" and row["nlpkit_topic"] == "energy" and "nlpkit_probabilities" in row
+    )
 
 
 def test_input_that_is_not_lines_of_text_is_refused(tmp_path, capsys):

@@ -265,7 +265,9 @@ def test_allow_none_on_the_command_line(small_none_folder, capsys):
     assert capsys.readouterr().out.strip() in ("geopolitics", "energy", "domestic", "sports")
     assert main(["predict", *model, "--allow-none", "--proba", OUT_OF_SCOPE]) == 0
     row = json.loads(capsys.readouterr().out)
-    assert row["topic"] is None and max(row["probabilities"], key=row["probabilities"].get) == "none"
+    assert (
+        row["topic"] is None and max(row["probabilities"], key=row["probabilities"].get) == "none"
+    )
     assert main(["explain", *model, "--allow-none", "-k", "2", OUT_OF_SCOPE]) == 0
     assert capsys.readouterr().out.startswith("topic: none")
 

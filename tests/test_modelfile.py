@@ -199,7 +199,9 @@ def _reseal(folder):
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     for name in manifest["files"]:
-        manifest["files"][name] = "sha256:" + hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        manifest["files"][name] = (
+            "sha256:" + hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        )
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 

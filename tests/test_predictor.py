@@ -1,8 +1,8 @@
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
 from conftest import readable
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlpkit.predictor import Explanation
