@@ -16,9 +16,9 @@ def _table(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _title_rows(heldout: dict[str, Any]) -> list[str]:
+def _title_rows(heldout: dict[str, Any], key: str = "hand_title_only") -> list[str]:
     """Rows for the slice table: the hand-labelled texts' titles read alone."""
-    titles = heldout.get("hand_title_only") or {}
+    titles = heldout.get(key) or {}
     if not titles.get("n"):
         return []
     rows = [f"| title only | {titles['n']} | {titles['accuracy']:.3f} | {titles['macro_f1']:.3f} |"]
@@ -39,9 +39,11 @@ def _confusion(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _groups(metrics: dict[str, Any]) -> list[str]:
+def _groups(
+    metrics: dict[str, Any], keys: tuple[str, ...] = ("by_era", "by_text_kind")
+) -> list[str]:
     rows = ["| slice | n | accuracy | macro-F1 |", "| --- | --- | --- | --- |"]
-    for key in ("by_era", "by_text_kind"):
+    for key in keys:
         for name, m in metrics.get(key, {}).items():
             rows.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
     return rows
@@ -110,42 +112,76 @@ def model_card(
             f"{cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}.",
             "",
         ]
-    if picture:
-        lines += [
-            f"![confusion matrix of the held-out part against its distant labels]({picture})",
+    sections = [
+        ("hand", "Hand-labelled sample: the four topics", _IN_SCOPE, ("by_era", "by_text_kind")),
+        (
+            "hand_none",
+            "Hand-labelled sample, out of scope included",
+            _NONE,
+            ("by_era", "by_text_kind"),
+        ),
+        ("boundaries", "Boundaries slice", _BOUNDARIES, ("by_kind", "by_era")),
+        (
+            "distant",
+            f"Distant labels ({cfg['data']['labels']} labels of all held-out records)",
             "",
-        ]
-    for key, title in (
-        ("hand", "Hand-labelled sample (read against the topic definitions)"),
-        ("distant", f"Distant labels ({cfg['data']['labels']} labels of all held-out records)"),
-    ):
-        m = heldout[key]
+            ("by_era", "by_text_kind"),
+        ),
+    ]
+    for key, title, note, groups in sections:
+        m = heldout.get(key) or {}
         if not m.get("n"):
             continue
+        lines += [f"### {title}", ""]
+        if note:
+            lines += [note, ""]
         lines += [
-            f"### {title}",
-            "",
             f"n = {m['n']}, accuracy **{m['accuracy']:.3f}**, macro-F1 **{m['macro_f1']:.3f}**",
             "",
             *_table(m),
             "",
-            *_groups(m),
-            *(_title_rows(heldout) if key == "hand" else []),
+            *_groups(m, groups),
+            *(_title_rows(heldout, f"{key}_title_only") if key.startswith("hand") else []),
             "",
-            "Confusion matrix:",
+            "Confusion matrix (rows: the truth):",
             "",
             *_confusion(m),
             "",
         ]
+        if picture and key == ("hand_none" if heldout.get("hand_none") else "distant"):
+            lines += [f"![the confusion matrix above]({picture})", ""]
+    none = heldout.get("hand_none")
     lines += [
         "## Limits",
         "",
-        "Texts outside the four topics (technology, science, culture, lifestyle) still get one of "
-        "them; a low top probability is the sign. Only the first "
-        f"{cfg['data']['max_chars']:,} characters of a text are read.",
+        (
+            "Texts outside the four topics (entertainment, lifestyle, gadgets, science...) get "
+            "their nearest topic by default; `allow_none=True` (`--allow-none`) answers none "
+            "for them, as measured above."
+            if none
+            else "This model has no out-of-scope class: texts outside its topics get their "
+            "nearest topic."
+        )
+        + f" Only the first {cfg['data']['max_chars']:,} characters of a text are read.",
         "",
     ]
     return "\n".join(lines)
+
+
+_IN_SCOPE = (
+    "The held-out texts labelled with one of the four topics by reading them against the topic "
+    "definitions, and the topic the model gives them (`predict`). Title only: the same texts' "
+    "headlines read alone."
+)
+_NONE = (
+    "All the hand-labelled held-out texts, the out-of-scope ones (`none`) included, and the "
+    "answer of `predict(..., allow_none=True)`."
+)
+_BOUNDARIES = (
+    "Held-out texts of the kinds the topic definitions settle case by case (Vietnam's "
+    "diplomacy, stories set abroad, crime and prices around energy, energy companies' "
+    "finances), labelled by reading; the topic the model gives the in-scope ones."
+)
 
 
 def confusion_png(metrics: dict[str, Any], title: str) -> bytes | None:
@@ -255,27 +291,42 @@ def compare_table(runs: list[dict[str, Any]]) -> str:
 
 
 def compare_hand_table(runs: list[dict[str, Any]]) -> str:
-    """A markdown table of several runs' hand-labelled scores: development sample, held-out
-    sample overall, by era, energy F1, and titles alone."""
+    """A markdown table of several runs' hand-labelled scores: the development sample, the
+    held-out sample overall and by era (the four topics), energy and geopolitics F1, titles
+    alone, the boundaries slice, and with out of scope as an answer (five-way accuracy and the
+    F1 of none) for the runs that have it."""
     eras = sorted({e for m in runs for e in m["heldout"]["hand"].get("by_era", {})})
-    rows = [
-        "| run | dev macro-F1 | dev titles macro-F1 | held-out macro-F1 | "
-        + " | ".join(f"{e} macro-F1" for e in eras)
-        + " | energy F1 | titles alone macro-F1 |",
-        "|---" * (6 + len(eras)) + "|",
+    columns = [
+        "dev macro-F1",
+        "held-out macro-F1",
+        *(f"{e} macro-F1" for e in eras),
+        "energy F1",
+        "geopolitics F1",
+        "titles alone macro-F1",
+        "boundaries accuracy",
+        "five-way accuracy",
+        "none F1",
     ]
+    rows = ["| run | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
 
     def f(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
 
     for m in runs:
-        hand, dev = m["heldout"]["hand"], m.get("dev") or {}
-        by_era = hand.get("by_era", {})
-        energy = hand.get("per_label", {}).get("energy", {}).get("f1")
-        rows.append(
-            f"| {m['name']} | {f(dev.get('hand', {}).get('macro_f1'))} "
-            f"| {f(dev.get('hand_title_only', {}).get('macro_f1'))} | {f(hand.get('macro_f1'))} | "
-            + " | ".join(f(by_era.get(e, {}).get("macro_f1")) for e in eras)
-            + f" | {f(energy)} | {f(m['heldout'].get('hand_title_only', {}).get('macro_f1'))} |"
-        )
+        heldout = m["heldout"]
+        hand, dev = heldout["hand"], m.get("dev") or {}
+        per_label = hand.get("per_label", {})
+        none = heldout.get("hand_none") or {}
+        values = [
+            dev.get("hand", {}).get("macro_f1"),
+            hand.get("macro_f1"),
+            *(hand.get("by_era", {}).get(e, {}).get("macro_f1") for e in eras),
+            per_label.get("energy", {}).get("f1"),
+            per_label.get("geopolitics", {}).get("f1"),
+            heldout.get("hand_title_only", {}).get("macro_f1"),
+            (heldout.get("boundaries") or {}).get("accuracy"),
+            none.get("accuracy"),
+            none.get("per_label", {}).get("none", {}).get("f1"),
+        ]
+        rows.append(f"| {m['name']} | " + " | ".join(map(f, values)) + " |")
     return "\n".join(rows)

@@ -262,8 +262,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             },
         }
     )
+    # The picture of the model card: the five classes on the hand-labelled held-out sample
+    # when the model knows out of scope, else the held-out part against its distant labels.
+    hand_none = metrics["heldout"].get("hand_none") or {}
     picture = (
-        confusion_png(
+        confusion_png(hand_none, f"{cfg['name']}: hand-labelled held-out sample, allow_none=True")
+        if hand_none.get("n")
+        else confusion_png(
             metrics["heldout"]["distant"],
             f"{cfg['name']}: held-out part against its {cfg['data']['labels']} labels",
         )

@@ -43,7 +43,7 @@ from .features import TfidfFeatures
 from .modelfile import library_versions
 from .predictor import Predictor, softmax
 from .topics import NONE, TOPICS, section_topic
-from .weak import label_record
+from .weak import BOUNDARY_RULES, label_record
 
 __all__ = ["ConfigError", "load_config", "train", "evaluate_model", "DEFAULTS"]
 
@@ -68,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
         "snippets": [],  # globs of news pages whose related-news snippets join the training data
         "cleanup": "none",  # none, drop or relabel: one round of cross-validated clean-up
         "cleanup_threshold": 0.9,
+        # all: any weak label may be cleaned up; section: only those the section hint decided
+        # (a boundary rule's or a hand label is never changed)
+        "cleanup_scope": "all",
+        # weight factor of the labels the boundary rules decide (nlpkit.weak.BOUNDARY_RULES)
+        "boundary_weight": 1.0,
         "title_weight": 0.0,  # > 0: also train on each titled record's headline alone
         "dev_labels": ["experiments/labels/dev.tsv"],  # kept out of training, scored
         # hand-labelled training texts: their labels replace the weak ones, with this weight
@@ -197,6 +202,12 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"'data.cleanup_threshold' must be within (0, 1], got {d['cleanup_threshold']}"
         )
+    if d["cleanup_scope"] not in ("all", "section"):
+        raise ConfigError(
+            f"'data.cleanup_scope' must be all or section, got {d['cleanup_scope']!r}"
+        )
+    if d["boundary_weight"] <= 0:
+        raise ConfigError(f"'data.boundary_weight' must be positive, got {d['boundary_weight']}")
     if d["out_of_scope"] not in ("drop", "class"):
         raise ConfigError(f"'data.out_of_scope' must be drop or class, got {d['out_of_scope']!r}")
     if d["train_label_weight"] <= 0:
@@ -303,23 +314,31 @@ def _prepare(
     )
 
 
-def _label(record: Record, cfg: dict[str, Any]) -> tuple[str, float] | None:
+# A training label: the topic, the sample weight, and what decided it: "hand", "section", or
+# the labelling function whose evidence did.
+Label = tuple[str, float, str]
+
+
+def _label(record: Record, cfg: dict[str, Any]) -> Label | None:
     """The training label and sample weight of a record under the config's labels recipe."""
-    factor = float(cfg["data"]["weights"].get(record.source_dataset, 1.0))
-    recipe = cfg["data"]["labels"]
+    d = cfg["data"]
+    factor = float(d["weights"].get(record.source_dataset, 1.0))
+    recipe = d["labels"]
     if recipe == "section":
-        return record.source_category, factor
+        return record.source_category, factor, "section"
     if recipe == "mapped":
         topic = section_topic(record.source_dataset, record.source_category)
-        if topic is None or (topic == NONE and cfg["data"]["out_of_scope"] == "drop"):
+        if topic is None or (topic == NONE and d["out_of_scope"] == "drop"):
             return None
-        return topic, factor
+        return topic, factor, "section"
     weak = label_record(record)
-    if weak.topic is None or weak.confidence < cfg["data"]["min_confidence"]:
+    if weak.topic is None or weak.confidence < d["min_confidence"]:
         return None
-    if weak.topic == "none" and cfg["data"]["out_of_scope"] == "drop":
+    if weak.topic == NONE and d["out_of_scope"] == "drop":
         return None
-    return weak.topic, weak.confidence * factor
+    if weak.rule in BOUNDARY_RULES:
+        factor *= d["boundary_weight"]
+    return weak.topic, weak.confidence * factor, weak.rule
 
 
 def _truth(record: Record, cfg: dict[str, Any]) -> str | None:
@@ -355,12 +374,16 @@ def snippet_records(patterns: list[str]) -> list[Record]:
 
 
 def clean_labels(
-    texts: list[str], labels: list[str], weights: np.ndarray, cfg: dict[str, Any]
+    texts: list[str],
+    labels: list[str],
+    weights: np.ndarray,
+    cfg: dict[str, Any],
+    protected: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
     """One round of label clean-up: a linear SVM's cross-validated probabilities find the weak
     labels the rest of the data contradicts with confidence of at least
-    ``data.cleanup_threshold``; those records are dropped or relabelled (``data.cleanup``).
-    Returns the indices kept, their labels, and what was done."""
+    ``data.cleanup_threshold``; those records are dropped or relabelled (``data.cleanup``),
+    except the ``protected`` ones. Returns the indices kept, their labels, and what was done."""
     d = cfg["data"]
     features = _build_features(cfg)
     X = features.fit_transform(texts)
@@ -375,6 +398,8 @@ def clean_labels(
     probs = softmax(_fit_temperature(scores, y) * scores)
     predicted = probs.argmax(axis=1)
     suspect = (predicted != y) & (probs.max(axis=1) >= d["cleanup_threshold"])
+    if protected is not None:
+        suspect &= ~protected
     changes = Counter(f"{labels[i]}->{topics[predicted[i]]}" for i in np.flatnonzero(suspect))
     if d["cleanup"] == "drop":
         keep = np.flatnonzero(~suspect)
@@ -537,13 +562,13 @@ def train(
     hand = _training_hand_labels(cfg, train_records, heldout, dev_ids)
     weight = cfg["data"]["train_label_weight"]
 
-    def label(record: Record) -> tuple[str, float] | None:
+    def label(record: Record) -> Label | None:
         if record.id not in hand:
             return _label(record, cfg)
         topic = hand[record.id]
-        if topic == "none" and cfg["data"]["out_of_scope"] == "drop":
+        if topic == NONE and cfg["data"]["out_of_scope"] == "drop":
             return None
-        return topic, weight
+        return topic, weight, "hand"
 
     labelled = [(r, lab) for r in train_records if (lab := label(r)) is not None]
     if cfg["data"]["title_weight"] > 0:
@@ -552,18 +577,27 @@ def train(
         labelled += [
             (
                 replace(r, id=f"{r.id}#title", text=r.title, title="", text_kind="title"),
-                (t, w * cfg["data"]["title_weight"]),
+                (t, w * cfg["data"]["title_weight"], source),
             )
-            for r, (t, w) in labelled
+            for r, (t, w, source) in labelled
             if r.title and r.text_kind != "title"
         ]
     cache = cache or SegmentCache()
     texts = _prepare([r for r, _ in labelled], cfg, cache, "training texts")
-    labels = [topic for _, (topic, _) in labelled]
-    weights = np.asarray([weight for _, (_, weight) in labelled])
+    labels = [topic for _, (topic, _, _) in labelled]
+    weights = np.asarray([weight for _, (_, weight, _) in labelled])
     cleanup = None
     if cfg["data"]["cleanup"] != "none":
-        keep, labels, cleanup = clean_labels(texts, labels, weights, cfg)
+        # Hand labels are the truth; with scope "section", so are the boundary rules' labels:
+        # clean-up is for the noise of section hints.
+        scope = cfg["data"]["cleanup_scope"]
+        protected = np.asarray(
+            [
+                src == "hand" or (scope == "section" and src != "section")
+                for _, (_, _, src) in labelled
+            ]
+        )
+        keep, labels, cleanup = clean_labels(texts, labels, weights, cfg, protected)
         texts, weights = [texts[i] for i in keep], weights[keep]
         done = {"drop": "dropped", "relabel": "relabelled"}[cfg["data"]["cleanup"]]
         _log(f"label clean-up: {cleanup['changed']:,} labels {done}")
@@ -585,7 +619,8 @@ def train(
             "labelled": len(texts),
             "snippets": sum(1 for r, _ in labelled if r.source_dataset == "snippets"),
             "headlines": sum(1 for r, _ in labelled if r.id.endswith("#title")),
-            "hand_labelled": sum(1 for r, _ in labelled if r.id in hand),
+            "hand_labelled": sum(1 for _, (_, _, src) in labelled if src == "hand"),
+            "boundary_rules": sum(1 for _, (_, _, src) in labelled if src in BOUNDARY_RULES),
             "cleanup": cleanup,
             "labels": dict(sorted(counts.items())),
             "terms": len(predictor.features.terms_),

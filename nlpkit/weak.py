@@ -25,6 +25,7 @@ __all__ = [
     "LabellingFunction",
     "LABELLING_FUNCTIONS",
     "WeakLabel",
+    "BOUNDARY_RULES",
     "votes",
     "label_record",
     "priority_label",
@@ -572,11 +573,21 @@ LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = tuple(
 
 @dataclass(frozen=True)
 class WeakLabel:
-    """The label model's answer for one record: a topic (None: no training label) and how sure."""
+    """The label model's answer for one record: a topic (None: no training label), how sure,
+    the votes, and the labelling function whose evidence decided ("section" when the source
+    section's hint did)."""
 
     topic: str | None
     confidence: float
     votes: dict[str, str]
+    rule: str = "section"
+
+
+# The rules of the topic definitions' boundary table: rare in the corpora, and what the section
+# hints get wrong.
+BOUNDARY_RULES = frozenset(
+    {"energy_crime", "fuel_knock_on", "energy_finance", "diplomacy_lead", "abroad", "news_event"}
+)
 
 
 def votes(record: Record, lfs: Iterable[LabellingFunction] = LABELLING_FUNCTIONS) -> dict[str, str]:
@@ -597,17 +608,18 @@ def priority_label(v: dict[str, str]) -> WeakLabel:
     """
     section = v.get("section")
     if "energy_crime" in v or "fuel_knock_on" in v:
-        return WeakLabel("domestic", 0.8, v)
+        rule = "energy_crime" if "energy_crime" in v else "fuel_knock_on"
+        return WeakLabel("domestic", 0.8, v, rule)
     if "energy_finance" in v:
-        return WeakLabel("energy", 0.9, v)
+        return WeakLabel("energy", 0.9, v, "energy_finance")
     if "energy_headline" in v and "energy_body" in v:
-        return WeakLabel("energy", 1.0, v)
+        return WeakLabel("energy", 1.0, v, "energy_headline")
     if "energy_headline" in v:
-        return WeakLabel("energy", 0.8, v)
+        return WeakLabel("energy", 0.8, v, "energy_headline")
     if "energy_body" in v:
-        return WeakLabel("energy", 0.6, v)
+        return WeakLabel("energy", 0.6, v, "energy_body")
     if "sports_headline" in v:
-        return WeakLabel("sports", 1.0 if section == "sports" else 0.7, v)
+        return WeakLabel("sports", 1.0 if section == "sports" else 0.7, v, "sports_headline")
     geo = [
         name
         for name in (
@@ -621,18 +633,19 @@ def priority_label(v: dict[str, str]) -> WeakLabel:
         if name in v
     ]
     if section == "domestic" and geo:
-        return WeakLabel("geopolitics", 0.7, v)
+        return WeakLabel("geopolitics", 0.7, v, geo[0])
     if section == "none" and "news_event" in v:
-        return WeakLabel(v["news_event"], 0.7, v)
+        return WeakLabel(v["news_event"], 0.7, v, "news_event")
     if section == "domestic" and "out_of_scope_headline" in v:
-        return WeakLabel("none", 0.6, v)
+        return WeakLabel("none", 0.6, v, "out_of_scope_headline")
     if section is not None and section != "none":
         return WeakLabel(section, 1.0, v)
     if "diplomacy" in v or "diplomacy_lead" in v or "foreign_dateline" in v:
-        return WeakLabel("geopolitics", 0.6, v)
+        rule = next(n for n in ("diplomacy", "diplomacy_lead", "foreign_dateline") if n in v)
+        return WeakLabel("geopolitics", 0.6, v, rule)
     if section == "none":
         return WeakLabel("none", 1.0 if "out_of_scope_headline" in v else 0.8, v)
-    return WeakLabel(None, 0.0, v)
+    return WeakLabel(None, 0.0, v, "")
 
 
 def label_record(record: Record) -> WeakLabel:
