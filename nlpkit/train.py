@@ -68,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
         "snippets": [],  # globs of news pages whose related-news snippets join the training data
         "cleanup": "none",  # none, drop or relabel: one round of cross-validated clean-up
         "cleanup_threshold": 0.9,
+        "cleanup_rounds": 1,  # rounds of clean-up, each on the labels the last one left
         # all: any weak label may be cleaned up; section: only those the section hint decided
         # (a boundary rule's or a hand label is never changed)
         "cleanup_scope": "all",
@@ -206,6 +207,8 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"'data.cleanup_scope' must be all or section, got {d['cleanup_scope']!r}"
         )
+    if not 1 <= d["cleanup_rounds"] <= 5:
+        raise ConfigError(f"'data.cleanup_rounds' must be from 1 to 5, got {d['cleanup_rounds']}")
     if d["boundary_weight"] <= 0:
         raise ConfigError(f"'data.boundary_weight' must be positive, got {d['boundary_weight']}")
     if d["out_of_scope"] not in ("drop", "class"):
@@ -413,7 +416,7 @@ def clean_labels(
         {
             "mode": d["cleanup"],
             "changed": int(suspect.sum()),
-            "changes": dict(changes.most_common(12)),
+            "changes": dict(changes.most_common()),
         },
     )
 
@@ -597,8 +600,13 @@ def train(
                 for _, (_, _, src) in labelled
             ]
         )
-        keep, labels, cleanup = clean_labels(texts, labels, weights, cfg, protected)
-        texts, weights = [texts[i] for i in keep], weights[keep]
+        changed = Counter()
+        for _ in range(cfg["data"]["cleanup_rounds"]):
+            keep, labels, cleanup = clean_labels(texts, labels, weights, cfg, protected)
+            texts, weights, protected = [texts[i] for i in keep], weights[keep], protected[keep]
+            changed.update(cleanup["changes"])
+        cleanup["changes"] = dict(changed.most_common(12))
+        cleanup["changed"] = sum(changed.values())
         done = {"drop": "dropped", "relabel": "relabelled"}[cfg["data"]["cleanup"]]
         _log(f"label clean-up: {cleanup['changed']:,} labels {done}")
     counts = Counter(labels)

@@ -316,3 +316,27 @@ def test_split_skips_copies_and_follows_vntc_protocol_when_asked():
     assert [r.id for r in heldout] == ["test", "test-copy-of-train", "other-test"]
     # Without copies: no test file whose text a training file shares.
     assert [r.id for r in unique] == ["other-test"]
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_shipped_model_was_trained_on_the_inputs_the_repository_holds():
+    # A hand label or news page changed since the shipped model was trained means the model
+    # is not what `nlpkit train experiments/default.toml` builds: retrain it.
+    manifest = json.loads((ROOT / "models/default/manifest.json").read_text(encoding="utf-8"))
+    inputs = manifest["training_inputs"]
+    assert inputs["hand_labels"] and inputs["pages"]
+    for path, digest in {**inputs["hand_labels"], **inputs["pages"]}.items():
+        assert _sha256(ROOT / path) == digest, f"{path} changed since the shipped model was trained"
+    assert manifest["training_config"] == load_config(ROOT / "experiments/default.toml")
+
+
+@pytest.mark.corpus
+def test_shipped_model_was_trained_on_these_corpora(shared_data):
+    manifest = json.loads((ROOT / "models/default/manifest.json").read_text(encoding="utf-8"))
+    for name, digest in manifest["training_inputs"]["corpus"].items():
+        assert _sha256(shared_data / name) == digest, f"{name} is not the corpus of the model"
