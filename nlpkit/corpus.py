@@ -58,6 +58,8 @@ class Record:
     # whether that record is held out (None: it was not read with this one).
     duplicate_of: str | None = None
     original_heldout: bool | None = None
+    # The name of the corpus file the record was read from ("" when made otherwise).
+    file: str = ""
 
     @property
     def full_text(self) -> str:
@@ -169,8 +171,10 @@ def read_corpus(
                     report.skip(path, line_no, f"duplicate id {record.id!r}")
                     continue
                 seen.add(record.id)
+                original = None
                 if record.duplicate_of is not None and record.duplicate_of in seen:
-                    record = replace(record, original_heldout=record.duplicate_of in heldout)
+                    original = record.duplicate_of in heldout
+                record = replace(record, original_heldout=original, file=path.name)
                 if is_heldout(record):
                     heldout.add(record.id)
                 report.records += 1

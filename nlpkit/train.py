@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "corpora": [],  # paths of corpus files; empty: `files` in the data folder
         "files": list(DEFAULT_FILES),  # corpus files read from the data folder
+        # the files whose non-held-out records train the model (empty: all of them); the
+        # others are read for their held-out and development texts only
+        "train_files": [],
         "datasets": ["vntc", "baomoi_tc201805", "vnexpress_2020s"],
         # heldout: train on what the held-out rule leaves, copies skipped; vntc: VNTC's published
         # split (all of Train_Full, copies included; all of Test_Full), for the benchmark only
@@ -157,6 +160,9 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
     if d["labels"] not in ("weak", "mapped", "section"):
         raise ConfigError(f"'data.labels' must be weak, mapped or section, got {d['labels']!r}")
+    unread = [name for name in d["train_files"] if name not in d["files"]]
+    if unread and not d["corpora"]:
+        raise ConfigError(f"'data.train_files' names {unread[0]!r}, which data.files does not read")
     if d["split"] not in ("heldout", "vntc"):
         raise ConfigError(f"'data.split' must be heldout or vntc, got {d['split']!r}")
     if d["split"] == "vntc" and d["datasets"] != ["vntc"]:
@@ -556,13 +562,18 @@ def train(
     report = CorpusReport()
     train_records, heldout, unique_heldout = _split(list(read_corpus(paths, report)), cfg)
     _log(f"corpus: {report.summary()}")
-    # The development sample is hand-labelled for tuning: kept out of training, so that its
-    # scores mean something.
     dev_ids = set(_hand_labels(cfg["data"]["dev_labels"], "development labels"))
     dev_records = [r for r in train_records if r.id in dev_ids]
+    excluded: set[str] = set()
+    if cfg["data"]["train_files"]:
+        allowed = set(cfg["data"]["train_files"])
+        excluded = {r.id for r in train_records if r.file not in allowed}
+        train_records = [r for r in train_records if r.file in allowed]
+    # The development sample is hand-labelled for tuning: kept out of training, so that its
+    # scores mean something.
     train_records = [r for r in train_records if r.id not in dev_ids]
     train_records += snippet_records(cfg["data"]["snippets"])
-    hand = _training_hand_labels(cfg, train_records, heldout, dev_ids)
+    hand = _training_hand_labels(cfg, train_records, heldout, dev_ids, excluded)
     weight = cfg["data"]["train_label_weight"]
 
     def label(record: Record) -> Label | None:
@@ -693,7 +704,11 @@ def training_inputs(cfg: dict[str, Any], corpus_paths: list[Path]) -> dict[str, 
 
 
 def _training_hand_labels(
-    cfg: dict[str, Any], train: list[Record], heldout: list[Record], dev_ids: set[str]
+    cfg: dict[str, Any],
+    train: list[Record],
+    heldout: list[Record],
+    dev_ids: set[str],
+    excluded: set[str] = frozenset(),
 ) -> dict[str, str]:
     """The hand labels a config trains on, after checking that none of them is a held-out or a
     development text, and that every one is a record of the training part."""
@@ -703,12 +718,13 @@ def _training_hand_labels(
         if clash:
             raise ValueError(f"training labels name {len(clash)} {name} texts, e.g. {clash[0]}")
     known = {r.id for r in train}
-    missing = sorted(hand.keys() - known)
+    missing = sorted(hand.keys() - known - excluded)
     if missing:
         raise ValueError(
             f"training labels name {len(missing)} texts the corpora do not hold, e.g. {missing[0]}"
         )
-    return hand
+    # Texts of corpus files that data.train_files leaves out train nothing, hand-labelled or not.
+    return {i: t for i, t in hand.items() if i in known}
 
 
 def _hand_labels(paths: list[str], what: str = "hand labels") -> dict[str, str]:

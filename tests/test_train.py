@@ -41,6 +41,7 @@ def test_config_defaults_and_name(tmp_path):
         ("[data]\ndatasets = []\n", "at least one dataset"),
         ("[classifier]\nclass_weight = 'even'\n", "'classifier.class_weight' must be"),
         ("[data]\ncleanup_threshold = 1.5\n", "'data.cleanup_threshold' must be within"),
+        ("[data]\ntrain_files = ['other.jsonl']\n", "'data.train_files' names 'other.jsonl'"),
     ],
 )
 def test_bad_configs_get_clear_errors(tmp_path, text, message):
@@ -340,3 +341,23 @@ def test_shipped_model_was_trained_on_these_corpora(shared_data):
     manifest = json.loads((ROOT / "models/default/manifest.json").read_text(encoding="utf-8"))
     for name, digest in manifest["training_inputs"]["corpus"].items():
         assert _sha256(shared_data / name) == digest, f"{name} is not the corpus of the model"
+
+
+def test_train_files_leave_the_other_files_to_evaluation(tmp_path, small_model):
+    import copy
+
+    from conftest import write_small_corpus
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import train
+
+    _, metrics, cfg = small_model
+    extra = write_small_corpus(tmp_path / "extra.jsonl", copies=1, heldout_copies=1)
+    extra.write_text(extra.read_text(encoding="utf-8").replace('"test-', '"extra-'), "utf-8")
+    cfg = copy.deepcopy(cfg)
+    cfg["data"]["corpora"].append(str(extra))
+    cfg["data"]["train_files"] = ["corpus.jsonl"]
+    _, with_extra = train(cfg, cache=SegmentCache(tmp_path / "cache.sqlite"))
+    # The extra file trains nothing but its held-out texts are scored.
+    assert with_extra["training"]["records"] == metrics["training"]["records"]
+    assert with_extra["heldout"]["distant"]["n"] > metrics["heldout"]["distant"].get("n", 0)
