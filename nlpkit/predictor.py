@@ -8,16 +8,14 @@ weighted sum over the text's terms, and every decision can be explained term by 
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Mapping, Sequence, Set
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
 
-from .features import TfidfFeatures
 from .text import check_text, prepare
+from .vocabulary import Vocabulary
 
 __all__ = ["Predictor", "Explanation"]
 
@@ -75,7 +73,7 @@ def _set_worker_predictor(predictor: Predictor) -> None:
 
 def _worker_scores(texts: list[str]) -> np.ndarray:
     assert _worker_predictor is not None
-    return _worker_predictor.scores_prepared(_worker_predictor._prepare(texts))
+    return _worker_predictor._scores_of(texts)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -89,12 +87,14 @@ class Predictor:
     """A topic model ready to predict: features, linear weights and the topic names.
 
     Use `nlpkit.load(path)` to get one from a model folder; the module-level `nlpkit.predict`
-    uses the shipped default model.
+    uses the shipped default model. ``features`` is a fitted `nlpkit.features.TfidfFeatures`
+    or its plain-data `nlpkit.vocabulary.Vocabulary` (what model folders load, without
+    scikit-learn); the ``features`` attribute is always the estimator, built when asked for.
     """
 
     def __init__(
         self,
-        features: TfidfFeatures,
+        features: Any,
         coef: np.ndarray,
         intercept: np.ndarray,
         topics: Sequence[str],
@@ -111,11 +111,14 @@ class Predictor:
                 f"weights of shape {coef.shape} and {intercept.shape} do not fit "
                 f"{len(topics)} topics and {n_terms} terms"
             )
-        self.features = features
+        # What transforms texts: the plain-data vocabulary where its settings are known, else
+        # the given transformer itself.
+        if isinstance(features, Vocabulary):
+            self._features, self._tfidf = None, features
+        else:
+            self._features = features
+            self._tfidf = Vocabulary.from_features(features) or features
         self.coef = coef
-        # One contiguous row of topic weights per term: every prediction gathers the rows of
-        # its terms.
-        self._coef_t = np.ascontiguousarray(coef.T)
         self.intercept = intercept
         self.topics = tuple(topics)
         self.max_chars = max_chars
@@ -127,7 +130,29 @@ class Predictor:
 
     def __repr__(self) -> str:
         name = self.manifest.get("name", "unsaved")
-        return f"<nlpkit.Predictor {name!r}: {', '.join(self.topics)}; {len(self.features.terms_)} terms>"
+        return f"<nlpkit.Predictor {name!r}: {', '.join(self.topics)}; {len(self._tfidf.terms_)} terms>"
+
+    @property
+    def features(self):
+        """The fitted `TfidfFeatures` (a scikit-learn estimator), built at first use for a
+        model loaded from a folder."""
+        if self._features is None:
+            self._features = self._tfidf.to_features()
+        return self._features
+
+    @property
+    def _coef_t(self) -> np.ndarray:
+        # One contiguous row of topic weights per term: every prediction gathers the rows of
+        # its terms. Made at first use, so that loading a model costs no copy of its weights.
+        coef_t = self.__dict__.get("_coef_t_")
+        if coef_t is None:
+            coef_t = self.__dict__["_coef_t_"] = np.ascontiguousarray(self.coef.T)
+        return coef_t
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_coef_t_", None)  # cheaper to rebuild than to send to a worker
+        return state
 
     # -- input handling -------------------------------------------------------------------
 
@@ -159,7 +184,11 @@ class Predictor:
 
     def scores_prepared(self, segmented: list[str]) -> np.ndarray:
         """Linear scores (texts x topics) of already prepared (segmented) texts."""
-        return self._scores(*self.features.weights(segmented), len(segmented))
+        return self._scores(*self._tfidf.weights(segmented), len(segmented))
+
+    def _scores_of(self, batch: list[str]) -> np.ndarray:
+        """Linear scores of checked raw texts."""
+        return self.scores_prepared(self._prepare(batch))
 
     def _scores(self, doc: np.ndarray, col: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
         # Straight from the flat TF-IDF arrays: no sparse matrix to build and check, which on
@@ -169,6 +198,10 @@ class Predictor:
         for k in range(len(self.topics)):
             scores[:, k] = np.bincount(doc, weights=contrib[:, k], minlength=n)
         return scores + self.intercept
+
+    def _weights(self, batch: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """TF-IDF weights (text, column, weight) of one checked raw text."""
+        return self._tfidf.weights(self._prepare(batch))
 
     def to_pipeline(self):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
@@ -234,7 +267,10 @@ class Predictor:
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
         if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
-            return self.scores_prepared(self._prepare(batch))
+            return self._scores_of(batch)
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
         # Four chunks per process balance uneven text lengths; each worker gets the predictor
         # once, when it starts (inherited, not pickled, where processes fork).
         size = -(-len(batch) // (4 * n_jobs))
@@ -251,13 +287,13 @@ class Predictor:
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         batch, _ = self._as_batch(check_text(text))
-        doc, col, w = self.features.weights(self._prepare(batch))
+        doc, col, w = self._weights(batch)
         scores = self._scores(doc, col, w, 1)
         order = np.argsort(-scores[0])
         top, runner = int(order[0]), int(order[1])
         contrib = w * (self.coef[top, col] - self.coef[runner, col])
         best = np.argsort(-contrib, kind="stable")[:k]
-        terms = [(self.features.terms_[col[i]], float(contrib[i])) for i in best]
+        terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
         probs = softmax(self.temperature * scores)[0]
         return Explanation(
             topic=self.topics[top],

@@ -50,3 +50,33 @@ def test_load_returns_a_predictor():
     predictor = nlpkit.load()
     assert isinstance(predictor, nlpkit.Predictor)
     assert predictor.predict("Đội tuyển bóng đá Việt Nam thắng") == "sports"
+
+
+def _fresh(code: str, **env: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    return out.stdout.split()
+
+
+def test_import_loads_nothing_heavy_and_prediction_needs_no_scikit_learn():
+    # `import nlpkit` imports no numpy and no model; predicting imports no scikit-learn.
+    code = (
+        "import sys, nlpkit\n"
+        "print(*(m in sys.modules for m in ('numpy', 'sklearn', 'nlpkit.predictor')))\n"
+        "assert nlpkit.predict('Giá xăng tăng') == 'energy'\n"
+        "print('sklearn' in sys.modules)"
+    )
+    assert _fresh(code) == ["False", "False", "False", "False"]
+
+
+def test_lazy_names():
+    assert nlpkit.Predictor.__name__ == "Predictor" and issubclass(nlpkit.ModelError, Exception)
+    assert {"Predictor", "Explanation", "ModelError", "predict"} <= set(dir(nlpkit))
+    with pytest.raises(AttributeError):
+        _ = nlpkit.no_such_name
