@@ -14,6 +14,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from . import compiled
 from .text import check_text, prepare
 from .vocabulary import Vocabulary
 
@@ -90,6 +91,8 @@ class Predictor:
     uses the shipped default model. ``features`` is a fitted `nlpkit.features.TfidfFeatures`
     or its plain-data `nlpkit.vocabulary.Vocabulary` (what model folders load, without
     scikit-learn); the ``features`` attribute is always the estimator, built when asked for.
+    Predictions go through the compiled core when it is built (`nlpkit.compiled`), with the
+    same results as the pure-Python path.
     """
 
     def __init__(
@@ -111,8 +114,8 @@ class Predictor:
                 f"weights of shape {coef.shape} and {intercept.shape} do not fit "
                 f"{len(topics)} topics and {n_terms} terms"
             )
-        # What transforms texts: the plain-data vocabulary where its settings are known, else
-        # the given transformer itself.
+        # What transforms texts: the plain-data vocabulary where its settings are known (the
+        # compiled core reads it too), else the given transformer itself.
         if isinstance(features, Vocabulary):
             self._features, self._tfidf = None, features
         else:
@@ -142,16 +145,34 @@ class Predictor:
 
     @property
     def _coef_t(self) -> np.ndarray:
-        # One contiguous row of topic weights per term: every prediction gathers the rows of
-        # its terms. Made at first use, so that loading a model costs no copy of its weights.
+        # One contiguous row of topic weights per term: the pure-Python path gathers the rows
+        # of each text's terms. Made at first use: the compiled core keeps its own.
         coef_t = self.__dict__.get("_coef_t_")
         if coef_t is None:
             coef_t = self.__dict__["_coef_t_"] = np.ascontiguousarray(self.coef.T)
         return coef_t
 
+    def _scorer(self):
+        """The compiled scorer of this model, or None where the pure-Python path predicts
+        (no compiled core, NLPKIT_PURE set, raw-syllable models, unknown feature settings)."""
+        if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
+            return None
+        # Made at first use, from the arrays as they are then, and again if max_chars changes.
+        made = self.__dict__.get("_scorer_")
+        if made is None or made[0] != self.max_chars:
+            made = (
+                self.max_chars,
+                compiled.scorer(self._tfidf, self.coef, self.intercept, self.max_chars),
+            )
+            self.__dict__["_scorer_"] = made
+        return made[1]
+
     def __getstate__(self) -> dict[str, Any]:
+        # The compiled scorer stays in its process (workers and Dask make their own); the
+        # transposed weights are cheaper to rebuild than to send.
         state = dict(self.__dict__)
-        state.pop("_coef_t_", None)  # cheaper to rebuild than to send to a worker
+        state.pop("_scorer_", None)
+        state.pop("_coef_t_", None)
         return state
 
     # -- input handling -------------------------------------------------------------------
@@ -184,11 +205,31 @@ class Predictor:
 
     def scores_prepared(self, segmented: list[str]) -> np.ndarray:
         """Linear scores (texts x topics) of already prepared (segmented) texts."""
-        return self._scores(*self._tfidf.weights(segmented), len(segmented))
+        scorer = self._scorer()
+        if scorer is None:
+            return self._scores(*self._tfidf.weights(segmented), len(segmented))
+        return self._compiled_scores(scorer, segmented, prepared=True)
 
     def _scores_of(self, batch: list[str]) -> np.ndarray:
-        """Linear scores of checked raw texts."""
-        return self.scores_prepared(self._prepare(batch))
+        """Linear scores of checked raw texts: compiled where the core is built."""
+        scorer = self._scorer()
+        if scorer is None:
+            return self.scores_prepared(self._prepare(batch))
+        return self._compiled_scores(scorer, batch)
+
+    def _compiled_scores(self, scorer, texts, prepared: bool = False) -> np.ndarray:
+        scores = np.empty((len(texts), len(self.topics)))
+        todo = scorer.scores(texts, scores, prepared)
+        if todo is None:  # an invalid text: the Python path says which and why
+            self._as_batch(texts)
+            todo = range(len(texts))
+        if todo:
+            # The few texts the core leaves to Python (no syllable at all, or a term repeated
+            # beyond its table of logarithms): the same results, computed by the reference.
+            rest = [texts[i] for i in todo]
+            rest = rest if prepared else self._prepare(rest)
+            scores[list(todo)] = self._scores(*self._tfidf.weights(rest), len(rest))
+        return scores
 
     def _scores(self, doc: np.ndarray, col: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
         # Straight from the flat TF-IDF arrays: no sparse matrix to build and check, which on
@@ -201,7 +242,12 @@ class Predictor:
 
     def _weights(self, batch: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """TF-IDF weights (text, column, weight) of one checked raw text."""
-        return self._tfidf.weights(self._prepare(batch))
+        scorer = self._scorer()
+        found = scorer.weights(batch[0]) if scorer is not None else None
+        if found is None:
+            return self._tfidf.weights(self._prepare(batch))
+        col = np.array(found[0], dtype=np.int64)
+        return np.zeros(len(col), dtype=np.int64), col, np.array(found[1], dtype=np.float64)
 
     def to_pipeline(self):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
@@ -241,6 +287,22 @@ class Predictor:
         ``n_jobs > 1`` spreads a large list over that many processes, in chunks; the answers
         and their order are the same.
         """
+        scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
+        if scorer is not None:
+            # One call into the core for the whole answer, no Python per text.
+            if isinstance(texts, str):
+                found = scorer.predict_one(texts)
+                if found >= 0:
+                    return self.topics[found]
+            elif type(texts) in (list, tuple):
+                found = scorer.predict(texts)
+                if found is not None:
+                    if -1 in found:
+                        rest = [i for i, j in enumerate(found) if j < 0]
+                        scores = self._scores_of([texts[i] for i in rest])
+                        for i, j in zip(rest, scores.argmax(axis=1).tolist()):
+                            found[i] = j
+                    return [self.topics[i] for i in found]
         batch, single = self._as_batch(texts)
         if not batch:
             return []
