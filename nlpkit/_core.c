@@ -97,6 +97,43 @@ init_char_flags(void)
         char_flags[c] = compute_flags(c);
 }
 
+/* Characters that NFC leaves as they are wherever they stand: combining class 0, NFC on their
+ * own, never the second half of a composition. A text of nothing else is NFC, and the core
+ * skips asking Python. Read from Python's unicodedata at import for the ranges Vietnamese
+ * text is written in (Latin, its precomposed letters with tone marks, punctuation); the
+ * tests check the third condition over all of Unicode. */
+#define INERT_LIMIT 0x2070
+static uint8_t nfc_inert[INERT_LIMIT];
+
+static void
+init_nfc_inert(void)
+{
+    static const cp_t ranges[][2] = {{0, 0x300}, {0x1E00, 0x1F00}, {0x2000, INERT_LIMIT}};
+    PyObject *ud = PyImport_ImportModule("unicodedata"), *combining = NULL, *normal = NULL;
+    PyObject *form = PyUnicode_FromString("NFC");
+    if (ud && form) {
+        combining = PyObject_GetAttrString(ud, "combining");
+        normal = PyObject_GetAttrString(ud, "is_normalized");
+    }
+    for (size_t r = 0; combining && normal && r < sizeof(ranges) / sizeof(ranges[0]); r++)
+        for (cp_t c = ranges[r][0]; c < ranges[r][1]; c++) {
+            PyObject *ch = PyUnicode_FromOrdinal((int)c);
+            PyObject *ccc = ch ? PyObject_CallOneArg(combining, ch) : NULL;
+            PyObject *yes = ch ? PyObject_CallFunctionObjArgs(normal, form, ch, NULL) : NULL;
+            nfc_inert[c] = ccc && yes && PyLong_AsLong(ccc) == 0 && yes == Py_True;
+            Py_XDECREF(ch);
+            Py_XDECREF(ccc);
+            Py_XDECREF(yes);
+        }
+    PyErr_Clear(); /* whatever failed is simply not skipped */
+    Py_XDECREF(ud);
+    Py_XDECREF(form);
+    Py_XDECREF(combining);
+    Py_XDECREF(normal);
+}
+
+#define INERT(c) ((c) < INERT_LIMIT && nfc_inert[c])
+
 #define IS_SPACE(c) (flags_of(c) & F_SPACE)
 #define IS_WORD(c) (flags_of(c) & F_WORD)
 #define IS_DEC(c) (flags_of(c) & F_DEC)
@@ -263,10 +300,13 @@ hash_units(const void *key, Py_ssize_t n, int unit)
         for (Py_ssize_t i = 0; i < n; i++)
             h = (h ^ k[i]) * 0x100000001b3ULL;
     }
-    else {
+    else { /* two code points a step */
         const uint32_t *k = key;
-        for (Py_ssize_t i = 0; i < n; i++)
-            h = (h ^ k[i]) * 0x100000001b3ULL;
+        Py_ssize_t i = 0;
+        for (; i + 1 < n; i += 2)
+            h = (h ^ ((uint64_t)k[i] | (uint64_t)k[i + 1] << 32)) * 0x9e3779b97f4a7c15ULL;
+        if (i < n)
+            h = (h ^ k[i]) * 0x9e3779b97f4a7c15ULL;
     }
     return mix64(h);
 }
@@ -535,6 +575,12 @@ typedef struct {
     uint64_t *keys;
     Py_ssize_t nslots, n;
 } KeySet;
+
+static inline const uint64_t *
+keyset_slot(const KeySet *m, uint64_t key)
+{
+    return m->nslots ? &m->keys[mix64(key) & (uint64_t)(m->nslots - 1)] : NULL;
+}
 
 static inline int
 keyset_has(const KeySet *m, uint64_t key)
@@ -1060,37 +1106,64 @@ done:
 
 /* --- Normalisation (nlpkit.text._normalize and _normalize_prefix) -------------------- */
 
+/* unicodedata.normalize("NFC", s), without asking Python when every character is inert. */
 static PyObject *
 nfc(Segmenter *seg, PyObject *s)
 {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s), inert = 1;
+    const void *data = PyUnicode_DATA(s);
+    for (Py_ssize_t i = 0; i < n && inert; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        inert = INERT(c);
+    }
+    if (inert)
+        return Py_NewRef(s);
     PyObject *args[2] = {seg->nfc, s};
     return PyObject_Vectorcall(seg->normalize, args, 2, NULL);
+}
+
+/* Whether a str holds content: a character that is neither white space nor a control
+ * character (text.check_text). */
+static int
+has_content(PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(flags_of(PyUnicode_READ(kind, data, i)) & (F_SPACE | F_CTRL)))
+            return 1;
+    return 0;
 }
 
 static int
 has_surrogates(PyObject *s)
 {
-    int kind = PyUnicode_KIND(s);
-    if (kind == PyUnicode_1BYTE_KIND)
-        return 0;
+    /* (a loop without an early exit: the compiler vectorises it) */
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    const void *data = PyUnicode_DATA(s);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c >= 0xd800 && c <= 0xdfff)
-            return 1;
+    int any = 0;
+    if (PyUnicode_KIND(s) == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = PyUnicode_2BYTE_DATA(s);
+        for (Py_ssize_t i = 0; i < n; i++)
+            any |= (d[i] & 0xf800) == 0xd800;
     }
-    return 0;
+    else if (PyUnicode_KIND(s) == PyUnicode_4BYTE_KIND) {
+        const Py_UCS4 *d = PyUnicode_4BYTE_DATA(s);
+        for (Py_ssize_t i = 0; i < n; i++)
+            any |= (d[i] & 0xfffff800) == 0xd800;
+    }
+    return any;
 }
 
 static int normalize_nfc(PyObject *t, Work *w, CpBuf *out);
 
-/* _normalize(s) into `out`. */
+/* _normalize(s) into `out` (may_have_surrogates: 0 if s is known to hold none). */
 static int
-normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out)
+normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
 {
     PyObject *t;
-    if (has_surrogates(s)) {
+    if (may_have_surrogates && has_surrogates(s)) {
         /* text.encode("utf-8", "replace").decode(): each lone surrogate becomes "?" */
         if (cp_from_str(&w->raw, s, NULL) < 0)
             return -1;
@@ -1103,8 +1176,6 @@ normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out)
         t = nfc(seg, fixed);
         Py_DECREF(fixed);
     }
-    else if (PyUnicode_KIND(s) == PyUnicode_1BYTE_KIND)
-        t = Py_NewRef(s); /* below U+0300 every string is NFC */
     else
         t = nfc(seg, s);
     if (t == NULL)
@@ -1114,21 +1185,15 @@ normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out)
     return status;
 }
 
-/* The rest of _normalize, on the NFC text t. */
-static int
-normalize_nfc(PyObject *t, Work *w, CpBuf *out)
+/* In one pass: "\r\n" and "\r" to "\n"; control characters to " "; runs of _SPACES to one
+ * " "; lines stripped (str.strip), empty ones dropped, joined by "\n". Into b, which has
+ * room for n characters. (Inlined once per kind of str, with `kind` a constant.) */
+static inline void
+clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b)
 {
-    int kind = PyUnicode_KIND(t);
-    const void *r = PyUnicode_DATA(t);
-    /* In one pass: "\r\n" and "\r" to "\n"; control characters to " "; runs of _SPACES to
-     * one " "; lines stripped (str.strip), empty ones dropped, joined by "\n". */
-    CpBuf *b = &w->tmp;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(t);
-    b->n = 0;
-    if (GROW(b->p, b->cap, n + 1) < 0)
-        return -1;
     Py_ssize_t line = 0; /* where the current line starts in b */
     int at_start = 1;    /* nothing of the current line out yet */
+    b->n = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         cp_t c = PyUnicode_READ(kind, r, i);
         if (c == '\r') {
@@ -1160,6 +1225,26 @@ normalize_nfc(PyObject *t, Work *w, CpBuf *out)
     }
     while (b->n > line && IS_SPACE(b->p[b->n - 1]))
         b->n--;
+}
+
+/* The rest of _normalize, on the NFC text t. */
+static int
+normalize_nfc(PyObject *t, Work *w, CpBuf *out)
+{
+    CpBuf *b = &w->tmp;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(t);
+    if (GROW(b->p, b->cap, n + 1) < 0)
+        return -1;
+    switch (PyUnicode_KIND(t)) {
+    case PyUnicode_1BYTE_KIND:
+        clean_lines(PyUnicode_DATA(t), PyUnicode_1BYTE_KIND, n, b);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        clean_lines(PyUnicode_DATA(t), PyUnicode_2BYTE_KIND, n, b);
+        break;
+    default:
+        clean_lines(PyUnicode_DATA(t), PyUnicode_4BYTE_KIND, n, b);
+    }
     /* Glued datelines: (?<!\w)(?=\d*[U])([U\d]{2,})(?=[U][L]{2}) -> "\1 ". At a position
      * not after a word character, the run of upper-case letters and digits must end with an
      * upper-case letter followed by two lower-case ones, and hold at least two characters
@@ -1233,11 +1318,11 @@ find_space_or_newline(PyObject *s, Py_ssize_t from)
 
 /* normalize(s, max_chars) into w->text (max_chars < 0: no cut). */
 static int
-normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w)
+normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w, int sur)
 {
     CpBuf *out = &w->text;
     if (max_chars < 0)
-        return normalize_full(seg, s, w, out);
+        return normalize_full(seg, s, w, out, sur);
     /* (Without a cut the result is NFC already: normalisation only replaces, inserts or
      * removes white space and control characters, or inserts a space before an upper-case
      * letter, and all of those are NFC-stable: they never compose with a neighbour, so NFC
@@ -1247,7 +1332,7 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w)
     Py_ssize_t size = max_chars + 4 * margin;
     Py_ssize_t len = PyUnicode_GET_LENGTH(s);
     if (len <= size) {
-        if (normalize_full(seg, s, w, out) < 0)
+        if (normalize_full(seg, s, w, out, sur) < 0)
             return -1;
         if (out->n > max_chars)
             return cut_nfc(seg, out, max_chars);
@@ -1258,14 +1343,14 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w)
          * NFC. */
         Py_ssize_t cut = size < len ? find_space_or_newline(s, size) : -1;
         if (cut < 0) {
-            if (normalize_full(seg, s, w, out) < 0)
+            if (normalize_full(seg, s, w, out, sur) < 0)
                 return -1;
             break;
         }
         PyObject *prefix = PyUnicode_Substring(s, 0, cut);
         if (prefix == NULL)
             return -1;
-        int status = normalize_full(seg, prefix, w, out);
+        int status = normalize_full(seg, prefix, w, out, sur);
         Py_DECREF(prefix);
         if (status < 0)
             return -1;
@@ -1280,13 +1365,10 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w)
 static int
 nfc_buffer(Segmenter *seg, CpBuf *b)
 {
-    int any = 0;
-    for (Py_ssize_t i = 0; i < b->n; i++)
-        if (b->p[i] >= 0x300) { /* below U+0300 every string is NFC */
-            any = 1;
-            break;
-        }
-    if (!any)
+    int inert = 1;
+    for (Py_ssize_t i = 0; i < b->n && inert; i++)
+        inert = INERT(b->p[i]);
+    if (inert)
         return 0;
     PyObject *s = str_from_cp(b->p, b->n);
     if (s == NULL)
@@ -1605,10 +1687,32 @@ done:
 
 /* --- The cache ----------------------------------------------------------------------- */
 
-static inline Py_ssize_t
-cache_find(const Segmenter *seg, const cp_t *s, Py_ssize_t n)
+/* The cache entries of the text's syllables into w->entry (-1 for a missing one); whether
+ * one is missing. The hashes first, each slot asked for, then the probes: their misses
+ * overlap; then the entries found are asked for, for the CRF. */
+static int
+find_entries(const Segmenter *seg, const cp_t *t, Work *w)
 {
-    return table_find(&seg->cache, s, n, hash_units(s, n, 4));
+    Py_ssize_t n = w->nsyl, mask = seg->cache.nslots - 1;
+    uint64_t *h = w->keys;
+    int missing = 0;
+    if (seg->cache.nslots == 0) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            w->entry[i] = -1;
+        return n > 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h[i] = hash_units(t + w->syl_start[i], w->syl_len[i], 4);
+        PREFETCH(&seg->cache.slots[h[i] & (uint64_t)mask]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t e = table_find(&seg->cache, t + w->syl_start[i], w->syl_len[i], h[i]);
+        w->entry[i] = (int32_t)e;
+        missing |= e < 0;
+        if (e >= 0)
+            PREFETCH(&seg->entries[e]);
+    }
+    return missing;
 }
 
 static int
@@ -1644,21 +1748,13 @@ static int
 lookup_syllables(Segmenter *seg, const cp_t *t, Work *w)
 {
     Py_ssize_t n = w->nsyl;
-    if (GROW(w->entry, w->entry_cap, n + 1) < 0)
+    if (GROW(w->entry, w->entry_cap, n + 1) < 0 || GROW(w->keys, w->keys_cap, 2 * n + 2) < 0)
         return -1;
     for (int round = 0;; round++) {
         /* the cache starts over when full: then every syllable of the text is computed */
         int everything = seg->cache.n > seg->limit || seg->lowers.n > (1 << 30);
-        int missing = 0;
-        if (!everything) {
-            for (Py_ssize_t i = 0; i < n; i++) {
-                Py_ssize_t e = cache_find(seg, t + w->syl_start[i], w->syl_len[i]);
-                w->entry[i] = (int32_t)e;
-                missing |= e < 0;
-            }
-            if (!missing)
-                return 0;
-        }
+        if (!everything && !find_entries(seg, t, w))
+            return 0;
         if (round > 100) {
             PyErr_SetString(PyExc_RuntimeError, "syllable cache keeps starting over");
             return -1;
@@ -1693,37 +1789,13 @@ lookup_syllables(Segmenter *seg, const cp_t *t, Work *w)
         for (Py_ssize_t pe = 0; pe < w->pending_keys.n; pe++)
             if (cache_insert(seg, w, pe) < 0)
                 return -1;
-        missing = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t e = cache_find(seg, t + w->syl_start[i], w->syl_len[i]);
-            w->entry[i] = (int32_t)e;
-            missing |= e < 0;
-        }
-        if (!missing)
+        if (!find_entries(seg, t, w))
             return 0;
         /* another thread started the cache over while this one called Python: again */
     }
 }
 
 /* --- The CRF ------------------------------------------------------------------------- */
-
-/* Whether syllables with dictionary ids a b (c) are a dictionary bigram (trigram); n_vocab
- * is "not in the dictionary". */
-static inline int
-is_bigram(const Segmenter *seg, int32_t a, int32_t b)
-{
-    if (a == seg->n_vocab || b == seg->n_vocab)
-        return 0;
-    return keyset_has(&seg->bigrams, gram_code((uint32_t)a, (uint32_t)b, 0));
-}
-
-static inline int
-is_trigram(const Segmenter *seg, int32_t a, int32_t b, int32_t c)
-{
-    if (a == seg->n_vocab || b == seg->n_vocab || c == seg->n_vocab)
-        return 0;
-    return keyset_has(&seg->trigrams, gram_code((uint32_t)a, (uint32_t)b, (uint32_t)c));
-}
 
 /* Viterbi labels (1 = I_W) of the text's syllables into w->label, exactly as crfsuite
  * computes them from pyvi's features (nlpkit.segmenter._labels and _viterbi). */
@@ -1738,15 +1810,27 @@ crf_labels(const Segmenter *seg, Work *w)
         return -1;
     const Entry *E = seg->entries;
     const int32_t *ent = w->entry;
-    /* gram2[i]: syllables i-1, i are a dictionary bigram; gram3[i]: i-2, i-1, i a trigram */
-    for (Py_ssize_t i = 0; i < n + 2; i++) {
-        w->gram2[i] = w->gram3[i] = 0;
-        if (i >= 1 && i < n)
-            w->gram2[i] = (uint8_t)is_bigram(seg, E[ent[i - 1]].vid, E[ent[i]].vid);
-        if (i >= 2 && i < n)
-            w->gram3[i] =
-                (uint8_t)is_trigram(seg, E[ent[i - 2]].vid, E[ent[i - 1]].vid, E[ent[i]].vid);
+    /* gram2[i]: syllables i-1, i are a dictionary bigram; gram3[i]: i-2, i-1, i a trigram.
+     * The codes first, each slot asked for, then the probes: their misses overlap. */
+    if (GROW(w->keys, w->keys_cap, 2 * n + 2) < 0)
+        return -1;
+    uint64_t *code2 = w->keys, *code3 = w->keys + n + 1;
+    int32_t none_id = seg->n_vocab;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int32_t c = E[ent[i]].vid, b = i >= 1 ? E[ent[i - 1]].vid : none_id;
+        int32_t a = i >= 2 ? E[ent[i - 2]].vid : none_id;
+        code2[i] = b == none_id || c == none_id ? EMPTY_KEY : gram_code(b, c, 0);
+        code3[i] = a == none_id || b == none_id || c == none_id ? EMPTY_KEY : gram_code(a, b, c);
+        if (code2[i] != EMPTY_KEY)
+            PREFETCH(keyset_slot(&seg->bigrams, code2[i]));
+        if (code3[i] != EMPTY_KEY)
+            PREFETCH(keyset_slot(&seg->trigrams, code3[i]));
     }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        w->gram2[i] = code2[i] != EMPTY_KEY && keyset_has(&seg->bigrams, code2[i]);
+        w->gram3[i] = code3[i] != EMPTY_KEY && keyset_has(&seg->trigrams, code3[i]);
+    }
+    w->gram2[n] = w->gram2[n + 1] = w->gram3[n] = w->gram3[n + 1] = 0;
     static const Entry none = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}, 0, 0, 0, 0, 0, {0, 0}};
     for (Py_ssize_t i = 0; i < n; i++) {
         /* a missing neighbour adds zeros */
@@ -1827,18 +1911,6 @@ joined(const cp_t *t, Work *w)
     return str_from_cp(b->p, b->n);
 }
 
-static int
-has_content(PyObject *s)
-{
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    int kind = PyUnicode_KIND(s);
-    const void *data = PyUnicode_DATA(s);
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!(flags_of(PyUnicode_READ(kind, data, i)) & (F_SPACE | F_CTRL)))
-            return 1;
-    return 0;
-}
-
 /* Normalise (text.normalize with max_chars), then syllables and their cache entries.
  * Returns DONE, INVALID (not a str, or nothing but white space and control characters),
  * NEEDS_PYTHON (no syllables) or FAILED. */
@@ -1847,7 +1919,8 @@ prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
 {
     if (!PyUnicode_Check(text) || !has_content(text))
         return INVALID;
-    if (normalize_prefix(seg, text, max_chars, w) < 0 || syllabize(w->text.p, w->text.n, w) < 0)
+    if (normalize_prefix(seg, text, max_chars, w, 1) < 0 ||
+        syllabize(w->text.p, w->text.n, w) < 0)
         return FAILED;
     if (w->nsyl == 0)
         return NEEDS_PYTHON; /* pyvi returns such a text as it is */
@@ -1955,7 +2028,7 @@ Segmenter_normalize(Segmenter *self, PyObject *args)
     if (w == NULL)
         return NULL;
     PyObject *out = NULL;
-    if (normalize_prefix(self, text, max_chars, w) == 0)
+    if (normalize_prefix(self, text, max_chars, w, 1) == 0)
         out = str_from_cp(w->text.p, w->text.n);
     give_work(self, w, own);
     return out;
@@ -2040,8 +2113,11 @@ typedef struct {
     Py_ssize_t n_terms;
     int k;             /* topics */
     /* One row per term: its idf, then its weight for each topic, padded to a cache line
-     * where that fits: a term costs one memory access. */
+     * where that fits: a term costs one memory access. Rows are stored in order of rising idf
+     * (the terms most texts hold first, near each other in the cache); row_of[column] says
+     * where a column's row is. */
     double *rows, *rows_mem;
+    int32_t *row_of;
     Py_ssize_t stride;
     double *intercept;
     double *tf;        /* tf[count] = 1.0 + numpy.log(count) (computed by numpy) */
@@ -2067,6 +2143,7 @@ Scorer_dealloc(Scorer *self)
     keymap_free(&self->bigrams);
     table_free(&self->grams);
     PyMem_Free(self->rows_mem);
+    PyMem_Free(self->row_of);
     PyMem_Free(self->intercept);
     PyMem_Free(self->entry_word);
     keymap_free(&self->pair_word);
@@ -2091,6 +2168,40 @@ copy_doubles(Py_buffer *b, Py_ssize_t expect, const char *what)
         return NULL;
     }
     return out;
+}
+
+/* Where each column's row goes: in order of rising idf, by a counting sort over 4,096
+ * buckets of the idf range (an approximate order is all the cache needs). */
+static int
+order_by_idf(const double *idf, Py_ssize_t n, int32_t *row_of)
+{
+    enum { BUCKETS = 4096 };
+    double lo = INFINITY, hi = -INFINITY;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (isfinite(idf[j])) {
+            lo = idf[j] < lo ? idf[j] : lo;
+            hi = idf[j] > hi ? idf[j] : hi;
+        }
+    Py_ssize_t *start = PyMem_Calloc(BUCKETS + 1, sizeof(Py_ssize_t));
+    int32_t *bucket = PyMem_Malloc((size_t)(n + 1) * sizeof(int32_t));
+    if (start == NULL || bucket == NULL) {
+        PyMem_Free(start);
+        PyMem_Free(bucket);
+        return PyErr_NoMemory(), -1;
+    }
+    double scale = hi > lo ? (BUCKETS - 1) / (hi - lo) : 0.0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        double b = isfinite(idf[j]) ? (idf[j] - lo) * scale : BUCKETS - 1;
+        bucket[j] = b < 0 ? 0 : b > BUCKETS - 1 ? BUCKETS - 1 : (int32_t)b;
+        start[bucket[j] + 1]++;
+    }
+    for (int b = 0; b < BUCKETS; b++)
+        start[b + 1] += start[b];
+    for (Py_ssize_t j = 0; j < n; j++)
+        row_of[j] = (int32_t)start[bucket[j]]++;
+    PyMem_Free(start);
+    PyMem_Free(bucket);
+    return 0;
 }
 
 static int
@@ -2192,8 +2303,16 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
         goto done;
     }
     self->rows = (double *)(((uintptr_t)self->rows_mem + 63) & ~(uintptr_t)63);
+    self->row_of = PyMem_Malloc((size_t)(self->n_terms + 1) * sizeof(int32_t));
+    if (self->row_of == NULL || order_by_idf(idf_c, self->n_terms, self->row_of) < 0) {
+        PyMem_Free(idf_c);
+        PyMem_Free(coef_c);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
     for (Py_ssize_t j = 0; j < self->n_terms; j++) {
-        double *row = self->rows + j * self->stride;
+        double *row = self->rows + (Py_ssize_t)self->row_of[j] * self->stride;
         row[0] = idf_c[j];
         for (int c = 0; c < self->k; c++) /* coef is topics x terms */
             row[1 + c] = coef_c[c * self->n_terms + j];
@@ -2480,7 +2599,7 @@ static int
 tfidf(const Scorer *sc, Work *w, Py_ssize_t *m_out)
 {
     for (Py_ssize_t i = 0; i < w->ncols; i++) /* the rows arrive while the columns sort */
-        PREFETCH(sc->rows + (Py_ssize_t)w->cols[i] * sc->stride);
+        PREFETCH(sc->rows + (Py_ssize_t)sc->row_of[w->cols[i]] * sc->stride);
     if (sort_columns(w) < 0)
         return FAILED;
     Py_ssize_t n = w->ncols, m = 0;
@@ -2500,7 +2619,7 @@ tfidf(const Scorer *sc, Work *w, Py_ssize_t *m_out)
         }
         else
             tf = (double)count;
-        double v = tf * sc->rows[(Py_ssize_t)w->cols[i] * sc->stride];
+        double v = tf * sc->rows[(Py_ssize_t)sc->row_of[w->cols[i]] * sc->stride];
         norm2 += v * v;
         w->cols[m] = w->cols[i];
         w->s0[m++] = v;
@@ -2522,7 +2641,7 @@ linear_scores(const Scorer *sc, const Work *w, Py_ssize_t m, double *out)
     for (int c = 0; c < k; c++)
         out[c] = 0.0;
     for (Py_ssize_t i = 0; i < m; i++) {
-        const double *row = sc->rows + (Py_ssize_t)w->cols[i] * sc->stride + 1;
+        const double *row = sc->rows + (Py_ssize_t)sc->row_of[w->cols[i]] * sc->stride + 1;
         double v = w->s0[i];
         for (int c = 0; c < k; c++)
             out[c] += row[c] * v;
@@ -2817,17 +2936,33 @@ static PyTypeObject ScorerType = {
  * The module
  * ------------------------------------------------------------------------------------- */
 
+static PyObject *
+core_nfc_inert(PyObject *module, PyObject *arg)
+{
+    long c = PyLong_AsLong(arg);
+    if (c == -1 && PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(c >= 0 && INERT((cp_t)c));
+}
+
+static PyMethodDef core_methods[] = {
+    {"nfc_inert", core_nfc_inert, METH_O,
+     "nfc_inert(code point): whether the core takes a text of such characters as NFC."},
+    {NULL}};
+
 static struct PyModuleDef core_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "nlpkit._core",
     .m_doc = "The compiled predict path of nlpkit (see nlpkit.compiled).",
     .m_size = -1,
+    .m_methods = core_methods,
 };
 
 PyMODINIT_FUNC
 PyInit__core(void)
 {
     init_char_flags();
+    init_nfc_inert();
     if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&ScorerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&core_module);

@@ -155,17 +155,21 @@ class Predictor:
     def _scorer(self):
         """The compiled scorer of this model, or None where the pure-Python path predicts
         (no compiled core, NLPKIT_PURE set, raw-syllable models, unknown feature settings)."""
+        # Made at first use, from the arrays as they are then, and again if max_chars or
+        # segment change. (The first test is all most calls do: it runs on every prediction.)
+        made = self.__dict__.get("_scorer_")
+        if (
+            made is not None
+            and made[0] == self.max_chars
+            and made[1] == self.segment
+            and compiled.core is not None
+        ):
+            return made[2]
         if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
             return None
-        # Made at first use, from the arrays as they are then, and again if max_chars changes.
-        made = self.__dict__.get("_scorer_")
-        if made is None or made[0] != self.max_chars:
-            made = (
-                self.max_chars,
-                compiled.scorer(self._tfidf, self.coef, self.intercept, self.max_chars),
-            )
-            self.__dict__["_scorer_"] = made
-        return made[1]
+        scorer = compiled.scorer(self._tfidf, self.coef, self.intercept, self.max_chars)
+        self.__dict__["_scorer_"] = (self.max_chars, self.segment, scorer)
+        return scorer
 
     def __getstate__(self) -> dict[str, Any]:
         # The compiled scorer stays in its process (workers and Dask make their own); the

@@ -53,13 +53,16 @@ def test_load_returns_a_predictor():
 
 
 def _fresh(code: str, **env: str) -> list[str]:
+    """What a fresh interpreter prints, run outside the checkout (whose source folder would
+    shadow the installed package)."""
     import os
     import subprocess
     import sys
+    import tempfile
 
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
-        env={**os.environ, **env},
+        env={**os.environ, **env}, cwd=tempfile.gettempdir(),
     )  # fmt: skip
     return out.stdout.split()
 

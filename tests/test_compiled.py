@@ -16,13 +16,14 @@ import pickle
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import unicodedata
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED_TITLES, SEEDS, readable
+from conftest import SEED_TITLES, SEEDS, readable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
@@ -184,6 +185,24 @@ def test_normalisation_keeps_nfc_text_nfc():
     assert "Đ" in upper and not seconds.intersection(upper)
 
 
+@needs_core
+def test_texts_the_core_takes_as_nfc_are():
+    # The core skips Python's NFC for a text made only of characters it reads as inert: NFC on
+    # their own, combining class 0, and neither they nor the first character of their NFD
+    # ever the second half of a composition, so nothing composes or reorders across them.
+    seconds = set()
+    for c in map(chr, range(0x110000)):
+        parts = unicodedata.decomposition(c).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
+    inert = [chr(c) for c in range(0x3000) if CORE.nfc_inert(c)]
+    assert set("aĐđưƠ“”–…ạệỹ ") <= set(inert) and "\u0301" not in inert
+    for c in inert:
+        assert unicodedata.is_normalized("NFC", c) and unicodedata.combining(c) == 0, repr(c)
+        assert c not in seconds and unicodedata.normalize("NFD", c)[0] not in seconds, repr(c)
+    assert not any(CORE.nfc_inert(c) for c in range(0x3000, 0x110000, 97))
+
+
 # --- Scores -----------------------------------------------------------------------------------
 
 
@@ -335,9 +354,16 @@ def test_pickled_predictor_makes_its_own_scorer(shipped):
 
 
 def _run(code: str, pure_env: bool) -> str:
+    """What a fresh interpreter prints, run outside the checkout (whose source folder would
+    shadow the installed package)."""
     env = {**os.environ, "NLPKIT_PURE": "1" if pure_env else ""}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
     )
     return out.stdout
 
@@ -357,11 +383,7 @@ def test_forced_fallback_gives_the_same_probabilities():
 
 @pytest.mark.parametrize("pure_env", [True, False])
 def test_version_says_which_path_predicts(pure_env):
-    code = "from nlpkit.cli import main\nmain(['--version'])"
-    line = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "NLPKIT_PURE": "1" if pure_env else ""},
-    ).stdout  # fmt: skip
+    line = _run("from nlpkit.cli import main\nmain(['--version'])", pure_env)
     assert line.startswith(f"nlpkit {nlpkit.__version__} (")
     if pure_env:
         assert "(pure Python: NLPKIT_PURE is set)" in line
