@@ -426,29 +426,6 @@ table_rehash(Table *t, Py_ssize_t nslots)
     return 0;
 }
 
-/* Room for n entries without rehashing (a table filled from a known number of keys). */
-static int
-table_reserve(Table *t, Py_ssize_t n)
-{
-    Py_ssize_t nslots = 64;
-    while (nslots < 2 * n)
-        nslots *= 2;
-    if (nslots > t->nslots && table_rehash(t, nslots) < 0)
-        return -1;
-    if (n > t->cap) {
-        Record *rs = PyMem_Realloc(t->recs, (size_t)n * sizeof(Record));
-        if (rs == NULL)
-            return PyErr_NoMemory(), -1;
-        t->recs = rs;
-        uint64_t *hs = PyMem_Realloc(t->hashes, (size_t)n * sizeof(uint64_t));
-        if (hs == NULL)
-            return PyErr_NoMemory(), -1;
-        t->hashes = hs;
-        t->cap = n;
-    }
-    return 0;
-}
-
 /* The entry of `key`, added if absent (*added says which); -1 on failure. */
 static Py_ssize_t
 table_add(Table *t, const void *key, Py_ssize_t n, uint64_t h, int *added)
@@ -523,6 +500,26 @@ keymap_find(const KeyMap *m, uint64_t key)
         if (s->key == EMPTY_KEY)
             return NULL;
     }
+}
+
+/* Room for n keys without rehashing. */
+static int
+keymap_reserve(KeyMap *m, Py_ssize_t n)
+{
+    if (m->n || 2 * n <= m->nslots)
+        return 0;
+    Py_ssize_t nslots = 64;
+    while (nslots < 2 * n)
+        nslots *= 2;
+    KeySlot *slots = PyMem_Malloc((size_t)nslots * sizeof(KeySlot));
+    if (slots == NULL)
+        return PyErr_NoMemory(), -1;
+    for (Py_ssize_t i = 0; i < nslots; i++)
+        slots[i].key = EMPTY_KEY;
+    PyMem_Free(m->slots);
+    m->slots = slots;
+    m->nslots = nslots;
+    return 0;
 }
 
 static void
@@ -2127,6 +2124,8 @@ typedef struct {
     /* The word id and column of each cache entry's lower-cased syllable as a token (-1: not
      * in the vocabulary; UNKNOWN: not looked up yet), and of pairs of entries joined by
      * "_" (key a << 32 | b), for the segmenter's cache generation. */
+    KeySlot *pending; /* bigram terms read, not entered yet */
+    Py_ssize_t n_pending, pending_cap;
     int32_t *entry_word; /* two per entry */
     Py_ssize_t entry_word_n, entry_word_cap;
     KeyMap pair_word;
@@ -2146,6 +2145,7 @@ Scorer_dealloc(Scorer *self)
     PyMem_Free(self->row_of);
     PyMem_Free(self->intercept);
     PyMem_Free(self->entry_word);
+    PyMem_Free(self->pending);
     keymap_free(&self->pair_word);
     PyMem_Free(self->tf);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -2236,8 +2236,14 @@ add_term(Scorer *self, PyObject *term, Py_ssize_t col, CpBuf *buf, uint32_t **id
         self->words.recs[(*ids)[0]].value = (int32_t)col;
         return 0;
     }
-    if (nw == 2)
-        return keymap_put(&self->bigrams, (uint64_t)(*ids)[0] << 32 | (*ids)[1], (int32_t)col, 0);
+    if (nw == 2) { /* entered after all terms are read (add_bigrams) */
+        if (self->n_pending == self->pending_cap &&
+            GROW(self->pending, self->pending_cap, self->n_pending + 1) < 0)
+            return -1;
+        self->pending[self->n_pending].key = (uint64_t)(*ids)[0] << 32 | (*ids)[1];
+        self->pending[self->n_pending++].value = (int32_t)col;
+        return 0;
+    }
     Py_ssize_t g = table_add(&self->grams, *ids, nw, hash_units(*ids, nw, 4), NULL);
     if (g < 0)
         return -1;
@@ -2312,6 +2318,8 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
         goto done;
     }
     for (Py_ssize_t j = 0; j < self->n_terms; j++) {
+        if (j + 8 < self->n_terms) /* the rows are written out of order: ask ahead */
+            PREFETCH(self->rows + (Py_ssize_t)self->row_of[j + 8] * self->stride);
         double *row = self->rows + (Py_ssize_t)self->row_of[j] * self->stride;
         row[0] = idf_c[j];
         for (int c = 0; c < self->k; c++) /* coef is topics x terms */
@@ -2323,12 +2331,25 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     if (!(self->tf = copy_doubles(&tf, self->tf_size, "tf")))
         goto done;
     PyObject **items = PySequence_Fast_ITEMS(fast);
-    /* about as many distinct words as terms; bigrams most of the rest */
-    if (table_reserve(&self->words, self->n_terms) < 0)
-        goto done;
     for (Py_ssize_t j = 0; j < self->n_terms; j++)
         if (add_term(self, items[j], j, &buf, &ids, &ids_cap) < 0)
             goto done;
+    /* The bigram terms, in their order (a later one of the same words wins, as in a dict),
+     * into a map made large enough at once, each slot asked for a few inserts ahead: the map
+     * is larger than the caches. */
+    if (keymap_reserve(&self->bigrams, self->n_pending) < 0)
+        goto done;
+    Py_ssize_t mask = self->bigrams.nslots - 1;
+    for (Py_ssize_t j = 0; j < self->n_pending; j++) {
+        if (j + 8 < self->n_pending && self->bigrams.nslots)
+            PREFETCH(&self->bigrams.slots[mix64(self->pending[j + 8].key) & (uint64_t)mask]);
+        if (keymap_put(&self->bigrams, self->pending[j].key, self->pending[j].value, 0) < 0)
+            goto done;
+        mask = self->bigrams.nslots - 1;
+    }
+    PyMem_Free(self->pending);
+    self->pending = NULL;
+    self->n_pending = self->pending_cap = 0;
     status = 0;
 done:
     Py_XDECREF(fast);
