@@ -24,8 +24,13 @@ if os.environ.get("NLPKIT_PURE", "") not in ("", "0"):
 else:
     try:
         from . import _core as core
-    except ImportError as exc:  # not built: no C compiler where nlpkit was installed
-        _why_not = f"the compiled core is not built ({exc})"
+    except ImportError as exc:
+        import importlib.util
+
+        if importlib.util.find_spec(f"{__package__}._core") is None:
+            _why_not = "the compiled core is not built"  # no C compiler where it was installed
+        else:
+            _why_not = f"the compiled core does not load ({exc})"
 
 
 def describe() -> str:
