@@ -901,7 +901,11 @@ load_crfsuite(Segmenter *seg, const uint8_t *d, Py_ssize_t size)
         read_u32(d, size, at, &features[i].type);
         read_u32(d, size, at + 4, &features[i].src);
         read_u32(d, size, at + 8, &features[i].dst);
-        memcpy(&features[i].weight, d + at + 12, 8); /* little-endian float64 */
+        uint32_t lo, hi; /* a little-endian float64, whatever the host's byte order */
+        read_u32(d, size, at + 12, &lo);
+        read_u32(d, size, at + 16, &hi);
+        uint64_t bits = (uint64_t)hi << 32 | lo;
+        memcpy(&features[i].weight, &bits, 8);
         if (features[i].type == 1 && features[i].src < 2 && features[i].dst < 2)
             /* crfsuite assigns (does not add) transition weights */
             seg->trans[2 * features[i].src + features[i].dst] = features[i].weight;
