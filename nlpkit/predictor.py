@@ -143,6 +143,12 @@ class Predictor:
             self._features = self._tfidf.to_features()
         return self._features
 
+    @features.setter
+    def features(self, features) -> None:
+        self._features = features
+        self._tfidf = Vocabulary.from_features(features) or features
+        self.__dict__.pop("_scorer_", None)
+
     @property
     def _coef_t(self) -> np.ndarray:
         # One contiguous row of topic weights per term: the pure-Python path gathers the rows

@@ -65,3 +65,13 @@ def test_analyze_is_the_features_analyzer():
     from nlpkit import features
 
     assert features.analyze is analyze
+
+
+def test_features_can_be_set(small_model):
+    predictor = nlpkit.load()
+    small = small_model[0]
+    predictor.predict("Giá xăng tăng")
+    predictor.features = small.features
+    assert predictor.features is small.features
+    assert predictor._tfidf.terms_ == small.features.terms_
+    assert "_scorer_" not in predictor.__dict__
