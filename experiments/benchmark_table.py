@@ -1,7 +1,8 @@
-"""Turn a pytest-benchmark JSON file into the tables of BENCHMARKS.md, with ratios measured in
-the same run. Run from the repository root:
+"""Turn a pytest-benchmark JSON file into the tables of BENCHMARKS.md: figures per text kind and
+system, the ratios against the targets (all measured in the same run), segmentation and
+startup. Run from the repository root, on one core:
 
-    pytest tests/benchmarks --benchmark-only --benchmark-json=bench.json
+    taskset -c 0 pytest tests/benchmarks --benchmark-only --benchmark-json=bench.json
     python experiments/benchmark_table.py bench.json
 """
 
@@ -10,47 +11,163 @@ from __future__ import annotations
 import json
 import sys
 
-# (ours, baseline, what one call does, texts per call)
-PAIRS = [
-    ("test_nlpkit_780", "test_pyvi_780", "segment one 780-character text", 1),
-    ("test_nlpkit_100k", "test_pyvi_100k", "segment one 100,000-character text", 1),
-    (
-        "test_single_predict_nlpkit",
-        "test_single_predict_plain_pipeline",
-        "predict one 780-character text",
-        1,
-    ),
-    (
-        "test_batch_predict_nlpkit",
-        "test_batch_predict_plain_pipeline",
-        "predict a batch of 200 texts",
-        200,
-    ),
-]
+KINDS = {"headline": "headline", "title_lead": "title + lead", "full_article": "full article"}
+SYSTEMS = {
+    "nlpkit": "nlpkit",
+    "pure": "nlpkit, pure Python",
+    "plain": "plain pipeline",
+    "uts": "underthesea-core",
+    "uts-pre": "underthesea-core + NFC, lower-case",
+}
+
+
+def _stats(data: dict) -> dict[str, dict]:
+    return {b["name"]: {**b["stats"], **b.get("extra_info", {})} for b in data["benchmarks"]}
+
+
+def _rate(s: dict) -> float:
+    return s["texts"] / s["median"]
+
+
+def _fmt_rate(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _fmt_ms(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.4f} ms" if ms < 0.01 else f"{ms:.3f} ms" if ms < 10 else f"{ms:,.1f} ms"
+
+
+def machine(data: dict) -> str:
+    info = data["machine_info"]
+    cpu = info.get("cpu", {})
+    return (
+        f"Machine: {cpu.get('brand_raw', info.get('processor', '?'))}, "
+        f"{cpu.get('count', '?')} cores, Python {info['python_version']}; "
+        f"{data['datetime'][:10]}; texts per batch: "
+        + ", ".join(
+            f"{KINDS[k]} {s['texts']}"
+            for k in KINDS
+            if (s := _stats(data).get(f"test_batch[nlpkit-{k}]"))
+        )
+        + "."
+    )
+
+
+def per_kind(stats: dict) -> list[str]:
+    present = [s for s in SYSTEMS if any(f"test_batch[{s}-{k}]" in stats for k in KINDS)]
+    out = [
+        "| text | measure | " + " | ".join(SYSTEMS[s] for s in present) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in present) + " |",
+    ]
+    for kind, label in KINDS.items():
+        row = [f"test_batch[{s}-{kind}]" for s in present]
+        out.append(
+            f"| {label} | batch, texts/s | "
+            + " | ".join(_fmt_rate(_rate(stats[n])) if n in stats else "–" for n in row)
+            + " |"
+        )
+        row = [f"test_single[{s}-{kind}]" for s in present]
+        out.append(
+            f"| {label} | one call, median | "
+            + " | ".join(_fmt_ms(stats[n]["median"]) if n in stats else "–" for n in row)
+            + " |"
+        )
+    return out
+
+
+def targets(stats: dict) -> list[str]:
+    out = ["| target | measured | reached |", "| --- | --- | --- |"]
+
+    def ratio(a: str, b: str) -> float | None:
+        """How many times faster a is than b (median time of b over median time of a)."""
+        if a in stats and b in stats:
+            return stats[b]["median"] / stats[a]["median"]
+        return None
+
+    for kind, label in KINDS.items():
+        for mode, what in (("batch", "batch throughput"), ("single", "one-call latency")):
+            r = ratio(f"test_{mode}[nlpkit-{kind}]", f"test_{mode}[uts-{kind}]")
+            if r is not None:
+                out.append(
+                    f"| {label}: {what} at least underthesea-core's | {r:.2f}× | "
+                    f"{'yes' if r >= 1 else '**no**'} |"
+                )
+    r = ratio("test_batch[nlpkit-full_article]", "test_batch[plain-full_article]")
+    if r is not None:
+        out.append(
+            f"| full article: batch at least 20× the plain pipeline | {r:.1f}× | "
+            f"{'yes' if r >= 20 else '**no**'} |"
+        )
+    for kind, label in KINDS.items():
+        r = ratio(f"test_batch[nlpkit-{kind}]", f"test_batch[plain-{kind}]")
+        p = ratio(f"test_batch[nlpkit-{kind}]", f"test_batch[pure-{kind}]")
+        if r is not None and p is not None:
+            out.append(
+                f"| ({label}: batch against the plain pipeline / the pure-Python fallback) | "
+                f"{r:.1f}× / {p:.1f}× | – |"
+            )
+    py, imp, first = (
+        stats.get(f"test_startup[{w}]") for w in ("python", "import", "first_predict")
+    )
+    if py and imp and first:
+        t = imp["median"] - py["median"]
+        out.append(
+            f"| `import nlpkit` well under 0.3 s | {t * 1e3:.0f} ms | {'yes' if t < 0.3 else '**no**'} |"
+        )
+        t = first["median"] - imp["median"]
+        out.append(
+            f"| first prediction under 0.2 s (after the import) | {t * 1e3:.0f} ms | "
+            f"{'yes' if t < 0.2 else '**no**'} |"
+        )
+    return out
+
+
+def segmentation(stats: dict) -> list[str]:
+    out = [
+        "| text | pyvi | nlpkit, pure Python | nlpkit | pyvi / nlpkit |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for size, label in (("780", "780 characters"), ("100k", "100,000 characters")):
+        names = [f"test_pyvi_{size}", f"test_nlpkit_{size}", f"test_nlpkit_compiled_{size}"]
+        if not all(n in stats for n in names):
+            continue
+        a, b, c = (stats[n]["median"] for n in names)
+        out.append(f"| {label} | {_fmt_ms(a)} | {_fmt_ms(b)} | {_fmt_ms(c)} | {a / c:,.0f}× |")
+    return out
+
+
+def other(stats: dict) -> list[str]:
+    out = ["| what | median |", "| --- | --- |"]
+    for name, label in (
+        ("test_startup[python]", "fresh interpreter: `python -c pass`"),
+        ("test_startup[import]", "fresh interpreter: `import nlpkit`"),
+        ("test_startup[first_predict]", "fresh interpreter: `import nlpkit` and a first `predict`"),
+        ("test_model_load", "`nlpkit.load()` (the shipped model)"),
+    ):
+        if name in stats:
+            out.append(f"| {label} | {_fmt_ms(stats[name]['median'])} |")
+    for n_jobs in (1, 2):
+        name = f"test_large_batch_nlpkit[{n_jobs}]"
+        if name in stats:
+            out.append(
+                f"| 4,000 title + lead texts, `n_jobs={n_jobs}` | {_fmt_ms(stats[name]['median'])} "
+                f"({_fmt_rate(_rate(stats[name]))} texts/s) |"
+            )
+    return out
 
 
 def main(path: str) -> None:
     data = json.load(open(path, encoding="utf-8"))
-    stats = {b["name"]: b["stats"] for b in data["benchmarks"]}
-    machine = data["machine_info"]
-    print(
-        f"Machine: {machine.get('cpu', {}).get('brand_raw', machine.get('processor', '?'))}, "
-        f"{machine.get('cpu', {}).get('count', '?')} cores, Python {machine['python_version']}; "
-        f"{data['datetime'][:10]}.\n"
-    )
-    print("| what | nlpkit median | plain median | plain / nlpkit | nlpkit texts/s |")
-    print("| --- | --- | --- | --- | --- |")
-    for ours, base, what, n in PAIRS:
-        if ours in stats and base in stats:
-            a, b = stats[ours]["median"], stats[base]["median"]
-            print(f"| {what} | {a * 1e3:.3f} ms | {b * 1e3:.3f} ms | {b / a:.1f}× | {n / a:,.0f} |")
-    print("\n| other | median | texts/s |")
-    print("| --- | --- | --- |")
-    for name, stat in sorted(stats.items()):
-        if name.startswith(("test_large", "test_model_load")):
-            per = 4000 if "large" in name else 0
-            rate = f"{per / stat['median']:,.0f}" if per else "–"
-            print(f"| {name.removeprefix('test_')} | {stat['median'] * 1e3:.1f} ms | {rate} |")
+    stats = _stats(data)
+    for block in (
+        [machine(data)],
+        per_kind(stats),
+        targets(stats),
+        segmentation(stats),
+        other(stats),
+    ):
+        print("\n".join(block) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .modelfile import ModelError, default_model_path
-from .predictor import Explanation, Predictor
-from .text import segment
 from .topics import TOPICS
+
+if TYPE_CHECKING:
+    from .modelfile import ModelError
+    from .predictor import Explanation, Predictor
 
 __version__ = "0.1.0"
 
@@ -37,6 +39,30 @@ __all__ = [
 _default: Predictor | None = None
 _lock = threading.Lock()
 
+# `import nlpkit` loads nothing else: numpy, the model and the compiled core come with the
+# first call that needs them.
+_LAZY = {"Predictor": "predictor", "Explanation": "predictor", "ModelError": "modelfile"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def segment(text: str) -> str:
+    """Word-segment Vietnamese text: exactly ``pyvi.ViTokenizer.tokenize(text)``, syllables of
+    one word joined by ``_`` (see `nlpkit.text.segment`)."""
+    from .text import segment as segment_text
+
+    return segment_text(text)
+
 
 def load(path: str | Path | None = None) -> Predictor:
     """Load a model folder (the shipped default model when ``path`` is None).
@@ -46,7 +72,7 @@ def load(path: str | Path | None = None) -> Predictor:
     """
     from . import modelfile
 
-    return modelfile.load(default_model_path() if path is None else path)
+    return modelfile.load(modelfile.default_model_path() if path is None else path)
 
 
 def _model() -> Predictor:

@@ -402,13 +402,15 @@ def _positive(value: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from . import __version__, compiled
 
     parser = _Parser(
         prog="nlpkit",
         description="File Vietnamese news under geopolitics, energy, domestic or sports.",
     )
-    parser.add_argument("--version", action="version", version=f"nlpkit {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"nlpkit {__version__} ({compiled.describe()})"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def corpus_arg(p: argparse.ArgumentParser) -> None:

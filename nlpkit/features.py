@@ -12,7 +12,6 @@ private attributes across versions, and fast on one text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -22,31 +21,9 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .text import prepare
+from .vocabulary import analyze, tfidf_weights
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
-
-
-# A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
-# a letter: punctuation and bare numbers carry no topic.
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
-    """The terms of a segmented text: lower-cased words, then word n-grams joined by spaces.
-
-    A word is a whitespace-separated token with at least one letter; punctuation and bare
-    numbers carry no topic and are dropped before n-grams are formed.
-    """
-    # str.isalpha settles most tokens without the regular expression.
-    has_letter = _LETTER.search
-    words = [w for w in segmented.lower().split() if w.isalpha() or has_letter(w)]
-    low, high = ngram_range
-    terms = words if low <= 1 else []
-    if high >= 2 and low <= 2:
-        terms = terms + [a + " " + b for a, b in zip(words, words[1:])]
-    for n in range(max(low, 3), high + 1):
-        terms.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-    return terms
 
 
 class Segmenter(TransformerMixin, BaseEstimator):
@@ -139,29 +116,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         weight), sorted by text then column: `transform` as plain arrays, which the predictor
         scores directly, without building a sparse matrix."""
         check_is_fitted(self, "idf_")
-        if isinstance(X, str):
-            raise TypeError("TfidfFeatures.transform expects a list of texts, not one string")
-        get = self.vocabulary_.get
-        columns: list[int] = []
-        lengths: list[int] = []
-        for text in X:
-            found = [j for j in map(get, self._analyzer(text)) if j is not None]
-            columns.extend(found)
-            lengths.append(len(found))
-        cols = np.fromiter(columns, dtype=np.int64, count=len(columns))
-        if len(lengths) == 1:  # one text: no text numbers to fold into the sort keys
-            col, counts = np.unique(cols, return_counts=True)
-            doc = np.zeros(len(col), dtype=np.int64)
-        else:
-            n_terms = len(self.terms_)
-            doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-            keys, counts = np.unique(doc * n_terms + cols, return_counts=True)
-            doc, col = np.divmod(keys, n_terms)
-        tf = 1.0 + np.log(counts) if self.sublinear_tf else counts.astype(np.float64)
-        w = tf * self.idf_[col]
-        norms = np.sqrt(np.bincount(doc, weights=w * w, minlength=len(lengths)))
-        w /= norms[doc]
-        return doc, col, w
+        return tfidf_weights(X, self._analyzer, self.vocabulary_, self.idf_, self.sublinear_tf)
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
         X = list(X) if not isinstance(X, str) else X

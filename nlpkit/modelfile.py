@@ -24,14 +24,13 @@ import shutil
 import tempfile
 import warnings
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .features import TfidfFeatures
 from .predictor import Predictor
+from .vocabulary import Vocabulary
 
 __all__ = [
     "ModelError",
@@ -69,6 +68,8 @@ class VersionMismatchWarning(UserWarning):
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a model's numbers depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version()}
     for name in ("nlpkit", "numpy", "scikit-learn", "pyvi"):
         try:
@@ -290,7 +291,8 @@ def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
     saved = manifest.get("versions")
     if not isinstance(saved, dict) or "nlpkit" not in saved:
         raise ModelError(f"{manifest_path}: the manifest does not say which nlpkit wrote it")
-    ours = library_versions()["nlpkit"]
+    from . import __version__ as ours  # (what library_versions() reads, without its imports)
+
     if _major(saved["nlpkit"]) != _major(ours):
         raise ModelError(
             f"{manifest_path}: written by nlpkit {saved['nlpkit']}, which this nlpkit {ours} "
@@ -389,7 +391,12 @@ def load(path: str | Path) -> Predictor:
         }
         params = dict(manifest["features"])
         params["ngram_range"] = tuple(params["ngram_range"])
-        features = TfidfFeatures.from_vocabulary(terms, arrays["idf"], **params)
+        if Vocabulary.supports(params):  # plain data: prediction needs no scikit-learn
+            features = Vocabulary(terms, arrays["idf"], **params)
+        else:
+            from .features import TfidfFeatures
+
+            features = TfidfFeatures.from_vocabulary(terms, arrays["idf"], **params)
         return Predictor(
             features,
             arrays["coef"],

@@ -8,16 +8,15 @@ weighted sum over the text's terms, and every decision can be explained term by 
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Mapping, Sequence, Set
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
 
-from .features import TfidfFeatures
+from . import compiled
 from .text import check_text, prepare
+from .vocabulary import Vocabulary
 
 __all__ = ["Predictor", "Explanation"]
 
@@ -88,7 +87,7 @@ def _set_worker_predictor(predictor: Predictor) -> None:
 
 def _worker_scores(texts: list[str]) -> np.ndarray:
     assert _worker_predictor is not None
-    return _worker_predictor.scores_prepared(_worker_predictor._prepare(texts))
+    return _worker_predictor._scores_of(texts)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -102,7 +101,11 @@ class Predictor:
     """A topic model ready to predict: features, linear weights and the topic names.
 
     Use `nlpkit.load(path)` to get one from a model folder; the module-level `nlpkit.predict`
-    uses the shipped default model.
+    uses the shipped default model. ``features`` is a fitted `nlpkit.features.TfidfFeatures`
+    or its plain-data `nlpkit.vocabulary.Vocabulary` (what model folders load, without
+    scikit-learn); the ``features`` attribute is always the estimator, built when asked for.
+    Predictions go through the compiled core when it is built (`nlpkit.compiled`), with the
+    same results as the pure-Python path.
 
     A model that knows out of scope as a class of its own (``none``: its weights are the last
     row) answers with one of its topics by default, as a topic classifier is expected to; with
@@ -112,7 +115,7 @@ class Predictor:
 
     def __init__(
         self,
-        features: TfidfFeatures,
+        features: Any,
         coef: np.ndarray,
         intercept: np.ndarray,
         topics: Sequence[str],
@@ -131,11 +134,14 @@ class Predictor:
                 f"weights of shape {coef.shape} and {intercept.shape} do not fit "
                 f"{n_classes} classes and {n_terms} terms"
             )
-        self.features = features
+        # What transforms texts: the plain-data vocabulary where its settings are known (the
+        # compiled core reads it too), else the given transformer itself.
+        if isinstance(features, Vocabulary):
+            self._features, self._tfidf = None, features
+        else:
+            self._features = features
+            self._tfidf = Vocabulary.from_features(features) or features
         self.coef = coef
-        # One contiguous row of topic weights per term: every prediction gathers the rows of
-        # its terms.
-        self._coef_t = np.ascontiguousarray(coef.T)
         self.intercept = intercept
         self.topics = tuple(topics)
         self.none = bool(none)
@@ -150,7 +156,57 @@ class Predictor:
 
     def __repr__(self) -> str:
         name = self.manifest.get("name", "unsaved")
-        return f"<nlpkit.Predictor {name!r}: {', '.join(self.classes)}; {len(self.features.terms_)} terms>"
+        return f"<nlpkit.Predictor {name!r}: {', '.join(self.classes)}; {len(self._tfidf.terms_)} terms>"
+
+    @property
+    def features(self):
+        """The fitted `TfidfFeatures` (a scikit-learn estimator), built at first use for a
+        model loaded from a folder."""
+        if self._features is None:
+            self._features = self._tfidf.to_features()
+        return self._features
+
+    @features.setter
+    def features(self, features) -> None:
+        self._features = features
+        self._tfidf = Vocabulary.from_features(features) or features
+        self.__dict__.pop("_scorer_", None)
+
+    @property
+    def _coef_t(self) -> np.ndarray:
+        # One contiguous row of topic weights per term: the pure-Python path gathers the rows
+        # of each text's terms. Made at first use: the compiled core keeps its own.
+        coef_t = self.__dict__.get("_coef_t_")
+        if coef_t is None:
+            coef_t = self.__dict__["_coef_t_"] = np.ascontiguousarray(self.coef.T)
+        return coef_t
+
+    def _scorer(self):
+        """The compiled scorer of this model, or None where the pure-Python path predicts
+        (no compiled core, NLPKIT_PURE set, raw-syllable models, unknown feature settings)."""
+        # Made at first use, from the arrays as they are then, and again if max_chars or
+        # segment change. (The first test is all most calls do: it runs on every prediction.)
+        made = self.__dict__.get("_scorer_")
+        if (
+            made is not None
+            and made[0] == self.max_chars
+            and made[1] == self.segment
+            and compiled.core is not None
+        ):
+            return made[2]
+        if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
+            return None
+        scorer = compiled.scorer(self._tfidf, self.coef, self.intercept, self.max_chars)
+        self.__dict__["_scorer_"] = (self.max_chars, self.segment, scorer)
+        return scorer
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled scorer stays in its process (workers and Dask make their own); the
+        # transposed weights are cheaper to rebuild than to send.
+        state = dict(self.__dict__)
+        state.pop("_scorer_", None)
+        state.pop("_coef_t_", None)
+        return state
 
     # -- input handling -------------------------------------------------------------------
 
@@ -182,7 +238,31 @@ class Predictor:
 
     def scores_prepared(self, segmented: list[str]) -> np.ndarray:
         """Linear scores (texts x topics) of already prepared (segmented) texts."""
-        return self._scores(*self.features.weights(segmented), len(segmented))
+        scorer = self._scorer()
+        if scorer is None:
+            return self._scores(*self._tfidf.weights(segmented), len(segmented))
+        return self._compiled_scores(scorer, segmented, prepared=True)
+
+    def _scores_of(self, batch: list[str]) -> np.ndarray:
+        """Linear scores of checked raw texts: compiled where the core is built."""
+        scorer = self._scorer()
+        if scorer is None:
+            return self.scores_prepared(self._prepare(batch))
+        return self._compiled_scores(scorer, batch)
+
+    def _compiled_scores(self, scorer, texts, prepared: bool = False) -> np.ndarray:
+        scores = np.empty((len(texts), len(self.classes)))
+        todo = scorer.scores(texts, scores, prepared)
+        if todo is None:  # an invalid text: the Python path says which and why
+            self._as_batch(texts)
+            todo = range(len(texts))
+        if todo:
+            # The few texts the core leaves to Python (no syllable at all, or a term repeated
+            # beyond its table of logarithms): the same results, computed by the reference.
+            rest = [texts[i] for i in todo]
+            rest = rest if prepared else self._prepare(rest)
+            scores[list(todo)] = self._scores(*self._tfidf.weights(rest), len(rest))
+        return scores
 
     def _scores(self, doc: np.ndarray, col: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
         # Straight from the flat TF-IDF arrays: no sparse matrix to build and check, which on
@@ -192,6 +272,15 @@ class Predictor:
         for k in range(len(self.classes)):
             scores[:, k] = np.bincount(doc, weights=contrib[:, k], minlength=n)
         return scores + self.intercept
+
+    def _weights(self, batch: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """TF-IDF weights (text, column, weight) of one checked raw text."""
+        scorer = self._scorer()
+        found = scorer.weights(batch[0]) if scorer is not None else None
+        if found is None:
+            return self._tfidf.weights(self._prepare(batch))
+        col = np.array(found[0], dtype=np.int64)
+        return np.zeros(len(col), dtype=np.int64), col, np.array(found[1], dtype=np.float64)
 
     def to_pipeline(self):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
@@ -246,14 +335,33 @@ class Predictor:
         (a model trained with a ``none`` class).
         """
         names = self._columns(allow_none)
+        scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
+        if scorer is not None:
+            # One call into the core for the whole answer, no Python per text.
+            among = len(names)
+            if isinstance(texts, str):
+                found = scorer.predict_one(texts, among)
+                if found >= 0:
+                    return self._answer(names[found], allow_none)
+            elif type(texts) in (list, tuple):
+                found = scorer.predict(texts, among)
+                if found is not None:
+                    if -1 in found:
+                        rest = [i for i, j in enumerate(found) if j < 0]
+                        scores = self._scores_of([texts[i] for i in rest])[:, :among]
+                        for i, j in zip(rest, scores.argmax(axis=1).tolist()):
+                            found[i] = j
+                    return [self._answer(names[i], allow_none) for i in found]
         batch, single = self._as_batch(texts)
         if not batch:
             return []
         scores = self._batch_scores(batch, n_jobs)[:, : len(names)]
-        topics = [names[i] for i in scores.argmax(axis=1)]
-        if allow_none:
-            topics = [None if t == "none" else t for t in topics]
+        topics = [self._answer(names[i], allow_none) for i in scores.argmax(axis=1)]
         return topics[0] if single else topics
+
+    @staticmethod
+    def _answer(name: str, allow_none: bool) -> str | None:
+        return None if allow_none and name == "none" else name
 
     @overload
     def predict_proba(
@@ -282,7 +390,10 @@ class Predictor:
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
         if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
-            return self.scores_prepared(self._prepare(batch))
+            return self._scores_of(batch)
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
         # Four chunks per process balance uneven text lengths; each worker gets the predictor
         # once, when it starts (inherited, not pickled, where processes fork).
         size = -(-len(batch) // (4 * n_jobs))
@@ -303,13 +414,13 @@ class Predictor:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         names = self._columns(allow_none)
         batch, _ = self._as_batch(check_text(text))
-        doc, col, w = self.features.weights(self._prepare(batch))
+        doc, col, w = self._weights(batch)
         scores = self._scores(doc, col, w, 1)[:, : len(names)]
         order = np.argsort(-scores[0], kind="stable")
         top, runner = int(order[0]), int(order[1])
         contrib = w * (self.coef[top, col] - self.coef[runner, col])
         best = np.argsort(-contrib, kind="stable")[:k]
-        terms = [(self.features.terms_[col[i]], float(contrib[i])) for i in best]
+        terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
         probs = softmax(self.temperature * scores)[0]
         return Explanation(
             topic=names[top],

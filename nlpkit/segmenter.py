@@ -28,12 +28,10 @@ syllable, and pycrfsuite's C strings stop at a NUL character.
 
 from __future__ import annotations
 
-import codecs
 import importlib.resources
 import io
 import pickle
 import re
-import string
 import struct
 import threading
 import unicodedata
@@ -172,8 +170,14 @@ class _Inert:
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> object:
         if (module, name) == ("_codecs", "encode"):
-            return codecs.encode  # protocol-2 pickles store bytes as codecs.encode(str, "latin1")
+            # Protocol-2 pickles store bytes as codecs.encode(str, "latin1"): str.encode does
+            # the same without a codec look-up (which imports a module).
+            return _encode
         return _Inert
+
+
+def _encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    return text.encode(encoding, errors)
 
 
 def _crfsuite_bytes(pickled: bytes) -> bytes:
@@ -331,6 +335,8 @@ class _Model:
             row = row + (get(side + "word.isupper()", zero) if upper else zero)
         # pyvi's joining rule looks at whole-syllable punctuation (a substring test on
         # string.punctuation) and at the first character.
+        import string  # (here: the compiled core never builds rows, and needs no import)
+
         joinable = syllable not in string.punctuation and not syllable[0].isdigit()
         flags = (_OK_TO_JOIN if joinable else 0) | (_TITLE_FIRST if syllable[0].istitle() else 0)
         return row, self.vocab.get(lower, len(self.vocab)), flags

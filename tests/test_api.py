@@ -86,3 +86,38 @@ def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(mon
 
     monkeypatch.setattr(modelfile.resources, "files", missing)
     assert modelfile.default_model_path() == ROOT / "models" / "default"
+
+
+def _fresh(code: str, **env: str) -> list[str]:
+    """What a fresh interpreter prints, run outside the checkout (whose source folder would
+    shadow the installed package)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, **env}, cwd=tempfile.gettempdir(),
+    )  # fmt: skip
+    return out.stdout.split()
+
+
+@pytest.mark.parametrize("pure", ["", "1"])
+def test_import_loads_nothing_heavy_and_prediction_needs_no_scikit_learn(pure):
+    # `import nlpkit` imports no numpy, model or compiled core; predicting (either path)
+    # imports no scikit-learn. Startup time itself is measured in BENCHMARKS.md, not here.
+    code = (
+        "import sys, nlpkit\n"
+        "print(*(m in sys.modules for m in ('numpy', 'sklearn', 'nlpkit.predictor')))\n"
+        "assert nlpkit.predict('Giá xăng tăng') == 'energy'\n"
+        "print('sklearn' in sys.modules)"
+    )
+    assert _fresh(code, NLPKIT_PURE=pure) == ["False", "False", "False", "False"]
+
+
+def test_lazy_names():
+    assert nlpkit.Predictor.__name__ == "Predictor" and issubclass(nlpkit.ModelError, Exception)
+    assert {"Predictor", "Explanation", "ModelError", "predict"} <= set(dir(nlpkit))
+    with pytest.raises(AttributeError):
+        _ = nlpkit.no_such_name

@@ -1,35 +1,83 @@
-"""Prediction benchmarks on fixed inputs: `pytest tests/benchmarks --benchmark-only`.
+"""Prediction benchmarks on real texts: `pytest tests/benchmarks --benchmark-only`.
 
-They measure and never assert a time. The "plain pipeline" rows are the baseline a user would
-write: pyvi, then a fitted scikit-learn TfidfVectorizer and classifier, one call per text.
+Three kinds of text — headlines, title + lead, full articles — from the corpora in
+``../shared/data`` when they are there (`nlpkit.corpus.sample_texts`), else from the pages the
+repository ships (`seeds/`: page and related-news titles, related items' title + lead, the
+articles). For each kind, in one run: a batch of texts in one call and single calls (one text
+per call, going round the same texts), for
+
+- ``nlpkit``: the shipped model on the compiled core;
+- ``pure``: the same model on the pure-Python fallback (NLPKIT_PURE);
+- ``plain``: the plain pipeline a user would write: ``pyvi.ViTokenizer.tokenize``, then the
+  same fitted vectorizer and classifier as scikit-learn objects (`Predictor.to_pipeline`),
+  given the same first 5,000 characters nlpkit reads;
+- ``uts``: underthesea-core's ``TextClassifier``, the Rust engine behind underthesea's
+  ``classify`` (TF-IDF over syllable 1-2 grams, 20,000 features, a linear SVM; no word
+  segmentation), as its documentation builds it, trained here on corpus texts with
+  nlpkit's weak labels; and ``uts-pre``: the same with its ``TextPreprocessor`` doing what
+  nlpkit's normalisation does (NFC and lower-casing), for comparison;
+
+when underthesea-core is installed. They measure and never assert a time;
+`experiments/benchmark_table.py` turns the JSON into the tables of BENCHMARKS.md. On a shared
+machine, time them by CPU time (``--benchmark-timer time.process_time``, the process's threads
+included), as BENCHMARKS.md does; the startup rows time a child process by the wall clock.
 """
 
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
 import pytest
+from conftest import SEEDS, SHARED_DATA
 from pyvi import ViTokenizer
 
 import nlpkit
+from nlpkit import compiled
 from nlpkit.modelfile import default_model_path
+from nlpkit.pages import read_page
 
-# A 780-character news-like text written for the benchmarks (the corpus' average length).
-TEXT = (
-    "Giá xăng dầu trong nước được điều chỉnh tăng từ 15h chiều nay theo quyết định của liên "
-    "bộ Công Thương - Tài chính. Theo đó, xăng E5 RON92 tăng 500 đồng mỗi lít, xăng RON95 "
-    "tăng 620 đồng, dầu diesel tăng 410 đồng. Đây là lần tăng thứ ba liên tiếp kể từ đầu "
-    "tháng, khi giá dầu thô thế giới leo thang vì OPEC+ cắt giảm sản lượng và căng thẳng ở "
-    "Trung Đông. Các doanh nghiệp đầu mối như Petrolimex, PV Oil cho biết nguồn cung vẫn được "
-    "bảo đảm, không để xảy ra tình trạng đứt hàng tại các cửa hàng bán lẻ. Cơ quan điều hành "
-    "đồng thời trích lập quỹ bình ổn giá với mức 300 đồng mỗi lít đối với xăng và dầu. Các "
-    "chuyên gia dự báo giá nhiên liệu còn biến động trong quý tới, ảnh hưởng tới chi phí vận "
-    "tải, giá cước taxi và giá hàng hóa thiết yếu."
-)
-_SENTENCES = TEXT.split(". ")
-# 200 different texts of about the same length: the sentences rotated, each with a number.
-BATCH = [
-    f"Bản tin số {i}. "
-    + ". ".join(_SENTENCES[i % len(_SENTENCES) :] + _SENTENCES[: i % len(_SENTENCES)])
-    for i in range(200)
-]
-LARGE = BATCH * 20  # 4,000 texts, for parallel prediction
+KINDS = {"headline": 1000, "title_lead": 1000, "full_article": 200}  # texts per batch
+HAVE_CORPUS = (SHARED_DATA / "raw_corpus.jsonl").is_file() and (
+    SHARED_DATA / "vnexpress_2020s.jsonl"
+).is_file()
+
+
+def _seed_texts(kind: str) -> list[str]:
+    pages = [read_page(p) for p in SEEDS]
+    if kind == "headline":
+        return list(
+            dict.fromkeys([p.title for p in pages] + [s.title for p in pages for s in p.related])
+        )
+    if kind == "title_lead":
+        return list(dict.fromkeys(s.text for p in pages for s in p.related))
+    return [p.text for p in pages]
+
+
+def texts_of(kind: str) -> list[str]:
+    if HAVE_CORPUS:
+        from nlpkit.corpus import sample_texts
+
+        return sample_texts(kind, KINDS[kind], folder=SHARED_DATA)
+    return _seed_texts(kind)
+
+
+TEXTS = {kind: texts_of(kind) for kind in KINDS}
+
+
+@contextmanager
+def pure():
+    saved = compiled.core
+    compiled.core = None
+    try:
+        yield
+    finally:
+        compiled.core = saved
 
 
 @pytest.fixture(scope="module")
@@ -37,40 +85,153 @@ def predictor():
     return nlpkit.load()
 
 
-@pytest.fixture(scope="module")
-def plain_pipeline(predictor):
-    """The same model as scikit-learn objects, fed pyvi output one text at a time."""
+def _plain(predictor):
     pipeline = predictor.to_pipeline()
     features, clf = pipeline.named_steps["features"], pipeline.named_steps["classifier"]
+    cut = predictor.max_chars
 
     def predict(texts):
-        return clf.predict(features.transform([ViTokenizer.tokenize(t) for t in texts]))
+        return clf.predict(features.transform([ViTokenizer.tokenize(t[:cut]) for t in texts]))
 
     return predict
 
 
-def test_single_predict_nlpkit(benchmark, predictor):
-    assert benchmark(predictor.predict, TEXT) == "energy"
+def _training_texts() -> tuple[list[str], list[str]]:
+    """Texts and weak labels to train underthesea-core on: corpus texts of all three kinds
+    outside the held-out part, or, without the corpora, the seed pages' snippets."""
+    from nlpkit.weak import label_record
+
+    if not HAVE_CORPUS:
+        from conftest import SEED_TITLES
+
+        pages = [read_page(p) for p in SEEDS]
+        pairs = [(s.text, SEED_TITLES[s.title]) for p in pages for s in p.related]
+        pairs += list(SEED_TITLES.items())
+        return [t for t, _ in pairs], [y for _, y in pairs]
+    from nlpkit.corpus import is_heldout, read_corpus
+
+    texts, labels = [], []
+    for name, n in (("vnexpress_2020s.jsonl", 8000), ("raw_corpus.jsonl", 4000)):
+        taken = 0
+        for record in read_corpus([SHARED_DATA / name]):
+            label = label_record(record)
+            if label.topic and not is_heldout(record):
+                texts.append(record.full_text)
+                labels.append(label.topic)
+                taken += 1
+                if taken == n:
+                    break
+    return texts, labels
 
 
-def test_single_predict_plain_pipeline(benchmark, plain_pipeline):
-    assert list(benchmark(plain_pipeline, [TEXT])) == ["energy"]
+@pytest.fixture(scope="module")
+def underthesea():
+    core = pytest.importorskip("underthesea_core")
+    texts, labels = _training_texts()
+    models = {}
+    for name, pre in (
+        ("uts", None),
+        ("uts-pre", core.TextPreprocessor(
+            lowercase=True, unicode_normalize=True, remove_urls=False,
+            normalize_repeated_chars=False, normalize_punctuation=False, use_defaults=False,
+        )),
+    ):  # fmt: skip
+        model = core.TextClassifier(max_features=20000, ngram_range=(1, 2), c=1.0, preprocessor=pre)
+        model.fit(texts, labels)
+        models[name] = model
+    return models
 
 
-def test_batch_predict_nlpkit(benchmark, predictor):
-    assert benchmark(predictor.predict, BATCH) == ["energy"] * len(BATCH)
+def _system(name, predictor, underthesea):
+    """(one text -> label, texts -> labels, context) for a system."""
+    if name in ("nlpkit", "pure"):
+        return predictor.predict, predictor.predict, pure if name == "pure" else _nothing
+    if name == "plain":
+        batch = _plain(predictor)
+        return (lambda text: batch([text])[0]), batch, _nothing
+    model = underthesea[name]
+    return model.predict, model.predict_batch, _nothing
 
 
-def test_batch_predict_plain_pipeline(benchmark, plain_pipeline):
-    assert list(benchmark(plain_pipeline, BATCH)) == ["energy"] * len(BATCH)
+@contextmanager
+def _nothing():
+    yield
+
+
+SYSTEMS = ["nlpkit", "pure", "plain", "uts", "uts-pre"]
+# About a second a round or more: a few rounds are enough.
+SLOW = {("pure", "full_article"), ("plain", "title_lead"), ("plain", "full_article")}
+
+
+def _run(benchmark, f, *args, slow: bool):
+    if slow:
+        return benchmark.pedantic(f, args=args, rounds=3, iterations=1, warmup_rounds=1)
+    return benchmark(f, *args)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_batch(benchmark, request, predictor, kind, system):
+    underthesea = request.getfixturevalue("underthesea") if system.startswith("uts") else None
+    _, batch, context = _system(system, predictor, underthesea)
+    texts = TEXTS[kind]
+    benchmark.group = f"{kind}: batch of {len(texts)}"
+    benchmark.extra_info.update(kind=kind, system=system, texts=len(texts), mode="batch")
+    with context():
+        batch(texts)  # warm: the model, the segmenter's cache
+        out = _run(benchmark, batch, texts, slow=(system, kind) in SLOW)
+    assert len(out) == len(texts)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_single(benchmark, request, predictor, kind, system):
+    underthesea = request.getfixturevalue("underthesea") if system.startswith("uts") else None
+    one, _, context = _system(system, predictor, underthesea)
+    texts = TEXTS[kind]
+    benchmark.group = f"{kind}: one text per call"
+    benchmark.extra_info.update(kind=kind, system=system, texts=1, mode="single")
+    turn = itertools.cycle(texts)  # every call another text of the kind
+
+    def call():
+        return one(next(turn))
+
+    with context():
+        for text in texts[:50]:
+            one(text)
+        out = _run(benchmark, call, slow=False)
+    assert isinstance(out, str)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_large_batch_predict_nlpkit(benchmark, predictor, n_jobs):
-    out = benchmark.pedantic(predictor.predict, (LARGE,), {"n_jobs": n_jobs}, rounds=3)
-    assert out == ["energy"] * len(LARGE)
+def test_large_batch_nlpkit(benchmark, predictor, n_jobs):
+    texts = TEXTS["title_lead"] * (4000 // len(TEXTS["title_lead"]) + 1)
+    texts = texts[:4000]
+    benchmark.extra_info.update(texts=len(texts))
+    out = benchmark.pedantic(predictor.predict, (texts,), {"n_jobs": n_jobs}, rounds=3)
+    assert len(out) == len(texts)
 
 
 def test_model_load(benchmark):
     predictor = benchmark(nlpkit.load, default_model_path())
     assert predictor.topics == nlpkit.TOPICS
+
+
+# Startup, each in a fresh interpreter: the interpreter alone, `import nlpkit`, and the
+# import plus a first prediction (model, segmenter and compiled tables included). Bytecode is
+# cached, as after `pip install` (the warm-up round writes it where the install did not).
+STARTUP = {
+    "python": "pass",
+    "import": "import nlpkit",
+    "first_predict": "import nlpkit; nlpkit.predict('Giá xăng tăng 500 đồng')",
+}
+
+
+@pytest.mark.benchmark(timer=time.perf_counter)  # wall time: the work is in a child process
+@pytest.mark.parametrize("what", list(STARTUP))
+def test_startup(benchmark, what):
+    benchmark.group = "startup, fresh interpreter"
+    command = [sys.executable, "-c", STARTUP[what]]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    options = {"check": True, "env": env, "cwd": tempfile.gettempdir()}  # (not the checkout)
+    benchmark.pedantic(subprocess.run, (command,), options, rounds=10, warmup_rounds=1)

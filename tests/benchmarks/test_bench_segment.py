@@ -1,4 +1,5 @@
-"""pyvi against nlpkit.segmenter on the same texts: speed only, nothing asserted about time.
+"""pyvi against nlpkit's segmentation, pure Python and compiled, on the same texts: speed only,
+nothing asserted about time.
 
 Run with: python -m pytest tests/benchmarks --benchmark-enable --benchmark-only
 (the project's pytest configuration disables benchmarks by default: each then runs once, as a
@@ -13,7 +14,7 @@ import random
 import pytest
 from pyvi import ViTokenizer
 
-from nlpkit import segmenter
+from nlpkit import compiled, segmenter
 
 # A news-like text written for this benchmark (not taken from any corpus): 780 characters.
 TEXT_780 = (
@@ -95,6 +96,11 @@ def warm_up():
     assert len(TEXT_780) == 780 and len(TEXT_100K) == 100_000
     for text in (TEXT_780, TEXT_100K):
         assert segmenter.segment(text) == ViTokenizer.tokenize(text)
+        if compiled.core is not None:
+            assert compiled.segmenter().segment(text) == ViTokenizer.tokenize(text)
+
+
+needs_core = pytest.mark.skipif(compiled.core is None, reason="no compiled core")
 
 
 @pytest.mark.benchmark(group="segment 780 characters")
@@ -116,3 +122,15 @@ def test_pyvi_100k(benchmark):
 @pytest.mark.benchmark(group="segment 100,000 characters")
 def test_nlpkit_100k(benchmark):
     benchmark(segmenter.segment, TEXT_100K)
+
+
+@needs_core
+@pytest.mark.benchmark(group="segment 780 characters")
+def test_nlpkit_compiled_780(benchmark):
+    benchmark(compiled.segmenter().segment, TEXT_780)
+
+
+@needs_core
+@pytest.mark.benchmark(group="segment 100,000 characters")
+def test_nlpkit_compiled_100k(benchmark):
+    benchmark(compiled.segmenter().segment, TEXT_100K)

@@ -1,0 +1,156 @@
+"""A fitted TF-IDF vocabulary as plain data, and the pure-Python TF-IDF transform.
+
+`Vocabulary` holds what prediction needs of a fitted `nlpkit.features.TfidfFeatures` — the
+terms, their idf and the settings — without scikit-learn, which only training needs: a model
+loaded for prediction never imports it. `analyze` and `tfidf_weights` are the terms and
+weights of texts, shared by both classes, and the reference the compiled core is tested
+against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Vocabulary", "analyze", "tfidf_weights"]
+
+# A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
+# a letter: punctuation and bare numbers carry no topic.
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
+    """The terms of a segmented text: lower-cased words, then word n-grams joined by spaces.
+
+    A word is a whitespace-separated token with at least one letter; punctuation and bare
+    numbers carry no topic and are dropped before n-grams are formed.
+    """
+    # str.isalpha settles most tokens without the regular expression.
+    has_letter = _LETTER.search
+    words = [w for w in segmented.lower().split() if w.isalpha() or has_letter(w)]
+    low, high = ngram_range
+    terms = words if low <= 1 else []
+    if high >= 2 and low <= 2:
+        terms = terms + [a + " " + b for a, b in zip(words, words[1:])]
+    for n in range(max(low, 3), high + 1):
+        terms.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return terms
+
+
+def tfidf_weights(
+    texts: Iterable[str],
+    analyzer: Callable[[str], list[str]],
+    vocabulary: dict[str, int],
+    idf: np.ndarray,
+    sublinear_tf: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zero TF-IDF weights of texts as three flat arrays (text number, column,
+    weight), sorted by text then column: sublinear (or raw) tf, times idf, L2-normalised.
+    The compiled core adds the same numbers in the same order, so its weights are equal bit
+    for bit."""
+    if isinstance(texts, str):
+        raise TypeError("TfidfFeatures.transform expects a list of texts, not one string")
+    get = vocabulary.get
+    columns: list[int] = []
+    lengths: list[int] = []
+    for text in texts:
+        found = [j for j in map(get, analyzer(text)) if j is not None]
+        columns.extend(found)
+        lengths.append(len(found))
+    cols = np.fromiter(columns, dtype=np.int64, count=len(columns))
+    if len(lengths) == 1:  # one text: no text numbers to fold into the sort keys
+        col, counts = np.unique(cols, return_counts=True)
+        doc = np.zeros(len(col), dtype=np.int64)
+    else:
+        n_terms = len(idf)
+        doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        keys, counts = np.unique(doc * n_terms + cols, return_counts=True)
+        doc, col = np.divmod(keys, n_terms)
+    tf = 1.0 + np.log(counts) if sublinear_tf else counts.astype(np.float64)
+    w = tf * idf[col]
+    norms = np.sqrt(np.bincount(doc, weights=w * w, minlength=len(lengths)))
+    w /= norms[doc]
+    return doc, col, w
+
+
+class Vocabulary:
+    """The fitted state of a `TfidfFeatures` as plain data: ``terms_`` (column -> term),
+    ``idf_``, and the settings it was fitted with (its ``get_params()``).
+
+    Transforms like the estimator (`weights`); `to_features` gives the estimator back.
+    """
+
+    # The TfidfFeatures settings this class knows; a model with others keeps its estimator.
+    PARAMS = ("ngram_range", "min_df", "max_df", "max_features", "sublinear_tf")
+
+    def __init__(
+        self,
+        terms: Sequence[str],
+        idf: np.ndarray,
+        ngram_range: tuple[int, int] = (1, 2),
+        min_df: int | float = 2,
+        max_df: int | float = 1.0,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+    ):
+        self.terms_ = terms if isinstance(terms, list) else list(terms)
+        self.idf_ = np.asarray(idf, dtype=np.float64)
+        if self.idf_.shape != (len(self.terms_),):
+            raise ValueError(f"{len(self.terms_)} terms but {self.idf_.shape} idf values")
+        self.ngram_range = tuple(ngram_range)
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self._index: dict[str, int] | None = None
+
+    @classmethod
+    def supports(cls, params: dict[str, Any]) -> bool:
+        """Whether settings (a model folder's, an estimator's) are ones this class knows."""
+        return set(params) <= set(cls.PARAMS)
+
+    @classmethod
+    def from_features(cls, features: Any) -> Vocabulary | None:
+        """The vocabulary of a fitted `TfidfFeatures` (sharing its arrays), or None for any
+        other transformer or settings this class does not know."""
+        from .features import TfidfFeatures  # imported already by whoever built one
+
+        if type(features) is not TfidfFeatures or not hasattr(features, "idf_"):
+            return None
+        params = features.get_params()
+        if not cls.supports(params):
+            return None
+        vocabulary = cls(features.terms_, features.idf_, **params)
+        vocabulary._index = features.vocabulary_
+        return vocabulary
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.PARAMS}
+
+    @property
+    def vocabulary_(self) -> dict[str, int]:
+        """term -> column, built at first use (the compiled core keeps its own)."""
+        if self._index is None:
+            self._index = {term: i for i, term in enumerate(self.terms_)}
+        return self._index
+
+    def weights(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As `TfidfFeatures.weights`."""
+        ngram_range = self.ngram_range
+        return tfidf_weights(
+            X, lambda t: analyze(t, ngram_range), self.vocabulary_, self.idf_, self.sublinear_tf
+        )
+
+    def to_features(self):
+        """The fitted `TfidfFeatures` estimator (imports scikit-learn)."""
+        from .features import TfidfFeatures
+
+        return TfidfFeatures.from_vocabulary(self.terms_, self.idf_, **self.get_params())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_index"] = None  # rebuilt where it is needed: smaller to send to workers
+        return state

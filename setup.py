@@ -1,0 +1,20 @@
+"""Builds the optional compiled core, nlpkit/_core.c; everything else is in pyproject.toml.
+
+The extension is optional: where it cannot be built (no C compiler), the install still succeeds
+and nlpkit runs its pure-Python path, with the same results (`nlpkit --version` says which).
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+# No floating-point contraction: a fused multiply-add rounds once where numpy rounds twice, and
+# the compiled scores must equal the Python ones bit for bit. (Optimisation is the
+# interpreter's own setting, -O3 with gcc and clang.)
+FLAGS = ["/fp:precise"] if sys.platform == "win32" else ["-ffp-contract=off"]
+
+setup(
+    ext_modules=[
+        Extension("nlpkit._core", ["nlpkit/_core.c"], extra_compile_args=FLAGS, optional=True)
+    ]
+)

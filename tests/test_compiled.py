@@ -1,0 +1,420 @@
+"""The compiled core against the pure-Python path, in one process, bit for bit.
+
+`nlpkit.compiled.core` set to None switches every call to the pure-Python path, so each test
+runs the same call both ways and compares: syllables, segmentation (and pyvi's), normalisation,
+preparation, TF-IDF weights, scores, probabilities and explanations, on hand-picked edge
+cases, arbitrary Unicode (hypothesis), the seeds and, marked ``corpus``, thousands of real
+texts. Without a built core these tests skip, and the rest of the suite tests the fallback;
+the subprocess tests at the end run the fallback (NLPKIT_PURE=1) next to the core.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pickle
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import unicodedata
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from conftest import SEED_TITLES, SEEDS, readable
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyvi import ViTokenizer
+from test_segmenter import ALPHABET, EDGE_CASES
+from test_text import _PIECES
+
+import nlpkit
+from nlpkit import compiled, segmenter
+from nlpkit import text as nlptext
+from nlpkit.features import TfidfFeatures
+from nlpkit.pages import read_page
+from nlpkit.predictor import Predictor, softmax
+
+CORE = compiled.core
+# What a process without NLPKIT_PURE says it predicts with (this one may have it set).
+UNFORCED = (
+    "compiled core"
+    if importlib.util.find_spec("nlpkit._core") is not None
+    else "pure Python: the compiled core is not built"
+)
+needs_core = pytest.mark.skipif(CORE is None, reason=f"no compiled core: {compiled.describe()}")
+
+PROPERTY = settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@contextmanager
+def pure():
+    """Every call in the block on the pure-Python path."""
+    saved = compiled.core
+    compiled.core = None
+    try:
+        yield
+    finally:
+        compiled.core = saved
+
+
+def outcome(f, *args, **kwargs):
+    """What a call gives: its value, or its exception's type and message."""
+    try:
+        return "value", f(*args, **kwargs)
+    except Exception as exc:  # compared, not hidden: both paths must fail alike
+        return "error", type(exc), str(exc)
+
+
+def both(f, *args, **kwargs):
+    """f on the compiled path, then on the pure-Python path; they must agree."""
+    fast = outcome(f, *args, **kwargs)
+    with pure():
+        slow = outcome(f, *args, **kwargs)
+    assert fast == slow, f"input {args[:1]!r:.300}"
+    return fast
+
+
+def seed_texts() -> list[str]:
+    texts = []
+    for path in SEEDS:
+        raw = path.read_text(encoding="utf-8")
+        page = read_page(path)
+        texts += [raw, page.text, *raw.split("\n"), *(s.text for s in page.related)]
+    return texts + list(SEED_TITLES)
+
+
+SEED_TEXTS = seed_texts()
+READABLE = [t for t in SEED_TEXTS if readable(t)]
+MAX_CHARS = [None, 0, 1, 7, 60, 5000]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return nlpkit.load()
+
+
+# --- Segmentation -----------------------------------------------------------------------------
+
+
+@needs_core
+@pytest.mark.parametrize("text", EDGE_CASES + SEED_TEXTS[:40])
+def test_syllables_and_segmentation(text):
+    assert compiled.segmenter().syllabize(text) == segmenter.syllabize(text)
+    out = both(nlptext.segment, text)
+    assert out == ("value", ViTokenizer.tokenize(text))
+
+
+@needs_core
+@PROPERTY
+@given(st.text(alphabet=ALPHABET, max_size=200) | st.text(max_size=120))
+def test_any_text_segments_alike(text):
+    assert compiled.segmenter().syllabize(text) == segmenter.syllabize(text)
+    got = both(nlptext.segment, text)
+    if got[0] == "value":
+        assert got[1] == ViTokenizer.tokenize(text)
+
+
+@needs_core
+def test_long_texts_and_email_runs():
+    text = "\n".join(p.read_text(encoding="utf-8") for p in SEEDS)
+    both(nlptext.segment, (text * 30)[:60_000])
+    for unit in ("a.", "a-", "A.b", "1.a", "x+", "TP.", "1,5"):
+        for tail in ("", "@", "@b", "@b.c", "@b.c@d.e", " @x.y", "://x"):
+            assert both(nlptext.segment, unit * 300 + tail)[0] == "value"
+
+
+@needs_core
+def test_lone_surrogates_fail_as_pyvi_does():
+    for text in ["\ud800", "a \udcff b", "Hà Nội \ud83d"]:
+        kind, error, _ = both(nlptext.segment, text)
+        assert kind == "error" and error is UnicodeEncodeError
+
+
+# --- Normalisation and preparation ------------------------------------------------------------
+
+
+@needs_core
+@pytest.mark.parametrize("max_chars", MAX_CHARS)
+def test_normalize_and_prepare_on_edge_cases(max_chars):
+    texts = EDGE_CASES + SEED_TEXTS + [
+        "HÀ NỘIPhó chủ tịch", "TP HCMSáng nay", "12ABcd", "LÀOTiền", "a\u1680 b\u1680",
+        " \u1680x\u2028y\x85z ", "\r\r\n\r", "x\u0301\u0323 \u0323\u0301", "İSTANBULda",
+    ]  # fmt: skip
+    for text in texts:
+        both(nlptext.prepare, text, True, max_chars)
+        if readable(text):
+            assert compiled.segmenter().normalize(text, max_chars) == nlptext.normalize(
+                text, max_chars
+            )
+
+
+@needs_core
+@PROPERTY
+@given(
+    st.lists(_PIECES, max_size=120).map("".join) | st.text(max_size=200),
+    st.sampled_from(MAX_CHARS),
+)
+def test_any_text_prepares_alike(text, max_chars):
+    both(nlptext.prepare, text, True, max_chars)
+
+
+@needs_core
+def test_long_text_is_cut_alike():
+    text = "Tổng thống Nga điện đàm với Tổng thống Mỹ.\u0301 " * 3000
+    for max_chars in (5000, 4999, 100, None):
+        both(nlptext.prepare, text, True, max_chars)
+    both(nlptext.prepare, " \n" * 40_000 + text, True, 5000)
+
+
+def test_normalisation_keeps_nfc_text_nfc():
+    # The core skips the second NFC of a text that was not cut. After the first, normalisation
+    # only replaces white space and control characters by " ", removes them next to " " or
+    # "\n" (or the ends), and inserts " " before an upper-case letter below U+2000. That keeps
+    # an NFC text NFC if " " and "\n" take part in no canonical composition and have
+    # combining class 0 (nothing composes or reorders across them), and those upper-case
+    # letters are never the second half of a composition (so none was composed with what now
+    # stands before its new space).
+    firsts, seconds = set(), set()
+    for c in map(chr, range(0x110000)):
+        parts = unicodedata.decomposition(c).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            firsts.add(chr(int(parts[0], 16)))
+            seconds.add(chr(int(parts[1], 16)))
+    for c in " \n":
+        assert unicodedata.combining(c) == 0 and c not in firsts | seconds
+    upper = [c for c in map(chr, range(0x2000)) if c.isupper()]
+    assert "Đ" in upper and not seconds.intersection(upper)
+
+
+@needs_core
+def test_texts_the_core_takes_as_nfc_are():
+    # The core skips Python's NFC for a text made only of characters it reads as inert: NFC on
+    # their own, combining class 0, and neither they nor the first character of their NFD
+    # ever the second half of a composition, so nothing composes or reorders across them.
+    seconds = set()
+    for c in map(chr, range(0x110000)):
+        parts = unicodedata.decomposition(c).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
+    inert = [chr(c) for c in range(0x3000) if CORE.nfc_inert(c)]
+    assert set("aĐđưƠ“”–…ạệỹ ") <= set(inert) and "\u0301" not in inert
+    for c in inert:
+        assert unicodedata.is_normalized("NFC", c) and unicodedata.combining(c) == 0, repr(c)
+        assert c not in seconds and unicodedata.normalize("NFD", c)[0] not in seconds, repr(c)
+    assert not any(CORE.nfc_inert(c) for c in range(0x3000, 0x110000, 97))
+
+
+# --- Scores -----------------------------------------------------------------------------------
+
+
+def assert_scores_alike(predictor: Predictor, texts: list[str]) -> None:
+    fast = predictor._scores_of(texts)
+    with pure():
+        slow = predictor._scores_of(texts)
+    assert fast.tobytes() == slow.tobytes()  # bit for bit
+    assert predictor.predict(texts) == [predictor.topics[i] for i in slow.argmax(axis=1)]
+    assert [predictor.predict(t) for t in texts] == predictor.predict(texts)
+    probs = predictor.predict_proba(texts)
+    expected = softmax(predictor.temperature * slow)
+    assert [list(p.values()) for p in probs] == expected.tolist()
+
+
+@needs_core
+def test_shipped_model_scores_alike(shipped):
+    texts = [t for t in EDGE_CASES + SEED_TEXTS if readable(t)]
+    assert_scores_alike(shipped, texts)
+    for text in READABLE[:12]:
+        fast = shipped.explain(text, k=8)
+        with pure():
+            assert shipped.explain(text, k=8) == fast
+
+
+@needs_core
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=300), min_size=1, max_size=5))
+def test_any_texts_score_alike(shipped, texts):
+    texts = [t for t in texts if readable(t)] or ["x"]
+    assert_scores_alike(shipped, texts)
+
+
+@needs_core
+def test_prepared_texts_score_alike(shipped):
+    prepared = [nlptext.prepare(t, max_chars=5000) for t in READABLE] + ["", "  ", "A B\nc"]
+    fast = shipped.scores_prepared(prepared)
+    with pure():
+        assert shipped.scores_prepared(prepared).tobytes() == fast.tobytes()
+
+
+def _variant(ngram_range, sublinear_tf, seed=0):
+    docs = [nlptext.prepare(t) for t in READABLE]
+    features = TfidfFeatures(ngram_range=ngram_range, min_df=1, sublinear_tf=sublinear_tf)
+    features.fit(docs)
+    rng = np.random.default_rng(seed)
+    coef = rng.normal(size=(3, len(features.terms_)))
+    return Predictor(features, coef, rng.normal(size=3), ["a", "b", "c"], temperature=0.7)
+
+
+@needs_core
+@pytest.mark.parametrize(
+    "ngram_range, sublinear_tf", [((1, 3), False), ((2, 2), True), ((1, 1), True), ((2, 4), True)]
+)
+def test_other_feature_settings_score_alike(ngram_range, sublinear_tf):
+    predictor = _variant(ngram_range, sublinear_tf)
+    assert predictor._scorer() is not None
+    assert_scores_alike(predictor, READABLE + ["văn bản không có từ nào quen"])
+
+
+@needs_core
+def test_texts_the_core_leaves_to_python_score_alike():
+    predictor = _variant((1, 2), True)
+    predictor.max_chars = None
+    # A term counted past the core's table of logarithms, and a text cut to nothing.
+    word = next(t for t in predictor._tfidf.terms_ if t.isalpha())
+    long = f"{word} " * 70_000
+    assert predictor._scorer().weights(long) is None  # left to Python
+    assert_scores_alike(predictor, [long, f"{word} xăng tăng"])
+    predictor.max_chars = 0
+    assert_scores_alike(predictor, ["giá xăng"])
+
+
+@needs_core
+def test_unknown_transformers_stay_on_the_python_path(small_model):
+    predictor = small_model[0]
+    odd = Predictor(
+        _OddFeatures(predictor.features), predictor.coef, predictor.intercept, predictor.topics
+    )
+    assert odd._scorer() is None
+    assert odd.predict(["Giá xăng dầu tăng"]) == ["energy"]
+
+
+class _OddFeatures:
+    """A transformer the core does not know (not a TfidfFeatures)."""
+
+    def __init__(self, features):
+        self.inner, self.terms_ = features, features.terms_
+
+    def weights(self, texts):
+        return self.inner.weights(texts)
+
+
+# --- The cache, threads, pickling -------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_cache(monkeypatch):
+    """A segmenter whose cache starts over every few dozen syllables."""
+    small = compiled.make_segmenter(40)
+    monkeypatch.setattr(compiled, "_segmenter", small)
+    return small
+
+
+@needs_core
+def test_cache_starting_over(tiny_cache):
+    predictor = nlpkit.load()
+    texts = [f"{t} số{i} từ{i}mới" for i, t in enumerate(READABLE * 2)]
+    assert_scores_alike(predictor, texts)
+    distinct = {s for t in texts for s in segmenter.syllabize(t)[1]}
+    assert tiny_cache.cache_size() < len(distinct) // 4  # it started over, more than once
+
+
+@needs_core
+def test_threads_share_a_predictor(tiny_cache):
+    predictor = nlpkit.load()
+    lines = [line for t in READABLE for line in t.split("\n") if readable(line)]
+    texts = [" ".join(random.Random(i).sample(lines, 3)) + f" mã{i}" for i in range(300)]
+    with pure():
+        expected = predictor.predict_proba(texts)
+    got: dict[int, dict] = {}
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(k, len(texts), 8):
+                got[i] = predictor.predict_proba(texts[i])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert [got[i] for i in range(len(texts))] == expected
+
+
+@needs_core
+def test_pickled_predictor_makes_its_own_scorer(shipped):
+    shipped.predict("Giá xăng tăng")
+    clone = pickle.loads(pickle.dumps(shipped))
+    assert "_scorer_" not in clone.__dict__
+    assert clone.predict_proba(READABLE[:5]) == shipped.predict_proba(READABLE[:5])
+
+
+# --- The fallback, in a process of its own ----------------------------------------------------
+
+
+def _run(code: str, pure_env: bool) -> str:
+    """What a fresh interpreter prints, run outside the checkout (whose source folder would
+    shadow the installed package)."""
+    env = {**os.environ, "NLPKIT_PURE": "1" if pure_env else ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+    )
+    return out.stdout
+
+
+def test_forced_fallback_gives_the_same_probabilities():
+    code = (
+        "import json, nlpkit\nfrom nlpkit import compiled\n"
+        f"texts = {READABLE[:8]!r}\n"
+        "print(json.dumps([compiled.describe(), nlpkit.predict_proba(texts)]))"
+    )
+    slow_path, slow = json.loads(_run(code, pure_env=True))
+    assert slow_path == "pure Python: NLPKIT_PURE is set"
+    fast_path, fast = json.loads(_run(code, pure_env=False))
+    assert fast_path == UNFORCED
+    assert fast == slow  # (floats survive JSON exactly)
+
+
+@pytest.mark.parametrize("pure_env", [True, False])
+def test_version_says_which_path_predicts(pure_env):
+    line = _run("from nlpkit.cli import main\nmain(['--version'])", pure_env)
+    assert line.startswith(f"nlpkit {nlpkit.__version__} (")
+    if pure_env:
+        assert "(pure Python: NLPKIT_PURE is set)" in line
+    else:
+        assert f"({UNFORCED})" in line
+
+
+# --- Real texts -------------------------------------------------------------------------------
+
+
+@needs_core
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "kind, n", [("headline", 3000), ("title_lead", 3000), ("full_article", 1200)]
+)
+def test_corpus_texts(shared_data, shipped, kind, n):
+    from nlpkit.corpus import sample_texts
+
+    texts = sample_texts(kind, n, folder=shared_data)
+    assert len(texts) == n
+    assert_scores_alike(shipped, texts)
+    for text in texts[: n // 3]:
+        fast = nlptext.prepare(text, max_chars=5000)
+        with pure():
+            assert nlptext.prepare(text, max_chars=5000) == fast
+    for text in texts[:300]:
+        assert nlptext.segment(text) == ViTokenizer.tokenize(text)

@@ -1,0 +1,77 @@
+import pickle
+
+import numpy as np
+import pytest
+
+import nlpkit
+from nlpkit.features import TfidfFeatures
+from nlpkit.vocabulary import Vocabulary, analyze
+
+DOCS = [
+    "Giá xăng_dầu tăng mạnh , giá điện cũng tăng .",
+    "Tuyển Việt_Nam thắng Thái_Lan 2 - 0 .",
+    "Tổng_thống Nga điện_đàm với Tổng_thống Mỹ .",
+    "Giá xăng_dầu giảm nhẹ .",
+]
+
+
+@pytest.mark.parametrize("params", [{}, {"ngram_range": (1, 3), "sublinear_tf": False}])
+def test_weights_are_the_estimators(params):
+    features = TfidfFeatures(min_df=1, **params).fit(DOCS)
+    vocabulary = Vocabulary(features.terms_, features.idf_, **features.get_params())
+    new = DOCS + ["giá xăng_dầu mới", "không có từ nào quen"]
+    for ours, theirs in zip(vocabulary.weights(new), features.weights(new)):
+        assert ours.tobytes() == theirs.tobytes()
+    assert vocabulary.vocabulary_ == features.vocabulary_
+
+
+def test_from_features_shares_the_arrays_and_refuses_what_it_does_not_know():
+    features = TfidfFeatures(min_df=1).fit(DOCS)
+    vocabulary = Vocabulary.from_features(features)
+    assert vocabulary.terms_ is features.terms_ and vocabulary.idf_ is features.idf_
+    assert vocabulary.get_params() == features.get_params()
+    assert Vocabulary.from_features(object()) is None
+    assert Vocabulary.from_features(TfidfFeatures()) is None  # not fitted
+    assert not Vocabulary.supports({"ngram_range": (1, 2), "analyzer": "syllables"})
+
+
+def test_to_features_round_trip():
+    features = TfidfFeatures(min_df=1, ngram_range=(1, 3)).fit(DOCS)
+    rebuilt = Vocabulary.from_features(features).to_features()
+    assert isinstance(rebuilt, TfidfFeatures) and rebuilt.get_params() == features.get_params()
+    assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0
+
+
+def test_checks_and_pickling():
+    with pytest.raises(ValueError, match="3 terms but"):
+        Vocabulary(["a", "b", "c"], np.ones(2))
+    vocabulary = Vocabulary(["a", "b c"], np.ones(2))
+    assert vocabulary.vocabulary_ == {"a": 0, "b c": 1}
+    clone = pickle.loads(pickle.dumps(vocabulary))
+    assert clone._index is None and clone.vocabulary_ == vocabulary.vocabulary_
+
+
+def test_loaded_model_holds_plain_data_and_builds_its_estimator_when_asked():
+    predictor = nlpkit.load()
+    assert isinstance(predictor._tfidf, Vocabulary) and predictor._features is None
+    features = predictor.features
+    assert isinstance(features, TfidfFeatures) and predictor.features is features
+    assert features.terms_ == predictor._tfidf.terms_
+    pipeline = predictor.to_pipeline()
+    assert list(pipeline.predict(["Giá xăng dầu tăng mạnh"])) == ["energy"]
+
+
+def test_analyze_is_the_features_analyzer():
+    from nlpkit import features
+
+    assert features.analyze is analyze
+
+
+def test_features_can_be_set(small_model):
+    predictor = nlpkit.load()
+    small = small_model[0]
+    predictor.predict("Giá xăng tăng")
+    predictor.features = small.features
+    assert predictor.features is small.features
+    assert predictor._tfidf.terms_ == small.features.terms_
+    assert "_scorer_" not in predictor.__dict__
