@@ -15,11 +15,14 @@ rerun gives the same texts):
   on which the labelling functions disagree, the boundary kinds, and out-of-scope sections.
 - ``dev``: non-held-out texts of the boundary kinds and out-of-scope sections for the
   development sample.
+- ``train2`` and ``dev2``: a second round, from what the labelling functions of the day say:
+  texts on which each boundary rule votes, energy words under another section's hint, 2020s
+  texts at random, and out-of-scope sections; the two pools are disjoint.
 
 The "kind" column says which rule picked a text; it is a reason to read it, not a label.
 
-The samples of the repository were drawn at commit 2bd6e08 (boundaries, none, train, dev) and
-4517d38 (the second none pool, ``--quota 2017-2018=60``): the least-sure and disputed pools
+The samples of the repository were drawn at commit 2bd6e08 (boundaries, none, train, dev),
+4517d38 (the second none pool, ``--quota 2017-2018=60``) and cb714ce (train2, dev2): the pools
 depend on the shipped model and the labelling functions of their day, so run it from those
 commits to draw the same texts again.
 """
@@ -190,11 +193,61 @@ BOUNDARY_QUOTA = {
 NONE_QUOTA = {"2005-2007": 45, "2017-2018": 60, "2020s": 15}
 
 
+SECOND_ROUND = (
+    "energy_crime",
+    "fuel_knock_on",
+    "energy_finance",
+    "diplomacy_lead",
+    "abroad",
+    "news_event",
+    "out_of_scope_headline",
+    "world_business",
+    "foreign_story",
+    "foreign_dateline",
+)
+
+
+def _second_round(rest: list[Record], salt: str, share: float) -> list[tuple[Record, str]]:
+    """Texts each boundary rule votes on, energy words under another hint, 2020s texts at
+    random and out-of-scope sections: ``share`` of the round's quotas, ordered by ``salt``."""
+    from nlpkit.weak import label_record
+
+    by_rule: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in rest:
+        label = label_record(r)
+        for name in SECOND_ROUND:
+            if name in label.votes:
+                by_rule[(name, r.era)].append(r)
+        section = label.votes.get("section")
+        if section in ("domestic", "geopolitics") and label.topic == "energy":
+            by_rule[("energy_words", r.era)].append(r)
+        if r.era == "2020s":
+            by_rule[("random_2020s", r.era)].append(r)
+        if (r.source_dataset, r.source_category) in OUT_OF_SCOPE:
+            by_rule[("out_of_scope_section", r.era)].append(r)
+    groups = {k: sorted(v, key=lambda r: _key(r, salt)) for k, v in by_rule.items()}
+    quota = {name: 80 for name in SECOND_ROUND}
+    quota.update(energy_words=100, random_2020s=150, out_of_scope_section=150)
+    rows, used = [], set()
+    for kind, n in quota.items():
+        for r, k in _spread({g: [r for r in v if r.id not in used] for g, v in groups.items()},
+                            {kind: round(n * share)}):  # fmt: skip
+            used.add(r.id)
+            rows.append((r, k))
+    return rows
+
+
 def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
     records = [r for r in _records() if r.id not in taken]
     heldout = [r for r in records if is_heldout(r)]
     rest = [r for r in records if not is_heldout(r)]
+    if pool in ("train2", "dev2"):
+        dev2 = _second_round(rest, "dev2", 0.25)
+        if pool == "dev2":
+            return dev2
+        used = {r.id for r, _ in dev2}
+        return _second_round([r for r in rest if r.id not in used], "train2", 1.0)
     if pool == "boundaries":
         return _spread(_boundary_groups(heldout), BOUNDARY_QUOTA)
     if pool == "none":
@@ -255,7 +308,7 @@ def _least_sure(records: list[Record], wanted: int) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev"])
+    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev", "train2", "dev2"])
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
     parser.add_argument(
         "--quota",
