@@ -43,7 +43,7 @@ from .features import TfidfFeatures
 from .modelfile import library_versions
 from .predictor import Predictor, softmax
 from .topics import NONE, TOPICS, section_topic
-from .weak import BOUNDARY_RULES, label_record
+from .weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, label_record
 
 __all__ = ["ConfigError", "load_config", "train", "evaluate_model", "DEFAULTS"]
 
@@ -85,6 +85,7 @@ DEFAULTS: dict[str, Any] = {
         # drop: texts out of the four topics are no training data; class: "none" is a class
         "out_of_scope": "drop",
         "min_confidence": 0.5,
+        "without_functions": [],  # labelling functions left out (an ablation's step)
         "weights": {},  # source_dataset -> sample-weight factor
         "eval_labels": ["experiments/labels/heldout.tsv"],
         "boundary_labels": ["experiments/labels/boundaries.tsv"],  # scored on their own
@@ -197,6 +198,13 @@ def validate_config(cfg: dict[str, Any]) -> None:
             if unknown
             else "'data.datasets' must name at least one dataset"
         )
+    known = {lf.name for lf in LABELLING_FUNCTIONS}
+    for name in d["without_functions"]:
+        if name not in known:
+            raise ConfigError(
+                f"'data.without_functions' names unknown function {name!r} "
+                f"(known: {', '.join(sorted(known))})"
+            )
     for name, factor in d["weights"].items():
         if name not in (*DATASETS, "snippets"):
             raise ConfigError(
@@ -340,7 +348,7 @@ def _label(record: Record, cfg: dict[str, Any]) -> Label | None:
         if topic is None or (topic == NONE and d["out_of_scope"] == "drop"):
             return None
         return topic, factor, "section"
-    weak = label_record(record)
+    weak = label_record(record, d["without_functions"])
     if weak.topic is None or weak.confidence < d["min_confidence"]:
         return None
     if weak.topic == NONE and d["out_of_scope"] == "drop":

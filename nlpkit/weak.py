@@ -648,9 +648,13 @@ def priority_label(v: dict[str, str]) -> WeakLabel:
     return WeakLabel(None, 0.0, v, "")
 
 
-def label_record(record: Record) -> WeakLabel:
-    """The training label of a record: the label model over all labelling functions' votes."""
-    return priority_label(votes(record))
+def label_record(record: Record, without: Iterable[str] = ()) -> WeakLabel:
+    """The training label of a record: the label model over the labelling functions' votes
+    (all of them, or all but those named in ``without``, to measure what they add)."""
+    if not without:
+        return priority_label(votes(record))
+    lfs = [lf for lf in LABELLING_FUNCTIONS if lf.name not in set(without)]
+    return priority_label(votes(record, lfs))
 
 
 def lf_analysis(

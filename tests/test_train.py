@@ -42,6 +42,7 @@ def test_config_defaults_and_name(tmp_path):
         ("[classifier]\nclass_weight = 'even'\n", "'classifier.class_weight' must be"),
         ("[data]\ncleanup_threshold = 1.5\n", "'data.cleanup_threshold' must be within"),
         ("[data]\ntrain_files = ['other.jsonl']\n", "'data.train_files' names 'other.jsonl'"),
+        ("[data]\nwithout_functions = ['abroadd']\n", "names unknown function 'abroadd'"),
     ],
 )
 def test_bad_configs_get_clear_errors(tmp_path, text, message):

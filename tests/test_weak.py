@@ -188,3 +188,13 @@ def test_report_rows_and_dev_accuracy():
     # Three dev texts; the section votes domestic on all three and is right on none.
     assert "| 3 | 0.000 |" in rows["`section`"]
     assert "`dev.tsv`" in text and "priority rules (used)" in text
+
+
+def test_a_labelling_function_can_be_left_out():
+    record = rec(
+        "Người đàn ông giết hàng xóm",
+        "Cảnh sát bang Texas bắt nghi phạm ở Houston.",
+        section="Pháp luật",
+    )
+    assert label_record(record).topic == "geopolitics"
+    assert label_record(record, without=["abroad"]).topic == "domestic"
