@@ -43,7 +43,7 @@ from .features import TfidfFeatures
 from .modelfile import library_versions
 from .predictor import Predictor, softmax
 from .topics import NONE, TOPICS, section_topic
-from .weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, label_record
+from .weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record
 
 __all__ = ["ConfigError", "load_config", "train", "evaluate_model", "DEFAULTS"]
 
@@ -86,6 +86,9 @@ DEFAULTS: dict[str, Any] = {
         "out_of_scope": "drop",
         "min_confidence": 0.5,
         "without_functions": [],  # labelling functions left out (an ablation's step)
+        # rules: the priority rules of nlpkit.weak; learned: a vote over the functions learned
+        # from the hand-labelled training texts (data.train_labels)
+        "label_model": "rules",
         "weights": {},  # source_dataset -> sample-weight factor
         "eval_labels": ["experiments/labels/heldout.tsv"],
         "boundary_labels": ["experiments/labels/boundaries.tsv"],  # scored on their own
@@ -225,6 +228,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.cleanup_rounds' must be from 1 to 5, got {d['cleanup_rounds']}")
     if d["boundary_weight"] <= 0:
         raise ConfigError(f"'data.boundary_weight' must be positive, got {d['boundary_weight']}")
+    if d["label_model"] not in ("rules", "learned"):
+        raise ConfigError(f"'data.label_model' must be rules or learned, got {d['label_model']!r}")
+    if d["label_model"] == "learned" and not d["train_labels"]:
+        raise ConfigError("'data.label_model' learned needs hand-labelled training texts")
     if d["out_of_scope"] not in ("drop", "class"):
         raise ConfigError(f"'data.out_of_scope' must be drop or class, got {d['out_of_scope']!r}")
     if d["train_label_weight"] <= 0:
@@ -336,8 +343,9 @@ def _prepare(
 Label = tuple[str, float, str]
 
 
-def _label(record: Record, cfg: dict[str, Any]) -> Label | None:
-    """The training label and sample weight of a record under the config's labels recipe."""
+def _label(record: Record, cfg: dict[str, Any], weak: WeakLabel | None = None) -> Label | None:
+    """The training label and sample weight of a record under the config's labels recipe
+    (``weak``: its label from a learned label model, when the config asks for one)."""
     d = cfg["data"]
     factor = float(d["weights"].get(record.source_dataset, 1.0))
     recipe = d["labels"]
@@ -348,7 +356,7 @@ def _label(record: Record, cfg: dict[str, Any]) -> Label | None:
         if topic is None or (topic == NONE and d["out_of_scope"] == "drop"):
             return None
         return topic, factor, "section"
-    weak = label_record(record, d["without_functions"])
+    weak = weak or label_record(record, d["without_functions"])
     if weak.topic is None or weak.confidence < d["min_confidence"]:
         return None
     if weak.topic == NONE and d["out_of_scope"] == "drop":
@@ -583,10 +591,16 @@ def train(
     train_records += snippet_records(cfg["data"]["snippets"])
     hand = _training_hand_labels(cfg, train_records, heldout, dev_ids, excluded)
     weight = cfg["data"]["train_label_weight"]
+    learned: dict[str, WeakLabel] = {}
+    if cfg["data"]["label_model"] == "learned":
+        lfs = [f for f in LABELLING_FUNCTIONS if f.name not in cfg["data"]["without_functions"]]
+        vote = LearnedVote(lfs).fit([r for r in train_records if r.id in hand], hand)
+        rest = [r for r in train_records if r.id not in hand]
+        learned = {r.id: w for r, w in zip(rest, vote.label_many(rest))}
 
     def label(record: Record) -> Label | None:
         if record.id not in hand:
-            return _label(record, cfg)
+            return _label(record, cfg, learned.get(record.id))
         topic = hand[record.id]
         if topic == NONE and cfg["data"]["out_of_scope"] == "drop":
             return None

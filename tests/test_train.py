@@ -362,3 +362,25 @@ def test_train_files_leave_the_other_files_to_evaluation(tmp_path, small_model):
     # The extra file trains nothing but its held-out texts are scored.
     assert with_extra["training"]["records"] == metrics["training"]["records"]
     assert with_extra["heldout"]["distant"]["n"] > metrics["heldout"]["distant"].get("n", 0)
+
+
+def test_a_label_model_learned_from_hand_labels(tmp_path, small_model):
+    import copy
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.train import train
+
+    _, _, cfg = small_model
+    labels = tmp_path / "train.tsv"
+    rows = [
+        f"test-{t}-1-{i}\t{t}"
+        for t in ("geopolitics", "energy", "domestic", "sports")
+        for i in range(3)
+    ]
+    labels.write_text("id\ttopic\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cfg = copy.deepcopy(cfg)
+    cfg["data"].update(train_labels=[str(labels)], label_model="learned")
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "cache.sqlite"))
+    assert metrics["training"]["hand_labelled"] == 12
+    assert set(metrics["training"]["labels"]) == set(predictor.topics)
+    assert predictor.predict("Giá xăng dầu tăng mạnh") == "energy"
