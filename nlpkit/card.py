@@ -150,6 +150,16 @@ def model_card(
         ]
         if picture and key == ("hand_none" if heldout.get("hand_none") else "distant"):
             lines += [f"![the confusion matrix above]({picture})", ""]
+        baseline = heldout.get("top_probability_threshold")
+        if key == "hand_none" and baseline:
+            lines += [
+                "Without a none class, answering none below a top probability of the four "
+                f"topics does at best {baseline['accuracy']:.3f} on the same texts (threshold "
+                f"{baseline['threshold']:.2f}, chosen on them); the median top probability is "
+                f"{baseline['median_top_probability_none']:.2f} for the out-of-scope texts and "
+                f"{baseline['median_top_probability_in_scope']:.2f} for the others.",
+                "",
+            ]
     none = heldout.get("hand_none")
     lines += [
         "## Limits",
