@@ -125,21 +125,15 @@ def _items(
             yield line_no, {line_key: line_no, error_key: "not a JSON object"}, None
             continue
         text, title = record.get(text_field), record.get(title_field) or ""
-        error = None
         if not isinstance(text, str):
             error = f"field {text_field!r} missing or not a string"
         elif not isinstance(title, str):
             error = f"field {title_field!r} is not a string"
         else:
-            full = join_title(title, text)
-            try:
-                check_text(full)
-            except ValueError as exc:
-                error = str(exc)
-        if error:
-            yield line_no, {**record, line_key: line_no, error_key: error}, None
-        else:
-            yield line_no, record, full
+            # A text with nothing to read gets its error where the batch is classified.
+            yield line_no, record, join_title(title, text)
+            continue
+        yield line_no, {**record, line_key: line_no, error_key: error}, None
 
 
 def probabilities_or_errors(
