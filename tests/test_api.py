@@ -76,16 +76,17 @@ def test_readme_examples_work_from_the_repository_root():
     assert result.returncode == 0 and result.stdout == "sports\n"
 
 
-def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(monkeypatch):
-    from conftest import ROOT
-
+def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(monkeypatch, tmp_path):
+    # From a checkout's root the source folder shadows the installed package, and the source
+    # folder has no nlpkit/models: the model is then the checkout's top-level models/default.
     from nlpkit import modelfile
 
     def missing(name):
         raise ModuleNotFoundError(f"No module named {name!r}")
 
     monkeypatch.setattr(modelfile.resources, "files", missing)
-    assert modelfile.default_model_path() == ROOT / "models" / "default"
+    monkeypatch.setattr(modelfile, "__file__", str(tmp_path / "nlpkit" / "modelfile.py"))
+    assert modelfile.default_model_path() == tmp_path / "models" / "default"
 
 
 def _fresh(code: str, **env: str) -> list[str]:
