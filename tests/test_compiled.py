@@ -218,11 +218,18 @@ def assert_scores_alike(predictor: Predictor, texts: list[str]) -> None:
     with pure():
         slow = predictor._scores_of(texts)
     assert fast.tobytes() == slow.tobytes()  # bit for bit
-    assert predictor.predict(texts) == [predictor.topics[i] for i in slow.argmax(axis=1)]
-    assert [predictor.predict(t) for t in texts] == predictor.predict(texts)
-    probs = predictor.predict_proba(texts)
-    expected = softmax(predictor.temperature * slow)
-    assert [list(p.values()) for p in probs] == expected.tolist()
+    # A model with a none class decides among the four topics by default, among all five
+    # classes with allow_none.
+    modes = [False, True] if predictor.none else [False]
+    for allow_none in modes:
+        names = predictor.classes if allow_none else predictor.topics
+        columns = slow[:, : len(names)]
+        answers = [None if names[i] == "none" else names[i] for i in columns.argmax(axis=1)]
+        assert predictor.predict(texts, allow_none=allow_none) == answers
+        assert [predictor.predict(t, allow_none=allow_none) for t in texts] == answers
+        probs = predictor.predict_proba(texts, allow_none=allow_none)
+        expected = softmax(predictor.temperature * columns)
+        assert [list(p.values()) for p in probs] == expected.tolist()
 
 
 @needs_core
