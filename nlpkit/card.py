@@ -101,6 +101,16 @@ def model_card(
             if training["temperature"] != 1
             else "."
         ),
+        *(
+            [
+                "- Out of scope: a detector, a second classifier of the same kind fitted on "
+                "every training text (none against any topic), beside the topics' classifier, "
+                "fitted on the in-scope texts alone; with `allow_none=True` the probability of "
+                "none is the sigmoid of the detector's score and the topics share the rest."
+            ]
+            if cfg["data"].get("out_of_scope") == "detector"
+            else []
+        ),
         "",
         "## Held-out results",
         "",

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .predictor import Predictor
+from .predictor import NONE_HEADS, Predictor
 from .vocabulary import Vocabulary
 
 __all__ = [
@@ -120,8 +120,10 @@ def save(
         "name": name or path.name,
         "versions": library_versions(),
         "topics": list(predictor.topics),
-        # true: the weights' last row is the out-of-scope class, "none"
+        # true: the weights' last row is out of scope, "none": a fifth class of the softmax
+        # ("none_head": "class") or a detector's log-odds ("detector")
         "none": predictor.none,
+        **({"none_head": predictor.none_head} if predictor.none else {}),
         "features": {**features.get_params(), "ngram_range": list(features.ngram_range)},
         "max_chars": predictor.max_chars,
         "segment": predictor.segment,
@@ -309,6 +311,8 @@ def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
 
     if not isinstance(manifest.get("none", False), bool):
         raise bad("none", "true or false")
+    if manifest.get("none_head", "class") not in NONE_HEADS:
+        raise bad("none_head", " or ".join(NONE_HEADS))
     max_chars = manifest.get("max_chars", 5000)
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
         raise bad("max_chars", "a positive whole number")
@@ -407,6 +411,7 @@ def load(path: str | Path) -> Predictor:
             segment=bool(manifest.get("segment", True)),
             temperature=float(manifest.get("temperature", 1.0)),
             none=manifest.get("none", False),
+            none_head=manifest.get("none_head", "class"),
         )
     except ModelError:
         raise

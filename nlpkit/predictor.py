@@ -38,6 +38,9 @@ class Explanation:
     other_terms: float = 0.0
     intercept: float = 0.0
     margin: float = 0.0
+    # What ``margin`` measures when it is not the difference of two topics' scores: a model
+    # with an out-of-scope detector explains "none" by the detector's log-odds.
+    measure: str | None = None
 
     def __str__(self) -> str:
         rest = "rest of the text"
@@ -46,7 +49,8 @@ class Explanation:
         lines = [
             f"topic: {self.topic} ({self.probabilities[self.topic]:.3f}); "
             f"runner-up: {self.runner_up} ({self.probabilities[self.runner_up]:.3f})",
-            f"score of {self.topic} minus score of {self.runner_up}: {self.margin:+.4f}, made of",
+            f"{self.measure or f'score of {self.topic} minus score of {self.runner_up}'}: "
+            f"{self.margin:+.4f}, made of",
         ]
         lines += [f"  {term:<{width}}  {weight:+.4f}" for term, weight in rows]
         return "\n".join(lines)
@@ -60,6 +64,7 @@ class Explanation:
             "terms": [{"term": t, "weight": w} for t, w in self.terms],
             "other_terms": self.other_terms,
             "intercept": self.intercept,
+            "measure": self.measure,
         }
 
 
@@ -90,6 +95,9 @@ def _worker_scores(texts: list[str]) -> np.ndarray:
     return _worker_predictor._scores_of(texts)
 
 
+NONE_HEADS = ("class", "detector")
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by each row's maximum so that no exponent overflows."""
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -107,10 +115,14 @@ class Predictor:
     Predictions go through the compiled core when it is built (`nlpkit.compiled`), with the
     same results as the pure-Python path.
 
-    A model that knows out of scope as a class of its own (``none``: its weights are the last
-    row) answers with one of its topics by default, as a topic classifier is expected to; with
-    ``allow_none=True`` it answers None for a text that is none of them, and its probabilities
-    gain a ``"none"`` entry.
+    A model that knows out of scope (``none``: its weights are the last row) answers with one
+    of its topics by default, as a topic classifier is expected to; with ``allow_none=True`` it
+    answers None for a text that is none of them, and its probabilities gain a ``"none"``
+    entry. The last row is either a fifth class of one softmax (``none_head="class"``) or an
+    out-of-scope detector (``none_head="detector"``): the log-odds that the text is out of
+    scope, whatever its topic, so that the topics' rows are those of a model of the topics
+    alone and the default answers do not change with it. A detector's probability of none is
+    the sigmoid of its score, and the topics share the rest as their softmax says.
     """
 
     def __init__(
@@ -124,6 +136,7 @@ class Predictor:
         segment: bool = True,
         temperature: float = 1.0,
         none: bool = False,
+        none_head: str = "class",
     ):
         coef = np.asarray(coef, dtype=np.float64)
         intercept = np.asarray(intercept, dtype=np.float64)
@@ -145,6 +158,9 @@ class Predictor:
         self.intercept = intercept
         self.topics = tuple(topics)
         self.none = bool(none)
+        if none_head not in NONE_HEADS:
+            raise ValueError(f"none_head must be one of {NONE_HEADS}, got {none_head!r}")
+        self.none_head = none_head if self.none else "class"
         # The classes of the weights' rows: the topics, then "none" when the model has it.
         self.classes = self.topics + (("none",) if self.none else ())
         self.max_chars = max_chars
@@ -285,6 +301,11 @@ class Predictor:
     def to_pipeline(self):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
         for research use; `nlpkit.modelfile.export_joblib` saves it."""
+        if self.none_head == "detector":
+            raise ValueError(
+                "a model with an out-of-scope detector is two linear models (the topics' softmax "
+                "and the detector's sigmoid), which no one scikit-learn classifier holds"
+            )
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
@@ -336,7 +357,7 @@ class Predictor:
         """
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
-        if scorer is not None:
+        if scorer is not None and not self._detects(allow_none):
             # One call into the core for the whole answer, no Python per text.
             among = len(names)
             if isinstance(texts, str):
@@ -355,9 +376,29 @@ class Predictor:
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        scores = self._batch_scores(batch, n_jobs)[:, : len(names)]
-        topics = [self._answer(names[i], allow_none) for i in scores.argmax(axis=1)]
+        best = self._decide(self._batch_scores(batch, n_jobs), allow_none)
+        topics = [self._answer(names[i], allow_none) for i in best]
         return topics[0] if single else topics
+
+    def _detects(self, allow_none: bool) -> bool:
+        return allow_none and self.none_head == "detector"
+
+    def _probabilities(self, scores: np.ndarray, allow_none: bool) -> np.ndarray:
+        """Probabilities of the classes of `_columns` from the linear scores of all rows."""
+        n = len(self.topics)
+        if self._detects(allow_none):
+            # sigmoid(z) and 1 - sigmoid(z), without overflow for large |z|.
+            z = scores[:, n]
+            p_none, p_scope = np.exp(-np.logaddexp(0.0, -z)), np.exp(-np.logaddexp(0.0, z))
+            topics = softmax(self.temperature * scores[:, :n]) * p_scope[:, None]
+            return np.column_stack([topics, p_none])
+        return softmax(self.temperature * scores[:, : len(self._columns(allow_none))])
+
+    def _decide(self, scores: np.ndarray, allow_none: bool) -> np.ndarray:
+        """The index, in `_columns`, of each text's answer, from the linear scores of all rows."""
+        if self._detects(allow_none):
+            return self._probabilities(scores, allow_none).argmax(axis=1)
+        return scores[:, : len(self._columns(allow_none))].argmax(axis=1)
 
     @staticmethod
     def _answer(name: str, allow_none: bool) -> str | None:
@@ -381,8 +422,7 @@ class Predictor:
         batch, single = self._as_batch(texts)
         if not batch:
             return []
-        scores = self._batch_scores(batch, n_jobs)[:, : len(names)]
-        probs = softmax(self.temperature * scores)
+        probs = self._probabilities(self._batch_scores(batch, n_jobs), allow_none)
         out = [dict(zip(names, map(float, row))) for row in probs]
         return out[0] if single else out
 
@@ -415,19 +455,34 @@ class Predictor:
         names = self._columns(allow_none)
         batch, _ = self._as_batch(check_text(text))
         doc, col, w = self._weights(batch)
-        scores = self._scores(doc, col, w, 1)[:, : len(names)]
-        order = np.argsort(-scores[0], kind="stable")
+        all_scores = self._scores(doc, col, w, 1)
+        probs = self._probabilities(all_scores, allow_none)[0]
+        n = len(self.topics)
+        detector = self._detects(allow_none)
+        # Topics are explained against the runner-up topic (or class); a detector's none by its
+        # own log-odds, against the best topic.
+        scores = all_scores[0, :n] if detector else all_scores[0, : len(names)]
+        order = np.argsort(-scores, kind="stable")
         top, runner = int(order[0]), int(order[1])
-        contrib = w * (self.coef[top, col] - self.coef[runner, col])
+        measure = None
+        if detector and int(probs.argmax()) == n:
+            top, runner = n, int(order[0])
+            contrib = w * self.coef[n, col]
+            intercept, margin = self.intercept[n], all_scores[0, n]
+            measure = "log-odds that the text is out of scope (the detector's score)"
+        else:
+            contrib = w * (self.coef[top, col] - self.coef[runner, col])
+            intercept = self.intercept[top] - self.intercept[runner]
+            margin = all_scores[0, top] - all_scores[0, runner]
         best = np.argsort(-contrib, kind="stable")[:k]
         terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
-        probs = softmax(self.temperature * scores)[0]
         return Explanation(
             topic=names[top],
             runner_up=names[runner],
             probabilities=dict(zip(names, map(float, probs))),
             terms=terms,
             other_terms=float(contrib.sum() - contrib[best].sum()),
-            intercept=float(self.intercept[top] - self.intercept[runner]),
-            margin=float(scores[0, top] - scores[0, runner]),
+            intercept=float(intercept),
+            margin=float(margin),
+            measure=measure,
         )

@@ -82,7 +82,10 @@ DEFAULTS: dict[str, Any] = {
         # hand-labelled training texts: their labels replace the weak ones, with this weight
         "train_labels": [],
         "train_label_weight": 1.0,
-        # drop: texts out of the four topics are no training data; class: "none" is a class
+        # drop: texts out of the four topics are no training data; class: "none" is a fifth
+        # class of the classifier; detector: the topics' classifier is fitted on the in-scope
+        # texts alone and a second one (none against any topic) detects out of scope, so the
+        # default four-topic answers are those of a model of the topics alone
         "out_of_scope": "drop",
         "min_confidence": 0.5,
         "without_functions": [],  # labelling functions left out (an ablation's step)
@@ -232,8 +235,16 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.label_model' must be rules or learned, got {d['label_model']!r}")
     if d["label_model"] == "learned" and not d["train_labels"]:
         raise ConfigError("'data.label_model' learned needs hand-labelled training texts")
-    if d["out_of_scope"] not in ("drop", "class"):
-        raise ConfigError(f"'data.out_of_scope' must be drop or class, got {d['out_of_scope']!r}")
+    if d["out_of_scope"] not in ("drop", "class", "detector"):
+        raise ConfigError(
+            f"'data.out_of_scope' must be drop, class or detector, got {d['out_of_scope']!r}"
+        )
+    if d["out_of_scope"] == "detector" and cfg["classifier"]["kind"] != "logistic_regression":
+        # The detector's score is read as log-odds: only logistic regression gives them.
+        raise ConfigError(
+            "'data.out_of_scope' detector needs 'classifier.kind' logistic_regression, got "
+            f"{cfg['classifier']['kind']!r}"
+        )
     if d["train_label_weight"] <= 0:
         raise ConfigError(
             f"'data.train_label_weight' must be positive, got {d['train_label_weight']}"
@@ -507,12 +518,27 @@ def _fit(
 ) -> Predictor:
     features = _build_features(cfg)
     X = features.fit_transform(texts)
-    clf = _build_classifier(cfg).fit(X, labels, sample_weight=weights)
+    none = NONE in labels
+    detector = none and cfg["data"]["out_of_scope"] == "detector"
+    if detector:
+        # The topics' classifier sees the in-scope texts alone (its rows are what a model of
+        # the topics alone would be, over the same terms); the detector sees every text.
+        scope = np.asarray([label != NONE for label in labels])
+        clf = _build_classifier(cfg).fit(
+            X[scope], [t for t in labels if t != NONE], sample_weight=weights[scope]
+        )
+        found = _build_classifier(cfg).fit(X, np.where(scope, "topic", NONE), sample_weight=weights)
+    else:
+        clf = _build_classifier(cfg).fit(X, labels, sample_weight=weights)
     topics = [t for t in TOPICS if t in clf.classes_]
-    topics += sorted(t for t in clf.classes_ if t not in TOPICS and t != "none")
-    none = "none" in clf.classes_
-    classes = topics + ["none"] if none else topics
-    coef, intercept = _linear_parts(clf, classes)
+    topics += sorted(t for t in clf.classes_ if t not in TOPICS and t != NONE)
+    classes = topics + [NONE] if none else topics
+    if detector:
+        coef, intercept = _linear_parts(clf, topics)
+        d_coef, d_intercept = _linear_parts(found, [NONE])
+        coef, intercept = np.vstack([coef, d_coef]), np.concatenate([intercept, d_intercept])
+    else:
+        coef, intercept = _linear_parts(clf, classes)
     temperature = 1.0
     if cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS:
         # Margins are not log-probabilities: fit a temperature on a tenth of the training data
@@ -537,6 +563,7 @@ def _fit(
         segment=cfg["features"]["segment"],
         temperature=temperature,
         none=none,
+        none_head="detector" if detector else "class",
     )
 
 
@@ -891,9 +918,8 @@ def _decisions(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Each record's topic (the best of the topics) and class (the best of all classes, none
     included when the model has it), as `Predictor.predict` gives them."""
-    n = len(predictor.topics)
-    topic = {r.id: predictor.topics[i] for r, i in zip(records, scores[:, :n].argmax(axis=1))}
-    best = scores.argmax(axis=1)
+    topic = {r.id: predictor.topics[i] for r, i in zip(records, predictor._decide(scores, False))}
+    best = predictor._decide(scores, predictor.none)
     return topic, {r.id: predictor.classes[i] for r, i in zip(records, best)}
 
 

@@ -149,7 +149,7 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _train_small(folder: Path, none: bool):
+def _train_small(folder: Path, none: bool, head: str = "class"):
     import copy
 
     from nlpkit.cache import SegmentCache
@@ -162,7 +162,7 @@ def _train_small(folder: Path, none: bool):
     cfg["data"]["eval_labels"] = []
     cfg["data"]["dev_labels"] = []
     cfg["data"]["boundary_labels"] = []
-    cfg["data"]["out_of_scope"] = "class" if none else "drop"
+    cfg["data"]["out_of_scope"] = head if none else "drop"
     cfg["features"].update(min_df=1, max_features=0)
     cfg["n_jobs"] = 1
     predictor, metrics = train(cfg, cache=SegmentCache(folder / "cache.sqlite"))
@@ -175,10 +175,11 @@ def small_model(tmp_path_factory):
     return _train_small(tmp_path_factory.mktemp("small"), none=False)
 
 
-@pytest.fixture(scope="session")
-def small_none_model(tmp_path_factory):
-    """The same, with out-of-scope texts and none as a class of its own."""
-    return _train_small(tmp_path_factory.mktemp("small-none"), none=True)
+@pytest.fixture(scope="session", params=["class", "detector"])
+def small_none_model(request, tmp_path_factory):
+    """The same, with out-of-scope texts: none as a fifth class, or an out-of-scope detector
+    beside a classifier of the topics (every test of the none API runs on both)."""
+    return _train_small(tmp_path_factory.mktemp("small-none"), none=True, head=request.param)
 
 
 @pytest.fixture(scope="session")

@@ -220,6 +220,7 @@ def _set_manifest(folder, **values):
         ({"max_chars": 0}, "'max_chars' must be a positive whole number"),
         ({"max_chars": 5.5}, "'max_chars' must be a positive whole number"),
         ({"segment": "yes"}, "'segment' must be true or false"),
+        ({"none_head": "oracle"}, "'none_head' must be class or detector"),
         ({"features": {"ngram_range": [2, 9]}}, "'features' must be the feature settings"),
     ],
 )

@@ -1,5 +1,6 @@
 import unicodedata
 
+import numpy as np
 import pytest
 from conftest import readable
 from hypothesis import given, settings
@@ -195,6 +196,32 @@ def test_explain_says_why_a_text_is_out_of_scope(with_none):
         exp.margin
     )
     assert with_none.explain(OUT_OF_SCOPE, k=3).topic in with_none.topics
+
+
+def test_a_detector_leaves_the_default_answers_to_the_topics_alone(with_none):
+    from nlpkit import Predictor
+    from nlpkit.predictor import softmax
+
+    if with_none.none_head != "detector":
+        pytest.skip("a none class shares the softmax with the topics")
+    n = len(with_none.topics)
+    topics_only = Predictor(
+        with_none._tfidf, with_none.coef[:n], with_none.intercept[:n], with_none.topics
+    )
+    texts = [OUT_OF_SCOPE, *TEXTS, "Giá điện tăng, người dân lo lắng"]
+    assert with_none.predict(texts) == topics_only.predict(texts)
+    assert with_none.predict_proba(texts) == topics_only.predict_proba(texts)
+    # With allow_none, none has the sigmoid of the detector's score; the topics share the rest.
+    scores = with_none._scores_of(texts)
+    p_none = 1 / (1 + np.exp(-scores[:, n]))
+    five = with_none.predict_proba(texts, allow_none=True)
+    assert [p["none"] for p in five] == pytest.approx(p_none.tolist())
+    rest = softmax(scores[:, :n]) * (1 - p_none)[:, None]
+    np.testing.assert_allclose([[p[t] for t in with_none.topics] for p in five], rest)
+    exp = with_none.explain(OUT_OF_SCOPE, allow_none=True)
+    assert exp.measure and "log-odds" in str(exp) and exp.margin == pytest.approx(scores[0, n])
+    with pytest.raises(ValueError, match="out-of-scope detector"):
+        with_none.to_pipeline()
 
 
 def test_allow_none_needs_a_model_with_none(predictor):

@@ -43,6 +43,11 @@ def test_config_defaults_and_name(tmp_path):
         ("[data]\ncleanup_threshold = 1.5\n", "'data.cleanup_threshold' must be within"),
         ("[data]\ntrain_files = ['other.jsonl']\n", "'data.train_files' names 'other.jsonl'"),
         ("[data]\nwithout_functions = ['abroadd']\n", "names unknown function 'abroadd'"),
+        ("[data]\nout_of_scope = 'keep'\n", "must be drop, class or detector, got 'keep'"),
+        (
+            "[data]\nout_of_scope = 'detector'\n[classifier]\nkind = 'linear_svc'\n",
+            "detector needs 'classifier.kind' logistic_regression",
+        ),
     ],
 )
 def test_bad_configs_get_clear_errors(tmp_path, text, message):
@@ -403,4 +408,6 @@ def test_the_top_probability_threshold_baseline(small_model):
     found = _threshold_baseline(predictor, scores, records, list(zip(records, truth)))
     assert found["accuracy"] == 1.0 and 0.26 < found["threshold"] <= 0.99
     assert found["median_top_probability_none"] < found["median_top_probability_in_scope"]
-    assert _threshold_baseline(predictor, scores, records[:2], list(zip(records[:2], truth))) is None
+    assert (
+        _threshold_baseline(predictor, scores, records[:2], list(zip(records[:2], truth))) is None
+    )

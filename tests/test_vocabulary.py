@@ -51,14 +51,16 @@ def test_checks_and_pickling():
     assert clone._index is None and clone.vocabulary_ == vocabulary.vocabulary_
 
 
-def test_loaded_model_holds_plain_data_and_builds_its_estimator_when_asked():
-    predictor = nlpkit.load()
+def test_loaded_model_holds_plain_data_and_builds_its_estimator_when_asked(small_model, tmp_path):
+    from nlpkit import modelfile
+
+    predictor = nlpkit.load(modelfile.save(small_model[0], tmp_path / "m"))
     assert isinstance(predictor._tfidf, Vocabulary) and predictor._features is None
     features = predictor.features
     assert isinstance(features, TfidfFeatures) and predictor.features is features
     assert features.terms_ == predictor._tfidf.terms_
-    pipeline = predictor.to_pipeline()
-    assert list(pipeline.predict(["Giá xăng dầu tăng mạnh"])) == ["energy"]
+    texts = ["Giá xăng dầu tăng mạnh", "Tuyển Việt Nam thắng Thái Lan"]
+    assert list(predictor.to_pipeline().predict(texts)) == predictor.predict(texts)
 
 
 def test_analyze_is_the_features_analyzer():
