@@ -791,7 +791,7 @@ def report(
             f"{row['conflicts']:.2%} | {row['dev_votes']} | {accuracy} | {row['doc']} |"
         )
     models: list[tuple[str, Callable[[Record], WeakLabel]]] = [
-        ("priority rules (`label_model = \"rules\"`)", label_record)
+        ('priority rules (`label_model = "rules"`)', label_record)
     ]
     train_records = [r for r in records if train and r.id in train and r.id not in dev]
     if train_records:

@@ -154,7 +154,10 @@ def test_weak_report(tmp_path, capsys):
     assert main(["weak-report", "--corpus", str(corpus), "--dev", str(dev), "--out", str(out)]) == 0
     report = out.read_text(encoding="utf-8")
     assert report == capsys.readouterr().out
-    assert "| `energy_headline` |" in report and "| priority rules (`label_model = \"rules\"`) |" in report
+    assert (
+        "| `energy_headline` |" in report
+        and '| priority rules (`label_model = "rules"`) |' in report
+    )
     assert main(["weak-report", "--corpus", str(corpus), "--dev", str(tmp_path / "none.tsv")]) == 2
 
 

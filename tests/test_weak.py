@@ -187,7 +187,7 @@ def test_report_rows_and_dev_accuracy():
     assert set(rows) == {f"`{lf.name}`" for lf in LABELLING_FUNCTIONS}
     # Three dev texts; the section votes domestic on all three and is right on none.
     assert "| 3 | 0.000 |" in rows["`section`"]
-    assert "`dev.tsv`" in text and "| priority rules (`label_model = \"rules\"`) |" in text
+    assert "`dev.tsv`" in text and '| priority rules (`label_model = "rules"`) |' in text
 
 
 def test_a_labelling_function_can_be_left_out():
