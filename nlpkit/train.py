@@ -110,6 +110,9 @@ DEFAULTS: dict[str, Any] = {
         "alpha": 1e-4,  # sgd, complement_nb
         "max_iter": 2000,
         "class_weight": "balanced",  # "" for none; complement_nb takes none
+        # added to the intercept of none (a class or a detector): where the line between out
+        # of scope and the topics falls, chosen on the development sample
+        "none_offset": 0.0,
     },
     "output": {"model": "", "results": ""},
     "cv": 0,  # folds of cross-validation on the training data; 0: none
@@ -161,6 +164,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'classifier.kind' must be one of {_CLASSIFIERS}, got {c['kind']!r}")
     if c["C"] <= 0:
         raise ConfigError(f"'classifier.C' must be positive, got {c['C']}")
+    if not np.isfinite(c["none_offset"]):
+        raise ConfigError(f"'classifier.none_offset' must be finite, got {c['none_offset']}")
+    if c["none_offset"] and cfg["data"]["out_of_scope"] == "drop":
+        raise ConfigError("'classifier.none_offset' needs 'data.out_of_scope' class or detector")
     if d["max_chars"] < 100:
         raise ConfigError(f"'data.max_chars' must be at least 100, got {d['max_chars']}")
     if not 0 <= d["min_confidence"] <= 1:
@@ -539,6 +546,8 @@ def _fit(
         coef, intercept = np.vstack([coef, d_coef]), np.concatenate([intercept, d_intercept])
     else:
         coef, intercept = _linear_parts(clf, classes)
+    if none:
+        intercept[-1] += cfg["classifier"]["none_offset"]
     temperature = 1.0
     if cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS:
         # Margins are not log-probabilities: fit a temperature on a tenth of the training data

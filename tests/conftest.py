@@ -149,7 +149,7 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _train_small(folder: Path, none: bool, head: str = "class"):
+def _train_small(folder: Path, none: bool, head: str = "class", none_offset: float = 0.0):
     import copy
 
     from nlpkit.cache import SegmentCache
@@ -163,6 +163,7 @@ def _train_small(folder: Path, none: bool, head: str = "class"):
     cfg["data"]["dev_labels"] = []
     cfg["data"]["boundary_labels"] = []
     cfg["data"]["out_of_scope"] = head if none else "drop"
+    cfg["classifier"]["none_offset"] = none_offset
     cfg["features"].update(min_df=1, max_features=0)
     cfg["n_jobs"] = 1
     predictor, metrics = train(cfg, cache=SegmentCache(folder / "cache.sqlite"))

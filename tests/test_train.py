@@ -44,6 +44,7 @@ def test_config_defaults_and_name(tmp_path):
         ("[data]\ntrain_files = ['other.jsonl']\n", "'data.train_files' names 'other.jsonl'"),
         ("[data]\nwithout_functions = ['abroadd']\n", "names unknown function 'abroadd'"),
         ("[data]\nout_of_scope = 'keep'\n", "must be drop, class or detector, got 'keep'"),
+        ("[classifier]\nnone_offset = -1.5\n", "needs 'data.out_of_scope' class or detector"),
         (
             "[data]\nout_of_scope = 'detector'\n[classifier]\nkind = 'linear_svc'\n",
             "detector needs 'classifier.kind' logistic_regression",
@@ -411,3 +412,14 @@ def test_the_top_probability_threshold_baseline(small_model):
     assert (
         _threshold_baseline(predictor, scores, records[:2], list(zip(records[:2], truth))) is None
     )
+
+
+def test_none_offset_moves_the_none_intercept_and_nothing_else(small_none_model, tmp_path):
+    from conftest import _train_small
+
+    predictor, _, cfg = small_none_model
+    head = cfg["data"]["out_of_scope"]
+    moved = _train_small(tmp_path, none=True, head=head, none_offset=-1.5)[0]
+    assert moved.coef.tobytes() == predictor.coef.tobytes()
+    assert moved.intercept[:-1].tobytes() == predictor.intercept[:-1].tobytes()
+    assert moved.intercept[-1] == pytest.approx(predictor.intercept[-1] - 1.5)
