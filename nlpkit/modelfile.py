@@ -150,7 +150,8 @@ def save(
 
 
 def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = None) -> Path:
-    """Write ``predictor`` as a scikit-learn `Pipeline` in a joblib file, for research use.
+    """Write ``predictor`` as a scikit-learn `Pipeline` in a joblib file, for research use:
+    `Predictor.to_pipeline()`, the pipeline of its default answers (the topics).
 
     The folder carries a manifest with checksums like a native model folder. Loading it back
     (`import_joblib`) unpickles, which can run code: prefer `save` for anything you share.

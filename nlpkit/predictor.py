@@ -298,26 +298,33 @@ class Predictor:
         col = np.array(found[0], dtype=np.int64)
         return np.zeros(len(col), dtype=np.int64), col, np.array(found[1], dtype=np.float64)
 
-    def to_pipeline(self):
+    def to_pipeline(self, allow_none: bool = False):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
-        for research use; `nlpkit.modelfile.export_joblib` saves it."""
-        if self.none_head == "detector":
+        for research use; `nlpkit.modelfile.export_joblib` saves it. Its answers and
+        probabilities are those of `predict` and `predict_proba` with the same ``allow_none``:
+        by default the topics', with ``allow_none=True`` none's too (a model with none as a
+        class; a detector's sigmoid beside the topics' softmax is no one scikit-learn
+        classifier)."""
+        names = self._columns(allow_none)
+        if self._detects(allow_none):
             raise ValueError(
                 "a model with an out-of-scope detector is two linear models (the topics' softmax "
-                "and the detector's sigmoid), which no one scikit-learn classifier holds"
+                "and the detector's sigmoid), which no one scikit-learn classifier holds: "
+                "export it with allow_none=False for its topics"
             )
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
         from .features import Segmenter
 
+        rows = len(names)
         clf = LogisticRegression()
         # A fitted multinomial logistic regression is exactly these arrays: its predict_proba
         # is the softmax of X @ coef_.T + intercept_, as in `predict_proba` here.
-        clf.classes_ = np.asarray(self.classes, dtype=object)
+        clf.classes_ = np.asarray(names, dtype=object)
         # Scaling the weights by the temperature keeps the argmax and gives the same softmax.
-        clf.coef_ = self.temperature * self.coef
-        clf.intercept_ = self.temperature * self.intercept
+        clf.coef_ = self.temperature * self.coef[:rows]
+        clf.intercept_ = self.temperature * self.intercept[:rows]
         clf.n_features_in_ = self.coef.shape[1]
         clf.n_iter_ = np.zeros(1, dtype=np.int32)
         return Pipeline(

@@ -238,7 +238,9 @@ def assert_scores_alike(predictor: Predictor, texts: list[str]) -> None:
         assert [predictor.predict(t, allow_none=allow_none) for t in texts] == answers
         probs = predictor.predict_proba(texts, allow_none=allow_none)
         if allow_none and predictor.none_head == "detector":
-            np.testing.assert_allclose([list(p.values()) for p in probs], expected, rtol=1e-12)
+            np.testing.assert_allclose(
+                [list(p.values()) for p in probs], expected, rtol=1e-9, atol=1e-15
+            )
         else:
             assert [list(p.values()) for p in probs] == expected.tolist()
 

@@ -221,7 +221,23 @@ def test_a_detector_leaves_the_default_answers_to_the_topics_alone(with_none):
     exp = with_none.explain(OUT_OF_SCOPE, allow_none=True)
     assert exp.measure and "log-odds" in str(exp) and exp.margin == pytest.approx(scores[0, n])
     with pytest.raises(ValueError, match="out-of-scope detector"):
-        with_none.to_pipeline()
+        with_none.to_pipeline(allow_none=True)
+
+
+def test_a_none_model_exports_the_pipeline_of_its_answers(with_none):
+    texts = [OUT_OF_SCOPE, *TEXTS]
+    pipeline = with_none.to_pipeline()
+    assert list(pipeline.predict(texts)) == with_none.predict(texts)
+    np.testing.assert_allclose(
+        pipeline.predict_proba(texts),
+        [list(p.values()) for p in with_none.predict_proba(texts)],
+        rtol=1e-12,
+    )
+    if with_none.none_head == "class":
+        answers = with_none.predict(texts, allow_none=True)
+        assert list(with_none.to_pipeline(allow_none=True).predict(texts)) == [
+            a or "none" for a in answers
+        ]
 
 
 def test_allow_none_needs_a_model_with_none(predictor):
