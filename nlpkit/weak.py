@@ -722,14 +722,15 @@ class LearnedVote:
         self.lfs = tuple(lfs)
         self.C = C
 
-    def _features(self, records: Iterable[Record]):
+    def _features(self, all_votes: list[dict[str, str]]):
+        """One row of vote indicators per record, from the records' votes."""
         import numpy as np
 
         names = [lf.name for lf in self.lfs]
         rows = []
-        for record in records:
+        for record_votes in all_votes:
             row = np.zeros(len(names) * len(self.classes_))
-            for name, vote in votes(record, self.lfs).items():
+            for name, vote in record_votes.items():
                 if vote in self.classes_:
                     row[names.index(name) * len(self.classes_) + self.classes_.index(vote)] = 1
             rows.append(row)
@@ -741,18 +742,20 @@ class LearnedVote:
         records = [r for r in records if r.id in labels]
         self.classes_ = sorted({labels[r.id] for r in records})
         self.model_ = LogisticRegression(C=self.C, max_iter=2000, random_state=0)
-        self.model_.fit(self._features(records), [labels[r.id] for r in records])
+        features = self._features([votes(r, self.lfs) for r in records])
+        self.model_.fit(features, [labels[r.id] for r in records])
         return self
 
     def label(self, record: Record) -> WeakLabel:
         return self.label_many([record])[0]
 
     def label_many(self, records: list[Record]) -> list[WeakLabel]:
-        """`label` for many records at once (one matrix, one call of the model)."""
+        """`label` for many records at once (one matrix, one call of the model); each
+        record's functions run once, for its features and its WeakLabel alike."""
         if not records:
             return []
         all_votes = [votes(r, self.lfs) for r in records]
-        probs = self.model_.predict_proba(self._features(records))
+        probs = self.model_.predict_proba(self._features(all_votes))
         best = probs.argmax(axis=1)
         return [
             WeakLabel(str(self.model_.classes_[b]), float(p[b]), v, "learned")
