@@ -376,8 +376,8 @@ class Predictor:
                 if found is not None:
                     if -1 in found:
                         rest = [i for i, j in enumerate(found) if j < 0]
-                        scores = self._scores_of([texts[i] for i in rest])[:, :among]
-                        for i, j in zip(rest, scores.argmax(axis=1).tolist()):
+                        scores = self._scores_of([texts[i] for i in rest])
+                        for i, j in zip(rest, self._decide(scores, allow_none).tolist()):
                             found[i] = j
                     return [self._answer(names[i], allow_none) for i in found]
         batch, single = self._as_batch(texts)

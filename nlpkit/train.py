@@ -902,10 +902,9 @@ def _threshold_baseline(
     five-way accuracy, and the median top probability of the out-of-scope and in-scope texts."""
     if not any(t == NONE for _, t in pairs):
         return None
-    n = len(predictor.topics)
     row = {r.id: i for i, r in enumerate(records)}
     index = [row[r.id] for r, _ in pairs]
-    probs = softmax(predictor.temperature * scores[index, :n])
+    probs = predictor._probabilities(scores[index], allow_none=False)
     top, best = probs.max(axis=1), probs.argmax(axis=1)
     truth = np.array([t for _, t in pairs])
     topic = np.array(predictor.topics)[best]
