@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ SEED_TITLES = {
     "Khởi tố Giám đốc Trung tâm đăng kiểm duy nhất ở Hòa Bình": "domestic",
     "Rung lắc thượng tầng tại Eximbank: Thập kỷ rối ren chưa kết thúc": "domestic",
 }
+
+
+@contextmanager
+def pure():
+    """Every call in the block on the pure-Python path (the compiled core set aside)."""
+    from nlpkit import compiled
+
+    saved = compiled.core
+    compiled.core = None
+    try:
+        yield
+    finally:
+        compiled.core = saved
 
 
 def readable(text: str) -> bool:

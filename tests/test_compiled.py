@@ -20,11 +20,10 @@ import sys
 import tempfile
 import threading
 import unicodedata
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from conftest import SEED_TITLES, SEEDS, readable
+from conftest import SEED_TITLES, SEEDS, pure, readable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
@@ -50,17 +49,6 @@ needs_core = pytest.mark.skipif(CORE is None, reason=f"no compiled core: {compil
 PROPERTY = settings(
     max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
-
-
-@contextmanager
-def pure():
-    """Every call in the block on the pure-Python path."""
-    saved = compiled.core
-    compiled.core = None
-    try:
-        yield
-    finally:
-        compiled.core = saved
 
 
 def outcome(f, *args, **kwargs):

@@ -34,11 +34,10 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from conftest import SEEDS, SHARED_DATA
+from conftest import SEEDS, SHARED_DATA, pure
 from pyvi import ViTokenizer
 
 import nlpkit
-from nlpkit import compiled
 from nlpkit.modelfile import default_model_path
 from nlpkit.pages import read_page
 
@@ -68,16 +67,6 @@ def texts_of(kind: str) -> list[str]:
 
 
 TEXTS = {kind: texts_of(kind) for kind in KINDS}
-
-
-@contextmanager
-def pure():
-    saved = compiled.core
-    compiled.core = None
-    try:
-        yield
-    finally:
-        compiled.core = saved
 
 
 @pytest.fixture(scope="module")
