@@ -2208,26 +2208,34 @@ order_by_idf(const double *idf, Py_ssize_t n, int32_t *row_of)
     return 0;
 }
 
+/* Enter one term (its code points in buf) as column col. With `strict` (a vocabulary file),
+ * a term seen before is an error: a file must hold distinct terms. */
 static int
-add_term(Scorer *self, PyObject *term, Py_ssize_t col, CpBuf *buf, uint32_t **ids,
-         Py_ssize_t *ids_cap)
+add_term(Scorer *self, const CpBuf *buf, Py_ssize_t col, uint32_t **ids, Py_ssize_t *ids_cap,
+         int strict, CpBuf *first, Py_ssize_t *first_id)
 {
-    if (!PyUnicode_Check(term)) {
-        PyErr_SetString(PyExc_TypeError, "terms must be str");
-        return -1;
-    }
-    if (cp_from_str(buf, term, NULL) < 0)
-        return -1;
     /* A term is its words joined by single spaces (nlpkit.vocabulary.analyze). */
     Py_ssize_t nw = 0, p = 0;
     for (;;) {
-        Py_ssize_t q = p;
+        Py_ssize_t q = p, e;
         while (q < buf->n && buf->p[q] != ' ')
             q++;
-        Py_ssize_t e =
-            table_add(&self->words, buf->p + p, q - p, hash_units(buf->p + p, q - p, 4), NULL);
-        if (e < 0)
-            return -1;
+        /* Terms come sorted: most share their first word with the term before, found once. */
+        if (p == 0 && *first_id >= 0 && first->n == q &&
+            memcmp(first->p, buf->p, (size_t)q * sizeof(cp_t)) == 0)
+            e = *first_id;
+        else {
+            e = table_add(&self->words, buf->p + p, q - p, hash_units(buf->p + p, q - p, 4),
+                          NULL);
+            if (e < 0)
+                return -1;
+            if (p == 0) {
+                first->n = 0;
+                if (cp_extend(first, buf->p, q) < 0)
+                    return -1;
+                *first_id = e;
+            }
+        }
         if (GROW(*ids, *ids_cap, nw + 1) < 0)
             return -1;
         (*ids)[nw++] = (uint32_t)e;
@@ -2235,24 +2243,102 @@ add_term(Scorer *self, PyObject *term, Py_ssize_t col, CpBuf *buf, uint32_t **id
             break;
         p = q + 1;
     }
+    int added = 1;
     /* {term: column}: a term given twice keeps its last column */
     if (nw == 1) {
+        added = self->words.recs[(*ids)[0]].value < 0;
         self->words.recs[(*ids)[0]].value = (int32_t)col;
-        return 0;
     }
-    if (nw == 2) { /* entered after all terms are read (add_bigrams) */
+    else if (nw == 2) { /* entered after all terms are read (duplicates are found there) */
         if (self->n_pending == self->pending_cap &&
             GROW(self->pending, self->pending_cap, self->n_pending + 1) < 0)
             return -1;
         self->pending[self->n_pending].key = (uint64_t)(*ids)[0] << 32 | (*ids)[1];
         self->pending[self->n_pending++].value = (int32_t)col;
-        return 0;
     }
-    Py_ssize_t g = table_add(&self->grams, *ids, nw, hash_units(*ids, nw, 4), NULL);
-    if (g < 0)
+    else {
+        Py_ssize_t g = table_add(&self->grams, *ids, nw, hash_units(*ids, nw, 4), &added);
+        if (g < 0)
+            return -1;
+        self->grams.recs[g].value = (int32_t)col;
+    }
+    if (strict && !added) {
+        PyErr_Format(PyExc_ValueError, "line %zd: a term given twice", col + 1);
         return -1;
-    self->grams.recs[g].value = (int32_t)col;
+    }
     return 0;
+}
+
+/* One line of UTF-8 into code points, as strictly as Python's decoder (no overlong forms,
+ * surrogates or code points past U+10FFFF); -1 without an exception when it is not UTF-8. */
+static int
+cp_from_utf8(CpBuf *b, const unsigned char *s, Py_ssize_t n)
+{
+    if (GROW(b->p, b->cap, n + 1) < 0)
+        return -2;
+    Py_ssize_t o = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        cp_t c = s[i];
+        int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
+                 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+        if (more < 0 || i + more >= n + (more == 0))
+            return -1;
+        c &= more == 0 ? 0x7f : more == 1 ? 0x1f : more == 2 ? 0x0f : 0x07;
+        for (int k = 1; k <= more; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return -1;
+            c = c << 6 | (s[i + k] & 0x3f);
+        }
+        if ((more == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+            (more == 3 && (c < 0x10000 || c > 0x10ffff)))
+            return -1;
+        b->p[o++] = c;
+        i += more + 1;
+    }
+    b->n = o;
+    return 0;
+}
+
+/* The terms of a vocabulary file (UTF-8, one distinct, non-empty term per line, each line
+ * ended by "\n"), as columns 0, 1, ...; a ValueError names the first line that is not. */
+static int
+add_terms_utf8(Scorer *self, const char *data, Py_ssize_t len, CpBuf *buf, uint32_t **ids,
+               Py_ssize_t *ids_cap, CpBuf *first, Py_ssize_t *first_id)
+{
+    Py_ssize_t col = 0;
+    for (Py_ssize_t p = 0; p < len; col++) {
+        const char *end = memchr(data + p, '\n', (size_t)(len - p));
+        Py_ssize_t q = end ? end - data : len;
+        if (end == NULL) {
+            PyErr_Format(PyExc_ValueError, "line %zd: no newline at the end", col + 1);
+            return -1;
+        }
+        if (q == p) {
+            PyErr_Format(PyExc_ValueError, "line %zd: an empty term", col + 1);
+            return -1;
+        }
+        int bad = cp_from_utf8(buf, (const unsigned char *)data + p, q - p);
+        if (bad == -2)
+            return -1;
+        if (bad) {
+            PyErr_Format(PyExc_ValueError, "line %zd: not UTF-8", col + 1);
+            return -1;
+        }
+        if (add_term(self, buf, col, ids, ids_cap, 1, first, first_id) < 0)
+            return -1;
+        p = q + 1;
+    }
+    return 0;
+}
+
+static Py_ssize_t
+count_lines(const char *data, Py_ssize_t len)
+{
+    Py_ssize_t n = 0;
+    for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p)));
+         p++)
+        n++;
+    return n + (len > 0 && data[len - 1] != '\n');
 }
 
 static int
@@ -2261,13 +2347,14 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"segmenter", "terms", "idf", "coef", "intercept", "ngram_range",
                              "sublinear_tf", "max_chars", "tf", NULL};
     PyObject *seg, *terms, *mc;
-    Py_buffer idf, coef, intercept, tf;
+    Py_buffer idf, coef, intercept, tf, file = {0};
     int low, high, sublinear;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOy*y*y*(ii)pOy*", kwlist, &seg, &terms, &idf,
                                      &coef, &intercept, &low, &high, &sublinear, &mc, &tf))
         return -1;
     int status = -1;
-    CpBuf buf = {0};
+    CpBuf buf = {0}, first = {0};
+    Py_ssize_t first_id = -1;
     uint32_t *ids = NULL;
     Py_ssize_t ids_cap = 0;
     PyObject *fast = NULL;
@@ -2285,10 +2372,18 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     self->low = low;
     self->high = high;
     self->sublinear = sublinear;
-    fast = PySequence_Fast(terms, "terms must be a sequence");
-    if (fast == NULL)
-        goto done;
-    self->n_terms = PySequence_Fast_GET_SIZE(fast);
+    /* terms: the text of a vocabulary file (bytes), or a sequence of str */
+    if (PyObject_CheckBuffer(terms)) {
+        if (PyObject_GetBuffer(terms, &file, PyBUF_SIMPLE) < 0)
+            goto done;
+        self->n_terms = count_lines(file.buf, file.len);
+    }
+    else {
+        fast = PySequence_Fast(terms, "terms must be a sequence of str or bytes");
+        if (fast == NULL)
+            goto done;
+        self->n_terms = PySequence_Fast_GET_SIZE(fast);
+    }
     if (self->n_terms >= INT32_MAX) {
         PyErr_SetString(PyExc_OverflowError, "too many terms");
         goto done;
@@ -2334,10 +2429,23 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     self->tf_size = tf.len / (Py_ssize_t)sizeof(double);
     if (!(self->tf = copy_doubles(&tf, self->tf_size, "tf")))
         goto done;
-    PyObject **items = PySequence_Fast_ITEMS(fast);
-    for (Py_ssize_t j = 0; j < self->n_terms; j++)
-        if (add_term(self, items[j], j, &buf, &ids, &ids_cap) < 0)
+    if (fast == NULL) {
+        if (add_terms_utf8(self, file.buf, file.len, &buf, &ids, &ids_cap, &first, &first_id) <
+            0)
             goto done;
+    }
+    else {
+        PyObject **items = PySequence_Fast_ITEMS(fast);
+        for (Py_ssize_t j = 0; j < self->n_terms; j++) {
+            if (!PyUnicode_Check(items[j])) {
+                PyErr_SetString(PyExc_TypeError, "terms must be str");
+                goto done;
+            }
+            if (cp_from_str(&buf, items[j], NULL) < 0 ||
+                add_term(self, &buf, j, &ids, &ids_cap, 0, &first, &first_id) < 0)
+                goto done;
+        }
+    }
     /* The bigram terms, in their order (a later one of the same words wins, as in a dict),
      * into a map made large enough at once, each slot asked for a few inserts ahead: the map
      * is larger than the caches. */
@@ -2347,8 +2455,14 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     for (Py_ssize_t j = 0; j < self->n_pending; j++) {
         if (j + 8 < self->n_pending && self->bigrams.nslots)
             PREFETCH(&self->bigrams.slots[mix64(self->pending[j + 8].key) & (uint64_t)mask]);
+        Py_ssize_t before = self->bigrams.n;
         if (keymap_put(&self->bigrams, self->pending[j].key, self->pending[j].value, 0) < 0)
             goto done;
+        if (fast == NULL && self->bigrams.n == before) {
+            PyErr_Format(PyExc_ValueError, "line %d: a term given twice",
+                         self->pending[j].value + 1);
+            goto done;
+        }
         mask = self->bigrams.nslots - 1;
     }
     PyMem_Free(self->pending);
@@ -2358,11 +2472,14 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
 done:
     Py_XDECREF(fast);
     PyMem_Free(buf.p);
+    PyMem_Free(first.p);
     PyMem_Free(ids);
     PyBuffer_Release(&idf);
     PyBuffer_Release(&coef);
     PyBuffer_Release(&intercept);
     PyBuffer_Release(&tf);
+    if (file.obj)
+        PyBuffer_Release(&file);
     return status;
 }
 
@@ -3000,7 +3117,25 @@ core_nfc_inert(PyObject *module, PyObject *arg)
     return PyBool_FromLong(c >= 0 && INERT((cp_t)c));
 }
 
+static PyObject *
+core_all_finite(PyObject *module, PyObject *args)
+{
+    Py_buffer b;
+    int positive = 0;
+    if (!PyArg_ParseTuple(args, "y*|p", &b, &positive))
+        return NULL;
+    const double *v = b.buf;
+    Py_ssize_t n = b.len / (Py_ssize_t)sizeof(double);
+    int ok = 1;
+    for (Py_ssize_t i = 0; i < n && ok; i++)
+        ok = isfinite(v[i]) && (!positive || v[i] > 0);
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef core_methods[] = {
+    {"all_finite", core_all_finite, METH_VARARGS,
+     "all_finite(float64 buffer, positive=False): whether every value is finite (and > 0)."},
     {"nfc_inert", core_nfc_inert, METH_O,
      "nfc_inert(code point): whether the core takes a text of such characters as NFC."},
     {NULL}};
@@ -3025,7 +3160,7 @@ PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Segmenter", (PyObject *)&SegmenterType) < 0 ||
         PyModule_AddObjectRef(m, "Scorer", (PyObject *)&ScorerType) < 0 ||
-        PyModule_AddIntConstant(m, "ABI", 1) < 0) {
+        PyModule_AddIntConstant(m, "ABI", 2) < 0) {
         Py_DECREF(m);
         return NULL;
     }

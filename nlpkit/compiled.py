@@ -15,7 +15,15 @@ import threading
 from types import ModuleType
 from typing import Any
 
-__all__ = ["core", "describe", "segmenter", "make_segmenter", "scorer"]
+__all__ = ["core", "describe", "segmenter", "make_segmenter", "scorer", "CACHE_LIMIT"]
+
+# Distinct syllables a segmenter's cache keeps before it starts over (both segmenters, so that
+# they behave alike on long runs of new text).
+CACHE_LIMIT = 1 << 17
+
+# The interface of _core.c this module calls; a build of another (an extension left over from
+# an older install) is not used.
+ABI = 2
 
 core: ModuleType | None = None
 _why_not = ""
@@ -31,6 +39,10 @@ else:
             _why_not = "the compiled core is not built"  # no C compiler where it was installed
         else:
             _why_not = f"the compiled core does not load ({exc})"
+    else:
+        if getattr(core, "ABI", None) != ABI:
+            _why_not = "the compiled core is of another version (reinstall nlpkit)"
+            core = None
 
 
 def describe() -> str:
@@ -57,37 +69,44 @@ def segmenter() -> Any:
 
 def make_segmenter(cache_limit: int | None = None) -> Any:
     """A new compiled segmenter whose syllable cache starts over past ``cache_limit``
-    distinct syllables (default: nlpkit.segmenter's)."""
-    import importlib.resources
+    distinct syllables (default: `CACHE_LIMIT`)."""
+    from .pyvi_model import crfsuite_bytes, model_file
 
-    from .segmenter import _CACHE_LIMIT, _crfsuite_bytes
-
-    models = importlib.resources.files("pyvi").joinpath("models")
     return core.Segmenter(
-        _crfsuite_bytes(models.joinpath("pyvi3.pkl").read_bytes()),
-        models.joinpath("words.txt").read_bytes(),
-        _CACHE_LIMIT if cache_limit is None else cache_limit,
+        crfsuite_bytes(model_file("pyvi3.pkl")),
+        model_file("words.txt"),
+        CACHE_LIMIT if cache_limit is None else cache_limit,
     )
 
 
 def scorer(vocabulary: Any, coef: Any, intercept: Any, max_chars: int | None) -> Any:
-    """A compiled scorer for a linear model over a `nlpkit.vocabulary.Vocabulary`."""
-    import numpy as np
+    """A compiled scorer for a linear model over a `nlpkit.vocabulary.Vocabulary`; the weights
+    are float64 numpy arrays or memoryviews. A vocabulary file that is not one distinct,
+    non-empty UTF-8 term per line is a ValueError naming the line."""
+    from array import array
 
-    # Sublinear tf is 1 + log(count): the logarithms come from numpy, whose vectorised log
-    # can differ from the C library's in the last bit. A term occurs at most once per
-    # character read; a text with a count beyond the table goes to the Python path.
+    from .vocabulary import log_tf
+
+    # The sublinear tf values come from the same table as the Python path's. A term occurs
+    # at most once per character read; a text with a count beyond the table goes to Python.
     size = (max_chars if max_chars is not None else 1 << 16) + 2
-    tf = np.concatenate([[0.0], 1.0 + np.log(np.arange(1, size, dtype=np.int64))])
     low, high = vocabulary.ngram_range
     return core.Scorer(
         segmenter(),
-        vocabulary.terms_,
-        np.ascontiguousarray(vocabulary.idf_, dtype=np.float64),
-        np.ascontiguousarray(coef, dtype=np.float64),
-        np.ascontiguousarray(intercept, dtype=np.float64),
+        vocabulary._core_terms(),
+        _contiguous(vocabulary._idf),
+        _contiguous(coef),
+        _contiguous(intercept),
         (int(low), int(high)),
         bool(vocabulary.sublinear_tf),
         max_chars,
-        tf,
+        array("d", log_tf(size)),
     )
+
+
+def _contiguous(values: Any) -> Any:
+    if isinstance(values, memoryview):  # a model file's, contiguous float64 already
+        return values
+    import numpy as np  # (imported already: the values are a numpy array)
+
+    return np.ascontiguousarray(values, dtype=np.float64)

@@ -17,18 +17,17 @@ the same path untouched.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import math
 import os
-import platform
-import shutil
-import tempfile
+import re
+import sys
 import warnings
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from . import compiled
 from .predictor import NONE_HEADS, Predictor
 from .vocabulary import Vocabulary
 
@@ -68,6 +67,7 @@ class VersionMismatchWarning(UserWarning):
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a model's numbers depend on."""
+    import platform
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
@@ -83,10 +83,11 @@ def default_model_path() -> Path:
     """Where the shipped model is: inside the installed package, or, when the package is
     imported from a source checkout (the repository's root on the path shadows the installed
     copy), in the checkout's top-level models/ folder."""
-    try:
-        return Path(str(resources.files("nlpkit.models") / "default"))
-    except ModuleNotFoundError:
+    # (find_spec, not importlib.resources: the same answer without importing its machinery)
+    spec = importlib.util.find_spec("nlpkit.models")
+    if spec is None or not spec.submodule_search_locations:
         return Path(__file__).resolve().parent.parent / "models" / "default"
+    return Path(next(iter(spec.submodule_search_locations))) / "default"
 
 
 def _sha256(path: Path) -> str:
@@ -139,6 +140,8 @@ def save(
         (folder / "vocabulary.txt").write_text(
             "".join(term + "\n" for term in features.terms_), encoding="utf-8"
         )
+        import numpy as np
+
         arrays = {"idf": features.idf_, "coef": predictor.coef, "intercept": predictor.intercept}
         for key, array in arrays.items():
             np.save(folder / f"{key}.npy", np.asarray(array, dtype=np.float64), allow_pickle=False)
@@ -202,6 +205,9 @@ def import_joblib(path: str | Path, *, allow_pickle: bool = False, strict_versio
 def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     """Write a model folder atomically: ``fill(folder)`` writes the payload into a temporary
     folder beside ``path``; then the checksums and manifest; then the folder takes its place."""
+    import shutil
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
@@ -221,6 +227,8 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
 def _replace(new: Path, path: Path) -> None:
     # os.replace cannot swap a folder for a non-empty one; move the old one aside first so
     # that at every moment either the old or the new model is complete at ``path``.
+    import shutil
+
     if not path.exists():
         os.replace(new, path)
         return
@@ -323,7 +331,7 @@ def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
     if (
         isinstance(temperature, bool)
         or not isinstance(temperature, (int, float))
-        or not np.isfinite(temperature)
+        or not math.isfinite(temperature)
         or temperature <= 0
     ):
         raise bad("temperature", "a positive finite number")
@@ -340,44 +348,118 @@ def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
 
 
 def _read_vocabulary(path: Path) -> list[str]:
+    return _parse_vocabulary(path.read_bytes(), path)
+
+
+def _parse_vocabulary(data: bytes, path: Path) -> list[str]:
+    """The terms of a vocabulary file: UTF-8, one distinct, non-empty term per line, each line
+    ended by a newline. (The compiled core reads the bytes itself, with the same checks.)"""
     try:
-        text = path.read_text(encoding="utf-8")
+        terms = data.decode("utf-8").split("\n")
     except UnicodeDecodeError as exc:
-        raise ModelError(f"{path}: not UTF-8 ({exc.reason})") from None
-    terms = text.split("\n")
-    if terms[-1] != "" or not all(terms[:-1]) or len(set(terms)) != len(terms):
-        raise ModelError(f"{path}: expected one distinct, non-empty term per line")
-    return terms[:-1]
+        raise _bad_vocabulary(path, data.count(b"\n", 0, exc.start) + 1, "not UTF-8") from None
+    if terms[-1] != "":
+        raise _bad_vocabulary(path, len(terms), "no newline at the end")
+    del terms[-1]
+    if len(set(terms)) != len(terms) or "" in terms:
+        seen: set[str] = set()
+        for line, term in enumerate(terms, 1):
+            if not term or term in seen:
+                raise _bad_vocabulary(path, line, "a term given twice" if term else "an empty term")
+            seen.add(term)
+    return terms
 
 
-def _read_array(path: Path, shape: tuple[int, ...], positive: bool = False) -> np.ndarray:
-    """A float64 array of ``shape``, finite, read only after its header says so: a header that
-    claims a huge shape must not make numpy allocate it."""
+def _bad_vocabulary(path: Path, line: int | str, problem: str = "") -> ModelError:
+    where = f"line {line}: {problem}" if problem else str(line)
+    return ModelError(f"{path}: expected one distinct, non-empty term per line ({where})")
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+# The header numpy writes (its keys in this order since the format began); any other form of
+# the same dict is read as the Python literal it is.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '([<>|=]?\w+)', 'fortran_order': (True|False), 'shape': \(((?:\d+, ?)*\d*)\), \} *\n?"
+)
+
+
+def _read_array(path: Path, shape: tuple[int, ...], positive: bool = False) -> memoryview:
+    """Float64 numbers of ``shape``, finite (and positive), from a numpy ``.npy`` file, as a
+    memoryview of that shape (`numpy.asarray` takes it without a copy). The header is read
+    and checked before the data: a header that claims a huge shape allocates nothing. numpy
+    is not needed: prediction with the compiled core never imports it."""
     with path.open("rb") as data:
-        try:
-            version = np.lib.format.read_magic(data)
-            header = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            found, fortran, dtype = header(data)
-        except ValueError as exc:
-            raise ModelError(f"{path}: not a numpy array file ({exc})") from None
+        found = _npy_header(data, path)
         start = data.tell()
         size = data.seek(0, os.SEEK_END) - start
-    if found != shape or dtype != np.dtype("<f8") or fortran:
-        raise ModelError(
-            f"{path}: expected float64 numbers of shape {shape}, the file says {dtype} {found}"
-        )
-    if size != int(np.prod(shape)) * 8:
-        raise ModelError(f"{path}: {size} bytes of data where {shape} needs {np.prod(shape) * 8}")
-    array = np.load(path, allow_pickle=False)
-    if not np.isfinite(array).all() or (positive and not (array > 0).all()):
+        if found != ("<f8", False, shape):
+            descr, fortran, got = found
+            raise ModelError(
+                f"{path}: expected float64 numbers of shape {shape}, the file says "
+                f"{descr}{' (Fortran order)' if fortran else ''} {got}"
+            )
+        count = math.prod(shape)
+        if size != count * 8:
+            raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
+        data.seek(start)
+        buffer = bytearray(size)
+        data.readinto(buffer)
+    values = memoryview(buffer).cast("d", shape) if count else memoryview(buffer)
+    if sys.byteorder != "little":  # .npy "<f8" is little-endian
+        import numpy as np
+
+        values = memoryview(np.asarray(values).byteswap())
+    if count and not _finite(values, positive):
         raise ModelError(
             f"{path}: holds {'non-positive or ' if positive else ''}non-finite numbers"
         )
-    return array
+    return values if count else _empty(shape)
+
+
+def _npy_header(data, path: Path) -> tuple[str, bool, tuple[int, ...]]:
+    """(descr, fortran_order, shape) of a ``.npy`` file (format versions 1 to 3), the file
+    positioned at its data."""
+    head = data.read(len(_NPY_MAGIC) + 2)
+    if len(head) < 8 or not head.startswith(_NPY_MAGIC) or head[6] not in (1, 2, 3):
+        raise ModelError(f"{path}: not a numpy array file")
+    width = 2 if head[6] == 1 else 4
+    length = int.from_bytes(data.read(width), "little")
+    text = data.read(length)
+    try:
+        header = text.decode("latin-1" if head[6] < 3 else "utf-8")
+        usual = _NPY_HEADER.fullmatch(header)
+        if usual:
+            descr, fortran = usual[1], usual[2] == "True"
+            shape = tuple(int(n) for n in usual[3].replace(",", " ").split())
+        else:
+            import ast
+
+            # A Python literal: the dict of the descr, the order and the shape.
+            header = ast.literal_eval(header)
+            descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+        if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
+            raise ValueError(f"shape {shape!r}")
+    except (ValueError, SyntaxError, TypeError, KeyError, MemoryError, RecursionError) as exc:
+        raise ModelError(f"{path}: not a numpy array file (header: {exc})") from None
+    if len(text) != length:
+        raise ModelError(f"{path}: not a numpy array file (header cut short)")
+    return str(descr), bool(fortran), shape
+
+
+def _finite(values: memoryview, positive: bool) -> bool:
+    if compiled.core is not None:
+        return compiled.core.all_finite(values, positive)
+    import numpy as np
+
+    array = np.asarray(values)
+    return bool(np.isfinite(array).all() and (not positive or (array > 0).all()))
+
+
+def _empty(shape: tuple[int, ...]) -> Any:
+    # A memoryview cannot take a shape with no values: an empty numpy array can.
+    import numpy as np
+
+    return np.zeros(shape)
 
 
 def load(path: str | Path) -> Predictor:
@@ -386,23 +468,34 @@ def load(path: str | Path) -> Predictor:
     manifest = read_manifest(path)
     _check_values(manifest, path / MANIFEST)
     try:
-        terms = _read_vocabulary(path / "vocabulary.txt")
+        params = dict(manifest["features"])
+        params["ngram_range"] = tuple(params["ngram_range"])
+        vocabulary = path / "vocabulary.txt"
+        data = vocabulary.read_bytes()
+        # Where the compiled core will predict, it reads (and checks) the file's bytes itself
+        # when the predictor is made, below: no Python string per term.
+        core_reads = (
+            compiled.core is not None
+            and manifest.get("segment", True)
+            and Vocabulary.supports(params)
+        )
+        if core_reads and data and not data.endswith(b"\n"):
+            raise _bad_vocabulary(vocabulary, data.count(b"\n") + 1, "no newline at the end")
+        terms = data if core_reads else _parse_vocabulary(data, vocabulary)
         n_topics = len(manifest["topics"]) + manifest.get("none", False)
-        n_terms = len(terms)
+        n_terms = data.count(b"\n") if core_reads else len(terms)
         arrays = {
             "idf": _read_array(path / "idf.npy", (n_terms,), positive=True),
             "coef": _read_array(path / "coef.npy", (n_topics, n_terms)),
             "intercept": _read_array(path / "intercept.npy", (n_topics,)),
         }
-        params = dict(manifest["features"])
-        params["ngram_range"] = tuple(params["ngram_range"])
         if Vocabulary.supports(params):  # plain data: prediction needs no scikit-learn
             features = Vocabulary(terms, arrays["idf"], **params)
         else:
             from .features import TfidfFeatures
 
             features = TfidfFeatures.from_vocabulary(terms, arrays["idf"], **params)
-        return Predictor(
+        predictor = Predictor(
             features,
             arrays["coef"],
             arrays["intercept"],
@@ -414,6 +507,12 @@ def load(path: str | Path) -> Predictor:
             none=manifest.get("none", False),
             none_head=manifest.get("none_head", "class"),
         )
+        if core_reads:
+            try:
+                predictor._scorer()  # made now, for the first prediction; checks the terms
+            except ValueError as exc:
+                raise _bad_vocabulary(vocabulary, str(exc)) from None
+        return predictor
     except ModelError:
         raise
     except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -440,6 +539,8 @@ def _how(first: Path, second: Path, name: str, manifests: list[dict[str, Any]]) 
         a, b = (set(_read_vocabulary(folder / name)) for folder in (first, second))
         return f" ({len(a - b):,} terms only in the first, {len(b - a):,} only in the second)"
     if name.endswith(".npy"):
+        import numpy as np
+
         a, b = (np.load(folder / name, allow_pickle=False) for folder in (first, second))
         if a.shape != b.shape:
             return f" (shapes {a.shape} and {b.shape})"

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import Any, overload
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .text import check_text, prepare
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, as_array, float64
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy, scikit-learn and the Python text path are imported by the calls that need them: a
+# prediction on the compiled core needs none of them, and importing numpy alone takes longer
+# than loading the model and answering.
 
 __all__ = ["Predictor", "Explanation"]
 
@@ -100,6 +104,8 @@ NONE_HEADS = ("class", "detector")
 
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by each row's maximum so that no exponent overflows."""
+    import numpy as np
+
     shifted = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
@@ -138,13 +144,16 @@ class Predictor:
         none: bool = False,
         none_head: str = "class",
     ):
-        coef = np.asarray(coef, dtype=np.float64)
-        intercept = np.asarray(intercept, dtype=np.float64)
-        n_terms = len(features.terms_)
+        # Numpy arrays, or the float64 memoryviews of a model folder (made numpy arrays when
+        # something asks for `coef` or `intercept`; the compiled core reads them as they are).
+        coef, intercept = float64(coef), float64(intercept)
+        n_terms = getattr(features, "n_terms_", None)
+        n_terms = len(features.terms_) if n_terms is None else n_terms
         n_classes = len(topics) + bool(none)
-        if coef.shape != (n_classes, n_terms) or intercept.shape != (n_classes,):
+        shapes = tuple(coef.shape), tuple(intercept.shape)
+        if shapes != ((n_classes, n_terms), (n_classes,)):
             raise ValueError(
-                f"weights of shape {coef.shape} and {intercept.shape} do not fit "
+                f"weights of shape {shapes[0]} and {shapes[1]} do not fit "
                 f"{n_classes} classes and {n_terms} terms"
             )
         # What transforms texts: the plain-data vocabulary where its settings are known (the
@@ -154,8 +163,7 @@ class Predictor:
         else:
             self._features = features
             self._tfidf = Vocabulary.from_features(features) or features
-        self.coef = coef
-        self.intercept = intercept
+        self._coef, self._intercept = coef, intercept
         self.topics = tuple(topics)
         self.none = bool(none)
         if none_head not in NONE_HEADS:
@@ -172,7 +180,32 @@ class Predictor:
 
     def __repr__(self) -> str:
         name = self.manifest.get("name", "unsaved")
-        return f"<nlpkit.Predictor {name!r}: {', '.join(self.classes)}; {len(self._tfidf.terms_)} terms>"
+        return (
+            f"<nlpkit.Predictor {name!r}: {', '.join(self.classes)}; {self._coef.shape[1]} terms>"
+        )
+
+    @property
+    def coef(self) -> np.ndarray:
+        """The weights, one row per class (the topics, then none), one column per term."""
+        self._coef = as_array(self._coef)
+        return self._coef
+
+    @coef.setter
+    def coef(self, coef: np.ndarray) -> None:
+        self._coef = float64(coef)
+        self.__dict__.pop("_scorer_", None)
+        self.__dict__.pop("_coef_t_", None)
+
+    @property
+    def intercept(self) -> np.ndarray:
+        """The intercepts, one per class."""
+        self._intercept = as_array(self._intercept)
+        return self._intercept
+
+    @intercept.setter
+    def intercept(self, intercept: np.ndarray) -> None:
+        self._intercept = float64(intercept)
+        self.__dict__.pop("_scorer_", None)
 
     @property
     def features(self):
@@ -194,6 +227,8 @@ class Predictor:
         # of each text's terms. Made at first use: the compiled core keeps its own.
         coef_t = self.__dict__.get("_coef_t_")
         if coef_t is None:
+            import numpy as np
+
             coef_t = self.__dict__["_coef_t_"] = np.ascontiguousarray(self.coef.T)
         return coef_t
 
@@ -212,7 +247,7 @@ class Predictor:
             return made[2]
         if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
             return None
-        scorer = compiled.scorer(self._tfidf, self.coef, self.intercept, self.max_chars)
+        scorer = compiled.scorer(self._tfidf, self._coef, self._intercept, self.max_chars)
         self.__dict__["_scorer_"] = (self.max_chars, self.segment, scorer)
         return scorer
 
@@ -222,12 +257,18 @@ class Predictor:
         state = dict(self.__dict__)
         state.pop("_scorer_", None)
         state.pop("_coef_t_", None)
+        state["_coef"], state["_intercept"] = (
+            self.coef,
+            self.intercept,
+        )  # (memoryviews do not pickle)
         return state
 
     # -- input handling -------------------------------------------------------------------
 
     @staticmethod
     def _as_batch(texts: str | Sequence[str]) -> tuple[list[str], bool]:
+        from .text import check_text
+
         if isinstance(texts, str):
             return [check_text(texts)], True
         if getattr(texts, "ndim", 1) != 1:
@@ -250,6 +291,8 @@ class Predictor:
     def _prepare(self, batch: list[str]) -> list[str]:
         # The main subject of a news text is set out at its start; reading a bounded prefix of
         # its content keeps time and memory bounded for pasted archives and scraped pages.
+        from .text import prepare
+
         return [prepare(text, segment=self.segment, max_chars=self.max_chars) for text in batch]
 
     def scores_prepared(self, segmented: list[str]) -> np.ndarray:
@@ -267,6 +310,8 @@ class Predictor:
         return self._compiled_scores(scorer, batch)
 
     def _compiled_scores(self, scorer, texts, prepared: bool = False) -> np.ndarray:
+        import numpy as np
+
         scores = np.empty((len(texts), len(self.classes)))
         todo = scorer.scores(texts, scores, prepared)
         if todo is None:  # an invalid text: the Python path says which and why
@@ -283,6 +328,8 @@ class Predictor:
     def _scores(self, doc: np.ndarray, col: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
         # Straight from the flat TF-IDF arrays: no sparse matrix to build and check, which on
         # one short text costs more than the arithmetic.
+        import numpy as np
+
         contrib = self._coef_t[col] * w[:, None]
         scores = np.empty((n, len(self.classes)))
         for k in range(len(self.classes)):
@@ -295,6 +342,8 @@ class Predictor:
         found = scorer.weights(batch[0]) if scorer is not None else None
         if found is None:
             return self._tfidf.weights(self._prepare(batch))
+        import numpy as np
+
         col = np.array(found[0], dtype=np.int64)
         return np.zeros(len(col), dtype=np.int64), col, np.array(found[1], dtype=np.float64)
 
@@ -312,6 +361,7 @@ class Predictor:
                 "and the detector's sigmoid), which no one scikit-learn classifier holds: "
                 "export it with allow_none=False for its topics"
             )
+        import numpy as np
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
@@ -392,6 +442,8 @@ class Predictor:
 
     def _probabilities(self, scores: np.ndarray, allow_none: bool) -> np.ndarray:
         """Probabilities of the classes of `_columns` from the linear scores of all rows."""
+        import numpy as np
+
         n = len(self.topics)
         if self._detects(allow_none):
             # sigmoid(z) and 1 - sigmoid(z), without overflow for large |z|.
@@ -441,6 +493,8 @@ class Predictor:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        import numpy as np
+
         # Four chunks per process balance uneven text lengths; each worker gets the predictor
         # once, when it starts (inherited, not pickled, where processes fork).
         size = -(-len(batch) // (4 * n_jobs))
@@ -459,6 +513,10 @@ class Predictor:
         reads as out of scope rather than as its best topic."""
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        import numpy as np
+
+        from .text import check_text
+
         names = self._columns(allow_none)
         batch, _ = self._as_batch(check_text(text))
         doc, col, w = self._weights(batch)

@@ -9,9 +9,9 @@ crfsuite, and it builds its output by repeated string concatenation, which is qu
 
 This module computes the same thing from the same model, without the dicts:
 
-* the weights and the dictionary are read from the installed pyvi at first use (never copied
-  into this repository), the weights bit for bit from crfsuite's binary model inside pyvi's
-  pickle, because crfsuite's own dump prints them rounded to six decimals;
+* the weights and the dictionary are read from the installed pyvi at first use
+  (`nlpkit.pyvi_model`: never copied into this repository), the weights bit for bit from
+  crfsuite's binary model inside pyvi's pickle;
 * each distinct syllable's share of the score is computed once and cached; a text's scores are
   then a handful of vectorised gathers and additions, made in the same order crfsuite adds the
   same numbers, so every float (and so every tie) comes out identical;
@@ -28,17 +28,18 @@ syllable, and pycrfsuite's C strings stop at a NUL character.
 
 from __future__ import annotations
 
-import importlib.resources
-import io
-import pickle
 import re
-import struct
 import threading
 import unicodedata
 from dataclasses import dataclass
 from itertools import chain
+from typing import TYPE_CHECKING
 
-import numpy as np
+from .compiled import CACHE_LIMIT
+from .pyvi_model import crfsuite_bytes, model_file, read_crfsuite
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["segment", "syllabize", "tag"]
 
@@ -153,96 +154,7 @@ def _with_email(chunk: str) -> list[str]:
 # adds to the one before it ("+1:" lower, istitle, isupper).
 _NROWS = 14
 _OK_TO_JOIN, _TITLE_FIRST = 1, 2  # flag bits used by pyvi's joining rule
-_CACHE_LIMIT = 1 << 17  # distinct syllables kept before the cache starts over
-
-
-class _Inert:
-    """Stands in for every class named in pyvi's pickle except the codec, so that reading the
-    pickle neither runs their code nor imports scikit-learn; it keeps whatever state it gets."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        self.args = args
-
-    def __setstate__(self, state: object) -> None:
-        self.state = state
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> object:
-        if (module, name) == ("_codecs", "encode"):
-            # Protocol-2 pickles store bytes as codecs.encode(str, "latin1"): str.encode does
-            # the same without a codec look-up (which imports a module).
-            return _encode
-        return _Inert
-
-
-def _encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-    return text.encode(encoding, errors)
-
-
-def _crfsuite_bytes(pickled: bytes) -> bytes:
-    """The crfsuite model file inside pyvi's pickled sklearn_crfsuite.CRF: the pickle keeps it
-    as the ``__FILE_RESOURCE_DATA__`` of the CRF's ``modelfile``."""
-    crf = _Unpickler(io.BytesIO(pickled)).load()
-    data = crf.state["modelfile"].state["__FILE_RESOURCE_DATA__"]
-    if not isinstance(data, bytes):
-        raise ValueError("pyvi's pickle holds no crfsuite model")
-    return data
-
-
-def _cqdb_strings(data: bytes, offset: int, count: int) -> list[str]:
-    # A CQDB chunk: 24-byte header (chunk id, size, flag, byte order, backward-array size and
-    # offset), then records "int32 id, uint32 size, key with its NUL"; the backward array gives
-    # each id's record.
-    if data[offset : offset + 4] != b"CQDB":
-        raise ValueError("not a crfsuite model: CQDB chunk missing")
-    (backward,) = struct.unpack_from("<I", data, offset + 20)
-    out = []
-    for i in range(count):
-        (record,) = struct.unpack_from("<I", data, offset + backward + 4 * i)
-        ident, size = struct.unpack_from("<iI", data, offset + record)
-        key = data[offset + record + 8 : offset + record + 8 + size]
-        if ident != i or key[-1:] != b"\0":
-            raise ValueError("unexpected CQDB record in crfsuite model")
-        out.append(key[:-1].decode("utf-8"))
-    return out
-
-
-def _read_crfsuite(data: bytes) -> tuple[list[str], dict[str, list[float]], list[list[float]]]:
-    """Labels, state weights {attribute: [weight per label]} and transition weights
-    [from][to] of a crfsuite CRF1d model file (the "lCRF"/"FOMC" format, version 100)."""
-    magic, _, kind, version, _, n_labels, n_attrs, off_feat, off_labels, off_attrs, _, off_refs = (
-        struct.unpack_from("<4sI4sIIIIIIIII", data, 0)
-    )
-    if magic != b"lCRF" or kind != b"FOMC" or version != 100:
-        raise ValueError("not a crfsuite CRF1d model of a known version")
-    labels = _cqdb_strings(data, off_labels, n_labels)
-    attrs = _cqdb_strings(data, off_attrs, n_attrs)
-    (n_features,) = struct.unpack_from("<I", data, off_feat + 8)
-    # Each feature: uint32 type (0 state, 1 transition), src, dst, float64 weight.
-    features = [
-        struct.unpack_from("<IIId", data, off_feat + 12 + 20 * i) for i in range(n_features)
-    ]
-    trans = [[0.0] * n_labels for _ in range(n_labels)]
-    for kind_, src, dst, weight in features:
-        if kind_ == 1:
-            trans[src][dst] = weight  # crfsuite assigns (does not add) transition weights
-    state: dict[str, list[float]] = {}
-    for aid in range(n_attrs):
-        # crfsuite adds an attribute's features in the order of its reference list; a model
-        # has at most one feature per (attribute, label), so the order cannot matter here.
-        (ref,) = struct.unpack_from("<I", data, off_refs + 12 + 4 * aid)
-        (count,) = struct.unpack_from("<I", data, ref)
-        weights = [0.0] * n_labels
-        seen = set()
-        for fid in struct.unpack_from(f"<{count}I", data, ref + 4):
-            kind_, src, dst, weight = features[fid]
-            if kind_ != 0 or src != aid or dst in seen:
-                raise ValueError("unexpected state feature in crfsuite model")
-            seen.add(dst)
-            weights[dst] = weight
-        state[attrs[aid]] = weights
-    return labels, state, trans
+_CACHE_LIMIT = CACHE_LIMIT  # (a module setting: the tests lower it)
 
 
 @dataclass(frozen=True)
@@ -258,19 +170,18 @@ class _Model:
     # present one. (crfsuite adds weight * False, +-0.0, for an absent one: the same as 0.0.)
     ngram_weights: np.ndarray
     base: int  # the radix of n-gram codes; id len(vocab) stands for "not in the dictionary"
+    # The separator before syllable i, by flags(i-1) << 3 | flags(i) << 1 | (label(i) is I_W).
+    separators: np.ndarray
 
     @classmethod
     def load(cls) -> _Model:
-        models = importlib.resources.files("pyvi").joinpath("models")
-        labels, state, trans = _read_crfsuite(
-            _crfsuite_bytes(models.joinpath("pyvi3.pkl").read_bytes())
-        )
+        labels, state, trans = read_crfsuite(crfsuite_bytes(model_file("pyvi3.pkl")))
         if labels != ["B_W", "I_W"]:
             # The decoder below hard-codes two labels with B_W first (ties go to the lower id).
             raise ValueError(f"unexpected labels in pyvi's model: {labels}")
         # pyvi: codecs.open(words.txt, encoding="utf-8").read().split("\n"), no newline
         # translation; entries of two or three space-separated parts.
-        words = models.joinpath("words.txt").read_bytes().decode("utf-8").split("\n")
+        words = model_file("words.txt").decode("utf-8").split("\n")
         grams = [w.split(" ") for w in words]
         grams = [g for g in grams if len(g) in (2, 3)]
         vocab: dict[str, int] = {}
@@ -285,6 +196,8 @@ class _Model:
                 codes2.add(ids[0] * base + ids[1])
             else:
                 codes3.add((ids[0] * base + ids[1]) * base + ids[2])
+        import numpy as np  # (here, not at the top: the compiled path needs no numpy)
+
         shift = base * base  # trigram codes go after all bigram codes
         codes = sorted(codes2) + [code + shift for code in sorted(codes3)]
         codes.append(np.iinfo(np.int64).max)  # searchsorted then never runs off the end
@@ -303,6 +216,10 @@ class _Model:
             ngrams=np.array(codes, dtype=np.int64),
             ngram_weights=np.array([[0.0] * len(present), present]).T.copy(),
             base=base,
+            separators=np.array(
+                [_separator(p, c, i) for p in range(4) for c in range(4) for i in range(2)],
+                dtype=object,
+            ),
         )
 
     def row(self, syllable: str) -> tuple[list[float], int, int] | None:
@@ -350,6 +267,8 @@ class _Arrays:
 
     @classmethod
     def empty(cls, capacity: int) -> _Arrays:
+        import numpy as np
+
         return cls(
             rows=np.zeros((_NROWS, capacity), dtype=np.float64),
             vids=np.zeros(capacity, dtype=np.int64),
@@ -421,6 +340,8 @@ def _load() -> _Model:
 def _lookup(model: _Model, syllables: list[str]) -> tuple[_Cache, np.ndarray]:
     """The cache holding the syllables' rows, and their column numbers with two padding
     columns at each end."""
+    import numpy as np
+
     global _cache
     cache = _cache
     assert cache is not None
@@ -444,6 +365,8 @@ _PAD = (0, 0)
 def _labels(model: _Model, cache: _Cache, ext: np.ndarray) -> np.ndarray:
     """Viterbi labels (1 = I_W) of the syllables with padded column numbers ``ext``, exactly
     as crfsuite computes them."""
+    import numpy as np
+
     n = len(ext) - 4
     arrays = cache.arrays
     g = arrays.rows[:, ext]  # position i of the text is column i + 2
@@ -517,6 +440,8 @@ def _viterbi(
     labels = back.translate(_FIXED_LABEL)
     for step in reversed([m.start() for m in _RE_UNFIXED.finditer(back)]):
         labels[step] = (back[step] >> labels[step + 1]) & 1
+    import numpy as np
+
     return np.frombuffer(labels, dtype=np.uint8)
 
 
@@ -545,12 +470,6 @@ def _separator(prev: int, cur: int, inside: int) -> str:
     return "_" if join else " "
 
 
-# The separator before syllable i, indexed by flags(i-1) << 3 | flags(i) << 1 | (label(i) is I_W).
-_SEPARATORS = np.array(
-    [_separator(p, c, i) for p in range(4) for c in range(4) for i in range(2)], dtype=object
-)
-
-
 def segment(text: str) -> str:
     """Word-segment ``text``: exactly ``pyvi.ViTokenizer.ViTokenizer.tokenize(text)``.
 
@@ -572,5 +491,5 @@ def segment(text: str) -> str:
     key |= inside[1:]
     out: list[str] = [""] * (2 * n - 1)
     out[::2] = syllables
-    out[1::2] = _SEPARATORS[key].tolist()
+    out[1::2] = model.separators[key].tolist()
     return "".join(out)

@@ -9,13 +9,16 @@ against.
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-__all__ = ["Vocabulary", "analyze", "tfidf_weights"]
+__all__ = ["Vocabulary", "analyze", "tfidf_weights", "log_tf"]
 
 # A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
 # a letter: punctuation and bare numbers carry no topic.
@@ -40,6 +43,42 @@ def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
     return terms
 
 
+def float64(values: Any) -> Any:
+    """``values`` as float64 numbers: a float64 memoryview (a model file's, read without numpy)
+    as it is, anything else as a numpy array."""
+    if isinstance(values, memoryview) and values.format == "d":
+        return values
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float64)
+
+
+def as_array(values: Any) -> np.ndarray:
+    """The numpy array of what `float64` gave (sharing a memoryview's memory)."""
+    if isinstance(values, memoryview):
+        import numpy as np
+
+        return np.asarray(values)
+    return values
+
+
+_log_tf = [0.0]
+_log_tf_lock = threading.Lock()
+
+
+def log_tf(size: int) -> list[float]:
+    """``[0, 1 + log 1, 1 + log 2, ..., 1 + log(size - 1)]``: the sublinear tf of each count.
+
+    The logarithms are the C library's (`math.log`), for the pure-Python path and the compiled
+    core alike: numpy's vectorised log may differ from it in the last bit, and the two paths
+    must agree bit for bit without importing numpy where prediction does not need it.
+    """
+    if len(_log_tf) < size:
+        with _log_tf_lock:
+            _log_tf.extend(1.0 + math.log(k) for k in range(len(_log_tf), size))
+    return _log_tf[:size]
+
+
 def tfidf_weights(
     texts: Iterable[str],
     analyzer: Callable[[str], list[str]],
@@ -51,6 +90,8 @@ def tfidf_weights(
     weight), sorted by text then column: sublinear (or raw) tf, times idf, L2-normalised.
     The compiled core adds the same numbers in the same order, so its weights are equal bit
     for bit."""
+    import numpy as np
+
     if isinstance(texts, str):
         raise TypeError("TfidfFeatures.transform expects a list of texts, not one string")
     get = vocabulary.get
@@ -69,7 +110,10 @@ def tfidf_weights(
         doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
         keys, counts = np.unique(doc * n_terms + cols, return_counts=True)
         doc, col = np.divmod(keys, n_terms)
-    tf = 1.0 + np.log(counts) if sublinear_tf else counts.astype(np.float64)
+    if sublinear_tf:
+        tf = np.array(log_tf(int(counts.max(initial=0)) + 1))[counts]
+    else:
+        tf = counts.astype(np.float64)
     w = tf * idf[col]
     norms = np.sqrt(np.bincount(doc, weights=w * w, minlength=len(lengths)))
     w /= norms[doc]
@@ -88,7 +132,7 @@ class Vocabulary:
 
     def __init__(
         self,
-        terms: Sequence[str],
+        terms: Sequence[str] | bytes,
         idf: np.ndarray,
         ngram_range: tuple[int, int] = (1, 2),
         min_df: int | float = 2,
@@ -96,10 +140,18 @@ class Vocabulary:
         max_features: int | None = None,
         sublinear_tf: bool = True,
     ):
-        self.terms_ = terms if isinstance(terms, list) else list(terms)
-        self.idf_ = np.asarray(idf, dtype=np.float64)
-        if self.idf_.shape != (len(self.terms_),):
-            raise ValueError(f"{len(self.terms_)} terms but {self.idf_.shape} idf values")
+        # ``terms`` may be the text of a vocabulary file (UTF-8, one term per line), kept as
+        # bytes until a term is asked for: the compiled core reads the bytes themselves, and
+        # 150,000 Python strings would cost a model's load more than all the rest of it.
+        if isinstance(terms, bytes):
+            self._file, self._terms = terms, None
+            self.n_terms_ = terms.count(b"\n")
+        else:
+            self._file, self._terms = None, terms if isinstance(terms, list) else list(terms)
+            self.n_terms_ = len(self._terms)
+        self._idf = float64(idf)
+        if tuple(self._idf.shape) != (self.n_terms_,):
+            raise ValueError(f"{self.n_terms_} terms but {tuple(self._idf.shape)} idf values")
         self.ngram_range = tuple(ngram_range)
         self.min_df = min_df
         self.max_df = max_df
@@ -131,6 +183,22 @@ class Vocabulary:
         return {name: getattr(self, name) for name in self.PARAMS}
 
     @property
+    def terms_(self) -> list[str]:
+        """The terms, column by column."""
+        if self._terms is None:
+            self._terms = self._file.decode("utf-8").split("\n")[:-1]
+        return self._terms
+
+    @property
+    def idf_(self) -> np.ndarray:
+        self._idf = as_array(self._idf)
+        return self._idf
+
+    def _core_terms(self) -> bytes | list[str]:
+        """The terms as the compiled core reads them: a vocabulary file's bytes, or the list."""
+        return self._file if self._file is not None else self._terms
+
+    @property
     def vocabulary_(self) -> dict[str, int]:
         """term -> column, built at first use (the compiled core keeps its own)."""
         if self._index is None:
@@ -153,4 +221,5 @@ class Vocabulary:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_index"] = None  # rebuilt where it is needed: smaller to send to workers
+        state["_idf"] = self.idf_  # (a memoryview does not pickle)
         return state

@@ -4,6 +4,7 @@ import pytest
 from conftest import SEED_TITLES, SEEDS
 
 import nlpkit
+from nlpkit import compiled
 from nlpkit.pages import read_page
 
 
@@ -81,10 +82,11 @@ def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(mon
     # folder has no nlpkit/models: the model is then the checkout's top-level models/default.
     from nlpkit import modelfile
 
-    def missing(name):
-        raise ModuleNotFoundError(f"No module named {name!r}")
+    def find_spec(name, *args):
+        return None if name == "nlpkit.models" else real(name, *args)
 
-    monkeypatch.setattr(modelfile.resources, "files", missing)
+    real = modelfile.importlib.util.find_spec
+    monkeypatch.setattr(modelfile.importlib.util, "find_spec", find_spec)
     monkeypatch.setattr(modelfile, "__file__", str(tmp_path / "nlpkit" / "modelfile.py"))
     assert modelfile.default_model_path() == tmp_path / "models" / "default"
 
@@ -115,6 +117,27 @@ def test_import_loads_nothing_heavy_and_prediction_needs_no_scikit_learn(pure):
         "print('sklearn' in sys.modules)"
     )
     assert _fresh(code, NLPKIT_PURE=pure) == ["False", "False", "False", "False"]
+
+
+@pytest.mark.skipif(compiled.core is None, reason="the compiled core is not built here")
+def test_a_prediction_on_the_compiled_core_needs_no_numpy():
+    # numpy alone takes longer to import than loading the model and answering: the first
+    # prediction's time depends on its staying out. Probabilities import it (softmax).
+    code = (
+        "import sys, nlpkit\n"
+        "print(nlpkit.predict('Giá xăng tăng 500 đồng'), nlpkit.predict(['Tuyển Việt Nam thắng']))\n"
+        "print('numpy' in sys.modules)\n"
+        "print(max(nlpkit.predict_proba('Giá xăng tăng 500 đồng').items(), key=lambda kv: kv[1])[0])"
+    )
+    assert _fresh(code) == ["energy", "['sports']", "False", "energy"]
+
+
+@pytest.mark.skipif(compiled.core is None, reason="the compiled core is not built here")
+def test_a_compiled_core_of_another_version_is_not_used():
+    # An extension left over from an older install must not be called with new arguments.
+    code = "import nlpkit._core as c; c.ABI = -1; from nlpkit import compiled; print(compiled.describe())"
+    out = " ".join(_fresh(code))
+    assert out.startswith("pure Python: the compiled core is of another version")
 
 
 def test_lazy_names():

@@ -108,7 +108,7 @@ def test_failed_save_keeps_the_old_model(small_model, saved, monkeypatch):
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(modelfile.np, "save", broken_save)
+    monkeypatch.setattr(np, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
         modelfile.save(small_model[0], saved)
     assert (saved / "coef.npy").read_bytes() == before
@@ -270,13 +270,113 @@ def test_an_array_of_the_wrong_dtype_or_size_is_refused(saved):
         load(saved)
 
 
-def test_a_vocabulary_with_repeated_terms_is_refused(saved):
-    terms = (saved / "vocabulary.txt").read_text(encoding="utf-8").split("\n")
-    terms[1] = terms[0]
-    (saved / "vocabulary.txt").write_text("\n".join(terms), encoding="utf-8")
+def _damage_terms(terms: list[str], how: str) -> tuple[bytes, int]:
+    """The bytes of a vocabulary file with one kind of damage, and the line it is on."""
+    words = [i for i, t in enumerate(terms) if " " not in t]
+    pairs = [i for i, t in enumerate(terms) if t.count(" ") == 1]
+    lines = [t.encode("utf-8") + b"\n" for t in terms]
+    if how == "repeated word":
+        lines[words[3]] = lines[words[1]]
+        return b"".join(lines), words[3] + 1
+    if how == "repeated pair":
+        lines[pairs[3]] = lines[pairs[1]]
+        return b"".join(lines), pairs[3] + 1
+    if how == "empty term":
+        lines[5] = b"\n"
+        return b"".join(lines), 6
+    if how.startswith("not UTF-8"):
+        bad = {"not UTF-8": b"\xff", "not UTF-8, a surrogate": b"\xed\xa0\x80",
+               "not UTF-8, overlong": b"\xc0\xaf", "not UTF-8, cut short": b"\xe1\xba"}[how]  # fmt: skip
+        lines[3] = lines[3][:-1] + bad + b"\n"
+        return b"".join(lines), 4
+    assert how == "no newline at the end"
+    return b"".join(lines)[:-1], len(lines)
+
+
+@pytest.mark.parametrize("on", ["compiled core", "pure Python"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "repeated word",
+        "repeated pair",
+        "empty term",
+        "not UTF-8",
+        "not UTF-8, a surrogate",
+        "not UTF-8, overlong",
+        "not UTF-8, cut short",
+        "no newline at the end",
+    ],
+)
+def test_a_damaged_vocabulary_is_refused_on_either_path(saved, on, how):
+    # The compiled core reads a vocabulary file's bytes itself: it must refuse what the
+    # Python reader refuses, with the same message.
+    from conftest import pure
+
+    from nlpkit import compiled
+
+    if on == "compiled core" and compiled.core is None:
+        pytest.skip("the compiled core is not built here")
+    terms = (saved / "vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    data, line = _damage_terms(terms, how)
+    (saved / "vocabulary.txt").write_bytes(data)
     _reseal(saved)
-    with pytest.raises(ModelError, match="one distinct, non-empty term per line"):
-        load(saved)
+    problem = {"repeated word": "a term given twice", "repeated pair": "a term given twice",
+               "empty term": "an empty term"}.get(how, how.split(",")[0])  # fmt: skip
+    message = rf"vocabulary.txt: expected one distinct, non-empty term per line \(line {line}: {problem}\)"
+    with pure() if on == "pure Python" else _nothing():
+        with pytest.raises(ModelError, match=message):
+            load(saved)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_a_vocabulary_of_any_characters_loads_the_same_on_either_path(saved, small_model):
+    # Terms with characters of every UTF-8 length, a carriage return and a NUL are terms like
+    # any other: both paths read the file the same, and score the same.
+    from conftest import pure
+
+    terms = (saved / "vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    odd = ["giá_xăng\r", "x\x00y", "😀", "ü ñ"]
+    terms[-len(odd) :] = odd
+    (saved / "vocabulary.txt").write_text("".join(t + "\n" for t in terms), encoding="utf-8")
+    _reseal(saved)
+    fast = load(saved)
+    with pure():
+        slow = load(saved)
+        assert slow._tfidf.terms_ == terms
+        expected = slow.predict_proba(TEXTS)
+    assert fast._tfidf.terms_ == terms
+    assert fast.predict_proba(TEXTS) == expected
+
+
+def test_an_array_header_in_another_form_is_read(saved, small_model):
+    # numpy writes its header's keys in one order; any other form of the same dict is read too.
+    import ast
+
+    path = saved / "intercept.npy"
+    data = path.read_bytes()
+    size = int.from_bytes(data[8:10], "little")
+    header = ast.literal_eval(data[10 : 10 + size].decode("latin-1"))
+    text = repr(dict(reversed(header.items()))).encode("latin-1")
+    text += b" " * (-(10 + len(text) + 1) % 64) + b"\n"
+    path.write_bytes(data[:8] + len(text).to_bytes(2, "little") + text + data[10 + size :])
+    _reseal(saved)
+    assert (load(saved).intercept == small_model[0].intercept).all()
+
+
+def test_loaded_weights_are_numpy_arrays_that_can_change(saved):
+    import pickle as pickle_
+
+    loaded = load(saved)
+    assert isinstance(loaded.coef, np.ndarray) and isinstance(loaded.intercept, np.ndarray)
+    before = loaded.predict_proba(TEXTS)
+    assert pickle_.loads(pickle_.dumps(loaded)).predict_proba(TEXTS) == before
+    loaded.intercept = loaded.intercept + np.array([0.0, 50.0, 0.0, 0.0])
+    assert loaded.predict(TEXTS) == ["energy"] * len(TEXTS)
 
 
 def test_a_link_to_a_file_outside_the_folder_is_refused(saved, tmp_path):

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
 from nlpkit import segmenter
+from nlpkit.pyvi_model import crfsuite_bytes
 
 PYVI = ViTokenizer.ViTokenizer
 
@@ -277,7 +278,7 @@ def test_model_is_pyvis(tmp_path):
     model = segmenter._load()
     pickled = (importlib.resources.files("pyvi") / "models" / "pyvi3.pkl").read_bytes()
     with open(PYVI.model.modelfile.name, "rb") as f:  # the file pyvi's own tagger reads
-        assert segmenter._crfsuite_bytes(pickled) == f.read()
+        assert crfsuite_bytes(pickled) == f.read()
     words = {i: w for w, i in model.vocab.items()}
     base, shift = model.base, model.base**2
     bigrams, trigrams = set(), set()
