@@ -91,7 +91,7 @@ def predict(texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = Fals
     gadgets, science...). ``n_jobs > 1`` spreads a large list over that many processes; the
     answers are the same.
     """
-    return _model().predict(texts, n_jobs=n_jobs, allow_none=allow_none)
+    return (_default or _model()).predict(texts, n_jobs, allow_none)
 
 
 def predict_proba(texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False):

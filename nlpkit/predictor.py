@@ -232,23 +232,38 @@ class Predictor:
             coef_t = self.__dict__["_coef_t_"] = np.ascontiguousarray(self.coef.T)
         return coef_t
 
+    @property
+    def max_chars(self) -> int | None:
+        """How many characters of a text are read (its start; None: all of it)."""
+        return self._max_chars
+
+    @max_chars.setter
+    def max_chars(self, max_chars: int | None) -> None:
+        self._max_chars = max_chars
+        self.__dict__.pop("_scorer_", None)
+
+    @property
+    def segment(self) -> bool:
+        """Whether texts are word-segmented (False: the raw-syllable models of experiments)."""
+        return self._segment
+
+    @segment.setter
+    def segment(self, segment: bool) -> None:
+        self._segment = segment
+        self.__dict__.pop("_scorer_", None)
+
     def _scorer(self):
         """The compiled scorer of this model, or None where the pure-Python path predicts
         (no compiled core, NLPKIT_PURE set, raw-syllable models, unknown feature settings)."""
-        # Made at first use, from the arrays as they are then, and again if max_chars or
-        # segment change. (The first test is all most calls do: it runs on every prediction.)
-        made = self.__dict__.get("_scorer_")
-        if (
-            made is not None
-            and made[0] == self.max_chars
-            and made[1] == self.segment
-            and compiled.core is not None
-        ):
-            return made[2]
+        # Made at first use, from the weights and settings as they are then; setting them
+        # again drops it.
+        scorer = self.__dict__.get("_scorer_")
+        if scorer is not None and compiled.core is not None:
+            return scorer
         if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
             return None
         scorer = compiled.scorer(self._tfidf, self._coef, self._intercept, self.max_chars)
-        self.__dict__["_scorer_"] = (self.max_chars, self.segment, scorer)
+        self.__dict__["_scorer_"] = scorer
         return scorer
 
     def __getstate__(self) -> dict[str, Any]:
@@ -412,6 +427,19 @@ class Predictor:
         and their order are the same. ``allow_none=True``: None for a text that is out of scope
         (a model trained with a ``none`` class).
         """
+        scorer = self.__dict__.get("_scorer_")
+        if (
+            type(texts) is str
+            and scorer is not None
+            and not allow_none
+            and type(n_jobs) is int
+            and n_jobs == 1
+            and compiled.core is not None
+        ):
+            # The commonest call with the least Python: one text, a topic, all in the core.
+            found = scorer.predict_one(texts, len(self.topics))
+            if found >= 0:
+                return self.topics[found]
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
         if scorer is not None and not self._detects(allow_none):
@@ -429,7 +457,8 @@ class Predictor:
                         scores = self._scores_of([texts[i] for i in rest])
                         for i, j in zip(rest, self._decide(scores, allow_none).tolist()):
                             found[i] = j
-                    return [self._answer(names[i], allow_none) for i in found]
+                    topics = [names[i] for i in found]
+                    return [self._answer(t, True) for t in topics] if allow_none else topics
         batch, single = self._as_batch(texts)
         if not batch:
             return []
