@@ -757,10 +757,31 @@ class LearnedVote:
         all_votes = [votes(r, self.lfs) for r in records]
         probs = self.model_.predict_proba(self._features(all_votes))
         best = probs.argmax(axis=1)
-        return [
-            WeakLabel(str(self.model_.classes_[b]), float(p[b]), v, "learned")
-            for v, p, b in zip(all_votes, probs, best)
+        out = []
+        for v, p, b in zip(all_votes, probs, best):
+            topic = str(self.model_.classes_[b])
+            out.append(WeakLabel(topic, float(p[b]), v, self._decided_by(v, topic)))
+        return out
+
+    def _decided_by(self, record_votes: dict[str, str], topic: str) -> str:
+        """The function whose vote for ``topic`` the model weighs most: the evidence that
+        decided, as the priority rules name it ("section" for the section's hint), so that
+        training treats the label by its evidence (boundary weight, clean-up scope). "learned"
+        when no function voted for the topic."""
+        coef = self.model_.coef_
+        k = list(self.model_.classes_).index(topic)
+        if coef.shape[0] == 1:  # two classes: one row of weights, for the second
+            row = coef[0] if k == 1 else -coef[0]
+        else:
+            row = coef[k]
+        names = [lf.name for lf in self.lfs]
+        column = self.classes_.index(topic)
+        weighed = [
+            (row[names.index(name) * len(self.classes_) + column], name)
+            for name, vote in record_votes.items()
+            if vote == topic
         ]
+        return max(weighed)[1] if weighed else "learned"
 
 
 def report(

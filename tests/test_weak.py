@@ -198,3 +198,30 @@ def test_a_labelling_function_can_be_left_out():
     )
     assert label_record(record).topic == "geopolitics"
     assert label_record(record, without=["abroad"]).topic == "domestic"
+
+
+def test_a_learned_vote_names_the_evidence_that_decided():
+    # Training weighs and cleans a label by what decided it, learned or not: the boundary
+    # rules' labels must carry their function's name, the sections' "section".
+    from nlpkit.weak import LearnedVote
+
+    crime = rec("Bắt quả tang nhóm trộm dầu", "Công an phát hiện 3 người hút trộm dầu diesel.")
+    crime = replace(crime, source_category="Kinh doanh")
+    sports = rec(
+        "Tuyển Việt Nam thắng Thái Lan", "Đội tuyển giành chiến thắng.", section="Thể thao"
+    )
+    plain = rec("Hà Nội mở thêm tuyến buýt", "Thành phố mở tuyến mới.", section="Thời sự")
+    energy = rec("Giá xăng tăng 500 đồng mỗi lít", "Giá xăng dầu tăng từ chiều nay.")
+    records = [
+        replace(r, id=f"{i}-{j}")
+        for j in range(3)
+        for i, r in enumerate([crime, sports, plain, energy])
+    ]
+    truth = {r.id: label_record(r).topic for r in records}
+    model = LearnedVote().fit(records, truth)
+    labels = model.label_many([crime, sports, plain, energy])
+    assert [w.topic for w in labels] == ["domestic", "sports", "domestic", "energy"]
+    assert labels[0].rule in ("energy_crime", "fuel_knock_on")
+    assert labels[1].rule in ("section", "sports_headline")
+    assert labels[2].rule == "section"
+    assert labels[3].rule in ("energy_headline", "energy_body")
