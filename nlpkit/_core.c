@@ -1981,15 +1981,23 @@ max_chars_arg(PyObject *o, int *ok)
 /* prepare(text, max_chars): text.prepare's result, or None where the Python path must
  * answer (an invalid text, which it refuses with the right message; a text without
  * syllables). */
+static int
+text_and_max_chars(PyObject *args, PyObject **text, Py_ssize_t *max_chars)
+{
+    PyObject *mc = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O", text, &mc))
+        return -1;
+    int ok;
+    *max_chars = max_chars_arg(mc, &ok);
+    return ok ? 0 : -1;
+}
+
 static PyObject *
 Segmenter_prepare(Segmenter *self, PyObject *args)
 {
-    PyObject *text, *mc = Py_None;
-    if (!PyArg_ParseTuple(args, "O|O", &text, &mc))
-        return NULL;
-    int ok;
-    Py_ssize_t max_chars = max_chars_arg(mc, &ok);
-    if (!ok)
+    PyObject *text;
+    Py_ssize_t max_chars;
+    if (text_and_max_chars(args, &text, &max_chars) < 0)
         return NULL;
     int own;
     Work *w = take_work(self, &own);
@@ -2015,12 +2023,9 @@ done:
 static PyObject *
 Segmenter_normalize(Segmenter *self, PyObject *args)
 {
-    PyObject *text, *mc = Py_None;
-    if (!PyArg_ParseTuple(args, "O|O", &text, &mc))
-        return NULL;
-    int ok;
-    Py_ssize_t max_chars = max_chars_arg(mc, &ok);
-    if (!ok)
+    PyObject *text;
+    Py_ssize_t max_chars;
+    if (text_and_max_chars(args, &text, &max_chars) < 0)
         return NULL;
     if (!PyUnicode_Check(text) || !has_content(text))
         Py_RETURN_NONE;
@@ -3095,7 +3100,8 @@ static PyMethodDef Scorer_methods[] = {
 static PyTypeObject ScorerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nlpkit._core.Scorer",
     .tp_doc = PyDoc_STR("Scorer(segmenter, terms, idf, coef, intercept, ngram_range, "
-                        "sublinear_tf, max_chars, tf): a linear TF-IDF model."),
+                        "sublinear_tf, max_chars, tf): a linear TF-IDF model; terms are a "
+                        "vocabulary file's bytes (checked) or a sequence of str."),
     .tp_basicsize = sizeof(Scorer),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
