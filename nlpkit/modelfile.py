@@ -5,7 +5,8 @@ A model folder holds
 - ``manifest.json``: format version, library versions, topics, feature settings, training
   config, corpus fingerprint, metrics, and a SHA-256 for every other file;
 - ``vocabulary.txt``: the terms, one per line, in column order;
-- ``idf.npy``, ``coef.npy``, ``intercept.npy``: the numbers, read with ``allow_pickle=False``;
+- ``idf.npy``, ``coef.npy``, ``intercept.npy``: the numbers, in numpy's format, read by a
+  reader of that format that unpickles nothing (and needs no numpy);
 - ``README.md``: the model card.
 
 Loading checks the manifest, then every checksum, then compatibility, before it reads any array,
@@ -521,7 +522,8 @@ def load(path: str | Path) -> Predictor:
 
 def differences(first: str | Path, second: str | Path) -> list[str]:
     """How two model folders differ, one line per difference; empty when every file is the
-    same, byte for byte. Both folders are checked as `load` checks them."""
+    same, byte for byte, and the manifests say the same but for how long things took (their
+    timings differ from run to run). Both folders are checked as `load` checks them."""
     first, second = Path(first), Path(second)
     manifests = [read_manifest(first), read_manifest(second)]
     files = [m["files"] for m in manifests]
@@ -531,7 +533,22 @@ def differences(first: str | Path, second: str | Path) -> list[str]:
             out.append(f"{name}: only in {first if name in files[0] else second}")
         elif files[0][name] != files[1][name]:
             out.append(f"{name}: differs{_how(first, second, name, manifests)}")
+    if _without_timings(manifests[0]) != _without_timings(manifests[1]):
+        out.append(f"{MANIFEST}: differs{_how(first, second, MANIFEST, manifests)}")
     return out
+
+
+def _without_timings(value: Any) -> Any:
+    """A manifest (or part of one) without "files" and its timings: seconds and rates."""
+    if isinstance(value, dict):
+        return {
+            k: _without_timings(v)
+            for k, v in value.items()
+            if k != "files" and not k.endswith("_seconds") and k != "texts_per_second"
+        }
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
 
 
 def _how(first: Path, second: Path, name: str, manifests: list[dict[str, Any]]) -> str:
@@ -546,9 +563,9 @@ def _how(first: Path, second: Path, name: str, manifests: list[dict[str, Any]]) 
             return f" (shapes {a.shape} and {b.shape})"
         return f" (largest difference {np.abs(a - b).max():.3g})"
     if name == MANIFEST:
-        a, b = manifests
-        keys = sorted(k for k in set(a) | set(b) if k != "files" and a.get(k) != b.get(k))
-        return f" (keys {', '.join(keys)})" if keys else ""
+        a, b = (_without_timings(m) for m in manifests)
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        return f" (keys {', '.join(keys)})"
     return ""
 
 

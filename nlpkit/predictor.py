@@ -272,10 +272,8 @@ class Predictor:
         state = dict(self.__dict__)
         state.pop("_scorer_", None)
         state.pop("_coef_t_", None)
-        state["_coef"], state["_intercept"] = (
-            self.coef,
-            self.intercept,
-        )  # (memoryviews do not pickle)
+        # A model folder's weights are memoryviews, which do not pickle: numpy arrays do.
+        state["_coef"], state["_intercept"] = self.coef, self.intercept
         return state
 
     # -- input handling -------------------------------------------------------------------

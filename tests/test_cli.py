@@ -249,6 +249,16 @@ def test_diff_says_whether_two_model_folders_are_the_same(tmp_path, small_model,
     assert "coef.npy: differs (largest difference 0.5)" in out and out.endswith("1 file differs\n")
     assert main(["diff", str(first), str(tmp_path / "none")]) == 2
     assert np.isfinite(predictor.coef).all()
+    # The manifests count too, but for how long things took.
+    timed = {"metrics": {"training": {"fit_seconds": 1.0}, "texts_per_second": 9.0}}
+    modelfile.save(predictor, first, name="small", extra=timed)
+    timed["metrics"] = {"training": {"fit_seconds": 2.0}, "texts_per_second": 7.0}
+    modelfile.save(predictor, second, name="small", extra=timed)
+    assert main(["diff", str(first), str(second)]) == 0
+    capsys.readouterr()
+    modelfile.save(predictor, second, name="small", extra={**timed, "temperature": 2.0})
+    assert main(["diff", str(first), str(second)]) == 1
+    assert "manifest.json: differs (keys temperature)" in capsys.readouterr().out
 
 
 def test_evaluate_names_missing_label_files(tmp_path, capsys):
