@@ -2179,6 +2179,17 @@ copy_doubles(Py_buffer *b, Py_ssize_t expect, const char *what)
     return out;
 }
 
+/* A buffer's float64 values: the buffer itself where its values are aligned ("y*" buffers are
+ * contiguous), else an aligned copy, which *owned then holds for the caller to free. */
+static const double *
+doubles_of(Py_buffer *b, Py_ssize_t expect, const char *what, double **owned)
+{
+    *owned = NULL;
+    if (b->len == expect * (Py_ssize_t)sizeof(double) && ((uintptr_t)b->buf & 7) == 0)
+        return b->buf;
+    return *owned = copy_doubles(b, expect, what);
+}
+
 /* Where each column's row goes: in order of rising idf, by a counting sort over 4,096
  * buckets of the idf range (an approximate order is all the cache needs). */
 static int
@@ -2401,13 +2412,15 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     }
     if (!(self->intercept = copy_doubles(&intercept, self->k, "intercept")))
         goto done;
-    double *idf_c = copy_doubles(&idf, self->n_terms, "idf");
-    double *coef_c = copy_doubles(&coef, self->n_terms * self->k, "coef");
+    /* (read in place: a model's weights are megabytes, and fresh memory is slow to touch) */
+    double *idf_own, *coef_own;
+    const double *idf_c = doubles_of(&idf, self->n_terms, "idf", &idf_own);
+    const double *coef_c = doubles_of(&coef, self->n_terms * self->k, "coef", &coef_own);
     self->stride = self->k + 1 <= 8 ? 8 : self->k + 1;
     self->rows_mem = PyMem_Malloc((size_t)(self->n_terms * self->stride + 8) * sizeof(double));
     if (idf_c == NULL || coef_c == NULL || self->rows_mem == NULL) {
-        PyMem_Free(idf_c);
-        PyMem_Free(coef_c);
+        PyMem_Free(idf_own);
+        PyMem_Free(coef_own);
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
@@ -2415,8 +2428,8 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     self->rows = (double *)(((uintptr_t)self->rows_mem + 63) & ~(uintptr_t)63);
     self->row_of = PyMem_Malloc((size_t)(self->n_terms + 1) * sizeof(int32_t));
     if (self->row_of == NULL || order_by_idf(idf_c, self->n_terms, self->row_of) < 0) {
-        PyMem_Free(idf_c);
-        PyMem_Free(coef_c);
+        PyMem_Free(idf_own);
+        PyMem_Free(coef_own);
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
@@ -2429,8 +2442,8 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
         for (int c = 0; c < self->k; c++) /* coef is topics x terms */
             row[1 + c] = coef_c[c * self->n_terms + j];
     }
-    PyMem_Free(idf_c);
-    PyMem_Free(coef_c);
+    PyMem_Free(idf_own);
+    PyMem_Free(coef_own);
     self->tf_size = tf.len / (Py_ssize_t)sizeof(double);
     if (!(self->tf = copy_doubles(&tf, self->tf_size, "tf")))
         goto done;

@@ -279,6 +279,16 @@ def test_other_feature_settings_score_alike(ngram_range, sublinear_tf):
 
 
 @needs_core
+def test_weights_anywhere_in_memory_score_alike():
+    # The core reads a model's weights in place where their float64 values are aligned, and
+    # from a copy where not (a memoryview may start anywhere in its bytes).
+    predictor = _variant((1, 2), True)
+    raw = bytearray(4) + predictor.coef.tobytes()
+    predictor.coef = memoryview(raw)[4:].cast("d", predictor.coef.shape)
+    assert_scores_alike(predictor, READABLE)
+
+
+@needs_core
 def test_models_with_none_score_alike(small_none_model):
     # Both kinds of none: a fifth class, and a detector whose answers Python derives from the
     # core's scores.
