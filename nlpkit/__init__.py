@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from .topics import TOPICS
 
 if TYPE_CHECKING:
+    from .explanation import Explanation
     from .modelfile import ModelError
-    from .predictor import Explanation, Predictor
+    from .predictor import Predictor
 
 __version__ = "0.1.0"
 
@@ -41,7 +42,7 @@ _lock = threading.Lock()
 
 # `import nlpkit` loads nothing else: numpy, the model and the compiled core come with the
 # first call that needs them.
-_LAZY = {"Predictor": "predictor", "Explanation": "predictor", "ModelError": "modelfile"}
+_LAZY = {"Predictor": "predictor", "Explanation": "explanation", "ModelError": "modelfile"}
 
 
 def __getattr__(name: str) -> Any:

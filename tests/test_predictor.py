@@ -6,7 +6,7 @@ from conftest import readable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlpkit.predictor import Explanation
+from nlpkit.explanation import Explanation
 
 TEXTS = ["Giá xăng dầu tăng mạnh từ chiều nay", "Tuyển Việt Nam thắng Thái Lan ở AFF Cup"]
 
