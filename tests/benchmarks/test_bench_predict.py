@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -190,6 +191,42 @@ def test_single(benchmark, request, predictor, kind, system):
             one(text)
         out = _run(benchmark, call, slow=False)
     assert isinstance(out, str)
+
+
+ROUNDS = 30  # turns each in the interleaved comparison
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("mode", ["batch", "single"])
+def test_in_turns_with_underthesea(benchmark, predictor, underthesea, kind, mode):
+    """nlpkit and underthesea-core taking turns on the same texts, ROUNDS times each, who goes
+    first alternating: on a machine shared with other work, their speed moves with its load
+    from one second to the next, and separate tests can land on different moments. The
+    medians per text of both are kept in the JSON's extra_info."""
+    texts, uts = TEXTS[kind], underthesea["uts"]
+    if mode == "batch":
+        run = {"nlpkit": lambda: predictor.predict(texts), "uts": lambda: uts.predict_batch(texts)}
+    else:
+        run = {
+            "nlpkit": lambda: [predictor.predict(t) for t in texts],
+            "uts": lambda: [uts.predict(t) for t in texts],
+        }
+    assert run["nlpkit"]() and run["uts"]()  # warm
+    times: dict[str, list[float]] = {"nlpkit": [], "uts": []}
+
+    def turns():
+        for r in range(ROUNDS):
+            for name in ("nlpkit", "uts") if r % 2 == 0 else ("uts", "nlpkit"):
+                started = time.process_time()
+                run[name]()
+                times[name].append(time.process_time() - started)
+
+    benchmark.group = "nlpkit and underthesea-core in turns"
+    benchmark.pedantic(turns, rounds=1, iterations=1)
+    nlp, other = (statistics.median(times[n]) / len(texts) for n in ("nlpkit", "uts"))
+    benchmark.extra_info.update(
+        kind=kind, mode=mode, texts=len(texts), nlpkit=nlp, uts=other, ratio=other / nlp
+    )
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
