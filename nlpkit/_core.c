@@ -2157,6 +2157,7 @@ static PyTypeObject SegmenterType = {
 typedef struct {
     PyObject_HEAD
     Segmenter *seg;
+    PyObject *names;   /* the topics `topic` answers with (a tuple of str), or NULL */
     Table words;       /* every word of every term (code points) -> word id; the value is the
                           column of the word as a term of its own, or -1 */
     KeyMap bigrams;    /* word ids a << 32 | b of each bigram term -> its column */
@@ -2198,6 +2199,7 @@ static void
 Scorer_dealloc(Scorer *self)
 {
     Py_XDECREF(self->seg);
+    Py_XDECREF(self->names);
     table_free(&self->words);
     keymap_free(&self->bigrams);
     table_free(&self->grams);
@@ -2412,12 +2414,13 @@ static int
 Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"segmenter", "terms", "idf", "coef", "intercept", "ngram_range",
-                             "sublinear_tf", "max_chars", "tf", NULL};
-    PyObject *seg, *terms, *mc;
+                             "sublinear_tf", "max_chars", "tf", "names", NULL};
+    PyObject *seg, *terms, *mc, *names = NULL;
     Py_buffer idf, coef, intercept, tf, file = {0};
     int low, high, sublinear;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOy*y*y*(ii)pOy*", kwlist, &seg, &terms, &idf,
-                                     &coef, &intercept, &low, &high, &sublinear, &mc, &tf))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOy*y*y*(ii)pOy*|O!", kwlist, &seg, &terms,
+                                     &idf, &coef, &intercept, &low, &high, &sublinear, &mc, &tf,
+                                     &PyTuple_Type, &names))
         return -1;
     int status = -1;
     CpBuf buf = {0}, first = {0};
@@ -2460,6 +2463,18 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     if (self->k < 1 || (self->n_terms && k != self->k)) {
         PyErr_SetString(PyExc_ValueError, "coef and intercept do not fit the terms");
         goto done;
+    }
+    if (names != NULL) {
+        if (PyTuple_GET_SIZE(names) < 1 || PyTuple_GET_SIZE(names) > self->k) {
+            PyErr_SetString(PyExc_ValueError, "names: from one to as many as the classes");
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++)
+            if (!PyUnicode_Check(PyTuple_GET_ITEM(names, i))) {
+                PyErr_SetString(PyExc_TypeError, "names must be str");
+                goto done;
+            }
+        Py_XSETREF(self->names, Py_NewRef(names));
     }
     if (!(self->intercept = copy_doubles(&intercept, self->k, "intercept")))
         goto done;
@@ -3096,6 +3111,38 @@ Scorer_predict_one(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
+/* topic(text, n_jobs, allow_none): Predictor.predict's commonest call in one C call: the name
+ * of the best of `names` for one str, with n_jobs 1 and allow_none False; None for anything
+ * else, which the Python path answers (or refuses with the right error). */
+static PyObject *
+Scorer_topic(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "topic() takes 3 arguments");
+        return NULL;
+    }
+    PyObject *text = args[0], *n_jobs = args[1];
+    int overflow;
+    if (self->names == NULL || !PyUnicode_CheckExact(text) || !PyLong_CheckExact(n_jobs) ||
+        PyLong_AsLongAndOverflow(n_jobs, &overflow) != 1 || args[2] != Py_False || self->k > 64)
+        Py_RETURN_NONE;
+    if (!scorer_segmenter(self))
+        return NULL;
+    double s[64];
+    int own;
+    Work *w = take_work(self->seg, &own);
+    if (w == NULL)
+        return NULL;
+    Py_ssize_t m;
+    int status = score_text(self, text, w, s, &m);
+    give_work(self->seg, w, own);
+    if (status == FAILED)
+        return NULL;
+    if (status != DONE)
+        Py_RETURN_NONE;
+    return Py_NewRef(PyTuple_GET_ITEM(self->names, argmax(s, (int)PyTuple_GET_SIZE(self->names))));
+}
+
 /* weights(text, prepared=False): (columns, weights) of a text's TF-IDF row in column order,
  * or None where the Python path must answer. */
 static PyObject *
@@ -3157,6 +3204,9 @@ static PyMethodDef Scorer_methods[] = {
      "or None for an invalid text."},
     {"predict_one", (PyCFunction)(void (*)(void))Scorer_predict_one, METH_FASTCALL,
      "predict_one(text, among=k): the class number, or -1 where Python must answer."},
+    {"topic", (PyCFunction)(void (*)(void))Scorer_topic, METH_FASTCALL,
+     "topic(text, n_jobs, allow_none): the best of `names` for one str with n_jobs 1 and "
+     "allow_none False, else None (the Python path answers)."},
     {"weights", (PyCFunction)Scorer_weights, METH_VARARGS,
      "weights(text, prepared=False): (columns, weights), or None where Python must answer."},
     {NULL}};
@@ -3164,8 +3214,8 @@ static PyMethodDef Scorer_methods[] = {
 static PyTypeObject ScorerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nlpkit._core.Scorer",
     .tp_doc = PyDoc_STR("Scorer(segmenter, terms, idf, coef, intercept, ngram_range, "
-                        "sublinear_tf, max_chars, tf): a linear TF-IDF model; terms are a "
-                        "vocabulary file's bytes (checked) or a sequence of str."),
+                        "sublinear_tf, max_chars, tf, names=None): a linear TF-IDF model; "
+                        "terms are a vocabulary file's bytes (checked) or a sequence of str."),
     .tp_basicsize = sizeof(Scorer),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,

@@ -79,10 +79,17 @@ def make_segmenter(cache_limit: int | None = None) -> Any:
     )
 
 
-def scorer(vocabulary: Any, coef: Any, intercept: Any, max_chars: int | None) -> Any:
+def scorer(
+    vocabulary: Any,
+    coef: Any,
+    intercept: Any,
+    max_chars: int | None,
+    names: tuple[str, ...] | None = None,
+) -> Any:
     """A compiled scorer for a linear model over a `nlpkit.vocabulary.Vocabulary`; the weights
-    are float64 numpy arrays or memoryviews. A vocabulary file that is not one distinct,
-    non-empty UTF-8 term per line is a ValueError naming the line."""
+    are float64 numpy arrays or memoryviews; ``names``, the topics its ``topic`` method answers
+    with (the first rows'). A vocabulary file that is not one distinct, non-empty UTF-8 term
+    per line is a ValueError naming the line."""
     from array import array
 
     from .vocabulary import log_tf
@@ -101,6 +108,7 @@ def scorer(vocabulary: Any, coef: Any, intercept: Any, max_chars: int | None) ->
         bool(vocabulary.sublinear_tf),
         max_chars,
         array("d", log_tf(size)),
+        names,
     )
 
 

@@ -157,7 +157,7 @@ class Predictor:
     @coef.setter
     def coef(self, coef: np.ndarray) -> None:
         self._coef = float64(coef)
-        self.__dict__.pop("_scorer_", None)
+        self._drop_scorer()
         self.__dict__.pop("_coef_t_", None)
 
     @property
@@ -169,7 +169,7 @@ class Predictor:
     @intercept.setter
     def intercept(self, intercept: np.ndarray) -> None:
         self._intercept = float64(intercept)
-        self.__dict__.pop("_scorer_", None)
+        self._drop_scorer()
 
     @property
     def features(self):
@@ -183,7 +183,7 @@ class Predictor:
     def features(self, features) -> None:
         self._features = features
         self._tfidf = Vocabulary.from_features(features) or features
-        self.__dict__.pop("_scorer_", None)
+        self._drop_scorer()
 
     @property
     def _coef_t(self) -> np.ndarray:
@@ -204,7 +204,7 @@ class Predictor:
     @max_chars.setter
     def max_chars(self, max_chars: int | None) -> None:
         self._max_chars = max_chars
-        self.__dict__.pop("_scorer_", None)
+        self._drop_scorer()
 
     @property
     def segment(self) -> bool:
@@ -214,7 +214,7 @@ class Predictor:
     @segment.setter
     def segment(self, segment: bool) -> None:
         self._segment = segment
-        self.__dict__.pop("_scorer_", None)
+        self._drop_scorer()
 
     def _scorer(self):
         """The compiled scorer of this model, or None where the pure-Python path predicts
@@ -226,9 +226,17 @@ class Predictor:
             return scorer
         if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
             return None
-        scorer = compiled.scorer(self._tfidf, self._coef, self._intercept, self.max_chars)
+        scorer = compiled.scorer(
+            self._tfidf, self._coef, self._intercept, self.max_chars, self.topics
+        )
         self.__dict__["_scorer_"] = scorer
+        self._fast_ = scorer.topic
         return scorer
+
+    def _drop_scorer(self) -> None:
+        self.__dict__.pop("_scorer_", None)
+        # predict's one call into the core for one text and a topic (Scorer.topic)
+        self._fast_ = None
 
     def __getstate__(self) -> dict[str, Any]:
         # The compiled scorer stays in its process (workers and Dask make their own); the
@@ -236,6 +244,7 @@ class Predictor:
         state = dict(self.__dict__)
         state.pop("_scorer_", None)
         state.pop("_coef_t_", None)
+        state["_fast_"] = None
         # A model folder's weights are memoryviews, which do not pickle: numpy arrays do.
         state["_coef"], state["_intercept"] = self.coef, self.intercept
         return state
@@ -389,19 +398,13 @@ class Predictor:
         and their order are the same. ``allow_none=True``: None for a text that is out of scope
         (a model trained with a ``none`` class).
         """
-        scorer = self.__dict__.get("_scorer_")
-        if (
-            type(texts) is str
-            and scorer is not None
-            and not allow_none
-            and type(n_jobs) is int
-            and n_jobs == 1
-            and compiled.core is not None
-        ):
-            # The commonest call with the least Python: one text, a topic, all in the core.
-            found = scorer.predict_one(texts, len(self.topics))
-            if found >= 0:
-                return self.topics[found]
+        fast = self._fast_
+        if fast is not None and compiled.core is not None:
+            # The commonest call (one text, a topic) in one call into the core, which says
+            # None to anything else: no Python to speak of on the way.
+            topic = fast(texts, n_jobs, allow_none)
+            if topic is not None:
+                return topic
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
         if scorer is not None and not self._detects(allow_none):

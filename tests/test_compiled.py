@@ -279,6 +279,32 @@ def test_other_feature_settings_score_alike(ngram_range, sublinear_tf):
 
 
 @needs_core
+def test_one_text_gets_the_same_topic_by_every_road(shipped):
+    # predict(text) answers in one call into the core (Scorer.topic), which leaves anything
+    # but one str, n_jobs 1 and allow_none False to the other roads.
+    texts = READABLE[:40]
+    fast = [shipped.predict(t) for t in texts]
+
+    class Text(str):
+        pass
+
+    assert fast == shipped.predict(texts)
+    assert [shipped.predict(Text(t)) for t in texts] == fast
+    with pure():
+        assert [shipped.predict(t) for t in texts] == fast
+    topic = shipped._scorer().topic
+    assert topic(texts[0], 1, False) == fast[0]
+    for args in [(Text(texts[0]), 1, False), (texts[0], True, False), (texts[0], 2**70, False),
+                 (texts[0], 2, False), (texts[0], 1, True), (texts[0], 1, None), (b"x", 1, False),
+                 ("   ", 1, False)]:  # fmt: skip
+        assert topic(*args) is None
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+        shipped.predict(texts[0], n_jobs=True)
+    with pytest.raises(ValueError, match="empty"):
+        shipped.predict("   ")
+
+
+@needs_core
 def test_weights_anywhere_in_memory_score_alike():
     # The core reads a model's weights in place where their float64 values are aligned, and
     # from a copy where not (a memoryview may start anywhere in its bytes).
