@@ -3244,11 +3244,14 @@ core_all_finite(PyObject *module, PyObject *args)
     int positive = 0;
     if (!PyArg_ParseTuple(args, "y*|p", &b, &positive))
         return NULL;
-    const double *v = b.buf;
+    const char *v = b.buf;
     Py_ssize_t n = b.len / (Py_ssize_t)sizeof(double);
     int ok = 1;
-    for (Py_ssize_t i = 0; i < n && ok; i++)
-        ok = isfinite(v[i]) && (!positive || v[i] > 0);
+    for (Py_ssize_t i = 0; i < n && ok; i++) {
+        double x; /* (copied: the buffer need not be aligned) */
+        memcpy(&x, v + i * (Py_ssize_t)sizeof(double), sizeof x);
+        ok = isfinite(x) && (!positive || x > 0);
+    }
     PyBuffer_Release(&b);
     return PyBool_FromLong(ok);
 }
