@@ -10,8 +10,10 @@ It is one SQLite file: safe to delete at any time, and safe for two runs writing
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -20,11 +22,13 @@ from .text import prepare, segmenter_version
 
 __all__ = ["SegmentCache", "default_cache_path", "prepare_many", "prepare_fingerprint"]
 
+_TIMEOUT = 120.0  # seconds a run waits for another one's lock on the cache
+
 
 def prepare_fingerprint() -> str:
     """A digest of the code that turns raw text into segmented text: part of every cache key."""
     digest = hashlib.sha256()
-    for module in ("text.py", "segmenter.py"):
+    for module in ("text.py", "segmenter.py", "pyvi_model.py"):
         digest.update((Path(__file__).with_name(module)).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -43,9 +47,21 @@ class SegmentCache:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_cache_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=120)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS seg (key BLOB PRIMARY KEY, value TEXT)")
+        self._db = sqlite3.connect(self.path, timeout=_TIMEOUT)
+        # Switching a new file to WAL fails at once, without waiting, while another run
+        # creates the same file: such a start is tried again until the timeout.
+        deadline = time.monotonic() + _TIMEOUT
+        for attempt in itertools.count():
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS seg (key BLOB PRIMARY KEY, value TEXT)"
+                )
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(min(0.001 * 2**attempt, 0.5))
         self._salt = f"{segmenter_version()}/{prepare_fingerprint()}".encode()
 
     def key(self, text: str, max_chars: int | None = None) -> bytes:
