@@ -350,7 +350,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     for line in found:
         print(line)
-    # The manifests list every other file's checksum: equal manifests mean equal folders.
     n = len(found)
     print("identical" if not n else f"{n} file{'s differ' if n > 1 else ' differs'}")
     return 1 if found else 0
@@ -540,7 +539,8 @@ def _parser() -> argparse.ArgumentParser:
         "diff",
         help="compare two model folders file by file",
         description="Compare two model folders: exit 0 when every file is the same, byte for "
-        "byte (a rebuild of a model), 1 with a line per difference otherwise.",
+        "byte, and the manifests say the same but for timings (a rebuild of a model), 1 with a "
+        "line per difference otherwise.",
     )
     p.add_argument("first", help="model folder")
     p.add_argument("second", help="model folder")
