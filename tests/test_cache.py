@@ -53,6 +53,27 @@ def test_two_writers_at_once(tmp_path):
     assert prepare_many(texts, SegmentCache(path)) == [prepare(t) for t in texts]
 
 
+def test_runs_starting_at_once_on_a_new_cache_all_start(tmp_path):
+    # Switching a new SQLite file to WAL fails at once, without waiting, while another
+    # connection sets it up: a start that does not try again fails a few times in a hundred.
+    failures = []
+
+    def start(path):
+        try:
+            SegmentCache(path).close()
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    for round_ in range(100):
+        path = tmp_path / f"seg{round_}.sqlite"
+        threads = [threading.Thread(target=start, args=(path,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not failures
+
+
 def test_parallel_segmentation_keeps_order(tmp_path):
     texts = [f"Tin {i}: Tổng thống Nga điện đàm" for i in range(1200)]
     assert prepare_many(texts, None, n_jobs=2) == [prepare(t) for t in texts]
