@@ -3081,6 +3081,31 @@ done:
     return result;
 }
 
+/* The best class of one text among the first `among`; -1 where the Python path must answer
+ * (an invalid text included), -2 on failure (an exception is set). */
+static int
+best_class(Scorer *self, PyObject *text, int among)
+{
+    if (!scorer_segmenter(self))
+        return -2;
+    double s[64];
+    double *sp = self->k <= 64 ? s : PyMem_Malloc((size_t)self->k * sizeof(double));
+    if (sp == NULL)
+        return PyErr_NoMemory(), -2;
+    int own, best = -2;
+    Work *w = take_work(self->seg, &own);
+    if (w != NULL) {
+        Py_ssize_t m;
+        int status = score_text(self, text, w, sp, &m);
+        if (status != FAILED)
+            best = status == DONE ? argmax(sp, among) : -1;
+        give_work(self->seg, w, own);
+    }
+    if (sp != s)
+        PyMem_Free(sp);
+    return best;
+}
+
 /* predict_one(text, among=k): its best class among the first `among`, or -1 where the
  * Python path must answer (an invalid text included). */
 static PyObject *
@@ -3089,26 +3114,8 @@ Scorer_predict_one(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
     int among = among_arg(self, args, nargs, "predict_one");
     if (among < 0)
         return NULL;
-    PyObject *text = args[0];
-    if (!scorer_segmenter(self))
-        return NULL;
-    double s[64];
-    double *sp = self->k <= 64 ? s : PyMem_Malloc((size_t)self->k * sizeof(double));
-    if (sp == NULL)
-        return PyErr_NoMemory();
-    int own;
-    Work *w = take_work(self->seg, &own);
-    PyObject *result = NULL;
-    if (w != NULL) {
-        Py_ssize_t m;
-        int status = score_text(self, text, w, sp, &m);
-        if (status != FAILED)
-            result = PyLong_FromLong(status == DONE ? argmax(sp, among) : -1);
-        give_work(self->seg, w, own);
-    }
-    if (sp != s)
-        PyMem_Free(sp);
-    return result;
+    int best = best_class(self, args[0], among);
+    return best == -2 ? NULL : PyLong_FromLong(best);
 }
 
 /* topic(text, n_jobs, allow_none): Predictor.predict's commonest call in one C call: the name
@@ -3124,23 +3131,14 @@ Scorer_topic(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *text = args[0], *n_jobs = args[1];
     int overflow;
     if (self->names == NULL || !PyUnicode_CheckExact(text) || !PyLong_CheckExact(n_jobs) ||
-        PyLong_AsLongAndOverflow(n_jobs, &overflow) != 1 || args[2] != Py_False || self->k > 64)
+        PyLong_AsLongAndOverflow(n_jobs, &overflow) != 1 || args[2] != Py_False)
         Py_RETURN_NONE;
-    if (!scorer_segmenter(self))
+    int best = best_class(self, text, (int)PyTuple_GET_SIZE(self->names));
+    if (best == -2)
         return NULL;
-    double s[64];
-    int own;
-    Work *w = take_work(self->seg, &own);
-    if (w == NULL)
-        return NULL;
-    Py_ssize_t m;
-    int status = score_text(self, text, w, s, &m);
-    give_work(self->seg, w, own);
-    if (status == FAILED)
-        return NULL;
-    if (status != DONE)
+    if (best < 0)
         Py_RETURN_NONE;
-    return Py_NewRef(PyTuple_GET_ITEM(self->names, argmax(s, (int)PyTuple_GET_SIZE(self->names))));
+    return Py_NewRef(PyTuple_GET_ITEM(self->names, best));
 }
 
 /* weights(text, prepared=False): (columns, weights) of a text's TF-IDF row in column order,

@@ -235,7 +235,9 @@ class Predictor:
 
     def _drop_scorer(self) -> None:
         self.__dict__.pop("_scorer_", None)
-        # predict's one call into the core for one text and a topic (Scorer.topic)
+        # predict's one call into the core for one text and a topic: the scorer's bound
+        # `topic`, kept beside it because an attribute is read faster than __dict__.get on
+        # a path that takes a few microseconds in all (0.1-0.25 µs a call, measured)
         self._fast_ = None
 
     def __getstate__(self) -> dict[str, Any]:
