@@ -726,21 +726,25 @@ class LearnedVote:
         """One row of vote indicators per record, from the records' votes."""
         import numpy as np
 
-        names = [lf.name for lf in self.lfs]
         rows = []
         for record_votes in all_votes:
-            row = np.zeros(len(names) * len(self.classes_))
+            row = np.zeros(len(self.lfs) * len(self.classes_))
             for name, vote in record_votes.items():
                 if vote in self.classes_:
-                    row[names.index(name) * len(self.classes_) + self.classes_.index(vote)] = 1
+                    row[self._feature(name, vote)] = 1
             rows.append(row)
         return np.array(rows)
+
+    def _feature(self, name: str, vote: str) -> int:
+        """The column of "function ``name`` votes ``vote``" (one per function and topic)."""
+        return self.names_.index(name) * len(self.classes_) + self.classes_.index(vote)
 
     def fit(self, records: Iterable[Record], labels: dict[str, str]) -> LearnedVote:
         from sklearn.linear_model import LogisticRegression
 
         records = [r for r in records if r.id in labels]
         self.classes_ = sorted({labels[r.id] for r in records})
+        self.names_ = [lf.name for lf in self.lfs]
         self.model_ = LogisticRegression(C=self.C, max_iter=2000, random_state=0)
         features = self._features([votes(r, self.lfs) for r in records])
         self.model_.fit(features, [labels[r.id] for r in records])
@@ -774,10 +778,8 @@ class LearnedVote:
             row = coef[0] if k == 1 else -coef[0]
         else:
             row = coef[k]
-        names = [lf.name for lf in self.lfs]
-        column = self.classes_.index(topic)
         weighed = [
-            (row[names.index(name) * len(self.classes_) + column], name)
+            (row[self._feature(name, topic)], name)
             for name, vote in record_votes.items()
             if vote == topic
         ]
