@@ -639,6 +639,22 @@ keyset_has(const KeySet *m, uint64_t key)
     }
 }
 
+/* keyset_has for a code that may be EMPTY_KEY (then 0): with no branch on which it is */
+static inline int
+keyset_has_code(const KeySet *m, uint64_t key)
+{
+    if (m->nslots == 0)
+        return 0;
+    Py_ssize_t mask = m->nslots - 1;
+    for (Py_ssize_t i = (Py_ssize_t)(mix64(key) & (uint64_t)mask);; i = (i + 1) & mask) {
+        uint64_t k = m->keys[i];
+        if (k == key)
+            return key != EMPTY_KEY; /* EMPTY_KEY meets an empty slot */
+        if (k == EMPTY_KEY)
+            return 0;
+    }
+}
+
 static int
 keyset_add(KeySet *m, uint64_t key)
 {
@@ -684,8 +700,9 @@ typedef struct {
     Py_ssize_t nsyl;
     int32_t *entry; /* cache entry of each syllable */
     Py_ssize_t entry_cap;
-    double *s0, *s1;
-    Py_ssize_t s_cap, s1_cap;
+    double *s0;    /* TF-IDF weights */
+    double *state; /* CRF state scores, [syllable][label] */
+    Py_ssize_t s_cap, state_cap;
     uint8_t *back, *label;
     Py_ssize_t back_cap, label_cap;
     uint8_t *sep; /* 1 where "_" joins syllable i to the one before it */
@@ -717,7 +734,7 @@ work_free(Work *w)
     PyMem_Free(w->syl_len);
     PyMem_Free(w->entry);
     PyMem_Free(w->s0);
-    PyMem_Free(w->s1);
+    PyMem_Free(w->state);
     PyMem_Free(w->back);
     PyMem_Free(w->label);
     PyMem_Free(w->sep);
@@ -765,8 +782,10 @@ typedef struct {
     PyObject_HEAD
     double trans[4]; /* B->B, B->I, I->B, I->I */
     double bias[2], isupper[2], istitle[2], isdigit[2];
-    double m1_title[2], m1_upper[2], p1_title[2], p1_upper[2];
-    double m1_bi[2], p1_bi[2], m2_tri[2], p2_tri[2];
+    /* The neighbours' constant features, [present][label]: [0] is zeros, so that a feature
+     * is added by indexing, not by a branch (whether a feature is present is random). */
+    double m1_title[2][2], m1_upper[2][2], p1_title[2][2], p1_upper[2][2];
+    double m1_bi[2][2], p1_bi[2][2], m2_tri[2][2], p2_tri[2][2];
     Table lower_attrs; /* UTF-8 key of "word.lower():KEY" and its -1/+1 forms */
     LowerWeights *lower_w;
     Py_ssize_t lower_w_cap;
@@ -985,14 +1004,14 @@ load_crfsuite(Segmenter *seg, const uint8_t *d, Py_ssize_t size)
             {"word.isupper()", seg->isupper},
             {"word.istitle()", seg->istitle},
             {"word.isdigit()", seg->isdigit},
-            {"-1:word.istitle()", seg->m1_title},
-            {"-1:word.isupper()", seg->m1_upper},
-            {"+1:word.istitle()", seg->p1_title},
-            {"+1:word.isupper()", seg->p1_upper},
-            {"-1:word.bi_gram()", seg->m1_bi},
-            {"+1:word.bi_gram()", seg->p1_bi},
-            {"-2:word.tri_gram()", seg->m2_tri},
-            {"+2:word.tri_gram()", seg->p2_tri},
+            {"-1:word.istitle()", seg->m1_title[1]},
+            {"-1:word.isupper()", seg->m1_upper[1]},
+            {"+1:word.istitle()", seg->p1_title[1]},
+            {"+1:word.isupper()", seg->p1_upper[1]},
+            {"-1:word.bi_gram()", seg->m1_bi[1]},
+            {"+1:word.bi_gram()", seg->p1_bi[1]},
+            {"-2:word.tri_gram()", seg->m2_tri[1]},
+            {"+2:word.tri_gram()", seg->p2_tri[1]},
         };
         int found = 0;
         for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
@@ -1849,7 +1868,7 @@ static int
 crf_labels(const Segmenter *seg, Work *w)
 {
     Py_ssize_t n = w->nsyl;
-    if (GROW(w->s0, w->s_cap, n) < 0 || GROW(w->s1, w->s1_cap, n) < 0)
+    if (GROW(w->state, w->state_cap, 2 * n) < 0)
         return -1;
     if (GROW(w->back, w->back_cap, n) < 0 || GROW(w->label, w->label_cap, n) < 0 ||
         GROW(w->gram2, w->gram2_cap, n + 2) < 0 || GROW(w->gram3, w->gram3_cap, n + 2) < 0)
@@ -1858,23 +1877,25 @@ crf_labels(const Segmenter *seg, Work *w)
     const int32_t *ent = w->entry;
     /* gram2[i]: syllables i-1, i are a dictionary bigram; gram3[i]: i-2, i-1, i a trigram.
      * The codes first, each slot asked for, then the probes: their misses overlap. */
-    if (GROW(w->keys, w->keys_cap, 2 * n + 2) < 0)
+    if (GROW(w->keys, w->keys_cap, 3 * n + 4) < 0)
         return -1;
     uint64_t *code2 = w->keys, *code3 = w->keys + n + 1;
-    int32_t none_id = seg->n_vocab;
+    /* the syllables' dictionary ids, after two absent ones */
+    int32_t none_id = seg->n_vocab, *vid = (int32_t *)(w->keys + 2 * n + 2);
+    vid[0] = vid[1] = none_id;
+    for (Py_ssize_t i = 0; i < n; i++)
+        vid[i + 2] = E[ent[i]].vid;
     for (Py_ssize_t i = 0; i < n; i++) {
-        int32_t c = E[ent[i]].vid, b = i >= 1 ? E[ent[i - 1]].vid : none_id;
-        int32_t a = i >= 2 ? E[ent[i - 2]].vid : none_id;
-        code2[i] = b == none_id || c == none_id ? EMPTY_KEY : gram_code(b, c, 0);
-        code3[i] = a == none_id || b == none_id || c == none_id ? EMPTY_KEY : gram_code(a, b, c);
-        if (code2[i] != EMPTY_KEY)
-            PREFETCH(keyset_slot(&seg->bigrams, code2[i]));
-        if (code3[i] != EMPTY_KEY)
-            PREFETCH(keyset_slot(&seg->trigrams, code3[i]));
+        int32_t a = vid[i], b = vid[i + 1], c = vid[i + 2];
+        int bc = (b != none_id) & (c != none_id), abc = bc & (a != none_id);
+        code2[i] = bc ? gram_code(b, c, 0) : EMPTY_KEY;
+        code3[i] = abc ? gram_code(a, b, c) : EMPTY_KEY;
+        PREFETCH(keyset_slot(&seg->bigrams, code2[i]));
+        PREFETCH(keyset_slot(&seg->trigrams, code3[i]));
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        w->gram2[i] = code2[i] != EMPTY_KEY && keyset_has(&seg->bigrams, code2[i]);
-        w->gram3[i] = code3[i] != EMPTY_KEY && keyset_has(&seg->trigrams, code3[i]);
+        w->gram2[i] = (uint8_t)keyset_has_code(&seg->bigrams, code2[i]);
+        w->gram3[i] = (uint8_t)keyset_has_code(&seg->trigrams, code3[i]);
     }
     w->gram2[n] = w->gram2[n + 1] = w->gram3[n] = w->gram3[n + 1] = 0;
     static const Entry none = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}, 0, 0, 0, 0, 0, {0, 0}};
@@ -1884,32 +1905,34 @@ crf_labels(const Segmenter *seg, Work *w)
         const Entry *gp = i > 0 ? &E[ent[i - 1]] : &none;
         const Entry *gn = i + 1 < n ? &E[ent[i + 1]] : &none;
         int m1 = w->gram2[i], m2 = w->gram3[i], p1 = w->gram2[i + 1], p2 = w->gram3[i + 2];
-        int pt = gp->flags & IS_TITLE, pu = gp->flags & IS_UPPER;
-        int nt = gn->flags & IS_TITLE, nu = gn->flags & IS_UPPER;
-        for (int l = 0; l < 2; l++) {
-            /* crfsuite's sum, term by term in pyvi's feature order */
-            double s = g->own[l];
-            s += gp->prev[l];                  /* -1:word.lower() */
-            s += pt ? seg->m1_title[l] : 0.0;  /* -1:word.istitle() */
-            s += pu ? seg->m1_upper[l] : 0.0;  /* -1:word.isupper() */
-            s += m1 ? seg->m1_bi[l] : 0.0;     /* -1:word.bi_gram() */
-            s += m2 ? seg->m2_tri[l] : 0.0;    /* -2:word.tri_gram() */
-            s += gn->next[l];                  /* +1:word.lower() */
-            s += nt ? seg->p1_title[l] : 0.0;  /* +1:word.istitle() */
-            s += nu ? seg->p1_upper[l] : 0.0;  /* +1:word.isupper() */
-            s += p1 ? seg->p1_bi[l] : 0.0;     /* +1:word.bi_gram() */
-            s += p2 ? seg->p2_tri[l] : 0.0;    /* +2:word.tri_gram() */
-            (l ? w->s1 : w->s0)[i] = s;
-        }
+        int pt = (gp->flags & IS_TITLE) != 0, pu = (gp->flags & IS_UPPER) != 0;
+        int nt = (gn->flags & IS_TITLE) != 0, nu = (gn->flags & IS_UPPER) != 0;
+        /* crfsuite's sum, term by term in pyvi's feature order (an absent feature adds
+         * 0.0); the two labels side by side, which the compiler can add as one pair */
+        double s0 = g->own[0], s1 = g->own[1];
+#define ADD(w) (s0 += (w)[0], s1 += (w)[1])
+        ADD(gp->prev);          /* -1:word.lower() */
+        ADD(seg->m1_title[pt]); /* -1:word.istitle() */
+        ADD(seg->m1_upper[pu]); /* -1:word.isupper() */
+        ADD(seg->m1_bi[m1]);    /* -1:word.bi_gram() */
+        ADD(seg->m2_tri[m2]);   /* -2:word.tri_gram() */
+        ADD(gn->next);          /* +1:word.lower() */
+        ADD(seg->p1_title[nt]); /* +1:word.istitle() */
+        ADD(seg->p1_upper[nu]); /* +1:word.isupper() */
+        ADD(seg->p1_bi[p1]);    /* +1:word.bi_gram() */
+        ADD(seg->p2_tri[p2]);   /* +2:word.tri_gram() */
+#undef ADD
+        w->state[2 * i] = s0;
+        w->state[2 * i + 1] = s1;
     }
     /* crf1dc_viterbi for two labels: label 1 replaces label 0 only when strictly better. */
     double t00 = seg->trans[0], t01 = seg->trans[1], t10 = seg->trans[2], t11 = seg->trans[3];
-    double a0 = w->s0[0], a1 = w->s1[0];
+    double a0 = w->state[0], a1 = w->state[1];
     for (Py_ssize_t i = 1; i < n; i++) {
         double p = a0 + t00, q = a1 + t10, r = a0 + t01, u = a1 + t11;
         int b0 = p < q, b1 = r < u; /* (selects, not branches: their outcome is random) */
-        a0 = (b0 ? q : p) + w->s0[i];
-        a1 = (b1 ? u : r) + w->s1[i];
+        a0 = (b0 ? q : p) + w->state[2 * i];
+        a1 = (b1 ? u : r) + w->state[2 * i + 1];
         w->back[i] = (uint8_t)(b0 | b1 << 1); /* bit l: the best predecessor of label l */
     }
     w->label[n - 1] = a0 < a1 ? 1 : 0;
@@ -1934,10 +1957,10 @@ separators(const Segmenter *seg, Work *w)
         return -1;
     const Entry *E = seg->entries;
     for (Py_ssize_t i = 1; i < n; i++) {
-        uint8_t fp = E[w->entry[i - 1]].flags, fc = E[w->entry[i]].flags;
-        int title_after_other = (fc & TITLE_FIRST) && !(fp & TITLE_FIRST);
-        w->sep[i] = (uint8_t)(w->label[i] && (fp & OK_TO_JOIN) && (fc & OK_TO_JOIN) &&
-                              !title_after_other);
+        /* (bitwise: each condition is random) */
+        unsigned fp = E[w->entry[i - 1]].flags, fc = E[w->entry[i]].flags;
+        unsigned title_after_other = (fc & TITLE_FIRST) & ~fp;
+        w->sep[i] = (uint8_t)(w->label[i] & fp & fc & OK_TO_JOIN & (title_after_other == 0));
     }
     return 0;
 }
