@@ -778,6 +778,123 @@ typedef struct {
     double own[2], prev[2], next[2];
 } LowerWeights;
 
+/* A syllable of up to 8 code points below U+FFFF (99% of them in news) as a key of fixed size,
+ * 16 bits a code point: it is hashed and compared without a loop over its length, whose end
+ * the processor cannot foresee, and found in one slot without reading a key elsewhere. */
+typedef struct {
+    uint64_t lo, hi; /* code points 0-3 and 4-7, from the low end, zero beyond the length */
+    int32_t entry;   /* entry + 1; 0 for an empty slot */
+    int32_t length;
+    uint64_t pad;    /* (two slots a cache line) */
+} ShortSlot;
+
+typedef struct {
+    ShortSlot *slots;
+    Py_ssize_t nslots, n;
+} ShortMap;
+
+#define NOT_SHORT UINT64_MAX /* a `hi` no short key has (its code points are below U+FFFF) */
+
+/* The short key of s[0:len] into *lo, *hi; 0 if it has none. `room`: how many code points
+ * can be read from s. */
+static inline int
+short_key(const cp_t *s, Py_ssize_t len, Py_ssize_t room, uint64_t *lo, uint64_t *hi)
+{
+    if (len > 8)
+        return 0;
+    uint64_t a = 0, b = 0;
+    uint32_t big = 0;
+    if (room >= 8) { /* a fixed number of reads, those beyond the length masked */
+        for (int k = 0; k < 8; k++) {
+            uint32_t c = s[k] & (0U - (uint32_t)(k < len));
+            big |= (c + 1) >> 16;
+            if (k < 4)
+                a |= (uint64_t)c << (16 * k);
+            else
+                b |= (uint64_t)c << (16 * (k - 4));
+        }
+    }
+    else {
+        for (Py_ssize_t k = 0; k < len; k++) {
+            uint32_t c = s[k];
+            big |= (c + 1) >> 16;
+            if (k < 4)
+                a |= (uint64_t)c << (16 * k);
+            else
+                b |= (uint64_t)c << (16 * (k - 4));
+        }
+    }
+    *lo = a;
+    *hi = b;
+    return big == 0;
+}
+
+static inline uint64_t
+short_hash(uint64_t lo, uint64_t hi, Py_ssize_t len)
+{
+    return mix64(lo ^ (hi * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)len << 58));
+}
+
+static inline const ShortSlot *
+short_slot(const ShortMap *m, uint64_t h)
+{
+    return m->nslots ? &m->slots[h & (uint64_t)(m->nslots - 1)] : NULL;
+}
+
+static inline Py_ssize_t
+short_find(const ShortMap *m, uint64_t lo, uint64_t hi, Py_ssize_t len, uint64_t h)
+{
+    if (m->nslots == 0)
+        return -1;
+    Py_ssize_t mask = m->nslots - 1;
+    for (Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)mask);; i = (i + 1) & mask) {
+        const ShortSlot *s = &m->slots[i];
+        if (s->entry == 0)
+            return -1;
+        if ((s->lo == lo) & (s->hi == hi) & (s->length == len))
+            return s->entry - 1;
+    }
+}
+
+static void
+short_place(ShortSlot *slots, Py_ssize_t mask, const ShortSlot *x)
+{
+    Py_ssize_t i = (Py_ssize_t)(short_hash(x->lo, x->hi, x->length) & (uint64_t)mask);
+    while (slots[i].entry)
+        i = (i + 1) & mask;
+    slots[i] = *x;
+}
+
+/* Add a key known to be absent. */
+static int
+short_add(ShortMap *m, uint64_t lo, uint64_t hi, Py_ssize_t len, Py_ssize_t e)
+{
+    if (2 * (m->n + 1) > m->nslots) {
+        Py_ssize_t nslots = m->nslots ? 2 * m->nslots : 1024;
+        ShortSlot *slots = PyMem_Calloc((size_t)nslots, sizeof(ShortSlot));
+        if (slots == NULL)
+            return PyErr_NoMemory(), -1;
+        for (Py_ssize_t i = 0; i < m->nslots; i++)
+            if (m->slots[i].entry)
+                short_place(slots, nslots - 1, &m->slots[i]);
+        PyMem_Free(m->slots);
+        m->slots = slots;
+        m->nslots = nslots;
+    }
+    ShortSlot x = {lo, hi, (int32_t)(e + 1), (int32_t)len, 0};
+    short_place(m->slots, m->nslots - 1, &x);
+    m->n++;
+    return 0;
+}
+
+static void
+short_clear(ShortMap *m)
+{
+    if (m->slots)
+        memset(m->slots, 0, (size_t)m->nslots * sizeof(ShortSlot));
+    m->n = 0;
+}
+
 typedef struct {
     PyObject_HEAD
     double trans[4]; /* B->B, B->I, I->B, I->I */
@@ -795,6 +912,7 @@ typedef struct {
     KeySet bigrams, trigrams;
     /* the cache */
     Table cache;
+    ShortMap short_cache; /* the same entries of its syllables that have a short key */
     Entry *entries;
     Py_ssize_t entries_cap;
     void *entries_mem;
@@ -1120,6 +1238,7 @@ Segmenter_dealloc(Segmenter *self)
     PyMem_Free(self->bigrams.keys);
     PyMem_Free(self->trigrams.keys);
     table_free(&self->cache);
+    PyMem_Free(self->short_cache.slots);
     PyMem_Free(self->lower_w);
     PyMem_Free(self->entries_mem);
     PyMem_Free(self->lowers.p);
@@ -1756,10 +1875,11 @@ done:
  * one is missing. The hashes first, each slot asked for, then the probes: their misses
  * overlap; then the entries found are asked for, for the CRF. */
 static int
-find_entries(const Segmenter *seg, const cp_t *t, Work *w)
+find_entries(const Segmenter *seg, Work *w)
 {
-    Py_ssize_t n = w->nsyl, mask = seg->cache.nslots - 1;
-    uint64_t *h = w->keys;
+    const cp_t *t = w->text.p;
+    Py_ssize_t n = w->nsyl, size = w->text.n, mask = seg->cache.nslots - 1;
+    uint64_t *h = w->keys, *lo = w->keys + n, *hi = w->keys + 2 * n;
     int missing = 0;
     if (seg->cache.nslots == 0) {
         for (Py_ssize_t i = 0; i < n; i++)
@@ -1767,11 +1887,22 @@ find_entries(const Segmenter *seg, const cp_t *t, Work *w)
         return n > 0;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        h[i] = hash_units(t + w->syl_start[i], w->syl_len[i], 4);
-        PREFETCH(&seg->cache.slots[h[i] & (uint64_t)mask]);
+        Py_ssize_t at = w->syl_start[i], len = w->syl_len[i];
+        if (short_key(t + at, len, size - at, &lo[i], &hi[i])) {
+            h[i] = short_hash(lo[i], hi[i], len);
+            PREFETCH(short_slot(&seg->short_cache, h[i]));
+        }
+        else {
+            hi[i] = NOT_SHORT;
+            h[i] = hash_units(t + at, len, 4);
+            PREFETCH(&seg->cache.slots[h[i] & (uint64_t)mask]);
+        }
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t e = table_find(&seg->cache, t + w->syl_start[i], w->syl_len[i], h[i]);
+        Py_ssize_t len = w->syl_len[i];
+        Py_ssize_t e = hi[i] != NOT_SHORT
+                           ? short_find(&seg->short_cache, lo[i], hi[i], len, h[i])
+                           : table_find(&seg->cache, t + w->syl_start[i], len, h[i]);
         w->entry[i] = (int32_t)e;
         missing |= e < 0;
         if (e >= 0)
@@ -1792,6 +1923,9 @@ cache_insert(Segmenter *seg, Work *w, Py_ssize_t pe)
         return -1;
     if (!added)
         return 0; /* another thread got there first: the same entry */
+    uint64_t lo, hi;
+    if (short_key(key, len, len, &lo, &hi) && short_add(&seg->short_cache, lo, hi, len, e) < 0)
+        return -1;
     if (grow_aligned(&seg->entries_mem, (void **)&seg->entries, &seg->entries_cap, e + 1,
                      sizeof(Entry)) < 0)
         return -1;
@@ -1806,19 +1940,20 @@ cache_insert(Segmenter *seg, Work *w, Py_ssize_t pe)
                      w->pending[pe].lower_len);
 }
 
-/* Find (adding what is missing) the cache entry of every syllable of the text t into
+/* Find (adding what is missing) the cache entry of every syllable of the text (w->text) into
  * w->entry. On success no Python code has run since the entries were read, so they stay
  * valid until the caller next calls Python. */
 static int
-lookup_syllables(Segmenter *seg, const cp_t *t, Work *w)
+lookup_syllables(Segmenter *seg, Work *w)
 {
+    const cp_t *t = w->text.p;
     Py_ssize_t n = w->nsyl;
-    if (GROW(w->entry, w->entry_cap, n + 1) < 0 || GROW(w->keys, w->keys_cap, 2 * n + 2) < 0)
+    if (GROW(w->entry, w->entry_cap, n + 1) < 0 || GROW(w->keys, w->keys_cap, 3 * n + 2) < 0)
         return -1;
     for (int round = 0;; round++) {
         /* the cache starts over when full: then every syllable of the text is computed */
         int everything = seg->cache.n > seg->limit || seg->lowers.n > (1 << 30);
-        if (!everything && !find_entries(seg, t, w))
+        if (!everything && !find_entries(seg, w))
             return 0;
         if (round > 100) {
             PyErr_SetString(PyExc_RuntimeError, "syllable cache keeps starting over");
@@ -1848,13 +1983,14 @@ lookup_syllables(Segmenter *seg, const cp_t *t, Work *w)
             if (!everything)
                 continue; /* another thread filled the cache meanwhile: compute everything */
             table_clear(&seg->cache);
+            short_clear(&seg->short_cache);
             seg->lowers.n = 0;
             seg->generation++;
         }
         for (Py_ssize_t pe = 0; pe < w->pending_keys.n; pe++)
             if (cache_insert(seg, w, pe) < 0)
                 return -1;
-        if (!find_entries(seg, t, w))
+        if (!find_entries(seg, w))
             return 0;
         /* another thread started the cache over while this one called Python: again */
     }
@@ -1993,7 +2129,7 @@ prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
         return FAILED;
     if (w->nsyl == 0)
         return NEEDS_PYTHON; /* pyvi returns such a text as it is */
-    if (lookup_syllables(seg, w->text.p, w) < 0)
+    if (lookup_syllables(seg, w) < 0)
         return FAILED;
     return DONE;
 }
@@ -2021,7 +2157,7 @@ Segmenter_segment(Segmenter *self, PyObject *text)
         out = Py_NewRef(text); /* pyvi returns its input unchanged (not normalised) */
         goto done;
     }
-    if (lookup_syllables(self, w->text.p, w) < 0 || separators(self, w) < 0)
+    if (lookup_syllables(self, w) < 0 || separators(self, w) < 0)
         goto done;
     out = joined(w->text.p, w);
 done:

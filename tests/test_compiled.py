@@ -109,6 +109,18 @@ def test_any_text_segments_alike(text):
 
 
 @needs_core
+def test_syllables_of_every_key_length(tiny_cache):
+    # The cache finds syllables of up to 8 code points below U+FFFF by a fixed-size key and
+    # the others by their code points: lengths on both sides of 8, U+FFFF and astral
+    # characters, each seen again once cached and again after the cache starts over.
+    syllables = ["a", "ng", "nghiêng", "nghiêngx", "nghiêngxy", "abcdefghijklmnop"]
+    syllables += ["a\uffff", "\uffffb", "x\U0001f600", "\U0001f600", "Đường", "ĐƯỜNG"]
+    text = " ".join(f"{s} {s.upper()} {s}." for s in syllables)
+    for _ in range(4):
+        assert both(nlptext.segment, text) == ("value", ViTokenizer.tokenize(text))
+
+
+@needs_core
 def test_long_texts_and_email_runs():
     text = "\n".join(p.read_text(encoding="utf-8") for p in SEEDS)
     both(nlptext.segment, (text * 30)[:60_000])
