@@ -782,7 +782,7 @@ typedef struct {
  * 16 bits a code point: it is hashed and compared without a loop over its length, whose end
  * the processor cannot foresee, and found in one slot without reading a key elsewhere. */
 typedef struct {
-    uint64_t lo, hi; /* code points 0-3 and 4-7, from the low end, zero beyond the length */
+    uint64_t lo, hi; /* code points 0-3 and 4-7, zero beyond the length */
     int32_t entry;   /* entry + 1; 0 for an empty slot */
     int32_t length;
     uint64_t pad;    /* (two slots a cache line) */
@@ -795,37 +795,47 @@ typedef struct {
 
 #define NOT_SHORT UINT64_MAX /* a `hi` no short key has (its code points are below U+FFFF) */
 
+/* LEN_MASK[n][k]: all ones for the first n code points of a short key */
+#define ONES 0xffffffffU
+static const uint32_t LEN_MASK[9][8] = {
+    {0, 0, 0, 0, 0, 0, 0, 0},
+    {ONES, 0, 0, 0, 0, 0, 0, 0},
+    {ONES, ONES, 0, 0, 0, 0, 0, 0},
+    {ONES, ONES, ONES, 0, 0, 0, 0, 0},
+    {ONES, ONES, ONES, ONES, 0, 0, 0, 0},
+    {ONES, ONES, ONES, ONES, ONES, 0, 0, 0},
+    {ONES, ONES, ONES, ONES, ONES, ONES, 0, 0},
+    {ONES, ONES, ONES, ONES, ONES, ONES, ONES, 0},
+    {ONES, ONES, ONES, ONES, ONES, ONES, ONES, ONES},
+};
+#undef ONES
+
 /* The short key of s[0:len] into *lo, *hi; 0 if it has none. `room`: how many code points
- * can be read from s. */
+ * can be read from s. Two code points a step, those beyond the length masked: a fixed number
+ * of steps. (The order of the 16-bit halves follows the machine's byte order, the same for
+ * every key.) */
 static inline int
 short_key(const cp_t *s, Py_ssize_t len, Py_ssize_t room, uint64_t *lo, uint64_t *hi)
 {
     if (len > 8)
         return 0;
-    uint64_t a = 0, b = 0;
-    uint32_t big = 0;
-    if (room >= 8) { /* a fixed number of reads, those beyond the length masked */
-        for (int k = 0; k < 8; k++) {
-            uint32_t c = s[k] & (0U - (uint32_t)(k < len));
-            big |= (c + 1) >> 16;
-            if (k < 4)
-                a |= (uint64_t)c << (16 * k);
-            else
-                b |= (uint64_t)c << (16 * (k - 4));
-        }
+    cp_t buf[8];
+    if (room < 8) { /* near the end of the text */
+        memset(buf, 0, sizeof(buf));
+        memcpy(buf, s, (size_t)len * sizeof(cp_t));
+        s = buf;
     }
-    else {
-        for (Py_ssize_t k = 0; k < len; k++) {
-            uint32_t c = s[k];
-            big |= (c + 1) >> 16;
-            if (k < 4)
-                a |= (uint64_t)c << (16 * k);
-            else
-                b |= (uint64_t)c << (16 * (k - 4));
-        }
+    uint64_t half[4], big = 0;
+    for (int j = 0; j < 4; j++) {
+        uint64_t two, mask;
+        memcpy(&two, s + 2 * j, 8);
+        memcpy(&mask, &LEN_MASK[len][2 * j], 8);
+        two &= mask;
+        big |= (two + 0x0000000100000001ULL) & 0xffff0000ffff0000ULL; /* one >= U+FFFF */
+        half[j] = (two & 0xffff) | ((two >> 16) & 0xffff0000);
     }
-    *lo = a;
-    *hi = b;
+    *lo = half[0] | half[1] << 32;
+    *hi = half[2] | half[3] << 32;
     return big == 0;
 }
 
