@@ -416,8 +416,9 @@ def test_threads_share_a_predictor(tiny_cache):
 def test_pickled_predictor_makes_its_own_scorer(shipped):
     shipped.predict("Giá xăng tăng")
     clone = pickle.loads(pickle.dumps(shipped))
-    assert "_scorer_" not in clone.__dict__
+    assert clone._scorer_ is None and clone._fast_ is None
     assert clone.predict_proba(READABLE[:5]) == shipped.predict_proba(READABLE[:5])
+    assert clone._scorer_ is not None and clone._scorer_ is not shipped._scorer_
 
 
 # --- The fallback, in a process of its own ----------------------------------------------------

@@ -76,4 +76,4 @@ def test_features_can_be_set(small_model):
     predictor.features = small.features
     assert predictor.features is small.features
     assert predictor._tfidf.terms_ == small.features.terms_
-    assert "_scorer_" not in predictor.__dict__
+    assert predictor._scorer_ is None
