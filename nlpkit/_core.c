@@ -2945,44 +2945,110 @@ term_columns(const Scorer *sc, Work *w)
     return 0;
 }
 
+static inline void
+sort2(uint32_t *a, int i, int j)
+{
+    uint32_t x = a[i], y = a[j];
+    a[i] = x < y ? x : y;
+    a[j] = x < y ? y : x;
+}
+
+/* Merge sort of a[0:n] (b: room for n): runs of four by a sorting network, then merges
+ * without a branch on which side is smaller (that outcome is random). */
+static void
+merge_sort(uint32_t *a, uint32_t *b, Py_ssize_t n)
+{
+    uint32_t *in = a, *out = b;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t *p = a + i;
+        sort2(p, 0, 1);
+        sort2(p, 2, 3);
+        sort2(p, 0, 2);
+        sort2(p, 1, 3);
+        sort2(p, 1, 2);
+    }
+    for (Py_ssize_t k = i + 1; k < n; k++) { /* the last few */
+        uint32_t v = a[k];
+        Py_ssize_t j = k;
+        for (; j > i && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+    for (Py_ssize_t run = 4; run < n; run *= 2) {
+        for (Py_ssize_t lo = 0; lo < n; lo += 2 * run) {
+            Py_ssize_t mid = lo + run < n ? lo + run : n, hi = lo + 2 * run < n ? lo + 2 * run : n;
+            Py_ssize_t x = lo, y = mid, k = lo;
+            while (x < mid && y < hi) {
+                uint32_t u = in[x], v = in[y];
+                int right = v < u;
+                out[k++] = right ? v : u;
+                x += !right;
+                y += right;
+            }
+            while (x < mid)
+                out[k++] = in[x++];
+            while (y < hi)
+                out[k++] = in[y++];
+        }
+        uint32_t *t = in;
+        in = out;
+        out = t;
+    }
+    if (in != a)
+        memcpy(a, in, (size_t)n * sizeof(uint32_t));
+}
+
+/* LSD radix sort of a[0:n] (b: room for n), 8 bits a pass: the counts of every pass in one
+ * reading; a pass whose digit is the same everywhere is left out. */
+static void
+radix_sort(uint32_t *a, uint32_t *b, Py_ssize_t n)
+{
+    uint32_t count[4][256], all = 0;
+    memset(count, 0, sizeof(count));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t v = a[i];
+        all |= v;
+        count[0][v & 255]++;
+        count[1][(v >> 8) & 255]++;
+        count[2][(v >> 16) & 255]++;
+        count[3][v >> 24]++;
+    }
+    uint32_t *in = a, *out = b;
+    for (int pass = 0; pass < 4 && (all >> (8 * pass)); pass++) {
+        int shift = 8 * pass;
+        uint32_t *c = count[pass];
+        if (c[(in[0] >> shift) & 255] == (uint32_t)n)
+            continue;
+        uint32_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            uint32_t x = c[d];
+            c[d] = sum;
+            sum += x;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            out[c[(in[i] >> shift) & 255]++] = in[i];
+        uint32_t *t = in;
+        in = out;
+        out = t;
+    }
+    if (in != a)
+        memcpy(a, in, (size_t)n * sizeof(uint32_t));
+}
+
 static int
 sort_columns(Work *w)
 {
     Py_ssize_t n = w->ncols;
-    uint32_t *a = w->cols;
-    if (n <= 48) {
-        for (Py_ssize_t i = 1; i < n; i++) {
-            uint32_t v = a[i];
-            Py_ssize_t j = i;
-            while (j > 0 && a[j - 1] > v) {
-                a[j] = a[j - 1];
-                j--;
-            }
-            a[j] = v;
-        }
+    if (n < 2)
         return 0;
-    }
     if (GROW(w->cols2, w->cols2_cap, n) < 0)
         return -1;
-    uint32_t *b = w->cols2, max = 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        max = a[i] > max ? a[i] : max;
-    /* LSD radix sort, 8 bits a pass */
-    for (int shift = 0; shift < 32 && (max >> shift); shift += 8) {
-        Py_ssize_t count[257] = {0};
-        for (Py_ssize_t i = 0; i < n; i++)
-            count[((a[i] >> shift) & 255) + 1]++;
-        for (int d = 0; d < 256; d++)
-            count[d + 1] += count[d];
-        for (Py_ssize_t i = 0; i < n; i++)
-            b[count[(a[i] >> shift) & 255]++] = a[i];
-        uint32_t *t = a;
-        a = b;
-        b = t;
-    }
-    if (a != w->cols) {
-        memcpy(w->cols, a, (size_t)n * sizeof(uint32_t));
-    }
+    /* (measured on random columns: the merge sort is the faster up to about a hundred) */
+    if (n <= 96)
+        merge_sort(w->cols, w->cols2, n);
+    else
+        radix_sort(w->cols, w->cols2, n);
     return 0;
 }
 
