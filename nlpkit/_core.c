@@ -3173,6 +3173,19 @@ scorer_segmenter(Scorer *self)
     return self->seg;
 }
 
+/* The texts as a tuple of their own: scoring may call Python (a syllable first seen), and
+ * Python code run meanwhile (a finaliser, another thread) could change a list. */
+static PyObject *
+texts_tuple(PyObject *texts)
+{
+    PyObject *fast = PySequence_Fast(texts, "texts must be a sequence");
+    if (fast == NULL || PyTuple_CheckExact(fast))
+        return fast;
+    PyObject *t = PySequence_Tuple(fast);
+    Py_DECREF(fast);
+    return t;
+}
+
 /* scores(texts, out, prepared=False): the scores of texts (raw, or already prepared)
  * into out (a writable float64 buffer of len(texts) * k); returns the positions of the
  * texts left to the Python path, or None if a text is invalid (not a str, or empty: the
@@ -3190,7 +3203,7 @@ Scorer_scores(Scorer *self, PyObject *args)
     int own = 0;
     if (!prepared && !scorer_segmenter(self))
         goto done;
-    fast = PySequence_Fast(texts, "texts must be a sequence");
+    fast = texts_tuple(texts);
     if (fast == NULL)
         goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
@@ -3278,7 +3291,7 @@ Scorer_predict(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *texts = args[0];
     if (!scorer_segmenter(self))
         return NULL;
-    PyObject *fast = PySequence_Fast(texts, "texts must be a sequence");
+    PyObject *fast = texts_tuple(texts);
     if (fast == NULL)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
@@ -3353,9 +3366,10 @@ Scorer_predict_one(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
     return best == -2 ? NULL : PyLong_FromLong(best);
 }
 
-/* topic(text, n_jobs, allow_none): Predictor.predict's commonest call in one C call: the name
- * of the best of `names` for one str, with n_jobs 1 and allow_none False; None for anything
- * else, which the Python path answers (or refuses with the right error). */
+/* topic(texts, n_jobs, allow_none): Predictor.predict's commonest calls in one C call: the
+ * name of the best of `names` for one str, or the list of them for a list or tuple of str,
+ * with n_jobs 1 and allow_none False; None for anything else, which the Python path answers
+ * (or refuses with the right error). */
 static PyObject *
 Scorer_topic(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -3363,17 +3377,39 @@ Scorer_topic(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "topic() takes 3 arguments");
         return NULL;
     }
-    PyObject *text = args[0], *n_jobs = args[1];
+    PyObject *texts = args[0], *n_jobs = args[1];
     int overflow;
-    if (self->names == NULL || !PyUnicode_CheckExact(text) || !PyLong_CheckExact(n_jobs) ||
+    if (self->names == NULL || !PyLong_CheckExact(n_jobs) ||
         PyLong_AsLongAndOverflow(n_jobs, &overflow) != 1 || args[2] != Py_False)
         Py_RETURN_NONE;
-    int best = best_class(self, text, (int)PyTuple_GET_SIZE(self->names));
-    if (best == -2)
-        return NULL;
-    if (best < 0)
+    int among = (int)PyTuple_GET_SIZE(self->names);
+    if (PyUnicode_CheckExact(texts)) {
+        int best = best_class(self, texts, among);
+        if (best == -2)
+            return NULL;
+        if (best < 0)
+            Py_RETURN_NONE;
+        return Py_NewRef(PyTuple_GET_ITEM(self->names, best));
+    }
+    if (!PyList_CheckExact(texts) && !PyTuple_CheckExact(texts))
         Py_RETURN_NONE;
-    return Py_NewRef(PyTuple_GET_ITEM(self->names, best));
+    PyObject *all = texts_tuple(texts);
+    if (all == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(all);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        int best = best_class(self, PyTuple_GET_ITEM(all, i), among);
+        if (best < 0) {
+            Py_CLEAR(out);
+            if (best == -1)
+                out = Py_NewRef(Py_None); /* a text for the Python path: it answers for all */
+            break;
+        }
+        PyList_SET_ITEM(out, i, Py_NewRef(PyTuple_GET_ITEM(self->names, best)));
+    }
+    Py_DECREF(all);
+    return out;
 }
 
 /* weights(text, prepared=False): (columns, weights) of a text's TF-IDF row in column order,

@@ -403,8 +403,8 @@ class Predictor:
         """
         fast = self._fast_
         if fast is not None and compiled.core is not None:
-            # The commonest call (one text, a topic) in one call into the core, which says
-            # None to anything else: no Python to speak of on the way.
+            # The commonest calls (a text or a list of texts, topics) in one call into the
+            # core, which says None to anything else: no Python to speak of on the way.
             topic = fast(texts, n_jobs, allow_none)
             if topic is not None:
                 return topic
