@@ -1093,7 +1093,8 @@ load_crfsuite(Segmenter *seg, const uint8_t *d, Py_ssize_t size)
         read_u32(d, size, at, &features[i].type);
         read_u32(d, size, at + 4, &features[i].src);
         read_u32(d, size, at + 8, &features[i].dst);
-        uint32_t lo, hi; /* a little-endian float64, whatever the host's byte order */
+        uint32_t lo = 0, hi = 0; /* a little-endian float64, whatever the host's byte order
+                                  * (in bounds: the block's size was checked above) */
         read_u32(d, size, at + 12, &lo);
         read_u32(d, size, at + 16, &hi);
         uint64_t bits = (uint64_t)hi << 32 | lo;
