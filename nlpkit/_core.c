@@ -34,7 +34,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__) && (defined(__x86_64__) || defined(_M_X64))
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(_M_X64)) && !defined(NLPKIT_NO_SIMD)
 #include <emmintrin.h>
 #define HAVE_SSE2_64 1
 #endif
