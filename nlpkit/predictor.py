@@ -404,10 +404,14 @@ class Predictor:
         fast = self._fast_
         if fast is not None and compiled.core is not None:
             # The commonest calls (a text or a list of texts, topics) in one call into the
-            # core, which says None to anything else: no Python to speak of on the way.
+            # core, which says None to anything else: no Python to speak of on the way (the
+            # rest is in _predict: a frame with fewer locals is quicker to make).
             topic = fast(texts, n_jobs, allow_none)
             if topic is not None:
                 return topic
+        return self._predict(texts, n_jobs, allow_none)
+
+    def _predict(self, texts, n_jobs: int, allow_none: bool):
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
         if scorer is not None and not self._detects(allow_none):
