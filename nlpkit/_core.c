@@ -1371,12 +1371,21 @@ has_surrogates(PyObject *s)
     return any;
 }
 
-static int normalize_nfc(PyObject *t, Work *w, CpBuf *out);
+static int clean_str(PyObject *t, Work *w, int check_inert, int *dateline);
+static int unglue_datelines(Work *w, CpBuf *out, int dateline);
 
 /* _normalize(s) into `out` (may_have_surrogates: 0 if s is known to hold none). */
 static int
 normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
 {
+    int dateline;
+    /* Most texts: every character NFC-inert (then s is its own NFC and holds no lone
+     * surrogate, which is not inert), found while cleaning it: one reading of the text. */
+    int inert = clean_str(s, w, 1, &dateline);
+    if (inert < 0)
+        return -1;
+    if (inert)
+        return unglue_datelines(w, out, dateline);
     PyObject *t;
     if (may_have_surrogates && has_surrogates(s)) {
         /* text.encode("utf-8", "replace").decode(): each lone surrogate becomes "?" */
@@ -1395,22 +1404,31 @@ normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_su
         t = nfc(seg, s);
     if (t == NULL)
         return -1;
-    int status = normalize_nfc(t, w, out);
+    int status = clean_str(t, w, 0, &dateline);
     Py_DECREF(t);
-    return status;
+    return status < 0 ? -1 : unglue_datelines(w, out, dateline);
 }
 
 /* In one pass: "\r\n" and "\r" to "\n"; control characters to " "; runs of _SPACES to one
  * " "; lines stripped (str.strip), empty ones dropped, joined by "\n". Into b, which has
- * room for n characters. (Inlined once per kind of str, with `kind` a constant.) */
-static inline void
-clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b)
+ * room for n characters. Returns whether every character is NFC-inert (when check_inert);
+ * *dateline: whether the result may hold a glued dateline (_DATELINE_HINT: an upper-case
+ * letter or digit, an upper-case letter, a lower-case letter). (Inlined once per kind of str,
+ * with `kind` a constant.) */
+static inline int
+clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, int *dateline)
 {
     Py_ssize_t line = 0; /* where the current line starts in b */
     int at_start = 1;    /* nothing of the current line out yet */
+    unsigned inert = 1, hint = 0;
+    /* The flags of the last two characters out. A space taken back at the end of a line may
+     * leave its flags here: white space matches no part of the hint. */
+    unsigned f1 = 0, f2 = 0;
     b->n = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         cp_t c = PyUnicode_READ(kind, r, i);
+        if (check_inert)
+            inert &= c < INERT_LIMIT ? nfc_inert[c] : 0;
         if (c == '\r') {
             if (i + 1 < n && PyUnicode_READ(kind, r, i + 1) == '\n')
                 continue;
@@ -1422,29 +1440,38 @@ clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b)
             at_start = 1;
             continue;
         }
-        uint8_t f = flags_of(c);
+        unsigned f = flags_of(c);
         if (f & (F_CTRL | F_SPACES)) {
             if (at_start || b->p[b->n - 1] == ' ')
                 continue; /* a leading space, or the run's space is out already */
             c = ' ';
+            f = F_SPACE;
         }
         else if (at_start) {
             if (f & F_SPACE)
                 continue; /* other leading white space */
-            if (b->n)
+            if (b->n) {
                 b->p[b->n++] = '\n';
+                f2 = f1;
+                f1 = F_SPACE;
+            }
             line = b->n;
             at_start = 0;
         }
+        hint |= (f & F_LOWER) && (f1 & F_UPPER) && (f2 & (F_UPPER | F_DEC));
+        f2 = f1;
+        f1 = f;
         b->p[b->n++] = c;
     }
     while (b->n > line && IS_SPACE(b->p[b->n - 1]))
         b->n--;
+    *dateline = (int)hint;
+    return (int)inert;
 }
 
-/* The rest of _normalize, on the NFC text t. */
+/* clean_lines of a str into w->tmp; -1 on failure. */
 static int
-normalize_nfc(PyObject *t, Work *w, CpBuf *out)
+clean_str(PyObject *t, Work *w, int check_inert, int *dateline)
 {
     CpBuf *b = &w->tmp;
     Py_ssize_t n = PyUnicode_GET_LENGTH(t);
@@ -1452,28 +1479,27 @@ normalize_nfc(PyObject *t, Work *w, CpBuf *out)
         return -1;
     switch (PyUnicode_KIND(t)) {
     case PyUnicode_1BYTE_KIND:
-        clean_lines(PyUnicode_DATA(t), PyUnicode_1BYTE_KIND, n, b);
-        break;
+        return clean_lines(PyUnicode_DATA(t), PyUnicode_1BYTE_KIND, n, b, check_inert, dateline);
     case PyUnicode_2BYTE_KIND:
-        clean_lines(PyUnicode_DATA(t), PyUnicode_2BYTE_KIND, n, b);
-        break;
+        return clean_lines(PyUnicode_DATA(t), PyUnicode_2BYTE_KIND, n, b, check_inert, dateline);
     default:
-        clean_lines(PyUnicode_DATA(t), PyUnicode_4BYTE_KIND, n, b);
+        return clean_lines(PyUnicode_DATA(t), PyUnicode_4BYTE_KIND, n, b, check_inert, dateline);
     }
+}
+
+/* The rest of _normalize, on the cleaned text in w->tmp, into out. */
+static int
+unglue_datelines(Work *w, CpBuf *out, int dateline)
+{
+    CpBuf *b = &w->tmp;
     /* Glued datelines: (?<!\w)(?=\d*[U])([U\d]{2,})(?=[U][L]{2}) -> "\1 ". At a position
      * not after a word character, the run of upper-case letters and digits must end with an
      * upper-case letter followed by two lower-case ones, and hold at least two characters
      * before that letter (a run ending with an upper-case letter has one, which satisfies
      * the look-ahead (?=\d*[U])). */
     const cp_t *t2 = b->p;
-    Py_ssize_t m = b->n, first = -1;
-    for (Py_ssize_t p = 1; p + 1 < m; p++)
-        if ((flags_of(t2[p]) & F_UPPER) && (flags_of(t2[p + 1]) & F_LOWER) &&
-            (flags_of(t2[p - 1]) & (F_UPPER | F_DEC))) {
-            first = p - 1; /* _DATELINE_HINT: nothing to do before this */
-            break;
-        }
-    if (first < 0) { /* no dateline: the text is done */
+    Py_ssize_t m = b->n;
+    if (!dateline) { /* no dateline: the text is done */
         CpBuf swap = *out;
         *out = *b;
         *b = swap;
