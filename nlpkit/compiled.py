@@ -23,7 +23,7 @@ CACHE_LIMIT = 1 << 17
 
 # The interface of _core.c this module calls; a build of another (an extension left over from
 # an older install) is not used.
-ABI = 2
+ABI = 3
 
 core: ModuleType | None = None
 _why_not = ""

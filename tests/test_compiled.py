@@ -412,6 +412,58 @@ def test_threads_share_a_predictor(tiny_cache):
     assert [got[i] for i in range(len(texts))] == expected
 
 
+# --- predict as a method of the core -----------------------------------------------------------
+
+
+@needs_core
+def test_predict_is_the_cores_method_with_the_python_methods_answers(shipped):
+    from nlpkit.predictor import _python_predict
+
+    assert type(Predictor.predict).__name__ == "method_descriptor"
+    calls = [
+        ((READABLE[0],), {}),
+        ((READABLE[:7],), {}),
+        ((tuple(READABLE[:3]),), {}),
+        (([],), {}),
+        ((READABLE[1], 1), {}),
+        ((READABLE[1],), {"n_jobs": 1}),
+        ((), {"texts": READABLE[2]}),
+        ((READABLE[3],), {"allow_none": False}),
+        ((None,), {}),
+        (("  \n",), {}),
+        ((5,), {}),
+        (([READABLE[0], None],), {}),
+        ((iter(READABLE[:2]),), {}),
+        ((READABLE[0], 0), {}),
+        ((), {}),
+        ((READABLE[0], 1, False, 4), {}),
+        ((READABLE[0],), {"topics": 1}),
+    ]
+    for args, kwargs in calls:
+        got = outcome(shipped.predict, *args, **kwargs)
+        expected = outcome(_python_predict, shipped, *args, **kwargs)
+        assert got == expected, (args, kwargs)
+        with pure():  # the switch the tests use: the core's method leaves it to Python
+            assert outcome(shipped.predict, *args, **kwargs) == got
+
+
+@needs_core
+def test_predict_method_signature_doc_and_pickle(shipped):
+    import inspect
+
+    from nlpkit.predictor import _python_predict
+
+    python = inspect.signature(_python_predict).parameters
+    core = inspect.signature(Predictor.predict).parameters
+    assert [(p.name, p.default) for p in python.values()] == [
+        (p.name, p.default) for p in core.values()
+    ]
+    assert list(inspect.signature(shipped.predict).parameters) == ["texts", "n_jobs", "allow_none"]
+    assert Predictor.predict.__doc__ == _python_predict.__doc__
+    clone = pickle.loads(pickle.dumps(shipped.predict))
+    assert clone(READABLE[:5]) == shipped.predict(READABLE[:5])
+
+
 @needs_core
 def test_pickled_predictor_makes_its_own_scorer(shipped):
     shipped.predict("Giá xăng tăng")

@@ -200,7 +200,7 @@ def test_single(benchmark, request, predictor, kind, system):
 
 
 SINGLE_BLOCK = 20  # calls timed together in test_single, for the fast systems
-ROUNDS = 30  # turns each in the interleaved comparison
+ROUNDS = 50  # turns each in the interleaved comparison
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
