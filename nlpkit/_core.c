@@ -2190,7 +2190,16 @@ joined(const cp_t *t, Work *w)
 static int
 prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
 {
-    if (!PyUnicode_Check(text) || !has_content(text))
+    if (!PyUnicode_Check(text))
+        return INVALID;
+    /* A text is read from start to end, and it is rarely in the cache (a batch's texts are
+     * many): the lines of its first 2 KiB are asked for at once (the processor's own
+     * prefetching follows a longer one). */
+    const char *data = PyUnicode_DATA(text);
+    Py_ssize_t bytes = PyUnicode_GET_LENGTH(text) * PyUnicode_KIND(text);
+    for (Py_ssize_t b = 0; b < bytes && b < 2048; b += 64)
+        PREFETCH(data + b);
+    if (!has_content(text))
         return INVALID;
     if (normalize_prefix(seg, text, max_chars, w, 1) < 0 ||
         syllabize(w->text.p, w->text.n, w) < 0)
