@@ -1704,11 +1704,13 @@ match_at(const cp_t *t, Py_ssize_t n, Py_ssize_t p, EmailMemo *memo)
     Py_ssize_t q;
     uint8_t f = flags_of(c);
     /* Most syllables are a run of word characters that no earlier alternative can take: not
-     * starting with [A-ZĐ] (an abbreviation), "T", "M", "D" (Mr. ...) or a digit, and not
-     * followed by ":" (a web address) or "@", ".", "+", "-" (an e-mail address; its local part
-     * holds only ASCII and would end at the run's first other character, which is no "@").
-     * For those, \w+ is the answer. */
-    if ((f & F_WORD) && !(f & F_DEC) && !is_azd(c) && c != 'T' && c != 'M' && c != 'D') {
+     * starting with a digit (a number), and not followed by ":" (a web address), "@", "+",
+     * "-" (an e-mail address; its local part holds only ASCII and would end at the run's
+     * first other character, which is no "@") or "." (also "[A-ZĐ]+\." and "Tp.", "Mr." ...:
+     * a run of [A-ZĐ] that ends inside the word is followed by a word character, and each of
+     * those titles is a whole run of word characters, then "."). For those, \w+ is the
+     * answer. */
+    if ((f & F_WORD) && !(f & F_DEC)) {
         q = p + 1;
         while (q < n && IS_WORD(t[q]))
             q++;

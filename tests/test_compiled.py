@@ -109,6 +109,21 @@ def test_any_text_segments_alike(text):
 
 
 @needs_core
+@pytest.mark.parametrize(
+    "word",
+    ["Tp. HCM", "TpHCM", "Tp.HCM", "Mr.Smith", "Mrs. X", "Mrs", "ThS.Nguyễn", "ThS", "Dr.No",
+     "Drx. a", "ABC.", "ABCd.", "ĐHQG.", "Đà.", "TP.HCM", "U.S.A.", "Tpx.", "T.", "M.D.",
+     "Mr.X@a.b", "Ab@c.d", "Mr-x", "Ms+1", "ThS:", "V.League", "Việt@x.com", "ThS.."],
+)  # fmt: skip
+def test_capitalised_words_titles_and_abbreviations(word):
+    # A syllable starting with a capital takes the core's quick way unless what follows it
+    # could make an abbreviation, a title (Mr. ...), an address or an e-mail address.
+    for text in (word, f"{word} sau", f"trước {word}"):
+        assert compiled.segmenter().syllabize(text) == segmenter.syllabize(text)
+        assert both(nlptext.segment, text) == ("value", ViTokenizer.tokenize(text))
+
+
+@needs_core
 def test_syllables_of_every_key_length(tiny_cache):
     # The cache finds syllables of up to 8 code points below U+FFFF by a fixed-size key and
     # the others by their code points: lengths on both sides of 8, U+FFFF and astral
