@@ -2116,7 +2116,7 @@ crf_labels(const Segmenter *seg, Work *w)
         /* crfsuite's sum, term by term in pyvi's feature order (an absent feature adds
          * 0.0); the two labels side by side, which the compiler can add as one pair */
         double s0 = g->own[0], s1 = g->own[1];
-#define ADD(w) (s0 += (w)[0], s1 += (w)[1])
+#define ADD(weights) (s0 += (weights)[0], s1 += (weights)[1])
         ADD(gp->prev);          /* -1:word.lower() */
         ADD(seg->m1_title[pt]); /* -1:word.istitle() */
         ADD(seg->m1_upper[pu]); /* -1:word.isupper() */
