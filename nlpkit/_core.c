@@ -3598,9 +3598,9 @@ core_all_finite(PyObject *module, PyObject *args)
 
 /* predict(texts) is the call users make most, a few microseconds on the core; a method in
  * Python costs a frame on every call (0.3 µs, measured). This method makes the core's call
- * itself: for one positional argument, with nlpkit.compiled.core set (the tests set it to None
- * for the pure-Python path), it answers with the predictor's `_fast_` (Scorer.topic) where
- * that answers; every other call goes to the Python method, unchanged. */
+ * itself: for positional arguments only, with nlpkit.compiled.core set (the tests set it to
+ * None for the pure-Python path), it answers with the predictor's `_fast_` (Scorer.topic)
+ * where that answers; every other call goes to the Python method, unchanged. */
 static PyObject *method_python;  /* the Python predict */
 static PyObject *method_switch;  /* nlpkit.compiled */
 static PyObject *str_core, *str_fast, *int_one;
@@ -3610,7 +3610,7 @@ static PyMethodDef method_def = {"predict", NULL, METH_FASTCALL | METH_KEYWORDS,
 static PyObject *
 method_predict(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs == 1 && kwnames == NULL) {
+    if (nargs >= 1 && nargs <= 3 && kwnames == NULL) {
         PyObject *core = PyObject_GetAttr(method_switch, str_core);
         if (core == NULL)
             return NULL;
@@ -3620,7 +3620,9 @@ method_predict(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject
         if (fast == NULL && on)
             PyErr_Clear(); /* (an object without one: the Python method answers) */
         if (fast != NULL && fast != Py_None) {
-            PyObject *a[3] = {args[0], int_one, Py_False};
+            /* (topic answers None unless n_jobs is 1 and allow_none False) */
+            PyObject *a[3] = {args[0], nargs > 1 ? args[1] : int_one,
+                              nargs > 2 ? args[2] : Py_False};
             PyObject *topic = PyObject_Vectorcall(fast, a, 3, NULL);
             Py_DECREF(fast);
             if (topic != Py_None)

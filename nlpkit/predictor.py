@@ -557,8 +557,8 @@ class Predictor:
 
 # On the compiled core, predict(texts) is a method of the core: the call users make most takes
 # a few microseconds there, and a Python method's frame would add 0.3 µs to each. It answers
-# what the method above answers (a call with more arguments, or a text the core leaves to
-# Python, goes to that method); the signature is the method's, for help() and inspect.
+# what the method above answers (a call with keywords, or a text the core leaves to Python,
+# goes to that method); the signature is the method's, for help() and inspect.
 PREDICT_SIGNATURE = "($self, /, texts, n_jobs=1, allow_none=False)"
 _python_predict = Predictor.predict
 if compiled.core is not None:
