@@ -239,8 +239,9 @@ class Predictor:
 
     def _drop_scorer(self) -> None:
         self._scorer_ = None
-        # predict's one call into the core for one text and a topic: the scorer's bound
-        # `topic`, kept beside it so that predict reads one attribute, not two
+        # predict's one call into the core for a text or a list: the scorer's bound `topic`,
+        # kept beside it so that predict (the core's method, or this class's) reads one
+        # attribute, not two
         self._fast_ = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -404,14 +405,11 @@ class Predictor:
         fast = self._fast_
         if fast is not None and compiled.core is not None:
             # The commonest calls (a text or a list of texts, topics) in one call into the
-            # core, which says None to anything else: no Python to speak of on the way (the
-            # rest is in _predict: a frame with fewer locals is quicker to make).
+            # core, which says None to anything else. (On the compiled core, a call without
+            # keywords comes here only when the core's own predict, below, leaves it to Python.)
             topic = fast(texts, n_jobs, allow_none)
             if topic is not None:
                 return topic
-        return self._predict(texts, n_jobs, allow_none)
-
-    def _predict(self, texts, n_jobs: int, allow_none: bool):
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
         if scorer is not None and not self._detects(allow_none):
