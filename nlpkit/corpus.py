@@ -32,7 +32,16 @@ __all__ = [
 # Where the corpora are looked for when no path is given: $NLPKIT_DATA_DIR, else ../shared/data
 # relative to the working directory (a checkout with the data beside it). vntc_extra.jsonl holds
 # the VNTC files raw_corpus.jsonl left out: with it, all of VNTC's published split is read.
-DEFAULT_FILES = ("raw_corpus.jsonl", "vnexpress_2020s.jsonl", "vntc_extra.jsonl")
+# news_2025_26.jsonl is today's news (August 2025 to April 2026, April held out).
+DEFAULT_FILES = (
+    "raw_corpus.jsonl",
+    "vnexpress_2020s.jsonl",
+    "vntc_extra.jsonl",
+    "news_2025_26.jsonl",
+)
+
+# The period each corpus covers, for figures by era; a corpus not named here is "2020s".
+ERAS = {"vntc": "2005-2007", "baomoi_tc201805": "2017-2018", "news_2025_26": "2025-26"}
 
 _REQUIRED = ("id", "source_dataset", "source_category", "text")
 _KINDS = ("full_article", "title_sapo", "title")
@@ -60,6 +69,8 @@ class Record:
     original_heldout: bool | None = None
     # The name of the corpus file the record was read from ("" when made otherwise).
     file: str = ""
+    # The publication day (YYYY-MM-DD) where the corpus gives one, else "".
+    date: str = ""
 
     @property
     def full_text(self) -> str:
@@ -68,10 +79,9 @@ class Record:
 
     @property
     def era(self) -> str:
-        """'2005-2007', '2017-2018' or '2020s': the period the record's corpus covers."""
-        return {"vntc": "2005-2007", "baomoi_tc201805": "2017-2018"}.get(
-            self.source_dataset, "2020s"
-        )
+        """'2005-2007', '2017-2018', '2020s' or '2025-26': the period the record's corpus
+        covers."""
+        return ERAS.get(self.source_dataset, "2020s")
 
 
 @dataclass
@@ -107,9 +117,10 @@ def _parse(line: str) -> Record:
     missing = [key for key in _REQUIRED if key not in obj]
     if missing:
         raise ValueError(f"missing field(s): {', '.join(missing)}")
-    for key in ("id", "source_dataset", "source_category", "text", "title", "outlet"):
+    for key in ("id", "source_dataset", "source_category", "text", "title", "outlet", "date"):
         value = obj.get(key, "")
-        if value is None and key in ("title", "outlet"):
+        # Today's news gives a section for one item in five: the rest have none.
+        if value is None and key in ("title", "outlet", "source_category", "date"):
             continue
         if not isinstance(value, str):
             raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
@@ -127,13 +138,14 @@ def _parse(line: str) -> Record:
     return Record(
         id=obj["id"],
         source_dataset=obj["source_dataset"],
-        source_category=obj["source_category"],
+        source_category=obj["source_category"] or "",
         text=obj["text"],
         title=obj.get("title") or "",
         split=split,
         text_kind=kind,
         outlet=obj.get("outlet") or "",
         duplicate_of=duplicate_of,
+        date=obj.get("date") or "",
     )
 
 
@@ -185,8 +197,8 @@ def is_heldout(record: Record) -> bool:
     """True for the held-out part, which no training, tuning or selection may see.
 
     The rule of the data documentation: VNTC's ``Test_Full`` split; the baomoi records whose
-    SHA-1 of the id is 0 modulo 5; VnExpress 2020s' ``validate`` split; a copy of a held-out
-    record. A record of an unknown corpus counts as held out, and so does a copy whose original
+    SHA-1 of the id is 0 modulo 5; the ``validate`` split of VnExpress 2020s and of today's
+    news (April 2026); a copy of a held-out record. A record of an unknown corpus counts as held out, and so does a copy whose original
     was not read with it, so new data never leaks into training by accident.
     """
     if record.duplicate_of is not None and record.original_heldout is not False:
@@ -195,7 +207,7 @@ def is_heldout(record: Record) -> bool:
         return record.split == "Test_Full"
     if record.source_dataset == "baomoi_tc201805":
         return int(hashlib.sha1(record.id.encode("utf-8")).hexdigest(), 16) % 5 == 0
-    if record.source_dataset == "vnexpress_2020s":
+    if record.source_dataset in ("vnexpress_2020s", "news_2025_26"):
         return record.split == "validate"
     return True
 

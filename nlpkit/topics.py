@@ -62,6 +62,12 @@ SECTION_TOPICS: dict[tuple[str, str], str] = {
     ("vnexpress_2020s", "Số hóa"): NONE,
     ("vnexpress_2020s", "Ý kiến"): NONE,
     ("vnexpress_2020s", "Góc nhìn"): NONE,
+    # Today's news, 2025-26: VnExpress's section feeds, for one item in five. A business item
+    # can be energy or world economy, a world item science: the functions overrule the hint.
+    ("news_2025_26", "the-gioi"): "geopolitics",
+    ("news_2025_26", "the-thao"): "sports",
+    ("news_2025_26", "kinh-doanh"): "domestic",
+    ("news_2025_26", "cong-nghe"): NONE,
 }
 
 

@@ -1,6 +1,8 @@
 import hashlib
 import json
 
+from collections import Counter
+
 import pytest
 from conftest import ROOT
 
@@ -149,9 +151,20 @@ def test_real_corpus_reads_cleanly_and_labels_respect_the_heldout_rule(shared_da
     assert sum(map(is_heldout, records.values())) == 31052
     records = {r.id: r for r in read_corpus([*paths, shared_data / "vntc_extra.jsonl"])}
     assert len(records) == 59786 + 24584 + 43346
+    today = list(read_corpus(shared_data / "news_2025_26.jsonl", report))
+    # Four items in five have no section: read, not skipped; April 2026 is held out.
+    assert report.skipped == 0 and len(today) == 114203
+    assert sum(not r.source_category for r in today) == 84945 + 9834
+    heldout = [r for r in today if is_heldout(r)]
+    assert len(heldout) == 11968 and min(r.date for r in heldout) == "2026-04-01"
+    assert {r.era for r in today} == {"2025-26"}
+    records.update((r.id, r) for r in today)
     labels = {name: read_labels(ROOT / f"experiments/labels/{name}.tsv") for name in LABEL_FILES}
     assert len(labels["heldout"]) >= 700 and len(labels["boundaries"]) >= 150
     assert len(labels["train"]) >= 800 and len(labels["dev"]) >= 400
+    # Today's news has its own held-out and development samples.
+    era = Counter(records[i].era for i in labels["heldout"])
+    assert era["2025-26"] >= 600 and Counter(records[i].era for i in labels["dev"])["2025-26"]
     # Held-out samples are held out; the development and training samples are not, and no
     # text is in two of them.
     for name in ("heldout", "boundaries"):
