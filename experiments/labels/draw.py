@@ -15,6 +15,11 @@ rerun gives the same texts):
   on which the labelling functions disagree, the boundary kinds, and out-of-scope sections.
 - ``dev``: non-held-out texts of the boundary kinds and out-of-scope sections for the
   development sample.
+- ``today`` and ``today_dev``: today's news (news_2025_26.jsonl). ``today`` draws from its
+  held-out month (April 2026): 600 texts at random, then the 150 the shipped model is least
+  sure of (five-way, the out-of-scope detector included) and up to 100 of the boundary kinds;
+  ``today_dev`` draws the development sample from the months before in the same way (300, 100,
+  100), with another salt.
 - ``train2`` and ``dev2``: a second round, from what the labelling functions of the day say:
   texts on which each boundary rule votes, energy words under another section's hint, 2020s
   texts at random, and out-of-scope sections; the two pools are disjoint.
@@ -237,8 +242,32 @@ def _second_round(rest: list[Record], salt: str, share: float) -> list[tuple[Rec
     return rows
 
 
+def _today(records: list[Record], salt: str, quota: tuple[int, int, int]) -> list:
+    """Today's news: ``quota`` texts at random, least sure and of the boundary kinds."""
+    import nlpkit
+
+    at_random, least_sure, boundary = quota
+    ordered = sorted(records, key=lambda r: _key(r, salt))
+    rows = [(r, "random") for r in ordered[:at_random]]
+    rest = ordered[at_random:]
+    probs = nlpkit.predict_proba([r.full_text for r in rest], allow_none=True)
+    sure = sorted(zip((max(p.values()) for p in probs), range(len(rest))))
+    rows += [(rest[i], "least_sure") for _, i in sure[:least_sure]]
+    used = {r.id for r, _ in rows}
+    groups = _boundary_groups([r for r in rest if r.id not in used])
+    rows += _spread(groups, {k: boundary // len(BOUNDARY_QUOTA) for k in BOUNDARY_QUOTA})
+    return rows
+
+
 def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
+    if pool in ("today", "today_dev"):
+        today = [
+            r for r in _records() if r.source_dataset == "news_2025_26" and r.id not in taken
+        ]
+        if pool == "today":
+            return _today([r for r in today if is_heldout(r)], "today", (600, 150, 100))
+        return _today([r for r in today if not is_heldout(r)], "today_dev", (300, 100, 100))
     records = [r for r in _records() if r.id not in taken]
     heldout = [r for r in records if is_heldout(r)]
     rest = [r for r in records if not is_heldout(r)]
@@ -308,7 +337,7 @@ def _least_sure(records: list[Record], wanted: int) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev", "train2", "dev2"])
+    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev", "train2", "dev2", "today", "today_dev"])
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
     parser.add_argument(
         "--quota",
