@@ -449,14 +449,32 @@ class Predictor:
             z = scores[:, n]
             p_none, p_scope = np.exp(-np.logaddexp(0.0, -z)), np.exp(-np.logaddexp(0.0, z))
             topics = softmax(self.temperature * scores[:, :n]) * p_scope[:, None]
-            return np.column_stack([topics, p_none])
-        return softmax(self.temperature * scores[:, : len(self._columns(allow_none))])
+            probs = np.column_stack([topics, p_none])
+        else:
+            probs = softmax(self.temperature * scores[:, : len(self._columns(allow_none))])
+        if allow_none:
+            # A text with no term the model knows ('12345', emoji, another language) has no
+            # evidence for any topic: the intercepts alone would name the commonest one.
+            blind = self._no_evidence(scores)
+            probs[blind] = 0.0
+            probs[blind, -1] = 1.0
+        return probs
+
+    def _no_evidence(self, scores: np.ndarray) -> np.ndarray:
+        """Rows whose scores are the intercepts exactly: texts with no known term (every term
+        of a model moves some score, so no mix of known terms gives the intercepts back)."""
+        import numpy as np
+
+        return (scores == self.intercept).all(axis=1)
 
     def _decide(self, scores: np.ndarray, allow_none: bool) -> np.ndarray:
         """The index, in `_columns`, of each text's answer, from the linear scores of all rows."""
         if self._detects(allow_none):
             return self._probabilities(scores, allow_none).argmax(axis=1)
-        return scores[:, : len(self._columns(allow_none))].argmax(axis=1)
+        best = scores[:, : len(self._columns(allow_none))].argmax(axis=1)
+        if allow_none:
+            best[self._no_evidence(scores)] = len(self.classes) - 1
+        return best
 
     @staticmethod
     def _answer(name: str, allow_none: bool) -> str | None:
@@ -530,7 +548,11 @@ class Predictor:
         order = np.argsort(-scores, kind="stable")
         top, runner = int(order[0]), int(order[1])
         measure = None
-        if detector and int(probs.argmax()) == n:
+        if allow_none and not len(col):
+            top, runner = len(names) - 1, int(order[0])
+            contrib, intercept, margin = np.zeros(0), 0.0, 0.0
+            measure = "no term of the text is known to the model: no evidence for any topic"
+        elif detector and int(probs.argmax()) == n:
             top, runner = n, int(order[0])
             contrib = w * self.coef[n, col]
             intercept, margin = self.intercept[n], all_scores[0, n]

@@ -258,3 +258,16 @@ def test_a_none_model_saves_and_loads(with_none, tmp_path):
     assert again.predict_proba(texts, allow_none=True) == with_none.predict_proba(
         texts, allow_none=True
     )
+
+
+@pytest.mark.parametrize("text", ["12345", "😀 😀", "Hello world", "!!! ???"])
+def test_a_text_with_no_known_term_is_none_when_none_is_allowed(small_none_model, text):
+    # No evidence for any topic: the intercepts alone would name the commonest topic.
+    small_none_model = small_none_model[0]
+    assert small_none_model.predict(text, allow_none=True) is None
+    assert small_none_model.predict([text, TEXTS[0]], allow_none=True) == [None, "energy"]
+    assert small_none_model.predict_proba(text, allow_none=True)["none"] == 1.0
+    exp = small_none_model.explain(text, allow_none=True)
+    assert exp.topic == "none" and "no term of the text is known" in exp.measure
+    # Without allow_none, the four-topic classifier still gives its best topic.
+    assert small_none_model.predict(text) in small_none_model.topics
