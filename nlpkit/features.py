@@ -50,8 +50,11 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
 
     Parameters mean what they mean in `sklearn.feature_extraction.text.TfidfVectorizer`; idf is
     smoothed and rows are L2-normalised. ``max_features`` keeps the most frequent terms, ties
-    broken alphabetically, so that the same texts give the same terms on every machine. After `fit`: ``vocabulary_`` (term -> column),
-    ``terms_`` (column -> term) and ``idf_``.
+    broken alphabetically, so that the same texts give the same terms on every machine.
+    ``keep_terms``: terms kept in the vocabulary whatever their frequency, even unseen ones
+    (their idf is that of a term in no text), beside the ``max_features`` others: names a
+    model should weigh when it meets them (`nlpkit.names`). After `fit`: ``vocabulary_``
+    (term -> column), ``terms_`` (column -> term) and ``idf_``.
     """
 
     def __init__(
@@ -61,28 +64,66 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         max_df: int | float = 1.0,
         max_features: int | None = None,
         sublinear_tf: bool = True,
+        keep_terms: Sequence[str] = (),
     ):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
         self.sublinear_tf = sublinear_tf
+        self.keep_terms = keep_terms
 
     def _analyzer(self, text: str) -> list[str]:
         return analyze(text, tuple(self.ngram_range))
 
     def _fit(self, X: Iterable[str]) -> sp.csr_matrix:
+        if self.keep_terms:
+            return self._fit_keeping(X)
         counter = CountVectorizer(analyzer=self._analyzer, min_df=self.min_df, max_df=self.max_df)
         counts = counter.fit_transform(X)
         terms = counter.get_feature_names_out()
         if self.max_features is not None and counts.shape[1] > self.max_features:
-            # The most frequent terms, as TfidfVectorizer(max_features=...) keeps them, but with
-            # ties broken by the (alphabetical) vocabulary order: scikit-learn's unstable
-            # argsort breaks them by the CPU's sorting instructions, so the same data gave
-            # other vocabularies on other machines.
-            totals = np.asarray(counts.sum(axis=0)).ravel()
-            keep = np.sort(np.argsort(-totals, kind="stable")[: self.max_features])
-            counts, terms = counts[:, keep], terms[keep]
+            counts, terms = self._most_frequent(counts, terms, self.max_features)
+        return self._tfidf(counts, terms)
+
+    @staticmethod
+    def _most_frequent(counts: sp.csr_matrix, terms: np.ndarray, n: int):
+        # The most frequent terms, as TfidfVectorizer(max_features=...) keeps them, but with
+        # ties broken by the (alphabetical) vocabulary order: scikit-learn's unstable argsort
+        # breaks them by the CPU's sorting instructions, so the same data gave other
+        # vocabularies on other machines.
+        totals = np.asarray(counts.sum(axis=0)).ravel()
+        keep = np.sort(np.argsort(-totals, kind="stable")[:n])
+        return counts[:, keep], terms[keep]
+
+    def _fit_keeping(self, X: Iterable[str]) -> sp.csr_matrix:
+        # Every term counted, then the document-frequency bounds and max_features applied to
+        # the terms not kept whatever: CountVectorizer's own bounds would drop kept terms.
+        counter = CountVectorizer(analyzer=self._analyzer)
+        counts = counter.fit_transform(X).tocsc()
+        terms = counter.get_feature_names_out()
+        n = counts.shape[0]
+        df = np.diff(counts.indptr)
+        low = self.min_df if isinstance(self.min_df, int) else self.min_df * n
+        high = self.max_df if isinstance(self.max_df, int) else self.max_df * n
+        kept = np.isin(terms, np.asarray(list(self.keep_terms), dtype=object))
+        free = np.flatnonzero(~kept & (df >= low) & (df <= high))
+        if self.max_features is not None and len(free) > self.max_features:
+            _, chosen = self._most_frequent(counts[:, free].tocsr(), free, self.max_features)
+            free = chosen
+        columns = np.union1d(free, np.flatnonzero(kept))
+        seen = set(terms[kept].tolist())
+        unseen = sorted(set(self.keep_terms) - seen)
+        counts = counts[:, columns].tocsr()
+        terms = terms[columns]
+        if unseen:
+            order = np.argsort(np.concatenate([terms, np.asarray(unseen, dtype=object)]))
+            counts = sp.hstack([counts, sp.csr_matrix((n, len(unseen)))], format="csc")
+            counts = counts[:, order].tocsr()
+            terms = np.concatenate([terms, np.asarray(unseen, dtype=object)])[order]
+        return self._tfidf(counts, terms)
+
+    def _tfidf(self, counts: sp.csr_matrix, terms: np.ndarray) -> sp.csr_matrix:
         tfidf = TfidfTransformer(sublinear_tf=self.sublinear_tf)
         matrix = tfidf.fit_transform(counts.astype(np.float64))
         self._set_vocabulary(terms.tolist(), tfidf.idf_)

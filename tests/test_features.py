@@ -79,3 +79,19 @@ def test_composes_in_a_pipeline():
     pipe.fit(raw, ["energy", "sports", "energy", "sports"])
     assert list(pipe.predict(["giá xăng giảm"])) == ["energy"]
     assert pipe.get_params()["tfidf__ngram_range"] == (1, 2)
+
+
+def test_keep_terms_are_in_the_vocabulary_whatever_their_frequency():
+    texts = ["giá xăng tăng", "giá xăng giảm", "giá điện tăng", "bóng_đá việt_nam"]
+    plain = TfidfFeatures(min_df=2, ngram_range=(1, 1)).fit(texts)
+    kept = TfidfFeatures(min_df=2, ngram_range=(1, 1), keep_terms=("bóng_đá", "los_angeles"))
+    X = kept.fit_transform(texts)
+    # The others as before; the kept ones beside them, seen once or never.
+    assert set(kept.terms_) == set(plain.terms_) | {"bóng_đá", "los_angeles"}
+    assert kept.terms_ == sorted(kept.terms_)
+    unseen = kept.vocabulary_["los_angeles"]
+    assert kept.idf_[unseen] == pytest.approx(np.log(5) + 1)  # smoothed idf of df = 0
+    assert X[:, unseen].nnz == 0
+    # What fit_transform gave is what transform gives.
+    assert np.allclose(X.toarray(), kept.transform(texts).toarray())
+    assert kept.transform(["los_angeles"])[0, unseen] == pytest.approx(1.0)

@@ -1,0 +1,128 @@
+"""Kinds of names: evidence that carries over to names a model has never seen.
+
+A bag of words learns yesterday's names; the news keeps bringing new leaders, cities and
+bodies. The gazetteer (`nlpkit.places`) and the list of offices (``data/offices.tsv``) know
+far more names than any training corpus holds, and what kind of thing each names: a foreign
+state, a foreign city or region, an international body, a place in Vietnam, a Vietnamese or a
+foreign office holder. `KindFeatures` gives a linear model one column per kind beside its
+terms, so that the weight learned from the names seen in training carries to the names of the
+same kind that were not.
+
+Because the kind columns are sums of term columns, the fitted weights fold back into the
+terms' own (`fold`): a saved model is an ordinary vocabulary and weight matrix, scored by the
+same code (compiled or not) as any other, and every name of the gazetteer is in its vocabulary.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["KINDS", "name_kinds", "describe", "KindFeatures", "fold"]
+
+# The kinds, with the words `explain` uses for them.
+KINDS: dict[str, str] = {
+    "foreign_state": "a foreign state",
+    "foreign_place": "a foreign city or region",
+    "international_body": "an international body or foreign institution",
+    "vietnamese_place": "a place in Vietnam",
+    "vietnamese_office": "a Vietnamese office holder",
+    "foreign_office": "a foreign office holder",
+}
+
+
+def _offices() -> list[tuple[str, str]]:
+    text = resources.files("nlpkit").joinpath("data/offices.tsv").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            title, kind = line.split("\t")
+            rows.append((title, kind))
+    return rows
+
+
+@cache
+def name_kinds() -> dict[str, str]:
+    """Each term, as the features spell it (segmented, lower-cased word or word bigram), that
+    names a thing of a known kind -> that kind.
+
+    Names are segmented on their own, as pyvi segments them in a sentence in most cases; a
+    name of more than two words is left out (no term of the features spells it). A name that
+    is also a word or a Vietnamese name ("Anh", "Mỹ Tho") is left out: its term would say
+    nothing sure."""
+    from . import places
+    from .text import prepare
+
+    ambiguous = set(places.AMBIGUOUS) | set(places.VIETNAM_AMBIGUOUS)
+    lists = [
+        ("vietnamese_place", places.ALL_VIETNAM),
+        ("international_body", places.FOREIGN_BODIES),
+        ("foreign_place", places.FOREIGN_REGIONS),
+        (
+            "foreign_state",
+            places.FOREIGN_COUNTRIES + places.FOREIGN_EPITHETS + places.FOREIGN_HISTORICAL,
+        ),
+    ]
+    named = [(n, kind) for kind, names in lists for n in names if n not in ambiguous]
+    named += _offices()
+    kinds: dict[str, str] = {}
+    clash: set[str] = set()
+    for name, kind in named:
+        words = prepare(name).lower().split()
+        if not 1 <= len(words) <= 2:
+            continue
+        term = " ".join(words)
+        if kinds.get(term, kind) != kind:
+            clash.add(term)
+        kinds[term] = kind
+    # A term of two kinds ("Georgia" the state and the country is one kind; "Hà Nam" of both
+    # countries is not) says nothing sure either.
+    return {t: k for t, k in kinds.items() if t not in clash}
+
+
+def describe(term: str) -> str | None:
+    """What kind of thing ``term`` names, in words ("a foreign state"), or None."""
+    kind = name_kinds().get(term)
+    return KINDS[kind] if kind else None
+
+
+class KindFeatures:
+    """The kind columns of TF-IDF rows: for each kind, the sum over the row's terms of that
+    kind of weight / idf, times the kind's median idf. Every name of a kind weighs alike
+    (scaled back from its own idf), whether the corpus saw it often, once or never.
+
+    ``terms`` and ``idf``: the vocabulary of the TF-IDF features the rows come from."""
+
+    def __init__(self, terms: list[str], idf: np.ndarray):
+        kinds = name_kinds()
+        self.kinds = list(KINDS)
+        rows, cols, values = [], [], []
+        for k, kind in enumerate(self.kinds):
+            members = [i for i, t in enumerate(terms) if kinds.get(t) == kind]
+            if not members:
+                continue
+            scale = float(np.median(idf[members]))
+            rows += members
+            cols += [k] * len(members)
+            values += [scale / idf[i] for i in members]
+        self.matrix = sp.csr_matrix(
+            (values, (rows, cols)), shape=(len(terms), len(self.kinds)), dtype=np.float64
+        )
+
+    def transform(self, X: sp.spmatrix) -> sp.csr_matrix:
+        """The rows with their kind columns appended."""
+        return sp.hstack([X, X @ self.matrix], format="csr")
+
+    def fold(self, coef: np.ndarray) -> np.ndarray:
+        """Weights over terms + kinds -> weights over the terms alone, scoring every row as
+        the wider weights score its widened row."""
+        n = self.matrix.shape[0]
+        return np.asarray(coef[:, :n] + (self.matrix @ coef[:, n:].T).T)
+
+
+def fold(kinds: KindFeatures, coef: np.ndarray) -> np.ndarray:
+    """`KindFeatures.fold`, as a function."""
+    return kinds.fold(coef)
