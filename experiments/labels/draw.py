@@ -19,7 +19,8 @@ rerun gives the same texts):
   held-out month (April 2026): 600 texts at random, then the 150 the shipped model is least
   sure of (five-way, the out-of-scope detector included) and up to 100 of the boundary kinds;
   ``today_dev`` draws the development sample from the months before in the same way (300, 100,
-  100), with another salt.
+  100), with another salt, and ``today_train`` hand-labelled training texts from what is left
+  of those months (800, 500, 200), with a third.
 - ``train2`` and ``dev2``: a second round, from what the labelling functions of the day say:
   texts on which each boundary rule votes, energy words under another section's hint, 2020s
   texts at random, and out-of-scope sections; the two pools are disjoint.
@@ -261,13 +262,15 @@ def _today(records: list[Record], salt: str, quota: tuple[int, int, int]) -> lis
 
 def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
-    if pool in ("today", "today_dev"):
+    if pool in ("today", "today_dev", "today_train"):
         today = [
             r for r in _records() if r.source_dataset == "news_2025_26" and r.id not in taken
         ]
         if pool == "today":
             return _today([r for r in today if is_heldout(r)], "today", (600, 150, 100))
-        return _today([r for r in today if not is_heldout(r)], "today_dev", (300, 100, 100))
+        if pool == "today_dev":
+            return _today([r for r in today if not is_heldout(r)], "today_dev", (300, 100, 100))
+        return _today([r for r in today if not is_heldout(r)], "today_train", (800, 500, 200))
     records = [r for r in _records() if r.id not in taken]
     heldout = [r for r in records if is_heldout(r)]
     rest = [r for r in records if not is_heldout(r)]
@@ -337,7 +340,7 @@ def _least_sure(records: list[Record], wanted: int) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev", "train2", "dev2", "today", "today_dev"])
+    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev", "train2", "dev2", "today", "today_dev", "today_train"])
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
     parser.add_argument(
         "--quota",
