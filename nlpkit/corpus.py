@@ -40,8 +40,14 @@ DEFAULT_FILES = (
     "news_2025_26.jsonl",
 )
 
-# The period each corpus covers, for figures by era; a corpus not named here is "2020s".
-ERAS = {"vntc": "2005-2007", "baomoi_tc201805": "2017-2018", "news_2025_26": "2025-26"}
+# The corpora (their source_dataset) and the period each covers, for figures by era.
+ERAS = {
+    "vntc": "2005-2007",
+    "baomoi_tc201805": "2017-2018",
+    "vnexpress_2020s": "2020s",
+    "news_2025_26": "2025-26",
+}
+DATASETS = tuple(ERAS)
 
 _REQUIRED = ("id", "source_dataset", "source_category", "text")
 _KINDS = ("full_article", "title_sapo", "title")

@@ -30,6 +30,7 @@ from sklearn.svm import LinearSVC
 
 from .cache import SegmentCache, prepare_many
 from .corpus import (
+    DATASETS,
     DEFAULT_FILES,
     CorpusReport,
     Record,
@@ -121,7 +122,6 @@ DEFAULTS: dict[str, Any] = {
 
 _CLASSIFIERS = ("logistic_regression", "linear_svc", "sgd", "complement_nb")
 # The datasets of the corpora (the `source_dataset` of their records).
-DATASETS = ("vntc", "baomoi_tc201805", "vnexpress_2020s")
 _MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
 
 
