@@ -1,7 +1,7 @@
 """Kinds of names: evidence that carries over to names a model has never seen.
 
 A bag of words learns yesterday's names; the news keeps bringing new leaders, cities and
-bodies. The gazetteer (`nlpkit.places`) and the list of offices (``data/offices.tsv``) know
+bodies. The gazetteer (`nlpkit.places`) and the lists of offices (``data/lexicons``) know
 far more names than any training corpus holds, and what kind of thing each names: a foreign
 state, a foreign city or region, an international body, a place in Vietnam, a Vietnamese or a
 foreign office holder. `KindFeatures` gives a linear model one column per kind beside its
@@ -16,7 +16,6 @@ same code (compiled or not) as any other, and every name of the gazetteer is in 
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,13 +34,13 @@ KINDS: dict[str, str] = {
 
 
 def _offices() -> list[tuple[str, str]]:
-    text = resources.files("nlpkit").joinpath("data/offices.tsv").read_text(encoding="utf-8")
-    rows = []
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            title, kind = line.split("\t")
-            rows.append((title, kind))
-    return rows
+    from .wordlists import read_list
+
+    return [
+        (title, kind)
+        for kind in ("vietnamese_office", "foreign_office")
+        for title in read_list(f"lexicons/{kind}s.txt")
+    ]
 
 
 @cache

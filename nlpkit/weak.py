@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 from .corpus import Record
 from .text import LOWER_LETTERS, UPPER_LETTERS
-from .topics import section_topic
+from .topics import section_kinds, section_topic
+from .wordlists import read_list
 
 __all__ = [
     "LabellingFunction",
@@ -52,13 +54,37 @@ def fold(text: str, lower: bool = True) -> str:
     return _OLD_STYLE_RE.sub(lambda m: _OLD_STYLE[m.group(0)], text)
 
 
-def _lexicon(*terms: str, lower: bool = True) -> re.Pattern[str]:
-    alternatives = sorted({fold(t, lower) for t in terms}, key=len, reverse=True)
-    # A term is not matched when the next syllable makes it another word: "nhà máy điện tử"
-    # (electronics), "điện thoại" (phone).
-    return re.compile(
-        r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?! (?:tử|thoại|ảnh|máy|toán)\b)"
-    )
+class _Lexicon:
+    """The terms of a lexicon file of nlpkit/data/lexicons as one pattern, read and compiled on
+    first use. A term matches as whole words; a ``re:`` entry is a regular expression."""
+
+    def __init__(self, name: str, lower: bool = True) -> None:
+        self.name = name
+        self.lower = lower
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        lengths: dict[str, int] = {}
+        for entry in read_list(f"lexicons/{self.name}.txt"):
+            if entry.startswith("re:"):
+                source = fold(entry.removeprefix("re:").strip(), self.lower)
+                lengths[source] = len(source)
+            else:
+                source = fold(entry, self.lower)
+                lengths[re.escape(source)] = len(source)
+        # Longest first, so that "xăng dầu" is matched whole rather than as "xăng".
+        alternatives = sorted(lengths, key=lengths.__getitem__, reverse=True)
+        # A term is not matched when the next syllable makes it another word: "nhà máy điện tử"
+        # (electronics), "điện thoại" (phone).
+        return re.compile(
+            r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?! (?:tử|thoại|ảnh|máy|toán)\b)"
+        )
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text)
+
+    def findall(self, text: str) -> list[str]:
+        return self.pattern.findall(text)
 
 
 @dataclass(frozen=True)
@@ -79,16 +105,14 @@ class PlaceMatcher:
     ("Anh", "Đức", "Nga", "Mỹ", "Lào") counts only after a word that makes it a country
     ("nước Anh", "tại Đức", "Tổng thống Nga", "phía Mỹ")."""
 
-    # A word before an ambiguous name that makes it a place: "nước Anh", "tại Đức", "Tổng
-    # thống Mỹ" (the last syllable of the title), "Đại sứ Nga", "chính phủ Nhật".
-    CONTEXT = frozenset(
-        "nước người tại ở sang từ với phía của thống tướng sứ phủ vương quân đội hội viện "
-        "thành bang miền thủ sát chức tế trường học đô dân".split()
-    )
+    # The words before an ambiguous name that make it a place ("nước Anh", "tại Đức").
+    CONTEXT_FILE = "places/context_words.txt"
     _WORD = re.compile(r"\w+")
 
     def __init__(self) -> None:
         from . import places
+
+        self.context = frozenset(read_list(self.CONTEXT_FILE))
 
         def keys(names) -> set[tuple[str, ...]]:
             return {tuple(self._WORD.findall(fold(name, lower=False))) for name in names}
@@ -118,7 +142,7 @@ class PlaceMatcher:
 
     def _placed(self, words: list[str], i: int, n: int) -> bool:
         if i:
-            return words[i - 1].lower() in self.CONTEXT
+            return words[i - 1].lower() in self.context
         following = words[n] if n < len(words) else ""
         return not following[:1].isupper()
 
@@ -157,163 +181,21 @@ def places() -> PlaceMatcher:
     return _places
 
 
-# Terms whose presence as the subject makes a story about energy. Single words that are also
-# common outside energy ("điện" in "điện thoại", "hạt nhân" in nuclear weapons, "than" in
-# "than phiền") are left out on purpose.
-ENERGY_TERMS = _lexicon(
-    "xăng", "xăng dầu", "giá xăng", "xăng e5", "xăng sinh học", "dầu diesel", "dầu hỏa",
-    "giá dầu", "dầu thô", "dầu mỏ", "dầu khí", "mỏ dầu", "giàn khoan", "lọc dầu", "lọc hóa dầu",
-    "khí đốt", "khí tự nhiên", "khí hóa lỏng", "lng", "lpg", "giá gas", "đường ống dẫn khí",
-    "nord stream", "nhiên liệu", "năng lượng", "năng lượng tái tạo",
-    "điện lực", "evn", "giá điện", "tiền điện", "cắt điện", "mất điện", "thiếu điện",
-    "tiết kiệm điện", "lưới điện", "truyền tải điện", "đường dây 500", "sản lượng điện",
-    "điện năng", "cung ứng điện", "cung cấp điện", "nguồn điện", "nhà máy điện", "thủy điện",
-    "nhiệt điện", "điện than", "điện khí", "điện hạt nhân", "điện gió", "điện mặt trời",
-    "than đá", "khai thác than", "ngành than", "tấn than", "nhập khẩu than", "xuất khẩu than",
-    "vinacomin", "tkv", r"dầu(?! (?:ăn|gội|thực vật|cá|dừa|ô liu|oliu|xả|thơm|gió|massage|mè|lạc))",
-    "petrolimex", "petrovietnam", "petro vietnam", "pvn", "pv gas", "pv oil", "pv power",
-    "dung quất", "opec", "gazprom", "rosneft", "aramco", "exxonmobil", "chevron",
-)  # fmt: skip
-
-# World markets, foreign leaders and world bodies, by names that are not places (the places
-# come from the gazetteer, `nlpkit.places`): in a business section, a headline about one of
-# these and not about Vietnam is world-economy news (geopolitics by the topic definitions).
-# Matched with case.
-WORLD_TERMS = _lexicon(
-    "Phố Wall", "Wall Street", "Fed", "Dow Jones", "Nikkei", "S&P 500", "Nasdaq", "IMF",
-    "World Bank", "WTO", "G7", "G20", "toàn cầu", "Toàn cầu", "thế giới", "Thế giới",
-    "Trump", "Biden", "Obama", "Bush", "Putin", "Tập Cận Bình", "Zelensky", "Kim Jong-un",
-    lower=False,
-)  # fmt: skip
-# Vietnam's own bodies and markets: where they act, the story is Vietnam's even when it names
-# a foreign place (an extradition, Vietnam's trade with a foreign market).
-VIETNAM_TERMS = _lexicon(
-    "việt nam", "vn", "trong nước", "nội địa", "ngân hàng nhà nước", "bộ tài chính",
-    "bộ công thương", "bộ công an", "công an", "viện kiểm sát", "tòa án nhân dân", "ubnd",
-    "hđnd", "tỉnh", "huyện", "doanh nghiệp việt", "hàng việt", "người việt",
-)  # fmt: skip
-# Diplomacy and foreign relations, Vietnam's included (geopolitics by the topic definitions),
-# by the words of its headlines.
-DIPLOMACY_TERMS = _lexicon(
-    "thăm chính thức", "thăm cấp nhà nước", "hội đàm", "hội kiến", "điện đàm", "ngoại giao",
-    "ngoại trưởng", "bộ ngoại giao", "đại sứ", "đại sứ quán", "thượng đỉnh", "hội nghị cấp cao",
-    "quan hệ song phương", "đối tác chiến lược", "đối tác toàn diện", "tuyên bố chung",
-    "quốc thư", "gìn giữ hòa bình", "liên hợp quốc", "lhq", "nato",
-)  # fmt: skip
-# The words of meetings between leaders, read in a lead with the counterpart's country.
-MEETING_TERMS = _lexicon(
-    "hội đàm", "hội kiến", "điện đàm", "tiếp", "đón", "gặp", "gặp gỡ", "hội đàm trực tuyến",
-    "thăm chính thức", "thăm cấp nhà nước", "chuyến thăm", "thăm làm việc", "thượng đỉnh",
-    "hội nghị cấp cao", "tuyên bố chung", "ký kết", "trình quốc thư", "chào xã giao",
-)  # fmt: skip
-# Vietnam's leaders and diplomats, by their titles.
-VIETNAM_LEADERS = _lexicon(
-    "tổng bí thư", "chủ tịch nước", "phó chủ tịch nước", "thủ tướng", "phó thủ tướng",
-    "chủ tịch quốc hội", "phó chủ tịch quốc hội", "bộ trưởng", "thứ trưởng", "bộ trưởng ngoại giao",
-    "đại sứ việt nam", "lãnh đạo việt nam", "đoàn đại biểu việt nam",
-)  # fmt: skip
-
-SPORTS_TERMS = _lexicon(
-    "bóng đá", "bóng chuyền", "bóng rổ", "quần vợt", "tennis", "cầu lông", "bơi lội", "điền kinh",
-    "cờ vua", "golf", "võ sĩ", "quyền anh", "boxing", "ufc", "đua xe", "f1", "marathon",
-    "hlv", "huấn luyện viên", "cầu thủ", "tiền đạo", "tiền vệ", "hậu vệ", "thủ môn", "vận động viên",
-    "đội tuyển", "tuyển việt nam", "u23", "u22", "u19", "v-league", "v.league", "sea games",
-    "asiad", "olympic", "world cup", "euro 2020", "euro 2024", "aff cup", "aff suzuki cup",
-    "champions league", "ngoại hạng anh", "premier league", "la liga", "serie a", "bundesliga",
-    "fifa", "vff", "ghi bàn", "bàn thắng", "vòng loại", "tứ kết", "bán kết", "chung kết",
-    "huy chương vàng", "hcv", "man utd", "man city", "real madrid", "barcelona", "arsenal",
-    "chelsea", "liverpool", "juventus", "messi", "ronaldo",
-)  # fmt: skip
-CRIME_TERMS = _lexicon(
-    "khởi tố", "truy tố", "xét xử", "hầu tòa", "tuyên án", "bị can", "bị cáo", "vụ án", "bắt giữ",
-    "bắt tạm giam", "tạm giam", "tham ô", "tham nhũng", "nhận hối lộ", "hối lộ", "lừa đảo",
-    "buôn lậu", "gian lận", "trộm", "cướp", "chiếm đoạt", "sai phạm", "xử phạt", "điều tra",
-)  # fmt: skip
-# Crime and courts in the strict sense: an inspection's findings ("sai phạm", "xử phạt") at an
-# energy company stay energy news by the topic definitions; an arrest or a trial does not.
-ENERGY_CRIME_TERMS = _lexicon(
-    "khởi tố", "truy tố", "xét xử", "hầu tòa", "tuyên án", "bị can", "bị cáo", "vụ án", "bắt giữ",
-    "bắt tạm giam", "tạm giam", "tham ô", "tham nhũng", "nhận hối lộ", "hối lộ", "lừa đảo",
-    "buôn lậu", "hàng lậu", "dầu lậu", "xăng lậu", "xăng giả", "xăng kém chất lượng", "trộm",
-    "trộm cắp", "ăn cắp", "cướp", "chiếm đoạt", "gian lận", "rút ruột", "vận chuyển trái phép",
-    "bắt quả tang", "công an", "cảnh sát", "phạt tù", "án tù", "lãnh án",
-)  # fmt: skip
-# An energy company's money and its oversight: bonds, audits, inspections, profits, losses.
-ENERGY_FIRMS = _lexicon(
-    "evn", "điện lực", "tập đoàn điện lực", "pvn", "petrovietnam", "petro vietnam", "dầu khí",
-    "tập đoàn dầu khí", "petrolimex", "pv gas", "pv oil", "pv power", "pvep", "bsr", "lọc hóa dầu",
-    "tkv", "vinacomin", "than - khoáng sản", "genco", "evnnpt", "evnhanoi", "evnhcmc", "evnspc",
-    "gazprom", "rosneft", "aramco", "exxonmobil", "chevron", "shell", "bp", "total", "totalenergies",
-)  # fmt: skip
-FINANCE_TERMS = _lexicon(
-    "kiểm toán", "kiểm toán nhà nước", "thanh tra", "kiểm tra", "trái phiếu", "nợ", "vay",
-    "lợi nhuận", "lãi", "lỗ", "thua lỗ", "doanh thu", "cổ phần hóa", "thoái vốn",
-    "ipo", "niêm yết", "vốn điều lệ", "tăng vốn", "đầu tư", "quyết toán", "báo cáo tài chính",
-)  # fmt: skip
-KNOCK_ON_TERMS = _lexicon(
-    "cước", "giá cước", "giá vé", "vé máy bay", "taxi", "xe buýt", "vận tải", "hàng hóa", "giá cả",
-    "lạm phát", "cpi", "chỉ số giá", "chứng khoán", "cổ phiếu", "thị trường chứng khoán",
-)  # fmt: skip
-
-# News events: disasters, weather, accidents, epidemics, crime and the acts of authorities.
-# In a section that is mostly out of scope (science, health, life), such a headline is news.
-EVENT_TERMS = _lexicon(
-    "bão", "áp thấp nhiệt đới", "lũ", "lũ quét", "lụt", "ngập", "ngập lụt", "mưa lớn", "sạt lở",
-    "lốc xoáy", "mưa đá", "hạn hán", "xâm nhập mặn", "động đất", "sóng thần", "cháy", "hỏa hoạn",
-    "cháy rừng", "vụ nổ", "phát nổ", "nổ súng", "tai nạn", "va chạm", "lật xe", "chìm tàu",
-    "tàu chìm", "đắm tàu", "thiệt mạng", "người chết", "mất tích", "cứu hộ", "cứu nạn",
-    "sơ tán", "ngộ độc", "ổ dịch", "dịch bệnh", "ca mắc",
-    "ca nhiễm", "covid", "covid-19", "ncov", "sars", "cúm a", "h5n1", "sốt xuất huyết",
-    "tay chân miệng", "tiêm chủng", "vaccine", "vắc xin", "bộ y tế", "sở y tế", "bảo hiểm y tế",
-    "quá tải", "ô nhiễm", "xả thải", "khởi tố", "bắt giữ", "tạm giam", "xét xử", "công an",
-    "cảnh sát", "ubnd", "chủ tịch tỉnh", "quốc hội", "chính phủ", "thủ tướng", "bộ trưởng",
-    "nghị định", "thông tư", "dự thảo", "thời tiết", "nắng nóng", "rét đậm", "không khí lạnh",
-)  # fmt: skip
-# Headline words of what the topic definitions put out of scope: entertainment and celebrities,
-# gadgets and software, pure science, lifestyle, food, beauty, travel. Only strong ones: a
-# weaker word ("ô tô", "sức khỏe") is as common in the news of the four topics.
-OUT_OF_SCOPE_TERMS = _lexicon(
-    "phim", "bộ phim", "điện ảnh", "ca sĩ", "diễn viên", "hoa hậu", "á hậu", "người mẫu", "mv",
-    "album", "ca khúc", "showbiz", "sao việt", "nghệ sĩ", "danh hài", "gameshow", "liveshow",
-    "hollywood", "oscar", "k-pop", "kpop", "idol", "smartphone", "điện thoại thông minh",
-    "iphone", "ipad", "macbook", "galaxy", "laptop", "máy tính bảng", "tai nghe", "camera",
-    "ứng dụng", "phần mềm", "windows", "android", "ios", "game", "trò chơi", "chatgpt",
-    "trí tuệ nhân tạo", "robot", "khủng long", "hóa thạch", "hành tinh", "thiên hà", "vũ trụ",
-    "nasa", "kính thiên văn", "tiểu hành tinh", "sao hỏa", "nhà khoa học", "làm đẹp",
-    "thời trang", "giảm cân", "ăn kiêng", "món ăn", "món ngon", "công thức", "ẩm thực",
-    "đặc sản", "điểm đến", "tình yêu", "hẹn hò", "ngoại tình", "mẹo", "bí quyết", "cần biết",
-    "lưu ý khi", "cách chọn", "cách làm", "cách nấu", "triệu chứng", "ung thư", "tiểu đường", "dinh dưỡng",
-    "vitamin", "giấc ngủ", "tập thể dục", "yoga", "tiếng anh", "ielts", "toeic", "toefl",
-    "từ vựng", "ngữ pháp", "câu đố", "đố vui",
-)  # fmt: skip
-
-_BUSINESS_SECTIONS = {
-    ("vntc", "Kinh doanh"),
-    ("baomoi_tc201805", "Kinh doanh và Công nghiệp"),
-    ("baomoi_tc201805", "Tài chính"),
-    ("vnexpress_2020s", "Kinh doanh"),
-}
-
-# Law, society and current-affairs sections: their foreign stories are crimes, disasters and
-# social news set abroad.
-_SOCIETY_SECTIONS = {
-    ("vntc", "Chinh tri Xa hoi"),
-    ("vntc", "Phap luat"),
-    ("baomoi_tc201805", "Chính trị và Pháp luật"),
-    ("baomoi_tc201805", "Con người & Xã hội"),
-    ("vnexpress_2020s", "Thời sự"),
-    ("vnexpress_2020s", "Pháp luật"),
-}
-
-_EDUCATION_SECTIONS = {
-    ("baomoi_tc201805", "Giáo dục và Việc làm - Giáo dục"),
-    ("vnexpress_2020s", "Giáo dục"),
-}
-
-_DATELINE_SECTIONS = {
-    ("vnexpress_2020s", section)
-    for section in ("Thời sự", "Pháp luật", "Giáo dục", "Kinh doanh", "Bất động sản", "Đời sống")
-}
+# The lexicons of the labelling functions, one file each in nlpkit/data/lexicons/ (what each
+# list is for is said at its top). World names are matched with case ("Fed", "Bush").
+ENERGY_TERMS = _Lexicon("energy_terms")
+WORLD_TERMS = _Lexicon("world_terms", lower=False)
+VIETNAM_TERMS = _Lexicon("vietnam_terms")
+DIPLOMACY_TERMS = _Lexicon("diplomacy_terms")
+MEETING_TERMS = _Lexicon("meeting_terms")
+VIETNAM_LEADERS = _Lexicon("vietnam_leaders")
+SPORTS_TERMS = _Lexicon("sports_terms")
+ENERGY_CRIME_TERMS = _Lexicon("energy_crime_terms")
+ENERGY_FIRMS = _Lexicon("energy_firms")
+FINANCE_TERMS = _Lexicon("finance_terms")
+KNOCK_ON_TERMS = _Lexicon("knock_on_terms")
+EVENT_TERMS = _Lexicon("event_terms")
+OUT_OF_SCOPE_TERMS = _Lexicon("out_of_scope_terms")
 
 LFResult = str | None
 
@@ -331,6 +213,11 @@ class LabellingFunction:
 
     def __call__(self, record: Record) -> LFResult:
         return self.func(record)
+
+
+def _kinds(record: Record) -> frozenset[str]:
+    """The kinds of the record's source section (business, society, education, dateline)."""
+    return section_kinds(record.source_dataset, record.source_category)
 
 
 def _headline(record: Record) -> str:
@@ -382,7 +269,7 @@ def lf_energy_body(record: Record) -> LFResult:
 def lf_world_business(record: Record) -> LFResult:
     """Geopolitics for a business-section story whose headline is about foreign states or
     markets and not about Vietnam: world-economy news, not the domestic economy."""
-    if (record.source_dataset, record.source_category) not in _BUSINESS_SECTIONS:
+    if "business" not in _kinds(record):
         return None
     # The foreign name must open the headline, where its subject stands: "Phố Wall giảm
     # điểm" is world news, "Ưu đãi thuế nhập khẩu xe máy từ EU" is Vietnam's.
@@ -428,15 +315,9 @@ def lf_fuel_knock_on(record: Record) -> LFResult:
     return None
 
 
-# Vietnam's own authorities at work: where they act on a story abroad (an extradition, a
-# trafficking ring, citizens brought home), the story is Vietnam's.
-_VIETNAM_AUTHORITIES = _lexicon(
-    "công an", "bộ công an", "viện kiểm sát", "vksnd", "tòa án nhân dân", "tand", "ubnd", "hđnd",
-    "bộ ngoại giao", "cục lãnh sự", "đại sứ quán việt nam", "cơ quan điều tra", "bộ đội biên phòng",
-)  # fmt: skip
-# Study abroad: scholarships, admissions and courses are offers to Vietnamese readers, not news
-# of the country that offers them.
-_STUDY_ABROAD = _lexicon("học bổng", "du học", "tuyển sinh", "khóa học")
+# Vietnam's authorities at work, and study abroad: a story abroad that is Vietnam's own.
+_VIETNAM_AUTHORITIES = _Lexicon("vietnam_authorities")
+_STUDY_ABROAD = _Lexicon("study_abroad")
 
 
 def lf_abroad(record: Record) -> LFResult:
@@ -444,8 +325,7 @@ def lf_abroad(record: Record) -> LFResult:
     headline and lead name foreign places (at least two) and no Vietnamese one, and no
     Vietnamese authority at work: a crime, trial, accident, social or economic story abroad,
     whatever its headline says."""
-    section = (record.source_dataset, record.source_category)
-    if section not in _SOCIETY_SECTIONS | _EDUCATION_SECTIONS | _BUSINESS_SECTIONS:
+    if not _kinds(record) & {"society", "education", "business"}:
         return None
     lead = record.title + "\n" + record.text[:600]
     headline = _headline(record)
@@ -508,7 +388,7 @@ def lf_out_of_scope_headline(record: Record) -> LFResult:
 def lf_foreign_story(record: Record) -> LFResult:
     """Geopolitics for a story in a domestic law, society or current-affairs section whose
     headline is set in a foreign state and not in Vietnam (a crime or a disaster abroad)."""
-    if (record.source_dataset, record.source_category) not in _SOCIETY_SECTIONS:
+    if "society" not in _kinds(record):
         return None
     return "geopolitics" if _foreign_headline(record) is not None else None
 
@@ -518,20 +398,12 @@ def lf_foreign_story(record: Record) -> LFResult:
 _LEAD_DATELINE = re.compile(
     rf"^([{UPPER_LETTERS}][{UPPER_LETTERS} .\-]{{1,30}}?)(?=[{UPPER_LETTERS}][{LOWER_LETTERS}])"
 )
-FOREIGN_DATELINES = frozenset(
-    (
-        "MỸ", "ANH", "PHÁP", "ĐỨC", "NGA", "ÁO", "BỈ", "ITALY", "Ý", "TÂY BAN NHA", "BỒ ĐÀO NHA",
-        "HÀ LAN", "THỤY ĐIỂN", "THỤY SĨ", "NA UY", "ĐAN MẠCH", "PHẦN LAN", "BA LAN", "HY LẠP",
-        "SERBIA", "UKRAINE", "BELARUS", "TRUNG QUỐC", "NHẬT BẢN", "HÀN QUỐC", "TRIỀU TIÊN",
-        "ĐÀI LOAN", "HONG KONG", "ẤN ĐỘ", "PAKISTAN", "AFGHANISTAN", "IRAN", "IRAQ", "SYRIA",
-        "ISRAEL", "PALESTINE", "THỔ NHĨ KỲ", "ARAB SAUDI", "UAE", "QATAR", "AI CẬP", "NAM PHI",
-        "KENYA", "NIGERIA", "ETHIOPIA", "THÁI LAN", "LÀO", "CAMPUCHIA", "MYANMAR", "MALAYSIA",
-        "SINGAPORE", "INDONESIA", "PHILIPPINES", "AUSTRALIA", "NEW ZEALAND", "CANADA", "MEXICO",
-        "BRAZIL", "ARGENTINA", "CHILE", "PERU", "COLOMBIA", "VENEZUELA", "CUBA", "KAZAKHSTAN",
-        "PARIS", "LONDON", "NEW YORK", "WASHINGTON", "TOKYO", "BẮC KINH", "THƯỢNG HẢI", "MOSKVA",
-        "SEOUL", "BANGKOK",
-    )
-)  # fmt: skip
+
+
+@cache
+def foreign_datelines() -> frozenset[str]:
+    """The foreign countries and cities a VnExpress dateline names, in capitals."""
+    return frozenset(read_list("lexicons/foreign_datelines.txt"))
 
 
 def _foreign_dateline(text: str) -> bool:
@@ -543,7 +415,7 @@ def _foreign_dateline(text: str) -> bool:
     # but not by a space ("LÀO CAI" is a Vietnamese province, "LÀO" is Laos).
     return any(
         dateline == name or (dateline.startswith(name) and dateline[len(name)] != " ")
-        for name in FOREIGN_DATELINES
+        for name in foreign_datelines()
     )
 
 
@@ -552,7 +424,7 @@ def lf_foreign_dateline(record: Record) -> LFResult:
     where a story happens before its first word), outside the sports, science, technology,
     entertainment and travel sections, whose stories abroad stay in their own topic or out of
     scope."""
-    if (record.source_dataset, record.source_category) not in _DATELINE_SECTIONS:
+    if "dateline" not in _kinds(record):
         return None
     return "geopolitics" if _foreign_dateline(record.text) else None
 
