@@ -4,9 +4,9 @@ No record of the corpora carries one of our four topics. Each labelling function
 and votes for a topic or abstains (returns None); `label_record` combines the votes into one
 training label and a confidence, which the trainer uses as a sample weight.
 
-The functions follow the topic definitions (README, "The four topics"): the source section is a hint; energy is decided by the
-text (no section is energy); world-economy and diplomacy stories filed under domestic sections
-are geopolitics. A passing mention is not the main subject, so body rules ask for repeated
+The functions follow the topic definitions (docs/topics.md): the source section is a hint;
+energy is decided by the text (no section is energy); world-economy and diplomacy stories filed
+under domestic sections are geopolitics. A passing mention is not the main subject, so body rules ask for repeated
 evidence, title rules for a term in the headline.
 """
 
