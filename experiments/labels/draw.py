@@ -20,7 +20,8 @@ rerun gives the same texts):
   sure of (five-way, the out-of-scope detector included) and up to 100 of the boundary kinds;
   ``today_dev`` draws the development sample from the months before in the same way (300, 100,
   100), with another salt, and ``today_train`` hand-labelled training texts from what is left
-  of those months (800, 500, 200), with a third.
+  of those months (800, 500, 200), with a third (in `train_2025_26.tsv`, apart from the older
+  training sample, so that a recipe can train without any 2025-26 label).
 - ``train2`` and ``dev2``: a second round, from what the labelling functions of the day say:
   texts on which each boundary rule votes, energy words under another section's hint, 2020s
   texts at random, and out-of-scope sections; the two pools are disjoint.
