@@ -4,7 +4,7 @@ published split and prediction speed on three kinds of real text.
 Three systems are trained on all of VNTC's ``Train_Full`` (33,759 files, copies included) to
 predict the ten VNTC sections, and scored on all of ``Test_Full`` (50,373 files), as published
 VNTC results are; beside that, on the test files that copy no training file and no other test
-file (`nlpkit.train`'s figure "without copies"). Every system reads the same string per file, title
+file (`nlpkit train`'s figure "without copies"). Every system reads the same string per file, title
 and text as `Record.full_text` joins them:
 
 - **nlpkit**: the recipe of ``experiments/vntc10.toml`` built with nlpkit's own training
@@ -72,7 +72,11 @@ from nlpkit import compiled  # noqa: E402
 from nlpkit.cache import prepare_many  # noqa: E402
 from nlpkit.corpus import TEXT_KINDS, Record, default_data_dir, read_corpus, sample_texts  # noqa: E402
 from nlpkit.evaluate import classification_metrics  # noqa: E402
-from nlpkit.train import _fit, _label, _split, _truth, load_config  # noqa: E402
+from nlpkit.training.config import load_config  # noqa: E402
+from nlpkit.training.fit import fit as _fit  # noqa: E402
+from nlpkit.training.labels import label_of as _label  # noqa: E402
+from nlpkit.training.labels import split_records as _split  # noqa: E402
+from nlpkit.training.labels import truth_of as _truth  # noqa: E402
 
 CONFIG = Path(__file__).with_name("vntc10.toml")
 NOT_INSTALLED = "not installed (pip install '.[compare]')"
@@ -107,8 +111,8 @@ def log(message: str) -> None:
 
 
 def train_nlpkit(texts: list[str], labels: list[str], cfg: dict[str, Any]) -> tuple[Batch, One]:
-    """The vntc10 recipe as `nlpkit.train.train` fits it: the texts prepared as its `_prepare`
-    does them, then `_fit` (features, classifier and the temperature of its probabilities)."""
+    """The vntc10 recipe as `nlpkit train` fits it: the texts prepared as its `prepare_records`
+    does them, then `fit` (features, classifier and the temperature of its probabilities)."""
     # No segment cache: a warm cache from earlier runs would make nlpkit's training time a
     # look-up rather than the work. One process: the run has one core.
     prepared = prepare_many(
@@ -187,7 +191,7 @@ def load_split(
     cfg: dict[str, Any], data: Path, limit: int | None
 ) -> tuple[list[Record], list[Record], list[Record]]:
     """Training files, test files, and the test files that are no copy of a training file or
-    of another test file: `nlpkit.train._split` with ``data.split = "vntc"``."""
+    of another test file: `nlpkit.training.labels.split_records` with ``data.split = "vntc"``."""
     paths = [data / name for name in cfg["data"]["files"]]
     train, test, unique = _split(list(read_corpus(paths)), cfg)
     if limit:
@@ -200,7 +204,7 @@ def score(
     predicted: list[str], test: list[Record], unique: list[Record], cfg: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Accuracy and macro-F1 on all test files and on those without copies, as
-    `nlpkit.train.evaluate_model` computes them (`classification_metrics`)."""
+    `nlpkit.evaluate.evaluate_model` computes them (`classification_metrics`)."""
     truth = [_truth(r, cfg) for r in test]
     labels = sorted(set(truth))
     keep = {r.id for r in unique}

@@ -29,6 +29,7 @@ __all__ = [
     "predict_proba",
     "explain",
     "load",
+    "train",
     "segment",
     "Predictor",
     "Explanation",
@@ -74,6 +75,23 @@ def load(path: str | Path | None = None) -> Predictor:
     from . import modelfile
 
     return modelfile.load(modelfile.default_model_path() if path is None else path)
+
+
+def train(texts: Sequence[str], labels: Sequence[Any], **options: Any) -> Predictor:
+    """A model of your own: ``texts`` filed under ``labels`` (two or more labels, any names).
+
+        >>> model = nlpkit.train(texts, labels)
+        >>> model.predict("...")
+        >>> model.save("my-model")            # nlpkit.load("my-model") reads it back
+
+    ``holdout=0.2`` keeps a stratified, seeded share out of training and scores it (the
+    figures: ``model.manifest["metrics"]``); ``titles=``, ``progress=`` (a callback
+    ``progress(step, done, total)``) and the feature and classifier options are described in
+    `nlpkit.training.api.train`. Bad data raises `ValueError` saying what is wrong.
+    """
+    from .training.api import train as train_model
+
+    return train_model(texts, labels, **options)
 
 
 def _model() -> Predictor:

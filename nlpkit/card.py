@@ -46,7 +46,7 @@ def _groups(
     for key in keys:
         for name, m in metrics.get(key, {}).items():
             rows.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
-    return rows
+    return rows if len(rows) > 2 else []
 
 
 def _classifier_params(c: dict[str, Any]) -> str:
@@ -55,6 +55,54 @@ def _classifier_params(c: dict[str, Any]) -> str:
     if c["kind"] == "sgd":
         return f"alpha={c['alpha']}, class_weight={c['class_weight'] or 'none'}"
     return f"alpha={c['alpha']}"
+
+
+def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, Any]) -> list[str]:
+    """The card's lines on the training data: a user's file, or the corpora and their labels."""
+    user = info["metrics"].get("user_data")
+    corpora = [f for f in info["corpus"]["files"] if not user or f != user["file"]]
+    lines = []
+    if user:
+        held = (
+            "its split field's held-out texts"
+            if user["holdout"] is None
+            else f"stratified, a share of {user['holdout']:g}, seed {user['seed']}"
+        )
+        lines.append(
+            f"- Data: {user['file'] or 'texts given in Python'}, {user['train']:,} texts trained "
+            f"and {user['heldout']:,} held out ({held}), labels as the file gives them"
+            + (f", sample weight {user['weight']:g}" if corpora else "")
+            + "."
+        )
+    if corpora:
+        lines.append(
+            f"- Data: the non-held-out part of {', '.join(corpora)} "
+            f"(fingerprint `{info['corpus']['fingerprint'][:23]}…`), datasets "
+            f"{', '.join(cfg['data']['datasets'])}."
+        )
+        lines.append(
+            (
+                "- Labels: weak labels from source sections and labelling functions (`nlpkit.weak`); "
+                if cfg["data"]["labels"] == "weak"
+                else "- Labels: the source sections themselves; "
+            )
+            + f"{training['labelled']:,} training texts from {training['records']:,} records"
+            + (
+                f" ({training['headlines']:,} of them headlines alone)"
+                if training.get("headlines")
+                else ""
+            )
+            + (f", {training['snippets']} related-news snippets" if training.get("snippets") else "")
+            + (
+                f", {training['cleanup']['changed']:,} labels changed by clean-up"
+                if training.get("cleanup")
+                else ""
+            )
+            + f": {training['labels']}."
+        )
+    else:
+        lines.append(f"- Training texts by label: {training['labels']}.")
+    return lines
 
 
 def model_card(
@@ -71,26 +119,7 @@ def model_card(
         "",
         "## Training",
         "",
-        f"- Data: the non-held-out part of {', '.join(info['corpus']['files'])} "
-        f"(fingerprint `{info['corpus']['fingerprint'][:23]}…`), datasets {', '.join(cfg['data']['datasets'])}.",
-        (
-            "- Labels: weak labels from source sections and labelling functions (`nlpkit.weak`); "
-            if cfg["data"]["labels"] == "weak"
-            else "- Labels: the source sections themselves; "
-        )
-        + f"{training['labelled']:,} training texts from {training['records']:,} records"
-        + (
-            f" ({training['headlines']:,} of them headlines alone)"
-            if training.get("headlines")
-            else ""
-        )
-        + (f", {training['snippets']} related-news snippets" if training.get("snippets") else "")
-        + (
-            f", {training['cleanup']['changed']:,} labels changed by clean-up"
-            if training.get("cleanup")
-            else ""
-        )
-        + f": {training['labels']}.",
+        *_data_lines(info, cfg, training),
         f"- Features: TF-IDF over {'pyvi-segmented words' if cfg['features']['segment'] else 'syllables'}, "
         f"n-grams {cfg['features']['ngram_range']}, {training['terms']:,} terms; first "
         f"{cfg['data']['max_chars']:,} characters of each text.",
@@ -133,7 +162,9 @@ def model_card(
         ("boundaries", "Boundaries slice", _BOUNDARIES, ("by_kind", "by_era")),
         (
             "distant",
-            f"Distant labels ({cfg['data']['labels']} labels of all held-out records)",
+            "The held-out texts of the file, against their labels"
+            if info["metrics"].get("user_data") and not cfg["data"]["files"] + cfg["data"]["corpora"]
+            else f"Distant labels ({cfg['data']['labels']} labels of all held-out records)",
             "",
             ("by_era", "by_text_kind"),
         ),
@@ -170,6 +201,19 @@ def model_card(
                 f"{baseline['median_top_probability_in_scope']:.2f} for the others.",
                 "",
             ]
+    user_heldout = (info["metrics"].get("user_data") or {}).get("heldout_scores")
+    if user_heldout and user_heldout["after"].get("n"):
+        before, after = user_heldout["before"], user_heldout["after"]
+        lines += [
+            "### The file's held-out texts",
+            "",
+            f"n = {after['n']}: accuracy {before['accuracy']:.3f} by the base model, "
+            f"**{after['accuracy']:.3f}** with the file's labels; macro-F1 "
+            f"{before['macro_f1']:.3f} and **{after['macro_f1']:.3f}**.",
+            "",
+            *_table(after),
+            "",
+        ]
     none = heldout.get("hand_none")
     lines += [
         "## Limits",

@@ -217,7 +217,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _config(path: str):
-    from .train import ConfigError, load_config
+    from .training.config import ConfigError, load_config
 
     try:
         return load_config(path)
@@ -225,11 +225,24 @@ def _config(path: str):
         raise UsageError(str(exc)) from None
 
 
+def _reporter(args: argparse.Namespace):
+    from .training.progress import terminal
+
+    return terminal("quiet" if args.quiet else "progress" if args.progress else "auto")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import modelfile
-    from .card import confusion_png, model_card, run_summary
+    if args.data:
+        return _train_data(args)
+    if args.config is None:
+        raise UsageError("give an experiment config, or --data FILE to train on your own labelled file")
+    given = [f for f, v in _DATA_OPTIONS.items() if getattr(args, v) is not None]
+    if given:
+        raise UsageError(f"{given[0]} applies to --data only")
     from .corpus import CorpusError
-    from .train import ConfigError, train, validate_config, without_times, write_metrics
+    from .training import train_config
+    from .training.config import ConfigError, validate_config
+    from .training.output import write_results
 
     cfg = _config(args.config)
     if args.corpus:
@@ -245,50 +258,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
     try:
-        predictor, metrics = train(cfg)
+        predictor, metrics = train_config(cfg, progress=_reporter(args))
     except (CorpusError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    # The model folder holds no timings (metrics.json does): the same inputs then give the
-    # same bytes, which is how a rebuild of the shipped model is checked (nlpkit diff).
-    extra = without_times(
-        {
-            "training_config": cfg,
-            "corpus": metrics["corpus"],
-            "training_inputs": metrics["training_inputs"],
-            "metrics": {
-                "heldout": metrics["heldout"],
-                "training": metrics["training"],
-                "cross_validation": metrics["cross_validation"],
-            },
-        }
-    )
-    # The picture of the model card: the five classes on the hand-labelled held-out sample
-    # when the model knows out of scope, else the held-out part against its distant labels.
-    hand_none = metrics["heldout"].get("hand_none") or {}
-    picture = (
-        confusion_png(hand_none, f"{cfg['name']}: hand-labelled held-out sample, allow_none=True")
-        if hand_none.get("n")
-        else confusion_png(
-            metrics["heldout"]["distant"],
-            f"{cfg['name']}: held-out part against its {cfg['data']['labels']} labels",
-        )
-        if metrics["heldout"]["distant"].get("n")
-        else None
-    )
-    card_picture = "confusion_matrix.png" if picture else None
-    modelfile.save(
-        predictor,
-        model_dir,
-        name=cfg["name"],
-        extra=extra,
-        card=model_card(cfg["name"], list(predictor.topics), extra, picture=card_picture),
-        attachments={"confusion_matrix.png": picture} if picture else None,
-    )
-    results.mkdir(parents=True, exist_ok=True)
-    write_metrics(metrics, results / "metrics.json")
-    if picture:
-        (results / "confusion_matrix.png").write_bytes(picture)
-    (results / "summary.md").write_text(run_summary(metrics, card_picture) + "\n", encoding="utf-8")
+    write_results(predictor, metrics, cfg, model_dir, results)
     heldout = metrics["heldout"]
     print(f"model: {model_dir}\nresults: {results}")
     print(
@@ -300,6 +273,86 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(
             f"held-out, hand labels: accuracy {hand['accuracy']}, macro-F1 {hand['macro_f1']} (n={hand['n']})"
         )
+    return 0
+
+
+_DATA_OPTIONS = {
+    "--text-field": "text_field",
+    "--label-field": "label_field",
+    "--title-field": "title_field",
+    "--split-field": "split_field",
+    "--output": "output",
+    "--holdout": "holdout",
+    "--base": "base",
+    "--weight": "weight",
+}
+
+
+def _train_data(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .corpus import CorpusError
+    from .training.api import train_file
+    from .training.output import write_results
+
+    if args.config is not None:
+        raise UsageError("give an experiment config or --data FILE, not both")
+    if args.model:
+        raise UsageError("--model is for configs; with --data, name the model folder with --output")
+    holdout = 0.2 if args.holdout is None else args.holdout
+    if not 0 <= holdout < 1:
+        raise UsageError(f"--holdout must be a share in [0, 1), got {holdout}")
+    if args.split_field and args.holdout is not None:
+        raise UsageError("--holdout and --split-field: the split field already says what is held out")
+    if args.weight is not None and not args.base:
+        raise UsageError("--weight applies to --base only")
+    if args.weight is not None and args.weight <= 0:
+        raise UsageError(f"--weight must be positive, got {args.weight}")
+    name = Path(args.data).name.split(".")[0]
+    output = Path(args.output or f"{name}-model")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} is a file; name a folder")
+    options = {} if args.cv is None else {"cv": args.cv}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            predictor, metrics, cfg = train_file(
+                args.data,
+                text_field=args.text_field or "text",
+                label_field=args.label_field or "label",
+                title_field=args.title_field,
+                split_field=args.split_field,
+                holdout=holdout,
+                base=args.base,
+                weight=args.weight,
+                progress=_reporter(args),
+                corpora=args.corpus,
+                **options,
+            )
+        except (CorpusError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            for warning in caught:
+                print(f"nlpkit train: warning: {warning.message}", file=sys.stderr)
+    write_results(predictor, metrics, cfg, output, args.results)
+    print(f"model: {output}")
+    heldout = metrics["heldout"]
+    user = metrics.get("user_data", {})
+    if args.base:
+        before, after = user["heldout_scores"]["before"], user["heldout_scores"]["after"]
+        if after.get("n"):
+            print(
+                f"your held-out texts (n={after['n']}): accuracy {before['accuracy']} -> "
+                f"{after['accuracy']}, macro-F1 {before['macro_f1']} -> {after['macro_f1']} "
+                "(base model -> with your labels)"
+            )
+    elif heldout["distant"].get("n"):
+        print(
+            f"held-out: accuracy {heldout['accuracy']}, macro-F1 {heldout['macro_f1']} "
+            f"(n={heldout['distant']['n']})"
+        )
+    else:
+        print("held-out: none (--holdout 0): every text trained")
     return 0
 
 
@@ -357,7 +410,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .corpus import CorpusError
-    from .train import DEFAULTS, evaluate_model, heldout_records
+    from .evaluate import evaluate_model, heldout_records
+    from .training.config import DEFAULTS
 
     predictor = _load(args)
     if args.config:
@@ -491,15 +545,55 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train",
-        help="train a model from an experiment config",
-        description="Train a model as an experiment config (TOML) says; write the model folder and metrics.json.",
+        help="train a model on your own labelled file, or from an experiment config",
+        description="Train a model on your own labelled texts (--data FILE), or as an "
+        "experiment config (TOML) says; write the model folder, its card and metrics.",
     )
-    p.add_argument("config", help="experiment config, e.g. experiments/default.toml")
+    p.add_argument(
+        "config", nargs="?", help="experiment config, e.g. experiments/default.toml"
+    )
+    own = p.add_argument_group(
+        "your own data",
+        "train on a labelled file: JSON lines or CSV (.tsv: tab-separated), gzipped or not",
+    )
+    own.add_argument("--data", metavar="FILE", help="the labelled file")
+    own.add_argument("--text-field", help="field with the text (default: text)")
+    own.add_argument("--label-field", help="field with the label (default: label)")
+    own.add_argument("--title-field", help="field with a title, read before the text")
+    own.add_argument(
+        "--split-field",
+        help="field saying which texts are held out (train; test, heldout, validation, dev)",
+    )
+    own.add_argument(
+        "--holdout",
+        type=float,
+        metavar="FRACTION",
+        help="share of each label held out and scored (default 0.2; 0: train on everything)",
+    )
+    own.add_argument(
+        "--output", metavar="DIR", help="the model folder to write (default: FILE-model)"
+    )
+    own.add_argument(
+        "--base",
+        metavar="RECIPE",
+        help="add your texts of the four topics to a recipe's training data: 'default' (the "
+        "shipped model's; needs the corpora) or an experiment config",
+    )
+    own.add_argument(
+        "--weight", type=float, help="sample weight of your labels with --base (default: 10)"
+    )
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
+    shown.add_argument(
+        "--progress", action="store_true", help="progress lines even when standard error is not a terminal"
+    )
     p.add_argument(
         "--model", help="where to write the model folder (default: the config's output.model)"
     )
     p.add_argument(
-        "--results", help="where to write metrics.json (default: the config's output.results)"
+        "--results",
+        help="where to write metrics.json and summary.md (default: the config's output.results; "
+        "with --data: not written, the model folder has its card and figures)",
     )
     corpus_arg(p)
     p.add_argument("--cv", type=int, help="folds of cross-validation (overrides the config's cv)")

@@ -15,6 +15,8 @@ from . import compiled
 from .vocabulary import Vocabulary, as_array, float64
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
     from .explanation import Explanation
@@ -145,6 +147,13 @@ class Predictor:
         # Probabilities are softmax(temperature * scores): 1 for models whose scores are
         # log-probabilities already (logistic regression, naive Bayes); fitted for margins (SVM).
         self.temperature = float(temperature)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model as a folder that `nlpkit.load` reads (atomically), with the card
+        and figures of its training when it has them; returns the path."""
+        from .training.output import save_model
+
+        return save_model(self, path)
 
     def __repr__(self) -> str:
         name = self.manifest.get("name", "unsaved")

@@ -163,11 +163,33 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def small_cfg(tmp_path: Path, **changes) -> dict:
+    """An experiment config over the small corpus (written in ``tmp_path``), with ``changes``
+    (a table's keys updated, or a top-level value set)."""
+    import copy
+
+    from nlpkit.training.config import DEFAULTS
+
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg["name"] = "small"
+    cfg["data"]["corpora"] = [str(write_small_corpus(tmp_path / "corpus.jsonl"))]
+    cfg["data"]["eval_labels"] = []
+    cfg["features"].update(min_df=1, max_features=0)
+    cfg["n_jobs"] = 1
+    for section, values in changes.items():
+        if isinstance(values, dict):
+            cfg[section].update(values)
+        else:
+            cfg[section] = values
+    return cfg
+
+
 def _train_small(folder: Path, none: bool, head: str = "class", none_offset: float = 0.0):
     import copy
 
     from nlpkit.cache import SegmentCache
-    from nlpkit.train import DEFAULTS, train
+    from nlpkit.training import train_config as train
+    from nlpkit.training.config import DEFAULTS
 
     corpus = write_small_corpus(folder / "corpus.jsonl", none=none)
     cfg = copy.deepcopy(DEFAULTS)

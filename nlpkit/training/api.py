@@ -1,0 +1,158 @@
+"""Training on one's own labelled texts: `nlpkit.train(texts, labels)` in Python, and
+`train_file` behind ``nlpkit train --data FILE``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..predictor import Predictor
+from .config import OWN_DATA, ConfigError, make_config
+from .progress import Progress, ProgressCallback
+from .userdata import DataError, from_lists, read_file, split
+
+__all__ = ["train", "train_file", "OPTIONS"]
+
+# The keyword options of `train` and where each one goes in a config.
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "seed": ("seed",),
+    "cv": ("cv",),
+    "n_jobs": ("n_jobs",),
+    "max_chars": ("data", "max_chars"),
+    "ngram_range": ("features", "ngram_range"),
+    "min_df": ("features", "min_df"),
+    "max_df": ("features", "max_df"),
+    "max_features": ("features", "max_features"),
+    "sublinear_tf": ("features", "sublinear_tf"),
+    "segment": ("features", "segment"),
+    "classifier": ("classifier", "kind"),
+    "C": ("classifier", "C"),
+    "alpha": ("classifier", "alpha"),
+    "max_iter": ("classifier", "max_iter"),
+    "class_weight": ("classifier", "class_weight"),
+}
+
+
+def own_data_config(options: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The config of a run on a user's data: the own-data defaults (or ``base``, a recipe the
+    user's texts are added to) with ``options`` (names of `OPTIONS`)."""
+    changes: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in OPTIONS:
+            raise TypeError(
+                f"unknown training option {key!r} (known: {', '.join(sorted(OPTIONS))})"
+            )
+        if key == "ngram_range" and isinstance(value, tuple):
+            value = list(value)
+        *tables, last = OPTIONS[key]
+        target = changes
+        for table in tables:
+            target = target.setdefault(table, {})
+        target[last] = value
+    try:
+        cfg = make_config(OWN_DATA) if base is None else base
+        return make_config(changes, base=cfg)
+    except ConfigError as exc:
+        raise ValueError(str(exc).replace("config key", "option")) from None
+
+
+def _fit(data, cfg, holdout, progress, cache, base=None, weight=1.0):
+    from .pipeline import run
+
+    user = split(data, holdout, cfg["seed"], weight)
+    reporter = progress if isinstance(progress, Progress) else Progress(progress)
+    base_model = None
+    if base is not None:
+        known = set(base.classes)
+        alien = sorted({r.source_category for r in user.train + user.heldout} - known)
+        if alien:
+            raise DataError(
+                f"label {alien[0]!r} is not one of the base model's classes "
+                f"({', '.join(base.classes)}): --base adds texts of its topics"
+            )
+        base_model = base
+    return run(cfg, cache=cache, progress=reporter, user=user, base=base_model)
+
+
+def train(
+    texts: Sequence[str],
+    labels: Sequence[Any],
+    *,
+    titles: Sequence[str] | None = None,
+    holdout: float = 0.0,
+    progress: ProgressCallback | None = None,
+    cache: Any = None,
+    **options: Any,
+) -> Predictor:
+    """A model of ``texts`` under ``labels`` (two or more labels, any names): a `Predictor`
+    whose ``save(path)`` writes a folder `nlpkit.load` reads.
+
+    ``holdout``: a stratified, seeded share of the texts kept out of training and scored (the
+    figures are in ``predictor.manifest["metrics"]``); 0 trains on everything. ``progress``:
+    called as ``progress(step, done, total)`` through segmentation, features and fitting.
+    ``options``: ``seed``, ``cv``, ``n_jobs``, ``max_chars``, the features' ``ngram_range``,
+    ``min_df``, ``max_df``, ``max_features``, ``sublinear_tf``, ``segment``, and the
+    ``classifier`` (logistic_regression, linear_svc, sgd, complement_nb) with its ``C``,
+    ``alpha``, ``max_iter``, ``class_weight``. Bad data raises `ValueError` saying what.
+    """
+    from .output import model_extra
+
+    cfg = own_data_config({"name": "model", **options})
+    predictor, metrics = _fit(from_lists(texts, labels, titles), cfg, holdout, progress, cache)
+    predictor.manifest = {"name": cfg["name"], **model_extra(cfg, metrics)}
+    return predictor
+
+
+def train_file(
+    path: str | Path,
+    *,
+    text_field: str = "text",
+    label_field: str = "label",
+    title_field: str | None = None,
+    split_field: str | None = None,
+    holdout: float = 0.2,
+    base: str | None = None,
+    weight: float | None = None,
+    progress: ProgressCallback | Progress | None = None,
+    cache: Any = None,
+    corpora: list[str] | None = None,
+    **options: Any,
+) -> tuple[Predictor, dict[str, Any], dict[str, Any]]:
+    """Train on a labelled file (see `nlpkit.training.userdata.read_file`): the model, the
+    run's metrics and its config. ``base``: "default" (the shipped model's recipe) or a config
+    file, whose training data the file's texts join with sample weight ``weight`` (default:
+    the recipe's weight of hand labels)."""
+    data = read_file(path, text_field, label_field, title_field, split_field)
+    name = options.pop("name", None) or Path(path).name.split(".")[0]
+    if base is None:
+        cfg = own_data_config({"name": name, **options})
+        predictor, metrics = _fit(data, cfg, holdout, progress, cache)
+        return predictor, metrics, cfg
+    import nlpkit
+
+    from .config import load_config
+
+    if base == "default":
+        shipped = nlpkit.load()
+        recipe = make_config(shipped.manifest.get("training_config", {}))
+    else:
+        shipped = None
+        recipe = load_config(base)
+    if corpora:
+        recipe["data"]["corpora"] = corpora
+    cfg = own_data_config({"name": name, **options}, base=recipe)
+    weight = cfg["data"]["train_label_weight"] if weight is None else weight
+    base_model = shipped if shipped is not None else None
+    if base_model is None:
+        # A config of one's own: its model is trained first, to say what the file changes.
+        from .pipeline import run
+
+        base_model, _ = run(
+            recipe,
+            cache=cache,
+            progress=progress if isinstance(progress, Progress) else Progress(progress),
+        )
+    predictor, metrics = _fit(data, cfg, holdout, progress, cache, base_model, weight)
+    return predictor, metrics, cfg

@@ -1,0 +1,306 @@
+"""The experiment config: reading it (TOML), filling in the defaults, checking every value.
+
+A config is read and checked once, here; what comes out is a plain dict of the shape of
+`DEFAULTS`, every key present, which the other steps of training only read.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..corpus import DATASETS, DEFAULT_FILES
+from ..weak import LABELLING_FUNCTIONS
+
+__all__ = ["ConfigError", "DEFAULTS", "DATASETS", "load_config", "validate_config"]
+
+
+class ConfigError(ValueError):
+    """An experiment config has an unknown key or a value of the wrong kind."""
+
+
+# Every key a config may set, with its default. A config names only what it changes.
+DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "seed": 0,
+    "data": {
+        "corpora": [],  # paths of corpus files; empty: `files` in the data folder
+        "files": list(DEFAULT_FILES),  # corpus files read from the data folder
+        # the files whose non-held-out records train the model (empty: all of them); the
+        # others are read for their held-out and development texts only
+        "train_files": [],
+        "datasets": list(DATASETS),
+        # heldout: train on what the held-out rule leaves, copies skipped; vntc: VNTC's published
+        # split (all of Train_Full, copies included; all of Test_Full), for the benchmark only
+        "split": "heldout",
+        "max_chars": 5000,
+        "labels": "weak",  # weak: nlpkit.weak; mapped: section table only; section: raw section
+        "snippets": [],  # globs of news pages whose related-news snippets join the training data
+        "cleanup": "none",  # none, drop or relabel: one round of cross-validated clean-up
+        "cleanup_threshold": 0.9,
+        "cleanup_rounds": 1,  # rounds of clean-up, each on the labels the last one left
+        # all: any weak label may be cleaned up; section: only those the section hint decided
+        # (a boundary rule's or a hand label is never changed)
+        "cleanup_scope": "all",
+        # weight factor of the labels the boundary rules decide (nlpkit.weak.BOUNDARY_RULES)
+        "boundary_weight": 1.0,
+        "title_weight": 0.0,  # > 0: also train on each titled record's headline alone
+        "dev_labels": ["experiments/labels/dev.tsv"],  # kept out of training, scored
+        # hand-labelled training texts: their labels replace the weak ones, with this weight
+        "train_labels": [],
+        "train_label_weight": 1.0,
+        # drop: texts out of the four topics are no training data; class: "none" is a fifth
+        # class of the classifier; detector: the topics' classifier is fitted on the in-scope
+        # texts alone and a second one (none against any topic) detects out of scope, so the
+        # default four-topic answers are those of a model of the topics alone
+        "out_of_scope": "drop",
+        "min_confidence": 0.5,
+        "without_functions": [],  # labelling functions left out (an ablation's step)
+        # rules: the priority rules of nlpkit.weak; learned: a vote over the functions learned
+        # from the hand-labelled training texts (data.train_labels)
+        "label_model": "rules",
+        "weights": {},  # source_dataset -> sample-weight factor
+        "eval_labels": ["experiments/labels/heldout.tsv"],
+        "boundary_labels": ["experiments/labels/boundaries.tsv"],  # scored on their own
+    },
+    "features": {
+        "ngram_range": [1, 2],
+        "min_df": 2,
+        "max_df": 1.0,
+        "max_features": 150000,
+        "sublinear_tf": True,
+        "segment": True,  # pyvi word segmentation; False: raw syllables
+    },
+    "classifier": {
+        "kind": "logistic_regression",  # or linear_svc, sgd, complement_nb
+        "C": 10.0,  # logistic_regression, linear_svc
+        "alpha": 1e-4,  # sgd, complement_nb
+        "max_iter": 2000,
+        "class_weight": "balanced",  # "" for none; complement_nb takes none
+        # added to the intercept of none (a class or a detector): where the line between out
+        # of scope and the topics falls, chosen on the development sample
+        "none_offset": 0.0,
+    },
+    "output": {"model": "", "results": ""},
+    "cv": 0,  # folds of cross-validation on the training data; 0: none
+    "n_jobs": 2,
+}
+
+_CLASSIFIERS = ("logistic_regression", "linear_svc", "sgd", "complement_nb")
+# The datasets of the corpora (the `source_dataset` of their records).
+# Keys whose value may be an int or a float with two meanings (as in scikit-learn: a float is
+# a share of the documents, an int a count of them).
+_NUMBERS = {"min_df", "max_df"}
+# The type of the items of a list: str unless named here.
+_ITEM_TYPES = {"ngram_range": int}
+
+
+def _kind(value: Any) -> str:
+    return "float" if isinstance(value, float) else type(value).__name__
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        path = f"{where}.{key}" if where else key
+        if key not in base:
+            raise ConfigError(f"unknown config key {path!r} (known: {', '.join(sorted(base))})")
+        default = base[key]
+        if isinstance(default, dict) and default and not isinstance(value, dict):
+            raise ConfigError(f"{path!r} must be a table")
+        if isinstance(default, dict) and default:
+            out[key] = _merge(default, value, path)
+            continue
+        if isinstance(default, bool) or isinstance(value, bool):
+            ok = isinstance(default, bool) and isinstance(value, bool)
+        elif key in _NUMBERS or isinstance(default, float):
+            # A whole number where a float is due is the same number; a float where a count
+            # is due (seed = 1.5) is not.
+            ok = isinstance(value, (int, float))
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise ConfigError(f"{path!r} must be {_kind(default)}, got {_kind(value)} {value!r}")
+        if isinstance(value, list):
+            item = _ITEM_TYPES.get(key, str)
+            for i, v in enumerate(value):
+                if not isinstance(v, item) or isinstance(v, bool):
+                    raise ConfigError(
+                        f"{path!r} must be a list of {item.__name__}, got {_kind(v)} {v!r} "
+                        f"at position {i + 1}"
+                    )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{path!r} must be finite, got {value}")
+        out[key] = value
+    return out
+
+
+def validate_config(cfg: dict[str, Any]) -> None:
+    """Raise `ConfigError` for a value out of its range (after a change to a loaded config)."""
+    f, d, c = cfg["features"], cfg["data"], cfg["classifier"]
+    ngrams = f["ngram_range"]
+    if not (
+        len(ngrams) == 2
+        and all(isinstance(n, int) for n in ngrams)
+        and 1 <= ngrams[0] <= ngrams[1] <= 4
+    ):
+        raise ConfigError(
+            f"'features.ngram_range' must be [low, high] with 1 <= low <= high <= 4, got {ngrams}"
+        )
+    if c["kind"] not in _CLASSIFIERS:
+        raise ConfigError(f"'classifier.kind' must be one of {_CLASSIFIERS}, got {c['kind']!r}")
+    if c["C"] <= 0:
+        raise ConfigError(f"'classifier.C' must be positive, got {c['C']}")
+    if c["none_offset"] and cfg["data"]["out_of_scope"] == "drop":
+        raise ConfigError("'classifier.none_offset' needs 'data.out_of_scope' class or detector")
+    if d["max_chars"] < 100:
+        raise ConfigError(f"'data.max_chars' must be at least 100, got {d['max_chars']}")
+    if not 0 <= d["min_confidence"] <= 1:
+        raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
+    if d["labels"] not in ("weak", "mapped", "section"):
+        raise ConfigError(f"'data.labels' must be weak, mapped or section, got {d['labels']!r}")
+    unread = [name for name in d["train_files"] if name not in d["files"]]
+    if unread and not d["corpora"]:
+        raise ConfigError(f"'data.train_files' names {unread[0]!r}, which data.files does not read")
+    if d["split"] not in ("heldout", "vntc"):
+        raise ConfigError(f"'data.split' must be heldout or vntc, got {d['split']!r}")
+    if d["split"] == "vntc" and d["datasets"] != ["vntc"]:
+        raise ConfigError("'data.split' vntc is VNTC's own split: set data.datasets to ['vntc']")
+    if d["cleanup"] not in ("none", "drop", "relabel"):
+        raise ConfigError(f"'data.cleanup' must be none, drop or relabel, got {d['cleanup']!r}")
+    if not 0 <= cfg["cv"] <= 20 or cfg["cv"] == 1:
+        raise ConfigError(f"'cv' must be 0 (none) or from 2 to 20 folds, got {cfg['cv']}")
+    if c["alpha"] <= 0:
+        raise ConfigError(f"'classifier.alpha' must be positive, got {c['alpha']}")
+    if c["max_iter"] < 1:
+        raise ConfigError(f"'classifier.max_iter' must be at least 1, got {c['max_iter']}")
+    if c["class_weight"] not in ("", "balanced"):
+        raise ConfigError(
+            f'\'classifier.class_weight\' must be "balanced" or "", got {c["class_weight"]!r}'
+        )
+    if f["max_features"] < 0:
+        raise ConfigError("'features.max_features' must be 0 (no limit) or positive")
+    for key in ("min_df", "max_df"):
+        # As in scikit-learn: a float is a share of the documents, an int a count of them.
+        value = f[key]
+        if not (0 < value <= 1 if isinstance(value, float) else value >= 1):
+            raise ConfigError(
+                f"'features.{key}' must be a share in (0, 1] or a count of at least 1, got {value}"
+            )
+    if type(f["min_df"]) is type(f["max_df"]) and f["min_df"] > f["max_df"]:
+        raise ConfigError("'features.min_df' must not be above 'features.max_df'")
+    unknown = [name for name in d["datasets"] if name not in DATASETS]
+    if unknown or not d["datasets"]:
+        raise ConfigError(
+            f"'data.datasets' names unknown dataset {unknown[0]!r} (known: {', '.join(DATASETS)})"
+            if unknown
+            else "'data.datasets' must name at least one dataset"
+        )
+    known = {lf.name for lf in LABELLING_FUNCTIONS}
+    for name in d["without_functions"]:
+        if name not in known:
+            raise ConfigError(
+                f"'data.without_functions' names unknown function {name!r} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+    for name, factor in d["weights"].items():
+        if name not in (*DATASETS, "snippets"):
+            raise ConfigError(
+                f"'data.weights' names unknown dataset {name!r} "
+                f"(known: {', '.join((*DATASETS, 'snippets'))})"
+            )
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
+            raise ConfigError(f"'data.weights.{name}' must be a positive number, got {factor!r}")
+    if not 0 < d["cleanup_threshold"] <= 1:
+        raise ConfigError(
+            f"'data.cleanup_threshold' must be within (0, 1], got {d['cleanup_threshold']}"
+        )
+    if d["cleanup_scope"] not in ("all", "section"):
+        raise ConfigError(
+            f"'data.cleanup_scope' must be all or section, got {d['cleanup_scope']!r}"
+        )
+    if not 1 <= d["cleanup_rounds"] <= 5:
+        raise ConfigError(f"'data.cleanup_rounds' must be from 1 to 5, got {d['cleanup_rounds']}")
+    if d["boundary_weight"] <= 0:
+        raise ConfigError(f"'data.boundary_weight' must be positive, got {d['boundary_weight']}")
+    if d["label_model"] not in ("rules", "learned"):
+        raise ConfigError(f"'data.label_model' must be rules or learned, got {d['label_model']!r}")
+    if d["label_model"] == "learned" and not d["train_labels"]:
+        raise ConfigError("'data.label_model' learned needs hand-labelled training texts")
+    if d["out_of_scope"] not in ("drop", "class", "detector"):
+        raise ConfigError(
+            f"'data.out_of_scope' must be drop, class or detector, got {d['out_of_scope']!r}"
+        )
+    if d["out_of_scope"] == "detector" and cfg["classifier"]["kind"] != "logistic_regression":
+        # The detector's score is read as log-odds: only logistic regression gives them.
+        raise ConfigError(
+            "'data.out_of_scope' detector needs 'classifier.kind' logistic_regression, got "
+            f"{cfg['classifier']['kind']!r}"
+        )
+    if d["train_label_weight"] <= 0:
+        raise ConfigError(
+            f"'data.train_label_weight' must be positive, got {d['train_label_weight']}"
+        )
+    if d["title_weight"] < 0:
+        raise ConfigError(f"'data.title_weight' must not be negative, got {d['title_weight']}")
+    if cfg["n_jobs"] < 1:
+        raise ConfigError(f"'n_jobs' must be at least 1, got {cfg['n_jobs']}")
+
+
+def _line_of(text: str, message: str) -> str:
+    """':N', the line that sets the key a config error names, when it can be found."""
+    match = re.search(r"'([\w.]+)'", message)
+    if match:
+        key = re.escape(match.group(1).rsplit(".", 1)[-1])
+        for number, line in enumerate(text.splitlines(), start=1):
+            if re.match(rf"\s*(?:{key}\s*=|\[{key}\])", line):
+                return f":{number}"
+    return ""
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read an experiment config (TOML) and fill in the defaults; raise `ConfigError` if wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ConfigError(f"config not found: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        cfg = _merge(DEFAULTS, raw, "")
+        validate_config(cfg)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}{_line_of(text, str(exc))}: {exc}") from None
+    cfg["name"] = cfg["name"] or path.stem
+    return cfg
+
+
+# What a run on a user's own file changes in the defaults: no corpus and none of the
+# repository's hand-labelled samples (so every default works outside it); the file's labels
+# as they are, whatever they are.
+OWN_DATA: dict[str, Any] = {
+    "data": {
+        "files": [],
+        "labels": "section",
+        "dev_labels": [],
+        "eval_labels": [],
+        "boundary_labels": [],
+    },
+}
+
+
+def make_config(
+    changes: dict[str, Any] | None = None, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A checked config: ``base`` (default: `DEFAULTS`) with ``changes`` (nested like it)."""
+    cfg = _merge(base if base is not None else DEFAULTS, changes or {}, "")
+    validate_config(cfg)
+    return cfg

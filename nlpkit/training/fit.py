@@ -1,0 +1,216 @@
+"""Fitting: TF-IDF features and a linear classifier on labelled texts, probabilities
+calibrated, and cross-validation of the same fit.
+
+Texts come in prepared (normalised and segmented, `nlpkit.cache.prepare_many`); a `Predictor`
+comes out. Every random choice takes the config's seed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from ..evaluate import classification_metrics
+from ..features import TfidfFeatures
+from ..predictor import Predictor
+from ..topics import NONE, TOPICS
+from .progress import Progress
+
+__all__ = ["build_features", "build_classifier", "fit", "fit_temperature", "cross_validate"]
+
+_MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
+
+
+def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
+    f = cfg["features"]
+    return TfidfFeatures(
+        ngram_range=tuple(f["ngram_range"]),
+        min_df=f["min_df"],
+        max_df=f["max_df"],
+        max_features=f["max_features"] or None,
+        sublinear_tf=f["sublinear_tf"],
+    )
+
+
+def build_classifier(cfg: dict[str, Any]):
+    c, seed = cfg["classifier"], cfg["seed"]
+    class_weight = c["class_weight"] or None
+    if c["kind"] == "logistic_regression":
+        return LogisticRegression(
+            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
+        )
+    if c["kind"] == "linear_svc":
+        return LinearSVC(
+            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
+        )
+    if c["kind"] == "sgd":
+        return SGDClassifier(
+            alpha=c["alpha"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
+        )
+    return ComplementNB(alpha=c["alpha"])
+
+
+def linear_parts(clf, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and intercepts of a fitted linear classifier, one row per topic in ``topics``."""
+    classes = list(clf.classes_)
+    if isinstance(clf, ComplementNB):
+        # Complement NB scores are X @ feature_log_prob_.T; its predict_proba is their softmax.
+        coef, intercept = clf.feature_log_prob_, np.zeros(len(classes))
+    else:
+        coef, intercept = clf.coef_, np.atleast_1d(clf.intercept_)
+        if len(classes) == 2:  # scikit-learn keeps one row for two classes
+            coef, intercept = (
+                np.vstack([-coef[0], coef[0]]),
+                np.array([-intercept[0], intercept[0]]),
+            )
+    order = [classes.index(t) for t in topics]
+    return np.asarray(coef)[order], np.asarray(intercept)[order]
+
+
+def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T for which softmax(T * scores) has the least log-loss on (scores, y)."""
+    best, best_loss = 1.0, np.inf
+    for t in np.logspace(-1, 2.5, 71):
+        z = t * scores
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(len(y)), y].mean()
+        if loss < best_loss:
+            best, best_loss = float(t), loss
+    return best
+
+
+def _convergence(name: str, clf: Any, cfg: dict[str, Any]) -> dict[str, Any]:
+    """How the solver of a fitted classifier ended: its iterations, and whether it stopped
+    because it converged rather than at the iteration limit."""
+    n_iter = getattr(clf, "n_iter_", None)
+    if n_iter is None:  # complement NB: counted in closed form
+        return {"model": name, "iterations": 0, "converged": True}
+    iterations = int(np.max(n_iter))
+    return {
+        "model": name,
+        "iterations": iterations,
+        "converged": iterations < cfg["classifier"]["max_iter"],
+    }
+
+
+def fit(
+    texts: list[str],
+    labels: list[str],
+    weights: np.ndarray,
+    cfg: dict[str, Any],
+    progress: Progress | None = None,
+    info: dict[str, Any] | None = None,
+) -> Predictor:
+    """A `Predictor` fitted on prepared ``texts`` and their ``labels`` with sample ``weights``,
+    as the config's features and classifier sections say. ``info``, when given, receives the
+    solver's record of every classifier fitted (``"fits"``)."""
+    progress = progress or Progress()
+    fits: list[dict[str, Any]] = []
+    none = NONE in labels
+    detector = none and cfg["data"]["out_of_scope"] == "detector"
+    calibrate = cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS
+    steps = 1 + detector + calibrate
+    fitting = progress.step("fitting")
+    features = build_features(cfg)
+    X = features.fit_transform(texts)
+    fitting(0, steps)
+    if detector:
+        # The topics' classifier sees the in-scope texts alone (its rows are what a model of
+        # the topics alone would be, over the same terms); the detector sees every text.
+        scope = np.asarray([label != NONE for label in labels])
+        clf = build_classifier(cfg).fit(
+            X[scope], [t for t in labels if t != NONE], sample_weight=weights[scope]
+        )
+        fits.append(_convergence("topics", clf, cfg))
+        fitting(1, steps)
+        found = build_classifier(cfg).fit(X, np.where(scope, "topic", NONE), sample_weight=weights)
+        fits.append(_convergence("detector", found, cfg))
+    else:
+        clf = build_classifier(cfg).fit(X, labels, sample_weight=weights)
+        fits.append(_convergence("classes", clf, cfg))
+    fitting(1 + detector, steps)
+    topics = [t for t in TOPICS if t in clf.classes_]
+    # (str: scikit-learn's classes are numpy strings, which would reach the user's answers)
+    topics += sorted(str(t) for t in clf.classes_ if t not in TOPICS and t != NONE)
+    classes = topics + [NONE] if none else topics
+    if detector:
+        coef, intercept = linear_parts(clf, topics)
+        d_coef, d_intercept = linear_parts(found, [NONE])
+        coef, intercept = np.vstack([coef, d_coef]), np.concatenate([intercept, d_intercept])
+    else:
+        coef, intercept = linear_parts(clf, classes)
+    if none:
+        intercept[-1] += cfg["classifier"]["none_offset"]
+    temperature = 1.0
+    if calibrate:
+        # Margins are not log-probabilities: fit a temperature on a tenth of the training data
+        # with a model fitted on the rest, then keep it for the model fitted on everything.
+        train_idx, cal_idx = next(
+            StratifiedKFold(10, shuffle=True, random_state=cfg["seed"]).split(texts, labels)
+        )
+        part = build_classifier(cfg).fit(
+            X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx]
+        )
+        c_coef, c_intercept = linear_parts(part, classes)
+        scores = np.asarray(X[cal_idx] @ c_coef.T) + c_intercept
+        temperature = fit_temperature(
+            scores, np.asarray([classes.index(labels[i]) for i in cal_idx])
+        )
+        fitting(steps, steps)
+    if info is not None:
+        info["fits"] = fits
+    return Predictor(
+        features,
+        coef,
+        intercept,
+        topics,
+        max_chars=cfg["data"]["max_chars"],
+        segment=cfg["features"]["segment"],
+        temperature=temperature,
+        none=none,
+        none_head="detector" if detector else "class",
+    )
+
+
+def cross_validate(
+    texts: list[str],
+    labels: list[str],
+    weights: np.ndarray,
+    cfg: dict[str, Any],
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Stratified k-fold scores on the training data (the non-held-out part): features and
+    classifier are fitted anew on each fold, so the figures are fair for model selection."""
+    folds = cfg["cv"]
+    accuracy, macro_f1 = [], []
+    started = time.monotonic()
+    progress = progress or Progress()
+    step = progress.step("cross-validation")
+    step(0, folds)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=cfg["seed"])
+    for k, (train_idx, test_idx) in enumerate(splitter.split(texts, labels), start=1):
+        model = fit(
+            [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx], cfg
+        )
+        scores = model.scores_prepared([texts[i] for i in test_idx])
+        predicted = [model.classes[j] for j in scores.argmax(axis=1)]
+        m = classification_metrics([labels[i] for i in test_idx], predicted, model.classes)
+        accuracy.append(m["accuracy"])
+        macro_f1.append(m["macro_f1"])
+        progress.log(f"  cross-validation fold {k}/{folds}: macro-F1 {m['macro_f1']:.4f}")
+        step(k, folds)
+    return {
+        "folds": folds,
+        "accuracy_mean": round(float(np.mean(accuracy)), 4),
+        "accuracy_std": round(float(np.std(accuracy)), 4),
+        "macro_f1_mean": round(float(np.mean(macro_f1)), 4),
+        "macro_f1_std": round(float(np.std(macro_f1)), 4),
+        "seconds": round(time.monotonic() - started, 1),
+    }

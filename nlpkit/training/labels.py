@@ -1,0 +1,327 @@
+"""Labelled training examples from the corpora: which records train, and with which labels.
+
+Records are read and split by the held-out rule (`read_parts`); the training records get their
+label from the config's recipe (weak labels of `nlpkit.weak`, the section table, or the raw
+section), from hand labels, or from a label model learned from those (`label_records`). Each
+way of labelling is a function from records to examples; a new source of labels (a user's
+file, `nlpkit.training.userdata`) adds its examples to the list before headlines are copied.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from glob import glob
+from pathlib import Path
+from typing import Any
+
+from ..cache import SegmentCache, prepare_many
+from ..corpus import CorpusReport, Record, default_data_dir, is_heldout, read_corpus
+from ..topics import NONE, TOPICS, section_topic
+from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record
+from .progress import Progress
+
+__all__ = [
+    "Label",
+    "Example",
+    "CorpusParts",
+    "read_labels",
+    "read_parts",
+    "split_records",
+    "label_records",
+    "label_of",
+    "truth_of",
+    "snippet_records",
+    "with_headlines",
+    "hand_labels",
+    "training_inputs",
+    "prepare_records",
+]
+
+# A training label: the topic, the sample weight, and what decided it: "hand", "section",
+# "file" (a user's file), or the labelling function whose evidence did.
+Label = tuple[str, float, str]
+Example = tuple[Record, Label]
+
+
+def read_labels(path: str | Path) -> dict[str, str]:
+    """A hand-labelled sample: a TSV with columns ``id`` and ``topic`` (more columns ignored).
+
+    A topic is one of the four or ``none`` (out of scope); a row with another value, no id, or
+    an id given twice with two topics is an error naming the file and line.
+    """
+    path = Path(path)
+    known = (*TOPICS, NONE)
+    labels: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as rows:
+            reader = csv.DictReader(rows, delimiter="\t")
+            if not reader.fieldnames or not {"id", "topic"} <= set(reader.fieldnames):
+                raise ValueError(f"{path}: expected a header with 'id' and 'topic' columns")
+            for line, row in enumerate(reader, start=2):
+                rid, topic = row.get("id") or "", row.get("topic") or ""
+                if not rid or topic not in known:
+                    raise ValueError(
+                        f"{path}:{line}: expected an id and one of {', '.join(known)}, "
+                        f"got {rid!r} and {topic!r}"
+                    )
+                if labels.get(rid, topic) != topic:
+                    raise ValueError(f"{path}:{line}: {rid} is labelled twice, differently")
+                labels[rid] = topic
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 ({exc.reason})") from None
+    return labels
+
+
+def hand_labels(paths: Iterable[str], what: str = "hand labels") -> dict[str, str]:
+    """The hand labels of every file named; a missing file is an error, never an empty sample
+    (a development sample that silently vanished would leak into training)."""
+    labels: dict[str, str] = {}
+    for path in paths:
+        if not Path(path).is_file():
+            raise ValueError(
+                f"{what} not found: {path} (relative paths of a config are read from the "
+                "working directory: run from the repository's root, or give the path)"
+            )
+        labels.update(read_labels(path))
+    return labels
+
+
+def label_column(paths: list[str], column: str) -> dict[str, str]:
+    """One more column of hand-label files (the kind of a boundaries text), by id."""
+    out: dict[str, str] = {}
+    for path in paths:
+        with open(path, encoding="utf-8", newline="") as rows:
+            for row in csv.DictReader(rows, delimiter="\t"):
+                out[row["id"]] = row.get(column) or ""
+    return out
+
+
+def corpus_paths(cfg: dict[str, Any]) -> list[Path]:
+    d = cfg["data"]
+    return [Path(p) for p in d["corpora"]] or [default_data_dir() / name for name in d["files"]]
+
+
+def split_records(
+    records: list[Record], cfg: dict[str, Any]
+) -> tuple[list[Record], list[Record], list[Record]]:
+    """Training records, held-out records, and the held-out records that share no text with
+    the training part (the benchmark's figure without copies; the held-out part otherwise)."""
+    datasets = set(cfg["data"]["datasets"])
+    records = [r for r in records if r.source_dataset in datasets]
+    if cfg["data"]["split"] == "vntc":
+        # VNTC's published protocol: every Train_Full file, copies of test files included.
+        train = [r for r in records if r.split == "Train_Full"]
+        test = [r for r in records if r.split == "Test_Full"]
+        copied = {r.duplicate_of for r in train if r.duplicate_of is not None}
+        unique = [r for r in test if r.duplicate_of is None and r.id not in copied]
+        return train, test, unique
+    heldout = [r for r in records if is_heldout(r)]
+    # A copy of a training text adds nothing but weight; a copy of a held-out text is held out.
+    train = [r for r in records if not is_heldout(r) and r.duplicate_of is None]
+    return train, heldout, heldout
+
+
+@dataclass
+class CorpusParts:
+    """The corpora of a config, split: what trains, what is held out, what is for tuning."""
+
+    paths: list[Path]
+    report: CorpusReport
+    train: list[Record]
+    heldout: list[Record]
+    unique_heldout: list[Record]
+    dev: list[Record]
+    dev_ids: set[str]
+    # ids of records of the corpus files that data.train_files leaves out
+    excluded: set[str] = field(default_factory=set)
+
+
+def read_parts(cfg: dict[str, Any]) -> CorpusParts:
+    """Read the config's corpora and split them by the held-out rule; the development sample
+    (hand-labelled, for tuning) is kept out of the training records."""
+    d = cfg["data"]
+    paths = corpus_paths(cfg)
+    report = CorpusReport()
+    train, heldout, unique = split_records(list(read_corpus(paths, report)), cfg)
+    dev_ids = set(hand_labels(d["dev_labels"], "development labels"))
+    dev = [r for r in train if r.id in dev_ids]
+    excluded: set[str] = set()
+    if d["train_files"]:
+        allowed = set(d["train_files"])
+        excluded = {r.id for r in train if r.file not in allowed}
+        train = [r for r in train if r.file in allowed]
+    train = [r for r in train if r.id not in dev_ids]
+    return CorpusParts(paths, report, train, heldout, unique, dev, dev_ids, excluded)
+
+
+def label_of(record: Record, cfg: dict[str, Any], weak: WeakLabel | None = None) -> Label | None:
+    """The training label and sample weight of a record under the config's labels recipe
+    (``weak``: its label from a learned label model, when the config asks for one)."""
+    d = cfg["data"]
+    factor = float(d["weights"].get(record.source_dataset, 1.0))
+    recipe = d["labels"]
+    if recipe == "section":
+        return record.source_category, factor, "section"
+    if recipe == "mapped":
+        topic = section_topic(record.source_dataset, record.source_category)
+        if topic is None or (topic == NONE and d["out_of_scope"] == "drop"):
+            return None
+        return topic, factor, "section"
+    weak = weak or label_record(record, d["without_functions"])
+    if weak.topic is None or weak.confidence < d["min_confidence"]:
+        return None
+    if weak.topic == NONE and d["out_of_scope"] == "drop":
+        return None
+    if weak.rule in BOUNDARY_RULES:
+        factor *= d["boundary_weight"]
+    return weak.topic, weak.confidence * factor, weak.rule
+
+
+def truth_of(record: Record, cfg: dict[str, Any]) -> str | None:
+    """The distant label a held-out record is scored against: its section for the section
+    recipe, else its weak label (the same for every topic recipe, so runs compare); a record
+    of a user's file, its own label."""
+    if cfg["data"]["labels"] == "section" or record.source_dataset == "file":
+        return record.source_category
+    return label_record(record).topic
+
+
+def snippet_records(patterns: list[str]) -> list[Record]:
+    """The related-news snippets of the news pages matching ``patterns`` (globs), as records
+    with no section, so that only the labelling functions can label them. A pattern that
+    matches no page is an error: a recipe silently without its snippets is another recipe."""
+    from ..pages import read_page
+
+    records = []
+    for pattern in patterns:
+        paths = sorted(glob(pattern))
+        if not paths:
+            raise ValueError(
+                f"'data.snippets' pattern {pattern!r} matches no file (relative patterns are "
+                "read from the working directory)"
+            )
+        for path in paths:
+            for i, snippet in enumerate(read_page(path).related):
+                records.append(
+                    Record(
+                        id=f"snippet-{Path(path).stem}-{i}",
+                        source_dataset="snippets",
+                        source_category="",
+                        title=snippet.title,
+                        text=snippet.lead,
+                        text_kind="title_sapo",
+                    )
+                )
+    return records
+
+
+def training_hand_labels(
+    cfg: dict[str, Any], train: list[Record], parts: CorpusParts
+) -> dict[str, str]:
+    """The hand labels a config trains on, after checking that none of them is a held-out or a
+    development text, and that every one is a record of the training part."""
+    hand = hand_labels(cfg["data"]["train_labels"], "training labels")
+    for name, ids in (("held-out", {r.id for r in parts.heldout}), ("development", parts.dev_ids)):
+        clash = sorted(ids & hand.keys())
+        if clash:
+            raise ValueError(f"training labels name {len(clash)} {name} texts, e.g. {clash[0]}")
+    known = {r.id for r in train}
+    missing = sorted(hand.keys() - known - parts.excluded)
+    if missing:
+        raise ValueError(
+            f"training labels name {len(missing)} texts the corpora do not hold, e.g. {missing[0]}"
+        )
+    # Texts of corpus files that data.train_files leaves out train nothing, hand-labelled or not.
+    return {i: t for i, t in hand.items() if i in known}
+
+
+def label_records(
+    records: list[Record], hand: dict[str, str], cfg: dict[str, Any]
+) -> list[Example]:
+    """The examples of ``records``: a hand label where there is one (with the config's weight),
+    else the recipe's label (from a label model learned from the hand labels, when the config
+    asks for it); records without a label are left out."""
+    d = cfg["data"]
+    learned: dict[str, WeakLabel] = {}
+    if d["label_model"] == "learned":
+        lfs = [f for f in LABELLING_FUNCTIONS if f.name not in d["without_functions"]]
+        vote = LearnedVote(lfs).fit([r for r in records if r.id in hand], hand)
+        rest = [r for r in records if r.id not in hand]
+        learned = {r.id: w for r, w in zip(rest, vote.label_many(rest))}
+    weight = d["train_label_weight"]
+
+    def label(record: Record) -> Label | None:
+        if record.id not in hand:
+            return label_of(record, cfg, learned.get(record.id))
+        topic = hand[record.id]
+        if topic == NONE and d["out_of_scope"] == "drop":
+            return None
+        return topic, weight, "hand"
+
+    return [(r, lab) for r in records if (lab := label(r)) is not None]
+
+
+def with_headlines(examples: list[Example], title_weight: float) -> list[Example]:
+    """``examples`` and, with a positive ``title_weight``, each titled record's headline alone
+    with the label of its article: a model that has only seen whole texts under-reads short
+    ones, as news lists and feeds show them."""
+    if title_weight <= 0:
+        return examples
+    return examples + [
+        (
+            replace(r, id=f"{r.id}#title", text=r.title, title="", text_kind="title"),
+            (t, w * title_weight, source),
+        )
+        for r, (t, w, source) in examples
+        if r.title and r.text_kind != "title"
+    ]
+
+
+def corpus_examples(cfg: dict[str, Any], parts: CorpusParts) -> tuple[list[Example], int]:
+    """The labelled examples of the corpora (and news pages) a config trains on, before
+    headlines are added; and how many records they come from."""
+    records = parts.train + snippet_records(cfg["data"]["snippets"])
+    hand = training_hand_labels(cfg, records, parts)
+    return label_records(records, hand, cfg), len(records)
+
+
+def _sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def training_inputs(cfg: dict[str, Any], corpus_paths: list[Path]) -> dict[str, dict[str, str]]:
+    """The SHA-256 of every file a run reads besides its config: corpus files (by name), hand
+    labels and news pages (by the path the config gives). A model whose record differs from
+    the files at hand was trained on other data."""
+    d = cfg["data"]
+    labels = [*d["dev_labels"], *d.get("train_labels", [])]
+    pages = sorted({page for pattern in d["snippets"] for page in glob(pattern)})
+    return {
+        "corpus": {path.name: _sha256(path) for path in corpus_paths},
+        "hand_labels": {path: _sha256(path) for path in labels},
+        "pages": {page: _sha256(page) for page in pages},
+    }
+
+
+def prepare_records(
+    records: list[Record],
+    cfg: dict[str, Any],
+    cache: SegmentCache | None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """The records' title and text, normalised and segmented as the config says (cached)."""
+    return prepare_many(
+        [r.full_text for r in records],
+        cache,
+        n_jobs=cfg["n_jobs"],
+        progress=(progress or Progress()).step("segmentation"),
+        segment=cfg["features"]["segment"],
+        max_chars=cfg["data"]["max_chars"],
+    )

@@ -1,0 +1,330 @@
+"""A user's own labelled texts: read from a file (JSON lines or CSV, gzipped or not) or given as
+lists, checked, and split into a training and a held-out part.
+
+What comes out is records of the corpora's kind (`nlpkit.corpus.Record`, ``source_dataset``
+"file", the label as their section), so the rest of training treats them as any other source.
+Every problem is one line naming the file, the line and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import random
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..corpus import Record
+from .labels import Example
+
+__all__ = ["DataError", "LabelledTexts", "UserSplit", "read_file", "from_lists", "split"]
+
+# Values of a split field: these train; those are held out. Any other value is an error.
+TRAIN_VALUES = ("train", "training")
+HELDOUT_VALUES = (
+    "test",
+    "heldout",
+    "held-out",
+    "held_out",
+    "validation",
+    "valid",
+    "validate",
+    "dev",
+    "eval",
+)
+
+
+class DataError(ValueError):
+    """A user's labelled data cannot be trained on as it is (one line saying why)."""
+
+
+@dataclass
+class LabelledTexts:
+    """Texts, their labels, optional titles and split values, and where each came from."""
+
+    texts: list[str]
+    labels: list[str]
+    titles: list[str]
+    parts: list[str] | None = None  # the split field's values, when one is named
+    where: list[str] = field(default_factory=list)  # "file:line" of each text
+    path: Path | None = None
+    fields: dict[str, str | None] = field(default_factory=dict)
+
+
+def _open_text(path: Path):
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _format(path: Path, first: str) -> str:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    last = suffixes[-1] if suffixes else ""
+    if last in (".jsonl", ".json", ".ndjson"):
+        return "jsonl"
+    if last in (".csv", ".tsv"):
+        return last[1:]
+    return "jsonl" if first.lstrip().startswith("{") else "csv"
+
+
+def _rows(path: Path):
+    """(line number, dict) of every record of the file."""
+    try:
+        with _open_text(path) as data:
+            head = data.read(4096)
+            data.seek(0)
+            kind = _format(path, head)
+            if kind == "jsonl":
+                for number, line in enumerate(data, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise DataError(
+                            f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+                        ) from None
+                    if not isinstance(row, dict):
+                        raise DataError(
+                            f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
+                        )
+                    yield number, row
+                return
+            reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
+            try:
+                if not reader.fieldnames:
+                    raise DataError(f"{path}: empty file, expected a header line")
+                for row in reader:
+                    if None in row:
+                        raise DataError(
+                            f"{path}:{reader.line_num}: more values than the header has columns"
+                        )
+                    yield reader.line_num, row
+            except csv.Error as exc:
+                raise DataError(
+                    f"{path}:{reader.line_num}: malformed CSV ({exc}; a stray quote? quote a "
+                    'field that holds quotes, and double the quotes inside: "say ""hi"""'
+                ) from None
+    except FileNotFoundError:
+        raise DataError(f"file not found: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise DataError(f"{path}: damaged gzip file ({exc})") from None
+
+
+def _string(value: Any, where: str, name: str, what: str) -> str:
+    if isinstance(value, str):
+        return value
+    if what == "label" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    got = "null" if value is None else type(value).__name__
+    raise DataError(f"{where}: field {name!r} ({what}) must be a string, got {got}")
+
+
+def read_file(
+    path: str | Path,
+    text_field: str = "text",
+    label_field: str = "label",
+    title_field: str | None = None,
+    split_field: str | None = None,
+) -> LabelledTexts:
+    """Read a labelled file: JSON lines (one object a line) or CSV with a header (``.tsv``:
+    tab-separated), either gzipped (``.gz``). Fields are named by the arguments."""
+    path = Path(path)
+    wanted = {"text": text_field, "label": label_field, "title": title_field, "split": split_field}
+    out = LabelledTexts([], [], [], [] if split_field else None, [], path, wanted)
+    for number, row in _rows(path):
+        where = f"{path}:{number}"
+        for what, name in wanted.items():
+            if name and name not in row:
+                option = {"text": "--text-field", "label": "--label-field"}.get(
+                    what, f"--{what}-field"
+                )
+                raise DataError(
+                    f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
+                    f"name the {what} field with {option}"
+                )
+        out.texts.append(_string(row[text_field], where, text_field, "text"))
+        out.labels.append(_string(row[label_field], where, label_field, "label").strip())
+        title = row.get(title_field) if title_field else ""
+        out.titles.append("" if title is None else _string(title, where, title_field, "title"))
+        if split_field:
+            out.parts.append(_string(row[split_field], where, split_field, "split").strip().lower())
+        out.where.append(where)
+    if not out.texts:
+        raise DataError(f"{path}: no records")
+    return out
+
+
+def from_lists(
+    texts: Sequence[str], labels: Sequence[Any], titles: Sequence[str] | None = None
+) -> LabelledTexts:
+    """Texts and labels given in Python (lists, arrays, Series)."""
+    texts, labels = list(texts), list(labels)
+    if len(texts) != len(labels):
+        raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+    titles = [""] * len(texts) if titles is None else list(titles)
+    if len(titles) != len(texts):
+        raise DataError(f"{len(texts)} texts but {len(titles)} titles")
+    where = [f"texts[{i}]" for i in range(len(texts))]
+    for i, (text, label, title) in enumerate(zip(texts, labels, titles)):
+        for name, value in (("texts", text), ("titles", title), ("labels", label)):
+            if not isinstance(value, str) and not (
+                name == "labels" and isinstance(value, int) and not isinstance(value, bool)
+            ):
+                raise DataError(f"{name}[{i}] must be a string, got {type(value).__name__}")
+        labels[i] = str(label).strip()
+    if not texts:
+        raise DataError("no texts")
+    return LabelledTexts(texts, labels, titles, None, where)
+
+
+def check(data: LabelledTexts) -> LabelledTexts:
+    """Refuse what cannot be trained on: an empty text or label, one text with two labels, a
+    single label; drop repeated texts of the same label (kept once, with a warning, so that
+    no text is both trained on and held out) and warn of labels with one example."""
+    first: dict[tuple[str, str], int] = {}
+    keep: list[int] = []
+    repeats = 0
+    for i, (text, title, label) in enumerate(zip(data.texts, data.titles, data.labels)):
+        if not text.strip() and not title.strip():
+            raise DataError(f"{data.where[i]}: empty text")
+        if not label:
+            raise DataError(f"{data.where[i]}: empty label")
+        key = (title.strip(), " ".join(text.split()))
+        if key in first:
+            j = first[key]
+            if data.labels[j] != label:
+                raise DataError(
+                    f"{data.where[i]}: the same text as {data.where[j]} with another label "
+                    f"({label!r}, there {data.labels[j]!r})"
+                )
+            if data.parts is not None and data.parts[j] != data.parts[i]:
+                raise DataError(
+                    f"{data.where[i]}: the same text as {data.where[j]}, one in the training "
+                    "part and one held out (a held-out text must be new to the model)"
+                )
+            repeats += 1
+            continue
+        first[key] = i
+        keep.append(i)
+    if repeats:
+        warnings.warn(
+            f"{repeats} repeated texts (same text, same label) are read once", stacklevel=3
+        )
+    pick = lambda values: [values[i] for i in keep]  # noqa: E731
+    out = LabelledTexts(
+        pick(data.texts),
+        pick(data.labels),
+        pick(data.titles),
+        pick(data.parts) if data.parts is not None else None,
+        pick(data.where),
+        data.path,
+        data.fields,
+    )
+    out.fields = {**data.fields, "repeats_dropped": repeats}  # type: ignore[dict-item]
+    counts = Counter(out.labels)
+    if len(counts) < 2:
+        label = next(iter(counts))
+        raise DataError(
+            f"only one label ({label!r}) in {len(out.texts)} texts: training needs two or more"
+        )
+    single = sorted(label for label, n in counts.items() if n == 1)
+    if single:
+        warnings.warn(
+            f"{len(single)} label(s) with one example ({', '.join(map(repr, single[:5]))}): "
+            "they are trained on but cannot be held out, and are poorly learned",
+            stacklevel=3,
+        )
+    return out
+
+
+@dataclass
+class UserSplit:
+    """A user's records, split; ``weight``: the sample weight of their labels."""
+
+    train: list[Record]
+    heldout: list[Record]
+    path: Path | None
+    holdout: float | None  # None: the file's split field decided
+    seed: int
+    fields: dict[str, Any]
+    weight: float = 1.0
+
+    def examples(self) -> list[Example]:
+        return [(r, (r.source_category, self.weight, "file")) for r in self.train]
+
+    def inputs(self) -> dict[str, str]:
+        digest = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path else ""
+        return {self.path.name: "sha256:" + digest} if self.path else {}
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "file": self.path.name if self.path else None,
+            "fields": self.fields,
+            "holdout": self.holdout,
+            "seed": self.seed,
+            "weight": self.weight,
+            "train": len(self.train),
+            "heldout": len(self.heldout),
+            "labels": dict(sorted(Counter(r.source_category for r in self.train).items())),
+        }
+
+
+def split(
+    data: LabelledTexts, holdout: float = 0.2, seed: int = 0, weight: float = 1.0
+) -> UserSplit:
+    """Check ``data`` and split it: by its split field when it has one, else a stratified,
+    seeded share ``holdout`` of each label held out (a label's last example always trains)."""
+    if not 0 <= holdout < 1:
+        raise DataError(f"holdout must be a share in [0, 1), got {holdout}")
+    data = check(data)
+    n = len(data.texts)
+    if data.parts is not None:
+        unknown = sorted(set(data.parts) - set(TRAIN_VALUES) - set(HELDOUT_VALUES))
+        if unknown:
+            i = data.parts.index(unknown[0])
+            raise DataError(
+                f"{data.where[i]}: split value {unknown[0]!r} is neither training "
+                f"({', '.join(TRAIN_VALUES)}) nor held out ({', '.join(HELDOUT_VALUES)})"
+            )
+        held = {i for i, part in enumerate(data.parts) if part in HELDOUT_VALUES}
+        if len(held) == n:
+            raise DataError("every text is in the held-out part: nothing to train on")
+    else:
+        by_label: dict[str, list[int]] = defaultdict(list)
+        for i, label in enumerate(data.labels):
+            by_label[label].append(i)
+        rng = random.Random(seed)
+        held = set()
+        for label in sorted(by_label):
+            members = by_label[label]
+            rng.shuffle(members)
+            take = min(round(len(members) * holdout), len(members) - 1)
+            held.update(members[:take])
+    records = [
+        Record(
+            id=f"file-{i}",
+            source_dataset="file",
+            source_category=label,
+            text=text,
+            title=title,
+        )
+        for i, (text, title, label) in enumerate(zip(data.texts, data.titles, data.labels))
+    ]
+    train = [r for i, r in enumerate(records) if i not in held]
+    heldout = [r for i, r in enumerate(records) if i in held]
+    train_labels = {r.source_category for r in train}
+    if len(train_labels) < 2:
+        raise DataError(f"the training part has one label only ({next(iter(train_labels))!r})")
+    share = None if data.parts is not None else holdout
+    return UserSplit(train, heldout, data.path, share, seed, data.fields, weight)

@@ -1,0 +1,137 @@
+"""`nlpkit train --data FILE`: a user's own labelled file through the command line."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+import nlpkit
+from nlpkit.cli import main
+
+
+def run(*args, cwd, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "nlpkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """The documentation's example file, written by its script outside the repository."""
+    folder = tmp_path_factory.mktemp("own")
+    path = folder / "sections.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "make_example.py"), str(path)], check=True
+    )
+    return path
+
+
+def _env(tmp_path):
+    import os
+
+    return {**os.environ, "NLPKIT_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def test_train_on_a_file_outside_the_repository(example, tmp_path):
+    result = run("train", "--data", str(example), cwd=tmp_path, env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "model: sections-model"
+    assert result.stdout.splitlines()[1].startswith("held-out: accuracy ")
+    model = nlpkit.load(tmp_path / "sections-model")
+    assert set(model.topics) == {"business", "education", "health", "travel"}
+    assert model.predict("Bệnh viện khám sàng lọc miễn phí cho người cao tuổi") == "health"
+    manifest = json.loads((tmp_path / "sections-model" / "manifest.json").read_text("utf-8"))
+    user = manifest["metrics"]["user_data"]
+    assert (user["train"], user["heldout"]) == (128, 32)
+    assert manifest["metrics"]["heldout"]["distant"]["n"] == 32
+    assert (tmp_path / "sections-model" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    # Piped, the progress lines stay away; --quiet silences the messages too.
+    assert "\r" not in result.stderr and "training labels" in result.stderr
+    quiet = run(
+        "train",
+        "--data",
+        str(example),
+        "--holdout",
+        "0",
+        "--output",
+        "all",
+        "--quiet",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "every text trained" in quiet.stdout
+    shown = run(
+        "train",
+        "--data",
+        str(example),
+        "--output",
+        "shown",
+        "--progress",
+        "--results",
+        "r",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+    )
+    assert "  fitting: 1 in" in shown.stderr
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text("utf-8"))
+    assert metrics["training"]["fit_seconds"] >= 0 and (tmp_path / "r" / "summary.md").exists()
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        (
+            '{"text": "a", "topic": "x"}\n',
+            [],
+            "x.jsonl:1: no field 'label' (fields: text, topic); name the label field with --label-field",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n{"text": "b", "label": "x"}\n',
+            [],
+            "only one label ('x') in 2 texts: training needs two or more",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n',
+            ["--holdout", "1.5"],
+            "--holdout must be a share in [0, 1), got 1.5",
+        ),
+        ('{"text": "a", "label": "x"}\n', ["--weight", "2"], "--weight applies to --base only"),
+        ('{"text": "", "label": "x"}\n', [], "x.jsonl:1: empty text"),
+    ],
+)
+def test_bad_data_is_one_line_and_exit_2(tmp_path, content, args, message, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.jsonl").write_text(content, encoding="utf-8")
+    assert main(["train", "--data", "x.jsonl", *args]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"nlpkit train: error: {message}"]
+    assert not (tmp_path / "x-model").exists()
+
+
+def test_a_label_with_one_example_is_a_warning(tmp_path, example, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    lines = example.read_text("utf-8").splitlines()
+    lines.append(json.dumps({"text": "Một nhãn lẻ, chỉ một lần.", "label": "odd"}))
+    (tmp_path / "y.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["train", "--data", "y.jsonl", "--quiet"]) == 0
+    assert "nlpkit train: warning: 1 label(s) with one example ('odd')" in capsys.readouterr().err
+
+
+def test_base_needs_labels_of_the_base_models_classes(tmp_path, example, capsys):
+    assert main(["train", "--data", str(example), "--base", "default"]) == 2
+    assert "label 'business' is not one of the base model's classes" in capsys.readouterr().err
+
+
+def test_a_config_and_data_options_do_not_mix(capsys):
+    assert main(["train", "x.toml", "--holdout", "0.1"]) == 2
+    assert "--holdout applies to --data only" in capsys.readouterr().err
+    assert main(["train"]) == 2
+    assert "give an experiment config, or --data FILE" in capsys.readouterr().err

@@ -1,0 +1,35 @@
+import pytest
+
+
+def test_hand_label_files_are_checked(tmp_path):
+    from nlpkit.evaluate import read_labels
+
+    path = tmp_path / "labels.tsv"
+    path.write_text("id\ttopic\na\tenergy\nb\tsport\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.tsv:3: expected an id and one of"):
+        read_labels(path)
+    path.write_text("id\ttopic\na\tenergy\na\tnone\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels.tsv:3: a is labelled twice"):
+        read_labels(path)
+
+
+def test_the_top_probability_threshold_baseline(small_model):
+    import numpy as np
+
+    from nlpkit.corpus import Record
+    from nlpkit.evaluate import _threshold_baseline
+
+    predictor = small_model[0]
+    records = [
+        Record(id=str(i), source_dataset="vnexpress_2020s", source_category="x", text="t")
+        for i in range(4)
+    ]
+    # Two sure texts of a topic, two unsure ones out of scope: a threshold between separates them.
+    scores = np.array([[9.0, 0, 0, 0], [0, 9.0, 0, 0], [0.1, 0, 0, 0], [0, 0, 0.1, 0]])
+    truth = ["geopolitics", "energy", "none", "none"]
+    found = _threshold_baseline(predictor, scores, records, list(zip(records, truth)))
+    assert found["accuracy"] == 1.0 and 0.26 < found["threshold"] <= 0.99
+    assert found["median_top_probability_none"] < found["median_top_probability_in_scope"]
+    assert (
+        _threshold_baseline(predictor, scores, records[:2], list(zip(records[:2], truth))) is None
+    )

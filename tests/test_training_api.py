@@ -1,0 +1,83 @@
+import json
+
+import pytest
+from conftest import SMALL_CORPUS
+
+import nlpkit
+
+TEXTS = [t for texts in SMALL_CORPUS.values() for t in texts] * 3
+LABELS = [label for label, texts in SMALL_CORPUS.items() for _ in texts] * 3
+# Labels of the user's choosing, not the four topics.
+SECTIONS = {"geopolitics": "world", "energy": "money", "domestic": "home", "sports": "games"}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    from nlpkit.cache import SegmentCache
+
+    return SegmentCache(tmp_path_factory.mktemp("cache") / "c.sqlite")
+
+
+def test_train_save_load_in_three_lines(tmp_path, cache):
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]  # no repeated text
+    model = nlpkit.train(texts, [SECTIONS[x] for x in LABELS], min_df=1, cache=cache)
+    assert set(model.topics) == {"world", "money", "home", "games"}
+    assert model.predict("Giá xăng dầu tăng mạnh, EVN tăng giá điện") == "money"
+    model.save(tmp_path / "m")
+    loaded = nlpkit.load(tmp_path / "m")
+    queries = ["Tuyển Việt Nam thắng", "NATO họp về Nga", "Hà Nội ùn tắc giao thông"]
+    assert loaded.predict(queries) == model.predict(queries)
+    for a, b in zip(loaded.predict_proba(queries), model.predict_proba(queries)):
+        assert a == pytest.approx(b) and all(type(k) is str for k in a)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text("utf-8"))
+    assert manifest["metrics"]["user_data"]["train"] == len(texts)
+    assert manifest["training_config"]["data"]["files"] == []
+    assert "world" in (tmp_path / "m" / "README.md").read_text("utf-8")
+
+
+def test_a_holdout_is_scored_and_the_card_shows_it(tmp_path, cache):
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
+    model = nlpkit.train(texts, LABELS, holdout=0.25, min_df=1, seed=3, cache=cache)
+    metrics = model.manifest["metrics"]
+    assert metrics["user_data"]["heldout"] == 24 and metrics["heldout"]["distant"]["n"] == 24
+    assert metrics["heldout"]["accuracy"] > 0.5
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "confusion_matrix.png").exists() or pytest.importorskip("matplotlib")
+    assert "held-out texts of the file" in (tmp_path / "m" / "README.md").read_text("utf-8")
+
+
+def test_progress_is_reported_to_a_callback(cache):
+    seen = []
+    texts = [f"{t} [{i}]" for i, t in enumerate(TEXTS)]
+    nlpkit.train(texts, LABELS, min_df=1, cache=cache, progress=lambda *a: seen.append(a))
+    steps = {step for step, _, _ in seen}
+    assert {"segmentation", "fitting"} <= steps
+    assert all(0 <= done <= total for _, done, total in seen)
+    assert ("fitting", 1, 1) in seen
+
+
+@pytest.mark.parametrize("kind", ["linear_svc", "complement_nb"])
+def test_options_reach_the_config(kind, cache):
+    texts = [f"{t} <{i}>" for i, t in enumerate(TEXTS)]
+    model = nlpkit.train(texts, LABELS, classifier=kind, min_df=1, ngram_range=(1, 1), cache=cache)
+    cfg = model.manifest["training_config"]
+    assert cfg["classifier"]["kind"] == kind and cfg["features"]["ngram_range"] == [1, 1]
+    assert all(" " not in term for term in model.features.terms_)
+
+
+def test_bad_options_and_data_are_one_clear_error():
+    with pytest.raises(TypeError, match="unknown training option 'colour'"):
+        nlpkit.train(TEXTS, LABELS, colour="red")
+    with pytest.raises(ValueError, match="'seed' must be int, got float 1.5"):
+        nlpkit.train(TEXTS, LABELS, seed=1.5)
+    with pytest.raises(ValueError, match=r"only one label \('x'\)"):
+        nlpkit.train(["a", "b"], ["x", "x"])
+
+
+def test_nlpkit_train_is_the_function_whatever_is_imported():
+    import importlib
+
+    for module in ("nlpkit.training", "nlpkit.training.api", "nlpkit.training.pipeline"):
+        importlib.import_module(module)
+    assert callable(nlpkit.train) and nlpkit.train.__module__ == "nlpkit"
+    assert "train" in nlpkit.__all__

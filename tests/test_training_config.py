@@ -1,0 +1,96 @@
+import re
+
+import pytest
+from conftest import ROOT
+
+from nlpkit.training.config import ConfigError, load_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "exp.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_config_defaults_and_name(tmp_path):
+    cfg = load_config(write(tmp_path, "[features]\nmin_df = 3\n"))
+    assert cfg["name"] == "exp" and cfg["features"]["min_df"] == 3
+    assert cfg["features"]["ngram_range"] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("colour = 1\n", "unknown config key 'colour'"),
+        ("[features]\nngrams = [1, 2]\n", "unknown config key 'features.ngrams'"),
+        ("[features]\nmin_df = 'two'\n", "'features.min_df' must be int"),
+        ("[features]\nsublinear_tf = 1\n", "'features.sublinear_tf' must be bool"),
+        ("[features]\nngram_range = [2, 1]\n", "ngram_range"),
+        ("[classifier]\nkind = 'forest'\n", "'classifier.kind' must be one of"),
+        ("[classifier]\nC = -1\n", "'classifier.C' must be positive"),
+        ("features = 3\n", "'features' must be a table"),
+        ("[data\n", "not valid TOML"),
+        ("[data.weights]\nvntcc = 2.0\n", "'data.weights' names unknown dataset 'vntcc'"),
+        ("[data.weights]\nvntc = -1\n", "'data.weights.vntc' must be a positive number"),
+        ("[features]\nmax_df = 5.0\n", "'features.max_df' must be a share in (0, 1]"),
+        ("[features]\nmin_df = 0\n", "'features.min_df' must be a share in (0, 1]"),
+        ("[features]\nmin_df = 0.6\nmax_df = 0.5\n", "must not be above"),
+        ("n_jobs = -7\n", "'n_jobs' must be at least 1, got -7"),
+        ("[data]\ndatasets = ['vntc', 'reddit']\n", "unknown dataset 'reddit'"),
+        ("[data]\ndatasets = []\n", "at least one dataset"),
+        ("[classifier]\nclass_weight = 'even'\n", "'classifier.class_weight' must be"),
+        ("[data]\ncleanup_threshold = 1.5\n", "'data.cleanup_threshold' must be within"),
+        ("[data]\ntrain_files = ['other.jsonl']\n", "'data.train_files' names 'other.jsonl'"),
+        ("[data]\nwithout_functions = ['abroadd']\n", "names unknown function 'abroadd'"),
+        ("[data]\nout_of_scope = 'keep'\n", "must be drop, class or detector, got 'keep'"),
+        (
+            "[data]\ncorpora = [1]\n",
+            "'data.corpora' must be a list of str, got int 1 at position 1",
+        ),
+        ("[data]\nsnippets = ['a', true]\n", "'data.snippets' must be a list of str, got bool"),
+        ("[features]\nngram_range = [1, 2.0]\n", "'features.ngram_range' must be a list of int"),
+        ("seed = 1.5\n", "'seed' must be int, got float 1.5"),
+        ("cv = 3.0\n", "'cv' must be int, got float 3.0"),
+        ("[classifier]\nC = nan\n", "'classifier.C' must be finite"),
+        ("[classifier]\nnone_offset = -1.5\n", "needs 'data.out_of_scope' class or detector"),
+        (
+            "[data]\nout_of_scope = 'detector'\n[classifier]\nkind = 'linear_svc'\n",
+            "detector needs 'classifier.kind' logistic_regression",
+        ),
+    ],
+)
+def test_bad_configs_get_clear_errors(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, text))
+
+
+def test_config_errors_name_the_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"exp.toml:3: unknown config key 'data.colour'"):
+        load_config(write(tmp_path, "seed = 1\n[data]\ncolour = 'red'\n"))
+
+
+def test_missing_config(tmp_path):
+    with pytest.raises(ConfigError, match="config not found"):
+        load_config(tmp_path / "none.toml")
+    with pytest.raises(ConfigError, match="cannot read config .*: Is a directory"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").rglob("*.toml")))
+def test_repository_configs_load(path):
+    load_config(path)
+
+
+def test_whole_numbers_stand_for_floats_and_shares_for_counts(tmp_path):
+    cfg = load_config(write(tmp_path, "[classifier]\nC = 3\n[features]\nmin_df = 0.01\n"))
+    assert cfg["classifier"]["C"] == 3 and cfg["features"]["min_df"] == 0.01
+
+
+def test_make_config_checks_what_it_is_given():
+    from nlpkit.training.config import OWN_DATA, make_config
+
+    cfg = make_config(OWN_DATA)
+    # A run on one's own data reads no corpus and none of the repository's label files.
+    assert cfg["data"]["files"] == [] and cfg["data"]["dev_labels"] == []
+    with pytest.raises(ConfigError, match="'seed' must be int"):
+        make_config({"seed": 0.5})

@@ -1,0 +1,54 @@
+import pytest
+from conftest import small_cfg as _small_cfg
+
+
+@pytest.mark.parametrize("kind", ["linear_svc", "sgd", "complement_nb", "logistic_regression"])
+def test_every_classifier_trains_a_linear_model(tmp_path, kind):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+
+    cfg = _small_cfg(tmp_path, classifier={"kind": kind, "C": 1.0, "alpha": 0.01})
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert predictor.predict("Giá xăng dầu tăng mạnh, EVN tăng giá điện") == "energy"
+    assert sum(predictor.predict_proba("Giá điện").values()) == pytest.approx(1)
+    assert (predictor.temperature != 1.0) == (kind in ("linear_svc", "sgd"))
+    assert metrics["training"]["temperature"] == predictor.temperature
+
+
+def test_complement_nb_probabilities_are_scikit_learns(tmp_path):
+    from sklearn.naive_bayes import ComplementNB
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+    from nlpkit.training.labels import label_of as _label
+
+    cfg = _small_cfg(
+        tmp_path, classifier={"kind": "complement_nb", "alpha": 0.5, "class_weight": ""}
+    )
+    predictor, _ = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    from nlpkit.corpus import read_corpus
+    from nlpkit.text import prepare
+
+    records = list(read_corpus(cfg["data"]["corpora"]))
+    texts = [prepare(r.full_text) for r in records]
+    labels = [_label(r, cfg)[0] for r in records]
+    weights = [_label(r, cfg)[1] for r in records]
+    X = predictor.features.transform(texts)
+    ref = ComplementNB(alpha=0.5).fit(X, labels, sample_weight=weights)
+    order = [list(ref.classes_).index(t) for t in predictor.topics]
+    queries = ["Giá xăng tăng", "Nga và NATO"]
+    expected = ref.predict_proba(predictor.features.transform([prepare(q) for q in queries]))
+    got = predictor.predict_proba(queries)
+    for row, probs in zip(expected, got):
+        assert [probs[t] for t in predictor.topics] == pytest.approx(row[order].tolist())
+
+
+def test_none_offset_moves_the_none_intercept_and_nothing_else(small_none_model, tmp_path):
+    from conftest import _train_small
+
+    predictor, _, cfg = small_none_model
+    head = cfg["data"]["out_of_scope"]
+    moved = _train_small(tmp_path, none=True, head=head, none_offset=-1.5)[0]
+    assert moved.coef.tobytes() == predictor.coef.tobytes()
+    assert moved.intercept[:-1].tobytes() == predictor.intercept[:-1].tobytes()
+    assert moved.intercept[-1] == pytest.approx(predictor.intercept[-1] - 1.5)

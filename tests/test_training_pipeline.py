@@ -1,0 +1,178 @@
+import json
+
+import pytest
+from conftest import ROOT, SEED_TITLES
+from conftest import small_cfg as _small_cfg
+
+from nlpkit.training.config import load_config
+
+
+def test_missing_hand_labels_stop_training_with_their_name(tmp_path, small_model):
+    import copy
+
+    from nlpkit.training import train_config as train
+
+    _, _, cfg = small_model
+    cfg = copy.deepcopy(cfg)
+    cfg["data"]["dev_labels"] = [str(tmp_path / "dev.tsv")]
+    with pytest.raises(ValueError, match=r"development labels not found: .*dev.tsv"):
+        train(cfg)
+
+
+def test_small_model_learns_energy_without_an_energy_section(small_model):
+    predictor, metrics, _ = small_model
+    assert metrics["training"]["labels"]["energy"] > 0
+    assert predictor.topics == ("geopolitics", "energy", "domestic", "sports")
+
+
+def test_small_model_predicts_the_seed_titles(small_model):
+    predictor = small_model[0]
+    titles = list(SEED_TITLES)
+    right = sum(p == SEED_TITLES[t] for t, p in zip(titles, predictor.predict(titles)))
+    assert right >= 8  # a 32-sentence corpus is not the shipped model; most must still be right
+
+
+def test_training_is_reproducible(small_model, tmp_path):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+
+    predictor, _, cfg = small_model
+    again, _ = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert (
+        again.coef == predictor.coef
+    ).all() and again.features.terms_ == predictor.features.terms_
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_train_on_a_slice_of_the_real_corpus(shared_data, tmp_path):
+    """A small real model: a slice of the 2020s corpus, through the same trainer."""
+    import copy
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+    from nlpkit.training.config import DEFAULTS
+
+    subset = tmp_path / "slice.jsonl"
+    with subset.open("w", encoding="utf-8") as out:
+        for i, line in enumerate((shared_data / "vnexpress_2020s.jsonl").open(encoding="utf-8")):
+            if i % 4 == 0:
+                out.write(line)
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg["data"]["corpora"] = [str(subset)]
+    cfg["data"]["eval_labels"] = [str(ROOT / "experiments/labels/heldout.tsv")]
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert metrics["heldout"]["distant"]["n"] > 300
+    assert metrics["heldout"]["distant"]["accuracy"] > 0.8
+    assert predictor.predict("Giá xăng RON95 tăng hơn 1.000 đồng mỗi lít") == "energy"
+
+
+def test_raw_syllables_and_section_labels_and_cross_validation(tmp_path):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+
+    cfg = _small_cfg(tmp_path, features={"segment": False}, data={"labels": "section"}, cv=3)
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert not predictor.segment
+    assert "Kinh doanh" in predictor.topics  # the sections themselves are the labels
+    cv = metrics["cross_validation"]
+    assert cv["folds"] == 3 and 0 <= cv["macro_f1_mean"] <= 1
+
+
+def test_metrics_schema(small_model):
+    _, metrics, _ = small_model
+    assert {
+        "name",
+        "training",
+        "cross_validation",
+        "corpus",
+        "heldout",
+        "versions",
+        "config",
+    } <= metrics.keys()
+    assert {"records", "labelled", "labels", "terms", "fit_seconds", "total_seconds"} <= metrics[
+        "training"
+    ].keys()
+    assert metrics["corpus"]["fingerprint"].startswith("sha256:")
+    assert {"accuracy", "macro_f1", "distant", "hand", "predict_seconds"} <= metrics[
+        "heldout"
+    ].keys()
+    assert {"python", "scikit-learn", "pyvi", "numpy", "nlpkit"} <= metrics["versions"].keys()
+    json.dumps(metrics)  # serialisable as it is
+
+
+def test_mapped_recipe_has_no_energy_and_scores_title_only(tmp_path):
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+
+    cfg = _small_cfg(tmp_path, data={"labels": "mapped"})
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    # Energy has no section: the section table alone cannot teach it.
+    assert "energy" not in metrics["training"]["labels"]
+    assert "hand_title_only" in metrics["heldout"] and "dev" in metrics
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_shipped_model_was_trained_on_the_inputs_the_repository_holds():
+    # A hand label or news page changed since the shipped model was trained means the model
+    # is not what `nlpkit train experiments/default.toml` builds: retrain it.
+    manifest = json.loads((ROOT / "models/default/manifest.json").read_text(encoding="utf-8"))
+    inputs = manifest["training_inputs"]
+    assert inputs["hand_labels"] and inputs["pages"]
+    for path, digest in {**inputs["hand_labels"], **inputs["pages"]}.items():
+        assert _sha256(ROOT / path) == digest, f"{path} changed since the shipped model was trained"
+    assert manifest["training_config"] == load_config(ROOT / "experiments/default.toml")
+
+
+@pytest.mark.corpus
+def test_shipped_model_was_trained_on_these_corpora(shared_data):
+    manifest = json.loads((ROOT / "models/default/manifest.json").read_text(encoding="utf-8"))
+    for name, digest in manifest["training_inputs"]["corpus"].items():
+        assert _sha256(shared_data / name) == digest, f"{name} is not the corpus of the model"
+
+
+def test_train_files_leave_the_other_files_to_evaluation(tmp_path, small_model):
+    import copy
+
+    from conftest import write_small_corpus
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+
+    _, metrics, cfg = small_model
+    extra = write_small_corpus(tmp_path / "extra.jsonl", copies=1, heldout_copies=1)
+    extra.write_text(extra.read_text(encoding="utf-8").replace('"test-', '"extra-'), "utf-8")
+    cfg = copy.deepcopy(cfg)
+    cfg["data"]["corpora"].append(str(extra))
+    cfg["data"]["train_files"] = ["corpus.jsonl"]
+    _, with_extra = train(cfg, cache=SegmentCache(tmp_path / "cache.sqlite"))
+    # The extra file trains nothing but its held-out texts are scored.
+    assert with_extra["training"]["records"] == metrics["training"]["records"]
+    assert with_extra["heldout"]["distant"]["n"] > metrics["heldout"]["distant"].get("n", 0)
+
+
+def test_a_label_model_learned_from_hand_labels(tmp_path, small_model):
+    import copy
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config as train
+
+    _, _, cfg = small_model
+    labels = tmp_path / "train.tsv"
+    rows = [
+        f"test-{t}-1-{i}\t{t}"
+        for t in ("geopolitics", "energy", "domestic", "sports")
+        for i in range(3)
+    ]
+    labels.write_text("id\ttopic\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cfg = copy.deepcopy(cfg)
+    cfg["data"].update(train_labels=[str(labels)], label_model="learned")
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "cache.sqlite"))
+    assert metrics["training"]["hand_labelled"] == 12
+    assert set(metrics["training"]["labels"]) == set(predictor.topics)
+    assert predictor.predict("Giá xăng dầu tăng mạnh") == "energy"

@@ -1,0 +1,160 @@
+import gzip
+import json
+import re
+from collections import Counter
+
+import pytest
+from conftest import SMALL_CORPUS
+
+from nlpkit.training.userdata import DataError, from_lists, read_file, split
+
+
+def jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def small_rows():
+    return [{"text": t, "label": topic} for topic, texts in SMALL_CORPUS.items() for t in texts]
+
+
+def test_jsonl_csv_and_gzip_read_the_same(tmp_path):
+    import csv
+
+    rows = small_rows()
+    a = read_file(jsonl(tmp_path / "a.jsonl", rows))
+    with open(tmp_path / "b.csv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, ["label", "text"])
+        writer.writeheader()
+        writer.writerows(rows)
+    b = read_file(tmp_path / "b.csv")
+    (tmp_path / "c.jsonl.gz").write_bytes(gzip.compress((tmp_path / "a.jsonl").read_bytes()))
+    c = read_file(tmp_path / "c.jsonl.gz")
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress((tmp_path / "b.csv").read_bytes()))
+    d = read_file(tmp_path / "d.csv.gz")
+    for other in (b, c, d):
+        assert other.texts == a.texts and other.labels == a.labels
+    assert a.where[3] == f"{tmp_path / 'a.jsonl'}:4"
+
+
+def test_fields_are_named_by_the_user(tmp_path):
+    rows = [
+        {"body": r["text"], "section": r["label"], "head": "T", "part": "train"}
+        for r in small_rows()
+    ]
+    data = read_file(jsonl(tmp_path / "x.jsonl", rows), "body", "section", "head", "part")
+    assert data.titles[0] == "T" and data.parts[0] == "train" and data.labels[0] == "geopolitics"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            '{"text": "a", "label": "x"}\n{"text": "b"}\n',
+            "x.jsonl:2: no field 'label' (fields: text); name the label field with --label-field",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n{"text": "b", "label": "x"}\n',
+            "only one label ('x') in 2 texts",
+        ),
+        ('{"text": "a", "label": "x"}\n{"text": "  ", "label": "y"}\n', "x.jsonl:2: empty text"),
+        (
+            '{"text": "a", "label": "x"}\n{"text": "a", "label": "y"}\n',
+            "x.jsonl:2: the same text as x.jsonl:1 with another label ('y', there 'x')",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n{"text": 3, "label": "y"}\n',
+            "x.jsonl:2: field 'text' (text) must be a string, got int",
+        ),
+        (
+            '{"text": "a", "label": null}\n',
+            "x.jsonl:1: field 'label' (label) must be a string, got null",
+        ),
+        ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"\n', "x.jsonl:2: not valid JSON"),
+        ("", "x.jsonl: no records"),
+    ],
+)
+def test_bad_jsonl_gets_one_line_naming_the_problem(tmp_path, content, message):
+    path = tmp_path / "x.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        split(read_file(path))
+    text = str(caught.value).replace(str(tmp_path) + "/", "")
+    assert message in text and "\n" not in text
+
+
+def test_a_csv_with_a_stray_quote(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text('text,label\nhello,a\n"unclosed, b\nmore,c\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"x.csv:\d+: malformed CSV .*a stray quote"):
+        read_file(path)
+
+
+def test_a_csv_row_with_more_values_than_columns(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("text,label\nhello,a,extra\n", encoding="utf-8")
+    with pytest.raises(DataError, match="x.csv:2: more values than the header has columns"):
+        read_file(path)
+
+
+def test_missing_file_and_not_utf8(tmp_path):
+    with pytest.raises(DataError, match="file not found"):
+        read_file(tmp_path / "none.jsonl")
+    (tmp_path / "latin.csv").write_bytes("text,label\ncaf\xe9,a\n".encode("latin-1"))
+    with pytest.raises(DataError, match="latin.csv: not UTF-8"):
+        read_file(tmp_path / "latin.csv")
+
+
+def test_the_holdout_is_stratified_seeded_and_keeps_every_label_in_training():
+    texts = [f"text {i}" for i in range(103)]
+    labels = ["a"] * 50 + ["b"] * 50 + ["c"] * 2 + ["d"]
+    with pytest.warns(UserWarning, match=r"1 label\(s\) with one example \('d'\)"):
+        first = split(from_lists(texts, labels), holdout=0.2, seed=7)
+    held = Counter(r.source_category for r in first.heldout)
+    assert held == {"a": 10, "b": 10}  # 20% of 2 rounds to none held out
+    assert {r.source_category for r in first.train} == {"a", "b", "c", "d"}
+    with pytest.warns(UserWarning):
+        again = split(from_lists(texts, labels), holdout=0.2, seed=7)
+        other = split(from_lists(texts, labels), holdout=0.2, seed=8)
+    assert [r.text for r in again.heldout] == [r.text for r in first.heldout]
+    assert [r.text for r in other.heldout] != [r.text for r in first.heldout]
+    with pytest.warns(UserWarning):
+        everything = split(from_lists(texts, labels), holdout=0)
+    assert not everything.heldout and len(everything.train) == 103
+
+
+def test_repeated_texts_are_read_once_and_never_on_both_sides():
+    texts = ["same text", "same  text", "other", "third", "fourth"]
+    with pytest.warns(UserWarning, match="1 repeated texts"):
+        out = split(from_lists(texts, ["a", "a", "b", "a", "b"]), holdout=0.5)
+    all_texts = [r.text for r in out.train + out.heldout]
+    assert len(all_texts) == 4 and len(set(all_texts)) == 4
+
+
+def test_a_split_field_decides_and_a_text_in_both_parts_is_an_error(tmp_path):
+    rows = [
+        {"text": "a", "label": "x", "part": "train"},
+        {"text": "b", "label": "y", "part": "train"},
+        {"text": "c", "label": "x", "part": "test"},
+    ]
+    out = split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+    assert [r.text for r in out.heldout] == ["c"] and out.holdout is None
+    rows.append({"text": "a", "label": "x", "part": "test"})
+    with pytest.raises(
+        DataError,
+        match=r"x.jsonl:4: the same text as .*x.jsonl:1, one in the training part and one held out",
+    ):
+        split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+    rows[-1] = {"text": "d", "label": "x", "part": "later"}
+    with pytest.raises(DataError, match=re.escape("split value 'later' is neither training")):
+        split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+
+
+def test_lists_of_the_wrong_length_or_kind():
+    with pytest.raises(DataError, match="2 texts but 1 labels"):
+        from_lists(["a", "b"], ["x"])
+    with pytest.raises(DataError, match=re.escape("texts[1] must be a string, got NoneType")):
+        from_lists(["a", None], ["x", "y"])
+    assert from_lists(["a", "b"], [1, 2]).labels == ["1", "2"]  # numbered classes are names
+    with pytest.raises(DataError, match="holdout must be a share in"):
+        split(from_lists(["a", "b"], ["x", "y"]), holdout=1.0)
