@@ -8,15 +8,18 @@ crime, an energy company's finances, a foreign dateline), and a new model is fit
 new one learns the terms that come with the sure texts (a new leader's name beside "hội đàm")
 and uses them on the texts the old one was unsure of.
 
-`feed_labels` is the labelling step alone, which the training recipe also uses (a
-``[data.feed]`` table) to add a feed to its corpora.
+`adapt` in Python, ``nlpkit adapt --unlabeled FILE`` on the command line. With a recipe
+(``config``, which needs the corpora it names), the feed joins the recipe's own training data;
+without one, the new model is fitted on the feed alone, with the teacher's settings. `feed_labels`
+is the labelling step alone, which the recipe's self-training (``data.self_training``) uses too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .corpus import Record
 from .weak import BOUNDARY_RULES, label_record
@@ -24,7 +27,7 @@ from .weak import BOUNDARY_RULES, label_record
 if TYPE_CHECKING:
     from .predictor import Predictor
 
-__all__ = ["feed_labels", "feed_records"]
+__all__ = ["adapt", "feed_labels", "feed_records"]
 
 # A training label: the topic, the sample weight, and what decided it.
 Label = tuple[str, float, str]
@@ -85,3 +88,76 @@ def feed_labels(
         else:
             out.append(None)
     return out
+
+
+def _student_config(teacher: Predictor, threshold: float, name: str) -> dict[str, Any]:
+    """A config for a model of the feed alone: the teacher's features, classifier, headlines
+    and out-of-scope settings where its manifest records them, no corpus, no hand labels."""
+    from .training.config import DEFAULTS, make_config
+
+    recorded = (teacher.manifest or {}).get("training_config") or {}
+    changes: dict[str, Any] = {"name": name}
+    for table in ("features", "classifier"):
+        if table in recorded:
+            changes[table] = {k: v for k, v in recorded[table].items() if k in DEFAULTS[table]}
+    data = recorded.get("data", {})
+    changes["data"] = {
+        "files": [],
+        "corpora": [],
+        "labels": "section",
+        "dev_labels": [],
+        "eval_labels": [],
+        "boundary_labels": [],
+        "title_weight": data.get("title_weight", 0.5),
+        "max_chars": teacher.max_chars or DEFAULTS["data"]["max_chars"],
+        "out_of_scope": ("detector" if teacher.none_head == "detector" else "class")
+        if teacher.none
+        else "drop",
+        "self_training": {"threshold": threshold},
+    }
+    if not teacher.none:
+        changes["classifier"] = {**changes.get("classifier", {}), "none_offset": 0.0}
+    return make_config(changes)
+
+
+def adapt(
+    texts: Sequence[str],
+    *,
+    titles: Sequence[str] | None = None,
+    model: Predictor | str | Path | None = None,
+    config: str | Path | dict[str, Any] | None = None,
+    threshold: float = 0.9,
+    progress: Any = None,
+    cache: Any = None,
+) -> tuple[Predictor, dict[str, Any]]:
+    """A model refreshed from unlabelled ``texts`` (and their ``titles``): the ``model``
+    (a `Predictor` or a model folder; default: the shipped one) labels the texts it is at
+    least ``threshold`` sure of, the boundary rules of the topic definitions label those their
+    text settles, and a new model is fitted on them — with the training data of ``config`` (an
+    experiment config, whose corpora must be at hand), or on the feed alone.
+
+    Returns the new model and the run's metrics (what labelled the feed, the training figures
+    and, with a recipe, its held-out scores); ``model.save(path)`` writes it.
+    """
+    from . import load
+    from .predictor import Predictor
+    from .training.config import load_config, make_config
+    from .training.output import model_extra
+    from .training.pipeline import run
+    from .training.progress import Progress
+
+    teacher = model if isinstance(model, Predictor) else load(model)
+    if isinstance(texts, str):
+        raise TypeError("adapt takes a list of texts, not one string")
+    records = feed_records(list(texts), None if titles is None else list(titles))
+    if not records:
+        raise ValueError("adapt needs at least one text")
+    if config is None:
+        cfg = _student_config(teacher, threshold, "adapted")
+    else:
+        base = config if isinstance(config, dict) else load_config(config)
+        cfg = make_config({"data": {"self_training": {"threshold": threshold}}}, base=base)
+    reporter = progress if isinstance(progress, Progress) else Progress(progress)
+    predictor, metrics = run(cfg, cache=cache, progress=reporter, feed=(teacher, records))
+    predictor.manifest = {"name": cfg["name"], **model_extra(cfg, metrics)}
+    return predictor, metrics

@@ -276,6 +276,47 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from .adapt import adapt
+    from .corpus import CorpusError
+    from .modelfile import ModelError
+    from .training.output import write_results
+    from .training.userdata import read_texts
+
+    if not 0 < args.threshold <= 1:
+        raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
+    output = Path(args.output or f"{Path(args.unlabeled).name.split('.')[0]}-adapted")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} is a file; name a folder")
+    try:
+        texts, titles = read_texts(args.unlabeled, args.text_field, args.title_field)
+        config = _config(args.config) if args.config else None
+        if config is not None and args.corpus:
+            config["data"]["corpora"] = args.corpus
+        predictor, metrics = adapt(
+            texts,
+            titles=titles,
+            model=args.model,
+            config=config,
+            threshold=args.threshold,
+            progress=_reporter(args),
+        )
+    except (CorpusError, ModelError, ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    cfg = predictor.manifest["training_config"]
+    write_results(predictor, metrics, cfg, output, args.results)
+    feed = metrics["training"]["feed"]
+    print(f"model: {output}")
+    print(
+        f"feed: {feed['labelled']:,} of {feed['records']:,} texts labelled "
+        f"({', '.join(f'{k} {v:,}' for k, v in feed['labels'].items())})"
+    )
+    hand = metrics["heldout"]["hand"]
+    if hand.get("n"):
+        print(f"held-out, hand labels: macro-F1 {hand['macro_f1']} (n={hand['n']})")
+    return 0
+
+
 _DATA_OPTIONS = {
     "--text-field": "text_field",
     "--label-field": "label_field",
@@ -598,6 +639,44 @@ def _parser() -> argparse.ArgumentParser:
     corpus_arg(p)
     p.add_argument("--cv", type=int, help="folds of cross-validation (overrides the config's cv)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "adapt",
+        help="refresh a model from an unlabelled feed (self-training)",
+        description="Refresh a model from unlabelled texts: the model labels the texts it is "
+        "sure of, the boundary rules of the topic definitions those their text settles, and a "
+        "new model is fitted on them, with a recipe's training data (--config) or on the feed "
+        "alone. The feed: JSON lines or CSV (.tsv: tab-separated), gzipped or not.",
+    )
+    p.add_argument("--unlabeled", required=True, metavar="FILE", help="the unlabelled texts")
+    p.add_argument("--text-field", default="text", help="field with the text (default: text)")
+    p.add_argument("--title-field", help="field with a title, read before the text")
+    p.add_argument(
+        "--output", metavar="DIR", help="the model folder to write (default: FILE-adapted)"
+    )
+    p.add_argument(
+        "--model", help="the model to refresh: a model folder (default: the shipped model)"
+    )
+    p.add_argument(
+        "--config",
+        metavar="RECIPE",
+        help="an experiment config whose training data the feed joins (needs its corpora); "
+        "without it the new model learns from the feed alone",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.9,
+        help="the model's probability from which its answer labels a text (default: 0.9)",
+    )
+    p.add_argument("--results", help="also write metrics.json and summary.md to this folder")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
+    shown.add_argument(
+        "--progress", action="store_true", help="progress lines even when standard error is not a terminal"
+    )
+    corpus_arg(p)
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser(
         "compare",

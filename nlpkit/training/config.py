@@ -64,6 +64,12 @@ DEFAULTS: dict[str, Any] = {
         # from the hand-labelled training texts (data.train_labels)
         "label_model": "rules",
         "weights": {},  # source_dataset -> sample-weight factor
+        # self-training: the training records of these files (of data.files) that the recipe
+        # leaves unlabelled (no section, no sure function) are labelled by a first fit of the
+        # recipe where it is at least this sure, or by a boundary rule (nlpkit.adapt), and
+        # join a second fit with this weight factor; the same settings label a feed
+        # (nlpkit adapt)
+        "self_training": {"files": [], "threshold": 0.9, "weight": 1.0},
         "eval_labels": ["experiments/labels/heldout.tsv"],
         "boundary_labels": ["experiments/labels/boundaries.tsv"],  # scored on their own
     },
@@ -74,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
         "max_features": 150000,
         "sublinear_tf": True,
         "segment": True,  # pyvi word segmentation; False: raw syllables
+        # a column per kind of name (foreign state, Vietnamese office...: nlpkit.names), so
+        # that names the corpus never had weigh as the names of their kind do
+        "kinds": False,
     },
     "classifier": {
         "kind": "logistic_regression",  # or linear_svc, sgd, complement_nb
@@ -166,6 +175,18 @@ def validate_config(cfg: dict[str, Any]) -> None:
     unread = [name for name in d["train_files"] if name not in d["files"]]
     if unread and not d["corpora"]:
         raise ConfigError(f"'data.train_files' names {unread[0]!r}, which data.files does not read")
+    st = d["self_training"]
+    unread = [name for name in st["files"] if name not in d["files"]]
+    if unread and not d["corpora"]:
+        raise ConfigError(
+            f"'data.self_training.files' names {unread[0]!r}, which data.files does not read"
+        )
+    if not 0 < st["threshold"] <= 1:
+        raise ConfigError(
+            f"'data.self_training.threshold' must be within (0, 1], got {st['threshold']}"
+        )
+    if st["weight"] <= 0:
+        raise ConfigError(f"'data.self_training.weight' must be positive, got {st['weight']}")
     if d["split"] not in ("heldout", "vntc"):
         raise ConfigError(f"'data.split' must be heldout or vntc, got {d['split']!r}")
     if d["split"] == "vntc" and d["datasets"] != ["vntc"]:

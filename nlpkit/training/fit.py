@@ -29,12 +29,18 @@ _MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
 
 def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
     f = cfg["features"]
+    keep: tuple[str, ...] = ()
+    if f["kinds"]:
+        from ..names import name_kinds
+
+        keep = tuple(sorted(name_kinds()))
     return TfidfFeatures(
         ngram_range=tuple(f["ngram_range"]),
         min_df=f["min_df"],
         max_df=f["max_df"],
         max_features=f["max_features"] or None,
         sublinear_tf=f["sublinear_tf"],
+        keep_terms=keep,
     )
 
 
@@ -120,6 +126,16 @@ def fit(
     fitting = progress.step("fitting")
     features = build_features(cfg)
     X = features.fit_transform(texts)
+    kinds = None
+    if cfg["features"]["kinds"]:
+        # A column per kind of name beside the terms (nlpkit.names), folded back into the
+        # terms' weights below: the saved model is terms and weights, as any other.
+        from ..names import KindFeatures
+
+        kinds = KindFeatures(features.terms_, features.idf_)
+        X = kinds.transform(X)
+        # The vocabulary holds the kept names now; the model's settings need not list them.
+        features.keep_terms = ()
     fitting(0, steps)
     if detector:
         # The topics' classifier sees the in-scope texts alone (its rows are what a model of
@@ -146,6 +162,8 @@ def fit(
         coef, intercept = np.vstack([coef, d_coef]), np.concatenate([intercept, d_intercept])
     else:
         coef, intercept = linear_parts(clf, classes)
+    if kinds is not None:
+        coef = kinds.fold(coef)
     if none:
         intercept[-1] += cfg["classifier"]["none_offset"]
     temperature = 1.0
@@ -159,6 +177,7 @@ def fit(
             X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx]
         )
         c_coef, c_intercept = linear_parts(part, classes)
+        # (X has the kind columns here, if any: these weights are not folded)
         scores = np.asarray(X[cal_idx] @ c_coef.T) + c_intercept
         temperature = fit_temperature(
             scores, np.asarray([classes.index(labels[i]) for i in cal_idx])

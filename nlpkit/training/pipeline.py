@@ -12,43 +12,36 @@ from typing import Any
 import numpy as np
 
 from ..cache import SegmentCache
-from ..corpus import corpus_fingerprint
+from ..corpus import Record, corpus_fingerprint
 from ..evaluate import classification_metrics, evaluate_model
 from ..modelfile import library_versions
 from ..predictor import Predictor
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
 from .fit import cross_validate, fit
-from .labels import corpus_examples, prepare_records, read_parts, training_inputs, with_headlines
+from .labels import (
+    Example,
+    corpus_examples,
+    prepare_records,
+    read_parts,
+    training_inputs,
+    with_headlines,
+)
 from .progress import Progress
 from .userdata import UserSplit
 
 __all__ = ["run"]
 
 
-def run(
+def _fit_examples(
+    examples: list[Example],
+    n_records: int,
     cfg: dict[str, Any],
-    cache: SegmentCache | None = None,
-    progress: Progress | None = None,
-    user: UserSplit | None = None,
-    base: Predictor | None = None,
+    cache: SegmentCache,
+    progress: Progress,
 ) -> tuple[Predictor, dict[str, Any]]:
-    """Fit a model as ``cfg`` (from `nlpkit.training.config`) says; return it and its metrics.
-
-    ``user``: a user's labelled texts, already split; their training part joins the examples
-    (labels from the file, weight ``user.weight``) and their held-out part is scored. ``base``:
-    the model the user's texts are added to, scored on the same held-out part to say what the
-    user's labels changed."""
-    started = time.monotonic()
-    progress = progress or Progress()
-    cache = cache or SegmentCache()
-    parts = read_parts(cfg)
-    if parts.paths:
-        progress.log(f"corpus: {parts.report.summary()}")
-    examples, n_records = corpus_examples(cfg, parts)
-    if user is not None:
-        examples += user.examples()
-        n_records += len(user.train)
+    """Headlines, segmentation, clean-up, cross-validation and the fit of labelled examples:
+    the model, and what the steps did."""
     examples = with_headlines(examples, cfg["data"]["title_weight"])
     records = [r for r, _ in examples]
     texts = prepare_records(records, cfg, cache, progress)
@@ -64,12 +57,91 @@ def run(
     if len(counts) < 2:
         raise ValueError(f"training needs at least two labels, got {dict(counts)}")
     cv = cross_validate(texts, labels, weights, cfg, progress) if cfg["cv"] else None
-
     fit_started = time.monotonic()
     progress.log(f"fitting on {len(texts):,} texts")
     info: dict[str, Any] = {}
     predictor = fit(texts, labels, weights, cfg, progress, info)
-    fit_seconds = time.monotonic() - fit_started
+    info.update(
+        records=records,
+        sources=sources,
+        texts=len(texts),
+        counts=counts,
+        cleanup=cleanup,
+        cv=cv,
+        fit_seconds=time.monotonic() - fit_started,
+    )
+    return predictor, info
+
+
+def _feed_examples(
+    teacher: Predictor, records: list[Record], threshold: float, weight: float
+) -> tuple[list[Example], dict[str, Any]]:
+    """Examples of unlabelled records, labelled by ``teacher`` and the labelling functions
+    (`nlpkit.adapt.feed_labels`), and a count of what labelled them."""
+    from ..adapt import feed_labels
+
+    labels = feed_labels(teacher, records, threshold)
+    examples = [
+        (r, (topic, w * weight, source))
+        for r, label in zip(records, labels)
+        if label is not None
+        for topic, w, source in [label]
+    ]
+    return examples, {
+        "records": len(records),
+        "labelled": len(examples),
+        "threshold": threshold,
+        "labels": dict(sorted(Counter(t for _, (t, _, _) in examples).items())),
+        "by": dict(Counter(s for _, (_, _, s) in examples).most_common()),
+    }
+
+
+def run(
+    cfg: dict[str, Any],
+    cache: SegmentCache | None = None,
+    progress: Progress | None = None,
+    user: UserSplit | None = None,
+    base: Predictor | None = None,
+    feed: tuple[Predictor, list[Record]] | None = None,
+) -> tuple[Predictor, dict[str, Any]]:
+    """Fit a model as ``cfg`` (from `nlpkit.training.config`) says; return it and its metrics.
+
+    ``user``: a user's labelled texts, already split; their training part joins the examples
+    (labels from the file, weight ``user.weight``) and their held-out part is scored. ``base``:
+    the model the user's texts are added to, scored on the same held-out part to say what the
+    user's labels changed. ``feed``: a teacher model and unlabelled records (a feed), which
+    join the examples where the teacher or the labelling functions are sure of them
+    (`nlpkit.adapt`). The config's ``data.self_training`` does the same with the training
+    records of the files it names that the recipe left unlabelled, the teacher being the
+    recipe's own model fitted without them: a second fit."""
+    started = time.monotonic()
+    progress = progress or Progress()
+    cache = cache or SegmentCache()
+    parts = read_parts(cfg)
+    if parts.paths:
+        progress.log(f"corpus: {parts.report.summary()}")
+    examples, n_records = corpus_examples(cfg, parts)
+    if user is not None:
+        examples += user.examples()
+        n_records += len(user.train)
+    st = cfg["data"]["self_training"]
+    fed: dict[str, Any] = {}
+    if feed is not None:
+        teacher, feed_records = feed
+        more, fed["feed"] = _feed_examples(teacher, feed_records, st["threshold"], st["weight"])
+        progress.log(f"feed: {fed['feed']['labelled']:,} of {len(feed_records):,} texts labelled")
+        examples += more
+        n_records += len(feed_records)
+    if st["files"]:
+        labelled = {r.id for r, _ in examples}
+        rest = [r for r in parts.train if r.file in st["files"] and r.id not in labelled]
+        progress.log(f"self-training: a first fit, to label {len(rest):,} unlabelled records")
+        first, _ = _fit_examples(examples, n_records, cfg, cache, progress)
+        more, fed["self_training"] = _feed_examples(first, rest, st["threshold"], st["weight"])
+        examples += more
+    predictor, info = _fit_examples(examples, n_records, cfg, cache, progress)
+    records, sources, counts = info["records"], info["sources"], info["counts"]
+    cleanup, cv, fit_seconds = info["cleanup"], info["cv"], info["fit_seconds"]
 
     paths = parts.paths
     inputs = training_inputs(cfg, paths)
@@ -88,7 +160,7 @@ def run(
         "name": cfg["name"],
         "training": {
             "records": n_records,
-            "labelled": len(texts),
+            "labelled": info["texts"],
             "snippets": sum(1 for r in records if r.source_dataset == "snippets"),
             "headlines": sum(1 for r in records if r.id.endswith("#title")),
             "hand_labelled": sum(1 for s in sources if s == "hand"),
@@ -98,6 +170,7 @@ def run(
             "terms": len(predictor.features.terms_),
             "temperature": predictor.temperature,
             "fit_seconds": round(fit_seconds, 1),
+            **fed,
         },
         "cross_validation": cv,
         "corpus": corpus,

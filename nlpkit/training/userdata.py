@@ -328,3 +328,30 @@ def split(
         raise DataError(f"the training part has one label only ({next(iter(train_labels))!r})")
     share = None if data.parts is not None else holdout
     return UserSplit(train, heldout, data.path, share, seed, data.fields, weight)
+
+
+def read_texts(
+    path: str | Path, text_field: str = "text", title_field: str | None = None
+) -> tuple[list[str], list[str]]:
+    """The texts (and titles) of an unlabelled file, in the formats of `read_file`: a feed."""
+    path = Path(path)
+    texts: list[str] = []
+    titles: list[str] = []
+    for number, row in _rows(path):
+        where = f"{path}:{number}"
+        for what, name in (("text", text_field), ("title", title_field)):
+            if name and name not in row:
+                raise DataError(
+                    f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
+                    f"name the {what} field with --{what}-field"
+                )
+        text = _string(row[text_field], where, text_field, "text")
+        title = row.get(title_field) if title_field else ""
+        title = "" if title is None else _string(title, where, title_field, "title")
+        if not (text.strip() or title.strip()):
+            raise DataError(f"{where}: empty text")
+        texts.append(text)
+        titles.append(title)
+    if not texts:
+        raise DataError(f"{path}: no records")
+    return texts, titles

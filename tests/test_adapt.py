@@ -1,0 +1,84 @@
+import json
+
+import pytest
+from conftest import SMALL_CORPUS, SMALL_NONE, small_cfg
+
+import nlpkit
+from nlpkit.adapt import adapt, feed_labels, feed_records
+from nlpkit.cli import main
+
+# A feed: the tests' own sentences, without labels or sections, each a few times (so that
+# their terms reach a vocabulary), and a fuel crime the boundary rules settle.
+FUEL_CRIME = "Công an bắt giữ nhóm buôn lậu xăng dầu qua biên giới"
+FEED = [t for texts in SMALL_CORPUS.values() for t in texts] * 3 + SMALL_NONE * 3 + [FUEL_CRIME]
+
+
+@pytest.fixture(scope="module")
+def teacher(small_none_model):
+    return small_none_model[0]
+
+
+def test_feed_labels_take_the_boundary_rules_then_a_sure_teacher(teacher):
+    records = feed_records(FEED, None)
+    labels = feed_labels(teacher, records, threshold=0.5)
+    assert len(labels) == len(records)
+    # The fuel crime is domestic by the topic definitions' table, whatever the teacher says.
+    assert labels[-1][0] == "domestic" and labels[-1][2] == "energy_crime"
+    sure = [label for label in labels if label and label[2] == "teacher"]
+    assert sure and all(weight >= 0.5 for _, weight, _ in sure)
+    # Nothing is sure at a threshold of 1 but what the rules settle.
+    strict = feed_labels(teacher, records, threshold=1.0)
+    assert all(label is None or label[2] != "teacher" for label in strict)
+    with pytest.raises(ValueError, match="threshold"):
+        feed_labels(teacher, records, threshold=0)
+
+
+def test_adapt_fits_a_model_of_the_feed_with_the_teachers_settings(teacher, tmp_path):
+    model, metrics = adapt(FEED, model=teacher, threshold=0.5)
+    feed = metrics["training"]["feed"]
+    assert feed["records"] == len(FEED) and 0 < feed["labelled"] <= len(FEED)
+    assert model.none == teacher.none and model.none_head == teacher.none_head
+    assert model.predict("Giá xăng dầu tăng mạnh từ chiều nay") == "energy"
+    model.save(tmp_path / "adapted")
+    again = nlpkit.load(tmp_path / "adapted")
+    assert again.predict(FEED[:5]) == model.predict(FEED[:5])
+
+
+def test_adapt_joins_a_recipe(teacher, tmp_path):
+    cfg = small_cfg(tmp_path)
+    model, metrics = adapt(FEED, model=teacher, config=cfg, threshold=0.5)
+    assert metrics["training"]["feed"]["labelled"] > 0
+    assert metrics["training"]["records"] > len(FEED)
+
+
+def test_adapt_refuses_one_string(teacher):
+    with pytest.raises(TypeError, match="list of texts"):
+        adapt("Giá xăng tăng", model=teacher)
+
+
+def test_command_adapts_a_model_folder(small_none_folder, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in FEED))
+    code = main(
+        ["adapt", "--unlabeled", str(feed), "--model", str(small_none_folder), "--quiet",
+         "--threshold", "0.5"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "feed:" in out
+    assert nlpkit.load(tmp_path / "feed-adapted").predict("Giá điện tăng") == "energy"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--text-field", "body"], "no field 'body'"),
+        (["--threshold", "1.5"], "--threshold must be within (0, 1]"),
+    ],
+)
+def test_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"text": "Giá xăng tăng"}) + "\n")
+    code = main(["adapt", "--unlabeled", str(feed), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
