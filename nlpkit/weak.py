@@ -635,6 +635,11 @@ class LearnedVote:
         best = probs.argmax(axis=1)
         out = []
         for v, p, b in zip(all_votes, probs, best):
+            if not v:
+                # No section and no function's vote: the model's intercepts alone would label
+                # it (as the commonest topic), which is no evidence at all.
+                out.append(WeakLabel(None, 0.0, v, ""))
+                continue
             topic = str(self.model_.classes_[b])
             out.append(WeakLabel(topic, float(p[b]), v, self._decided_by(v, topic)))
         return out

@@ -52,3 +52,34 @@ def test_none_offset_moves_the_none_intercept_and_nothing_else(small_none_model,
     assert moved.coef.tobytes() == predictor.coef.tobytes()
     assert moved.intercept[:-1].tobytes() == predictor.intercept[:-1].tobytes()
     assert moved.intercept[-1] == pytest.approx(predictor.intercept[-1] - 1.5)
+
+
+def test_tune_none_offset_moves_none_to_the_best_line_on_a_sample(small_none_model):
+    import copy
+
+    from conftest import SMALL_CORPUS, SMALL_NONE
+
+    from nlpkit.text import prepare
+    from nlpkit.training.fit import tune_none_offset
+
+    model = copy.deepcopy(small_none_model[0])
+    before = model.intercept.copy()
+    texts = [t for ts in SMALL_CORPUS.values() for t in ts] + SMALL_NONE
+    truth = [topic for topic, ts in SMALL_CORPUS.items() for _ in ts] + ["none"] * len(SMALL_NONE)
+    chosen = tune_none_offset(model, [prepare(t) for t in texts], truth)
+    assert model.intercept[-1] == before[-1] + chosen["offset"]
+    assert (model.intercept[:-1] == before[:-1]).all()
+    # The chosen offset is among the best of the grid, and the model answers as scored.
+    assert chosen["grid"][f"{chosen['offset']:g}"] == chosen["dev_five_way_accuracy"]
+    assert chosen["dev_five_way_accuracy"] == max(chosen["grid"].values())
+    answers = ["none" if a is None else a for a in model.predict(texts, allow_none=True)]
+    assert sum(a == t for a, t in zip(answers, truth)) / len(truth) == pytest.approx(
+        chosen["dev_five_way_accuracy"], abs=1e-4
+    )
+
+
+def test_tune_none_offset_needs_a_model_with_none(small_model):
+    from nlpkit.training.fit import tune_none_offset
+
+    with pytest.raises(ValueError, match="out of scope"):
+        tune_none_offset(small_model[0], ["giá xăng"], ["energy"])

@@ -225,3 +225,6 @@ def test_a_learned_vote_names_the_evidence_that_decided():
     assert labels[1].rule in ("section", "sports_headline")
     assert labels[2].rule == "section"
     assert labels[3].rule in ("energy_headline", "energy_body")
+    # A record no function votes on (no section, no evidence) gets no label, not the commonest.
+    silent = rec("Một ngày bình thường", "Không có gì.", section="")
+    assert model.label_many([silent])[0].topic is None

@@ -18,10 +18,11 @@ from ..modelfile import library_versions
 from ..predictor import Predictor
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
-from .fit import cross_validate, fit
+from .fit import cross_validate, fit, tune_none_offset
 from .labels import (
     Example,
     corpus_examples,
+    hand_labels,
     prepare_records,
     read_parts,
     training_inputs,
@@ -140,6 +141,18 @@ def run(
         more, fed["self_training"] = _feed_examples(first, rest, st["threshold"], st["weight"])
         examples += more
     predictor, info = _fit_examples(examples, n_records, cfg, cache, progress)
+    if cfg["classifier"]["tune_none_offset"]:
+        dev = hand_labels(cfg["data"]["dev_labels"], "development labels")
+        chosen = tune_none_offset(
+            predictor,
+            prepare_records(parts.dev, cfg, cache),
+            [dev[r.id] for r in parts.dev],
+        )
+        fed["none_offset"] = chosen
+        progress.log(
+            f"none offset {chosen['offset']:+g} (development sample, five ways: "
+            f"{chosen['dev_five_way_accuracy']})"
+        )
     records, sources, counts = info["records"], info["sources"], info["counts"]
     cleanup, cv, fit_seconds = info["cleanup"], info["cv"], info["fit_seconds"]
 
