@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Explanation"]
@@ -28,10 +28,14 @@ class Explanation:
     # What ``margin`` measures when it is not the difference of two topics' scores: a model
     # with an out-of-scope detector explains "none" by the detector's log-odds.
     measure: str | None = None
+    # What kind of thing a listed term names, in words, where the gazetteer knows it
+    # ("los_angeles": "a foreign city or region"; `nlpkit.names`).
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         rest = "rest of the text"
-        rows = [*self.terms, (rest, self.other_terms), ("(intercept)", self.intercept)]
+        named = [(f"{t} ({self.kinds[t]})" if t in self.kinds else t, w) for t, w in self.terms]
+        rows = [*named, (rest, self.other_terms), ("(intercept)", self.intercept)]
         width = max(len(term) for term, _ in rows)
         lines = [
             f"topic: {self.topic} ({self.probabilities[self.topic]:.3f}); "
@@ -48,7 +52,7 @@ class Explanation:
             "runner_up": self.runner_up,
             "probabilities": self.probabilities,
             "margin": self.margin,
-            "terms": [{"term": t, "weight": w} for t, w in self.terms],
+            "terms": [{"term": t, "weight": w, "kind": self.kinds.get(t)} for t, w in self.terms],
             "other_terms": self.other_terms,
             "intercept": self.intercept,
             "measure": self.measure,

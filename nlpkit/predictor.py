@@ -572,6 +572,9 @@ class Predictor:
             margin = all_scores[0, top] - all_scores[0, runner]
         best = np.argsort(-contrib, kind="stable")[:k]
         terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
+        from .names import describe
+
+        kinds = {term: kind for term, _ in terms if (kind := describe(term))}
         return Explanation(
             topic=names[top],
             runner_up=names[runner],
@@ -581,6 +584,7 @@ class Predictor:
             intercept=float(intercept),
             margin=float(margin),
             measure=measure,
+            kinds=kinds,
         )
 
 

@@ -271,3 +271,16 @@ def test_a_text_with_no_known_term_is_none_when_none_is_allowed(small_none_model
     assert exp.topic == "none" and "no term of the text is known" in exp.measure
     # Without allow_none, the four-topic classifier still gives its best topic.
     assert small_none_model.predict(text) in small_none_model.topics
+
+
+def test_explain_says_what_kind_of_thing_a_term_names(small_model):
+    model = small_model[0]
+    exp = model.explain("Thủ tướng Nhật Bản hội đàm với Tổng thống Hàn Quốc tại Tokyo", k=10)
+    assert exp.kinds.get("hàn_quốc") == "a foreign state"
+    assert exp.kinds.get("tổng_thống") == "a foreign office holder"
+    assert set(exp.kinds) <= {t for t, _ in exp.terms}
+    assert "hàn_quốc (a foreign state)" in str(exp)
+    weight = dict(exp.terms)["hàn_quốc"]
+    assert {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state"} in (
+        exp.to_dict()["terms"]
+    )
