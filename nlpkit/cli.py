@@ -291,8 +291,12 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     try:
         texts, titles = read_texts(args.unlabeled, args.text_field, args.title_field)
         config = _config(args.config) if args.config else None
-        if config is not None and args.corpus:
-            config["data"]["corpora"] = args.corpus
+        if config is not None:
+            # The recipe's run, with the feed: named for both, written where --output says.
+            config["name"] = f"{config['name']}-adapted"
+            config["output"] = {"model": "", "results": ""}
+            if args.corpus:
+                config["data"]["corpora"] = args.corpus
         predictor, metrics = adapt(
             texts,
             titles=titles,
