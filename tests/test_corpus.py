@@ -1,6 +1,5 @@
 import hashlib
 import json
-
 from collections import Counter
 
 import pytest

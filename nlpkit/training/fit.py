@@ -242,9 +242,7 @@ def cross_validate(
     }
 
 
-def tune_none_offset(
-    predictor: Predictor, texts: list[str], truth: list[str]
-) -> dict[str, Any]:
+def tune_none_offset(predictor: Predictor, texts: list[str], truth: list[str]) -> dict[str, Any]:
     """Move the line between out of scope and the topics to where the prepared ``texts`` (the
     development sample) are best answered five ways: the offset added to none's intercept is
     the middle of the best run of a grid from -4 to 2 (a plateau's middle, not its edge).

@@ -18,6 +18,7 @@ from ..modelfile import library_versions
 from ..predictor import Predictor
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
+from .feed import feed_labels
 from .fit import cross_validate, fit, tune_none_offset
 from .labels import (
     Example,
@@ -79,8 +80,6 @@ def _feed_examples(
 ) -> tuple[list[Example], dict[str, Any]]:
     """Examples of unlabelled records, labelled by ``teacher`` and the labelling functions
     (`nlpkit.adapt.feed_labels`), and a count of what labelled them."""
-    from ..adapt import feed_labels
-
     labels = feed_labels(teacher, records, threshold)
     examples = [
         (r, (topic, w * weight, source))
