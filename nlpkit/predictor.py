@@ -472,7 +472,6 @@ class Predictor:
     def _no_evidence(self, scores: np.ndarray) -> np.ndarray:
         """Rows whose scores are the intercepts exactly: texts with no known term (every term
         of a model moves some score, so no mix of known terms gives the intercepts back)."""
-
         return (scores == self.intercept).all(axis=1)
 
     def _decide(self, scores: np.ndarray, allow_none: bool) -> np.ndarray:
