@@ -394,3 +394,47 @@ def compare_hand_table(runs: list[dict[str, Any]]) -> str:
         ]
         rows.append(f"| {m['name']} | " + " | ".join(map(f, values)) + " |")
     return "\n".join(rows)
+
+
+def compare_era_table(runs: list[dict[str, Any]], era: str) -> str:
+    """A markdown table of several runs' hand-labelled scores on one era's texts: the
+    development sample's and the held-out sample's (the four topics, energy and geopolitics
+    F1, titles alone, and with out of scope as an answer)."""
+    columns = [
+        "dev macro-F1",
+        "dev five-way accuracy",
+        "held-out macro-F1",
+        "geopolitics F1",
+        "energy F1",
+        "titles alone macro-F1",
+        "five-way accuracy",
+        "none F1",
+        "n",
+    ]
+    rows = ["| run | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+
+    def of(block: dict[str, Any] | None) -> dict[str, Any]:
+        return ((block or {}).get("by_era") or {}).get(era) or {}
+
+    def f(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    for m in runs:
+        heldout, dev = m["heldout"], m.get("dev") or {}
+        hand, none = of(heldout["hand"]), of(heldout.get("hand_none"))
+        per_label = hand.get("per_label", {})
+        values = [
+            of(dev.get("hand")).get("macro_f1"),
+            of(dev.get("hand_none")).get("accuracy"),
+            hand.get("macro_f1"),
+            per_label.get("geopolitics", {}).get("f1"),
+            per_label.get("energy", {}).get("f1"),
+            of(heldout.get("hand_title_only")).get("macro_f1"),
+            none.get("accuracy"),
+            none.get("per_label", {}).get("none", {}).get("f1"),
+        ]
+        n = none.get("n") or hand.get("n")
+        rows.append(
+            f"| {m['name']} | " + " | ".join(map(f, values)) + f" | {n if n else '–'} |"
+        )
+    return "\n".join(rows)

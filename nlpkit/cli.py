@@ -420,7 +420,7 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .card import compare_hand_table, compare_table
+    from .card import compare_era_table, compare_hand_table, compare_table
 
     runs = []
     for run in args.runs:
@@ -433,7 +433,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UsageError(f"{path}: not a metrics file ({exc})") from None
     try:
-        print(compare_hand_table(runs) if args.hand else compare_table(runs))
+        if args.era:
+            print(compare_era_table(runs, args.era))
+        else:
+            print(compare_hand_table(runs) if args.hand else compare_table(runs))
     except (KeyError, TypeError) as exc:
         raise UsageError(f"a metrics file lacks a field: {exc}") from None
     return 0
@@ -692,6 +695,11 @@ def _parser() -> argparse.ArgumentParser:
         "--hand",
         action="store_true",
         help="hand-labelled scores: dev, held-out by era, energy, titles",
+    )
+    p.add_argument(
+        "--era",
+        help="hand-labelled scores on one era's texts (e.g. 2025-26): dev and held-out, "
+        "topic F1s, titles alone, five-way",
     )
     p.set_defaults(func=cmd_compare)
 
