@@ -1,11 +1,11 @@
 """The compiled core, when it is built, and what the rest of nlpkit asks of it.
 
-`nlpkit._core` (from ``nlpkit/_core.c``) computes the whole predict path — normalisation,
-pyvi's segmentation, terms, TF-IDF weights and linear scores — with the same results as the
-pure-Python modules, which stay the reference and the fallback. `core` is the extension module,
-or None when it is not built or the environment variable ``NLPKIT_PURE`` is set (to anything
-but "" or "0"); callers read it at every call, so setting it to None switches every path to
-pure Python (the tests compare the two that way).
+`nlpkit._core` (built from ``csrc/``; docs/core.md) computes the whole predict path —
+normalisation, pyvi's segmentation, terms, TF-IDF weights and linear scores — with the same
+results as the pure-Python modules, which stay the reference and the fallback. `core` is the
+extension module, or None when it is not built or the environment variable ``NLPKIT_PURE`` is
+set (to anything but "" or "0"); callers read it at every call, so setting it to None switches
+every path to pure Python (the tests compare the two that way).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["core", "describe", "segmenter", "make_segmenter", "scorer", "CACHE_L
 # they behave alike on long runs of new text).
 CACHE_LIMIT = 1 << 17
 
-# The interface of _core.c this module calls; a build of another (an extension left over from
+# The interface of the core this module calls; a build of another (an extension left over from
 # an older install) is not used.
 ABI = 3
 
