@@ -94,36 +94,10 @@ done:
 
 /* --- Segmenter methods --------------------------------------------------------------- */
 
-static PyObject *
-Segmenter_segment(Segmenter *self, PyObject *text)
-{
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "text must be str, not %.100s", Py_TYPE(text)->tp_name);
-        return NULL;
-    }
-    if (has_surrogates(text))
-        Py_RETURN_NONE; /* the Python path fails as pyvi does */
-    int own;
-    Work *w = take_work(self, &own);
-    if (w == NULL)
-        return NULL;
-    PyObject *out = NULL, *t = nfc(self, text);
-    if (t == NULL || cp_from_str(&w->text, t, NULL) < 0 ||
-        syllabize(w->text.p, w->text.n, w) < 0)
-        goto done;
-    if (w->nsyl == 0) {
-        out = Py_NewRef(text); /* pyvi returns its input unchanged (not normalised) */
-        goto done;
-    }
-    if (lookup_syllables(self, w) < 0 || separators(self, w) < 0)
-        goto done;
-    out = joined(w->text.p, w);
-done:
-    Py_XDECREF(t);
-    give_work(self, w, own);
-    return out;
-}
-
+/* The arguments of the methods, parsed in one place each: a text that must be a str (segment,
+ * syllabize), a text and max_chars (prepare, normalize; the text is checked by the caller, as
+ * the Python path refuses it with its own message). max_chars as the Python path takes it:
+ * None (-1 here) or a whole number >= 0 (the Scorer's too). */
 Py_ssize_t
 max_chars_arg(PyObject *o, int *ok)
 {
@@ -140,9 +114,15 @@ max_chars_arg(PyObject *o, int *ok)
     return v;
 }
 
-/* prepare(text, max_chars): text.prepare's result, or None where the Python path must
- * answer (an invalid text, which it refuses with the right message; a text without
- * syllables). */
+static int
+text_arg(PyObject *text)
+{
+    if (PyUnicode_Check(text))
+        return 0;
+    PyErr_Format(PyExc_TypeError, "text must be str, not %.100s", Py_TYPE(text)->tp_name);
+    return -1;
+}
+
 static int
 text_and_max_chars(PyObject *args, PyObject **text, Py_ssize_t *max_chars)
 {
@@ -154,6 +134,48 @@ text_and_max_chars(PyObject *args, PyObject **text, Py_ssize_t *max_chars)
     return ok ? 0 : -1;
 }
 
+/* segment's and syllabize's first steps: the text's NFC form (returned, a new reference; NULL
+ * on failure) into w->text, and its syllables into w. */
+static PyObject *
+nfc_syllables(Segmenter *self, PyObject *text, Work *w)
+{
+    PyObject *t = nfc(self, text);
+    if (t != NULL &&
+        (cp_from_str(&w->text, t, NULL) < 0 || syllabize(w->text.p, w->text.n, w) < 0))
+        Py_CLEAR(t);
+    return t;
+}
+
+static PyObject *
+Segmenter_segment(Segmenter *self, PyObject *text)
+{
+    if (text_arg(text) < 0)
+        return NULL;
+    if (has_surrogates(text))
+        Py_RETURN_NONE; /* the Python path fails as pyvi does */
+    int own;
+    Work *w = take_work(self, &own);
+    if (w == NULL)
+        return NULL;
+    PyObject *out = NULL, *t = nfc_syllables(self, text, w);
+    if (t == NULL)
+        goto done;
+    if (w->nsyl == 0) {
+        out = Py_NewRef(text); /* pyvi returns its input unchanged (not normalised) */
+        goto done;
+    }
+    if (lookup_syllables(self, w) < 0 || separators(self, w) < 0)
+        goto done;
+    out = joined(w->text.p, w);
+done:
+    Py_XDECREF(t);
+    give_work(self, w, own);
+    return out;
+}
+
+/* prepare(text, max_chars): text.prepare's result, or None where the Python path must
+ * answer (an invalid text, which it refuses with the right message; a text without
+ * syllables). */
 static PyObject *
 Segmenter_prepare(Segmenter *self, PyObject *args)
 {
@@ -206,17 +228,14 @@ Segmenter_normalize(Segmenter *self, PyObject *args)
 static PyObject *
 Segmenter_syllabize(Segmenter *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "text must be str");
+    if (text_arg(text) < 0)
         return NULL;
-    }
     int own;
     Work *w = take_work(self, &own);
     if (w == NULL)
         return NULL;
-    PyObject *out = NULL, *list = NULL, *t = nfc(self, text);
-    if (t == NULL || cp_from_str(&w->text, t, NULL) < 0 ||
-        syllabize(w->text.p, w->text.n, w) < 0)
+    PyObject *out = NULL, *list = NULL, *t = nfc_syllables(self, text, w);
+    if (t == NULL)
         goto done;
     list = PyList_New(w->nsyl);
     if (list == NULL)
