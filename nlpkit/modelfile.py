@@ -18,7 +18,6 @@ the same path untouched.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import compiled
+from .installed import package_folder
 from .predictor import NONE_HEADS, Predictor
 from .vocabulary import Vocabulary
 
@@ -84,11 +84,10 @@ def default_model_path() -> Path:
     """Where the shipped model is: inside the installed package, or, when the package is
     imported from a source checkout (the repository's root on the path shadows the installed
     copy), in the checkout's top-level models/ folder."""
-    # (find_spec, not importlib.resources: the same answer without importing its machinery)
-    spec = importlib.util.find_spec("nlpkit.models")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder("nlpkit.models")
+    if folder is None:
         return Path(__file__).resolve().parent.parent / "models" / "default"
-    return Path(next(iter(spec.submodule_search_locations))) / "default"
+    return folder / "default"
 
 
 def _sha256(path: Path) -> str:
