@@ -13,12 +13,12 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Vocabulary", "analyze", "tfidf_weights", "log_tf"]
+__all__ = ["Vocabulary", "VocabularyFile", "analyze", "tfidf_weights", "log_tf"]
 
 # A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
 # a letter: punctuation and bare numbers carry no topic.
@@ -120,6 +120,19 @@ def tfidf_weights(
     return doc, col, w
 
 
+class VocabularyFile(NamedTuple):
+    """The text of a vocabulary file (UTF-8, one term per line) and its number of lines,
+    counted once: a model's loader needs the number before the terms (for the shape of the
+    arrays it reads), and the `Vocabulary` it makes takes both."""
+
+    data: bytes
+    lines: int
+
+    @classmethod
+    def of(cls, data: bytes) -> VocabularyFile:
+        return cls(data, data.count(b"\n"))
+
+
 class Vocabulary:
     """The fitted state of a `TfidfFeatures` as plain data: ``terms_`` (column -> term),
     ``idf_``, and the settings it was fitted with (its ``get_params()``).
@@ -132,7 +145,7 @@ class Vocabulary:
 
     def __init__(
         self,
-        terms: Sequence[str] | bytes,
+        terms: Sequence[str] | bytes | VocabularyFile,
         idf: np.ndarray,
         ngram_range: tuple[int, int] = (1, 2),
         min_df: int | float = 2,
@@ -144,8 +157,9 @@ class Vocabulary:
         # bytes until a term is asked for: the compiled core reads the bytes themselves, and
         # 150,000 Python strings would cost a model's load more than all the rest of it.
         if isinstance(terms, bytes):
-            self._file, self._terms = terms, None
-            self.n_terms_ = terms.count(b"\n")
+            terms = VocabularyFile.of(terms)
+        if isinstance(terms, VocabularyFile):
+            self._file, self._terms, self.n_terms_ = terms.data, None, terms.lines
         else:
             self._file, self._terms = None, terms if isinstance(terms, list) else list(terms)
             self.n_terms_ = len(self._terms)

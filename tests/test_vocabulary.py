@@ -5,7 +5,7 @@ import pytest
 
 import nlpkit
 from nlpkit.features import TfidfFeatures
-from nlpkit.vocabulary import Vocabulary, analyze
+from nlpkit.vocabulary import Vocabulary, VocabularyFile, analyze
 
 DOCS = [
     "Giá xăng_dầu tăng mạnh , giá điện cũng tăng .",
@@ -77,3 +77,14 @@ def test_features_can_be_set(small_model):
     assert predictor.features is small.features
     assert predictor._tfidf.terms_ == small.features.terms_
     assert predictor._scorer_ is None
+
+
+def test_a_vocabulary_file_counted_once_is_the_same_vocabulary():
+    data = "giá xăng\nxăng\ngiá\n".encode()
+    idf = np.array([2.0, 1.5, 1.0])
+    counted = Vocabulary(VocabularyFile.of(data), idf)
+    assert VocabularyFile.of(data).lines == 3
+    assert counted.n_terms_ == Vocabulary(data, idf).n_terms_ == 3
+    assert counted.terms_ == ["giá xăng", "xăng", "giá"]
+    with pytest.raises(ValueError, match="3 terms but"):
+        Vocabulary(VocabularyFile.of(data), idf[:2])
