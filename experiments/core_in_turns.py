@@ -26,6 +26,7 @@ from pathlib import Path
 import nlpkit
 from nlpkit import compiled
 from nlpkit.corpus import default_data_dir, sample_texts
+from nlpkit.predictor import _compiled_scorer
 
 KINDS = {"headline": 1000, "title_lead": 1000, "full_article": 200}
 
@@ -48,7 +49,7 @@ def scorer_of(module, predictor):
     saved = compiled.core, compiled._segmenter
     compiled.core, compiled._segmenter = module, None
     try:
-        return compiled.scorer(
+        return _compiled_scorer(
             predictor._tfidf,
             predictor._coef,
             predictor._intercept,

@@ -311,7 +311,7 @@ def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
     saved = manifest.get("versions")
     if not isinstance(saved, dict) or "nlpkit" not in saved:
         raise ModelError(f"{manifest_path}: the manifest does not say which nlpkit wrote it")
-    from . import __version__ as ours  # (what library_versions() reads, without its imports)
+    from .version import __version__ as ours  # (library_versions()'s, without its imports)
 
     if _major(saved["nlpkit"]) != _major(ours):
         raise ModelError(

@@ -137,7 +137,9 @@ class Vocabulary:
     """The fitted state of a `TfidfFeatures` as plain data: ``terms_`` (column -> term),
     ``idf_``, and the settings it was fitted with (its ``get_params()``).
 
-    Transforms like the estimator (`weights`); `to_features` gives the estimator back.
+    Transforms like the estimator (`weights`); `TfidfFeatures.to_vocabulary` makes one of the
+    estimator, `TfidfFeatures.of` the estimator of one. (This module imports nothing of
+    `nlpkit.features`, which builds on it.)
     """
 
     # The TfidfFeatures settings this class knows; a model with others keeps its estimator.
@@ -178,21 +180,6 @@ class Vocabulary:
         """Whether settings (a model folder's, an estimator's) are ones this class knows."""
         return set(params) <= set(cls.PARAMS)
 
-    @classmethod
-    def from_features(cls, features: Any) -> Vocabulary | None:
-        """The vocabulary of a fitted `TfidfFeatures` (sharing its arrays), or None for any
-        other transformer or settings this class does not know."""
-        from .features import TfidfFeatures  # imported already by whoever built one
-
-        if type(features) is not TfidfFeatures or not hasattr(features, "idf_"):
-            return None
-        params = features.get_params()
-        if not cls.supports(params):
-            return None
-        vocabulary = cls(features.terms_, features.idf_, **params)
-        vocabulary._index = features.vocabulary_
-        return vocabulary
-
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.PARAMS}
 
@@ -225,12 +212,6 @@ class Vocabulary:
         return tfidf_weights(
             X, lambda t: analyze(t, ngram_range), self.vocabulary_, self.idf_, self.sublinear_tf
         )
-
-    def to_features(self):
-        """The fitted `TfidfFeatures` estimator (imports scikit-learn)."""
-        from .features import TfidfFeatures
-
-        return TfidfFeatures.from_vocabulary(self.terms_, self.idf_, **self.get_params())
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -25,23 +25,6 @@ def test_weights_are_the_estimators(params):
     assert vocabulary.vocabulary_ == features.vocabulary_
 
 
-def test_from_features_shares_the_arrays_and_refuses_what_it_does_not_know():
-    features = TfidfFeatures(min_df=1).fit(DOCS)
-    vocabulary = Vocabulary.from_features(features)
-    assert vocabulary.terms_ is features.terms_ and vocabulary.idf_ is features.idf_
-    assert vocabulary.get_params() == features.get_params()
-    assert Vocabulary.from_features(object()) is None
-    assert Vocabulary.from_features(TfidfFeatures()) is None  # not fitted
-    assert not Vocabulary.supports({"ngram_range": (1, 2), "analyzer": "syllables"})
-
-
-def test_to_features_round_trip():
-    features = TfidfFeatures(min_df=1, ngram_range=(1, 3)).fit(DOCS)
-    rebuilt = Vocabulary.from_features(features).to_features()
-    assert isinstance(rebuilt, TfidfFeatures) and rebuilt.get_params() == features.get_params()
-    assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0
-
-
 def test_checks_and_pickling():
     with pytest.raises(ValueError, match="3 terms but"):
         Vocabulary(["a", "b", "c"], np.ones(2))
