@@ -491,7 +491,7 @@ def load(path: str | Path) -> Predictor:
         )
         if core_reads and data and not data.endswith(b"\n"):
             raise _bad_vocabulary(vocabulary, data.count(b"\n") + 1, "no newline at the end")
-        terms = VocabularyFile.of(data) if core_reads else _parse_vocabulary(data, vocabulary)
+        terms = VocabularyFile(data) if core_reads else _parse_vocabulary(data, vocabulary)
         n_topics = len(manifest["topics"]) + manifest.get("none", False)
         n_terms = terms.lines if core_reads else len(terms)
         shapes = {"idf": (n_terms,), "coef": (n_topics, n_terms), "intercept": (n_topics,)}

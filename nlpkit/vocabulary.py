@@ -13,7 +13,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,17 +120,16 @@ def tfidf_weights(
     return doc, col, w
 
 
-class VocabularyFile(NamedTuple):
+class VocabularyFile:
     """The text of a vocabulary file (UTF-8, one term per line) and its number of lines,
     counted once: a model's loader needs the number before the terms (for the shape of the
     arrays it reads), and the `Vocabulary` it makes takes both."""
 
-    data: bytes
-    lines: int
+    __slots__ = ("data", "lines")
 
-    @classmethod
-    def of(cls, data: bytes) -> VocabularyFile:
-        return cls(data, data.count(b"\n"))
+    def __init__(self, data: bytes):
+        self.data = data
+        self.lines = data.count(b"\n")
 
 
 class Vocabulary:
@@ -159,7 +158,7 @@ class Vocabulary:
         # bytes until a term is asked for: the compiled core reads the bytes themselves, and
         # 150,000 Python strings would cost a model's load more than all the rest of it.
         if isinstance(terms, bytes):
-            terms = VocabularyFile.of(terms)
+            terms = VocabularyFile(terms)
         if isinstance(terms, VocabularyFile):
             self._file, self._terms, self.n_terms_ = terms.data, None, terms.lines
         else:

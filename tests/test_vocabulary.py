@@ -65,9 +65,9 @@ def test_features_can_be_set(small_model):
 def test_a_vocabulary_file_counted_once_is_the_same_vocabulary():
     data = "giá xăng\nxăng\ngiá\n".encode()
     idf = np.array([2.0, 1.5, 1.0])
-    counted = Vocabulary(VocabularyFile.of(data), idf)
-    assert VocabularyFile.of(data).lines == 3
+    counted = Vocabulary(VocabularyFile(data), idf)
+    assert VocabularyFile(data).lines == 3
     assert counted.n_terms_ == Vocabulary(data, idf).n_terms_ == 3
     assert counted.terms_ == ["giá xăng", "xăng", "giá"]
     with pytest.raises(ValueError, match="3 terms but"):
-        Vocabulary(VocabularyFile.of(data), idf[:2])
+        Vocabulary(VocabularyFile(data), idf[:2])
