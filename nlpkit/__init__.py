@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .topics import TOPICS
+from .version import __version__
 
 if TYPE_CHECKING:
     from .explanation import Explanation
     from .modelfile import ModelError
     from .predictor import Predictor
-
-__version__ = "0.1.0"
 
 __all__ = [
     "predict",

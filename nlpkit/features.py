@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .text import prepare
-from .vocabulary import analyze, tfidf_weights
+from .vocabulary import Vocabulary, analyze, tfidf_weights
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
@@ -110,6 +110,25 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         features = cls(**params)
         features._set_vocabulary(terms, idf)
         return features
+
+    @classmethod
+    def of(cls, vocabulary: Vocabulary) -> TfidfFeatures:
+        """The fitted estimator of a `Vocabulary` (what a predictor loaded from a folder
+        holds): the inverse of `to_vocabulary`."""
+        return cls.from_vocabulary(vocabulary.terms_, vocabulary.idf_, **vocabulary.get_params())
+
+    def to_vocabulary(self) -> Vocabulary | None:
+        """The fitted state as a plain-data `Vocabulary` (sharing the arrays), which predicts
+        without scikit-learn and which the compiled core reads; None where it would not
+        transform alike: not fitted, a subclass, or settings `Vocabulary` does not know."""
+        if type(self) is not TfidfFeatures or not hasattr(self, "idf_"):
+            return None
+        params = self.get_params()
+        if not Vocabulary.supports(params):
+            return None
+        vocabulary = Vocabulary(self.terms_, self.idf_, **params)
+        vocabulary._index = self.vocabulary_
+        return vocabulary
 
     def weights(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The non-zero TF-IDF weights of texts as three flat arrays (text number, column,

@@ -18,7 +18,7 @@ the same path untouched.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import io
 import json
 import math
 import os
@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from . import compiled
+from .installed import package_folder
 from .predictor import NONE_HEADS, Predictor
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, VocabularyFile
 
 __all__ = [
     "ModelError",
@@ -84,11 +85,10 @@ def default_model_path() -> Path:
     """Where the shipped model is: inside the installed package, or, when the package is
     imported from a source checkout (the repository's root on the path shadows the installed
     copy), in the checkout's top-level models/ folder."""
-    # (find_spec, not importlib.resources: the same answer without importing its machinery)
-    spec = importlib.util.find_spec("nlpkit.models")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder("nlpkit.models")
+    if folder is None:
         return Path(__file__).resolve().parent.parent / "models" / "default"
-    return Path(next(iter(spec.submodule_search_locations))) / "default"
+    return folder / "default"
 
 
 def _sha256(path: Path) -> str:
@@ -246,6 +246,12 @@ def _replace(new: Path, path: Path) -> None:
 def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
     """Read and check a model folder's manifest, then every checksum, then the versions and
     topics; return the manifest. Nothing in the folder but the manifest is parsed."""
+    return _read_folder(path, format)[0]
+
+
+def _read_folder(path: str | Path, format: str = FORMAT) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """`read_manifest`'s manifest, and the bytes of the files it lists as they were read for
+    their checksums: what is loaded is what was checked, and each file is read once."""
     path = Path(path)
     if not path.is_dir():
         raise ModelError(f"model folder not found: {path}")
@@ -270,6 +276,7 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
     required = _REQUIRED_FILES[format]
     if not isinstance(files, dict) or not required <= files.keys():
         raise ModelError(f"{manifest_path}: the manifest does not list the model's files")
+    contents = {}
     for name, expected in files.items():
         file = path / name
         if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
@@ -278,7 +285,8 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
             raise ModelError(f"{file}: a link to a file outside the model folder")
         if not file.is_file():
             raise ModelError(f"{file}: missing model file")
-        if "sha256:" + _sha256(file) != expected:
+        contents[name] = file.read_bytes()
+        if "sha256:" + hashlib.sha256(contents[name]).hexdigest() != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
     _check_versions(manifest, manifest_path)
     topics = manifest.get("topics")
@@ -292,7 +300,7 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
         raise ModelError(
             f"{manifest_path}: 'topics' must be a list of distinct names (none is not a topic)"
         )
-    return manifest
+    return manifest, contents
 
 
 def _major(version_string: str) -> str:
@@ -303,7 +311,7 @@ def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
     saved = manifest.get("versions")
     if not isinstance(saved, dict) or "nlpkit" not in saved:
         raise ModelError(f"{manifest_path}: the manifest does not say which nlpkit wrote it")
-    from . import __version__ as ours  # (what library_versions() reads, without its imports)
+    from .version import __version__ as ours  # (library_versions()'s, without its imports)
 
     if _major(saved["nlpkit"]) != _major(ours):
         raise ModelError(
@@ -384,27 +392,28 @@ _NPY_HEADER = re.compile(
 )
 
 
-def _read_array(path: Path, shape: tuple[int, ...], positive: bool = False) -> memoryview:
-    """Float64 numbers of ``shape``, finite (and positive), from a numpy ``.npy`` file, as a
-    memoryview of that shape (`numpy.asarray` takes it without a copy). The header is read
-    and checked before the data: a header that claims a huge shape allocates nothing. numpy
-    is not needed: prediction with the compiled core never imports it."""
-    with path.open("rb") as data:
-        found = _npy_header(data, path)
-        start = data.tell()
-        size = data.seek(0, os.SEEK_END) - start
-        if found != ("<f8", False, shape):
-            descr, fortran, got = found
-            raise ModelError(
-                f"{path}: expected float64 numbers of shape {shape}, the file says "
-                f"{descr}{' (Fortran order)' if fortran else ''} {got}"
-            )
-        count = math.prod(shape)
-        if size != count * 8:
-            raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
-        data.seek(start)
-        buffer = bytearray(size)
-        data.readinto(buffer)
+def _read_array(
+    path: Path, content: bytes, shape: tuple[int, ...], positive: bool = False
+) -> memoryview:
+    """Float64 numbers of ``shape``, finite (and positive), from the ``content`` of a numpy
+    ``.npy`` file (``path``, for messages), as a memoryview of that shape (`numpy.asarray`
+    takes it without a copy). The header is checked before the data is copied: a header that
+    claims a huge shape allocates nothing. numpy is not needed: prediction with the compiled
+    core never imports it."""
+    data = io.BytesIO(content)
+    found = _npy_header(data, path)
+    start = data.tell()
+    size = len(content) - start
+    if found != ("<f8", False, shape):
+        descr, fortran, got = found
+        raise ModelError(
+            f"{path}: expected float64 numbers of shape {shape}, the file says "
+            f"{descr}{' (Fortran order)' if fortran else ''} {got}"
+        )
+    count = math.prod(shape)
+    if size != count * 8:
+        raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
+    buffer = bytearray(memoryview(content)[start:])  # (writable, as numpy's arrays are)
     values = memoryview(buffer).cast("d", shape) if count else memoryview(buffer)
     if sys.byteorder != "little":  # .npy "<f8" is little-endian
         import numpy as np
@@ -466,13 +475,13 @@ def _empty(shape: tuple[int, ...]) -> Any:
 def load(path: str | Path) -> Predictor:
     """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable."""
     path = Path(path)
-    manifest = read_manifest(path)
+    manifest, contents = _read_folder(path)
     _check_values(manifest, path / MANIFEST)
     try:
         params = dict(manifest["features"])
         params["ngram_range"] = tuple(params["ngram_range"])
         vocabulary = path / "vocabulary.txt"
-        data = vocabulary.read_bytes()
+        data = contents["vocabulary.txt"]
         # Where the compiled core will predict, it reads (and checks) the file's bytes itself
         # when the predictor is made, below: no Python string per term.
         core_reads = (
@@ -482,13 +491,13 @@ def load(path: str | Path) -> Predictor:
         )
         if core_reads and data and not data.endswith(b"\n"):
             raise _bad_vocabulary(vocabulary, data.count(b"\n") + 1, "no newline at the end")
-        terms = data if core_reads else _parse_vocabulary(data, vocabulary)
+        terms = VocabularyFile(data) if core_reads else _parse_vocabulary(data, vocabulary)
         n_topics = len(manifest["topics"]) + manifest.get("none", False)
-        n_terms = data.count(b"\n") if core_reads else len(terms)
+        n_terms = terms.lines if core_reads else len(terms)
+        shapes = {"idf": (n_terms,), "coef": (n_topics, n_terms), "intercept": (n_topics,)}
         arrays = {
-            "idf": _read_array(path / "idf.npy", (n_terms,), positive=True),
-            "coef": _read_array(path / "coef.npy", (n_topics, n_terms)),
-            "intercept": _read_array(path / "intercept.npy", (n_topics,)),
+            key: _read_array(path / f"{key}.npy", contents[f"{key}.npy"], shape, key == "idf")
+            for key, shape in shapes.items()
         }
         if Vocabulary.supports(params):  # plain data: prediction needs no scikit-learn
             features = Vocabulary(terms, arrays["idf"], **params)

@@ -8,11 +8,12 @@ weighted sum over the text's terms, and every decision can be explained term by 
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .vocabulary import Vocabulary, as_array, float64
+from .vocabulary import Vocabulary, as_array, float64, log_tf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -132,7 +133,7 @@ class Predictor:
             self._features, self._tfidf = None, features
         else:
             self._features = features
-            self._tfidf = Vocabulary.from_features(features) or features
+            self._tfidf = _vocabulary_of(features) or features
         self._coef, self._intercept = coef, intercept
         self.topics = tuple(topics)
         self.none = bool(none)
@@ -189,13 +190,15 @@ class Predictor:
         """The fitted `TfidfFeatures` (a scikit-learn estimator), built at first use for a
         model loaded from a folder."""
         if self._features is None:
-            self._features = self._tfidf.to_features()
+            from .features import TfidfFeatures
+
+            self._features = TfidfFeatures.of(self._tfidf)
         return self._features
 
     @features.setter
     def features(self, features) -> None:
         self._features = features
-        self._tfidf = Vocabulary.from_features(features) or features
+        self._tfidf = _vocabulary_of(features) or features
         self._drop_scorer()
 
     @property
@@ -239,7 +242,7 @@ class Predictor:
             return scorer
         if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
             return None
-        scorer = compiled.scorer(
+        scorer = _compiled_scorer(
             self._tfidf, self._coef, self._intercept, self.max_chars, self.topics
         )
         self._scorer_ = scorer
@@ -560,6 +563,51 @@ class Predictor:
             margin=float(margin),
             measure=measure,
         )
+
+
+def _vocabulary_of(features: Any) -> Vocabulary | None:
+    """The plain-data vocabulary of a fitted `TfidfFeatures`, or None for any other
+    transformer or settings `Vocabulary` does not know."""
+    from .features import TfidfFeatures  # (imported already by whoever fitted the features)
+
+    return features.to_vocabulary() if isinstance(features, TfidfFeatures) else None
+
+
+def _compiled_scorer(
+    vocabulary: Vocabulary,
+    coef: Any,
+    intercept: Any,
+    max_chars: int | None,
+    names: tuple[str, ...] | None = None,
+) -> Any:
+    """A compiled scorer for a linear model over a `Vocabulary`, on the process's compiled
+    segmenter; the weights are float64 numpy arrays or memoryviews; ``names``, the topics its
+    ``topic`` method answers with (the first rows'). A vocabulary file that is not one
+    distinct, non-empty UTF-8 term per line is a ValueError naming the line."""
+    # The sublinear tf values come from the same table as the Python path's. A term occurs
+    # at most once per character read; a text with a count beyond the table goes to Python.
+    size = (max_chars if max_chars is not None else 1 << 16) + 2
+    low, high = vocabulary.ngram_range
+    return compiled.core.Scorer(
+        compiled.segmenter(),
+        vocabulary._core_terms(),
+        _contiguous(vocabulary._idf),
+        _contiguous(coef),
+        _contiguous(intercept),
+        (int(low), int(high)),
+        bool(vocabulary.sublinear_tf),
+        max_chars,
+        array("d", log_tf(size)),
+        names,
+    )
+
+
+def _contiguous(values: Any) -> Any:
+    if isinstance(values, memoryview):  # a model file's, contiguous float64 already
+        return values
+    import numpy as np  # (imported already: the values are a numpy array)
+
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 # On the compiled core, predict(texts) is a method of the core: the call users make most takes

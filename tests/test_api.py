@@ -80,13 +80,15 @@ def test_readme_examples_work_from_the_repository_root():
 def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(monkeypatch, tmp_path):
     # From a checkout's root the source folder shadows the installed package, and the source
     # folder has no nlpkit/models: the model is then the checkout's top-level models/default.
+    import importlib.util
+
     from nlpkit import modelfile
 
     def find_spec(name, *args):
         return None if name == "nlpkit.models" else real(name, *args)
 
-    real = modelfile.importlib.util.find_spec
-    monkeypatch.setattr(modelfile.importlib.util, "find_spec", find_spec)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     monkeypatch.setattr(modelfile, "__file__", str(tmp_path / "nlpkit" / "modelfile.py"))
     assert modelfile.default_model_path() == tmp_path / "models" / "default"
 

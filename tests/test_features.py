@@ -79,3 +79,25 @@ def test_composes_in_a_pipeline():
     pipe.fit(raw, ["energy", "sports", "energy", "sports"])
     assert list(pipe.predict(["giá xăng giảm"])) == ["energy"]
     assert pipe.get_params()["tfidf__ngram_range"] == (1, 2)
+
+
+def test_to_vocabulary_shares_the_arrays_and_refuses_what_it_does_not_know():
+    from nlpkit.vocabulary import Vocabulary
+
+    class Other(TfidfFeatures):  # may analyse otherwise: keeps its own transform
+        pass
+
+    features = TfidfFeatures(min_df=1).fit(DOCS)
+    vocabulary = features.to_vocabulary()
+    assert vocabulary.terms_ is features.terms_ and vocabulary.idf_ is features.idf_
+    assert vocabulary.get_params() == features.get_params()
+    assert TfidfFeatures().to_vocabulary() is None  # not fitted
+    assert Other(min_df=1).fit(DOCS).to_vocabulary() is None
+    assert not Vocabulary.supports({"ngram_range": (1, 2), "analyzer": "syllables"})
+
+
+def test_the_estimator_of_a_vocabulary_transforms_alike():
+    features = TfidfFeatures(min_df=1, ngram_range=(1, 3)).fit(DOCS)
+    rebuilt = TfidfFeatures.of(features.to_vocabulary())
+    assert isinstance(rebuilt, TfidfFeatures) and rebuilt.get_params() == features.get_params()
+    assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0

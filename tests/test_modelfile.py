@@ -32,6 +32,23 @@ def test_round_trip_gives_identical_answers(small_model, saved):
     }
 
 
+def test_each_file_is_read_once_and_what_is_loaded_is_what_was_checked(saved, monkeypatch):
+    # A file changed between its checksum and its reading would be loaded unchecked: the
+    # loader reads every file once, checks those bytes and parses the same bytes.
+    from pathlib import Path
+
+    reads = []  # (Path.read_bytes and read_text open the file with Path.open)
+    open_ = Path.open
+    monkeypatch.setattr(
+        Path, "open", lambda self, *a, **k: reads.append(self.name) or open_(self, *a, **k)
+    )
+    predictor = load(saved)
+    monkeypatch.undo()
+    model_files = ["vocabulary.txt", "idf.npy", "coef.npy", "intercept.npy", "README.md"]
+    assert sorted(n for n in reads if n in model_files) == sorted(model_files)
+    assert predictor.predict(TEXTS) == load(saved).predict(TEXTS)
+
+
 def test_save_leaves_no_temporary_files(saved):
     assert [p.name for p in saved.parent.iterdir()] == ["model"]
 
