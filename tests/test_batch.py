@@ -4,7 +4,7 @@ import json
 import pytest
 
 import nlpkit
-from nlpkit.batch import predict_file, predict_stream
+from nlpkit.batch import predict_file, predict_stream, run_record_path
 from nlpkit.cli import main
 
 TEXTS = [
@@ -31,7 +31,8 @@ def write_jsonl(path, n=40):
 def expected(path):
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+        if not line.strip():  # a blank line: an error record
+            out.append(None)
             continue
         try:
             r = json.loads(line)
@@ -54,7 +55,8 @@ def test_jsonl_in_order_with_errors_kept(tmp_path, workers):
     report = predict_file(src, tmp_path / "out.jsonl", workers=workers, batch_size=7)
     rows = read_out(tmp_path / "out.jsonl")
     assert [r.get("topic") for r in rows] == expected(src)
-    assert report.written == 39 and report.errors == 2
+    assert report.written == 40 and report.errors == 3
+    assert rows[12] == {"line": 13, "error": "blank line"}
     assert rows[5] == {
         "line": 6,
         "error": "not valid JSON (Expecting property name enclosed in double quotes)",
@@ -69,8 +71,9 @@ def test_plain_text_lines(tmp_path):
     src.write_text("\n".join(TEXTS) + "\n\n", encoding="utf-8")
     predict_file(src, tmp_path / "out.jsonl")
     rows = read_out(tmp_path / "out.jsonl")
-    assert [r["topic"] for r in rows] == nlpkit.predict(TEXTS)
+    assert [r["topic"] for r in rows[:4]] == nlpkit.predict(TEXTS)
     assert rows[1] == {**rows[1], "line": 2, "text": TEXTS[1]}
+    assert rows[4] == {"line": 5, "error": "blank line"}  # the blank line has its line too
 
 
 def test_resume_skips_finished_lines_and_cuts_a_half_written_one(tmp_path):
@@ -81,7 +84,7 @@ def test_resume_skips_finished_lines_and_cuts_a_half_written_one(tmp_path):
     lines = full.splitlines(keepends=True)
     out.write_text("".join(lines[:10]) + lines[10][:15], encoding="utf-8")  # interrupted mid-line
     report = predict_file(src, out, resume=True)
-    assert report.resumed == 10 and report.written == 29
+    assert report.resumed == 10 and report.written == 30
     assert out.read_text(encoding="utf-8") == full
 
 
@@ -94,9 +97,15 @@ def test_stream_to_a_buffer_with_a_given_predictor():
 def test_command_line(tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl", n=14)
     out = tmp_path / "out.jsonl"
-    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 0
+    # Records failed: every line is written, and the exit status says so.
+    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1
     assert [r.get("topic") for r in read_out(out)] == expected(src)
-    assert "13 records written (2 with errors)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "14 records written (3 with errors)" in err
+    assert "3 records failed" in err and "--max-errors 0" in err
+    args = ["predict", "--input", str(src), "--output", str(out), "--max-errors", "3"]
+    assert main(args) == 0
+    assert main([*args[:-1], "2"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -121,7 +130,7 @@ def run_cli(*args, stdin=None, cwd=None):
 
     return subprocess.run(
         [sys.executable, "-m", "nlpkit.cli", *args],
-        input=stdin,
+        **({"input": stdin} if stdin is None or isinstance(stdin, bytes) else {"stdin": stdin}),
         capture_output=True,
         cwd=cwd,
         timeout=300,
@@ -212,11 +221,30 @@ def test_format_is_read_from_the_content_of_standard_input():
     assert json.loads(result.stdout) == {**json.loads(result.stdout), "line": 1, "text": TEXTS[1]}
 
 
-def test_output_onto_the_input_is_refused(tmp_path, capsys):
+def test_output_onto_the_input_is_refused_however_it_is_named(tmp_path, capsys):
+    import os
+
     src = write_jsonl(tmp_path / "in.jsonl")
     before = src.read_bytes()
-    assert main(["predict", "--input", str(src), "--output", str(src)]) == 2
-    assert "--output names the input file" in capsys.readouterr().err
+    os.symlink(src, tmp_path / "link.jsonl")
+    os.link(src, tmp_path / "hard.jsonl")
+    for output in (src, tmp_path / "link.jsonl", tmp_path / "hard.jsonl", tmp_path / "." / "in.jsonl"):
+        assert main(["predict", "--input", str(src), "--output", str(output)]) == 2
+        assert "is the input file" in capsys.readouterr().err
+    # standard input redirected from the output file
+    with src.open("rb") as stdin:
+        result = run_cli("predict", "--input", "-", "--output", str(tmp_path / "hard.jsonl"), stdin=stdin)
+    assert result.returncode == 2 and b"is the input file" in result.stderr
+    # standard output appending to the input file
+    with open(src, "ab") as stdout:
+        import subprocess
+        import sys
+
+        result = subprocess.run(
+            [sys.executable, "-m", "nlpkit.cli", "predict", "--input", str(src), "--output", "-"],
+            stdout=stdout, stderr=subprocess.PIPE, timeout=300,
+        )
+    assert result.returncode == 2 and b"standard output is the input file" in result.stderr
     assert src.read_bytes() == before
 
 
@@ -258,6 +286,23 @@ def test_resume_refuses_the_output_of_another_input(tmp_path, capsys):
     out.write_bytes(b"\n".join(lines[:10]) + b"\n")
     before = out.read_bytes()
     assert main(["predict", "--input", str(second), "--output", str(out), "--resume"]) == 2
+    assert "was written for another input than" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    # Even with the run record of the second input, its lines are checked one by one.
+    import shutil
+
+    shutil.copy(first, tmp_path / "keep")
+    shutil.copy(second, first)
+    record = json.loads(run_record_path(out).read_text())
+    record["input"] = json.loads(json.dumps(record["input"]))
+    from nlpkit.batch import _fingerprint
+    import os
+
+    fd = os.open(first, os.O_RDONLY)
+    record["input"].update(_fingerprint(fd))
+    os.close(fd)
+    run_record_path(out).write_text(json.dumps(record))
+    assert main(["predict", "--input", str(first), "--output", str(out), "--resume"]) == 2
     assert "does not answer input line 1" in capsys.readouterr().err
     assert out.read_bytes() == before
 
