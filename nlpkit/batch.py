@@ -341,7 +341,7 @@ Job = tuple[int, "bytes | list[bytes] | None", bytes]
 def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
     first, lines, sep = job
     if lines is None:
-        _, record, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
+        _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
         return _dumps(record), 1, 0
     separators = True
     if isinstance(lines, bytes):
