@@ -153,9 +153,14 @@ def _dumps(record: dict[str, Any]) -> bytes:
 # -- one line, one item ------------------------------------------------------------------------
 
 # (input line number, output record, text to classify or None when the record has an error,
-# and the input line when the output line may be made of it: the record parsed exactly, so the
-# output line is the input line with nlpkit's fields added at its end, not a re-encoding)
-Item = tuple[int, dict[str, Any], "str | None", "bytes | None"]
+# and the input line up to its closing brace when the output line may be made of it: the record
+# parsed exactly, so the output line is the input line with nlpkit's fields added at its end,
+# not a re-encoding)
+Item = tuple[int, dict[str, Any], "str | None", "bytes | memoryview | None"]
+
+
+def _head(raw: bytes) -> memoryview:
+    return memoryview(raw)[: raw.rfind(b"}")]
 
 
 class _Settings:
@@ -206,9 +211,9 @@ class _Settings:
         else:
             # A text with nothing to read gets its error where the batch is classified.
             text = join_title(title, text) if title else text
-            return line_no, record, text, raw if exact else None
+            return line_no, record, text, _head(raw) if exact else None
         record[self.line], record[self.error] = line_no, error
-        return line_no, record, None, raw if exact else None
+        return line_no, record, None, _head(raw) if exact else None
 
     def _text_item(self, raw: bytes, line_no: int) -> Item:
         if not raw.strip():
@@ -309,7 +314,7 @@ def _answer(predictor: Predictor, settings: _Settings, items: list[Item]) -> Ans
                 added = {topic_key: topic_of(p), probabilities_key: p}
             if raw is not None:
                 # The input line up to its closing brace, then nlpkit's fields.
-                out += (memoryview(raw)[: raw.rfind(b"}")], b",", orjson.dumps(added)[1:], b"\n")
+                out += (raw, b",", orjson.dumps(added)[1:], b"\n")
                 continue
             if not ours.isdisjoint(record):
                 replaced += 1
@@ -318,7 +323,7 @@ def _answer(predictor: Predictor, settings: _Settings, items: list[Item]) -> Ans
             errors += 1
             if raw is not None:
                 added = {line_key: record[line_key], error_key: record[error_key]}
-                out += (memoryview(raw)[: raw.rfind(b"}")], b",", orjson.dumps(added)[1:], b"\n")
+                out += (raw, b",", orjson.dumps(added)[1:], b"\n")
                 continue
         out.append(_dumps(record))
     return b"".join(out), errors, replaced
@@ -343,14 +348,44 @@ def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
     if lines is None:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
         return _dumps(record), 1, 0
-    separators = True
     if isinstance(lines, bytes):
-        separators = _SEPARATORS[0] in lines or _SEPARATORS[1] in lines
-        lines = _split(lines, sep)
+        return _answer(predictor, settings, _chunk_items(lines, first, sep, settings))
     item = settings.item
-    return _answer(
-        predictor, settings, [item(raw, first + i, separators) for i, raw in enumerate(lines)]
-    )
+    return _answer(predictor, settings, [item(raw, first + i) for i, raw in enumerate(lines)])
+
+
+def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> list[Item]:
+    """The items of a chunk of whole lines. The common line, a JSON object that orjson reads
+    and that is kept as it is, is read in place (a view of the chunk, no copy of the line);
+    any other goes through `_Settings.item`."""
+    view = memoryview(chunk)
+    separators = _SEPARATORS[0] in chunk or _SEPARATORS[1] in chunk
+    fast = settings.jsonl and orjson is not None and not separators
+    bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
+    loads, item, find, rfind = (orjson.loads if fast else None), settings.item, chunk.find, chunk.rfind
+    text_field, title_field, ours = settings.text_field, settings.title_field, settings.ours
+    items: list[Item] = []
+    append = append_item = items.append
+    start, line_no, size = 0, first, len(chunk)
+    crlf = sep == b"\n"
+    while start < size:
+        end = find(sep, start)
+        stop = end - 1 if crlf and end > start and chunk[end - 1] == 13 else end
+        if fast and stop - start <= LINE_LIMIT and not (bom and start == 0):
+            try:
+                record = loads(view[start:stop])
+            except orjson.JSONDecodeError:
+                record = None
+            if type(record) is dict and record and ours.isdisjoint(record):
+                text, title = record.get(text_field), record.get(title_field) or ""
+                if type(text) is str and type(title) is str:
+                    append((line_no, record, join_title(title, text) if title else text,
+                            view[start : rfind(b"}", start, stop)]))  # fmt: skip
+                    start, line_no = end + 1, line_no + 1
+                    continue
+        append_item(item(chunk[start:stop], line_no, separators))
+        start, line_no = end + 1, line_no + 1
+    return items
 
 
 # Each worker process has the model and the settings once: inherited from the parent where
