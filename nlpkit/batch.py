@@ -291,9 +291,9 @@ def topic_of(probabilities: dict[str, float]) -> str | None:
     return None if best == "none" else best
 
 
-# A chunk's answer: its output lines, how many records have an error, how many records had
-# fields named like nlpkit's.
-Answer = tuple[bytes, int, int]
+# A chunk's answer: its output lines, how many, how many records have an error, how many
+# records had fields named like nlpkit's.
+Answer = tuple[bytes, int, int, int]
 
 
 def _answer(predictor: Predictor, settings: _Settings, items: list[Item]) -> Answer:
@@ -326,7 +326,7 @@ def _answer(predictor: Predictor, settings: _Settings, items: list[Item]) -> Ans
                 out += (raw, b",", orjson.dumps(added)[1:], b"\n")
                 continue
         out.append(_dumps(record))
-    return b"".join(out), errors, replaced
+    return b"".join(out), len(items), errors, replaced
 
 
 def _split(chunk: bytes, sep: bytes) -> list[bytes]:
@@ -347,7 +347,7 @@ def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
     first, lines, sep = job
     if lines is None:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
-        return _dumps(record), 1, 0
+        return _dumps(record), 1, 1, 0
     if isinstance(lines, bytes):
         return _answer(predictor, settings, _chunk_items(lines, first, sep, settings))
     item = settings.item
@@ -705,10 +705,10 @@ def _stream(
         predictor.predict_proba([], allow_none=True)  # a model without none says so here
 
     def write(answer: Answer) -> None:
-        data, errors, replaced = answer
+        data, lines, errors, replaced = answer
         out.write(data if binary else data.decode("utf-8"))
         out.flush()
-        report.written += data.count(b"\n")
+        report.written += lines
         report.errors += errors
         report.replaced += replaced
         if progress:
@@ -819,6 +819,7 @@ def _check_fields(head: bytes, sep: bytes, settings: _Settings, title_given: boo
     text field (or a title field given outright)."""
     keys: set[str] = set()
     objects = 0
+    head = head[: 1 << 18]  # (a quarter of a MiB: enough records to know their fields)
     for raw in _split(head[: head.rfind(sep) + 1], sep)[:FIELD_SAMPLE]:
         try:
             record = _loads(raw)
