@@ -1,7 +1,9 @@
 """Throughput of classifying a whole corpus file: streaming (nlpkit predict --input) with 1 and
 2 workers beside in-process `nlpkit.predict` on the same texts, run by turns (A, B, C, A, B,
 C...) so that the load of a shared machine falls on all alike; optionally Dask too. Prints a
-markdown table of the medians and the ratios; run from the repository root:
+markdown table of the medians and the ratios, and the CPU time each run took (its own and its
+worker processes'), which the load of other jobs on a shared machine changes far less than the
+time on the clock; run from the repository root:
 
     python experiments/archive_throughput.py ../shared/data/raw_corpus.jsonl \\
         --kind full_article --records 20000 --rounds 3
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -93,12 +96,16 @@ def main() -> None:
             runs["dask, 1 worker"] = lambda: with_dask(path, 1)
             runs["dask, 2 workers"] = lambda: with_dask(path, 2)
         seconds: dict[str, list[float]] = {name: [] for name in runs}
+        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
         reference = None
         same = True
         for _ in range(args.rounds):
             for name, run in runs.items():
+                before = _cpu()
                 took, topics = run()
+                after = _cpu()
                 seconds[name].append(took)
+                cpu[name].append((after[0] - before[0], after[1] - before[1]))
                 reference = reference or topics
                 same = same and topics == reference
         rate = {name: len(texts) / statistics.median(s) for name, s in seconds.items()}
@@ -107,15 +114,30 @@ def main() -> None:
             f"{args.rounds} rounds by turns; load average before/after: {LOAD_BEFORE} / "
             f"{os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}"
         )
-        print("\n| run | records/s (median) | each round, s |\n| --- | --- | --- |")
+        print(
+            "\n| run | records/s (median) | each round, s | CPU s, this process (median) "
+            "| CPU s, worker processes (median) |\n| --- | --- | --- | --- | --- |"
+        )
         for name, s in seconds.items():
-            print(f"| {name} | {rate[name]:,.0f} | {', '.join(f'{x:.2f}' for x in s)} |")
+            own = statistics.median(c[0] for c in cpu[name])
+            workers = statistics.median(c[1] for c in cpu[name])
+            print(
+                f"| {name} | {rate[name]:,.0f} | {', '.join(f'{x:.2f}' for x in s)} "
+                f"| {own:.2f} | {workers:.2f} |"
+            )
         one, two = rate["streaming, 1 worker"], rate["streaming, 2 workers"]
         print(
             f"\n1 worker / in-process: {one / rate['in-process nlpkit.predict']:.2f}; "
             f"2 workers / 1 worker: {two / one:.2f}; same topics in every run: {same}"
         )
         print(f"(nlpkit {nlpkit.__version__}, {nlpkit.compiled.describe()})")
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process, and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 LOAD_BEFORE = f"{os.getloadavg()[0]:.2f}"
