@@ -28,7 +28,6 @@ import os
 import signal
 import sys
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,7 +361,12 @@ def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> l
     separators = _SEPARATORS[0] in chunk or _SEPARATORS[1] in chunk
     fast = settings.jsonl and orjson is not None and not separators
     bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
-    loads, item, find, rfind = (orjson.loads if fast else None), settings.item, chunk.find, chunk.rfind
+    loads, item, find, rfind = (
+        (orjson.loads if fast else None),
+        settings.item,
+        chunk.find,
+        chunk.rfind,
+    )
     text_field, title_field, ours = settings.text_field, settings.title_field, settings.ours
     items: list[Item] = []
     append = append_item = items.append
@@ -522,7 +526,8 @@ class _Reader:
         try:
             return self.stream.read(_BLOCK)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise InputError(f"damaged gzip data after line {getattr(self, 'lines', 0):,} ({exc})")
+            where = getattr(self, "lines", 0)
+            raise InputError(f"damaged gzip data after line {where:,} ({exc})") from None
 
     def jobs(self) -> Iterator[Job]:
         sep, limit = self.sep, LINE_LIMIT
@@ -667,7 +672,9 @@ def predict_stream(
     goes, so an interrupted caller knows what is on disk.
     """
     check_flag("jsonl", jsonl)
-    settings = _Settings(jsonl, text_field, title_field, prefix, check_flag("allow_none", allow_none))
+    settings = _Settings(
+        jsonl, text_field, title_field, prefix, check_flag("allow_none", allow_none)
+    )
     return _stream(
         _line_jobs(lines, batch_size),
         out,
@@ -718,7 +725,9 @@ def _stream(
         for job in jobs:
             write(_run(predictor, settings, job))
     else:
-        pool = _Workers(workers, None if model_path is None else str(model_path), settings, predictor)
+        pool = _Workers(
+            workers, None if model_path is None else str(model_path), settings, predictor
+        )
         try:
             for answer in pool.answers(jobs):
                 write(answer)
@@ -942,7 +951,9 @@ def predict_file(
         total = None
         if progress and not from_stdin and not reader.compressed:
             with open(input, "rb") as data:
-                total = sum(block.count(reader.sep) for block in iter(lambda: data.read(_BLOCK), b""))
+                total = sum(
+                    block.count(reader.sep) for block in iter(lambda: data.read(_BLOCK), b"")
+                )
         report = report if report is not None else BatchReport()
         if to_stdout:
             return _stream(
@@ -1042,8 +1053,7 @@ def _lines_of(fd: int, n: int) -> Iterator[bytes]:
         offset += len(block)
         lines = (rest + block).split(b"\n")
         rest = lines.pop()
-        for line in lines[:n]:
-            yield line
+        yield from lines[:n]
         n -= len(lines)
 
 
@@ -1076,7 +1086,9 @@ def _after(
     return itertools.chain(leftover, jobs)
 
 
-def _check_done(written_line: bytes | None, line_no: int, record: dict, settings: _Settings) -> None:
+def _check_done(
+    written_line: bytes | None, line_no: int, record: dict, settings: _Settings
+) -> None:
     try:
         written = _loads(written_line) if written_line is not None else None
     except (ValueError, RecursionError):

@@ -88,7 +88,9 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
         raise UsageError("no text: give a text, --file FILE, or pipe text to standard input")
     for name, text in zip(names, texts):
         if not text.strip():
-            hint = " (each piped line is a text: -f - reads it all as one)" if "line" in name else ""
+            hint = (
+                " (each piped line is a text: -f - reads it all as one)" if "line" in name else ""
+            )
             raise UsageError(f"{name} is empty{hint}")
     if args.page:
         try:
@@ -154,9 +156,7 @@ def _answer(method, texts: list[str], allow_none: bool) -> list:
     except ValueError as exc:  # a text with nothing to read: say which, counting from 1
         import re
 
-        message = re.sub(
-            r"text #(\d+) of the batch", lambda m: f"text {int(m[1]) + 1}", str(exc)
-        )
+        message = re.sub(r"text #(\d+) of the batch", lambda m: f"text {int(m[1]) + 1}", str(exc))
         raise UsageError(message) from None
 
 

@@ -166,7 +166,9 @@ def test_predictor_flags_must_be_true_or_false():
 
     predictor = nlpkit.load()
     with pytest.raises(TypeError, match="none must be True or False"):
-        Predictor(predictor._tfidf, predictor.coef, predictor.intercept, predictor.topics, none="yes")
+        Predictor(
+            predictor._tfidf, predictor.coef, predictor.intercept, predictor.topics, none="yes"
+        )
     with pytest.raises(TypeError, match="segment must be True or False"):
         predictor.segment = "no"
 

@@ -228,12 +228,19 @@ def test_output_onto_the_input_is_refused_however_it_is_named(tmp_path, capsys):
     before = src.read_bytes()
     os.symlink(src, tmp_path / "link.jsonl")
     os.link(src, tmp_path / "hard.jsonl")
-    for output in (src, tmp_path / "link.jsonl", tmp_path / "hard.jsonl", tmp_path / "." / "in.jsonl"):
+    for output in (
+        src,
+        tmp_path / "link.jsonl",
+        tmp_path / "hard.jsonl",
+        tmp_path / "." / "in.jsonl",
+    ):
         assert main(["predict", "--input", str(src), "--output", str(output)]) == 2
         assert "is the input file" in capsys.readouterr().err
     # standard input redirected from the output file
     with src.open("rb") as stdin:
-        result = run_cli("predict", "--input", "-", "--output", str(tmp_path / "hard.jsonl"), stdin=stdin)
+        result = run_cli(
+            "predict", "--input", "-", "--output", str(tmp_path / "hard.jsonl"), stdin=stdin
+        )
     assert result.returncode == 2 and b"is the input file" in result.stderr
     # standard output appending to the input file
     with open(src, "ab") as stdout:
@@ -242,7 +249,9 @@ def test_output_onto_the_input_is_refused_however_it_is_named(tmp_path, capsys):
 
         result = subprocess.run(
             [sys.executable, "-m", "nlpkit.cli", "predict", "--input", str(src), "--output", "-"],
-            stdout=stdout, stderr=subprocess.PIPE, timeout=300,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=300,
         )
     assert result.returncode == 2 and b"standard output is the input file" in result.stderr
     assert src.read_bytes() == before
@@ -295,8 +304,9 @@ def test_resume_refuses_the_output_of_another_input(tmp_path, capsys):
     shutil.copy(second, first)
     record = json.loads(run_record_path(out).read_text())
     record["input"] = json.loads(json.dumps(record["input"]))
-    from nlpkit.batch import _fingerprint
     import os
+
+    from nlpkit.batch import _fingerprint
 
     fd = os.open(first, os.O_RDONLY)
     record["input"].update(_fingerprint(fd))
@@ -398,7 +408,9 @@ def test_allow_none_in_a_stream_writes_topic_null(tmp_path, small_none_folder, w
 
 def _jsonl(path, texts):
     path.write_text(
-        "".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
+        "".join(
+            json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)
+        ),
         encoding="utf-8",
     )
     return path
@@ -514,7 +526,11 @@ def test_the_run_record_is_written_beside_the_output(tmp_path):
     assert record["input"]["path"] == str(src.resolve()) and record["input"]["size"] > 0
     assert record["model"] == nlpkit.load().manifest["seal"]
     assert record["settings"]["allow_none"] is False
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.jsonl.nlpkit.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in.jsonl",
+        "out.jsonl",
+        "out.jsonl.nlpkit.json",
+    ]
 
 
 # -- exactly one output line per input line ----------------------------------------------------
@@ -528,7 +544,9 @@ def _rows(path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_nul_byte_anywhere_is_that_lines_error_only(tmp_path, workers):
-    lines = [json.dumps({"id": i, "text": TEXTS[i % 4] + " " + "x" * 100}).encode() for i in range(2000)]
+    lines = [
+        json.dumps({"id": i, "text": TEXTS[i % 4] + " " + "x" * 100}).encode() for i in range(2000)
+    ]
     for bad in (0, 1500):  # in the first 64 KB and long after them
         lines[bad] = b'{"id": %d, "text": "Gi\x00a"}' % bad
     src = tmp_path / "in.jsonl"
@@ -594,7 +612,9 @@ def test_lines_just_over_the_limit_across_reads(tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch, "LINE_LIMIT", 300)
     monkeypatch.setattr(batch, "_BLOCK", 64)
-    lines = [json.dumps({"id": i, "text": TEXTS[i % 4]}, ensure_ascii=False).encode() for i in range(30)]
+    lines = [
+        json.dumps({"id": i, "text": TEXTS[i % 4]}, ensure_ascii=False).encode() for i in range(30)
+    ]
     for i in (3, 17):
         lines[i] = b'{"text": "' + b"x" * (280 + 40 * i) + b'"}'
     src = tmp_path / "in.jsonl"
@@ -672,7 +692,10 @@ def test_workers_above_the_cores_are_capped_with_a_note(tmp_path, capsys, monkey
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "64"]) == 0
-    assert "--workers 64 is more than the 2 cores this process may use; using 2" in capsys.readouterr().err
+    assert (
+        "--workers 64 is more than the 2 cores this process may use; using 2"
+        in capsys.readouterr().err
+    )
 
 
 def test_flags_must_be_true_or_false(tmp_path):

@@ -158,7 +158,9 @@ def test_any_edit_of_the_manifest_is_refused(saved, change):
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest.update(change)
     path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    with pytest.raises(ModelError, match=r"manifest.json: the manifest was changed since the model was saved"):
+    with pytest.raises(
+        ModelError, match=r"manifest.json: the manifest was changed since the model was saved"
+    ):
         load(saved)
 
 
@@ -210,7 +212,9 @@ def test_the_shipped_model_is_sealed_as_save_writes_it(tmp_path):
         },
     )
     assert modelfile.differences(shipped, tmp_path / "again") == []
-    assert (tmp_path / "again/manifest.json").read_bytes() == (shipped / "manifest.json").read_bytes()
+    assert (tmp_path / "again/manifest.json").read_bytes() == (
+        shipped / "manifest.json"
+    ).read_bytes()
 
 
 def _rewrite_manifest(folder, change):

@@ -211,9 +211,7 @@ def test_explain_says_why_a_text_is_out_of_scope(with_none):
     exp = with_none.explain(OUT_OF_SCOPE, k=3, allow_none=True)
     assert exp.topic == "none" and exp.runner_up in with_none.topics
     listed = sum(w for _, w in exp.terms) + sum(w for _, w in exp.against)
-    assert listed + exp.other_terms + exp.intercept == pytest.approx(
-        exp.margin
-    )
+    assert listed + exp.other_terms + exp.intercept == pytest.approx(exp.margin)
     assert with_none.explain(OUT_OF_SCOPE, k=3).topic in with_none.topics
 
 
