@@ -26,6 +26,7 @@ import json
 import multiprocessing as mp
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -44,6 +45,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the fallback i
 __all__ = [
     "BatchReport",
     "InputError",
+    "WorkerError",
     "LINE_LIMIT",
     "predict_stream",
     "predict_file",
@@ -64,6 +66,11 @@ _BLOCK = 1 << 20
 FIELD_SAMPLE = 1000
 _BOM = b"\xef\xbb\xbf"
 _GZIP = b"\x1f\x8b"
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed or ended (killed, out of memory); the lines written so far are
+    complete."""
 
 
 class InputError(ValueError):
@@ -478,9 +485,9 @@ class _Workers:
             try:
                 status, answer = self.conns[turn].recv()
             except EOFError:
-                raise RuntimeError("a worker process ended unexpectedly") from None
+                raise WorkerError("a worker process ended unexpectedly") from None
             if status != "ok":
-                raise RuntimeError(f"a worker failed: {answer}")
+                raise WorkerError(f"a worker failed: {answer}")
             yield answer
         feeder.join()
 
@@ -764,8 +771,6 @@ def run_record_path(output: str | Path) -> Path:
 def _fingerprint(fd: int) -> dict[str, Any]:
     """The identity of an input file by its content: its size and the SHA-256 of 1 MiB at
     17 places (start, end and evenly between), read without reading the whole file."""
-    import stat
-
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):  # a pipe or a device: known by its lines alone
         return {}
@@ -961,13 +966,18 @@ def predict_file(
                 progress=progress, total=total, report=report,
             )  # fmt: skip
         fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
-        with open(fd, "r+b") as sink:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        # (a device or a pipe, such as /dev/null: written to as it is, with no run record)
+        with open(fd, "r+b" if regular else "wb") as sink:
             _lock(fd, str(output))
             if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
                 raise InputError(f"--output {output} is the input file; choose another")
             jobs = reader.jobs()
             record_path = run_record_path(output)
-            if resume and os.fstat(fd).st_size:
+            if not regular:
+                if resume:
+                    raise InputError(f"--resume needs an output file; {output} is not one")
+            elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)
                 jobs = _after(jobs, skip, _lines_of(fd, skip), settings)
                 report.resumed = skip

@@ -708,3 +708,33 @@ def test_flags_must_be_true_or_false(tmp_path):
         with pytest.raises(TypeError, match="must be True or False"):
             call()
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_output_to_a_device_is_written_without_a_run_record(tmp_path, capsys):
+    import os
+
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    assert main(["predict", "--input", str(src), "--output", os.devnull]) == 0
+    assert "4 records written" in capsys.readouterr().err
+    assert not run_record_path(os.devnull).exists()
+    assert main(["predict", "--input", str(src), "--output", os.devnull, "--resume"]) == 2
+
+
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork"
+)
+def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    import os
+
+    from nlpkit import batch, cli
+
+    def dies(predictor, settings, job):
+        os._exit(3)
+
+    monkeypatch.setattr(cli, "_cores", lambda: 2)  # (two workers, never this process)
+    monkeypatch.setattr(batch, "_run", dies)  # (the workers are forked with it)
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "a worker process ended unexpectedly" in err and "--resume" in err
