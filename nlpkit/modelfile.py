@@ -44,12 +44,17 @@ __all__ = [
     "default_model_path",
     "library_versions",
     "differences",
+    "seal",
+    "manifest_seal",
 ]
 
 FORMAT = "nlpkit-linear"
 JOBLIB_FORMAT = "nlpkit-joblib"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# The manifest's own checksum: every setting in it (topics, temperature, max_chars, features...)
+# and every file's checksum, so that any edit of the manifest is refused like a changed file.
+SEAL = "seal"
 _ARRAYS = ("idf", "coef", "intercept")
 _JOBLIB_FILE = "pipeline.joblib"
 _RESERVED = {MANIFEST, "README.md", "vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)}
@@ -97,6 +102,43 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: data.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def manifest_seal(manifest: dict[str, Any]) -> str:
+    """The seal of a manifest: the SHA-256 of its canonical JSON (sorted keys, no spaces)
+    without the seal itself, so that the layout of the file does not count, every value does."""
+    body = {k: v for k, v in manifest.items() if k != SEAL}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    manifest[SEAL] = manifest_seal(manifest)
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def seal(path: str | Path) -> Path:
+    """Seal the manifest of a model folder saved before manifests were sealed, in place and
+    atomically, after checking every file's checksum and every value as `load` does. A folder
+    whose manifest is sealed already is left as it is (and refused, if it was changed since)."""
+    import tempfile
+
+    path = Path(path)
+    manifest = read_manifest(path, unsealed=True)
+    if SEAL in manifest:
+        return path
+    _check_values(manifest, path / MANIFEST)
+    tmp = Path(tempfile.mkdtemp(prefix=".seal.", dir=path))
+    try:
+        _write_manifest(tmp, manifest)
+        os.replace(tmp / MANIFEST, path / MANIFEST)
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
 
 
 def save(
@@ -216,9 +258,7 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
         manifest["files"] = {
             f.name: "sha256:" + _sha256(f) for f in sorted(tmp.iterdir()) if f.name != MANIFEST
         }
-        (tmp / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        _write_manifest(tmp, manifest)
         _replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -243,13 +283,18 @@ def _replace(new: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
-    """Read and check a model folder's manifest, then every checksum, then the versions and
-    topics; return the manifest. Nothing in the folder but the manifest is parsed."""
-    return _read_folder(path, format)[0]
+def read_manifest(
+    path: str | Path, format: str = FORMAT, *, unsealed: bool = False
+) -> dict[str, Any]:
+    """Read and check a model folder's manifest and its seal, then every checksum, then the
+    versions and topics; return the manifest. Nothing in the folder but the manifest is parsed.
+    (``unsealed``: a manifest without a seal passes, for `seal`.)"""
+    return _read_folder(path, format, unsealed=unsealed)[0]
 
 
-def _read_folder(path: str | Path, format: str = FORMAT) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _read_folder(
+    path: str | Path, format: str = FORMAT, *, unsealed: bool = False
+) -> tuple[dict[str, Any], dict[str, bytes]]:
     """`read_manifest`'s manifest, and the bytes of the files it lists as they were read for
     their checksums: what is loaded is what was checked, and each file is read once."""
     path = Path(path)
@@ -272,6 +317,7 @@ def _read_folder(path: str | Path, format: str = FORMAT) -> tuple[dict[str, Any]
             f"{manifest_path}: format version {manifest.get('format_version')!r} is not "
             f"supported by this nlpkit (reads version {FORMAT_VERSION})"
         )
+    _check_seal(manifest, manifest_path, unsealed)
     files = manifest.get("files")
     required = _REQUIRED_FILES[format]
     if not isinstance(files, dict) or not required <= files.keys():
@@ -301,6 +347,21 @@ def _read_folder(path: str | Path, format: str = FORMAT) -> tuple[dict[str, Any]
             f"{manifest_path}: 'topics' must be a list of distinct names (none is not a topic)"
         )
     return manifest, contents
+
+
+def _check_seal(manifest: dict[str, Any], manifest_path: Path, unsealed: bool) -> None:
+    if SEAL not in manifest:
+        if unsealed:
+            return
+        raise ModelError(
+            f"{manifest_path}: the manifest is not sealed (saved by an older nlpkit, or its seal "
+            "was removed); nlpkit.modelfile.seal(folder) seals a folder you trust"
+        )
+    if manifest[SEAL] != manifest_seal(manifest):
+        raise ModelError(
+            f"{manifest_path}: the manifest was changed since the model was saved (its seal does "
+            "not match its settings); save the model again rather than editing the manifest"
+        )
 
 
 def _major(version_string: str) -> str:
@@ -553,7 +614,7 @@ def _without_timings(value: Any) -> Any:
         return {
             k: _without_timings(v)
             for k, v in value.items()
-            if k != "files" and not k.endswith("_seconds") and k != "texts_per_second"
+            if k not in ("files", SEAL) and not k.endswith("_seconds") and k != "texts_per_second"
         }
     if isinstance(value, list):
         return [_without_timings(v) for v in value]

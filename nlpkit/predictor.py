@@ -69,6 +69,14 @@ def _worker_scores(texts: list[str]) -> np.ndarray:
 NONE_HEADS = ("class", "detector")
 
 
+def check_flag(name: str, value: object) -> bool:
+    """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
+    "no" is true in Python, and would silently mean yes)."""
+    if value is not True and value is not False:
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by each row's maximum so that no exponent overflows."""
     import numpy as np
@@ -136,7 +144,7 @@ class Predictor:
             self._tfidf = _vocabulary_of(features) or features
         self._coef, self._intercept = coef, intercept
         self.topics = tuple(topics)
-        self.none = bool(none)
+        self.none = check_flag("none", none)
         if none_head not in NONE_HEADS:
             raise ValueError(f"none_head must be one of {NONE_HEADS}, got {none_head!r}")
         self.none_head = none_head if self.none else "class"
@@ -229,7 +237,7 @@ class Predictor:
 
     @segment.setter
     def segment(self, segment: bool) -> None:
-        self._segment = segment
+        self._segment = check_flag("segment", segment)
         self._drop_scorer()
 
     def _scorer(self):
@@ -407,7 +415,9 @@ class Predictor:
         self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
     ) -> list[str | None]: ...
 
-    def predict(self, texts, n_jobs: int = 1, allow_none: bool = False):
+    def predict(
+        self, texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    ) -> str | None | list[str | None]:
         """The topic of a text (str), or the topics of a list of texts (list, same order).
 
         ``n_jobs > 1`` spreads a large list over that many processes, in chunks; the answers
@@ -422,6 +432,7 @@ class Predictor:
             topic = fast(texts, n_jobs, allow_none)
             if topic is not None:
                 return topic
+        check_flag("allow_none", allow_none)
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
         if scorer is not None and not self._detects(allow_none):
@@ -483,12 +494,14 @@ class Predictor:
         self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
     ) -> list[dict[str, float]]: ...
 
-    def predict_proba(self, texts, n_jobs: int = 1, allow_none: bool = False):
+    def predict_proba(
+        self, texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    ) -> dict[str, float] | list[dict[str, float]]:
         """Probabilities per topic (summing to 1) for a text, or a list of them for a list;
         ``n_jobs`` as in `predict`. ``allow_none=True`` adds the probability of ``"none"``
         (out of scope), the five summing to 1; without it, the topics' probabilities are
         those of a text known to be in scope."""
-        names = self._columns(allow_none)
+        names = self._columns(check_flag("allow_none", allow_none))
         batch, single = self._as_batch(texts)
         if not batch:
             return []
@@ -524,6 +537,7 @@ class Predictor:
         reads as out of scope rather than as its best topic."""
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        check_flag("allow_none", allow_none)
         import numpy as np
 
         from .explanation import Explanation
@@ -551,14 +565,21 @@ class Predictor:
             contrib = w * (self.coef[top, col] - self.coef[runner, col])
             intercept = self.intercept[top] - self.intercept[runner]
             margin = all_scores[0, top] - all_scores[0, runner]
-        best = np.argsort(-contrib, kind="stable")[:k]
+        # Both sides: the terms that pushed most toward the answer, and those that pushed most
+        # against it, so that a reader sees what was overruled.
+        order = np.argsort(-contrib, kind="stable")
+        best = [i for i in order[:k] if contrib[i] > 0]
+        worst = [i for i in order[::-1][:k] if contrib[i] < 0]
         terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
+        against = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in worst]
+        listed = float(contrib[best].sum() + contrib[worst].sum()) if best or worst else 0.0
         return Explanation(
             topic=names[top],
             runner_up=names[runner],
             probabilities=dict(zip(names, map(float, probs))),
             terms=terms,
-            other_terms=float(contrib.sum() - contrib[best].sum()),
+            against=against,
+            other_terms=float(contrib.sum()) - listed,
             intercept=float(intercept),
             margin=float(margin),
             measure=measure,
