@@ -15,8 +15,9 @@ from collections.abc import Iterable
 
 __all__ = ["highlights"]
 
-# Letters and digits: not the underscore, which joins the syllables of a segmented word.
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits (not the underscore, which joins the syllables of a segmented word), and
+# combining accents, which a decomposed (NFD) text writes apart from their letters.
+_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
 
 
 def _key(word: str) -> str:
