@@ -110,7 +110,15 @@ def load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def wrk(url: str, script: Path, bodies: Path, seconds: int, pace_ms: int = 0) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, script: Path, bodies: Path, seconds: int, pace_ms: int = 0, pid: int = 0) -> dict:
+    """wrk's figures, with the server's CPU time during the run (``cpu``, seconds)."""
+    cpu = cpu_seconds(pid)
     env = dict(os.environ, NLPKIT_LOAD_BODIES=str(bodies), NLPKIT_LOAD_PACE_MS=str(pace_ms))
     out = subprocess.run(
         [
@@ -132,21 +140,23 @@ def wrk(url: str, script: Path, bodies: Path, seconds: int, pace_ms: int = 0) ->
     ).stdout
     figures = json.loads(out.strip().splitlines()[-1])
     figures["rate"] = figures["requests"] / figures["seconds"]
+    figures["cpu"] = cpu_seconds(pid) - cpu
     return figures
 
 
-def in_process(batches: list[list[str]], seconds: float) -> float:
-    """Texts per second of `Predictor.predict` on the batches, one after another."""
+def in_process(batches: list[list[str]], seconds: float) -> tuple[float, float]:
+    """Texts per second of `Predictor.predict` on the batches, one after another, and per
+    second of CPU time."""
     import nlpkit
 
     predictor = nlpkit.load()
     predictor.predict(batches[0])
-    done, started = 0, time.perf_counter()
+    done, started, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for batch in batches:
             predictor.predict(batch)
             done += len(batch)
-    return done / (time.perf_counter() - started)
+    return done / (time.perf_counter() - started), done / (time.process_time() - cpu)
 
 
 def main() -> int:
@@ -199,11 +209,12 @@ def main() -> int:
                 encoding="utf-8",
             )
             before = load()
-            paced = wrk(url, script, single, args.seconds, args.pace)
-            saturated = wrk(url, script, single, args.seconds)
-            alone_1 = in_process(batches, args.seconds / 2)
-            served = wrk(url, script, batch, args.seconds)
-            alone_2 = in_process(batches, args.seconds / 2)
+            pid = server.pid
+            paced = wrk(url, script, single, args.seconds, args.pace, pid)
+            saturated = wrk(url, script, single, args.seconds, pid=pid)
+            alone_1, alone_cpu_1 = in_process(batches, args.seconds / 2)
+            served = wrk(url, script, batch, args.seconds, pid=pid)
+            alone_2, alone_cpu_2 = in_process(batches, args.seconds / 2)
             after = load()
     finally:
         server.send_signal(signal.SIGTERM)
@@ -213,24 +224,31 @@ def main() -> int:
         return (
             f"| {name} | {f['rate']:,.0f} | {f['rate'] * per:,.0f} | {f['p50_us'] / 1000:.2f} | "
             f"{f['p90_us'] / 1000:.2f} | {f['p99_us'] / 1000:.2f} | {f['p999_us'] / 1000:.2f} | "
-            f"{f['errors'] + f['non_2xx']} |"
+            f"{f['errors'] + f['non_2xx']} | {f['cpu'] / f['seconds']:.2f} | "
+            f"{1e6 * f['cpu'] / f['requests']:,.0f} |"
         )
 
-    alone = (alone_1 + alone_2) / 2
+    alone, alone_cpu = (alone_1 + alone_2) / 2, (alone_cpu_1 + alone_cpu_2) / 2
+    served_cpu = served["requests"] * 100 / served["cpu"]
     print(
         f"{len(texts):,} headlines from {source}; one worker; {CONNECTIONS} keep-alive "
         f"connections (wrk, 1 thread); {args.seconds} s a run."
     )
     print(f"Machine: {os.cpu_count()} cores; uptime before: {before}; after: {after}.\n")
-    print("| run | requests/s | headlines/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| run | requests/s | headlines/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors "
+        "| server's CPU use (cores) | server's CPU µs a request |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print(row(f"single headline, paced ({args.pace} ms between a connection's requests)", paced))
     print(row("single headline, as fast as answered", saturated))
     print(row("batches of 100 headlines, as fast as answered", served, 100))
     print(
         f"\nIn-process `predict` on the same batches: {alone_1:,.0f} and {alone_2:,.0f} "
         f"headlines/s (before and after); served / in-process: "
-        f"{served['rate'] * 100 / alone:.2f}."
+        f"{served['rate'] * 100 / alone:.2f}. Per second of CPU time: in-process "
+        f"{alone_cpu:,.0f} headlines, served {served_cpu:,.0f} (the server's CPU alone); "
+        f"served / in-process: {served_cpu / alone_cpu:.2f}."
     )
     return 0
 
