@@ -45,6 +45,23 @@ def test_whole_words_only_and_any_unicode_form():
     assert highlights("", [("điện", 1.0)]) == []
 
 
+def test_a_dateline_glued_to_the_first_word_is_cut_off_it_as_the_model_reads_it():
+    text = "HÀ NỘIPhó chủ tịch Tổng liên đoàn"
+    spans = highlights(text, [("phó_chủ_tịch", 1.0), ("hà_nội", 0.5)])
+    assert covered(text, spans) == [
+        ("HÀ NỘI", ["hà_nội"], 0.5),
+        ("Phó chủ tịch", ["phó_chủ_tịch"], 1.0),
+    ]
+
+
+def test_only_what_the_model_reads_is_highlighted():
+    text = "Giá  xăng   tăng.\n\n" + "Giá xăng giảm. " * 10
+    spans = highlights(text, [("xăng", 1.0)], max_chars=30)
+    # The first 30 characters once normalised ("Giá xăng tăng.\nGiá xăng giảm. G"): two.
+    assert [s["start"] for s in spans] == [5, 23]
+    assert len(highlights(text, [("xăng", 1.0)])) == 11
+
+
 def test_offsets_count_code_points_as_the_page_does():
     text = "🔥 Giá xăng tăng"  # an emoji is one code point (two UTF-16 units)
     (span,) = highlights(text, [("xăng", 1.0)])

@@ -173,7 +173,8 @@ def explain(predictor: Predictor, data: dict[str, Any], limits: Limits) -> dict[
             422, f"k must be a whole number from 1 to {limits.max_k}, not {json.dumps(k)}", "k"
         )
     allow_none = _allow_none(data, predictor)
-    return explanation_json(predictor.explain(text, k=k, allow_none=allow_none), text)
+    explanation = predictor.explain(text, k=k, allow_none=allow_none)
+    return explanation_json(explanation, text, predictor.max_chars)
 
 
 def _term_pairs(key: str, value: object) -> list[tuple[str, float]]:
@@ -195,10 +196,13 @@ def _term_pairs(key: str, value: object) -> list[tuple[str, float]]:
     return pairs
 
 
-def explanation_json(explanation: Explanation, text: str) -> dict[str, Any]:
+def explanation_json(
+    explanation: Explanation, text: str, max_chars: int | None = None
+) -> dict[str, Any]:
     """An explanation as JSON: its own fields (`Explanation.to_dict`), plus ``highlights``, the
-    spans of ``text`` its terms cover (`nlpkit.serve.highlight.highlights`): a positive weight
-    pushed toward the answer, a negative one against it.
+    spans of ``text`` its terms cover (`nlpkit.serve.highlight.highlights`; within the first
+    ``max_chars`` characters, which the model read): a positive weight pushed toward the
+    answer, a negative one against it.
 
     Every list of terms among the fields is highlighted, so that a new field of terms (terms
     against the answer, say) shows on the page without a change here.
@@ -208,7 +212,7 @@ def explanation_json(explanation: Explanation, text: str) -> dict[str, Any]:
     for key, value in out.items():
         for term, weight in _term_pairs(key, value):
             pairs.setdefault(term, weight)
-    out["highlights"] = highlights(text, pairs.items())
+    out["highlights"] = highlights(text, pairs.items(), max_chars)
     return out
 
 

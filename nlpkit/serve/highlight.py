@@ -13,6 +13,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+# The text preparation's own rule for datelines, so that words here are the model's words.
+from ..text import _DATELINE, _DATELINE_HINT, normalize
+
 __all__ = ["highlights"]
 
 # Letters and digits (not the underscore, which joins the syllables of a segmented word), and
@@ -24,15 +27,36 @@ def _key(word: str) -> str:
     return unicodedata.normalize("NFC", word).lower()
 
 
-def highlights(text: str, terms: Iterable[tuple[str, float]]) -> list[dict]:
+def _words(text: str) -> list[tuple[int, int, str]]:
+    """The words of ``text``: (start, end, lower-cased NFC form), split as the model's text
+    preparation splits them (a dateline glued to the first word, "HÀ NỘIPhó", is two)."""
+    cuts = sorted(m.end(1) for m in _DATELINE.finditer(text)) if _DATELINE_HINT.search(text) else []
+    words = []
+    for m in _WORD.finditer(text):
+        start, end = m.span()
+        for cut in cuts:
+            if start < cut < end:
+                words.append((start, cut, _key(text[start:cut])))
+                start = cut
+        words.append((start, end, _key(text[start:end])))
+    return words
+
+
+def highlights(
+    text: str, terms: Iterable[tuple[str, float]], max_chars: int | None = None
+) -> list[dict]:
     """Non-overlapping spans of ``text`` to highlight, in order: ``start`` and ``end`` (Unicode
     code points, end excluded), ``weight`` (the sum of the weights of the terms that cover the
     span: a word inside a listed pair carries the pair's weight too) and those ``terms``.
 
-    A term found several times is highlighted every time; a term not found (a text cut at the
-    model's ``max_chars``, a word the segmenter split differently) is left out.
+    A term found several times is highlighted every time, within what the model reads (its
+    ``max_chars``: the words of the text's first ``max_chars`` characters once normalised); a
+    term not found (a word the segmenter split otherwise) is left out.
     """
-    words = [(m.start(), m.end(), _key(m.group())) for m in _WORD.finditer(text)]
+    words = _words(text)
+    if max_chars is not None and len(text) > max_chars:
+        # As many words as the part the model reads has.
+        words = words[: len(_words(normalize(text, max_chars)))]
     if not words:
         return []
     positions: dict[str, list[int]] = {}
