@@ -115,6 +115,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         timeout_graceful_shutdown=args.shutdown_timeout,
         server_header=False,
+        # Nothing here reads the client's address: no proxy headers to trust or parse.
+        proxy_headers=False,
         log_level="info",
     )
     try:
