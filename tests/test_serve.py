@@ -359,6 +359,15 @@ def test_a_bad_model_folder_is_one_line_before_serving(tmp_path, capsys):
     assert err.startswith("nlpkit serve: error: ") and err.count("\n") == 1
 
 
+def test_a_port_in_use_is_one_line_before_serving(server, capsys):
+    assert main(["serve", "--port", str(server.port)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"nlpkit serve: error: cannot listen on 127.0.0.1:{server.port}: Address already in use\n"
+    )
+
+
 def test_without_the_serve_extra_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
     assert main(["serve", "--port", str(free_port())]) == 2

@@ -91,6 +91,23 @@ def add_subcommand(sub) -> None:
     p.set_defaults(func=cmd_serve)
 
 
+def _check_address(host: str, port: int) -> None:
+    """A usage error, before the model is loaded, when the address cannot be listened on (a
+    port in use, a host name that is not this machine's)."""
+    import socket
+
+    from ..cli import UsageError
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = found[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..cli import Terminated, UsageError, _load
 
@@ -106,6 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .limits import Limits
 
     limits = Limits(args.max_body, args.max_batch, args.max_k, args.max_in_flight)
+    _check_address(args.host, args.port)
     # Loaded here first, so that a bad model folder is one line and exit status 2, not a
     # failure in every worker.
     predictor = _load(args)
