@@ -343,6 +343,21 @@ def test_workers_each_load_the_model_and_stop_on_sigterm():
         assert server.process.wait(timeout=15) == 0
 
 
+def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
+    from nlpkit import modelfile
+
+    predictor = small_model[0]
+    folder = modelfile.save(predictor, tmp_path / "small")
+    text = "Giá xăng dầu tăng mạnh"
+    with serving("--model", str(folder)) as server:
+        assert server.request("GET", "/model")[2]["name"] == predictor.manifest.get("name", "small")
+        assert server.post("/predict", {"text": text}) == (200, {"topic": predictor.predict(text)})
+        # This model was trained without none: it cannot be asked for it.
+        status, content = server.post("/predict", {"text": text, "allow_none": True})
+        assert status == 422 and content["field"] == "allow_none"
+        assert "without none" in content["error"]
+
+
 # -- the command line ------------------------------------------------------------------------
 
 

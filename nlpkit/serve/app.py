@@ -52,10 +52,6 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     return JSONResponse(content, status, headers)
 
 
-def _error(exc: RequestError) -> Response:
-    return _json(exc.to_dict(), exc.status)
-
-
 class InFlightLimit:
     """ASGI middleware: at most ``limit`` requests in flight (being read, answered or written);
     one more is answered 503 at once, with Retry-After, instead of waiting in an unbounded
@@ -214,10 +210,11 @@ def create_app(
         return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        messages = {404: f"no such path: {request.url.path}", 405: "method not allowed"}
-        text = messages.get(exc.status_code, exc.detail)
-        if exc.status_code == 405:
-            text = f"{request.method} is not allowed on {request.url.path}"
+        path = request.url.path
+        text = {
+            404: f"no such path: {path}",
+            405: f"{request.method} is not allowed on {path}",
+        }.get(exc.status_code, exc.detail)
         return _json({"error": text}, exc.status_code, exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
