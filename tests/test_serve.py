@@ -456,6 +456,12 @@ def test_page_shows_topic_bars_and_highlighted_words(server, browser):
     assert topic == nlpkit.predict(text) == "geopolitics"
     marks = browser.find_elements(By.CSS_SELECTOR, "#highlighted mark.for")
     assert "Tổng thống" in [m.text for m in marks]
+    # Words against the answer in the other colour: those the service says (the page asks for
+    # 15 terms).
+    spans = server.post("/explain", {"text": text, "k": 15})[1]["highlights"]
+    against = [text[h["start"] : h["end"]] for h in spans if h["weight"] < 0]
+    shown = browser.find_elements(By.CSS_SELECTOR, "#highlighted mark.against")
+    assert [m.text for m in shown if m.text.strip()] == [w for w in against if w.strip()] != []
     # The text is shown whole, highlighted in place.
     assert browser.find_element(By.ID, "highlighted").text == text
     bars = browser.find_elements(By.CSS_SELECTOR, "#probs .bar")
