@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable
 
 # The text preparation's own rule for datelines, so that words here are the model's words.
@@ -27,19 +28,22 @@ def _key(word: str) -> str:
     return unicodedata.normalize("NFC", word).lower()
 
 
-def _words(text: str) -> list[tuple[int, int, str]]:
-    """The words of ``text``: (start, end, lower-cased NFC form), split as the model's text
-    preparation splits them (a dateline glued to the first word, "HÀ NỘIPhó", is two)."""
-    cuts = sorted(m.end(1) for m in _DATELINE.finditer(text)) if _DATELINE_HINT.search(text) else []
-    words = []
+def _words(text: str, limit: int | None = None) -> list[tuple[int, int, str]]:
+    """The first ``limit`` words of ``text`` (all when None): (start, end, lower-cased NFC
+    form), split as the model's text preparation splits them (a dateline glued to the first
+    word, "HÀ NỘIPhó", is two)."""
+    cuts = [m.end(1) for m in _DATELINE.finditer(text)] if _DATELINE_HINT.search(text) else []
+    words: list[tuple[int, int, str]] = []
     for m in _WORD.finditer(text):
+        if limit is not None and len(words) >= limit:
+            break
         start, end = m.span()
-        for cut in cuts:
-            if start < cut < end:
-                words.append((start, cut, _key(text[start:cut])))
-                start = cut
+        i = bisect_right(cuts, start)
+        while i < len(cuts) and cuts[i] < end:
+            words.append((start, cuts[i], _key(text[start : cuts[i]])))
+            start, i = cuts[i], i + 1
         words.append((start, end, _key(text[start:end])))
-    return words
+    return words[:limit]
 
 
 def highlights(
@@ -53,10 +57,19 @@ def highlights(
     ``max_chars``: the words of the text's first ``max_chars`` characters once normalised); a
     term not found (a word the segmenter split otherwise) is left out.
     """
-    words = _words(text)
     if max_chars is not None and len(text) > max_chars:
-        # As many words as the part the model reads has.
-        words = words[: len(_words(normalize(text, max_chars)))]
+        # As many words as the part the model reads has, read from a prefix of the text long
+        # enough to hold one more (a pasted archive is not read whole).
+        limit = len(_words(normalize(text, max_chars)))
+        size = 2 * max_chars
+        while True:
+            words = _words(text[:size], limit + 1)
+            if len(words) > limit or size >= len(text):
+                words = words[:limit]
+                break
+            size *= 4
+    else:
+        words = _words(text)
     if not words:
         return []
     positions: dict[str, list[int]] = {}
