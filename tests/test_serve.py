@@ -224,6 +224,7 @@ BAD = [
     ("/predict", b"", 400, None),
     ("/predict", b'{"text": "\xff\xfe"}', 400, None),
     ("/predict", b"[1, 2]", 422, None),
+    ("/predict", b"[" * 3000, 400, None),
     ("/predict", {"text": 42}, 422, "text"),
     ("/predict", {"text": None}, 422, "text"),
     ("/predict", {"text": ""}, 422, "text"),

@@ -56,6 +56,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise RequestError(400, f"body is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise RequestError(400, f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestError(400, "body is JSON nested too deeply to read") from None
     if not isinstance(data, dict):
         raise RequestError(422, f"body must be a JSON object, not {_kind(data)}")
     return data
