@@ -724,6 +724,10 @@ def _parser() -> argparse.ArgumentParser:
         help="hand-labelled TSV (id, topic) to score against (repeatable)",
     )
     p.set_defaults(func=cmd_evaluate)
+
+    from .serve.command import add_subcommand as add_serve
+
+    add_serve(sub)
     return parser
 
 
