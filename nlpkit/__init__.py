@@ -73,7 +73,9 @@ def load(path: str | Path | None = None) -> Predictor:
     """
     from . import modelfile
 
-    return modelfile.load(modelfile.default_model_path() if path is None else path)
+    from .predictor import Predictor
+
+    return modelfile.load(modelfile.default_model_path() if path is None else path, Predictor)
 
 
 def train(texts: Sequence[str], labels: Sequence[Any], **options: Any) -> Predictor:

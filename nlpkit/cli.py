@@ -18,12 +18,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-class UsageError(Exception):
-    """Bad usage or unreadable input: exit status 2 with a one-line message."""
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (timeout, docker stop, systemd): stop as Ctrl-C would."""
+from .usage import Terminated, UsageError
 
 
 # A text read from a file or standard input is read up to this many bytes: a model reads a few

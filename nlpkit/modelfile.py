@@ -26,12 +26,18 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import compiled
 from .installed import package_folder
-from .predictor import NONE_HEADS, Predictor
 from .vocabulary import Vocabulary, VocabularyFile
+
+if TYPE_CHECKING:
+    from .predictor import Predictor
+
+# How a model's last row reads when it has out of scope: a fifth class of one softmax, or a
+# detector of its own (nlpkit.predictor.Predictor).
+NONE_HEADS = ("class", "detector")
 
 __all__ = [
     "ModelError",
@@ -193,6 +199,28 @@ def save(
     _write_folder(path, manifest, fill)
     predictor.manifest = manifest
     return path
+
+
+def save_model(predictor: Predictor, path: str | Path, name: str | None = None) -> Path:
+    """Write ``predictor`` as a model folder, with the card and confusion picture of its
+    training when its manifest records one (a model of `nlpkit.train` or a loaded one)."""
+    from .card import card_picture, model_card
+
+    manifest = predictor.manifest or {}
+    name = name or manifest.get("name") or Path(path).name
+    if "training_config" not in manifest or "metrics" not in manifest:
+        return save(predictor, path, name=name)
+    extra = {k: manifest[k] for k in ("training_config", "corpus", "training_inputs", "metrics")}
+    image = card_picture(extra["training_config"], extra["metrics"])
+    card_picture = "confusion_matrix.png" if image else None
+    return save(
+        predictor,
+        path,
+        name=name,
+        extra=extra,
+        card=model_card(name, list(predictor.topics), extra, picture=card_picture),
+        attachments={"confusion_matrix.png": image} if image else None,
+    )
 
 
 def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = None) -> Path:
@@ -533,8 +561,10 @@ def _empty(shape: tuple[int, ...]) -> Any:
     return np.zeros(shape)
 
 
-def load(path: str | Path) -> Predictor:
-    """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable."""
+def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
+    """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable.
+    ``make`` builds the model from what was read: `nlpkit.predictor.Predictor` (`nlpkit.load`
+    passes it; the model's class is no concern of its files')."""
     path = Path(path)
     manifest, contents = _read_folder(path)
     _check_values(manifest, path / MANIFEST)
@@ -566,7 +596,7 @@ def load(path: str | Path) -> Predictor:
             from .features import TfidfFeatures
 
             features = TfidfFeatures.from_vocabulary(terms, arrays["idf"], **params)
-        predictor = Predictor(
+        predictor = make(
             features,
             arrays["coef"],
             arrays["intercept"],

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
+from .modelfile import NONE_HEADS
 from .vocabulary import Vocabulary, as_array, float64, log_tf
 
 if TYPE_CHECKING:
@@ -66,7 +67,6 @@ def _worker_scores(texts: list[str]) -> np.ndarray:
     return _worker_predictor._scores_of(texts)
 
 
-NONE_HEADS = ("class", "detector")
 
 
 def check_flag(name: str, value: object) -> bool:
@@ -160,7 +160,7 @@ class Predictor:
     def save(self, path: str | Path) -> Path:
         """Write the model as a folder that `nlpkit.load` reads (atomically), with the card
         and figures of its training when it has them; returns the path."""
-        from .training.output import save_model
+        from .modelfile import save_model
 
         return save_model(self, path)
 

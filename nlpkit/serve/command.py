@@ -96,7 +96,7 @@ def _check_address(host: str, port: int) -> None:
     port in use, a host name that is not this machine's)."""
     import socket
 
-    from ..cli import UsageError
+    from ..usage import UsageError
 
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -109,7 +109,9 @@ def _check_address(host: str, port: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..cli import Terminated, UsageError, _load
+    from .. import load
+    from ..modelfile import ModelError
+    from ..usage import Terminated, UsageError
 
     try:
         import uvicorn
@@ -126,7 +128,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_address(args.host, args.port)
     # Loaded here first, so that a bad model folder is one line and exit status 2, not a
     # failure in every worker.
-    predictor = _load(args)
+    try:
+        predictor = load(args.model)
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
     options = dict(
         host=args.host,
         port=args.port,
