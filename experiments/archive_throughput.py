@@ -1,33 +1,67 @@
-"""Throughput of classifying a whole corpus file: streaming (nlpkit predict --input) and Dask,
-with 1 and 2 workers. Prints a markdown table; run from the repository root:
+"""Throughput of classifying a whole corpus file: streaming (nlpkit predict --input) with 1 and
+2 workers beside in-process `nlpkit.predict` on the same texts, run by turns (A, B, C, A, B,
+C...) so that the load of a shared machine falls on all alike; optionally Dask too. Prints a
+markdown table of the medians and the ratios, and the CPU time each run took (its own and its
+worker processes'), which the load of other jobs on a shared machine changes far less than the
+time on the clock; run from the repository root:
 
-    python experiments/archive_throughput.py ../shared/data/vnexpress_2020s.jsonl
+    python experiments/archive_throughput.py ../shared/data/raw_corpus.jsonl \\
+        --kind full_article --records 20000 --rounds 3
+
+``--kind`` keeps the records of one ``text_kind`` (the first ``--records`` of them), written to
+a temporary file that every run reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import nlpkit
 from nlpkit.batch import predict_file
+from nlpkit.text import join_title
 
 
-def streaming(path: Path, workers: int) -> tuple[float, list[str]]:
+def select(corpus: Path, kind: str | None, records: int | None, dest: Path) -> list[str]:
+    """Write the chosen records to ``dest``; return their texts as the stream reads them."""
+    texts = []
+    with corpus.open("rb") as src, dest.open("wb") as out:
+        for line in src:
+            record = json.loads(line)
+            if kind and record.get("text_kind") != kind:
+                continue
+            out.write(line)
+            texts.append(join_title(record.get("title") or "", record["text"]))
+            if records and len(texts) >= records:
+                break
+    return texts
+
+
+def in_process(texts: list[str]) -> tuple[float, list]:
+    started = time.perf_counter()
+    topics = nlpkit.predict(texts)
+    return time.perf_counter() - started, topics
+
+
+def streaming(path: Path, workers: int) -> tuple[float, list]:
+    # The model loaded once, as for the in-process run: both measure throughput, not loading
+    # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md).
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jsonl"
         started = time.perf_counter()
-        predict_file(path, out, workers=workers, progress=False)
+        predict_file(path, out, workers=workers, progress=False, predictor=nlpkit._model())
         seconds = time.perf_counter() - started
         topics = [json.loads(line).get("topic") for line in out.open(encoding="utf-8")]
     return seconds, topics
 
 
-def with_dask(path: Path, workers: int) -> tuple[float, list[str]]:
+def with_dask(path: Path, workers: int) -> tuple[float, list]:
     import dask.bag as db
     from distributed import Client, LocalCluster
 
@@ -44,24 +78,71 @@ def with_dask(path: Path, workers: int) -> tuple[float, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
+    parser.add_argument("--kind", help="keep only records of this text_kind (e.g. full_article)")
+    parser.add_argument("--records", type=int, help="keep the first N records")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of every run (default 3)")
+    parser.add_argument("--dask", action="store_true", help="time nlpkit.dask too")
     args = parser.parse_args()
-    reference = None
-    print(
-        "| engine | workers | records | seconds | records/s | same topics as 1-worker streaming |"
-    )
-    print("| --- | --- | --- | --- | --- | --- |")
-    for engine, run in (("streaming", streaming), ("dask", with_dask)):
-        for workers in (1, 2):
-            seconds, topics = run(args.corpus, workers)
-            reference = reference or topics
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.jsonl"
+        texts = select(args.corpus, args.kind, args.records, path)
+        nlpkit.predict(texts[:50])  # the model loaded and the core warm, as in a long process
+        runs = {
+            "in-process nlpkit.predict": lambda: in_process(texts),
+            "streaming, 1 worker": lambda: streaming(path, 1),
+            "streaming, 2 workers": lambda: streaming(path, 2),
+        }
+        if args.dask:
+            runs["dask, 1 worker"] = lambda: with_dask(path, 1)
+            runs["dask, 2 workers"] = lambda: with_dask(path, 2)
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+        reference = None
+        same = True
+        for _ in range(args.rounds):
+            for name, run in runs.items():
+                before = _cpu()
+                took, topics = run()
+                after = _cpu()
+                seconds[name].append(took)
+                cpu[name].append((after[0] - before[0], after[1] - before[1]))
+                reference = reference or topics
+                same = same and topics == reference
+        rate = {name: len(texts) / statistics.median(s) for name, s in seconds.items()}
+        print(
+            f"{len(texts):,} records ({args.kind or 'all'}, {path.stat().st_size / 1e6:.0f} MB), "
+            f"{args.rounds} rounds by turns; load average before/after: {LOAD_BEFORE} / "
+            f"{os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}"
+        )
+        print(
+            "\n| run | records/s (median) | each round, s | CPU s, this process (median) "
+            "| CPU s, worker processes (median) |\n| --- | --- | --- | --- | --- |"
+        )
+        for name, s in seconds.items():
+            own = statistics.median(c[0] for c in cpu[name])
+            workers = statistics.median(c[1] for c in cpu[name])
             print(
-                f"| {engine} | {workers} | {len(topics):,} | {seconds:.1f} | "
-                f"{len(topics) / seconds:,.0f} | {topics == reference} |",
-                flush=True,
+                f"| {name} | {rate[name]:,.0f} | {', '.join(f'{x:.2f}' for x in s)} "
+                f"| {own:.2f} | {workers:.2f} |"
             )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak memory of this process: {peak:.0f} MiB (nlpkit {nlpkit.__version__})")
+        one, two = rate["streaming, 1 worker"], rate["streaming, 2 workers"]
+        print(
+            f"\n1 worker / in-process: {one / rate['in-process nlpkit.predict']:.2f}; "
+            f"2 workers / 1 worker: {two / one:.2f}; same topics in every run: {same}"
+        )
+        print(f"(nlpkit {nlpkit.__version__}, {nlpkit.compiled.describe()})")
 
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process, and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+LOAD_BEFORE = f"{os.getloadavg()[0]:.2f}"
 
 if __name__ == "__main__":
+    import nlpkit.compiled  # noqa: F401  (for describe())
+
     main()

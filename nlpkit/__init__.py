@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .topics import TOPICS
+from .version import __version__
 
 if TYPE_CHECKING:
     from .explanation import Explanation
     from .modelfile import ModelError
     from .predictor import Predictor
-
-__version__ = "0.1.0"
 
 __all__ = [
     "predict",
@@ -74,7 +73,9 @@ def load(path: str | Path | None = None) -> Predictor:
     """
     from . import modelfile
 
-    return modelfile.load(modelfile.default_model_path() if path is None else path)
+    from .predictor import Predictor
+
+    return modelfile.load(modelfile.default_model_path() if path is None else path, Predictor)
 
 
 def train(texts: Sequence[str], labels: Sequence[Any], **options: Any) -> Predictor:
@@ -103,17 +104,21 @@ def _model() -> Predictor:
     return _default
 
 
-def predict(texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False):
+def predict(
+    texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+) -> str | None | list[str | None]:
     """The topic of a text, or a list of topics for a list of texts (shipped model).
 
     ``allow_none=True``: None for a text outside the four topics (entertainment, lifestyle,
-    gadgets, science...). ``n_jobs > 1`` spreads a large list over that many processes; the
+    gadgets, science...); it must be True or False (TypeError otherwise). ``n_jobs > 1`` spreads a large list over that many processes; the
     answers are the same.
     """
     return (_default or _model()).predict(texts, n_jobs, allow_none)
 
 
-def predict_proba(texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False):
+def predict_proba(
+    texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+) -> dict[str, float] | list[dict[str, float]]:
     """A dict of topic probabilities for a text, or a list of them for a list (shipped model).
 
     ``allow_none=True`` adds the probability that the text is outside the four topics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["model_card"]
+__all__ = ["model_card", "card_picture"]
 
 
 def _table(metrics: dict[str, Any]) -> list[str]:
@@ -438,3 +438,28 @@ def compare_era_table(runs: list[dict[str, Any]], era: str) -> str:
             f"| {m['name']} | " + " | ".join(map(f, values)) + f" | {n if n else '–'} |"
         )
     return "\n".join(rows)
+
+
+def card_picture(cfg: dict[str, Any], metrics: dict[str, Any]) -> bytes | None:
+    """The confusion picture of the card: the five classes on the hand-labelled held-out
+    sample when the model knows out of scope, else the held-out part against its labels."""
+    heldout = metrics["heldout"]
+    hand_none = heldout.get("hand_none") or {}
+    if hand_none.get("n"):
+        return confusion_png(
+            hand_none, f"{cfg['name']}: hand-labelled held-out sample, allow_none=True"
+        )
+    if heldout["distant"].get("n"):
+        what = (
+            "file's"
+            if cfg["data"]["labels"] == "section" and not bool(cfg["data"]["corpora"] or cfg["data"]["files"])
+            else cfg["data"]["labels"]
+        )
+        return confusion_png(
+            heldout["distant"], f"{cfg['name']}: held-out part against its {what} labels"
+        )
+    return None
+
+
+def _reads_corpora(cfg: dict[str, Any]) -> bool:
+    return bool(cfg["data"]["corpora"] or cfg["data"]["files"])

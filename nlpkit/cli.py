@@ -1,8 +1,9 @@
 """The ``nlpkit`` command: predict, explain, train, evaluate, compare, diff, weak-report.
 
 Exit status: 0 on success, 2 for bad usage or an input that cannot be read (one line on
-standard error saying what), 1 for any other failure (and for `diff`, for folders that differ),
-130 after Ctrl-C, 143 after SIGTERM, 141 when the reader of standard output went away.
+standard error saying what), 1 for any other failure (for `predict --input`, more records
+failed than --max-errors allows; for `diff`, folders that differ), 130 after Ctrl-C, 143 after
+SIGTERM, 141 when the reader of standard output went away.
 """
 
 from __future__ import annotations
@@ -17,12 +18,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-class UsageError(Exception):
-    """Bad usage or unreadable input: exit status 2 with a one-line message."""
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (timeout, docker stop, systemd): stop as Ctrl-C would."""
+from .usage import Terminated, UsageError
 
 
 # A text read from a file or standard input is read up to this many bytes: a model reads a few
@@ -52,12 +48,15 @@ def _read_stream(data, name: str) -> str:
 
 
 def _read_texts(args: argparse.Namespace) -> list[str]:
+    """The texts to answer: each argument, each line piped to standard input, or the whole of
+    a file (-f; '-f -' for the whole of standard input as one text)."""
     from .pages import parse_page
 
     if args.text and args.file:
         raise UsageError("give a text or --file, not both")
-    if args.file == "-" or (not args.file and not args.text and not sys.stdin.isatty()):
+    if args.file == "-":
         texts = [_read_stream(sys.stdin.buffer, "standard input")]
+        names = ["standard input"]
     elif args.file:
         try:
             with open(args.file, "rb") as data:
@@ -66,12 +65,28 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
             raise UsageError(f"file not found: {args.file}") from None
         except (IsADirectoryError, PermissionError) as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        names = [args.file]
     elif args.text:
         texts = list(args.text)
+        names = [f"argument {i}" for i in range(1, len(texts) + 1)]
+    elif not sys.stdin.isatty():
+        # Piped lines are texts, one answer each, as an archive's lines are: a pasted article
+        # goes through -f - (one text), a file of records through --input.
+        if args.page:
+            texts = [_read_stream(sys.stdin.buffer, "standard input")]
+            names = ["standard input"]
+        else:
+            text = _read_stream(sys.stdin.buffer, "standard input")
+            texts = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
+            names = [f"line {i} of standard input" for i in range(1, len(texts) + 1)]
     else:
         raise UsageError("no text: give a text, --file FILE, or pipe text to standard input")
-    if not all(t.strip() for t in texts):
-        raise UsageError("the text is empty")
+    for name, text in zip(names, texts):
+        if not text.strip():
+            hint = (
+                " (each piped line is a text: -f - reads it all as one)" if "line" in name else ""
+            )
+            raise UsageError(f"{name} is empty{hint}")
     if args.page:
         try:
             texts = [parse_page(t).text for t in texts]
@@ -97,6 +112,7 @@ _FILE_OPTIONS = {
     "workers": "--workers",
     "batch_size": "--batch-size",
     "resume": "--resume",
+    "max_errors": "--max-errors",
 }
 
 
@@ -132,11 +148,14 @@ def _allow_none(args: argparse.Namespace, predictor) -> bool:
 def _answer(method, texts: list[str], allow_none: bool) -> list:
     try:
         return method(texts, allow_none=allow_none)
-    except ValueError as exc:  # a text with nothing to read: say which
-        raise UsageError(str(exc).replace("of the batch", "given")) from None
+    except ValueError as exc:  # a text with nothing to read: say which, counting from 1
+        import re
+
+        message = re.sub(r"text #(\d+) of the batch", lambda m: f"text {int(m[1]) + 1}", str(exc))
+        raise UsageError(message) from None
 
 
-def _check_output(output: str, input: str) -> None:
+def _check_output(output: str) -> None:
     if output == "-":
         return
     path = Path(output)
@@ -144,12 +163,17 @@ def _check_output(output: str, input: str) -> None:
         raise UsageError(f"--output {output} is a folder; name a file")
     if not path.parent.is_dir():
         raise UsageError(f"--output {output}: folder {path.parent} not found")
-    if input != "-" and path.exists() and path.samefile(input):
-        raise UsageError("--output names the input file: it would be overwritten; choose another")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not Linux)
+        return os.cpu_count() or 1
 
 
 def _predict_file(args: argparse.Namespace) -> int:
-    from .batch import BatchReport, InputError, predict_file
+    from .batch import BatchReport, InputError, WorkerError, predict_file
 
     if not (args.input and args.output):
         raise UsageError("--input and --output go together")
@@ -161,13 +185,26 @@ def _predict_file(args: argparse.Namespace) -> int:
     if args.input != "-" and not Path(args.input).is_file():
         what = "is a folder" if Path(args.input).is_dir() else "not found"
         raise UsageError(f"--input {args.input}: {what}")
-    _check_output(args.output, args.input)
+    _check_output(args.output)
     workers = 1 if args.workers is None else args.workers
     batch_size = 256 if args.batch_size is None else args.batch_size
     if workers < 1 or batch_size < 1:
         raise UsageError("--workers and --batch-size must be at least 1")
+    max_errors = 0 if args.max_errors is None else args.max_errors
+    if max_errors < 0:
+        raise UsageError("--max-errors must be at least 0")
     if args.resume and args.output == "-":
         raise UsageError("--resume needs an output file, not standard output")
+    cores = _cores()
+    if workers > cores:
+        # More processes than cores only take turns on them, each with its own model and
+        # buffers: slower, not faster.
+        print(
+            f"nlpkit predict: note: --workers {workers} is more than the {cores} cores this "
+            f"process may use; using {cores}",
+            file=sys.stderr,
+        )
+        workers = cores
     predictor = _load(args)  # fails early, with exit status 2, on a bad model
     allow_none = _allow_none(args, predictor)
     report = BatchReport()
@@ -176,10 +213,10 @@ def _predict_file(args: argparse.Namespace) -> int:
             args.input,
             args.output,
             resume=bool(args.resume),
-            predictor=predictor if workers == 1 else None,
+            predictor=predictor,
             model_path=args.model,
             text_field=args.text_field or "text",
-            title_field=args.title_field or "title",
+            title_field=args.title_field,
             prefix=args.prefix or "",
             allow_none=allow_none,
             workers=workers,
@@ -189,6 +226,13 @@ def _predict_file(args: argparse.Namespace) -> int:
         )
     except InputError as exc:
         raise UsageError(str(exc)) from None
+    except WorkerError as exc:
+        print(
+            f"nlpkit predict: error: {exc}; {report.complete:,} records are complete in "
+            f"{args.output}. To continue, run the same command with --resume.",
+            file=sys.stderr,
+        )
+        return 1
     except (KeyboardInterrupt, Terminated):
         if args.output != "-":
             print(
@@ -198,17 +242,25 @@ def _predict_file(args: argparse.Namespace) -> int:
             )
         raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
+    if report.errors > max_errors:
+        print(
+            f"nlpkit predict: {report.errors:,} records failed (their lines have an 'error' "
+            f"field), more than --max-errors {max_errors:,}: exit status 1",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     predictor = _load(args)
     allow_none = _allow_none(args, predictor)
-    for i, text in enumerate(_read_texts(args)):
+    texts = _read_texts(args)
+    for i, text in enumerate(texts):
         try:
             explanation = predictor.explain(text, k=args.k, allow_none=allow_none)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"text {i + 1}: {exc}" if len(texts) > 1 else str(exc)) from None
         if args.json:
             print(json.dumps(explanation.to_dict(), ensure_ascii=False))
         else:
@@ -571,13 +623,26 @@ def _parser() -> argparse.ArgumentParser:
         help="prefix for the output fields topic, probabilities, error, line "
         "(default: none; use one when the input has fields of those names)",
     )
-    batch.add_argument("--workers", type=int, help="worker processes (default: 1)")
+    batch.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: 1; more than the cores are capped, with a note)",
+    )
     batch.add_argument("--batch-size", type=int, help="texts per batch (default: 256)")
     batch.add_argument(
         "--resume",
         action="store_true",
         default=None,
-        help="check OUT's complete lines against the input, keep them and continue after them",
+        help="continue an interrupted run: only when OUT was written for the same input, "
+        "model and settings (its run record OUT.nlpkit.json says) and its complete lines "
+        "answer the input's; checked before anything is written",
+    )
+    batch.add_argument(
+        "--max-errors",
+        type=int,
+        metavar="N",
+        help="exit with status 0 though up to N records failed (default: 0; every line is "
+        "written either way)",
     )
     p.set_defaults(func=cmd_predict)
 
@@ -745,6 +810,10 @@ def _parser() -> argparse.ArgumentParser:
         help="hand-labelled TSV (id, topic) to score against (repeatable)",
     )
     p.set_defaults(func=cmd_evaluate)
+
+    from .serve.command import add_subcommand as add_serve
+
+    add_serve(sub)
     return parser
 
 

@@ -1,11 +1,15 @@
 """The compiled core, when it is built, and what the rest of nlpkit asks of it.
 
-`nlpkit._core` (from ``nlpkit/_core.c``) computes the whole predict path — normalisation,
-pyvi's segmentation, terms, TF-IDF weights and linear scores — with the same results as the
-pure-Python modules, which stay the reference and the fallback. `core` is the extension module,
-or None when it is not built or the environment variable ``NLPKIT_PURE`` is set (to anything
-but "" or "0"); callers read it at every call, so setting it to None switches every path to
-pure Python (the tests compare the two that way).
+`nlpkit._core` (built from ``csrc/``; docs/core.md) computes the whole predict path —
+normalisation, pyvi's segmentation, terms, TF-IDF weights and linear scores — with the same
+results as the pure-Python modules, which stay the reference and the fallback. `core` is the
+extension module, or None when it is not built or the environment variable ``NLPKIT_PURE`` is
+set (to anything but "" or "0"); callers read it at every call, so setting it to None switches
+every path to pure Python (the tests compare the two that way).
+
+It sits low among nlpkit's modules: it imports none of them but pyvi's model reader (for the
+compiled segmenter, shared by every model); a model's compiled scorer is made by the
+`Predictor`, which holds the model.
 """
 
 from __future__ import annotations
@@ -15,13 +19,13 @@ import threading
 from types import ModuleType
 from typing import Any
 
-__all__ = ["core", "describe", "segmenter", "make_segmenter", "scorer", "CACHE_LIMIT"]
+__all__ = ["core", "describe", "segmenter", "make_segmenter", "CACHE_LIMIT"]
 
 # Distinct syllables a segmenter's cache keeps before it starts over (both segmenters, so that
 # they behave alike on long runs of new text).
 CACHE_LIMIT = 1 << 17
 
-# The interface of _core.c this module calls; a build of another (an extension left over from
+# The interface of the core this module calls; a build of another (an extension left over from
 # an older install) is not used.
 ABI = 3
 
@@ -77,44 +81,3 @@ def make_segmenter(cache_limit: int | None = None) -> Any:
         model_file("words.txt"),
         CACHE_LIMIT if cache_limit is None else cache_limit,
     )
-
-
-def scorer(
-    vocabulary: Any,
-    coef: Any,
-    intercept: Any,
-    max_chars: int | None,
-    names: tuple[str, ...] | None = None,
-) -> Any:
-    """A compiled scorer for a linear model over a `nlpkit.vocabulary.Vocabulary`; the weights
-    are float64 numpy arrays or memoryviews; ``names``, the topics its ``topic`` method answers
-    with (the first rows'). A vocabulary file that is not one distinct, non-empty UTF-8 term
-    per line is a ValueError naming the line."""
-    from array import array
-
-    from .vocabulary import log_tf
-
-    # The sublinear tf values come from the same table as the Python path's. A term occurs
-    # at most once per character read; a text with a count beyond the table goes to Python.
-    size = (max_chars if max_chars is not None else 1 << 16) + 2
-    low, high = vocabulary.ngram_range
-    return core.Scorer(
-        segmenter(),
-        vocabulary._core_terms(),
-        _contiguous(vocabulary._idf),
-        _contiguous(coef),
-        _contiguous(intercept),
-        (int(low), int(high)),
-        bool(vocabulary.sublinear_tf),
-        max_chars,
-        array("d", log_tf(size)),
-        names,
-    )
-
-
-def _contiguous(values: Any) -> Any:
-    if isinstance(values, memoryview):  # a model file's, contiguous float64 already
-        return values
-    import numpy as np  # (imported already: the values are a numpy array)
-
-    return np.ascontiguousarray(values, dtype=np.float64)

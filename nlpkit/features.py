@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .text import prepare
-from .vocabulary import analyze, tfidf_weights
+from .vocabulary import Vocabulary, analyze, tfidf_weights
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
@@ -51,10 +51,11 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     Parameters mean what they mean in `sklearn.feature_extraction.text.TfidfVectorizer`; idf is
     smoothed and rows are L2-normalised. ``max_features`` keeps the most frequent terms, ties
     broken alphabetically, so that the same texts give the same terms on every machine.
-    ``keep_terms``: terms kept in the vocabulary whatever their frequency, even unseen ones
-    (their idf is that of a term in no text), beside the ``max_features`` others: names a
-    model should weigh when it meets them (`nlpkit.names`). After `fit`: ``vocabulary_``
-    (term -> column), ``terms_`` (column -> term) and ``idf_``.
+    After `fit`: ``vocabulary_`` (term -> column), ``terms_`` (column -> term) and ``idf_``.
+    `fit` and `fit_transform` take ``keep_terms``: terms kept in the vocabulary whatever their
+    frequency, even unseen ones (their idf is that of a term in no text), beside the
+    ``max_features`` others: names a model should weigh when it meets them (`nlpkit.names`).
+    (A fit parameter, not a setting: a fitted vocabulary holds them, and transforms alike.)
     """
 
     def __init__(
@@ -64,21 +65,19 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         max_df: int | float = 1.0,
         max_features: int | None = None,
         sublinear_tf: bool = True,
-        keep_terms: Sequence[str] = (),
     ):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
         self.sublinear_tf = sublinear_tf
-        self.keep_terms = keep_terms
 
     def _analyzer(self, text: str) -> list[str]:
         return analyze(text, tuple(self.ngram_range))
 
-    def _fit(self, X: Iterable[str]) -> sp.csr_matrix:
-        if self.keep_terms:
-            return self._fit_keeping(X)
+    def _fit(self, X: Iterable[str], keep_terms: Sequence[str] = ()) -> sp.csr_matrix:
+        if keep_terms:
+            return self._fit_keeping(X, keep_terms)
         counter = CountVectorizer(analyzer=self._analyzer, min_df=self.min_df, max_df=self.max_df)
         counts = counter.fit_transform(X)
         terms = counter.get_feature_names_out()
@@ -96,7 +95,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         keep = np.sort(np.argsort(-totals, kind="stable")[:n])
         return counts[:, keep], terms[keep]
 
-    def _fit_keeping(self, X: Iterable[str]) -> sp.csr_matrix:
+    def _fit_keeping(self, X: Iterable[str], keep_terms: Sequence[str]) -> sp.csr_matrix:
         # Every term counted, then the document-frequency bounds and max_features applied to
         # the terms not kept whatever: CountVectorizer's own bounds would drop kept terms.
         counter = CountVectorizer(analyzer=self._analyzer)
@@ -106,14 +105,14 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         df = np.diff(counts.indptr)
         low = self.min_df if isinstance(self.min_df, int) else self.min_df * n
         high = self.max_df if isinstance(self.max_df, int) else self.max_df * n
-        kept = np.isin(terms, np.asarray(list(self.keep_terms), dtype=object))
+        kept = np.isin(terms, np.asarray(list(keep_terms), dtype=object))
         free = np.flatnonzero(~kept & (df >= low) & (df <= high))
         if self.max_features is not None and len(free) > self.max_features:
             _, chosen = self._most_frequent(counts[:, free].tocsr(), free, self.max_features)
             free = chosen
         columns = np.union1d(free, np.flatnonzero(kept))
         seen = set(terms[kept].tolist())
-        unseen = sorted(set(self.keep_terms) - seen)
+        unseen = sorted(set(keep_terms) - seen)
         counts = counts[:, columns].tocsr()
         terms = terms[columns]
         if unseen:
@@ -129,14 +128,16 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         self._set_vocabulary(terms.tolist(), tfidf.idf_)
         return matrix
 
-    def fit(self, X: Iterable[str], y=None) -> TfidfFeatures:
-        self._fit(X)
+    def fit(self, X: Iterable[str], y=None, keep_terms: Sequence[str] = ()) -> TfidfFeatures:
+        self._fit(X, keep_terms)
         return self
 
-    def fit_transform(self, X: Iterable[str], y=None) -> sp.csr_matrix:
+    def fit_transform(
+        self, X: Iterable[str], y=None, keep_terms: Sequence[str] = ()
+    ) -> sp.csr_matrix:
         # scikit-learn's matrix equals what `transform` would compute (the tests check it);
         # reusing it saves analysing every training text a second time.
-        return self._fit(X)
+        return self._fit(X, keep_terms)
 
     def _set_vocabulary(self, terms: Sequence[str], idf: np.ndarray) -> None:
         self.terms_ = list(terms)
@@ -151,6 +152,25 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         features = cls(**params)
         features._set_vocabulary(terms, idf)
         return features
+
+    @classmethod
+    def of(cls, vocabulary: Vocabulary) -> TfidfFeatures:
+        """The fitted estimator of a `Vocabulary` (what a predictor loaded from a folder
+        holds): the inverse of `to_vocabulary`."""
+        return cls.from_vocabulary(vocabulary.terms_, vocabulary.idf_, **vocabulary.get_params())
+
+    def to_vocabulary(self) -> Vocabulary | None:
+        """The fitted state as a plain-data `Vocabulary` (sharing the arrays), which predicts
+        without scikit-learn and which the compiled core reads; None where it would not
+        transform alike: not fitted, a subclass, or settings `Vocabulary` does not know."""
+        if type(self) is not TfidfFeatures or not hasattr(self, "idf_"):
+            return None
+        params = self.get_params()
+        if not Vocabulary.supports(params):
+            return None
+        vocabulary = Vocabulary(self.terms_, self.idf_, **params)
+        vocabulary._index = self.vocabulary_
+        return vocabulary
 
     def weights(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The non-zero TF-IDF weights of texts as three flat arrays (text number, column,

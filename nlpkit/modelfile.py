@@ -18,7 +18,7 @@ the same path untouched.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import io
 import json
 import math
 import os
@@ -26,11 +26,18 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import compiled
-from .predictor import NONE_HEADS, Predictor
-from .vocabulary import Vocabulary
+from .installed import package_folder
+from .vocabulary import Vocabulary, VocabularyFile
+
+if TYPE_CHECKING:
+    from .predictor import Predictor
+
+# How a model's last row reads when it has out of scope: a fifth class of one softmax, or a
+# detector of its own (nlpkit.predictor.Predictor).
+NONE_HEADS = ("class", "detector")
 
 __all__ = [
     "ModelError",
@@ -43,12 +50,17 @@ __all__ = [
     "default_model_path",
     "library_versions",
     "differences",
+    "seal",
+    "manifest_seal",
 ]
 
 FORMAT = "nlpkit-linear"
 JOBLIB_FORMAT = "nlpkit-joblib"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# The manifest's own checksum: every setting in it (topics, temperature, max_chars, features...)
+# and every file's checksum, so that any edit of the manifest is refused like a changed file.
+SEAL = "seal"
 _ARRAYS = ("idf", "coef", "intercept")
 _JOBLIB_FILE = "pipeline.joblib"
 _RESERVED = {MANIFEST, "README.md", "vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)}
@@ -84,11 +96,10 @@ def default_model_path() -> Path:
     """Where the shipped model is: inside the installed package, or, when the package is
     imported from a source checkout (the repository's root on the path shadows the installed
     copy), in the checkout's top-level models/ folder."""
-    # (find_spec, not importlib.resources: the same answer without importing its machinery)
-    spec = importlib.util.find_spec("nlpkit.models")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder("nlpkit.models")
+    if folder is None:
         return Path(__file__).resolve().parent.parent / "models" / "default"
-    return Path(next(iter(spec.submodule_search_locations))) / "default"
+    return folder / "default"
 
 
 def _sha256(path: Path) -> str:
@@ -97,6 +108,43 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: data.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def manifest_seal(manifest: dict[str, Any]) -> str:
+    """The seal of a manifest: the SHA-256 of its canonical JSON (sorted keys, no spaces)
+    without the seal itself, so that the layout of the file does not count, every value does."""
+    body = {k: v for k, v in manifest.items() if k != SEAL}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    manifest[SEAL] = manifest_seal(manifest)
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def seal(path: str | Path) -> Path:
+    """Seal the manifest of a model folder saved before manifests were sealed, in place and
+    atomically, after checking every file's checksum and every value as `load` does. A folder
+    whose manifest is sealed already is left as it is (and refused, if it was changed since)."""
+    import tempfile
+
+    path = Path(path)
+    manifest = read_manifest(path, unsealed=True)
+    if SEAL in manifest:
+        return path
+    _check_values(manifest, path / MANIFEST)
+    tmp = Path(tempfile.mkdtemp(prefix=".seal.", dir=path))
+    try:
+        _write_manifest(tmp, manifest)
+        os.replace(tmp / MANIFEST, path / MANIFEST)
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
 
 
 def save(
@@ -151,6 +199,28 @@ def save(
     _write_folder(path, manifest, fill)
     predictor.manifest = manifest
     return path
+
+
+def save_model(predictor: Predictor, path: str | Path, name: str | None = None) -> Path:
+    """Write ``predictor`` as a model folder, with the card and confusion picture of its
+    training when its manifest records one (a model of `nlpkit.train` or a loaded one)."""
+    from .card import card_picture, model_card
+
+    manifest = predictor.manifest or {}
+    name = name or manifest.get("name") or Path(path).name
+    if "training_config" not in manifest or "metrics" not in manifest:
+        return save(predictor, path, name=name)
+    extra = {k: manifest[k] for k in ("training_config", "corpus", "training_inputs", "metrics")}
+    image = card_picture(extra["training_config"], extra["metrics"])
+    card_picture = "confusion_matrix.png" if image else None
+    return save(
+        predictor,
+        path,
+        name=name,
+        extra=extra,
+        card=model_card(name, list(predictor.topics), extra, picture=card_picture),
+        attachments={"confusion_matrix.png": image} if image else None,
+    )
 
 
 def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = None) -> Path:
@@ -216,9 +286,7 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
         manifest["files"] = {
             f.name: "sha256:" + _sha256(f) for f in sorted(tmp.iterdir()) if f.name != MANIFEST
         }
-        (tmp / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        _write_manifest(tmp, manifest)
         _replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -243,9 +311,20 @@ def _replace(new: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
-    """Read and check a model folder's manifest, then every checksum, then the versions and
-    topics; return the manifest. Nothing in the folder but the manifest is parsed."""
+def read_manifest(
+    path: str | Path, format: str = FORMAT, *, unsealed: bool = False
+) -> dict[str, Any]:
+    """Read and check a model folder's manifest and its seal, then every checksum, then the
+    versions and topics; return the manifest. Nothing in the folder but the manifest is parsed.
+    (``unsealed``: a manifest without a seal passes, for `seal`.)"""
+    return _read_folder(path, format, unsealed=unsealed)[0]
+
+
+def _read_folder(
+    path: str | Path, format: str = FORMAT, *, unsealed: bool = False
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """`read_manifest`'s manifest, and the bytes of the files it lists as they were read for
+    their checksums: what is loaded is what was checked, and each file is read once."""
     path = Path(path)
     if not path.is_dir():
         raise ModelError(f"model folder not found: {path}")
@@ -266,10 +345,12 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
             f"{manifest_path}: format version {manifest.get('format_version')!r} is not "
             f"supported by this nlpkit (reads version {FORMAT_VERSION})"
         )
+    _check_seal(manifest, manifest_path, unsealed)
     files = manifest.get("files")
     required = _REQUIRED_FILES[format]
     if not isinstance(files, dict) or not required <= files.keys():
         raise ModelError(f"{manifest_path}: the manifest does not list the model's files")
+    contents = {}
     for name, expected in files.items():
         file = path / name
         if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
@@ -278,7 +359,8 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
             raise ModelError(f"{file}: a link to a file outside the model folder")
         if not file.is_file():
             raise ModelError(f"{file}: missing model file")
-        if "sha256:" + _sha256(file) != expected:
+        contents[name] = file.read_bytes()
+        if "sha256:" + hashlib.sha256(contents[name]).hexdigest() != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
     _check_versions(manifest, manifest_path)
     topics = manifest.get("topics")
@@ -292,7 +374,22 @@ def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
         raise ModelError(
             f"{manifest_path}: 'topics' must be a list of distinct names (none is not a topic)"
         )
-    return manifest
+    return manifest, contents
+
+
+def _check_seal(manifest: dict[str, Any], manifest_path: Path, unsealed: bool) -> None:
+    if SEAL not in manifest:
+        if unsealed:
+            return
+        raise ModelError(
+            f"{manifest_path}: the manifest is not sealed (saved by an older nlpkit, or its seal "
+            "was removed); nlpkit.modelfile.seal(folder) seals a folder you trust"
+        )
+    if manifest[SEAL] != manifest_seal(manifest):
+        raise ModelError(
+            f"{manifest_path}: the manifest was changed since the model was saved (its seal does "
+            "not match its settings); save the model again rather than editing the manifest"
+        )
 
 
 def _major(version_string: str) -> str:
@@ -303,7 +400,7 @@ def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
     saved = manifest.get("versions")
     if not isinstance(saved, dict) or "nlpkit" not in saved:
         raise ModelError(f"{manifest_path}: the manifest does not say which nlpkit wrote it")
-    from . import __version__ as ours  # (what library_versions() reads, without its imports)
+    from .version import __version__ as ours  # (library_versions()'s, without its imports)
 
     if _major(saved["nlpkit"]) != _major(ours):
         raise ModelError(
@@ -384,27 +481,28 @@ _NPY_HEADER = re.compile(
 )
 
 
-def _read_array(path: Path, shape: tuple[int, ...], positive: bool = False) -> memoryview:
-    """Float64 numbers of ``shape``, finite (and positive), from a numpy ``.npy`` file, as a
-    memoryview of that shape (`numpy.asarray` takes it without a copy). The header is read
-    and checked before the data: a header that claims a huge shape allocates nothing. numpy
-    is not needed: prediction with the compiled core never imports it."""
-    with path.open("rb") as data:
-        found = _npy_header(data, path)
-        start = data.tell()
-        size = data.seek(0, os.SEEK_END) - start
-        if found != ("<f8", False, shape):
-            descr, fortran, got = found
-            raise ModelError(
-                f"{path}: expected float64 numbers of shape {shape}, the file says "
-                f"{descr}{' (Fortran order)' if fortran else ''} {got}"
-            )
-        count = math.prod(shape)
-        if size != count * 8:
-            raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
-        data.seek(start)
-        buffer = bytearray(size)
-        data.readinto(buffer)
+def _read_array(
+    path: Path, content: bytes, shape: tuple[int, ...], positive: bool = False
+) -> memoryview:
+    """Float64 numbers of ``shape``, finite (and positive), from the ``content`` of a numpy
+    ``.npy`` file (``path``, for messages), as a memoryview of that shape (`numpy.asarray`
+    takes it without a copy). The header is checked before the data is copied: a header that
+    claims a huge shape allocates nothing. numpy is not needed: prediction with the compiled
+    core never imports it."""
+    data = io.BytesIO(content)
+    found = _npy_header(data, path)
+    start = data.tell()
+    size = len(content) - start
+    if found != ("<f8", False, shape):
+        descr, fortran, got = found
+        raise ModelError(
+            f"{path}: expected float64 numbers of shape {shape}, the file says "
+            f"{descr}{' (Fortran order)' if fortran else ''} {got}"
+        )
+    count = math.prod(shape)
+    if size != count * 8:
+        raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
+    buffer = bytearray(memoryview(content)[start:])  # (writable, as numpy's arrays are)
     values = memoryview(buffer).cast("d", shape) if count else memoryview(buffer)
     if sys.byteorder != "little":  # .npy "<f8" is little-endian
         import numpy as np
@@ -463,16 +561,18 @@ def _empty(shape: tuple[int, ...]) -> Any:
     return np.zeros(shape)
 
 
-def load(path: str | Path) -> Predictor:
-    """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable."""
+def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
+    """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable.
+    ``make`` builds the model from what was read: `nlpkit.predictor.Predictor` (`nlpkit.load`
+    passes it; the model's class is no concern of its files')."""
     path = Path(path)
-    manifest = read_manifest(path)
+    manifest, contents = _read_folder(path)
     _check_values(manifest, path / MANIFEST)
     try:
         params = dict(manifest["features"])
         params["ngram_range"] = tuple(params["ngram_range"])
         vocabulary = path / "vocabulary.txt"
-        data = vocabulary.read_bytes()
+        data = contents["vocabulary.txt"]
         # Where the compiled core will predict, it reads (and checks) the file's bytes itself
         # when the predictor is made, below: no Python string per term.
         core_reads = (
@@ -482,13 +582,13 @@ def load(path: str | Path) -> Predictor:
         )
         if core_reads and data and not data.endswith(b"\n"):
             raise _bad_vocabulary(vocabulary, data.count(b"\n") + 1, "no newline at the end")
-        terms = data if core_reads else _parse_vocabulary(data, vocabulary)
+        terms = VocabularyFile(data) if core_reads else _parse_vocabulary(data, vocabulary)
         n_topics = len(manifest["topics"]) + manifest.get("none", False)
-        n_terms = data.count(b"\n") if core_reads else len(terms)
+        n_terms = terms.lines if core_reads else len(terms)
+        shapes = {"idf": (n_terms,), "coef": (n_topics, n_terms), "intercept": (n_topics,)}
         arrays = {
-            "idf": _read_array(path / "idf.npy", (n_terms,), positive=True),
-            "coef": _read_array(path / "coef.npy", (n_topics, n_terms)),
-            "intercept": _read_array(path / "intercept.npy", (n_topics,)),
+            key: _read_array(path / f"{key}.npy", contents[f"{key}.npy"], shape, key == "idf")
+            for key, shape in shapes.items()
         }
         if Vocabulary.supports(params):  # plain data: prediction needs no scikit-learn
             features = Vocabulary(terms, arrays["idf"], **params)
@@ -496,7 +596,7 @@ def load(path: str | Path) -> Predictor:
             from .features import TfidfFeatures
 
             features = TfidfFeatures.from_vocabulary(terms, arrays["idf"], **params)
-        predictor = Predictor(
+        predictor = make(
             features,
             arrays["coef"],
             arrays["intercept"],
@@ -544,7 +644,7 @@ def _without_timings(value: Any) -> Any:
         return {
             k: _without_timings(v)
             for k, v in value.items()
-            if k != "files" and not k.endswith("_seconds") and k != "texts_per_second"
+            if k not in ("files", SEAL) and not k.endswith("_seconds") and k != "texts_per_second"
         }
     if isinstance(value, list):
         return [_without_timings(v) for v in value]

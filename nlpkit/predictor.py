@@ -8,11 +8,13 @@ weighted sum over the text's terms, and every decision can be explained term by 
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .vocabulary import Vocabulary, as_array, float64
+from .modelfile import NONE_HEADS
+from .vocabulary import Vocabulary, as_array, float64, log_tf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,7 +67,14 @@ def _worker_scores(texts: list[str]) -> np.ndarray:
     return _worker_predictor._scores_of(texts)
 
 
-NONE_HEADS = ("class", "detector")
+
+
+def check_flag(name: str, value: object) -> bool:
+    """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
+    "no" is true in Python, and would silently mean yes)."""
+    if value is not True and value is not False:
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -132,10 +141,10 @@ class Predictor:
             self._features, self._tfidf = None, features
         else:
             self._features = features
-            self._tfidf = Vocabulary.from_features(features) or features
+            self._tfidf = _vocabulary_of(features) or features
         self._coef, self._intercept = coef, intercept
         self.topics = tuple(topics)
-        self.none = bool(none)
+        self.none = check_flag("none", none)
         if none_head not in NONE_HEADS:
             raise ValueError(f"none_head must be one of {NONE_HEADS}, got {none_head!r}")
         self.none_head = none_head if self.none else "class"
@@ -151,7 +160,7 @@ class Predictor:
     def save(self, path: str | Path) -> Path:
         """Write the model as a folder that `nlpkit.load` reads (atomically), with the card
         and figures of its training when it has them; returns the path."""
-        from .training.output import save_model
+        from .modelfile import save_model
 
         return save_model(self, path)
 
@@ -189,13 +198,15 @@ class Predictor:
         """The fitted `TfidfFeatures` (a scikit-learn estimator), built at first use for a
         model loaded from a folder."""
         if self._features is None:
-            self._features = self._tfidf.to_features()
+            from .features import TfidfFeatures
+
+            self._features = TfidfFeatures.of(self._tfidf)
         return self._features
 
     @features.setter
     def features(self, features) -> None:
         self._features = features
-        self._tfidf = Vocabulary.from_features(features) or features
+        self._tfidf = _vocabulary_of(features) or features
         self._drop_scorer()
 
     @property
@@ -226,7 +237,7 @@ class Predictor:
 
     @segment.setter
     def segment(self, segment: bool) -> None:
-        self._segment = segment
+        self._segment = check_flag("segment", segment)
         self._drop_scorer()
 
     def _scorer(self):
@@ -239,7 +250,7 @@ class Predictor:
             return scorer
         if compiled.core is None or not self.segment or not isinstance(self._tfidf, Vocabulary):
             return None
-        scorer = compiled.scorer(
+        scorer = _compiled_scorer(
             self._tfidf, self._coef, self._intercept, self.max_chars, self.topics
         )
         self._scorer_ = scorer
@@ -404,7 +415,9 @@ class Predictor:
         self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
     ) -> list[str | None]: ...
 
-    def predict(self, texts, n_jobs: int = 1, allow_none: bool = False):
+    def predict(
+        self, texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    ) -> str | None | list[str | None]:
         """The topic of a text (str), or the topics of a list of texts (list, same order).
 
         ``n_jobs > 1`` spreads a large list over that many processes, in chunks; the answers
@@ -419,6 +432,7 @@ class Predictor:
             topic = fast(texts, n_jobs, allow_none)
             if topic is not None:
                 return topic
+        check_flag("allow_none", allow_none)
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
         if scorer is not None and not self._detects(allow_none):
@@ -496,12 +510,14 @@ class Predictor:
         self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
     ) -> list[dict[str, float]]: ...
 
-    def predict_proba(self, texts, n_jobs: int = 1, allow_none: bool = False):
+    def predict_proba(
+        self, texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    ) -> dict[str, float] | list[dict[str, float]]:
         """Probabilities per topic (summing to 1) for a text, or a list of them for a list;
         ``n_jobs`` as in `predict`. ``allow_none=True`` adds the probability of ``"none"``
         (out of scope), the five summing to 1; without it, the topics' probabilities are
         those of a text known to be in scope."""
-        names = self._columns(allow_none)
+        names = self._columns(check_flag("allow_none", allow_none))
         batch, single = self._as_batch(texts)
         if not batch:
             return []
@@ -537,6 +553,7 @@ class Predictor:
         reads as out of scope rather than as its best topic."""
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        check_flag("allow_none", allow_none)
         import numpy as np
 
         from .explanation import Explanation
@@ -568,22 +585,74 @@ class Predictor:
             contrib = w * (self.coef[top, col] - self.coef[runner, col])
             intercept = self.intercept[top] - self.intercept[runner]
             margin = all_scores[0, top] - all_scores[0, runner]
-        best = np.argsort(-contrib, kind="stable")[:k]
+        # Both sides: the terms that pushed most toward the answer, and those that pushed most
+        # against it, so that a reader sees what was overruled.
+        order = np.argsort(-contrib, kind="stable")
+        best = [i for i in order[:k] if contrib[i] > 0]
+        worst = [i for i in order[::-1][:k] if contrib[i] < 0]
         terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
+        against = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in worst]
+        listed = float(contrib[best].sum() + contrib[worst].sum()) if best or worst else 0.0
         from .names import describe
 
-        kinds = {term: kind for term, _ in terms if (kind := describe(term))}
+        kinds = {term: kind for term, _ in terms + against if (kind := describe(term))}
         return Explanation(
             topic=names[top],
             runner_up=names[runner],
             probabilities=dict(zip(names, map(float, probs))),
             terms=terms,
-            other_terms=float(contrib.sum() - contrib[best].sum()),
+            against=against,
+            other_terms=float(contrib.sum()) - listed,
             intercept=float(intercept),
             margin=float(margin),
             measure=measure,
             kinds=kinds,
         )
+
+
+def _vocabulary_of(features: Any) -> Vocabulary | None:
+    """The plain-data vocabulary of a fitted `TfidfFeatures`, or None for any other
+    transformer or settings `Vocabulary` does not know."""
+    from .features import TfidfFeatures  # (imported already by whoever fitted the features)
+
+    return features.to_vocabulary() if isinstance(features, TfidfFeatures) else None
+
+
+def _compiled_scorer(
+    vocabulary: Vocabulary,
+    coef: Any,
+    intercept: Any,
+    max_chars: int | None,
+    names: tuple[str, ...] | None = None,
+) -> Any:
+    """A compiled scorer for a linear model over a `Vocabulary`, on the process's compiled
+    segmenter; the weights are float64 numpy arrays or memoryviews; ``names``, the topics its
+    ``topic`` method answers with (the first rows'). A vocabulary file that is not one
+    distinct, non-empty UTF-8 term per line is a ValueError naming the line."""
+    # The sublinear tf values come from the same table as the Python path's. A term occurs
+    # at most once per character read; a text with a count beyond the table goes to Python.
+    size = (max_chars if max_chars is not None else 1 << 16) + 2
+    low, high = vocabulary.ngram_range
+    return compiled.core.Scorer(
+        compiled.segmenter(),
+        vocabulary._core_terms(),
+        _contiguous(vocabulary._idf),
+        _contiguous(coef),
+        _contiguous(intercept),
+        (int(low), int(high)),
+        bool(vocabulary.sublinear_tf),
+        max_chars,
+        array("d", log_tf(size)),
+        names,
+    )
+
+
+def _contiguous(values: Any) -> Any:
+    if isinstance(values, memoryview):  # a model file's, contiguous float64 already
+        return values
+    import numpy as np  # (imported already: the values are a numpy array)
+
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 # On the compiled core, predict(texts) is a method of the core: the call users make most takes

@@ -8,22 +8,21 @@ compiled core, read them here. Nothing of pyvi is copied into this repository.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import pickle
 import struct
-from pathlib import Path
+
+from .installed import package_folder
 
 __all__ = ["model_file", "crfsuite_bytes", "read_crfsuite"]
 
 
 def model_file(name: str) -> bytes:
     """The bytes of a file of the installed pyvi's ``models`` folder."""
-    # (find_spec locates the package without importing it, nor importlib.resources)
-    spec = importlib.util.find_spec("pyvi")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_folder("pyvi")
+    if folder is None:
         raise ModuleNotFoundError("pyvi is not installed: nlpkit reads its segmentation model")
-    return (Path(next(iter(spec.submodule_search_locations))) / "models" / name).read_bytes()
+    return (folder / "models" / name).read_bytes()
 
 
 class _Inert:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Vocabulary", "analyze", "tfidf_weights", "log_tf"]
+__all__ = ["Vocabulary", "VocabularyFile", "analyze", "tfidf_weights", "log_tf"]
 
 # A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
 # a letter: punctuation and bare numbers carry no topic.
@@ -120,11 +120,25 @@ def tfidf_weights(
     return doc, col, w
 
 
+class VocabularyFile:
+    """The text of a vocabulary file (UTF-8, one term per line) and its number of lines,
+    counted once: a model's loader needs the number before the terms (for the shape of the
+    arrays it reads), and the `Vocabulary` it makes takes both."""
+
+    __slots__ = ("data", "lines")
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.lines = data.count(b"\n")
+
+
 class Vocabulary:
     """The fitted state of a `TfidfFeatures` as plain data: ``terms_`` (column -> term),
     ``idf_``, and the settings it was fitted with (its ``get_params()``).
 
-    Transforms like the estimator (`weights`); `to_features` gives the estimator back.
+    Transforms like the estimator (`weights`); `TfidfFeatures.to_vocabulary` makes one of the
+    estimator, `TfidfFeatures.of` the estimator of one. (This module imports nothing of
+    `nlpkit.features`, which builds on it.)
     """
 
     # The TfidfFeatures settings this class knows; a model with others keeps its estimator.
@@ -132,7 +146,7 @@ class Vocabulary:
 
     def __init__(
         self,
-        terms: Sequence[str] | bytes,
+        terms: Sequence[str] | bytes | VocabularyFile,
         idf: np.ndarray,
         ngram_range: tuple[int, int] = (1, 2),
         min_df: int | float = 2,
@@ -144,8 +158,9 @@ class Vocabulary:
         # bytes until a term is asked for: the compiled core reads the bytes themselves, and
         # 150,000 Python strings would cost a model's load more than all the rest of it.
         if isinstance(terms, bytes):
-            self._file, self._terms = terms, None
-            self.n_terms_ = terms.count(b"\n")
+            terms = VocabularyFile(terms)
+        if isinstance(terms, VocabularyFile):
+            self._file, self._terms, self.n_terms_ = terms.data, None, terms.lines
         else:
             self._file, self._terms = None, terms if isinstance(terms, list) else list(terms)
             self.n_terms_ = len(self._terms)
@@ -163,21 +178,6 @@ class Vocabulary:
     def supports(cls, params: dict[str, Any]) -> bool:
         """Whether settings (a model folder's, an estimator's) are ones this class knows."""
         return set(params) <= set(cls.PARAMS)
-
-    @classmethod
-    def from_features(cls, features: Any) -> Vocabulary | None:
-        """The vocabulary of a fitted `TfidfFeatures` (sharing its arrays), or None for any
-        other transformer or settings this class does not know."""
-        from .features import TfidfFeatures  # imported already by whoever built one
-
-        if type(features) is not TfidfFeatures or not hasattr(features, "idf_"):
-            return None
-        params = features.get_params()
-        if not cls.supports(params):
-            return None
-        vocabulary = cls(features.terms_, features.idf_, **params)
-        vocabulary._index = features.vocabulary_
-        return vocabulary
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.PARAMS}
@@ -211,12 +211,6 @@ class Vocabulary:
         return tfidf_weights(
             X, lambda t: analyze(t, ngram_range), self.vocabulary_, self.idf_, self.sublinear_tf
         )
-
-    def to_features(self):
-        """The fitted `TfidfFeatures` estimator (imports scikit-learn)."""
-        from .features import TfidfFeatures
-
-        return TfidfFeatures.from_vocabulary(self.terms_, self.idf_, **self.get_params())
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -80,13 +80,15 @@ def test_readme_examples_work_from_the_repository_root():
 def test_shipped_model_is_found_in_a_checkout_when_the_package_has_no_models(monkeypatch, tmp_path):
     # From a checkout's root the source folder shadows the installed package, and the source
     # folder has no nlpkit/models: the model is then the checkout's top-level models/default.
+    import importlib.util
+
     from nlpkit import modelfile
 
     def find_spec(name, *args):
         return None if name == "nlpkit.models" else real(name, *args)
 
-    real = modelfile.importlib.util.find_spec
-    monkeypatch.setattr(modelfile.importlib.util, "find_spec", find_spec)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     monkeypatch.setattr(modelfile, "__file__", str(tmp_path / "nlpkit" / "modelfile.py"))
     assert modelfile.default_model_path() == tmp_path / "models" / "default"
 
@@ -145,3 +147,41 @@ def test_lazy_names():
     assert {"Predictor", "Explanation", "ModelError", "predict"} <= set(dir(nlpkit))
     with pytest.raises(AttributeError):
         _ = nlpkit.no_such_name
+
+
+@pytest.mark.parametrize("value", ["no", "False", 0, 1, None, [True]])
+def test_allow_none_must_be_true_or_false(value):
+    predictor = nlpkit.load()
+    for call in (
+        lambda: nlpkit.predict("Giá xăng tăng", allow_none=value),
+        lambda: nlpkit.predict("Giá xăng tăng", 1, value),  # positional: the core's own method
+        lambda: predictor.predict(["Giá xăng tăng"], 1, value),
+        lambda: nlpkit.predict_proba("Giá xăng tăng", allow_none=value),
+        lambda: nlpkit.explain("Giá xăng tăng", allow_none=value),
+    ):
+        with pytest.raises(TypeError, match=r"allow_none must be True or False, got"):
+            call()
+
+
+def test_predictor_flags_must_be_true_or_false():
+    from nlpkit.predictor import Predictor
+
+    predictor = nlpkit.load()
+    with pytest.raises(TypeError, match="none must be True or False"):
+        Predictor(
+            predictor._tfidf, predictor.coef, predictor.intercept, predictor.topics, none="yes"
+        )
+    with pytest.raises(TypeError, match="segment must be True or False"):
+        predictor.segment = "no"
+
+
+def test_public_functions_say_what_they_return():
+    import typing
+
+    from nlpkit.predictor import _python_predict
+
+    for function in (nlpkit.predict, nlpkit.predict_proba, nlpkit.explain, nlpkit.load,
+                     _python_predict, nlpkit.Predictor.predict_proba, nlpkit.Predictor.explain):  # fmt: skip
+        assert "return" in function.__annotations__, function.__name__
+    hints = typing.get_type_hints(nlpkit.predict_proba)
+    assert hints["return"] == dict[str, float] | list[dict[str, float]]

@@ -4,7 +4,7 @@ import json
 import pytest
 
 import nlpkit
-from nlpkit.batch import predict_file, predict_stream
+from nlpkit.batch import predict_file, predict_stream, run_record_path
 from nlpkit.cli import main
 
 TEXTS = [
@@ -31,7 +31,8 @@ def write_jsonl(path, n=40):
 def expected(path):
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+        if not line.strip():  # a blank line: an error record
+            out.append(None)
             continue
         try:
             r = json.loads(line)
@@ -54,7 +55,8 @@ def test_jsonl_in_order_with_errors_kept(tmp_path, workers):
     report = predict_file(src, tmp_path / "out.jsonl", workers=workers, batch_size=7)
     rows = read_out(tmp_path / "out.jsonl")
     assert [r.get("topic") for r in rows] == expected(src)
-    assert report.written == 39 and report.errors == 2
+    assert report.written == 40 and report.errors == 3
+    assert rows[12] == {"line": 13, "error": "blank line"}
     assert rows[5] == {
         "line": 6,
         "error": "not valid JSON (Expecting property name enclosed in double quotes)",
@@ -69,8 +71,9 @@ def test_plain_text_lines(tmp_path):
     src.write_text("\n".join(TEXTS) + "\n\n", encoding="utf-8")
     predict_file(src, tmp_path / "out.jsonl")
     rows = read_out(tmp_path / "out.jsonl")
-    assert [r["topic"] for r in rows] == nlpkit.predict(TEXTS)
+    assert [r["topic"] for r in rows[:4]] == nlpkit.predict(TEXTS)
     assert rows[1] == {**rows[1], "line": 2, "text": TEXTS[1]}
+    assert rows[4] == {"line": 5, "error": "blank line"}  # the blank line has its line too
 
 
 def test_resume_skips_finished_lines_and_cuts_a_half_written_one(tmp_path):
@@ -81,7 +84,7 @@ def test_resume_skips_finished_lines_and_cuts_a_half_written_one(tmp_path):
     lines = full.splitlines(keepends=True)
     out.write_text("".join(lines[:10]) + lines[10][:15], encoding="utf-8")  # interrupted mid-line
     report = predict_file(src, out, resume=True)
-    assert report.resumed == 10 and report.written == 29
+    assert report.resumed == 10 and report.written == 30
     assert out.read_text(encoding="utf-8") == full
 
 
@@ -94,9 +97,15 @@ def test_stream_to_a_buffer_with_a_given_predictor():
 def test_command_line(tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl", n=14)
     out = tmp_path / "out.jsonl"
-    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 0
+    # Records failed: every line is written, and the exit status says so.
+    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1
     assert [r.get("topic") for r in read_out(out)] == expected(src)
-    assert "13 records written (2 with errors)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "14 records written (3 with errors)" in err
+    assert "3 records failed" in err and "--max-errors 0" in err
+    args = ["predict", "--input", str(src), "--output", str(out), "--max-errors", "3"]
+    assert main(args) == 0
+    assert main([*args[:-1], "2"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -121,7 +130,7 @@ def run_cli(*args, stdin=None, cwd=None):
 
     return subprocess.run(
         [sys.executable, "-m", "nlpkit.cli", *args],
-        input=stdin,
+        **({"input": stdin} if stdin is None or isinstance(stdin, bytes) else {"stdin": stdin}),
         capture_output=True,
         cwd=cwd,
         timeout=300,
@@ -212,11 +221,39 @@ def test_format_is_read_from_the_content_of_standard_input():
     assert json.loads(result.stdout) == {**json.loads(result.stdout), "line": 1, "text": TEXTS[1]}
 
 
-def test_output_onto_the_input_is_refused(tmp_path, capsys):
+def test_output_onto_the_input_is_refused_however_it_is_named(tmp_path, capsys):
+    import os
+
     src = write_jsonl(tmp_path / "in.jsonl")
     before = src.read_bytes()
-    assert main(["predict", "--input", str(src), "--output", str(src)]) == 2
-    assert "--output names the input file" in capsys.readouterr().err
+    os.symlink(src, tmp_path / "link.jsonl")
+    os.link(src, tmp_path / "hard.jsonl")
+    for output in (
+        src,
+        tmp_path / "link.jsonl",
+        tmp_path / "hard.jsonl",
+        tmp_path / "." / "in.jsonl",
+    ):
+        assert main(["predict", "--input", str(src), "--output", str(output)]) == 2
+        assert "is the input file" in capsys.readouterr().err
+    # standard input redirected from the output file
+    with src.open("rb") as stdin:
+        result = run_cli(
+            "predict", "--input", "-", "--output", str(tmp_path / "hard.jsonl"), stdin=stdin
+        )
+    assert result.returncode == 2 and b"is the input file" in result.stderr
+    # standard output appending to the input file
+    with open(src, "ab") as stdout:
+        import subprocess
+        import sys
+
+        result = subprocess.run(
+            [sys.executable, "-m", "nlpkit.cli", "predict", "--input", str(src), "--output", "-"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=300,
+        )
+    assert result.returncode == 2 and b"standard output is the input file" in result.stderr
     assert src.read_bytes() == before
 
 
@@ -258,6 +295,24 @@ def test_resume_refuses_the_output_of_another_input(tmp_path, capsys):
     out.write_bytes(b"\n".join(lines[:10]) + b"\n")
     before = out.read_bytes()
     assert main(["predict", "--input", str(second), "--output", str(out), "--resume"]) == 2
+    assert "was written for another input than" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    # Even with the run record of the second input, its lines are checked one by one.
+    import shutil
+
+    shutil.copy(first, tmp_path / "keep")
+    shutil.copy(second, first)
+    record = json.loads(run_record_path(out).read_text())
+    record["input"] = json.loads(json.dumps(record["input"]))
+    import os
+
+    from nlpkit.batch import _fingerprint
+
+    fd = os.open(first, os.O_RDONLY)
+    record["input"].update(_fingerprint(fd))
+    os.close(fd)
+    run_record_path(out).write_text(json.dumps(record))
+    assert main(["predict", "--input", str(first), "--output", str(out), "--resume"]) == 2
     assert "does not answer input line 1" in capsys.readouterr().err
     assert out.read_bytes() == before
 
@@ -346,3 +401,340 @@ def test_allow_none_in_a_stream_writes_topic_null(tmp_path, small_none_folder, w
     assert "none" in rows[0]["probabilities"]
     assert main(["predict", *args]) == 0
     assert None not in [r["topic"] for r in read_out(out)]
+
+
+# -- one job per output ------------------------------------------------------------------------
+
+
+def _jsonl(path, texts):
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_second_job_on_the_same_output_is_refused_and_changes_nothing(tmp_path, capsys):
+    import fcntl
+    import os
+
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    predict_file(src, out)
+    before = out.read_bytes()
+    # Another job holds the output (as a running nlpkit predict does), under another name too.
+    os.symlink(out, tmp_path / "alias.jsonl")
+    with open(out, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for name in (out, tmp_path / "alias.jsonl"):
+            for resume in ([], ["--resume"]):
+                assert main(["predict", "--input", str(src), "--output", str(name), *resume]) == 2
+                err = capsys.readouterr().err
+                assert "another nlpkit predict is writing this output" in err
+                assert err.count("\n") == 1
+        assert out.read_bytes() == before
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 0
+
+
+def test_a_crashed_job_leaves_no_lock_behind(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, sys, time; f = open(sys.argv[1], 'ab'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('held', flush=True); time.sleep(300)", str(out)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline() == "held\n"
+    with pytest.raises(nlpkit.batch.InputError, match="another nlpkit predict"):
+        predict_file(src, out)
+    holder.send_signal(signal.SIGKILL)  # the job dies without cleaning up
+    holder.wait()
+    assert predict_file(src, out).written == 4
+
+
+# -- resume: only the same input, model and settings, checked before anything is written -------
+
+
+def test_resume_refuses_a_file_that_is_not_one_of_our_outputs(tmp_path, capsys):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    for content in (b'{"id": 0, "text": "notes of my own"}', b"x" * 100 + b"\n" * 3):
+        out = tmp_path / "mine.jsonl"
+        out.write_bytes(content)  # one line without a newline; lines that answer nothing
+        assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
+        err = capsys.readouterr().err
+        assert "was not written by nlpkit predict" in err and err.count("\n") == 1
+        assert out.read_bytes() == content
+
+
+def _interrupted(tmp_path, *args):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS * 10)
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out), *args]) == 0
+    lines = out.read_bytes().split(b"\n")
+    out.write_bytes(b"\n".join(lines[:12]) + b"\n" + lines[12][:9])  # cut mid-line
+    return src, out, out.read_bytes()
+
+
+def test_resume_refuses_other_settings(tmp_path, capsys, small_none_folder):
+    src, out, before = _interrupted(tmp_path, "--model", str(small_none_folder))
+    capsys.readouterr()
+    for args, message in (
+        (["--allow-none"], "allow_none False, this run has True"),
+        (["--prefix", "p_"], "prefix '', this run has 'p_'"),
+        (["--format", "text"], "format 'jsonl', this run has 'text'"),
+    ):
+        cmd = ["predict", "--input", str(src), "--output", str(out), "--resume"]
+        assert main([*cmd, "--model", str(small_none_folder), *args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "not resumed" in err and err.count("\n") == 1
+        assert out.read_bytes() == before
+    # another model
+    assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
+    assert "was written by another model" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    # the same input, model and settings: resumed, and the file is whole
+    args = ["predict", "--input", str(src), "--output", str(out), "--model", str(small_none_folder)]
+    assert main([*args, "--resume"]) == 0
+    assert "12 skipped as already done" in capsys.readouterr().err
+    resumed = out.read_bytes()
+    assert main(args) == 0
+    assert out.read_bytes() == resumed
+
+
+def test_resume_refuses_an_input_changed_since(tmp_path, capsys):
+    src, out, before = _interrupted(tmp_path)
+    capsys.readouterr()
+    with src.open("a", encoding="utf-8") as more:
+        more.write(json.dumps({"id": 99, "text": TEXTS[0]}) + "\n")
+    assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
+    assert "written for another input than" in capsys.readouterr().err
+    assert out.read_bytes() == before
+
+
+def test_the_run_record_is_written_beside_the_output(tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    predict_file(src, out)
+    record = json.loads(run_record_path(out).read_text())
+    assert record["input"]["path"] == str(src.resolve()) and record["input"]["size"] > 0
+    assert record["model"] == nlpkit.load().manifest["seal"]
+    assert record["settings"]["allow_none"] is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in.jsonl",
+        "out.jsonl",
+        "out.jsonl.nlpkit.json",
+    ]
+
+
+# -- exactly one output line per input line ----------------------------------------------------
+
+
+def _rows(path):
+    data = path.read_bytes()
+    assert data.endswith(b"\n")
+    return [json.loads(line) for line in data.split(b"\n")[:-1]]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_nul_byte_anywhere_is_that_lines_error_only(tmp_path, workers):
+    lines = [
+        json.dumps({"id": i, "text": TEXTS[i % 4] + " " + "x" * 100}).encode() for i in range(2000)
+    ]
+    for bad in (0, 1500):  # in the first 64 KB and long after them
+        lines[bad] = b'{"id": %d, "text": "Gi\x00a"}' % bad
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    report = predict_file(src, tmp_path / "out.jsonl", workers=workers, batch_size=64)
+    rows = _rows(tmp_path / "out.jsonl")
+    assert len(rows) == 2000 and report.errors == 2
+    assert rows[0] == {"line": 1, "error": "a NUL byte (at column 22)"}
+    assert rows[1500] == {"line": 1501, "error": "a NUL byte (at column 25)"}
+    assert all("topic" in r for i, r in enumerate(rows) if i not in (0, 1500))
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("kind", ["jsonl", "text"])
+def test_lf_crlf_and_cr_line_ends(tmp_path, end, kind):
+    texts = [TEXTS[1], TEXTS[0], TEXTS[2]]
+    if kind == "jsonl":
+        lines = [json.dumps({"text": t}, ensure_ascii=False).encode() for t in texts]
+    else:
+        lines = [t.encode() for t in texts]
+    src = tmp_path / "in"
+    src.write_bytes(end.join([lines[0], b"", lines[1], lines[2]]))  # a blank line, no final end
+    predict_file(src, tmp_path / "out.jsonl")
+    rows = _rows(tmp_path / "out.jsonl")
+    assert [r.get("topic") for r in rows] == ["sports", None, "energy", "geopolitics"]
+    assert rows[1] == {"line": 2, "error": "blank line"}
+    if kind == "text":
+        assert rows[0]["text"] == texts[0]  # no CR left at the end of a text
+
+
+def test_a_line_over_the_limit_is_an_error_read_in_bounded_memory(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.jsonl"
+    with src.open("wb") as data:
+        data.write(json.dumps({"text": TEXTS[0]}).encode() + b"\n")
+        data.write(b'{"text": "' + b"a" * 40_000_000 + b'"}\n')  # 40 MB, over the 10 MB limit
+        data.write(json.dumps({"text": TEXTS[1]}).encode() + b"\n")
+        data.write(b'{"text": "' + b"b" * 12_000_000)  # over the limit, and no line end
+    out = tmp_path / "out.jsonl"
+    code = (
+        "import re, sys\n"
+        "from nlpkit.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "print(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1), file=sys.stderr)\n"
+        "sys.exit(status)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "predict", "--input", str(src), "--output", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1  # two records failed
+    rows = _rows(out)
+    assert [r.get("topic") for r in rows] == ["energy", None, "sports", None]
+    assert rows[1] == {"line": 2, "error": "line longer than 10,000,000 bytes"}
+    assert rows[3] == {"line": 4, "error": "line longer than 10,000,000 bytes"}
+    assert int(result.stderr.split()[-1]) / 1024 < 250  # MB: the 40 MB line is never held
+
+
+def test_lines_just_over_the_limit_across_reads(tmp_path, monkeypatch):
+    from nlpkit import batch
+
+    monkeypatch.setattr(batch, "LINE_LIMIT", 300)
+    monkeypatch.setattr(batch, "_BLOCK", 64)
+    lines = [
+        json.dumps({"id": i, "text": TEXTS[i % 4]}, ensure_ascii=False).encode() for i in range(30)
+    ]
+    for i in (3, 17):
+        lines[i] = b'{"text": "' + b"x" * (280 + 40 * i) + b'"}'
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    predict_file(src, tmp_path / "out.jsonl")
+    rows = _rows(tmp_path / "out.jsonl")
+    assert len(rows) == 30 and [r["line"] for r in rows if "error" in r] == [4, 18]
+    assert all(r["id"] == i for i, r in enumerate(rows) if i not in (3, 17))
+
+
+def test_gzip_input_and_output(tmp_path):
+    import gzip
+
+    src = tmp_path / "in.jsonl.gz"
+    with gzip.open(src, "wt", encoding="utf-8") as data:
+        for i, t in enumerate(TEXTS):
+            data.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
+    plain, packed = tmp_path / "out.jsonl", tmp_path / "out.jsonl.gz"
+    predict_file(src, plain)
+    predict_file(src, packed)
+    assert [r["topic"] for r in _rows(plain)] == nlpkit.predict(TEXTS)
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    # standard input, known by its bytes
+    result = run_cli("predict", "--input", "-", "--output", "-", stdin=src.read_bytes())
+    assert result.returncode == 0 and result.stdout == plain.read_bytes()
+    # a compressed output cannot be resumed: said before anything is written
+    assert main(["predict", "--input", str(src), "--output", str(packed), "--resume"]) == 2
+
+
+def test_without_orjson_the_records_are_the_same(tmp_path, monkeypatch):
+    from nlpkit import batch
+
+    src = tmp_path / "in.ndjson"
+    src.write_bytes(b"\n".join(ODD_LINES) + b"\n")
+    predict_file(src, tmp_path / "fast.jsonl")
+    monkeypatch.setattr(batch, "orjson", None)
+    predict_file(src, tmp_path / "slow.jsonl")
+    assert _rows(tmp_path / "fast.jsonl") == _rows(tmp_path / "slow.jsonl")
+
+
+def test_output_lines_keep_the_input_record_as_it_was_written(tmp_path):
+    line = b'{"id": 1,   "text": "Gi\\u00e1 x\\u0103ng t\\u0103ng m\\u1ea1nh", "x": 1.50}  '
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(line + b"\n")
+    predict_file(src, tmp_path / "out.jsonl")
+    out = (tmp_path / "out.jsonl").read_bytes()
+    assert out.startswith(line.rstrip()[:-1] + b',"topic":"energy","probabilities":{')
+
+
+# -- exit status ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--text-field", "body"], "--text-field body: none of the first 4 records has that field"),
+        (["--title-field", "headline"], "--title-field headline: none of the first 4 records"),
+    ],
+)
+def test_a_field_no_record_has_is_a_usage_error_before_anything_is_written(
+    tmp_path, capsys, option, message
+):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out), *option]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "(their fields: id, text)" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_workers_above_the_cores_are_capped_with_a_note(tmp_path, capsys, monkeypatch):
+    from nlpkit import cli
+
+    monkeypatch.setattr(cli, "_cores", lambda: 2)
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "64"]) == 0
+    assert (
+        "--workers 64 is more than the 2 cores this process may use; using 2"
+        in capsys.readouterr().err
+    )
+
+
+def test_flags_must_be_true_or_false(tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    for call in (
+        lambda: predict_file(src, tmp_path / "o.jsonl", allow_none="no"),
+        lambda: predict_file(src, tmp_path / "o.jsonl", resume=1),
+        lambda: predict_stream(TEXTS, io.BytesIO(), jsonl="false"),
+    ):
+        with pytest.raises(TypeError, match="must be True or False"):
+            call()
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_output_to_a_device_is_written_without_a_run_record(tmp_path, capsys):
+    import os
+
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    assert main(["predict", "--input", str(src), "--output", os.devnull]) == 0
+    assert "4 records written" in capsys.readouterr().err
+    assert not run_record_path(os.devnull).exists()
+    assert main(["predict", "--input", str(src), "--output", os.devnull, "--resume"]) == 2
+
+
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork"
+)
+def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    import os
+
+    from nlpkit import batch, cli
+
+    def dies(predictor, settings, job):
+        os._exit(3)
+
+    monkeypatch.setattr(cli, "_cores", lambda: 2)  # (two workers, never this process)
+    monkeypatch.setattr(batch, "_run", dies)  # (the workers are forked with it)
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "a worker process ended unexpectedly" in err and "--resume" in err

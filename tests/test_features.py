@@ -84,8 +84,8 @@ def test_composes_in_a_pipeline():
 def test_keep_terms_are_in_the_vocabulary_whatever_their_frequency():
     texts = ["giá xăng tăng", "giá xăng giảm", "giá điện tăng", "bóng_đá việt_nam"]
     plain = TfidfFeatures(min_df=2, ngram_range=(1, 1)).fit(texts)
-    kept = TfidfFeatures(min_df=2, ngram_range=(1, 1), keep_terms=("bóng_đá", "los_angeles"))
-    X = kept.fit_transform(texts)
+    kept = TfidfFeatures(min_df=2, ngram_range=(1, 1))
+    X = kept.fit_transform(texts, keep_terms=("bóng_đá", "los_angeles"))
     # The others as before; the kept ones beside them, seen once or never.
     assert set(kept.terms_) == set(plain.terms_) | {"bóng_đá", "los_angeles"}
     assert kept.terms_ == sorted(kept.terms_)
@@ -95,3 +95,29 @@ def test_keep_terms_are_in_the_vocabulary_whatever_their_frequency():
     # What fit_transform gave is what transform gives.
     assert np.allclose(X.toarray(), kept.transform(texts).toarray())
     assert kept.transform(["los_angeles"])[0, unseen] == pytest.approx(1.0)
+    # A fit parameter, not a setting: the fitted vocabulary holds the terms, and the
+    # plain-data vocabulary (what a model folder keeps, what the compiled core reads) too.
+    assert kept.get_params() == plain.get_params()
+    assert kept.to_vocabulary().terms_ == kept.terms_
+
+
+def test_to_vocabulary_shares_the_arrays_and_refuses_what_it_does_not_know():
+    from nlpkit.vocabulary import Vocabulary
+
+    class Other(TfidfFeatures):  # may analyse otherwise: keeps its own transform
+        pass
+
+    features = TfidfFeatures(min_df=1).fit(DOCS)
+    vocabulary = features.to_vocabulary()
+    assert vocabulary.terms_ is features.terms_ and vocabulary.idf_ is features.idf_
+    assert vocabulary.get_params() == features.get_params()
+    assert TfidfFeatures().to_vocabulary() is None  # not fitted
+    assert Other(min_df=1).fit(DOCS).to_vocabulary() is None
+    assert not Vocabulary.supports({"ngram_range": (1, 2), "analyzer": "syllables"})
+
+
+def test_the_estimator_of_a_vocabulary_transforms_alike():
+    features = TfidfFeatures(min_df=1, ngram_range=(1, 3)).fit(DOCS)
+    rebuilt = TfidfFeatures.of(features.to_vocabulary())
+    assert isinstance(rebuilt, TfidfFeatures) and rebuilt.get_params() == features.get_params()
+    assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0

@@ -32,6 +32,23 @@ def test_round_trip_gives_identical_answers(small_model, saved):
     }
 
 
+def test_each_file_is_read_once_and_what_is_loaded_is_what_was_checked(saved, monkeypatch):
+    # A file changed between its checksum and its reading would be loaded unchecked: the
+    # loader reads every file once, checks those bytes and parses the same bytes.
+    from pathlib import Path
+
+    reads = []  # (Path.read_bytes and read_text open the file with Path.open)
+    open_ = Path.open
+    monkeypatch.setattr(
+        Path, "open", lambda self, *a, **k: reads.append(self.name) or open_(self, *a, **k)
+    )
+    predictor = load(saved)
+    monkeypatch.undo()
+    model_files = ["vocabulary.txt", "idf.npy", "coef.npy", "intercept.npy", "README.md"]
+    assert sorted(n for n in reads if n in model_files) == sorted(model_files)
+    assert predictor.predict(TEXTS) == load(saved).predict(TEXTS)
+
+
 def test_save_leaves_no_temporary_files(saved):
     assert [p.name for p in saved.parent.iterdir()] == ["model"]
 
@@ -132,11 +149,96 @@ def test_shipped_model_is_small_and_complete():
     assert hand["n"] >= 100
 
 
+def _write_sealed(path, manifest):
+    """What whoever hands over a folder can do: seal an edited manifest again (the checks of
+    values below are for such folders)."""
+    manifest["seal"] = modelfile.manifest_seal(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"temperature": 2.0},
+        {"topics": ["geopolitics", "energy", "domestic", "sport"]},
+        {"max_chars": 4000},
+        {"segment": False},
+        {"none": True},
+        {"features": {"ngram_range": [1, 1], "sublinear_tf": True}},
+        {"name": "another"},
+        {"files": {}},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_any_edit_of_the_manifest_is_refused(saved, change):
+    path = saved / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.update(change)
+    path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    with pytest.raises(
+        ModelError, match=r"manifest.json: the manifest was changed since the model was saved"
+    ):
+        load(saved)
+
+
+def test_the_seal_counts_values_not_layout(saved, small_model):
+    path = saved / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(dict(reversed(manifest.items()))), encoding="utf-8")
+    assert load(saved).predict(TEXTS) == small_model[0].predict(TEXTS)
+
+
+def test_an_unsealed_manifest_is_refused_and_seal_seals_it_once(saved, small_model):
+    path = saved / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["seal"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match="manifest.json: the manifest is not sealed"):
+        load(saved)
+    modelfile.seal(saved)
+    assert load(saved).predict(TEXTS) == small_model[0].predict(TEXTS)
+    # An edit of a sealed manifest is not sealed again by seal(): it is refused.
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["temperature"] = 3.0
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelError, match="was changed since"):
+        modelfile.seal(saved)
+
+
+def test_the_shipped_model_is_sealed_as_save_writes_it(tmp_path):
+    """models/default is what modelfile.save writes for it: resaved, it is the same folder."""
+    shipped = modelfile.default_model_path()
+    predictor = load(shipped)
+    manifest = predictor.manifest
+    standard = {
+        "format", "format_version", "name", "versions", "topics", "none", "none_head",
+        "features", "max_chars", "segment", "temperature", "files", "seal",
+    }  # fmt: skip
+    if manifest["versions"] != modelfile.library_versions():
+        pytest.skip("other library versions than those the shipped model was saved with")
+    modelfile.save(
+        predictor,
+        tmp_path / "again",
+        name=manifest["name"],
+        extra={k: v for k, v in manifest.items() if k not in standard},
+        card=(shipped / "README.md").read_text(encoding="utf-8"),
+        attachments={
+            name: (shipped / name).read_bytes()
+            for name in manifest["files"]
+            if name not in modelfile._RESERVED
+        },
+    )
+    assert modelfile.differences(shipped, tmp_path / "again") == []
+    assert (tmp_path / "again/manifest.json").read_bytes() == (
+        shipped / "manifest.json"
+    ).read_bytes()
+
+
 def _rewrite_manifest(folder, change):
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     change(manifest)
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    _write_sealed(path, manifest)
 
 
 def test_empty_folder_is_refused(tmp_path):
@@ -202,14 +304,14 @@ def _reseal(folder):
         manifest["files"][name] = (
             "sha256:" + hashlib.sha256((folder / name).read_bytes()).hexdigest()
         )
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    _write_sealed(path, manifest)
 
 
 def _set_manifest(folder, **values):
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest.update(values)
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    _write_sealed(path, manifest)
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ def test_names_of_each_kind_as_the_features_spell_them():
 
 def test_kind_columns_fold_back_into_the_terms_weights():
     texts = ["tổng_thống hội_đàm tại los_angeles", "giá xăng tại quảng_ninh", "giá điện tăng"]
-    features = TfidfFeatures(min_df=1, keep_terms=tuple(name_kinds()))
-    X = features.fit_transform(texts)
+    features = TfidfFeatures(min_df=1)
+    X = features.fit_transform(texts, keep_terms=tuple(name_kinds()))
     kinds = KindFeatures(features.terms_, features.idf_)
     wide = kinds.transform(X)
     assert wide.shape == (3, len(features.terms_) + len(KINDS))

@@ -104,12 +104,30 @@ def test_explain_names_terms_for_the_topic(predictor):
     assert "energy" in str(exp) and exp.to_dict()["terms"][0]["term"] == exp.terms[0][0]
 
 
+def test_explain_shows_the_terms_against_the_answer_too():
+    import nlpkit
+
+    # A storm that cut the power: filed under energy, with the storm's words pulling the other
+    # way; a reader sees both.
+    text = "Bão số 3 gây mất điện diện rộng, hàng nghìn hộ dân phải sơ tán, điện lực khắc phục"
+    exp = nlpkit.explain(text, k=4)
+    assert exp.terms and exp.against
+    assert all(w > 0 for _, w in exp.terms) and all(w < 0 for _, w in exp.against)
+    weights = [w for _, w in exp.against]
+    assert weights == sorted(weights)  # the strongest against first
+    shown = str(exp)
+    assert f"against {exp.topic} (for {exp.runner_up}):" in shown
+    assert all(term in shown for term, _ in exp.against)
+    assert [a["term"] for a in exp.to_dict()["against"]] == [t for t, _ in exp.against]
+
+
 def test_explanation_adds_up_to_the_score_difference(predictor):
     import math
 
     for text in TEXTS + ["Nga và NATO hội đàm về an ninh"]:
         exp = predictor.explain(text, k=2)
-        parts = sum(w for _, w in exp.terms) + exp.other_terms + exp.intercept
+        listed = sum(w for _, w in exp.terms) + sum(w for _, w in exp.against)
+        parts = listed + exp.other_terms + exp.intercept
         assert parts == pytest.approx(exp.margin, abs=1e-9) and exp.margin >= 0
         # The margin is the log-odds of the two topics at the model's temperature.
         odds = math.log(exp.probabilities[exp.topic] / exp.probabilities[exp.runner_up])
@@ -192,9 +210,8 @@ def test_none_probabilities_sum_to_one_with_the_topics(with_none):
 def test_explain_says_why_a_text_is_out_of_scope(with_none):
     exp = with_none.explain(OUT_OF_SCOPE, k=3, allow_none=True)
     assert exp.topic == "none" and exp.runner_up in with_none.topics
-    assert sum(w for _, w in exp.terms) + exp.other_terms + exp.intercept == pytest.approx(
-        exp.margin
-    )
+    listed = sum(w for _, w in exp.terms) + sum(w for _, w in exp.against)
+    assert listed + exp.other_terms + exp.intercept == pytest.approx(exp.margin)
     assert with_none.explain(OUT_OF_SCOPE, k=3).topic in with_none.topics
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import nlpkit
 from nlpkit.features import TfidfFeatures
-from nlpkit.vocabulary import Vocabulary, analyze
+from nlpkit.vocabulary import Vocabulary, VocabularyFile, analyze
 
 DOCS = [
     "Giá xăng_dầu tăng mạnh , giá điện cũng tăng .",
@@ -23,23 +23,6 @@ def test_weights_are_the_estimators(params):
     for ours, theirs in zip(vocabulary.weights(new), features.weights(new)):
         assert ours.tobytes() == theirs.tobytes()
     assert vocabulary.vocabulary_ == features.vocabulary_
-
-
-def test_from_features_shares_the_arrays_and_refuses_what_it_does_not_know():
-    features = TfidfFeatures(min_df=1).fit(DOCS)
-    vocabulary = Vocabulary.from_features(features)
-    assert vocabulary.terms_ is features.terms_ and vocabulary.idf_ is features.idf_
-    assert vocabulary.get_params() == features.get_params()
-    assert Vocabulary.from_features(object()) is None
-    assert Vocabulary.from_features(TfidfFeatures()) is None  # not fitted
-    assert not Vocabulary.supports({"ngram_range": (1, 2), "analyzer": "syllables"})
-
-
-def test_to_features_round_trip():
-    features = TfidfFeatures(min_df=1, ngram_range=(1, 3)).fit(DOCS)
-    rebuilt = Vocabulary.from_features(features).to_features()
-    assert isinstance(rebuilt, TfidfFeatures) and rebuilt.get_params() == features.get_params()
-    assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0
 
 
 def test_checks_and_pickling():
@@ -77,3 +60,14 @@ def test_features_can_be_set(small_model):
     assert predictor.features is small.features
     assert predictor._tfidf.terms_ == small.features.terms_
     assert predictor._scorer_ is None
+
+
+def test_a_vocabulary_file_counted_once_is_the_same_vocabulary():
+    data = "giá xăng\nxăng\ngiá\n".encode()
+    idf = np.array([2.0, 1.5, 1.0])
+    counted = Vocabulary(VocabularyFile(data), idf)
+    assert VocabularyFile(data).lines == 3
+    assert counted.n_terms_ == Vocabulary(data, idf).n_terms_ == 3
+    assert counted.terms_ == ["giá xăng", "xăng", "giá"]
+    with pytest.raises(ValueError, match="3 terms but"):
+        Vocabulary(VocabularyFile(data), idf[:2])

@@ -130,12 +130,11 @@ def train_file(
         cfg = own_data_config({"name": name, **options})
         predictor, metrics = _fit(data, cfg, holdout, progress, cache)
         return predictor, metrics, cfg
-    import nlpkit
-
+    from ..modelfile import default_model_path, load
     from .config import load_config
 
     if base == "default":
-        shipped = nlpkit.load()
+        shipped = load(default_model_path(), Predictor)
         recipe = make_config(shipped.manifest.get("training_config", {}))
     else:
         shipped = None

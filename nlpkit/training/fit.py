@@ -36,18 +36,12 @@ _MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
 
 def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
     f = cfg["features"]
-    keep: tuple[str, ...] = ()
-    if f["kinds"]:
-        from ..names import name_kinds
-
-        keep = tuple(sorted(name_kinds()))
     return TfidfFeatures(
         ngram_range=tuple(f["ngram_range"]),
         min_df=f["min_df"],
         max_df=f["max_df"],
         max_features=f["max_features"] or None,
         sublinear_tf=f["sublinear_tf"],
-        keep_terms=keep,
     )
 
 
@@ -132,17 +126,18 @@ def fit(
     steps = 1 + detector + calibrate
     fitting = progress.step("fitting")
     features = build_features(cfg)
-    X = features.fit_transform(texts)
     kinds = None
     if cfg["features"]["kinds"]:
         # A column per kind of name beside the terms (nlpkit.names), folded back into the
-        # terms' weights below: the saved model is terms and weights, as any other.
-        from ..names import KindFeatures
+        # terms' weights below: the saved model is terms and weights, as any other, and every
+        # name of the lists is among its terms.
+        from ..names import KindFeatures, name_kinds
 
+        X = features.fit_transform(texts, keep_terms=sorted(name_kinds()))
         kinds = KindFeatures(features.terms_, features.idf_)
         X = kinds.transform(X)
-        # The vocabulary holds the kept names now; the model's settings need not list them.
-        features.keep_terms = ()
+    else:
+        X = features.fit_transform(texts)
     fitting(0, steps)
     if detector:
         # The topics' classifier sees the in-scope texts alone (its rows are what a model of

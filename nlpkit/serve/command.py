@@ -1,0 +1,157 @@
+"""The ``nlpkit serve`` subcommand: its options, and starting the server (uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+__all__ = ["add_subcommand", "cmd_serve"]
+
+
+def _at_least(minimum: int):
+    def check(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        return number
+
+    return check
+
+
+def add_subcommand(sub) -> None:
+    """Add ``serve`` to the subcommands of the ``nlpkit`` parser."""
+    from .limits import Limits
+
+    defaults = Limits()
+    p = sub.add_parser(
+        "serve",
+        help="serve the model over HTTP, with a page that shows why",
+        description="Serve the model as a local web service: POST /predict, POST /explain, "
+        "GET /health, GET /model, GET /openapi.json, and a page at / to try it in a browser. "
+        "Stops on Ctrl-C or SIGTERM after answering the requests in flight (exit status 0). "
+        "Needs the serve extra: pip install 'nlpkit[serve]'.",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all)",
+    )
+    p.add_argument("--port", type=_at_least(0), default=8000, help="port (default 8000)")
+    p.add_argument("-m", "--model", help="model folder (default: the shipped model)")
+    p.add_argument(
+        "--workers",
+        type=_at_least(1),
+        default=1,
+        help="worker processes, each with its own copy of the model (default 1)",
+    )
+    limits = p.add_argument_group("limits (a request over one is refused with its HTTP status)")
+    limits.add_argument(
+        "--max-body",
+        type=_at_least(1),
+        default=defaults.max_body,
+        metavar="BYTES",
+        help=f"largest request body (413 above; default {defaults.max_body})",
+    )
+    limits.add_argument(
+        "--max-batch",
+        type=_at_least(1),
+        default=defaults.max_batch,
+        metavar="N",
+        help=f"most texts in one /predict request (413 above; default {defaults.max_batch})",
+    )
+    limits.add_argument(
+        "--max-k",
+        type=_at_least(1),
+        default=defaults.max_k,
+        metavar="K",
+        help=f"most terms one /explain request may ask for (422 above; default {defaults.max_k})",
+    )
+    limits.add_argument(
+        "--max-in-flight",
+        type=_at_least(1),
+        default=defaults.max_in_flight,
+        metavar="N",
+        help="requests in flight at once, per worker; more are answered 503 at once "
+        f"(default {defaults.max_in_flight})",
+    )
+    limits.add_argument(
+        "--shutdown-timeout",
+        type=_at_least(1),
+        default=30,
+        metavar="SECONDS",
+        help="on SIGTERM, how long to wait for requests in flight (default 30)",
+    )
+    p.add_argument(
+        "--access-log", action="store_true", help="log every request (default: startup and errors)"
+    )
+    p.set_defaults(func=cmd_serve)
+
+
+def _check_address(host: str, port: int) -> None:
+    """A usage error, before the model is loaded, when the address cannot be listened on (a
+    port in use, a host name that is not this machine's)."""
+    import socket
+
+    from ..usage import UsageError
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = found[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .. import load
+    from ..modelfile import ModelError
+    from ..usage import Terminated, UsageError
+
+    try:
+        import uvicorn
+
+        from .app import ENVIRONMENT, create_app
+    except ImportError as exc:
+        raise UsageError(
+            f"serving needs the serve extra ({exc.name} is not installed): "
+            "pip install 'nlpkit[serve]'"
+        ) from None
+    from .limits import Limits
+
+    limits = Limits(args.max_body, args.max_batch, args.max_k, args.max_in_flight)
+    _check_address(args.host, args.port)
+    # Loaded here first, so that a bad model folder is one line and exit status 2, not a
+    # failure in every worker.
+    try:
+        predictor = load(args.model)
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
+    options = dict(
+        host=args.host,
+        port=args.port,
+        access_log=args.access_log,
+        timeout_graceful_shutdown=args.shutdown_timeout,
+        server_header=False,
+        # Nothing here reads the client's address: no proxy headers to trust or parse.
+        proxy_headers=False,
+        log_level="info",
+    )
+    try:
+        if args.workers == 1:
+            uvicorn.run(create_app(predictor, limits), **options)
+        else:
+            del predictor  # each worker loads its own
+            os.environ[ENVIRONMENT] = json.dumps({"model": args.model, "limits": limits.to_dict()})
+            uvicorn.run(
+                "nlpkit.serve.app:from_environment", factory=True, workers=args.workers, **options
+            )
+    except (KeyboardInterrupt, Terminated):
+        # uvicorn has answered the requests in flight and stopped: a server's usual way to end.
+        pass
+    return 0

@@ -1,0 +1,103 @@
+"""Where an explanation's terms are in the text: character spans to highlight.
+
+The model's terms are pyvi-segmented, lower-cased words and word pairs (``tổng_thống``,
+``nga putin``); the page shows the text as it was typed. A term is found as the run of the
+text's words (runs of letters and digits, compared lower-cased in NFC) that
+spells its syllables in order: ``tổng_thống nga`` is the three words "Tổng thống Nga", whatever
+the spaces, punctuation or line breaks between them (the features drop punctuation too).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
+
+# The text preparation's own rule for datelines, so that words here are the model's words.
+from ..text import _DATELINE, _DATELINE_HINT, normalize
+
+__all__ = ["highlights"]
+
+# Letters and digits (not the underscore, which joins the syllables of a segmented word), and
+# combining accents, which a decomposed (NFD) text writes apart from their letters.
+_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+
+
+def _key(word: str) -> str:
+    return unicodedata.normalize("NFC", word).lower()
+
+
+def _words(text: str, limit: int | None = None) -> list[tuple[int, int, str]]:
+    """The first ``limit`` words of ``text`` (all when None): (start, end, lower-cased NFC
+    form), split as the model's text preparation splits them (a dateline glued to the first
+    word, "HÀ NỘIPhó", is two)."""
+    cuts = [m.end(1) for m in _DATELINE.finditer(text)] if _DATELINE_HINT.search(text) else []
+    words: list[tuple[int, int, str]] = []
+    for m in _WORD.finditer(text):
+        if limit is not None and len(words) >= limit:
+            break
+        start, end = m.span()
+        i = bisect_right(cuts, start)
+        while i < len(cuts) and cuts[i] < end:
+            words.append((start, cuts[i], _key(text[start : cuts[i]])))
+            start, i = cuts[i], i + 1
+        words.append((start, end, _key(text[start:end])))
+    return words[:limit]
+
+
+def highlights(
+    text: str, terms: Iterable[tuple[str, float]], max_chars: int | None = None
+) -> list[dict]:
+    """Non-overlapping spans of ``text`` to highlight, in order: ``start`` and ``end`` (Unicode
+    code points, end excluded), ``weight`` (the sum of the weights of the terms that cover the
+    span: a word inside a listed pair carries the pair's weight too) and those ``terms``.
+
+    A term found several times is highlighted every time, within what the model reads (its
+    ``max_chars``: the words of the text's first ``max_chars`` characters once normalised); a
+    term not found (a word the segmenter split otherwise) is left out.
+    """
+    if max_chars is not None and len(text) > max_chars:
+        # As many words as the part the model reads has, read from a prefix of the text long
+        # enough to hold one more (a pasted archive is not read whole).
+        limit = len(_words(normalize(text, max_chars)))
+        size = 2 * max_chars
+        while True:
+            words = _words(text[:size], limit + 1)
+            if len(words) > limit or size >= len(text):
+                words = words[:limit]
+                break
+            size *= 4
+    else:
+        words = _words(text)
+    if not words:
+        return []
+    positions: dict[str, list[int]] = {}
+    for i, (_, _, key) in enumerate(words):
+        positions.setdefault(key, []).append(i)
+    # Every character range a term covers, as (start, end, term, weight).
+    covered: list[tuple[int, int, str, float]] = []
+    for term, weight in terms:
+        parts = [_key(p) for p in _WORD.findall(term)]
+        if not parts:
+            continue
+        for i in positions.get(parts[0], ()):
+            j = i + len(parts)
+            if j <= len(words) and all(words[i + n][2] == p for n, p in enumerate(parts)):
+                covered.append((words[i][0], words[j - 1][1], term, float(weight)))
+    if not covered:
+        return []
+    # Cut at every boundary; each piece gets the terms that cover all of it.
+    cuts = sorted({c for start, end, _, _ in covered for c in (start, end)})
+    spans: list[dict] = []
+    for start, end in zip(cuts, cuts[1:]):
+        over = {t: w for s, e, t, w in covered if s <= start and end <= e}
+        if not over:
+            continue
+        names, weight = list(over), sum(over.values())
+        last = spans[-1] if spans else None
+        if last and last["end"] == start and last["terms"] == names:
+            last["end"] = end  # the same terms go on: one span
+        else:
+            spans.append({"start": start, "end": end, "weight": weight, "terms": names})
+    return spans

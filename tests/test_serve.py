@@ -1,0 +1,479 @@
+"""`nlpkit serve` as a client sees it: a real server, started by the tests on a free loopback
+port and stopped by them, answering over HTTP; and the page, in headless Chromium."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+from conftest import ROOT, SEED_TITLES
+
+import nlpkit
+from nlpkit.cli import main
+
+pytest.importorskip(
+    "starlette", reason="the serve extra is not installed (pip install -e '.[serve]')"
+)
+pytest.importorskip(
+    "uvicorn", reason="the serve extra is not installed (pip install -e '.[serve]')"
+)
+
+HOST = "127.0.0.1"
+TITLES = list(SEED_TITLES)
+# Limits small enough to go over in a test.
+MAX_BODY, MAX_BATCH, MAX_K = 4000, 10, 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process, self.port = process, port
+
+    def connect(self, timeout: float = 10) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+
+    def request(self, method: str, path: str, body=None, headers=None):
+        """(status, headers, JSON or text) of one request on a new connection."""
+        conn = self.connect()
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body, ensure_ascii=False).encode()
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            raw = response.read()
+            kind = response.getheader("content-type", "")
+            content = json.loads(raw) if kind.startswith("application/json") else raw.decode()
+            return response.status, response, content
+        finally:
+            conn.close()
+
+    def post(self, path: str, body, **kw):
+        status, _, content = self.request("POST", path, body, **kw)
+        return status, content
+
+    def raw(self, head: bytes) -> socket.socket:
+        """A connection that has sent ``head`` (a request's start) and waits to send more."""
+        sock = socket.create_connection((HOST, self.port), timeout=10)
+        sock.sendall(head)
+        return sock
+
+
+def partial_predict(text: str) -> tuple[bytes, bytes]:
+    """A /predict request cut in two: all but its body's last byte, and that byte."""
+    body = json.dumps({"text": text}, ensure_ascii=False).encode()
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body[:-1], body[-1:]
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line.split(b":")[1]
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(head.split()[1]), json.loads(body)
+
+
+@contextmanager
+def serving(*options: str):
+    """`nlpkit serve` in a process of its own on a free loopback port, until the block ends."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nlpkit", "serve", "--port", str(port), *options],
+        cwd=ROOT / "tests",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = Server(process, port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if server.request("GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None:
+                pytest.fail(f"nlpkit serve did not start: {process.stdout.read()}")
+            if time.monotonic() > deadline:
+                pytest.fail("nlpkit serve did not answer /health within 30 s")
+            time.sleep(0.05)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving(
+        "--max-body", str(MAX_BODY), "--max-batch", str(MAX_BATCH), "--max-k", str(MAX_K)
+    ) as running:
+        yield running
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def test_health(server):
+    assert server.request("GET", "/health")[::2] == (200, {"status": "ok"})
+
+
+def test_predict_answers_as_the_library_does(server):
+    for title in TITLES[:4]:
+        assert server.post("/predict", {"text": title}) == (200, {"topic": nlpkit.predict(title)})
+    status, content = server.post("/predict", {"texts": TITLES})
+    assert status == 200 and content == {"topics": nlpkit.predict(TITLES)}
+    assert server.post("/predict", {"texts": []}) == (200, {"topics": []})
+
+
+def test_predict_out_of_scope_and_probabilities(server):
+    texts = ["Công thức nấu món phở bò ngon tại nhà", TITLES[0]]
+    expected = nlpkit.predict(texts, allow_none=True)
+    assert expected[0] is None  # the shipped model knows a recipe is none of its topics
+    status, content = server.post("/predict", {"texts": texts, "allow_none": True, "proba": True})
+    assert status == 200 and content["topics"] == expected
+    for got, want in zip(content["probabilities"], nlpkit.predict_proba(texts, allow_none=True)):
+        assert got == pytest.approx(want, abs=1e-12)
+        assert set(got) == {*nlpkit.TOPICS, "none"}
+    status, content = server.post("/predict", {"text": texts[1], "proba": True})
+    assert content["topic"] == nlpkit.predict(texts[1])
+    assert content["probabilities"] == pytest.approx(nlpkit.predict_proba(texts[1]), abs=1e-12)
+
+
+def test_explain_answers_as_the_library_does_with_the_words_in_the_text(server):
+    text = "Tổng thống Nga Putin tuyên bố ưu tiên thỏa thuận với phương Tây"
+    status, content = server.post("/explain", {"text": text, "k": 5})
+    assert status == 200
+    want = nlpkit.explain(text, k=5).to_dict()
+    assert content["topic"] == want["topic"] == "geopolitics"
+    assert [t["term"] for t in content["terms"]] == [t["term"] for t in want["terms"]]
+    assert content["margin"] == pytest.approx(want["margin"], abs=1e-9)
+    # The segmented term tổng_thống is the two words at the start of the text, for the answer.
+    spans = {text[h["start"] : h["end"]]: h for h in content["highlights"]}
+    assert spans["Tổng thống"]["terms"] == ["tổng_thống"] and spans["Tổng thống"]["weight"] > 0
+    default = server.post("/explain", {"text": text})[1]
+    assert len(default["terms"]) == 10
+
+
+def test_model_says_topics_version_and_figures(server):
+    status, content = server.request("GET", "/model")[::2]
+    manifest = nlpkit.load().manifest
+    assert status == 200
+    assert content["topics"] == list(nlpkit.TOPICS) and content["allow_none"] is True
+    assert content["nlpkit_version"] == nlpkit.__version__
+    hand = manifest["metrics"]["heldout"]["hand"]
+    assert content["heldout"]["hand"]["accuracy"] == hand["accuracy"]
+    assert content["limits"]["max_batch"] == MAX_BATCH
+
+
+def test_openapi_document(server):
+    status, content = server.request("GET", "/openapi.json")[::2]
+    assert status == 200 and content["openapi"].startswith("3.")
+    assert {"/predict", "/explain", "/health", "/model"} <= set(content["paths"])
+    schemas = content["components"]["schemas"]
+    assert schemas["PredictRequest"]["properties"]["texts"]["maxItems"] == MAX_BATCH
+
+
+def test_page_is_self_contained(server):
+    status, response, page = server.request("GET", "/")
+    assert status == 200 and response.getheader("content-type").startswith("text/html")
+    assert "<textarea" in page
+    # Nothing from elsewhere: no URL in the page, and a policy that forbids it.
+    assert "http://" not in page and "https://" not in page and "//" + "cdn" not in page
+    assert "default-src 'none'" in response.getheader("content-security-policy")
+
+
+# -- bad requests ----------------------------------------------------------------------------
+
+BAD = [
+    # (path, body, status, field)
+    ("/predict", b'{"text": "Gi\xc3\xa1 x\xc4\x83ng', 400, None),
+    ("/predict", b"not json", 400, None),
+    ("/predict", b"", 400, None),
+    ("/predict", b'{"text": "\xff\xfe"}', 400, None),
+    ("/predict", b"[1, 2]", 422, None),
+    ("/predict", b"[" * 3000, 400, None),
+    ("/predict", {"text": 42}, 422, "text"),
+    ("/predict", {"text": None}, 422, "text"),
+    ("/predict", {"text": ""}, 422, "text"),
+    ("/predict", {"text": " \n\u200b "}, 422, "text"),
+    ("/predict", {"texts": "one text"}, 422, "texts"),
+    ("/predict", {"texts": ["Giá điện tăng", 3]}, 422, "texts[1]"),
+    ("/predict", {"texts": ["Giá điện tăng", "ok", "   "]}, 422, "texts[2]"),
+    ("/predict", {"text": "Giá điện tăng", "texts": ["Giá điện tăng"]}, 422, None),
+    ("/predict", {}, 422, None),
+    ("/predict", {"text": "Giá điện tăng", "allow-none": True}, 422, "allow-none"),
+    ("/predict", {"text": "Giá điện tăng", "allow_none": "yes"}, 422, "allow_none"),
+    ("/predict", {"text": "Giá điện tăng", "proba": 1}, 422, "proba"),
+    ("/predict", {"texts": ["Giá điện tăng"] * (MAX_BATCH + 1)}, 413, "texts"),
+    ("/predict", {"text": "Giá điện tăng " * (MAX_BODY // 10)}, 413, None),
+    ("/explain", {"k": 3}, 422, "text"),
+    ("/explain", {"text": ""}, 422, "text"),
+    ("/explain", {"text": "Giá điện tăng", "k": 0}, 422, "k"),
+    ("/explain", {"text": "Giá điện tăng", "k": "5"}, 422, "k"),
+    ("/explain", {"text": "Giá điện tăng", "k": 2.5}, 422, "k"),
+    ("/explain", {"text": "Giá điện tăng", "k": MAX_K + 1}, 422, "k"),
+    ("/explain", {"text": "Giá điện tăng", "texts": []}, 422, "texts"),
+]
+
+
+@pytest.mark.parametrize("path, body, status, field", BAD)
+def test_bad_request_gets_its_status_and_a_message(server, path, body, status, field):
+    got, content = server.post(path, body)
+    assert got == status
+    assert isinstance(content, dict) and isinstance(content["error"], str)
+    message = content["error"]
+    assert "\n" not in message and "Traceback" not in message
+    assert content.get("field") == field
+    if field:
+        assert field in message
+
+
+def test_body_over_the_limit_without_a_length(server):
+    # Chunked: the server counts as it reads.
+    conn = server.connect()
+    chunk = json.dumps({"text": "Giá điện tăng " * 100}).encode()
+    conn.request(
+        "POST", "/predict", body=iter([chunk] * (MAX_BODY // len(chunk) + 2)), encode_chunked=True
+    )
+    response = conn.getresponse()
+    assert response.status == 413
+    assert "limit" in json.loads(response.read())["error"]
+    conn.close()
+
+
+def test_unknown_path_and_method(server):
+    status, content = server.request("GET", "/nowhere")[::2]
+    assert status == 404 and content == {"error": "no such path: /nowhere"}
+    status, content = server.request("POST", "/nowhere", b"{}")[::2]
+    assert status == 404
+    status, content = server.request("GET", "/predict")[::2]
+    assert status == 405 and "GET" in content["error"]
+
+
+def test_keep_alive_connection_serves_many_requests(server):
+    conn = server.connect()
+    for title in TITLES:
+        conn.request("POST", "/predict", body=json.dumps({"text": title}).encode())
+        response = conn.getresponse()
+        assert json.loads(response.read()) == {"topic": nlpkit.predict(title)}
+    conn.close()
+
+
+# -- overload and shutdown -------------------------------------------------------------------
+
+
+def test_overload_is_refused_with_503_not_queued():
+    with serving("--max-in-flight", "2") as server:
+        # Two requests in flight: their bodies are not all sent yet.
+        held = [partial_predict(TITLES[i]) for i in range(2)]
+        socks = [server.raw(head) for head, _ in held]
+        time.sleep(0.3)
+        status, response, content = server.request(
+            "POST", "/predict", json.dumps({"text": TITLES[2]}).encode()
+        )
+        assert status == 503 and response.getheader("retry-after") == "1"
+        assert "overloaded" in content["error"]
+        # The requests in flight are answered, and then the server takes more.
+        for sock, (_, rest), title in zip(socks, held, TITLES):
+            sock.sendall(rest)
+            assert read_response(sock) == (200, {"topic": nlpkit.predict(title)})
+            sock.close()
+        assert server.post("/predict", {"text": TITLES[2]}) == (
+            200,
+            {"topic": nlpkit.predict(TITLES[2])},
+        )
+
+
+def test_sigterm_finishes_the_requests_in_flight_and_exits():
+    with serving() as server:
+        head, rest = partial_predict(TITLES[0])
+        sock = server.raw(head)
+        time.sleep(0.2)
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert server.process.poll() is None  # still answering the request in flight
+        sock.sendall(rest)
+        assert read_response(sock) == (200, {"topic": nlpkit.predict(TITLES[0])})
+        sock.close()
+        assert server.process.wait(timeout=10) == 0
+        with pytest.raises(OSError):
+            server.request("GET", "/health")
+
+
+def test_workers_each_load_the_model_and_stop_on_sigterm():
+    with serving("--workers", "2") as server:
+        for title in TITLES[:4]:
+            assert server.post("/predict", {"text": title}) == (
+                200,
+                {"topic": nlpkit.predict(title)},
+            )
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=15) == 0
+
+
+def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
+    from nlpkit import modelfile
+
+    predictor = small_model[0]
+    folder = modelfile.save(predictor, tmp_path / "small")
+    text = "Giá xăng dầu tăng mạnh"
+    with serving("--model", str(folder)) as server:
+        assert server.request("GET", "/model")[2]["name"] == predictor.manifest.get("name", "small")
+        assert server.post("/predict", {"text": text}) == (200, {"topic": predictor.predict(text)})
+        # This model was trained without none: it cannot be asked for it.
+        status, content = server.post("/predict", {"text": text, "allow_none": True})
+        assert status == 422 and content["field"] == "allow_none"
+        assert "without none" in content["error"]
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_serves_this_machine_only_by_default():
+    from nlpkit.cli import _parser
+
+    args = _parser().parse_args(["serve"])
+    assert (args.host, args.port, args.workers) == ("127.0.0.1", 8000, 1)
+
+
+def test_a_bad_model_folder_is_one_line_before_serving(tmp_path, capsys):
+    assert main(["serve", "--model", str(tmp_path / "missing"), "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nlpkit serve: error: ") and err.count("\n") == 1
+
+
+def test_a_port_in_use_is_one_line_before_serving(server, capsys):
+    assert main(["serve", "--port", str(server.port)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"nlpkit serve: error: cannot listen on 127.0.0.1:{server.port}: Address already in use\n"
+    )
+
+
+def test_without_the_serve_extra_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
+    assert main(["serve", "--port", str(free_port())]) == 2
+    assert "pip install 'nlpkit[serve]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "option", ["--max-body", "--max-batch", "--max-k", "--max-in-flight", "--workers"]
+)
+def test_limits_must_be_positive(option, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["serve", option, "0"])
+    assert exit.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+# -- the page, in a real browser -------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _browser_missing() -> str | None:
+    if not (CHROMIUM and CHROMEDRIVER):
+        return "no Chromium and chromedriver installed (apt-get install chromium chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[browser]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
+def test_page_shows_topic_bars_and_highlighted_words(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"http://{HOST}:{server.port}/")
+    text = "Tổng thống Nga Putin tuyên bố ưu tiên thỏa thuận với phương Tây"
+    browser.find_element(By.ID, "text").send_keys(text)
+    browser.find_element(By.ID, "go").click()
+    wait = WebDriverWait(browser, 10)
+    topic = wait.until(lambda b: b.find_element(By.ID, "topic").text or None)
+    assert topic == nlpkit.predict(text) == "geopolitics"
+    marks = browser.find_elements(By.CSS_SELECTOR, "#highlighted mark.for")
+    assert "Tổng thống" in [m.text for m in marks]
+    # Words against the answer in the other colour: those the service says (the page asks for
+    # 15 terms).
+    spans = server.post("/explain", {"text": text, "k": 15})[1]["highlights"]
+    against = [text[h["start"] : h["end"]] for h in spans if h["weight"] < 0]
+    shown = browser.find_elements(By.CSS_SELECTOR, "#highlighted mark.against")
+    assert [m.text for m in shown if m.text.strip()] == [w for w in against if w.strip()] != []
+    # The text is shown whole, highlighted in place.
+    assert browser.find_element(By.ID, "highlighted").text == text
+    bars = browser.find_elements(By.CSS_SELECTOR, "#probs .bar")
+    assert len(bars) == len(nlpkit.TOPICS)
+
+    # None of these: a recipe, with out of scope allowed.
+    recipe = "Công thức nấu món phở bò ngon tại nhà"
+    assert nlpkit.predict(recipe, allow_none=True) is None
+    box = browser.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys(recipe)
+    browser.find_element(By.ID, "allow-none").click()
+    wait.until(lambda b: b.find_element(By.ID, "topic").text == "none of these")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#probs .bar")) == len(nlpkit.TOPICS) + 1

@@ -1,0 +1,92 @@
+import unicodedata
+
+import pytest
+
+import nlpkit
+from nlpkit.serve.api import explanation_json
+from nlpkit.serve.highlight import highlights
+
+
+def covered(text, spans):
+    return [(text[s["start"] : s["end"]], s["terms"], pytest.approx(s["weight"])) for s in spans]
+
+
+def test_segmented_words_and_pairs_are_found_in_the_text_as_typed():
+    text = "TỔNG THỐNG Nga,  Putin: tuyên bố\nTổng thống Pháp"
+    spans = highlights(text, [("tổng_thống", 2.0), ("nga putin", 0.5), ("tuyên_bố", -1.0)])
+    assert covered(text, spans) == [
+        ("TỔNG THỐNG", ["tổng_thống"], 2.0),
+        # The pair spans the punctuation the features drop.
+        ("Nga,  Putin", ["nga putin"], 0.5),
+        ("tuyên bố", ["tuyên_bố"], -1.0),
+        ("Tổng thống", ["tổng_thống"], 2.0),
+    ]
+
+
+def test_a_word_inside_a_listed_pair_carries_both_weights():
+    text = "giá điện tăng"
+    spans = highlights(text, [("điện", 1.0), ("giá điện", 0.25)])
+    assert covered(text, spans) == [
+        ("giá ", ["giá điện"], 0.25),
+        ("điện", ["điện", "giá điện"], 1.25),
+    ]
+
+
+def test_whole_words_only_and_any_unicode_form():
+    decomposed = unicodedata.normalize("NFD", "Điện lực")
+    spans = highlights("thủy điện, " + decomposed, [("điện", 1.0)])
+    assert [("thủy điện, " + decomposed)[s["start"] : s["end"]] for s in spans] == [
+        "điện",
+        decomposed[: decomposed.index(" ")],
+    ]
+    # Not inside a longer word; nothing for a term the text does not have.
+    assert highlights("điệnthoại", [("điện", 1.0)]) == []
+    assert highlights("giá điện", [("khí_đốt", 1.0), ("", 1.0)]) == []
+    assert highlights("", [("điện", 1.0)]) == []
+
+
+def test_a_dateline_glued_to_the_first_word_is_cut_off_it_as_the_model_reads_it():
+    text = "HÀ NỘIPhó chủ tịch Tổng liên đoàn"
+    spans = highlights(text, [("phó_chủ_tịch", 1.0), ("hà_nội", 0.5)])
+    assert covered(text, spans) == [
+        ("HÀ NỘI", ["hà_nội"], 0.5),
+        ("Phó chủ tịch", ["phó_chủ_tịch"], 1.0),
+    ]
+
+
+def test_only_what_the_model_reads_is_highlighted():
+    text = "Giá  xăng   tăng.\n\n" + "Giá xăng giảm. " * 10
+    spans = highlights(text, [("xăng", 1.0)], max_chars=30)
+    # The first 30 characters once normalised ("Giá xăng tăng.\nGiá xăng giảm. G"): two.
+    assert [s["start"] for s in spans] == [5, 23]
+    assert len(highlights(text, [("xăng", 1.0)])) == 11
+
+
+def test_offsets_count_code_points_as_the_page_does():
+    text = "🔥 Giá xăng tăng"  # an emoji is one code point (two UTF-16 units)
+    (span,) = highlights(text, [("xăng", 1.0)])
+    assert (span["start"], span["end"]) == (6, 10)
+
+
+def test_explanation_json_keeps_every_field_and_highlights_every_list_of_terms():
+    text = "Tổng thống Nga Putin tuyên bố ưu tiên thỏa thuận với phương Tây"
+    explanation = nlpkit.explain(text, k=4)
+    out = explanation_json(explanation, text)
+    assert {k: v for k, v in out.items() if k != "highlights"} == explanation.to_dict()
+    assert {t for h in out["highlights"] for t in h["terms"]} == {t for t, _ in explanation.terms}
+
+
+def test_terms_against_the_answer_are_highlighted_against_it():
+    class WithAgainst:
+        def to_dict(self):
+            return {
+                "topic": "energy",
+                "terms": [{"term": "xăng", "weight": 2.0}],
+                "against": [{"term": "bóng_đá", "weight": 0.7}],
+            }
+
+    out = explanation_json(WithAgainst(), "Giá xăng và bóng đá")
+    assert [(h["terms"], h["weight"]) for h in out["highlights"]] == [
+        (["xăng"], 2.0),
+        (["bóng_đá"], -0.7),
+    ]
