@@ -435,23 +435,23 @@ class Predictor:
         check_flag("allow_none", allow_none)
         names = self._columns(allow_none)
         scorer = self._scorer() if n_jobs == 1 and type(n_jobs) is int else None
-        if scorer is not None and not self._detects(allow_none):
-            # One call into the core for the whole answer, no Python per text.
+        if scorer is not None and not allow_none:
+            # One call into the core for the whole answer, no Python per text. (With
+            # allow_none the answer also asks whether a text has any known term: below.)
             among = len(names)
             if isinstance(texts, str):
                 found = scorer.predict_one(texts, among)
                 if found >= 0:
-                    return self._answer(names[found], allow_none)
+                    return names[found]
             elif type(texts) in (list, tuple):
                 found = scorer.predict(texts, among)
                 if found is not None:
                     if -1 in found:
                         rest = [i for i, j in enumerate(found) if j < 0]
                         scores = self._scores_of([texts[i] for i in rest])
-                        for i, j in zip(rest, self._decide(scores, allow_none).tolist()):
+                        for i, j in zip(rest, self._decide(scores, False).tolist()):
                             found[i] = j
-                    topics = [names[i] for i in found]
-                    return [self._answer(t, True) for t in topics] if allow_none else topics
+                    return [names[i] for i in found]
         batch, single = self._as_batch(texts)
         if not batch:
             return []
