@@ -246,12 +246,15 @@ def _replace(new: Path, path: Path) -> None:
 def read_manifest(path: str | Path, format: str = FORMAT) -> dict[str, Any]:
     """Read and check a model folder's manifest, then every checksum, then the versions and
     topics; return the manifest. Nothing in the folder but the manifest is parsed."""
-    return _read_folder(path, format)[0]
+    return _read_folder(path, format, keep=False)[0]
 
 
-def _read_folder(path: str | Path, format: str = FORMAT) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """`read_manifest`'s manifest, and the bytes of the files it lists as they were read for
-    their checksums: what is loaded is what was checked, and each file is read once."""
+def _read_folder(
+    path: str | Path, format: str = FORMAT, keep: bool = True
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """`read_manifest`'s manifest, and (with ``keep``) the bytes of the files it lists as they
+    were read for their checksums: what is loaded is what was checked, and each file is read
+    once. (Without ``keep``, the files are hashed a block at a time, holding none whole.)"""
     path = Path(path)
     if not path.is_dir():
         raise ModelError(f"model folder not found: {path}")
@@ -285,8 +288,10 @@ def _read_folder(path: str | Path, format: str = FORMAT) -> tuple[dict[str, Any]
             raise ModelError(f"{file}: a link to a file outside the model folder")
         if not file.is_file():
             raise ModelError(f"{file}: missing model file")
-        contents[name] = file.read_bytes()
-        if "sha256:" + hashlib.sha256(contents[name]).hexdigest() != expected:
+        if keep:
+            contents[name] = file.read_bytes()
+        digest = hashlib.sha256(contents[name]).hexdigest() if keep else _sha256(file)
+        if "sha256:" + digest != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
     _check_versions(manifest, manifest_path)
     topics = manifest.get("topics")
