@@ -18,7 +18,6 @@ the same path untouched.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
@@ -317,14 +316,29 @@ def read_manifest(
     """Read and check a model folder's manifest and its seal, then every checksum, then the
     versions and topics; return the manifest. Nothing in the folder but the manifest is parsed.
     (``unsealed``: a manifest without a seal passes, for `seal`.)"""
-    return _read_folder(path, format, unsealed=unsealed)[0]
+    return _read_folder(path, format, keep=False, unsealed=unsealed)[0]
+
+
+def _read_whole(file: Path) -> bytearray:
+    """A file's bytes read straight into one writable buffer, which its arrays then use in
+    place: no copy, and no memory touched twice."""
+    with open(file, "rb", buffering=0) as data:
+        content = bytearray(os.fstat(data.fileno()).st_size)
+        with memoryview(content) as view:
+            n = 0
+            while n < len(content) and (got := data.readinto(view[n:])):
+                n += got
+        del content[n:]
+        content += data.read()  # (a file changed meanwhile: its checksum decides)
+    return content
 
 
 def _read_folder(
-    path: str | Path, format: str = FORMAT, *, unsealed: bool = False
+    path: str | Path, format: str = FORMAT, keep: bool = True, *, unsealed: bool = False
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """`read_manifest`'s manifest, and the bytes of the files it lists as they were read for
-    their checksums: what is loaded is what was checked, and each file is read once."""
+    """`read_manifest`'s manifest, and (with ``keep``) the bytes of the files it lists as they
+    were read for their checksums: what is loaded is what was checked, and each file is read
+    once. (Without ``keep``, the files are hashed a block at a time, holding none whole.)"""
     path = Path(path)
     if not path.is_dir():
         raise ModelError(f"model folder not found: {path}")
@@ -359,8 +373,10 @@ def _read_folder(
             raise ModelError(f"{file}: a link to a file outside the model folder")
         if not file.is_file():
             raise ModelError(f"{file}: missing model file")
-        contents[name] = file.read_bytes()
-        if "sha256:" + hashlib.sha256(contents[name]).hexdigest() != expected:
+        if keep:
+            contents[name] = _read_whole(file) if name.endswith(".npy") else file.read_bytes()
+        digest = hashlib.sha256(contents[name]).hexdigest() if keep else _sha256(file)
+        if "sha256:" + digest != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
     _check_versions(manifest, manifest_path)
     topics = manifest.get("topics")
@@ -482,17 +498,14 @@ _NPY_HEADER = re.compile(
 
 
 def _read_array(
-    path: Path, content: bytes, shape: tuple[int, ...], positive: bool = False
+    path: Path, content: bytearray, shape: tuple[int, ...], positive: bool = False
 ) -> memoryview:
     """Float64 numbers of ``shape``, finite (and positive), from the ``content`` of a numpy
     ``.npy`` file (``path``, for messages), as a memoryview of that shape (`numpy.asarray`
-    takes it without a copy). The header is checked before the data is copied: a header that
-    claims a huge shape allocates nothing. numpy is not needed: prediction with the compiled
+    takes it without a copy). numpy is not needed: prediction with the compiled
     core never imports it."""
-    data = io.BytesIO(content)
-    found = _npy_header(data, path)
-    start = data.tell()
-    size = len(content) - start
+    *found, start = _npy_header(content, path)
+    found, size = tuple(found), len(content) - start
     if found != ("<f8", False, shape):
         descr, fortran, got = found
         raise ModelError(
@@ -502,8 +515,8 @@ def _read_array(
     count = math.prod(shape)
     if size != count * 8:
         raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
-    buffer = bytearray(memoryview(content)[start:])  # (writable, as numpy's arrays are)
-    values = memoryview(buffer).cast("d", shape) if count else memoryview(buffer)
+    data = memoryview(content)[start:]  # (the file's own buffer, writable as numpy's arrays)
+    values = data.cast("d", shape) if count else data
     if sys.byteorder != "little":  # .npy "<f8" is little-endian
         import numpy as np
 
@@ -515,15 +528,15 @@ def _read_array(
     return values if count else _empty(shape)
 
 
-def _npy_header(data, path: Path) -> tuple[str, bool, tuple[int, ...]]:
-    """(descr, fortran_order, shape) of a ``.npy`` file (format versions 1 to 3), the file
-    positioned at its data."""
-    head = data.read(len(_NPY_MAGIC) + 2)
+def _npy_header(content: bytearray, path: Path) -> tuple[str, bool, tuple[int, ...], int]:
+    """(descr, fortran_order, shape, where the data starts) of a ``.npy`` file's content
+    (format versions 1 to 3)."""
+    head = bytes(content[: len(_NPY_MAGIC) + 2])
     if len(head) < 8 or not head.startswith(_NPY_MAGIC) or head[6] not in (1, 2, 3):
         raise ModelError(f"{path}: not a numpy array file")
     width = 2 if head[6] == 1 else 4
-    length = int.from_bytes(data.read(width), "little")
-    text = data.read(length)
+    length = int.from_bytes(content[8 : 8 + width], "little")
+    text = bytes(content[8 + width : 8 + width + length])
     try:
         header = text.decode("latin-1" if head[6] < 3 else "utf-8")
         usual = _NPY_HEADER.fullmatch(header)
@@ -542,7 +555,7 @@ def _npy_header(data, path: Path) -> tuple[str, bool, tuple[int, ...]]:
         raise ModelError(f"{path}: not a numpy array file (header: {exc})") from None
     if len(text) != length:
         raise ModelError(f"{path}: not a numpy array file (header cut short)")
-    return str(descr), bool(fortran), shape
+    return str(descr), bool(fortran), shape, 8 + width + length
 
 
 def _finite(values: memoryview, positive: bool) -> bool:

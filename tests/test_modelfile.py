@@ -35,13 +35,19 @@ def test_round_trip_gives_identical_answers(small_model, saved):
 def test_each_file_is_read_once_and_what_is_loaded_is_what_was_checked(saved, monkeypatch):
     # A file changed between its checksum and its reading would be loaded unchecked: the
     # loader reads every file once, checks those bytes and parses the same bytes.
+    import builtins
+    import io
     from pathlib import Path
 
-    reads = []  # (Path.read_bytes and read_text open the file with Path.open)
-    open_ = Path.open
-    monkeypatch.setattr(
-        Path, "open", lambda self, *a, **k: reads.append(self.name) or open_(self, *a, **k)
-    )
+    reads = []  # (Path.open, read_bytes and read_text open files with io.open)
+    open_ = io.open
+
+    def counted(file, *args, **kwargs):
+        reads.append(Path(file).name if isinstance(file, (str, os.PathLike)) else None)
+        return open_(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counted)
+    monkeypatch.setattr(builtins, "open", counted)
     predictor = load(saved)
     monkeypatch.undo()
     model_files = ["vocabulary.txt", "idf.npy", "coef.npy", "intercept.npy", "README.md"]

@@ -73,7 +73,8 @@ def test_explanation_json_keeps_every_field_and_highlights_every_list_of_terms()
     explanation = nlpkit.explain(text, k=4)
     out = explanation_json(explanation, text)
     assert {k: v for k, v in out.items() if k != "highlights"} == explanation.to_dict()
-    assert {t for h in out["highlights"] for t in h["terms"]} == {t for t, _ in explanation.terms}
+    listed = {t for t, _ in explanation.terms} | {t for t, _ in explanation.against}
+    assert {t for h in out["highlights"] for t in h["terms"]} == listed
 
 
 def test_terms_against_the_answer_are_highlighted_against_it():
