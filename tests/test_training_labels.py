@@ -23,7 +23,7 @@ def test_split_skips_copies_and_follows_vntc_protocol_when_asked():
             id=i,
             source_dataset="vntc",
             source_category="The gioi",
-            text="t",
+            text=f"text of {duplicate_of or i}",
             split=split,
             duplicate_of=duplicate_of,
             original_heldout=original_heldout,
@@ -36,10 +36,12 @@ def test_split_skips_copies_and_follows_vntc_protocol_when_asked():
         rec("train-copy-of-train", "Train_Full", "train", False),
         rec("test-copy-of-train", "Test_Full", "train", False),
         rec("other-test", "Test_Full"),
+        rec("plain", "Train_Full"),
     ]
     cfg = copy.deepcopy(DEFAULTS)
     train, heldout, unique = _split(records, cfg)
-    assert [r.id for r in train] == ["train"]
+    # "train" has a held-out copy: its text is held out, so it is not trained either.
+    assert [r.id for r in train] == ["plain"]
     assert [r.id for r in heldout] == [
         "test",
         "train-copy-of-test",
@@ -49,10 +51,27 @@ def test_split_skips_copies_and_follows_vntc_protocol_when_asked():
     assert unique is heldout
     cfg["data"].update(split="vntc", datasets=["vntc"])
     train, heldout, unique = _split(records, cfg)
-    assert [r.id for r in train] == ["train", "train-copy-of-test", "train-copy-of-train"]
+    assert [r.id for r in train] == ["train", "train-copy-of-test", "train-copy-of-train", "plain"]
     assert [r.id for r in heldout] == ["test", "test-copy-of-train", "other-test"]
     # Without copies: no test file whose text a training file shares.
     assert [r.id for r in unique] == ["other-test"]
+
+
+def test_a_training_record_with_a_held_out_records_text_is_not_trained():
+    import copy
+
+    from nlpkit.corpus import Record
+    from nlpkit.training.config import DEFAULTS
+    from nlpkit.training.labels import split_records
+
+    def rec(i, split, title="Tiêu đề", text="Nội dung"):
+        return Record(id=i, source_dataset="news_2025_26", source_category="", title=title,
+                      text=text, split=split)  # fmt: skip
+
+    records = [rec("april", "validate"), rec("march", "train"), rec("other", "train", text="Khác")]
+    train, heldout, _ = split_records(records, copy.deepcopy(DEFAULTS))
+    # The same title and text as a held-out record: a copy of it, held out too (not trained).
+    assert [r.id for r in train] == ["other"] and [r.id for r in heldout] == ["april"]
 
 
 def test_a_snippets_pattern_that_matches_nothing_is_an_error(tmp_path):
