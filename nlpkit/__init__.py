@@ -72,7 +72,6 @@ def load(path: str | Path | None = None) -> Predictor:
     changed since it was saved, or of a format this version cannot read.
     """
     from . import modelfile
-
     from .predictor import Predictor
 
     return modelfile.load(modelfile.default_model_path() if path is None else path, Predictor)

@@ -92,7 +92,11 @@ def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, A
                 if training.get("headlines")
                 else ""
             )
-            + (f", {training['snippets']} related-news snippets" if training.get("snippets") else "")
+            + (
+                f", {training['snippets']} related-news snippets"
+                if training.get("snippets")
+                else ""
+            )
             + (
                 f", {training['cleanup']['changed']:,} labels changed by clean-up"
                 if training.get("cleanup")
@@ -163,7 +167,8 @@ def model_card(
         (
             "distant",
             "The held-out texts of the file, against their labels"
-            if info["metrics"].get("user_data") and not cfg["data"]["files"] + cfg["data"]["corpora"]
+            if info["metrics"].get("user_data")
+            and not cfg["data"]["files"] + cfg["data"]["corpora"]
             else f"Distant labels ({cfg['data']['labels']} labels of all held-out records)",
             "",
             ("by_era", "by_text_kind"),
@@ -434,9 +439,7 @@ def compare_era_table(runs: list[dict[str, Any]], era: str) -> str:
             none.get("per_label", {}).get("none", {}).get("f1"),
         ]
         n = none.get("n") or hand.get("n")
-        rows.append(
-            f"| {m['name']} | " + " | ".join(map(f, values)) + f" | {n if n else '–'} |"
-        )
+        rows.append(f"| {m['name']} | " + " | ".join(map(f, values)) + f" | {n if n else '–'} |")
     return "\n".join(rows)
 
 
@@ -452,7 +455,8 @@ def card_picture(cfg: dict[str, Any], metrics: dict[str, Any]) -> bytes | None:
     if heldout["distant"].get("n"):
         what = (
             "file's"
-            if cfg["data"]["labels"] == "section" and not bool(cfg["data"]["corpora"] or cfg["data"]["files"])
+            if cfg["data"]["labels"] == "section"
+            and not bool(cfg["data"]["corpora"] or cfg["data"]["files"])
             else cfg["data"]["labels"]
         )
         return confusion_png(

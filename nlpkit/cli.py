@@ -20,7 +20,6 @@ __all__ = ["main"]
 
 from .usage import Terminated, UsageError
 
-
 # A text read from a file or standard input is read up to this many bytes: a model reads a few
 # thousand characters of it, and a pasted archive must not cost its size in memory.
 READ_LIMIT = 4 << 20
@@ -287,7 +286,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data:
         return _train_data(args)
     if args.config is None:
-        raise UsageError("give an experiment config, or --data FILE to train on your own labelled file")
+        raise UsageError(
+            "give an experiment config, or --data FILE to train on your own labelled file"
+        )
     given = [f for f, v in _DATA_OPTIONS.items() if getattr(args, v) is not None]
     if given:
         raise UsageError(f"{given[0]} applies to --data only")
@@ -400,7 +401,9 @@ def _train_data(args: argparse.Namespace) -> int:
     if not 0 <= holdout < 1:
         raise UsageError(f"--holdout must be a share in [0, 1), got {holdout}")
     if args.split_field and args.holdout is not None:
-        raise UsageError("--holdout and --split-field: the split field already says what is held out")
+        raise UsageError(
+            "--holdout and --split-field: the split field already says what is held out"
+        )
     if args.weight is not None and not args.base:
         raise UsageError("--weight applies to --base only")
     if args.weight is not None and args.weight <= 0:
@@ -662,9 +665,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a model on your own labelled texts (--data FILE), or as an "
         "experiment config (TOML) says; write the model folder, its card and metrics.",
     )
-    p.add_argument(
-        "config", nargs="?", help="experiment config, e.g. experiments/default.toml"
-    )
+    p.add_argument("config", nargs="?", help="experiment config, e.g. experiments/default.toml")
     own = p.add_argument_group(
         "your own data",
         "train on a labelled file: JSON lines or CSV (.tsv: tab-separated), gzipped or not",
@@ -698,7 +699,9 @@ def _parser() -> argparse.ArgumentParser:
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
     shown.add_argument(
-        "--progress", action="store_true", help="progress lines even when standard error is not a terminal"
+        "--progress",
+        action="store_true",
+        help="progress lines even when standard error is not a terminal",
     )
     p.add_argument(
         "--model", help="where to write the model folder (default: the config's output.model)"
@@ -745,7 +748,9 @@ def _parser() -> argparse.ArgumentParser:
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
     shown.add_argument(
-        "--progress", action="store_true", help="progress lines even when standard error is not a terminal"
+        "--progress",
+        action="store_true",
+        help="progress lines even when standard error is not a terminal",
     )
     corpus_arg(p)
     p.set_defaults(func=cmd_adapt)

@@ -50,7 +50,9 @@ class Explanation:
             f"{self.margin:+.4f}, made of",
             f" for {self.topic}:",
         ]
-        lines += [f"  {term:<{width}}  {weight:+.4f}" for term, weight in terms or [("(none)", 0.0)]]
+        lines += [
+            f"  {term:<{width}}  {weight:+.4f}" for term, weight in terms or [("(none)", 0.0)]
+        ]
         lines.append(f" against {self.topic} (for {self.runner_up}):")
         lines += [
             f"  {term:<{width}}  {weight:+.4f}" for term, weight in against or [("(none)", 0.0)]

@@ -67,8 +67,6 @@ def _worker_scores(texts: list[str]) -> np.ndarray:
     return _worker_predictor._scores_of(texts)
 
 
-
-
 def check_flag(name: str, value: object) -> bool:
     """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
     "no" is true in Python, and would silently mean yes)."""

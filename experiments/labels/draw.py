@@ -264,9 +264,7 @@ def _today(records: list[Record], salt: str, quota: tuple[int, int, int]) -> lis
 def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
     if pool in ("today", "today_dev", "today_train"):
-        today = [
-            r for r in _records() if r.source_dataset == "news_2025_26" and r.id not in taken
-        ]
+        today = [r for r in _records() if r.source_dataset == "news_2025_26" and r.id not in taken]
         if pool == "today":
             return _today([r for r in today if is_heldout(r)], "today", (600, 150, 100))
         if pool == "today_dev":
@@ -341,7 +339,20 @@ def _least_sure(records: list[Record], wanted: int) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pool", choices=["boundaries", "none", "train", "dev", "train2", "dev2", "today", "today_dev", "today_train"])
+    parser.add_argument(
+        "pool",
+        choices=[
+            "boundaries",
+            "none",
+            "train",
+            "dev",
+            "train2",
+            "dev2",
+            "today",
+            "today_dev",
+            "today_train",
+        ],
+    )
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
     parser.add_argument(
         "--quota",

@@ -168,9 +168,13 @@ def validate_config(cfg: dict[str, Any]) -> None:
     if c["C"] <= 0:
         raise ConfigError(f"'classifier.C' must be positive, got {c['C']}")
     if c["tune_none_offset"] and cfg["data"]["out_of_scope"] == "drop":
-        raise ConfigError("'classifier.tune_none_offset' needs 'data.out_of_scope' class or detector")
+        raise ConfigError(
+            "'classifier.tune_none_offset' needs 'data.out_of_scope' class or detector"
+        )
     if c["tune_none_offset"] and not d["dev_labels"]:
-        raise ConfigError("'classifier.tune_none_offset' needs a development sample (data.dev_labels)")
+        raise ConfigError(
+            "'classifier.tune_none_offset' needs a development sample (data.dev_labels)"
+        )
     if c["none_offset"] and cfg["data"]["out_of_scope"] == "drop":
         raise ConfigError("'classifier.none_offset' needs 'data.out_of_scope' class or detector")
     if d["max_chars"] < 100:
