@@ -96,7 +96,7 @@ def evaluate_model(
     predictor: Predictor,
     records: list[Record],
     cfg: dict[str, Any],
-    cache: SegmentCache | None = None,
+    cache: SegmentCache | None | bool = None,
     hand_files: list[str] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
@@ -105,7 +105,8 @@ def evaluate_model(
     hand-labelled sample of ``cfg['data']['eval_labels']`` (``hand``: the in-scope texts and
     the topic the model gives them; ``hand_none``: all texts, out of scope included, for a
     model with a none class), and against the boundaries slice (``boundaries``)."""
-    cache = cache or SegmentCache()
+    # (False: no cache at all)
+    cache = SegmentCache() if cache is None else cache or None
     # Scored over the four topics even when the model lacks one (a model trained on section
     # names alone never says energy): the gap must show, not vanish from the average.
     topics = list(predictor.topics)

@@ -12,6 +12,7 @@ private attributes across versions, and fast on one text.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .text import prepare
-from .vocabulary import analyze, tfidf_weights
+from .vocabulary import _LETTER, analyze, tfidf_weights
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
@@ -72,9 +73,14 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         return analyze(text, tuple(self.ngram_range))
 
     def _fit(self, X: Iterable[str]) -> sp.csr_matrix:
-        counter = CountVectorizer(analyzer=self._analyzer, min_df=self.min_df, max_df=self.max_df)
-        counts = counter.fit_transform(X)
-        terms = counter.get_feature_names_out()
+        if tuple(self.ngram_range) in ((1, 1), (1, 2), (2, 2)):
+            counts, terms = count_terms(X, tuple(self.ngram_range), self.min_df, self.max_df)
+        else:
+            counter = CountVectorizer(
+                analyzer=self._analyzer, min_df=self.min_df, max_df=self.max_df
+            )
+            counts = counter.fit_transform(X)
+            terms = counter.get_feature_names_out()
         if self.max_features is not None and counts.shape[1] > self.max_features:
             # The most frequent terms, as TfidfVectorizer(max_features=...) keeps them, but with
             # ties broken by the (alphabetical) vocabulary order: scikit-learn's unstable
@@ -126,3 +132,110 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "idf_")
         return np.asarray(self.terms_, dtype=object)
+
+
+def count_terms(
+    texts: Iterable[str],
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int | float = 1,
+    max_df: int | float = 1.0,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The counts of the unigrams and bigrams of texts as ``CountVectorizer(analyzer=analyze,
+    min_df=..., max_df=...).fit_transform`` gives them, with its terms (alphabetical), but
+    with the entries of each row in column order (scikit-learn leaves them in the order the
+    terms first appeared in the texts); about three times faster.
+
+    scikit-learn looks every n-gram of every text up in a dict, in Python. Here Python only
+    numbers the words; a bigram's number is made from its words' numbers, and terms are
+    counted and their document frequencies taken with numpy.
+    """
+    low, high = ngram_range
+    unigrams, bigrams = low <= 1, high >= 2
+    texts = texts if isinstance(texts, list) else list(texts)
+    word, doc, index = _number_words(texts)
+    n_docs, n_words = len(texts), len(index)
+    # A term's key: a word's number, or n_words + (first * n_words + second) for a bigram; a
+    # (text, term) pair's key: text * n_keys + term key (below 2**63 for any real corpus).
+    n_keys = n_words + n_words * n_words
+    if n_docs * n_keys >= 2**63:
+        raise ValueError(f"too many words ({n_words:,}) in too many texts ({n_docs:,})")
+    parts = []
+    if unigrams:
+        parts.append(doc * n_keys + word)
+    if bigrams:
+        inside = doc[:-1] == doc[1:]
+        parts.append(
+            doc[:-1][inside] * n_keys + n_words + word[:-1][inside] * n_words + word[1:][inside]
+        )
+    pairs, tf = np.unique(np.concatenate(parts), return_counts=True)
+    del parts, doc, word
+    if not len(pairs):
+        raise ValueError("empty vocabulary: the texts have no words")
+    row, key = np.divmod(pairs, n_keys)
+    del pairs
+    keys, term = np.unique(key, return_inverse=True)
+    term = term.ravel()
+    df = np.bincount(term, minlength=len(keys))
+    high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
+    low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
+    if high_count < low_count:
+        raise ValueError("max_df corresponds to < documents than min_df")
+    kept = np.flatnonzero((df >= low_count) & (df <= high_count))
+    if not len(kept):
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    words = index
+    names = []
+    for k in keys[kept].tolist():
+        if k < n_words:
+            names.append(words[k])
+        else:
+            a, b = divmod(k - n_words, n_words)
+            names.append(words[a] + " " + words[b])
+    order = sorted(range(len(names)), key=names.__getitem__)
+    column = np.full(len(keys), -1, dtype=np.int64)
+    column[kept[order]] = np.arange(len(order), dtype=np.int64)
+    col = column[term]
+    keep = col >= 0
+    row, col, data = row[keep], col[keep], tf[keep].astype(np.int64)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
+    counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))
+    counts.sort_indices()
+    return counts, np.asarray([names[i] for i in order], dtype=object)
+
+
+# Between two texts joined for splitting: a token no text of its own can hold.
+_SEPARATOR = "\x00"
+_CHUNK = 2000
+
+
+def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every word of every text as a number (words, as `analyze` finds them, numbered by
+    first appearance), the number of the text it is in, and the words by number. Texts are
+    joined and split a few thousand at a time, and each distinct token is looked at once."""
+    has_letter = _LETTER.search
+    number: dict[str, int] = {_SEPARATOR: -2}
+    words: list[str] = []
+    pieces: list[np.ndarray] = []
+    for begin in range(0, len(texts), _CHUNK):
+        chunk = texts[begin : begin + _CHUNK]
+        if any(_SEPARATOR in t for t in chunk):  # (never from nlpkit.text.prepare)
+            raise ValueError("a text holds a NUL character")
+        tokens = (" " + _SEPARATOR + " ").join(chunk).lower().split()
+        for token in dict.fromkeys(tokens):
+            if token not in number:
+                if token.isalpha() or has_letter(token):
+                    number[token] = len(words)
+                    words.append(token)
+                else:
+                    number[token] = -1  # punctuation and bare numbers carry no topic
+        ids = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        # The separators' running count numbers the texts; -2 marks every separator.
+        doc = np.cumsum(ids == -2) + begin
+        keep = ids >= 0
+        pieces.append((ids[keep], doc[keep]))
+    if not pieces:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), words
+    word = np.concatenate([w for w, _ in pieces])
+    doc = np.concatenate([d for _, d in pieces])
+    return word, doc, words

@@ -288,6 +288,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
 # repository's hand-labelled samples (so every default works outside it); the file's labels
 # as they are, whatever they are.
 OWN_DATA: dict[str, Any] = {
+    # one process: segmenting is compiled and fast; sending texts to a second one is not
+    "n_jobs": 1,
     "data": {
         "files": [],
         "labels": "section",

@@ -16,6 +16,7 @@ from ..corpus import corpus_fingerprint
 from ..evaluate import classification_metrics, evaluate_model
 from ..modelfile import library_versions
 from ..predictor import Predictor
+from ..topics import NONE
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
 from .fit import cross_validate, fit
@@ -28,7 +29,7 @@ __all__ = ["run"]
 
 def run(
     cfg: dict[str, Any],
-    cache: SegmentCache | None = None,
+    cache: SegmentCache | None | bool = None,
     progress: Progress | None = None,
     user: UserSplit | None = None,
     base: Predictor | None = None,
@@ -41,7 +42,8 @@ def run(
     user's labels changed."""
     started = time.monotonic()
     progress = progress or Progress()
-    cache = cache or SegmentCache()
+    # (None: the default cache; False: none, when segmenting is cheaper than looking up)
+    cache = SegmentCache() if cache is None else cache or None
     parts = read_parts(cfg)
     if parts.paths:
         progress.log(f"corpus: {parts.report.summary()}")
@@ -102,11 +104,13 @@ def run(
         "cross_validation": cv,
         "corpus": corpus,
         "training_inputs": inputs,
-        "heldout": evaluate_model(predictor, heldout, cfg, cache, progress=progress),
+        "heldout": evaluate_model(predictor, heldout, cfg, cache or False, progress=progress),
         "heldout_without_copies": (
-            evaluate_model(predictor, unique, cfg, cache) if unique is not parts.heldout else None
+            evaluate_model(predictor, unique, cfg, cache or False)
+            if unique is not parts.heldout
+            else None
         ),
-        "dev": evaluate_model(predictor, parts.dev, cfg, cache, cfg["data"]["dev_labels"]),
+        "dev": evaluate_model(predictor, parts.dev, cfg, cache or False, cfg["data"]["dev_labels"]),
         "versions": library_versions(),
         "config": cfg,
     }
@@ -126,7 +130,13 @@ def score_texts(predictor: Predictor, records: list) -> dict[str, Any]:
     accuracy, macro-F1, per label and the confusion matrix."""
     if not records:
         return {"n": 0}
-    answers = predictor.predict([r.full_text for r in records])
     truth = [r.source_category for r in records]
-    labels = list(predictor.topics) + sorted(set(truth) - set(predictor.topics))
+    # Out-of-scope texts in the file are answered as the model answers them when asked to.
+    allow_none = predictor.none and NONE in truth
+    answers = [
+        NONE if a is None else a
+        for a in predictor.predict([r.full_text for r in records], allow_none=allow_none)
+    ]
+    labels = list(predictor.classes if allow_none else predictor.topics)
+    labels += sorted(set(truth) - set(labels))
     return classification_metrics(truth, answers, labels)
