@@ -82,7 +82,7 @@ def test_bad_jsonl_gets_one_line_naming_the_problem(tmp_path, content, message):
 def test_a_csv_with_a_stray_quote(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text('text,label\nhello,a\n"unclosed, b\nmore,c\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"x.csv:\d+: malformed CSV .*a stray quote"):
+    with pytest.raises(DataError, match=r"x.csv:3: malformed CSV .*a stray quote"):
         read_file(path)
 
 

@@ -97,6 +97,7 @@ def _rows(path: Path):
                     yield number, row
                 return
             reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
+            done = 1  # the last line of the last record read whole
             try:
                 if not reader.fieldnames:
                     raise DataError(f"{path}: empty file, expected a header line")
@@ -106,10 +107,11 @@ def _rows(path: Path):
                             f"{path}:{reader.line_num}: more values than the header has columns"
                         )
                     yield reader.line_num, row
+                    done = reader.line_num
             except csv.Error as exc:
                 raise DataError(
-                    f"{path}:{reader.line_num}: malformed CSV ({exc}; a stray quote? quote a "
-                    'field that holds quotes, and double the quotes inside: "say ""hi"""'
+                    f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
+                    'holds quotes is quoted, with its quotes doubled: "say ""hi"""'
                 ) from None
     except FileNotFoundError:
         raise DataError(f"file not found: {path}") from None
