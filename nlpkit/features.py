@@ -154,28 +154,40 @@ def count_terms(
     texts = texts if isinstance(texts, list) else list(texts)
     word, doc, index = _number_words(texts)
     n_docs, n_words = len(texts), len(index)
-    # A term's key: a word's number, or n_words + (first * n_words + second) for a bigram; a
-    # (text, term) pair's key: text * n_keys + term key (below 2**63 for any real corpus).
-    n_keys = n_words + n_words * n_words
-    if n_docs * n_keys >= 2**63:
-        raise ValueError(f"too many words ({n_words:,}) in too many texts ({n_docs:,})")
-    parts = []
+    # A term's number: a word's, or for a bigram n_words + the rank of (first, second) among
+    # the distinct bigrams; a (text, term) pair's key: text * n_terms + term.
+    parts, terms = [], []
     if unigrams:
-        parts.append(doc * n_keys + word)
+        parts.append(word)
+        terms.append(np.arange(n_words, dtype=np.int64))
+    else:
+        terms.append(np.zeros(0, dtype=np.int64))
+    n_terms = n_words if unigrams else 0
+    pair_doc = [doc] if unigrams else []
     if bigrams:
         inside = doc[:-1] == doc[1:]
-        parts.append(
-            doc[:-1][inside] * n_keys + n_words + word[:-1][inside] * n_words + word[1:][inside]
+        if n_words * n_words >= 2**63:
+            raise ValueError(f"too many distinct words ({n_words:,})")
+        bigram, number_of = np.unique(
+            word[:-1][inside] * n_words + word[1:][inside], return_inverse=True
         )
-    pairs, tf = np.unique(np.concatenate(parts), return_counts=True)
-    del parts, doc, word
+        parts.append(number_of.ravel() + n_terms)
+        pair_doc.append(doc[:-1][inside])
+        terms.append(bigram + n_words)
+        n_terms += len(bigram)
+    if n_docs * max(n_terms, 1) >= 2**63:
+        raise ValueError(f"too many terms ({n_terms:,}) in too many texts ({n_docs:,})")
+    pairs, tf = np.unique(
+        np.concatenate(pair_doc) * n_terms + np.concatenate(parts), return_counts=True
+    )
+    del parts, pair_doc, doc, word
     if not len(pairs):
         raise ValueError("empty vocabulary: the texts have no words")
-    row, key = np.divmod(pairs, n_keys)
+    row, term = np.divmod(pairs, n_terms)
     del pairs
-    keys, term = np.unique(key, return_inverse=True)
-    term = term.ravel()
-    df = np.bincount(term, minlength=len(keys))
+    # every term's key: a word's number, or n_words + first * n_words + second
+    keys = np.concatenate(terms)
+    df = np.bincount(term, minlength=n_terms)
     high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
     low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
     if high_count < low_count:

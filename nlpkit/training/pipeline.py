@@ -99,6 +99,8 @@ def run(
             "labels": dict(sorted(counts.items())),
             "terms": len(predictor.features.terms_),
             "temperature": predictor.temperature,
+            # each classifier fitted: its solver's iterations and whether it converged
+            "solver": info.get("fits", []),
             "fit_seconds": round(fit_seconds, 1),
         },
         "cross_validation": cv,
