@@ -12,8 +12,11 @@ private attributes across versions, and fast on one text.
 
 from __future__ import annotations
 
+import itertools
 import numbers
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -168,10 +171,8 @@ def count_terms(
         inside = doc[:-1] == doc[1:]
         if n_words * n_words >= 2**63:
             raise ValueError(f"too many distinct words ({n_words:,})")
-        bigram, number_of = np.unique(
-            word[:-1][inside] * n_words + word[1:][inside], return_inverse=True
-        )
-        parts.append(number_of.ravel() + n_terms)
+        bigram, number_of = _unique_inverse(word[:-1][inside] * n_words + word[1:][inside])
+        parts.append(number_of + n_terms)
         pair_doc.append(doc[:-1][inside])
         terms.append(bigram + n_words)
         n_terms += len(bigram)
@@ -221,33 +222,56 @@ _SEPARATOR = "\x00"
 _CHUNK = 2000
 
 
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for non-negative integers, by one sort of
+    each value packed with its position (a plain sort is several times faster than the
+    argsort numpy's version makes)."""
+    n = len(values)
+    bits = max(n - 1, 1).bit_length()
+    top = int(values.max()) if n else 0
+    if not n or top.bit_length() + bits > 63:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.ravel()
+    packed = np.sort((values << bits) | np.arange(n, dtype=np.int64))
+    ordered = packed >> bits
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[packed & ((1 << bits) - 1)] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
 def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every word of every text as a number (words, as `analyze` finds them, numbered by
-    first appearance), the number of the text it is in, and the words by number. Texts are
-    joined and split a few thousand at a time, and each distinct token is looked at once."""
+    """Every word of every text as a number (words as `analyze` finds them), the number of the
+    text it is in, and the words by number. Texts are joined and split a few thousand at a
+    time; a token is numbered by a dict that numbers what it has not seen (one pass, in C),
+    and each distinct token is checked for a letter once."""
     has_letter = _LETTER.search
-    number: dict[str, int] = {_SEPARATOR: -2}
-    words: list[str] = []
-    pieces: list[np.ndarray] = []
+    number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    number[_SEPARATOR]  # number 0
+    is_word = [False]
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
     for begin in range(0, len(texts), _CHUNK):
         chunk = texts[begin : begin + _CHUNK]
         if any(_SEPARATOR in t for t in chunk):  # (never from nlpkit.text.prepare)
             raise ValueError("a text holds a NUL character")
         tokens = (" " + _SEPARATOR + " ").join(chunk).lower().split()
-        for token in dict.fromkeys(tokens):
-            if token not in number:
-                if token.isalpha() or has_letter(token):
-                    number[token] = len(words)
-                    words.append(token)
-                else:
-                    number[token] = -1  # punctuation and bare numbers carry no topic
+        seen = len(number)
         ids = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        # The separators' running count numbers the texts; -2 marks every separator.
-        doc = np.cumsum(ids == -2) + begin
-        keep = ids >= 0
-        pieces.append((ids[keep], doc[keep]))
+        # punctuation and bare numbers carry no topic
+        is_word.extend(t.isalpha() or bool(has_letter(t)) for t in islice(number, seen, None))
+        # the separators' running count numbers the texts
+        doc = np.cumsum(ids == 0) + begin
+        pieces.append((ids, doc))
+    tokens_of = list(number)
+    keep = np.asarray(is_word, dtype=bool)
+    # words renumbered 0, 1, ... among the tokens kept
+    renumber = np.cumsum(keep) - 1
+    words = [t for t, k in zip(tokens_of, is_word) if k]
     if not pieces:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), words
-    word = np.concatenate([w for w, _ in pieces])
+    ids = np.concatenate([i for i, _ in pieces])
     doc = np.concatenate([d for _, d in pieces])
-    return word, doc, words
+    mask = keep[ids]
+    return renumber[ids[mask]], doc[mask], words

@@ -120,7 +120,7 @@ def test_the_holdout_is_stratified_seeded_and_keeps_every_label_in_training():
 
 
 def test_copies_are_trained_as_given_and_never_on_both_sides():
-    texts = ["same text", "same  text", "other", "third", "fourth", "other", "x", "y"]
+    texts = ["same text", " same text\n", "other", "third", "fourth", "other", "x", "y"]
     labels = ["a", "a", "b", "a", "b", "a", "a", "b"]
     with pytest.warns(UserWarning) as caught:
         out = split(from_lists(texts, labels), holdout=0.5, seed=1)

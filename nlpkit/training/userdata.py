@@ -205,7 +205,7 @@ def check(data: LabelledTexts) -> list[int]:
             raise DataError(f"{data.where[i]}: empty text")
         if not label:
             raise DataError(f"{data.where[i]}: empty label")
-        j = first.setdefault((title.strip(), " ".join(text.split())), i)
+        j = first.setdefault((title.strip(), text.strip()), i)
         group.append(j)
         if j == i:
             continue
