@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from .training.labels import (
     split_records,
     truth_of,
 )
+from .training.parallel import fork_map
 from .training.progress import Progress
 
 if TYPE_CHECKING:
@@ -113,7 +115,9 @@ def evaluate_model(
     if cfg["data"]["labels"] != "section":
         topics = list(TOPICS) + [t for t in topics if t not in TOPICS]
     classes = topics + ["none"] if predictor.none else topics
-    truth = {r.id: t for r in records if (t := truth_of(r, cfg)) in classes}
+    # (the labelling functions over every record: in as many processes as the config allows)
+    truths = fork_map(partial(truth_of, cfg=cfg), records, cfg["n_jobs"])
+    truth = {r.id: t for r, t in zip(records, truths) if t in classes}
     hand = hand_labels(cfg["data"]["eval_labels"] if hand_files is None else hand_files)
     boundary_files = cfg["data"]["boundary_labels"] if hand_files is None else []
     boundaries = hand_labels(boundary_files, "boundary labels")
