@@ -52,3 +52,26 @@ def test_none_offset_moves_the_none_intercept_and_nothing_else(small_none_model,
     assert moved.coef.tobytes() == predictor.coef.tobytes()
     assert moved.intercept[:-1].tobytes() == predictor.intercept[:-1].tobytes()
     assert moved.intercept[-1] == pytest.approx(predictor.intercept[-1] - 1.5)
+
+
+def test_the_solvers_iterations_and_convergence_are_recorded(tmp_path, small_none_model):
+    import warnings
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config
+
+    metrics = small_none_model[1]
+    solver = metrics["training"]["solver"]
+    head = small_none_model[2]["data"]["out_of_scope"]
+    assert [s["model"] for s in solver] == (
+        ["topics", "detector"] if head == "detector" else ["classes"]
+    )
+    assert all(s["converged"] and 0 < s["iterations"] < 2000 for s in solver)
+    cfg = _small_cfg(tmp_path, classifier={"max_iter": 1, "tol": 1e-12})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning: what is tested
+        _, stopped = train_config(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert stopped["training"]["solver"] == [
+        {"model": "classes", "iterations": 1, "converged": False}
+    ]
+    assert stopped["config"]["classifier"]["tol"] == 1e-12

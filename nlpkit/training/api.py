@@ -31,6 +31,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "C": ("classifier", "C"),
     "alpha": ("classifier", "alpha"),
     "max_iter": ("classifier", "max_iter"),
+    "tol": ("classifier", "tol"),
     "class_weight": ("classifier", "class_weight"),
 }
 

@@ -40,19 +40,18 @@ def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
 
 def build_classifier(cfg: dict[str, Any]):
     c, seed = cfg["classifier"], cfg["seed"]
-    class_weight = c["class_weight"] or None
+    common = {
+        "max_iter": c["max_iter"],
+        "class_weight": c["class_weight"] or None,
+        "random_state": seed,
+        **({"tol": c["tol"]} if c["tol"] else {}),
+    }
     if c["kind"] == "logistic_regression":
-        return LogisticRegression(
-            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
-        )
+        return LogisticRegression(C=c["C"], **common)
     if c["kind"] == "linear_svc":
-        return LinearSVC(
-            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
-        )
+        return LinearSVC(C=c["C"], **common)
     if c["kind"] == "sgd":
-        return SGDClassifier(
-            alpha=c["alpha"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
-        )
+        return SGDClassifier(alpha=c["alpha"], **common)
     return ComplementNB(alpha=c["alpha"])
 
 

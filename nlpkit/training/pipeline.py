@@ -72,6 +72,12 @@ def run(
     info: dict[str, Any] = {}
     predictor = fit(texts, labels, weights, cfg, progress, info)
     fit_seconds = time.monotonic() - fit_started
+    for solver in info.get("fits", []):
+        if not solver["converged"]:
+            progress.log(
+                f"warning: the {solver['model']} classifier stopped after "
+                f"{solver['iterations']} iterations without converging (classifier.max_iter)"
+            )
 
     paths = parts.paths
     inputs = training_inputs(cfg, paths)
