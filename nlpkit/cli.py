@@ -507,8 +507,58 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for line in found:
         print(line)
     n = len(found)
-    print("identical" if not n else f"{n} file{'s differ' if n > 1 else ' differs'}")
-    return 1 if found else 0
+    if not n:
+        print("identical")
+        return 0
+    print(f"{n} file{'s differ' if n > 1 else ' differs'}")
+    if not args.texts:
+        return 1
+    return _diff_answers(args)
+
+
+def _diff_answers(args: argparse.Namespace) -> int:
+    """Folders that differ may still answer the same: compare on the texts given."""
+    import nlpkit
+
+    from .modeldiff import compare, read_texts
+
+    if not 0 <= args.tolerance < 1:
+        raise UsageError(f"--tolerance must be within [0, 1), got {args.tolerance}")
+    texts: list[str] = []
+    for path in args.texts:
+        try:
+            texts.extend(read_texts(path))
+        except FileNotFoundError:
+            raise UsageError(f"--texts {path}: not found") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"--texts {path}: {exc}") from None
+    if not texts:
+        raise UsageError("--texts: no texts to compare the answers on")
+    try:
+        first, second = nlpkit.load(args.first), nlpkit.load(args.second)
+    except nlpkit.ModelError as exc:
+        raise UsageError(str(exc)) from None
+    found = compare(first, second, texts, args.tolerance)
+    if found["same_terms"]:
+        print(
+            f"weights: coefficients differ by at most {found['coef_max_difference']:.3g}, "
+            f"intercepts {found['intercept_max_difference']:.3g}, idf "
+            f"{found['idf_max_difference']:.3g}"
+        )
+    else:
+        print("weights: the models have different terms or classes")
+    if "texts" in found:
+        print(
+            f"answers: {found['answers_differ']:,} of {found['texts']:,} texts differ; "
+            f"probabilities by at most {found['probability_max_difference']:.3g}"
+        )
+        for example in found["examples"]:
+            print(f"  {example['first']} / {example['second']}: {example['text']}")
+    if found["same"]:
+        print(f"same answers within tolerance {args.tolerance:g}")
+        return 0
+    print(f"different (tolerance {args.tolerance:g})")
+    return 1
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -795,10 +845,25 @@ def _parser() -> argparse.ArgumentParser:
         help="compare two model folders file by file",
         description="Compare two model folders: exit 0 when every file is the same, byte for "
         "byte, and the manifests say the same but for timings (a rebuild of a model), 1 with a "
-        "line per difference otherwise.",
+        "line per difference otherwise. With --texts, folders that differ are compared by "
+        "their answers: exit 0 when every answer is the same and every probability within "
+        "--tolerance ('same answers within tolerance'), 1 otherwise ('different').",
     )
     p.add_argument("first", help="model folder")
     p.add_argument("second", help="model folder")
+    p.add_argument(
+        "--texts",
+        action="append",
+        metavar="FILE",
+        help="when the folders differ, compare the models' answers on these texts (JSON lines "
+        "with text and title, a corpus file, or one text a line; .gz too; repeatable)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help="probabilities this close count as the same (default 1e-4)",
+    )
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from .training.labels import (
     split_records,
     truth_of,
 )
+from .training.parallel import fork_map
 from .training.progress import Progress
 
 if TYPE_CHECKING:
@@ -96,7 +98,7 @@ def evaluate_model(
     predictor: Predictor,
     records: list[Record],
     cfg: dict[str, Any],
-    cache: SegmentCache | None = None,
+    cache: SegmentCache | None | bool = None,
     hand_files: list[str] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
@@ -105,14 +107,17 @@ def evaluate_model(
     hand-labelled sample of ``cfg['data']['eval_labels']`` (``hand``: the in-scope texts and
     the topic the model gives them; ``hand_none``: all texts, out of scope included, for a
     model with a none class), and against the boundaries slice (``boundaries``)."""
-    cache = cache or SegmentCache()
+    # (False: no cache at all)
+    cache = SegmentCache() if cache is None else cache or None
     # Scored over the four topics even when the model lacks one (a model trained on section
     # names alone never says energy): the gap must show, not vanish from the average.
     topics = list(predictor.topics)
     if cfg["data"]["labels"] != "section":
         topics = list(TOPICS) + [t for t in topics if t not in TOPICS]
     classes = topics + ["none"] if predictor.none else topics
-    truth = {r.id: t for r in records if (t := truth_of(r, cfg)) in classes}
+    # (the labelling functions over every record: in as many processes as the config allows)
+    truths = fork_map(partial(truth_of, cfg=cfg), records, cfg["n_jobs"])
+    truth = {r.id: t for r, t in zip(records, truths) if t in classes}
     hand = hand_labels(cfg["data"]["eval_labels"] if hand_files is None else hand_files)
     boundary_files = cfg["data"]["boundary_labels"] if hand_files is None else []
     boundaries = hand_labels(boundary_files, "boundary labels")

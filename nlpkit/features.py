@@ -12,7 +12,11 @@ private attributes across versions, and fast on one text.
 
 from __future__ import annotations
 
+import itertools
+import numbers
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +25,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .text import prepare
-from .vocabulary import Vocabulary, analyze, tfidf_weights
+from .vocabulary import _LETTER, Vocabulary, analyze, tfidf_weights
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
@@ -75,12 +79,18 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def _analyzer(self, text: str) -> list[str]:
         return analyze(text, tuple(self.ngram_range))
 
+    def _count(self, X: Iterable[str], min_df: int | float, max_df: int | float):
+        """The counts of the texts' terms within the document-frequency bounds, and the terms."""
+        if tuple(self.ngram_range) in ((1, 1), (1, 2), (2, 2)):
+            return count_terms(X, tuple(self.ngram_range), min_df, max_df)
+        counter = CountVectorizer(analyzer=self._analyzer, min_df=min_df, max_df=max_df)
+        counts = counter.fit_transform(X)
+        return counts, counter.get_feature_names_out()
+
     def _fit(self, X: Iterable[str], keep_terms: Sequence[str] = ()) -> sp.csr_matrix:
         if keep_terms:
             return self._fit_keeping(X, keep_terms)
-        counter = CountVectorizer(analyzer=self._analyzer, min_df=self.min_df, max_df=self.max_df)
-        counts = counter.fit_transform(X)
-        terms = counter.get_feature_names_out()
+        counts, terms = self._count(X, self.min_df, self.max_df)
         if self.max_features is not None and counts.shape[1] > self.max_features:
             counts, terms = self._most_frequent(counts, terms, self.max_features)
         return self._tfidf(counts, terms)
@@ -97,10 +107,9 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
 
     def _fit_keeping(self, X: Iterable[str], keep_terms: Sequence[str]) -> sp.csr_matrix:
         # Every term counted, then the document-frequency bounds and max_features applied to
-        # the terms not kept whatever: CountVectorizer's own bounds would drop kept terms.
-        counter = CountVectorizer(analyzer=self._analyzer)
-        counts = counter.fit_transform(X).tocsc()
-        terms = counter.get_feature_names_out()
+        # the terms not kept whatever: the counting's own bounds would drop kept terms.
+        counts, terms = self._count(X, 1, 1.0)
+        counts = counts.tocsc()
         n = counts.shape[0]
         df = np.diff(counts.indptr)
         low = self.min_df if isinstance(self.min_df, int) else self.min_df * n
@@ -187,3 +196,143 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "idf_")
         return np.asarray(self.terms_, dtype=object)
+
+
+def count_terms(
+    texts: Iterable[str],
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int | float = 1,
+    max_df: int | float = 1.0,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The counts of the unigrams and bigrams of texts as ``CountVectorizer(analyzer=analyze,
+    min_df=..., max_df=...).fit_transform`` gives them, with its terms (alphabetical), but
+    with the entries of each row in column order (scikit-learn leaves them in the order the
+    terms first appeared in the texts); about three times faster.
+
+    scikit-learn looks every n-gram of every text up in a dict, in Python. Here Python only
+    numbers the words; a bigram's number is made from its words' numbers, and terms are
+    counted and their document frequencies taken with numpy.
+    """
+    low, high = ngram_range
+    unigrams, bigrams = low <= 1, high >= 2
+    texts = texts if isinstance(texts, list) else list(texts)
+    word, doc, index = _number_words(texts)
+    n_docs, n_words = len(texts), len(index)
+    # A term's number: a word's, or for a bigram n_words + the rank of (first, second) among
+    # the distinct bigrams; a (text, term) pair's key: text * n_terms + term.
+    parts, terms = [], []
+    if unigrams:
+        parts.append(word)
+        terms.append(np.arange(n_words, dtype=np.int64))
+    else:
+        terms.append(np.zeros(0, dtype=np.int64))
+    n_terms = n_words if unigrams else 0
+    pair_doc = [doc] if unigrams else []
+    if bigrams:
+        inside = doc[:-1] == doc[1:]
+        if n_words * n_words >= 2**63:
+            raise ValueError(f"too many distinct words ({n_words:,})")
+        bigram, number_of = _unique_inverse(word[:-1][inside] * n_words + word[1:][inside])
+        parts.append(number_of + n_terms)
+        pair_doc.append(doc[:-1][inside])
+        terms.append(bigram + n_words)
+        n_terms += len(bigram)
+    if n_docs * max(n_terms, 1) >= 2**63:
+        raise ValueError(f"too many terms ({n_terms:,}) in too many texts ({n_docs:,})")
+    pairs, tf = np.unique(
+        np.concatenate(pair_doc) * n_terms + np.concatenate(parts), return_counts=True
+    )
+    del parts, pair_doc, doc, word
+    if not len(pairs):
+        raise ValueError("empty vocabulary: the texts have no words")
+    row, term = np.divmod(pairs, n_terms)
+    del pairs
+    # every term's key: a word's number, or n_words + first * n_words + second
+    keys = np.concatenate(terms)
+    df = np.bincount(term, minlength=n_terms)
+    high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
+    low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
+    if high_count < low_count:
+        raise ValueError("max_df corresponds to < documents than min_df")
+    kept = np.flatnonzero((df >= low_count) & (df <= high_count))
+    if not len(kept):
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    words = index
+    names = []
+    for k in keys[kept].tolist():
+        if k < n_words:
+            names.append(words[k])
+        else:
+            a, b = divmod(k - n_words, n_words)
+            names.append(words[a] + " " + words[b])
+    order = sorted(range(len(names)), key=names.__getitem__)
+    column = np.full(len(keys), -1, dtype=np.int64)
+    column[kept[order]] = np.arange(len(order), dtype=np.int64)
+    col = column[term]
+    keep = col >= 0
+    row, col, data = row[keep], col[keep], tf[keep].astype(np.int64)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
+    counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))
+    counts.sort_indices()
+    return counts, np.asarray([names[i] for i in order], dtype=object)
+
+
+# Between two texts joined for splitting: a token no text of its own can hold.
+_SEPARATOR = "\x00"
+_CHUNK = 2000
+
+
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for non-negative integers, by one sort of
+    each value packed with its position (a plain sort is several times faster than the
+    argsort numpy's version makes)."""
+    n = len(values)
+    bits = max(n - 1, 1).bit_length()
+    top = int(values.max()) if n else 0
+    if not n or top.bit_length() + bits > 63:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.ravel()
+    packed = np.sort((values << bits) | np.arange(n, dtype=np.int64))
+    ordered = packed >> bits
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[packed & ((1 << bits) - 1)] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
+def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every word of every text as a number (words as `analyze` finds them), the number of the
+    text it is in, and the words by number. Texts are joined and split a few thousand at a
+    time; a token is numbered by a dict that numbers what it has not seen (one pass, in C),
+    and each distinct token is checked for a letter once."""
+    has_letter = _LETTER.search
+    number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    number[_SEPARATOR]  # number 0
+    is_word = [False]
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    for begin in range(0, len(texts), _CHUNK):
+        chunk = texts[begin : begin + _CHUNK]
+        if any(_SEPARATOR in t for t in chunk):  # (never from nlpkit.text.prepare)
+            raise ValueError("a text holds a NUL character")
+        tokens = (" " + _SEPARATOR + " ").join(chunk).lower().split()
+        seen = len(number)
+        ids = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        # punctuation and bare numbers carry no topic
+        is_word.extend(t.isalpha() or bool(has_letter(t)) for t in islice(number, seen, None))
+        # the separators' running count numbers the texts
+        doc = np.cumsum(ids == 0) + begin
+        pieces.append((ids, doc))
+    tokens_of = list(number)
+    keep = np.asarray(is_word, dtype=bool)
+    # words renumbered 0, 1, ... among the tokens kept
+    renumber = np.cumsum(keep) - 1
+    words = [t for t, k in zip(tokens_of, is_word) if k]
+    if not pieces:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), words
+    ids = np.concatenate([i for i, _ in pieces])
+    doc = np.concatenate([d for _, d in pieces])
+    mask = keep[ids]
+    return renumber[ids[mask]], doc[mask], words

@@ -80,7 +80,7 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
         cwd=tmp_path,
         env=_env(tmp_path),
     )
-    assert "  fitting: 1 in" in shown.stderr
+    assert "  segmentation: 128 texts in" in shown.stderr and "  fitting: done in" in shown.stderr
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text("utf-8"))
     assert metrics["training"]["fit_seconds"] >= 0 and (tmp_path / "r" / "summary.md").exists()
 

@@ -121,3 +121,38 @@ def test_the_estimator_of_a_vocabulary_transforms_alike():
     rebuilt = TfidfFeatures.of(features.to_vocabulary())
     assert isinstance(rebuilt, TfidfFeatures) and rebuilt.get_params() == features.get_params()
     assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2)])
+@pytest.mark.parametrize("min_df, max_df", [(1, 1.0), (2, 1.0), (2, 0.5), (0.05, 0.9), (1, 3)])
+def test_count_terms_counts_as_scikit_learn_does(ngram_range, min_df, max_df):
+    import random
+
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from nlpkit.features import count_terms
+    from nlpkit.vocabulary import analyze
+
+    rng = random.Random(hash((ngram_range, min_df, max_df)) & 0xFFFF)
+    # Words, numbers, punctuation, segmented words, capitals and Greek final sigma.
+    vocab = [f"w{i}" for i in range(60)] + ["12", ",", "A_b", "Đà_Nẵng", "x1", "ΣΑΣ", "İ"]
+    for _ in range(5):
+        texts = [
+            " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
+            for _ in range(rng.randint(1, 40))
+        ]
+        counter = CountVectorizer(
+            analyzer=lambda t: analyze(t, ngram_range), min_df=min_df, max_df=max_df
+        )
+        try:
+            expected = counter.fit_transform(texts)
+        except ValueError:  # no terms left: the same refusal
+            with pytest.raises(ValueError):
+                count_terms(texts, ngram_range, min_df, max_df)
+            continue
+        counts, terms = count_terms(texts, ngram_range, min_df, max_df)
+        expected.sort_indices()
+        assert terms.tolist() == counter.get_feature_names_out().tolist()
+        assert counts.shape == expected.shape
+        for name in ("indptr", "indices", "data"):
+            assert getattr(counts, name).tolist() == getattr(expected, name).tolist()

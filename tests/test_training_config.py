@@ -50,6 +50,7 @@ def test_config_defaults_and_name(tmp_path):
         ("[data]\nsnippets = ['a', true]\n", "'data.snippets' must be a list of str, got bool"),
         ("[features]\nngram_range = [1, 2.0]\n", "'features.ngram_range' must be a list of int"),
         ("seed = 1.5\n", "'seed' must be int, got float 1.5"),
+        ("[classifier]\ntol = 1.5\n", "'classifier.tol' must be within [0, 1), got 1.5"),
         ("cv = 3.0\n", "'cv' must be int, got float 3.0"),
         ("[classifier]\nC = nan\n", "'classifier.C' must be finite"),
         ("[classifier]\nnone_offset = -1.5\n", "needs 'data.out_of_scope' class or detector"),

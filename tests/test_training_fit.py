@@ -83,3 +83,26 @@ def test_tune_none_offset_needs_a_model_with_none(small_model):
 
     with pytest.raises(ValueError, match="out of scope"):
         tune_none_offset(small_model[0], ["giá xăng"], ["energy"])
+
+
+def test_the_solvers_iterations_and_convergence_are_recorded(tmp_path, small_none_model):
+    import warnings
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training import train_config
+
+    metrics = small_none_model[1]
+    solver = metrics["training"]["solver"]
+    head = small_none_model[2]["data"]["out_of_scope"]
+    assert [s["model"] for s in solver] == (
+        ["topics", "detector"] if head == "detector" else ["classes"]
+    )
+    assert all(s["converged"] and 0 < s["iterations"] < 2000 for s in solver)
+    cfg = _small_cfg(tmp_path, classifier={"max_iter": 1, "tol": 1e-12})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning: what is tested
+        _, stopped = train_config(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    assert stopped["training"]["solver"] == [
+        {"model": "classes", "iterations": 1, "converged": False}
+    ]
+    assert stopped["config"]["classifier"]["tol"] == 1e-12

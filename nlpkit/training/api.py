@@ -31,6 +31,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "C": ("classifier", "C"),
     "alpha": ("classifier", "alpha"),
     "max_iter": ("classifier", "max_iter"),
+    "tol": ("classifier", "tol"),
     "class_weight": ("classifier", "class_weight"),
 }
 
@@ -59,7 +60,13 @@ def own_data_config(options: dict[str, Any], base: dict[str, Any] | None = None)
 
 
 def _fit(data, cfg, holdout, progress, cache, base=None, weight=1.0):
+    from .. import compiled
     from .pipeline import run
+
+    if cache is None and compiled.core is not None and base is None:
+        # The compiled segmenter reads a text faster than the cache looks it up and stores
+        # it; the cache is for the pure-Python one, and for the recipes over the corpora.
+        cache = False
 
     user = split(data, holdout, cfg["seed"], weight)
     reporter = progress if isinstance(progress, Progress) else Progress(progress)

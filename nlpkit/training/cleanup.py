@@ -12,6 +12,7 @@ from sklearn.svm import LinearSVC
 
 from ..predictor import softmax
 from .fit import build_features, fit_temperature
+from .parallel import fork_map
 from .progress import Progress
 
 __all__ = ["clean_labels"]
@@ -34,11 +35,17 @@ def clean_labels(
     topics = sorted(set(labels))
     y = np.asarray([topics.index(t) for t in labels])
     scores = np.zeros((len(texts), len(topics)))
-    splitter = StratifiedKFold(5, shuffle=True, random_state=cfg["seed"])
-    for train_idx, test_idx in splitter.split(texts, labels):
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=cfg["seed"]).split(X, labels))
+
+    def fold_scores(fold: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        train_idx, test_idx = fold
         clf = LinearSVC(C=0.5, class_weight="balanced", random_state=cfg["seed"])
         clf.fit(X[train_idx], y[train_idx], sample_weight=weights[train_idx])
-        scores[test_idx] = clf.decision_function(X[test_idx])
+        return clf.decision_function(X[test_idx])
+
+    # The folds are independent: in as many processes as the config allows.
+    for (_, test_idx), part in zip(folds, fork_map(fold_scores, folds, cfg["n_jobs"], 2)):
+        scores[test_idx] = part
     probs = softmax(fit_temperature(scores, y) * scores)
     predicted = probs.argmax(axis=1)
     suspect = (predicted != y) & (probs.max(axis=1) >= d["cleanup_threshold"])

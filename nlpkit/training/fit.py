@@ -47,19 +47,18 @@ def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
 
 def build_classifier(cfg: dict[str, Any]):
     c, seed = cfg["classifier"], cfg["seed"]
-    class_weight = c["class_weight"] or None
+    common = {
+        "max_iter": c["max_iter"],
+        "class_weight": c["class_weight"] or None,
+        "random_state": seed,
+        **({"tol": c["tol"]} if c["tol"] else {}),
+    }
     if c["kind"] == "logistic_regression":
-        return LogisticRegression(
-            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
-        )
+        return LogisticRegression(C=c["C"], **common)
     if c["kind"] == "linear_svc":
-        return LinearSVC(
-            C=c["C"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
-        )
+        return LinearSVC(C=c["C"], **common)
     if c["kind"] == "sgd":
-        return SGDClassifier(
-            alpha=c["alpha"], max_iter=c["max_iter"], class_weight=class_weight, random_state=seed
-        )
+        return SGDClassifier(alpha=c["alpha"], **common)
     return ComplementNB(alpha=c["alpha"])
 
 
@@ -107,6 +106,76 @@ def _convergence(name: str, clf: Any, cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _temperature(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]) -> float:
+    """Margins are not log-probabilities: the temperature that makes them so, fitted on a
+    tenth of the training data with a model fitted on the rest (then kept for the model
+    fitted on everything)."""
+    train_idx, cal_idx = next(
+        StratifiedKFold(10, shuffle=True, random_state=cfg["seed"]).split(
+            np.zeros(len(labels)), labels
+        )
+    )
+    part = build_classifier(cfg).fit(
+        X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx]
+    )
+    known = [str(c) for c in part.classes_]
+    coef, intercept = linear_parts(part, known)
+    # (a label too rare to be in the nine tenths has no score to calibrate)
+    scored = [i for i in cal_idx if labels[i] in known]
+    scores = np.asarray(X[scored] @ coef.T) + intercept
+    return fit_temperature(scores, np.asarray([known.index(labels[i]) for i in scored]))
+
+
+_SHARED: tuple | None = None
+
+
+def _shared_temperature() -> float:
+    assert _SHARED is not None
+    return _temperature(*_SHARED)
+
+
+class _Done:
+    def __init__(self, value: float):
+        self.value = value
+
+    def result(self) -> float:
+        return self.value
+
+
+class _Forked:
+    """The temperature's fit in a forked process, which sees the features without a copy."""
+
+    def __init__(self, X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _SHARED
+        _SHARED = (X, labels, weights, cfg)
+        try:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self.future = self.pool.submit(_shared_temperature)
+        finally:
+            _SHARED = None  # (the child has its copy from the fork)
+
+    def result(self) -> float:
+        try:
+            return self.future.result()
+        finally:
+            self.pool.shutdown()
+
+
+def _start_temperature(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]):
+    """The temperature, being fitted: beside the model's fit in a second process where the
+    config allows two (``n_jobs``) and processes can be forked (Linux), else now."""
+    import multiprocessing
+    import sys
+
+    forks = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    if cfg["n_jobs"] > 1 and forks and len(labels) >= 2000:
+        return _Forked(X, labels, weights, cfg)
+    return _Done(_temperature(X, labels, weights, cfg))
+
+
 def fit(
     texts: list[str],
     labels: list[str],
@@ -139,6 +208,8 @@ def fit(
     else:
         X = features.fit_transform(texts)
     fitting(0, steps)
+    # The temperature's own fit runs beside the model's, in a second process when allowed.
+    pending = _start_temperature(X, labels, weights, cfg) if calibrate else None
     if detector:
         # The topics' classifier sees the in-scope texts alone (its rows are what a model of
         # the topics alone would be, over the same terms); the detector sees every text.
@@ -169,21 +240,9 @@ def fit(
     if none:
         intercept[-1] += cfg["classifier"]["none_offset"]
     temperature = 1.0
-    if calibrate:
-        # Margins are not log-probabilities: fit a temperature on a tenth of the training data
-        # with a model fitted on the rest, then keep it for the model fitted on everything.
-        train_idx, cal_idx = next(
-            StratifiedKFold(10, shuffle=True, random_state=cfg["seed"]).split(texts, labels)
-        )
-        part = build_classifier(cfg).fit(
-            X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx]
-        )
-        c_coef, c_intercept = linear_parts(part, classes)
-        # (X has the kind columns here, if any: these weights are not folded)
-        scores = np.asarray(X[cal_idx] @ c_coef.T) + c_intercept
-        temperature = fit_temperature(
-            scores, np.asarray([classes.index(labels[i]) for i in cal_idx])
-        )
+    if pending is not None:
+        # (fitted on X with the kind columns, if any: the calibration's weights are not folded)
+        temperature = pending.result()
         fitting(steps, steps)
     if info is not None:
         info["fits"] = fits

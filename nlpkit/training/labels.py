@@ -327,7 +327,9 @@ def prepare_records(
     return prepare_many(
         [r.full_text for r in records],
         cache,
-        n_jobs=cfg["n_jobs"],
+        # Without a cache the segmenter is the compiled one, faster than sending texts to a
+        # second process and back.
+        n_jobs=cfg["n_jobs"] if cache is not None else 1,
         progress=(progress or Progress()).step("segmentation"),
         segment=cfg["features"]["segment"],
         max_chars=cfg["data"]["max_chars"],

@@ -39,7 +39,7 @@ def _fit_examples(
     examples: list[Example],
     n_records: int,
     cfg: dict[str, Any],
-    cache: SegmentCache,
+    cache: SegmentCache | None,
     progress: Progress,
 ) -> tuple[Predictor, dict[str, Any]]:
     """Headlines, segmentation, clean-up, cross-validation and the fit of labelled examples:
@@ -63,6 +63,12 @@ def _fit_examples(
     progress.log(f"fitting on {len(texts):,} texts")
     info: dict[str, Any] = {}
     predictor = fit(texts, labels, weights, cfg, progress, info)
+    for solver in info.get("fits", []):
+        if not solver["converged"]:
+            progress.log(
+                f"warning: the {solver['model']} classifier stopped after "
+                f"{solver['iterations']} iterations without converging (classifier.max_iter)"
+            )
     info.update(
         records=records,
         sources=sources,
@@ -98,7 +104,7 @@ def _feed_examples(
 
 def run(
     cfg: dict[str, Any],
-    cache: SegmentCache | None = None,
+    cache: SegmentCache | None | bool = None,
     progress: Progress | None = None,
     user: UserSplit | None = None,
     base: Predictor | None = None,
@@ -116,7 +122,8 @@ def run(
     recipe's own model fitted without them: a second fit."""
     started = time.monotonic()
     progress = progress or Progress()
-    cache = cache or SegmentCache()
+    # (None: the default cache; False: none, when segmenting is cheaper than looking up)
+    cache = SegmentCache() if cache is None else cache or None
     parts = read_parts(cfg)
     if parts.paths:
         progress.log(f"corpus: {parts.report.summary()}")
@@ -181,17 +188,21 @@ def run(
             "labels": dict(sorted(counts.items())),
             "terms": len(predictor.features.terms_),
             "temperature": predictor.temperature,
+            # each classifier fitted: its solver's iterations and whether it converged
+            "solver": info.get("fits", []),
             "fit_seconds": round(fit_seconds, 1),
             **fed,
         },
         "cross_validation": cv,
         "corpus": corpus,
         "training_inputs": inputs,
-        "heldout": evaluate_model(predictor, heldout, cfg, cache, progress=progress),
+        "heldout": evaluate_model(predictor, heldout, cfg, cache or False, progress=progress),
         "heldout_without_copies": (
-            evaluate_model(predictor, unique, cfg, cache) if unique is not parts.heldout else None
+            evaluate_model(predictor, unique, cfg, cache or False)
+            if unique is not parts.heldout
+            else None
         ),
-        "dev": evaluate_model(predictor, parts.dev, cfg, cache, cfg["data"]["dev_labels"]),
+        "dev": evaluate_model(predictor, parts.dev, cfg, cache or False, cfg["data"]["dev_labels"]),
         "versions": library_versions(),
         "config": cfg,
     }

@@ -69,7 +69,8 @@ def terminal(mode: str = "auto", stream=None) -> Progress:
             state.pop(step, None)
             state.pop(step + "/last", None)
             lead = "\r" if tty else ""
-            print(f"{lead}  {step}: {total:,} in {now - started:.0f} s" + " " * 20, file=stream)
+            what = f"{total:,} texts" if step == "segmentation" else "done"
+            print(f"{lead}  {step}: {what} in {now - started:.0f} s" + " " * 20, file=stream)
         elif tty and now - state.get(step + "/last", 0.0) > 0.5:
             state[step + "/last"] = now
             rate = done / max(now - started, 1e-9)

@@ -97,6 +97,7 @@ def _rows(path: Path):
                     yield number, row
                 return
             reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
+            done = 1  # the last line of the last record read whole
             try:
                 if not reader.fieldnames:
                     raise DataError(f"{path}: empty file, expected a header line")
@@ -106,10 +107,11 @@ def _rows(path: Path):
                             f"{path}:{reader.line_num}: more values than the header has columns"
                         )
                     yield reader.line_num, row
+                    done = reader.line_num
             except csv.Error as exc:
                 raise DataError(
-                    f"{path}:{reader.line_num}: malformed CSV ({exc}; a stray quote? quote a "
-                    'field that holds quotes, and double the quotes inside: "say ""hi"""'
+                    f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
+                    'holds quotes is quoted, with its quotes doubled: "say ""hi"""'
                 ) from None
     except FileNotFoundError:
         raise DataError(f"file not found: {path}") from None
@@ -185,58 +187,58 @@ def from_lists(
         labels[i] = str(label).strip()
     if not texts:
         raise DataError("no texts")
-    return LabelledTexts(texts, labels, titles, None, where)
+    return LabelledTexts(texts, labels, titles, None, where, None, {})
 
 
-def check(data: LabelledTexts) -> LabelledTexts:
-    """Refuse what cannot be trained on: an empty text or label, one text with two labels, a
-    single label; drop repeated texts of the same label (kept once, with a warning, so that
-    no text is both trained on and held out) and warn of labels with one example."""
+def check(data: LabelledTexts) -> list[int]:
+    """Refuse what cannot be trained on (an empty text or label, a single label, a text both
+    trained on and held out by the file's split field) and warn of what may be a mistake
+    (texts given more than once, with one label or several; labels with one example). Returns
+    each text's group: the index of the first text equal to it, so that a text and its copies
+    are always on the same side of a split."""
     first: dict[tuple[str, str], int] = {}
-    keep: list[int] = []
-    repeats = 0
+    group: list[int] = []
+    repeats: list[int] = []
+    conflicts: list[tuple[int, int]] = []
     for i, (text, title, label) in enumerate(zip(data.texts, data.titles, data.labels)):
         if not text.strip() and not title.strip():
             raise DataError(f"{data.where[i]}: empty text")
         if not label:
             raise DataError(f"{data.where[i]}: empty label")
-        key = (title.strip(), " ".join(text.split()))
-        if key in first:
-            j = first[key]
-            if data.labels[j] != label:
-                raise DataError(
-                    f"{data.where[i]}: the same text as {data.where[j]} with another label "
-                    f"({label!r}, there {data.labels[j]!r})"
-                )
-            if data.parts is not None and data.parts[j] != data.parts[i]:
-                raise DataError(
-                    f"{data.where[i]}: the same text as {data.where[j]}, one in the training "
-                    "part and one held out (a held-out text must be new to the model)"
-                )
-            repeats += 1
+        j = first.setdefault((title.strip(), text.strip()), i)
+        group.append(j)
+        if j == i:
             continue
-        first[key] = i
-        keep.append(i)
+        if data.parts is not None and data.parts[j] != data.parts[i]:
+            raise DataError(
+                f"{data.where[i]}: the same text as {data.where[j]}, one in the training "
+                "part and one held out (a held-out text must be new to the model)"
+            )
+        if data.labels[j] != label:
+            conflicts.append((i, j))
+        else:
+            repeats.append(i)
     if repeats:
+        i = repeats[0]
         warnings.warn(
-            f"{repeats} repeated texts (same text, same label) are read once", stacklevel=3
+            f"{len(repeats)} texts repeat an earlier one with the same label (e.g. "
+            f"{data.where[i]} = {data.where[group[i]]}); copies are trained as given",
+            stacklevel=3,
         )
-    pick = lambda values: [values[i] for i in keep]  # noqa: E731
-    out = LabelledTexts(
-        pick(data.texts),
-        pick(data.labels),
-        pick(data.titles),
-        pick(data.parts) if data.parts is not None else None,
-        pick(data.where),
-        data.path,
-        data.fields,
-    )
-    out.fields = {**data.fields, "repeats_dropped": repeats}  # type: ignore[dict-item]
-    counts = Counter(out.labels)
+    if conflicts:
+        i, j = conflicts[0]
+        warnings.warn(
+            f"{len(conflicts)} texts repeat an earlier one with another label (e.g. "
+            f"{data.where[i]} {data.labels[i]!r} = {data.where[j]} {data.labels[j]!r}); "
+            "trained as given",
+            stacklevel=3,
+        )
+    data.fields = {**data.fields, "repeated": len(repeats), "relabelled_copies": len(conflicts)}
+    counts = Counter(data.labels)
     if len(counts) < 2:
         label = next(iter(counts))
         raise DataError(
-            f"only one label ({label!r}) in {len(out.texts)} texts: training needs two or more"
+            f"only one label ({label!r}) in {len(data.texts)} texts: training needs two or more"
         )
     single = sorted(label for label, n in counts.items() if n == 1)
     if single:
@@ -245,7 +247,7 @@ def check(data: LabelledTexts) -> LabelledTexts:
             "they are trained on but cannot be held out, and are poorly learned",
             stacklevel=3,
         )
-    return out
+    return group
 
 
 @dataclass
@@ -287,7 +289,7 @@ def split(
     seeded share ``holdout`` of each label held out (a label's last example always trains)."""
     if not 0 <= holdout < 1:
         raise DataError(f"holdout must be a share in [0, 1), got {holdout}")
-    data = check(data)
+    group = check(data)
     n = len(data.texts)
     if data.parts is not None:
         unknown = sorted(set(data.parts) - set(TRAIN_VALUES) - set(HELDOUT_VALUES))
@@ -301,16 +303,19 @@ def split(
         if len(held) == n:
             raise DataError("every text is in the held-out part: nothing to train on")
     else:
+        # Stratified by label, a text and its copies as one (under the first one's label).
         by_label: dict[str, list[int]] = defaultdict(list)
         for i, label in enumerate(data.labels):
-            by_label[label].append(i)
+            if group[i] == i:
+                by_label[label].append(i)
         rng = random.Random(seed)
-        held = set()
+        chosen = set()
         for label in sorted(by_label):
             members = by_label[label]
             rng.shuffle(members)
             take = min(round(len(members) * holdout), len(members) - 1)
-            held.update(members[:take])
+            chosen.update(members[:take])
+        held = {i for i in range(n) if group[i] in chosen}
     records = [
         Record(
             id=f"file-{i}",

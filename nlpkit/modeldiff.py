@@ -1,0 +1,106 @@
+"""Whether two models that differ in their bytes still give the same answers.
+
+A model rebuilt on another machine is rarely the same to the last bit (its fit adds numbers in
+another order); what matters is whether it answers the same. `compare` reads two model folders,
+measures how far their weights are apart, and compares their answers and probabilities on texts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["compare", "read_texts", "DEFAULT_TOLERANCE"]
+
+# Probabilities within this of each other are the same figure to four decimals, all but a
+# rounding's worth.
+DEFAULT_TOLERANCE = 1e-4
+
+
+def read_texts(path: str | Path) -> Iterator[str]:
+    """The texts of a file: JSON lines (a ``text`` field, a ``title`` read before it; a corpus
+    file, a batch input) or plain text, one text a line; gzipped or not."""
+    from .text import join_title
+
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            if line.lstrip().startswith("{"):
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                text = join_title(row.get("title") or "", row.get("text") or "")
+            else:
+                text = line.rstrip("\n")
+            if text.strip():
+                yield text
+
+
+def _weights(first: Any, second: Any) -> dict[str, Any]:
+    import numpy as np
+
+    a, b = first.features.terms_, second.features.terms_
+    same_terms = list(a) == list(b) and first.classes == second.classes
+    out: dict[str, Any] = {"same_terms": same_terms}
+    if same_terms:
+        for name in ("coef", "intercept"):
+            out[f"{name}_max_difference"] = float(
+                np.abs(np.asarray(getattr(first, name)) - np.asarray(getattr(second, name))).max()
+            )
+        out["idf_max_difference"] = float(
+            np.abs(np.asarray(first.features.idf_) - np.asarray(second.features.idf_)).max()
+        )
+    return out
+
+
+def compare(
+    first: Any,
+    second: Any,
+    texts: list[str],
+    tolerance: float = DEFAULT_TOLERANCE,
+    batch: int = 2000,
+) -> dict[str, Any]:
+    """How two loaded models (`Predictor`) differ: their weights (when they share their terms
+    and classes), and on ``texts`` the answers they give (out of scope allowed when both have
+    it) and the largest difference of a probability. ``same``: every answer is the same and
+    every probability within ``tolerance``."""
+    import numpy as np
+
+    out = _weights(first, second)
+    allow_none = first.none and second.none
+    if list(first.classes) != list(second.classes):
+        out.update(same=False, why="the models have different classes")
+        return out
+    differ, largest, examples = 0, 0.0, []
+    for start in range(0, len(texts), batch):
+        part = texts[start : start + batch]
+        a = first.predict_proba(part, allow_none=allow_none)
+        b = second.predict_proba(part, allow_none=allow_none)
+        keys = list(a[0]) if a else []
+        pa = np.array([[p[k] for k in keys] for p in a])
+        pb = np.array([[p[k] for k in keys] for p in b])
+        if len(part):
+            largest = max(largest, float(np.abs(pa - pb).max()))
+        answers_a = first.predict(part, allow_none=allow_none)
+        answers_b = second.predict(part, allow_none=allow_none)
+        for i, (x, y) in enumerate(zip(answers_a, answers_b)):
+            if x != y:
+                differ += 1
+                if len(examples) < 3:
+                    examples.append({"text": part[i][:80], "first": x, "second": y})
+    out.update(
+        texts=len(texts),
+        answers_differ=differ,
+        probability_max_difference=largest,
+        examples=examples,
+        tolerance=tolerance,
+        same=differ == 0 and largest <= tolerance,
+    )
+    return out

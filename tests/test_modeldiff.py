@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from conftest import SMALL_CORPUS
+
+from nlpkit.cli import main
+from nlpkit.modeldiff import compare, read_texts
+from nlpkit.predictor import Predictor
+
+TEXTS = [t for texts in SMALL_CORPUS.values() for t in texts]
+
+
+def nudged(predictor, by: float) -> Predictor:
+    """The same model with the first topic's coefficients moved by ``by``."""
+    coef = np.array(predictor.coef)
+    coef[0] += by
+    return Predictor(
+        predictor.features,
+        coef,
+        predictor.intercept,
+        predictor.topics,
+        max_chars=predictor.max_chars,
+        segment=predictor.segment,
+        temperature=predictor.temperature,
+        none=predictor.none,
+        none_head=predictor.none_head,
+    )
+
+
+def test_a_nudge_is_the_same_answers_and_a_push_is_not(small_model):
+    predictor = small_model[0]
+    same = compare(predictor, nudged(predictor, 1e-9), TEXTS)
+    assert same["same"] and same["answers_differ"] == 0 and same["texts"] == len(TEXTS)
+    assert same["coef_max_difference"] == pytest.approx(1e-9, rel=1e-3)
+    far = compare(predictor, nudged(predictor, 0.5), TEXTS, tolerance=1e-4)
+    assert far["probability_max_difference"] > 1e-4 and not far["same"]
+
+
+def test_the_command_tells_the_two_apart(small_model, tmp_path, capsys):
+    predictor = small_model[0]
+    predictor.save(tmp_path / "a")
+    nudged(predictor, 1e-9).save(tmp_path / "b")
+    nudged(predictor, 0.5).save(tmp_path / "c")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", str(texts)]) == 0
+    out = capsys.readouterr().out
+    assert "coef.npy: differs" in out and "answers: 0 of 32 texts differ" in out
+    assert out.rstrip().endswith("same answers within tolerance 0.0001")
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "c"), "--texts", str(texts)]) == 1
+    assert capsys.readouterr().out.rstrip().endswith("different (tolerance 0.0001)")
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "a"), "--texts", str(texts)]) == 0
+    assert capsys.readouterr().out == "identical\n"
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", "none.txt"]) == 2
+
+
+def test_texts_are_read_from_json_lines_and_plain_lines(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"title": "Tít", "text": "Thân bài"}\n\n{"text": "Hai"}\n', "utf-8")
+    assert list(read_texts(path)) == ["Tít\nThân bài", "Hai"]
+    plain = tmp_path / "t.txt"
+    plain.write_text("một\n\nhai\n", "utf-8")
+    assert list(read_texts(plain)) == ["một", "hai"]
