@@ -1,7 +1,7 @@
 """Kinds of names: evidence that carries over to names a model has never seen.
 
 A bag of words learns yesterday's names; the news keeps bringing new leaders, cities and
-bodies. The gazetteer (`nlpkit.places`) and the lists of offices (``data/lexicons``) know
+bodies. The gazetteer (`nlpkit.places`) and the lists of offices (``data/names``) know
 far more names than any training corpus holds, and what kind of thing each names: a foreign
 state, a foreign city or region, an international body, a place in Vietnam, a Vietnamese or a
 foreign office holder. `KindFeatures` gives a linear model one column per kind beside its
@@ -39,7 +39,7 @@ def _offices() -> list[tuple[str, str]]:
     return [
         (title, kind)
         for kind in ("vietnamese_office", "foreign_office")
-        for title in read_list(f"lexicons/{kind}s.txt")
+        for title in read_list(f"names/{kind}s.txt")
     ]
 
 

@@ -9,7 +9,7 @@ FILES = sorted(DATA_DIR.rglob("*.txt")) + sorted(DATA_DIR.rglob("*.tsv"))
 
 
 def test_data_files_are_shipped_and_the_lexicons_all_used():
-    assert {f.parent.name for f in FILES} == {"places", "lexicons", "sections"}
+    assert {f.parent.name for f in FILES} == {"places", "lexicons", "sections", "names"}
     used = {lex.name for lex in vars(weak).values() if isinstance(lex, weak._Lexicon)}
     lexicons = {f.stem for f in FILES if f.parent.name == "lexicons"} - {"foreign_datelines"}
     assert used == lexicons
