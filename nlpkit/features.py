@@ -114,14 +114,15 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         df = np.diff(counts.indptr)
         low = self.min_df if isinstance(self.min_df, int) else self.min_df * n
         high = self.max_df if isinstance(self.max_df, int) else self.max_df * n
-        kept = np.isin(terms, np.asarray(list(keep_terms), dtype=object))
+        # (a set, not np.isin: numpy compares arrays of objects pair by pair)
+        wanted = set(keep_terms)
+        kept = np.fromiter((t in wanted for t in terms), dtype=bool, count=len(terms))
         free = np.flatnonzero(~kept & (df >= low) & (df <= high))
         if self.max_features is not None and len(free) > self.max_features:
             _, chosen = self._most_frequent(counts[:, free].tocsr(), free, self.max_features)
             free = chosen
         columns = np.union1d(free, np.flatnonzero(kept))
-        seen = set(terms[kept].tolist())
-        unseen = sorted(set(keep_terms) - seen)
+        unseen = sorted(wanted - set(terms[kept].tolist()))
         counts = counts[:, columns].tocsr()
         terms = terms[columns]
         if unseen:
