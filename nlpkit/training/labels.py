@@ -142,7 +142,8 @@ class CorpusParts:
     unique_heldout: list[Record]
     dev: list[Record]
     dev_ids: set[str]
-    # ids of records of the corpus files that data.train_files leaves out
+    # ids of records that train nothing though they are not held out: copies of held-out
+    # texts, and the records of corpus files that data.train_files leaves out
     excluded: set[str] = field(default_factory=set)
 
 
@@ -152,13 +153,25 @@ def read_parts(cfg: dict[str, Any]) -> CorpusParts:
     d = cfg["data"]
     paths = corpus_paths(cfg)
     report = CorpusReport()
-    train, heldout, unique = split_records(list(read_corpus(paths, report)), cfg)
+    records = list(read_corpus(paths, report))
+    train, heldout, unique = split_records(records, cfg)
     dev_ids = set(hand_labels(d["dev_labels"], "development labels"))
     dev = [r for r in train if r.id in dev_ids]
-    excluded: set[str] = set()
+    # Texts the corpora hold that train nothing: the training part's copies of a held-out
+    # text (by title and text), and the records of files data.train_files leaves out.
+    trained = {r.id for r in train}
+    datasets = set(d["datasets"])
+    excluded = {
+        r.id
+        for r in records
+        if r.source_dataset in datasets
+        and r.duplicate_of is None
+        and not is_heldout(r)
+        and r.id not in trained
+    }
     if d["train_files"]:
         allowed = set(d["train_files"])
-        excluded = {r.id for r in train if r.file not in allowed}
+        excluded |= {r.id for r in train if r.file not in allowed}
         train = [r for r in train if r.file in allowed]
     train = [r for r in train if r.id not in dev_ids]
     return CorpusParts(paths, report, train, heldout, unique, dev, dev_ids, excluded)
