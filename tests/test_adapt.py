@@ -33,6 +33,12 @@ def test_feed_labels_take_the_boundary_rules_then_a_sure_teacher(teacher):
         feed_labels(teacher, records, threshold=0)
 
 
+def test_a_text_the_teacher_knows_nothing_of_is_left_unlabelled(teacher):
+    # Out of scope for want of evidence is no evidence that it is out of scope.
+    unknown = feed_records(["Lorem ipsum dolor sit amet", "12345"], None)
+    assert feed_labels(teacher, unknown, threshold=0.5) == [None, None]
+
+
 def test_adapt_fits_a_model_of_the_feed_with_the_teachers_settings(teacher, tmp_path):
     model, metrics = adapt(FEED, model=teacher, threshold=0.5)
     feed = metrics["training"]["feed"]

@@ -53,8 +53,8 @@ def feed_labels(
     company's finances, diplomacy in the lead, a story set abroad) decides first: those are
     the cases a model trained on section hints gets wrong. Then the ``teacher``'s answer, where
     its probability is at least ``threshold`` (with its out-of-scope detector, where it has
-    one: a feed has out-of-scope news too). Then the other labelling functions. A record's
-    section, if it has one, is not read: a feed has none.
+    one: a feed has out-of-scope news too), but for a text with no term it knows. Then the
+    other labelling functions. A record's section, if it has one, is not read: a feed has none.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
@@ -66,9 +66,12 @@ def feed_labels(
     for record, p in zip(records, probs):
         weak = label_record(replace(record, source_category="")) if functions else None
         best = max(p, key=p.get)
+        # A text with no term the teacher knows is "none" for want of evidence (nlpkit's
+        # answer then: none 1, every topic 0), which says nothing of what it is about.
+        blind = p.get("none") == 1.0 and not any(p[t] for t in teacher.topics)
         if weak is not None and weak.topic is not None and weak.rule in BOUNDARY_RULES:
             out.append((weak.topic, weak.confidence, weak.rule))
-        elif p[best] >= threshold:
+        elif p[best] >= threshold and not blind:
             out.append((best, float(p[best]), "teacher"))
         elif weak is not None and weak.topic is not None and weak.confidence >= 0.6:
             out.append((weak.topic, weak.confidence, weak.rule))
