@@ -619,6 +619,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def progress_args(p: argparse.ArgumentParser) -> None:
+        # For the commands that train: progress shows on a terminal, not in a pipe, by default.
+        shown = p.add_mutually_exclusive_group()
+        shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
+        shown.add_argument(
+            "--progress",
+            action="store_true",
+            help="progress lines even when standard error is not a terminal",
+        )
+
     def corpus_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--corpus",
@@ -746,13 +756,7 @@ def _parser() -> argparse.ArgumentParser:
     own.add_argument(
         "--weight", type=float, help="sample weight of your labels with --base (default: 10)"
     )
-    shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
-    shown.add_argument(
-        "--progress",
-        action="store_true",
-        help="progress lines even when standard error is not a terminal",
-    )
+    progress_args(p)
     p.add_argument(
         "--model", help="where to write the model folder (default: the config's output.model)"
     )
@@ -795,13 +799,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the model's probability from which its answer labels a text (default: 0.9)",
     )
     p.add_argument("--results", help="also write metrics.json and summary.md to this folder")
-    shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
-    shown.add_argument(
-        "--progress",
-        action="store_true",
-        help="progress lines even when standard error is not a terminal",
-    )
+    progress_args(p)
     corpus_arg(p)
     p.set_defaults(func=cmd_adapt)
 
