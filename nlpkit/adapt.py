@@ -53,8 +53,16 @@ def _student_config(teacher: Predictor, threshold: float, name: str) -> dict[str
         else "drop",
         "self_training": {"threshold": threshold},
     }
+    classifier = changes.setdefault("classifier", {})
     if not teacher.none:
-        changes["classifier"] = {**changes.get("classifier", {}), "none_offset": 0.0}
+        classifier["none_offset"] = 0.0
+    elif classifier.get("tune_none_offset"):
+        # A feed has no development sample: the line the teacher's was found at is kept.
+        tuned = (teacher.manifest.get("metrics") or {}).get("training", {}).get("none_offset")
+        classifier["tune_none_offset"] = False
+        classifier["none_offset"] = classifier.get("none_offset", 0.0) + (tuned or {}).get(
+            "offset", 0.0
+        )
     return make_config(changes)
 
 

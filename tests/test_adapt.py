@@ -50,6 +50,18 @@ def test_adapt_fits_a_model_of_the_feed_with_the_teachers_settings(teacher, tmp_
     assert again.predict(FEED[:5]) == model.predict(FEED[:5])
 
 
+def test_adapt_from_the_shipped_model_keeps_its_out_of_scope_line():
+    # The shipped recipe sets its line on a development sample, which a feed does not have.
+    shipped = nlpkit.load()
+    model, metrics = adapt(FEED, threshold=0.5)
+    recorded = shipped.manifest["training_config"]["classifier"]
+    tuned = shipped.manifest["metrics"]["training"]["none_offset"]["offset"]
+    classifier = model.manifest["training_config"]["classifier"]
+    assert recorded["tune_none_offset"] and not classifier["tune_none_offset"]
+    assert classifier["none_offset"] == recorded["none_offset"] + tuned
+    assert model.none_head == "detector" and metrics["training"]["feed"]["labelled"] > 0
+
+
 def test_adapt_joins_a_recipe(teacher, tmp_path):
     cfg = small_cfg(tmp_path)
     model, metrics = adapt(FEED, model=teacher, config=cfg, threshold=0.5)
