@@ -1,4 +1,5 @@
-"""The ``nlpkit`` command: predict, explain, train, evaluate, compare, diff, weak-report.
+"""The ``nlpkit`` command: predict, explain, train, adapt, evaluate, compare, diff, weak-report,
+serve (its own module, `nlpkit.serve.command`).
 
 Exit status: 0 on success, 2 for bad usage or an input that cannot be read (one line on
 standard error saying what), 1 for any other failure (for `predict --input`, more records
