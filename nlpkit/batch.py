@@ -221,12 +221,18 @@ class _Settings:
         record[self.line], record[self.error] = line_no, error
         return line_no, record, None, _head(raw) if exact else None
 
-    def _text_item(self, raw: bytes, line_no: int) -> Item:
+    def _unusable(self, raw: bytes, line_no: int) -> Item | None:
+        """The error item of a line no reading can use (blank, or with a NUL byte), else None."""
         if not raw.strip():
             return self.failed(line_no, "blank line")
         nul = raw.find(b"\0")
         if nul >= 0:
             return self.failed(line_no, f"a NUL byte (at column {nul + 1})")
+        return None
+
+    def _text_item(self, raw: bytes, line_no: int) -> Item:
+        if (unusable := self._unusable(raw, line_no)) is not None:
+            return unusable
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -236,11 +242,8 @@ class _Settings:
     def _not_json(self, raw: bytes, line_no: int) -> Any:
         """What the standard library makes of a line orjson refused: the value (NaN as null,
         lone surrogate escapes, integers beyond 64 bits), or the item of the error."""
-        if not raw.strip():
-            return self.failed(line_no, "blank line")
-        nul = raw.find(b"\0")
-        if nul >= 0:
-            return self.failed(line_no, f"a NUL byte (at column {nul + 1})")
+        if (unusable := self._unusable(raw, line_no)) is not None:
+            return unusable
         try:
             return json.loads(raw.decode("utf-8"), parse_constant=_not_a_number)
         except UnicodeDecodeError as exc:
