@@ -145,6 +145,8 @@ class CorpusParts:
     # ids of records that train nothing though they are not held out: copies of held-out
     # texts, and the records of corpus files that data.train_files leaves out
     excluded: set[str] = field(default_factory=set)
+    # the development sample's hand labels (id -> topic)
+    dev_labels: dict[str, str] = field(default_factory=dict)
 
 
 def read_parts(cfg: dict[str, Any]) -> CorpusParts:
@@ -155,7 +157,8 @@ def read_parts(cfg: dict[str, Any]) -> CorpusParts:
     report = CorpusReport()
     records = list(read_corpus(paths, report))
     train, heldout, unique = split_records(records, cfg)
-    dev_ids = set(hand_labels(d["dev_labels"], "development labels"))
+    dev_labels = hand_labels(d["dev_labels"], "development labels")
+    dev_ids = set(dev_labels)
     dev = [r for r in train if r.id in dev_ids]
     # Texts the corpora hold that train nothing: the training part's copies of a held-out
     # text (by title and text), and the records of files data.train_files leaves out.
@@ -174,7 +177,7 @@ def read_parts(cfg: dict[str, Any]) -> CorpusParts:
         excluded |= {r.id for r in train if r.file not in allowed}
         train = [r for r in train if r.file in allowed]
     train = [r for r in train if r.id not in dev_ids]
-    return CorpusParts(paths, report, train, heldout, unique, dev, dev_ids, excluded)
+    return CorpusParts(paths, report, train, heldout, unique, dev, dev_ids, excluded, dev_labels)
 
 
 def label_of(record: Record, cfg: dict[str, Any], weak: WeakLabel | None = None) -> Label | None:

@@ -23,7 +23,6 @@ from .fit import cross_validate, fit, tune_none_offset
 from .labels import (
     Example,
     corpus_examples,
-    hand_labels,
     prepare_records,
     read_parts,
     training_inputs,
@@ -148,11 +147,10 @@ def run(
         examples += more
     predictor, info = _fit_examples(examples, n_records, cfg, cache, progress)
     if cfg["classifier"]["tune_none_offset"]:
-        dev = hand_labels(cfg["data"]["dev_labels"], "development labels")
         chosen = tune_none_offset(
             predictor,
             prepare_records(parts.dev, cfg, cache),
-            [dev[r.id] for r in parts.dev],
+            [parts.dev_labels[r.id] for r in parts.dev],
         )
         fed["none_offset"] = chosen
         progress.log(
