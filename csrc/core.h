@@ -65,8 +65,9 @@
 
 typedef uint32_t cp_t; /* one code point */
 
-/* Results of handling one text. */
-enum { DONE = 0, INVALID = 1, NEEDS_PYTHON = 2, FAILED = -1 };
+/* Results of handling one text (NEEDS_STR: a text given as code points that takes the
+ * path of a str, for a step only that path does). */
+enum { DONE = 0, INVALID = 1, NEEDS_PYTHON = 2, NEEDS_STR = 3, FAILED = -1 };
 
 /* ---------------------------------------------------------------------------------------
  * Character classes
@@ -577,11 +578,14 @@ COLD PyObject *nfc(Segmenter *seg, PyObject *s);
 int has_content(PyObject *s);
 int has_surrogates(PyObject *s);
 int normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w, int sur);
+int normalize_cp(Segmenter *seg, const cp_t *s, Py_ssize_t n, Py_ssize_t max_chars, Work *w);
 
 /* syllables.c */
 int syllabize(const cp_t *t, Py_ssize_t n, Work *w);
 int lookup_syllables(Segmenter *seg, Work *w);
 int prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w);
+int prepare_syllables_cp(Segmenter *seg, const cp_t *t, Py_ssize_t n, Py_ssize_t max_chars,
+                         Work *w);
 
 /* crf.c */
 int load_crfsuite(Segmenter *seg, const uint8_t *d, Py_ssize_t size);
@@ -594,10 +598,34 @@ void Scorer_dealloc(Scorer *self);
 int Scorer_init(Scorer *self, PyObject *args, PyObject *kwds);
 int score_text(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m);
 int score_prepared(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m);
+int score_cp(Scorer *sc, const cp_t *t, Py_ssize_t n, Work *w, double *out, Py_ssize_t *m);
 int argmax(const double *s, int k);
 
 /* module.c */
 Py_ssize_t max_chars_arg(PyObject *o, int *ok);
+
+/* jsonfield.c: the text and title of a JSON-object line (nlpkit.batch's records) */
+typedef struct {
+    const char *s;
+    Py_ssize_t n;
+} JsonKey;
+
+typedef struct {
+    JsonKey text, title;
+    JsonKey reserved[8]; /* keys that send a line to orjson (nlpkit's output fields) */
+    int n_reserved;
+} JsonKeys;
+
+typedef struct {
+    /* the bytes between the quotes of the text's and the title's strings (title: NULL when
+     * absent or null), and whether each holds an escape */
+    const unsigned char *text, *text_end, *title, *title_end;
+    int text_escaped, title_escaped;
+    const unsigned char *close; /* the object's closing brace */
+} JsonFields;
+
+int json_fields(const unsigned char *s, Py_ssize_t n, const JsonKeys *keys, JsonFields *f);
+cp_t *json_string_cp(const unsigned char *p, const unsigned char *end, int escaped, cp_t *out);
 
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop

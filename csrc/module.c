@@ -382,6 +382,80 @@ done:
     return result;
 }
 
+/* scores_cp(data, bounds, out): the scores of the texts data[bounds[i]:bounds[i + 1]]
+ * (data: code points, four bytes each in the machine's order; bounds: a buffer of int64) into
+ * out, as scores() gives those of the same texts as str; returns the
+ * positions of the texts left to the Python path (an invalid one included: the Python path
+ * says why). */
+static PyObject *
+Scorer_scores_cp(Scorer *self, PyObject *args)
+{
+    Py_buffer data, bounds, out;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &data, &bounds, &out))
+        return NULL;
+    PyObject *todo = NULL, *result = NULL;
+    Work *w = NULL;
+    int own = 0;
+    cp_t *copy = NULL;
+    const cp_t *d = data.buf;
+    Py_ssize_t n = bounds.len / (Py_ssize_t)sizeof(int64_t) - 1, size = data.len / 4;
+    if (!scorer_segmenter(self))
+        goto done;
+    if (n < 0 || bounds.len % (Py_ssize_t)sizeof(int64_t) || data.len % 4 ||
+        !PyBuffer_IsContiguous(&out, 'C') || out.len != n * self->k * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "data must be code points (4 bytes each), bounds n + 1 "
+                                          "int64 and out a C-contiguous float64 buffer of n x k");
+        goto done;
+    }
+    int64_t first, last;
+    memcpy(&first, bounds.buf, sizeof first); /* (the buffers need not be aligned) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        memcpy(&last, (const char *)bounds.buf + (i + 1) * 8, sizeof last);
+        if (first < 0 || first > last || last > size) {
+            PyErr_SetString(PyExc_ValueError, "bounds must rise within the data");
+            goto done;
+        }
+        first = last;
+    }
+    if ((uintptr_t)d % sizeof(cp_t)) {
+        if ((copy = PyMem_Malloc((size_t)data.len + 1)) == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        d = memcpy(copy, data.buf, (size_t)data.len);
+    }
+    todo = PyList_New(0);
+    if (todo == NULL || (w = take_work(self->seg, &own)) == NULL)
+        goto done;
+    double *o = out.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t m;
+        int64_t b[2];
+        memcpy(b, (const char *)bounds.buf + i * 8, sizeof b);
+        int status = score_cp(self, d + b[0], (Py_ssize_t)(b[1] - b[0]), w, o + i * self->k, &m);
+        if (status == FAILED)
+            goto done;
+        if (status != DONE) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (index == NULL || PyList_Append(todo, index) < 0) {
+                Py_XDECREF(index);
+                goto done;
+            }
+            Py_DECREF(index);
+        }
+    }
+    result = Py_NewRef(todo);
+done:
+    if (w)
+        give_work(self->seg, w, own);
+    PyMem_Free(copy);
+    Py_XDECREF(todo);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&bounds);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 /* The number of leading classes an answer is chosen among: all k by default, or the second
  * argument (a model's topics without its out-of-scope class). */
 static int
@@ -599,6 +673,9 @@ static PyMethodDef Scorer_methods[] = {
     {"topic", (PyCFunction)(void (*)(void))Scorer_topic, METH_FASTCALL,
      "topic(text, n_jobs, allow_none): the best of `names` for one str with n_jobs 1 and "
      "allow_none False, else None (the Python path answers)."},
+    {"scores_cp", (PyCFunction)Scorer_scores_cp, METH_VARARGS,
+     "scores_cp(data, bounds, out): scores of the texts data[bounds[i]:bounds[i+1]] (code "
+     "points, 4 bytes each) into out; the positions left to Python."},
     {"weights", (PyCFunction)Scorer_weights, METH_VARARGS,
      "weights(text, prepared=False): (columns, weights), or None where Python must answer."},
     {NULL}};
@@ -743,7 +820,114 @@ core_predict_method(PyObject *module, PyObject *args)
     return PyDescr_NewMethod((PyTypeObject *)cls, &method_def);
 }
 
+/* --- The stream's records (nlpkit.batch) ---------------------------------------------- */
+
+static int
+json_key(PyObject *o, JsonKey *k)
+{
+    if (!PyBytes_Check(o)) {
+        PyErr_SetString(PyExc_TypeError, "keys must be bytes (UTF-8)");
+        return -1;
+    }
+    k->s = PyBytes_AS_STRING(o);
+    k->n = PyBytes_GET_SIZE(o);
+    return 0;
+}
+
+/* json_lines(chunk, sep, text_key, title_key, reserved, limit, skip_first): the lines of a
+ * chunk (each ended by sep, b"\n" or b"\r"; with b"\n", a CR before it is not part of the
+ * line) read for their text and title (jsonfield.c). Returns (marks, texts, bounds): marks,
+ * three int64 a line: its start, its end, and the position of its object's closing brace, or
+ * -1 for a line left to orjson (longer than limit, the first with skip_first, or any line
+ * json_fields does not take); texts, the code points (4 bytes each, Scorer.scores_cp) of each
+ * taken line's title and text joined as nlpkit.text.join_title joins them, one after the
+ * other; bounds, int64, where each starts in texts, and the end. */
+static PyObject *
+core_json_lines(PyObject *module, PyObject *args)
+{
+    Py_buffer chunk;
+    PyObject *text_key, *title_key, *reserved;
+    char sep;
+    Py_ssize_t limit;
+    int skip_first;
+    if (!PyArg_ParseTuple(args, "y*cOOO!np", &chunk, &sep, &text_key, &title_key, &PyTuple_Type,
+                          &reserved, &limit, &skip_first))
+        return NULL;
+    PyObject *marks = NULL, *texts = NULL, *bounds = NULL, *result = NULL;
+    JsonKeys keys;
+    if (json_key(text_key, &keys.text) < 0 || json_key(title_key, &keys.title) < 0)
+        goto done;
+    keys.n_reserved = (int)PyTuple_GET_SIZE(reserved);
+    if (keys.n_reserved > 8) {
+        PyErr_SetString(PyExc_ValueError, "at most 8 reserved keys");
+        goto done;
+    }
+    for (int i = 0; i < keys.n_reserved; i++)
+        if (json_key(PyTuple_GET_ITEM(reserved, i), &keys.reserved[i]) < 0)
+            goto done;
+    const unsigned char *c = chunk.buf, *end = c + chunk.len;
+    Py_ssize_t lines = 0;
+    for (const unsigned char *p = c; p < end; lines++) {
+        const unsigned char *e = memchr(p, sep, (size_t)(end - p));
+        p = e ? e + 1 : end;
+    }
+    marks = PyBytes_FromStringAndSize(NULL, lines * 3 * (Py_ssize_t)sizeof(int64_t));
+    bounds = PyBytes_FromStringAndSize(NULL, (lines + 1) * (Py_ssize_t)sizeof(int64_t));
+    /* (a title, "\n" and a text are fewer code points than the bytes of the line that holds
+     * them in quotes) */
+    texts = PyBytes_FromStringAndSize(NULL, chunk.len * (Py_ssize_t)sizeof(cp_t));
+    if (marks == NULL || bounds == NULL || texts == NULL)
+        goto done;
+    int64_t *mk = (int64_t *)PyBytes_AS_STRING(marks), *bd = (int64_t *)PyBytes_AS_STRING(bounds);
+    cp_t *t0 = (cp_t *)PyBytes_AS_STRING(texts), *t = t0;
+    Py_ssize_t taken = 0, i = 0;
+    for (const unsigned char *p = c; p < end; i++) {
+        const unsigned char *e = memchr(p, sep, (size_t)(end - p));
+        const unsigned char *stop = e ? e : end;
+        if (sep == '\n' && stop > p && stop[-1] == '\r')
+            stop--;
+        JsonFields f;
+        int ok = !(skip_first && i == 0) && stop - p <= limit &&
+                 json_fields(p, stop - p, &keys, &f);
+        cp_t *title_end = t, *text, *text_end = NULL;
+        if (ok && f.title)
+            ok = (title_end = json_string_cp(f.title, f.title_end, f.title_escaped, t)) != NULL;
+        if (ok) {
+            text = title_end + (title_end > t);
+            ok = (text_end = json_string_cp(f.text, f.text_end, f.text_escaped, text)) != NULL;
+        }
+        mk[3 * i] = p - c;
+        mk[3 * i + 1] = stop - c;
+        mk[3 * i + 2] = ok ? f.close - c : -1;
+        if (ok) {
+            if (title_end > t) {
+                if (text_end > text)
+                    *title_end = '\n'; /* title and text, a line each */
+                else
+                    text_end = title_end; /* the title alone */
+            }
+            bd[taken++] = t - t0;
+            t = text_end;
+        }
+        p = e ? e + 1 : end;
+    }
+    bd[taken] = t - t0;
+    if (_PyBytes_Resize(&texts, (t - t0) * (Py_ssize_t)sizeof(cp_t)) < 0 ||
+        _PyBytes_Resize(&bounds, (taken + 1) * (Py_ssize_t)sizeof(int64_t)) < 0)
+        goto done;
+    result = PyTuple_Pack(3, marks, texts, bounds);
+done:
+    Py_XDECREF(marks);
+    Py_XDECREF(texts);
+    Py_XDECREF(bounds);
+    PyBuffer_Release(&chunk);
+    return result;
+}
+
 static PyMethodDef core_methods[] = {
+    {"json_lines", core_json_lines, METH_VARARGS,
+     "json_lines(chunk, sep, text_key, title_key, reserved, limit, skip_first): "
+     "(marks, texts, bounds) of a chunk of JSON lines (nlpkit.batch)."},
     {"all_finite", core_all_finite, METH_VARARGS,
      "all_finite(float64 buffer, positive=False): whether every value is finite (and > 0)."},
     {"nfc_inert", core_nfc_inert, METH_O,

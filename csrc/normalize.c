@@ -359,6 +359,53 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w, int
     return out->n > max_chars ? cut_nfc(seg, out, max_chars) : 0;
 }
 
+/* _normalize of code points into `out`: 1, or 0 when a character is not NFC-inert (the text
+ * then takes the str path, which asks Python for NFC), -1 on failure. */
+static int
+normalize_full_cp(const cp_t *s, Py_ssize_t n, Work *w, CpBuf *out)
+{
+    CpBuf *b = &w->tmp;
+    int dateline;
+    if (GROW(b->p, b->cap, n + 1) < 0)
+        return -1;
+    if (!clean_lines(s, PyUnicode_4BYTE_KIND, n, b, 1, &dateline))
+        return 0;
+    return unglue_datelines(w, out, dateline) < 0 ? -1 : 1;
+}
+
+/* normalize_prefix of a text given as code points (decoded from UTF-8) into w->text, in the
+ * same steps: 1 when done, 0 when the text takes the str path (a character that is not
+ * NFC-inert, such as a lone surrogate), -1 on failure. */
+int
+normalize_cp(Segmenter *seg, const cp_t *s, Py_ssize_t len, Py_ssize_t max_chars, Work *w)
+{
+    CpBuf *out = &w->text;
+    if (max_chars < 0)
+        return normalize_full_cp(s, len, w, out);
+    Py_ssize_t margin = 16;
+    Py_ssize_t size = max_chars + 4 * margin;
+    int status;
+    if (len <= size) {
+        if ((status = normalize_full_cp(s, len, w, out)) <= 0)
+            return status;
+    }
+    else
+        for (;;) {
+            Py_ssize_t cut = -1;
+            for (Py_ssize_t i = size; i < len; i++)
+                if (s[i] == ' ' || s[i] == '\n') {
+                    cut = i;
+                    break;
+                }
+            if ((status = normalize_full_cp(s, cut < 0 ? len : cut, w, out)) <= 0)
+                return status;
+            if (cut < 0 || out->n >= max_chars + margin)
+                break;
+            size *= 4;
+        }
+    return out->n > max_chars && cut_nfc(seg, out, max_chars) < 0 ? -1 : 1;
+}
+
 /* pyvi NFC-normalises what it segments; so does nlpkit.segmenter.syllabize. */
 static COLD int
 nfc_buffer(Segmenter *seg, CpBuf *b)

@@ -777,6 +777,32 @@ score_text(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m)
     return status;
 }
 
+/* score_text of a text given as code points (nlpkit.batch's records, decoded from UTF-8
+ * without making a str): the same scores. (A lone surrogate is not NFC-inert: such a text
+ * takes the str path, which replaces it; a code point past U+10FFFF is a ValueError there.) */
+int
+score_cp(Scorer *sc, const cp_t *t, Py_ssize_t n, Work *w, double *out, Py_ssize_t *m)
+{
+    int status = prepare_syllables_cp(sc->seg, t, n, sc->max_chars, w);
+    if (status == NEEDS_STR) {
+        PyObject *text = str_from_cp(t, n);
+        if (text == NULL)
+            return FAILED;
+        status = score_text(sc, text, w, out, m);
+        Py_DECREF(text);
+        return status;
+    }
+    if (status != DONE)
+        return status;
+    if (separators(sc->seg, w) < 0 || syllable_word_ids(sc, sc->seg, w) < 0 ||
+        term_columns(sc, w) < 0)
+        return FAILED;
+    status = tfidf(sc, w, m);
+    if (status == DONE && out)
+        linear_scores(sc, w, *m, out);
+    return status;
+}
+
 int
 score_prepared(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m)
 {

@@ -459,3 +459,25 @@ prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
     return DONE;
 }
 
+
+/* prepare_syllables of a text given as code points (decoded from UTF-8); NEEDS_STR when only
+ * the str path can (a character that is not NFC-inert, a lone surrogate among them). */
+int
+prepare_syllables_cp(Segmenter *seg, const cp_t *t, Py_ssize_t n, Py_ssize_t max_chars, Work *w)
+{
+    int content = 0;
+    for (Py_ssize_t i = 0; i < n && !content; i++)
+        content = !(flags_of(t[i]) & (F_SPACE | F_CTRL));
+    if (!content)
+        return INVALID;
+    int status = normalize_cp(seg, t, n, max_chars, w);
+    if (status <= 0)
+        return status < 0 ? FAILED : NEEDS_STR;
+    if (syllabize(w->text.p, w->text.n, w) < 0)
+        return FAILED;
+    if (w->nsyl == 0)
+        return NEEDS_PYTHON; /* pyvi returns such a text as it is */
+    if (lookup_syllables(seg, w) < 0)
+        return FAILED;
+    return DONE;
+}

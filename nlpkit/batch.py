@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from . import compiled
 from .predictor import Predictor, check_flag
 from .text import check_text, join_title
 
@@ -180,6 +181,12 @@ class _Settings:
         self.topic, self.probabilities = prefix + "topic", prefix + "probabilities"
         self.error, self.line = prefix + "error", prefix + "line"
         self.ours = frozenset(prefix + name for name in OUTPUT_FIELDS)
+        # The same names as the compiled core's reader of JSON lines takes them (UTF-8).
+        self.keys = (
+            text_field.encode("utf-8", "surrogatepass"),
+            title_field.encode("utf-8", "surrogatepass"),
+            tuple(name.encode("utf-8", "surrogatepass") for name in sorted(self.ours)),
+        )
 
     def item(self, raw: bytes, line_no: int, separators: bool = True) -> Item:
         """The item of one input line (without its line end); ``separators``: whether the line
@@ -305,9 +312,21 @@ def topic_of(probabilities: dict[str, float]) -> str | None:
 Answer = tuple[bytes, int, int, int]
 
 
-def _answer(predictor: Predictor, settings: _Settings, items: list[Item]) -> Answer:
-    texts = [t for _, _, t, _ in items if t is not None]
-    answers = iter(probabilities_or_errors(predictor, texts, settings.allow_none))
+# The text of an item the compiled core classified already (its answer comes with the items).
+_READY = "(classified)"
+
+
+def _answer(
+    predictor: Predictor,
+    settings: _Settings,
+    items: list[Item],
+    ready: Iterable[dict | str] = (),
+) -> Answer:
+    """The output of ``items``; ``ready``: the answers of those whose text is `_READY`, in
+    order (always kept as their input line: their raw line is given)."""
+    texts = [t for _, _, t, _ in items if t is not None and t is not _READY]
+    slow = iter(probabilities_or_errors(predictor, texts, settings.allow_none))
+    ready = iter(ready)
     # The output as pieces joined once: an input line kept as it is is not copied till then.
     out: list[bytes | memoryview] = []
     errors, replaced = 0, 0
@@ -315,7 +334,7 @@ def _answer(predictor: Predictor, settings: _Settings, items: list[Item]) -> Ans
     topic_key, probabilities_key = settings.topic, settings.probabilities
     for line_no, record, text, raw in items:
         if text is not None:
-            p = next(answers)
+            p = next(ready) if text is _READY else next(slow)
             if isinstance(p, str):
                 added = {line_key: line_no, error_key: p}
                 errors += 1
@@ -358,9 +377,54 @@ def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
         return _dumps(record), 1, 1, 0
     if isinstance(lines, bytes):
-        return _answer(predictor, settings, _chunk_items(lines, first, sep, settings))
+        return _answer(predictor, settings, *_chunk_work(predictor, lines, first, sep, settings))
     item = settings.item
     return _answer(predictor, settings, [item(raw, first + i) for i, raw in enumerate(lines)])
+
+
+def _chunk_work(
+    predictor: Predictor, chunk: bytes, first: int, sep: bytes, settings: _Settings
+) -> tuple[list[Item], list[dict | str]]:
+    """The items of a chunk of whole lines, and the answers of those the compiled core read and
+    classified: with the core, the common line's text goes from the line's bytes to the
+    classifier without becoming a Python object (`nlpkit._core.json_lines`, then
+    `Predictor._proba_cp`), and any other line (one the core's reader does not take,
+    in JSON or in its fields) goes through `_Settings.item`, as without the core."""
+    core = compiled.core
+    if (
+        not settings.jsonl
+        or core is None
+        or orjson is None
+        or not hasattr(core, "json_lines")
+        or settings.text_field == settings.title_field
+        or _SEPARATORS[0] in chunk
+        or _SEPARATORS[1] in chunk
+    ):
+        return _chunk_items(chunk, first, sep, settings), []
+    bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
+    marks, data, bounds = core.json_lines(
+        chunk, sep, settings.keys[0], settings.keys[1], settings.keys[2], LINE_LIMIT, bom
+    )
+    got = predictor._proba_cp(data, bounds, settings.allow_none)
+    if got is None:  # (a model the core does not predict for)
+        return _chunk_items(chunk, first, sep, settings), []
+    names, probs, failed = got
+    ready: list[dict | str] = [dict(zip(names, row)) for row in probs.tolist()]
+    for i, message in failed.items():
+        ready[i] = message
+    view, item = memoryview(chunk), settings.item
+    at = memoryview(marks).cast("q").tolist()
+    items: list[Item] = []
+    append = items.append
+    line_no = first
+    for i in range(0, len(at), 3):
+        start, stop, close = at[i], at[i + 1], at[i + 2]
+        if close >= 0:
+            append((line_no, None, _READY, view[start:close]))
+        else:
+            append(item(chunk[start:stop], line_no, False))
+        line_no += 1
+    return items, ready
 
 
 def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> list[Item]:

@@ -523,6 +523,42 @@ class Predictor:
         out = [dict(zip(names, map(float, row))) for row in probs]
         return out[0] if single else out
 
+    def _proba_cp(
+        self, data: bytes, bounds: bytes, allow_none: bool = False
+    ) -> tuple[tuple[str, ...], np.ndarray, dict[int, str]] | None:
+        """`predict_proba` of texts given as code points, the compiled core's form (what
+        ``nlpkit._core.json_lines`` makes of JSON lines, never made str objects): text i is
+        ``data[bounds[i]:bounds[i + 1]]`` (4 bytes a code point in the machine's order; bounds:
+        int64). Returns the class names, their probabilities (a row a text, the same numbers
+        `predict_proba` gives) and the message of each text that has none (nothing to read),
+        by position; None where the compiled core does not predict for this model."""
+        scorer = self._scorer()
+        if scorer is None or not hasattr(scorer, "scores_cp"):
+            return None
+        import sys
+
+        import numpy as np
+
+        from .text import check_text
+
+        names = self._columns(check_flag("allow_none", allow_none))
+        scores = np.empty((len(bounds) // 8 - 1, len(self.classes)))
+        failed: dict[int, str] = {}
+        todo = scorer.scores_cp(data, bounds, scores)
+        if todo:
+            # The few the core leaves to Python (nothing to read, no syllable): as str.
+            at = memoryview(bounds).cast("q")
+            codec = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+            texts = {i: bytes(data[4 * at[i] : 4 * at[i + 1]]).decode(codec) for i in todo}
+            for i, text in texts.items():
+                try:
+                    check_text(text)
+                    scores[i] = self._scores_of([text])[0]
+                except (TypeError, ValueError) as exc:
+                    failed[i] = str(exc)
+                    scores[i] = 0.0
+        return names, self._probabilities(scores, allow_none), failed
+
     def _batch_scores(self, batch: list[str], n_jobs: int) -> np.ndarray:
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
             raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")

@@ -655,6 +655,41 @@ def test_without_orjson_the_records_are_the_same(tmp_path, monkeypatch):
     assert _rows(tmp_path / "fast.jsonl") == _rows(tmp_path / "slow.jsonl")
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_cores_reader_writes_what_orjson_would(tmp_path, monkeypatch, workers):
+    # With the compiled core, the common line's text goes from its bytes to the classifier
+    # without orjson (nlpkit._core.json_lines); every line's output must be the one orjson's
+    # reading gives, byte for byte, whichever reads it.
+    from nlpkit import compiled
+
+    if compiled.core is None or not hasattr(compiled.core, "json_lines"):
+        pytest.skip(f"no compiled core: {compiled.describe()}")
+    lines = [
+        *ODD_LINES,
+        b'{"id": 9, "title": "Gi\\u00e1 \\"x\\u0103ng\\"", "text": "t\\u0103ng\\nm\\u1ea1nh \\ud83d\\ude00"}',
+        b'{"text": "first", "id": 10, "text": "' + TEXTS[1].encode() + b'"}',
+        b'{"inner": {"text": "' + TEXTS[0].encode() + b'"}, "text": "' + TEXTS[2].encode() + b'"}',
+        b'{"title": null, "text": "' + TEXTS[3].encode() + b'"}  ',
+        b'{"title": "' + TEXTS[0].encode() + b'", "text": ""}',
+        b'{"title": "", "text": "   "}',
+        b'{"te\\u0078t": "' + TEXTS[0].encode() + b'"}',
+        b'{"text": "' + TEXTS[1].encode() + b'", "topic": "old"}',
+        b'{"text": "x", "n": 123456789012345678901234}',
+        b"[1, 2]",
+        b'{"text": "e\\u0301 \\u0111i\\u1ec7n, not NFC"}',
+        json.dumps({"text": TEXTS[0] + " " + "x" * 9000}).encode(),
+    ]
+    data = b"\r\n".join(lines) + b"\r\n"
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + data)
+    predict_file(src, tmp_path / "core.jsonl", workers=workers, batch_size=5)
+    monkeypatch.delattr(compiled.core, "json_lines")
+    predict_file(src, tmp_path / "orjson.jsonl", workers=workers, batch_size=5)
+    out = (tmp_path / "core.jsonl").read_bytes()
+    assert out == (tmp_path / "orjson.jsonl").read_bytes()
+    assert out.count(b"\n") == len(lines) and b'"topic":"sports"' in out
+
+
 def test_output_lines_keep_the_input_record_as_it_was_written(tmp_path):
     line = b'{"id": 1,   "text": "Gi\\u00e1 x\\u0103ng t\\u0103ng m\\u1ea1nh", "x": 1.50}  '
     src = tmp_path / "in.jsonl"

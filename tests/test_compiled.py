@@ -336,6 +336,67 @@ def test_one_text_gets_the_same_topic_by_every_road(shipped):
         shipped.predict("   ")
 
 
+def code_points(texts: list[str]) -> tuple[bytes, bytes]:
+    """Texts as Scorer.scores_cp takes them: their code points (4 bytes each, lone surrogates
+    kept) one after the other, and where each starts (int64)."""
+    points = [ord(c) for t in texts for c in t]
+    bounds = np.cumsum([0] + [len(t) for t in texts], dtype=np.int64)
+    return np.array(points, dtype=np.uint32).tobytes(), bounds.tobytes()
+
+
+def assert_code_points_score_alike(predictor, texts):
+    """Scorer.scores_cp (the stream's texts, never made str objects) against scores (a str
+    each), text by text: the same scores bit for bit, the same texts left to Python, and an
+    invalid text left to Python too; and the probabilities of Predictor._proba_cp."""
+    scorer, k = predictor._scorer(), len(predictor.classes)
+    for text in texts:
+        data, bounds = code_points([text])
+        got, want = np.empty((1, k)), np.empty((1, k))
+        left = scorer.scores_cp(data, bounds, got)
+        todo = scorer.scores([text], want)
+        assert left == ([0] if todo is None else todo), f"{text!r:.200}"
+        if not left:
+            assert got.tobytes() == want.tobytes(), f"{text!r:.200}"
+    readable_ = [t for t in texts if readable(t)]
+    names, probs, failed = predictor._proba_cp(*code_points(texts), False)
+    assert names == predictor.topics
+    assert sorted(failed) == [i for i, t in enumerate(texts) if not readable(t)]
+    want = predictor.predict_proba(readable_)
+    assert [list(p.values()) for p in want] == [
+        row for i, row in enumerate(probs.tolist()) if i not in failed
+    ]
+
+
+@needs_core
+def test_code_points_score_alike(shipped):
+    texts = EDGE_CASES + SEED_TEXTS + ["x\ud83d lone", "\U0010ffff", "e\u0301 not NFC"]
+    texts += ["Giá xăng " * 2000, "Giá xăng" * 2000 + " tăng", "A\u0301 " + "b " * 6000]
+    assert_code_points_score_alike(shipped, texts)
+    # in place or from a copy, wherever the data starts
+    data, bounds = code_points(READABLE[:5])
+    out, moved = np.empty((5, len(shipped.classes))), np.empty((5, len(shipped.classes)))
+    assert shipped._scorer().scores_cp(data, bounds, out) == []
+    assert shipped._scorer().scores_cp(memoryview(b"x" + data)[1:], bounds, moved) == []
+    assert out.tobytes() == moved.tobytes()
+    with pytest.raises(ValueError, match="bounds must rise"):
+        shipped._scorer().scores_cp(data, bounds[8:] + bounds[:8], out)
+
+
+@needs_core
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=300) | st.text(max_size=50), max_size=4))
+def test_any_code_points_score_alike(shipped, texts):
+    assert_code_points_score_alike(shipped, texts)
+
+
+@needs_core
+@pytest.mark.parametrize("max_chars", [None, 0, 7, 60])
+def test_code_points_score_alike_at_any_cut(max_chars):
+    predictor = _variant((1, 2), True)
+    predictor.max_chars = max_chars
+    assert_code_points_score_alike(predictor, READABLE[:60] + ["Giá xăng tăng " * 40])
+
+
 @needs_core
 def test_weights_anywhere_in_memory_score_alike():
     # The core reads a model's weights in place where their float64 values are aligned, and
