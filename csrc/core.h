@@ -22,8 +22,9 @@
  * enters the cache. A text the core does not handle (see NEEDS_PYTHON) is handed back to
  * the Python path.
  *
- * Every function runs with the GIL held. Python is called only while preparing a text and
- * while computing new cache entries into private buffers; the cache and the per-call
+ * Every function runs with the GIL held, but the scan of json_lines, which touches no Python
+ * object (the stream reads the next lines meanwhile). Python is called only while preparing a
+ * text and while computing new cache entries into private buffers; the cache and the per-call
  * buffers are read and written only in stretches without Python calls, so no other thread
  * can change them meanwhile.
  *

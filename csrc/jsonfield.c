@@ -2,7 +2,7 @@
  * Python object: the stream hands the core UTF-8 bytes, not a str.
  *
  * Exact or nothing: a line is taken only when orjson reads it as an object and its fields are
- * plain (the whole line checked: syntax, UTF-8, escapes, nesting), and then the text is the one
+ * plain (the whole line checked: syntax, UTF-8, escapes, nesting; no raw U+2028 or U+2029), and then the text is the one
  * orjson gives, byte for byte in UTF-8. For anything unusual (a key with an escape, a number
  * orjson might refuse or read otherwise, a title that is not a string or null, nesting past
  * JF_DEPTH, a lone surrogate escape) the line is left to orjson. */
@@ -86,7 +86,11 @@ find_special(const unsigned char *p, const unsigned char *end)
     return p;
 }
 
-/* Whether s[0:n] is UTF-8, as strictly as Python's decoder. */
+/* U+2028 and U+2029 are legal in JSON strings but end lines for many readers: a line holding
+ * one is left to orjson, and written anew with them escaped (nlpkit.batch). */
+#define LINE_SEPARATOR(p, k) ((k) == 3 && (p)[0] == 0xe2 && (p)[1] == 0x80 && ((p)[2] | 1) == 0xa9)
+
+/* Whether p[0:end] is UTF-8, as strictly as Python's decoder, and holds no U+2028 or U+2029. */
 static int
 is_utf8(const unsigned char *p, const unsigned char *end)
 {
@@ -96,7 +100,7 @@ is_utf8(const unsigned char *p, const unsigned char *end)
             continue;
         }
         int k = utf8_sequence(p, end);
-        if (k == 0)
+        if (k == 0 || LINE_SEPARATOR(p, k))
             return 0;
         p += k;
     }
@@ -357,7 +361,8 @@ escape(const unsigned char *p, cp_t *c)
 
 /* The code points of a string json_fields found (its bytes between the quotes) into out,
  * which has room for end - p of them: the end of what was written, or NULL when its bytes are
- * not UTF-8 (which json_fields left to this), as strictly as Python's decoder. */
+ * not UTF-8 (which json_fields left to this), as strictly as Python's decoder, or hold a raw
+ * U+2028 or U+2029 (LINE_SEPARATOR). */
 cp_t *
 json_string_cp(const unsigned char *p, const unsigned char *end, int escaped, cp_t *out)
 {
@@ -380,7 +385,7 @@ json_string_cp(const unsigned char *p, const unsigned char *end, int escaped, cp
             if (end - p < 3 || ((p[1] & 0xc0) != 0x80) | ((p[2] & 0xc0) != 0x80))
                 return NULL;
             c = (c & 0x0f) << 12 | (cp_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-            if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))
+            if (c < 0x800 || (c >= 0xd800 && c <= 0xdfff) || c == 0x2028 || c == 0x2029)
                 return NULL;
             *out++ = c;
             p += 3;

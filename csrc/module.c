@@ -881,6 +881,10 @@ core_json_lines(PyObject *module, PyObject *args)
     int64_t *mk = (int64_t *)PyBytes_AS_STRING(marks), *bd = (int64_t *)PyBytes_AS_STRING(bounds);
     cp_t *t0 = (cp_t *)PyBytes_AS_STRING(texts), *t = t0;
     Py_ssize_t taken = 0, i = 0;
+    /* No Python from here to the end of the lines: other threads run meanwhile (the stream
+     * reads the next chunk while the core classifies this one). The buffers are this call's
+     * own, or held (the chunk, the keys in the arguments). */
+    Py_BEGIN_ALLOW_THREADS
     for (const unsigned char *p = c; p < end; i++) {
         const unsigned char *e = memchr(p, sep, (size_t)(end - p));
         const unsigned char *stop = e ? e : end;
@@ -912,6 +916,7 @@ core_json_lines(PyObject *module, PyObject *args)
         p = e ? e + 1 : end;
     }
     bd[taken] = t - t0;
+    Py_END_ALLOW_THREADS
     if (_PyBytes_Resize(&texts, (t - t0) * (Py_ssize_t)sizeof(cp_t)) < 0 ||
         _PyBytes_Resize(&bounds, (taken + 1) * (Py_ssize_t)sizeof(int64_t)) < 0)
         goto done;

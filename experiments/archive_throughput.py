@@ -43,25 +43,29 @@ def select(corpus: Path, kind: str | None, records: int | None, dest: Path) -> l
     return texts
 
 
-def in_process(texts: list[str]) -> tuple[float, list]:
+def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float]]:
+    before = _cpu()
     started = time.perf_counter()
     topics = nlpkit.predict(texts)
-    return time.perf_counter() - started, topics
+    seconds, after = time.perf_counter() - started, _cpu()
+    return seconds, topics, (after[0] - before[0], after[1] - before[1])
 
 
-def streaming(path: Path, workers: int) -> tuple[float, list]:
+def streaming(path: Path, workers: int) -> tuple[float, list, tuple[float, float]]:
     # The model loaded once, as for the in-process run: both measure throughput, not loading
-    # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md).
+    # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md). The CPU
+    # time is the run's alone, not the reading of its output for the topics afterwards.
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jsonl"
+        before = _cpu()
         started = time.perf_counter()
         predict_file(path, out, workers=workers, progress=False, predictor=nlpkit._model())
-        seconds = time.perf_counter() - started
+        seconds, after = time.perf_counter() - started, _cpu()
         topics = [json.loads(line).get("topic") for line in out.open(encoding="utf-8")]
-    return seconds, topics
+    return seconds, topics, (after[0] - before[0], after[1] - before[1])
 
 
-def with_dask(path: Path, workers: int) -> tuple[float, list]:
+def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float]]:
     import dask.bag as db
     from distributed import Client, LocalCluster
 
@@ -69,10 +73,13 @@ def with_dask(path: Path, workers: int) -> tuple[float, list]:
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster:
         with Client(cluster):
+            before = _cpu()
             started = time.perf_counter()
             bag = db.read_text(str(path), blocksize="4MiB").map(json.loads)
             out = predict_partitions(bag, title_column="title").pluck("topic").compute()
-            return time.perf_counter() - started, out
+            seconds, after = time.perf_counter() - started, _cpu()
+            # (the cluster's worker processes are not children that ended: only this one's)
+            return seconds, out, (after[0] - before[0], after[1] - before[1])
 
 
 def main() -> None:
@@ -101,11 +108,9 @@ def main() -> None:
         same = True
         for _ in range(args.rounds):
             for name, run in runs.items():
-                before = _cpu()
-                took, topics = run()
-                after = _cpu()
+                took, topics, used = run()
                 seconds[name].append(took)
-                cpu[name].append((after[0] - before[0], after[1] - before[1]))
+                cpu[name].append(used)
                 reference = reference or topics
                 same = same and topics == reference
         rate = {name: len(texts) / statistics.median(s) for name, s in seconds.items()}

@@ -371,40 +371,58 @@ def _split(chunk: bytes, sep: bytes) -> list[bytes]:
 Job = tuple[int, "bytes | list[bytes] | None", bytes]
 
 
-def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
+def _run(predictor: Predictor, settings: _Settings, job: Job, scanned: Any = None) -> Answer:
+    """The answer of a job; ``scanned``: its `_scan`, when made already."""
     first, lines, sep = job
     if lines is None:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
         return _dumps(record), 1, 1, 0
     if isinstance(lines, bytes):
-        return _answer(predictor, settings, *_chunk_work(predictor, lines, first, sep, settings))
+        if scanned is None:
+            scanned = _scan(predictor, settings, job)
+        items = _chunk_work(predictor, lines, first, sep, settings, scanned)
+        return _answer(predictor, settings, *items)
     item = settings.item
     return _answer(predictor, settings, [item(raw, first + i) for i, raw in enumerate(lines)])
 
 
-def _chunk_work(
-    predictor: Predictor, chunk: bytes, first: int, sep: bytes, settings: _Settings
-) -> tuple[list[Item], list[dict | str]]:
-    """The items of a chunk of whole lines, and the answers of those the compiled core read and
-    classified: with the core, the common line's text goes from the line's bytes to the
-    classifier without becoming a Python object (`nlpkit._core.json_lines`, then
-    `Predictor._proba_cp`), and any other line (one the core's reader does not take,
-    in JSON or in its fields) goes through `_Settings.item`, as without the core."""
+def _scan(predictor: Predictor, settings: _Settings, job: Job) -> Any:
+    """What the compiled core's reader of JSON lines makes of a job's chunk
+    (`nlpkit._core.json_lines`: where each line is, and the text of those it takes, as code
+    points), or None where the core does not read it (no core, plain text, a model the core
+    does not predict for)."""
+    first, chunk, sep = job
     core = compiled.core
     if (
-        not settings.jsonl
+        not isinstance(chunk, bytes)
+        or not settings.jsonl
         or core is None
         or orjson is None
         or not hasattr(core, "json_lines")
         or settings.text_field == settings.title_field
-        or _SEPARATORS[0] in chunk
-        or _SEPARATORS[1] in chunk
+        or predictor._scorer() is None
     ):
-        return _chunk_items(chunk, first, sep, settings), []
+        return None
     bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
-    marks, data, bounds = core.json_lines(
-        chunk, sep, settings.keys[0], settings.keys[1], settings.keys[2], LINE_LIMIT, bom
-    )
+    return core.json_lines(chunk, sep, *settings.keys, LINE_LIMIT, bom)
+
+
+def _chunk_work(
+    predictor: Predictor,
+    chunk: bytes,
+    first: int,
+    sep: bytes,
+    settings: _Settings,
+    scanned: Any = None,
+) -> tuple[list[Item], list[dict | str]]:
+    """The items of a chunk of whole lines, and the answers of those the compiled core read and
+    classified: with the core, the common line's text goes from the line's bytes to the
+    classifier without becoming a Python object (``scanned``, the chunk's `_scan`, then
+    `Predictor._proba_cp`), and any other line (one the core's reader does not take, in JSON
+    or in its fields) goes through `_Settings.item`, as without the core."""
+    if scanned is None:
+        return _chunk_items(chunk, first, sep, settings), []
+    marks, data, bounds = scanned
     got = predictor._proba_cp(data, bounds, settings.allow_none)
     if got is None:  # (a model the core does not predict for)
         return _chunk_items(chunk, first, sep, settings), []
@@ -422,7 +440,7 @@ def _chunk_work(
         if close >= 0:
             append((line_no, None, _READY, view[start:close]))
         else:
-            append(item(chunk[start:stop], line_no, False))
+            append(item(chunk[start:stop], line_no))
         line_no += 1
     return items, ready
 
@@ -772,7 +790,10 @@ def _stream(
     progress: bool = False,
     total: int | None = None,
     report: BatchReport | None = None,
+    ahead: bool = False,
 ) -> BatchReport:
+    """``ahead``: whether ``jobs`` may be read in another thread (they come from a file, not
+    from the caller's iterable)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number, at least 1, got {workers!r}")
     report = report if report is not None else BatchReport()
@@ -795,7 +816,10 @@ def _stream(
         if progress:
             _show(report, time.monotonic() - started, total)
 
-    if workers == 1:
+    if workers == 1 and ahead:
+        for job, scanned in _ahead(jobs, lambda job: _scan(predictor, settings, job)):
+            write(_run(predictor, settings, job, scanned))
+    elif workers == 1:
         for job in jobs:
             write(_run(predictor, settings, job))
     else:
@@ -813,6 +837,53 @@ def _stream(
     if progress:
         print(file=sys.stderr)
     return report
+
+
+_END = object()
+
+
+def _ahead(jobs: Iterator[Job], scan: Any) -> Iterator[tuple[Job, Any]]:
+    """(job, scan(job)) for each job, in order, the next ones read and scanned by a thread
+    while the caller classifies this one: reading a file and the core's reader of JSON lines
+    let other threads run, so on a machine with a core to spare their time is not added to the
+    classification's."""
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for job in jobs:
+                if not put((job, scan(job))):
+                    return
+            put(_END)
+        except BaseException as exc:  # (reading the input failed: the caller raises it)
+            put(exc)
+
+    thread = threading.Thread(target=run, name="nlpkit-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # (the thread ends at its next job; one blocked reading a pipe ends with the process)
+        stop.set()
 
 
 def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
@@ -1030,7 +1101,7 @@ def predict_file(
         if to_stdout:
             return _stream(
                 reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
-                progress=progress, total=total, report=report,
+                progress=progress, total=total, report=report, ahead=True,
             )  # fmt: skip
         fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
@@ -1059,7 +1130,7 @@ def predict_file(
             try:
                 return _stream(
                     jobs, writer, predictor, model_path, settings, workers,
-                    progress=progress, total=total, report=report,
+                    progress=progress, total=total, report=report, ahead=True,
                 )  # fmt: skip
             finally:
                 if compress:

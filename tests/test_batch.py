@@ -377,6 +377,57 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     assert [r["id"] for r in rows] == list(range(8_000))
 
 
+@pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(
+    tmp_path, sig, status
+):
+    # One worker reads the next lines in a thread while it classifies: a signal still ends
+    # the run with complete lines only, and the thread with it.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(8_000)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--batch-size", "64"]
+    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args], stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status
+    assert "records are complete in" in err and "--resume" in err
+    assert out.read_bytes().endswith(b"\n")
+    assert 0 < len(out.read_bytes().split(b"\n")) - 1 < 8_000
+    assert main([*args, "--resume"]) == 0
+    assert [r["id"] for r in read_out(out)] == list(range(8_000))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_damaged_gzip_input_is_one_line_after_the_complete_records(tmp_path, capsys, workers):
+    import gzip
+
+    lines = "".join(json.dumps({"id": i, "text": TEXTS[i % 4]}) + "\n" for i in range(20_000))
+    packed = gzip.compress(lines.encode(), compresslevel=1)
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(packed[: len(packed) // 2] + b"\0" * 64 + packed[len(packed) // 2 :])
+    out = tmp_path / "out.jsonl"
+    status = main(["predict", "--input", str(src), "--output", str(out),
+                   "--workers", str(workers)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status != 0 and "damaged gzip data after line" in err
+    assert len(err.strip().splitlines()) <= 2 and "Traceback" not in err
+    data = out.read_bytes()
+    assert data.endswith(b"\n") or not data
+
+
 def test_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys

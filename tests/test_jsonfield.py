@@ -83,6 +83,7 @@ TAKEN = [
     b'{"list": [1, -2.5e-3, true, false, null, {"a": []}, "s"], "text": "x"}',
     b' \t{ "text" : "x" }  \r ',
     b'{"id": 123456789012345678, "text": "x"}',
+    b'{"text": "an escaped \\u2028 line separator"}',
     "{\"text\": \"Tiếng Việt có dấu, 中文, emoji 😀\"}".encode(),
 ]
 
@@ -114,6 +115,9 @@ LEFT = [
     b'{"text": "\xed\xa0\x80 an encoded surrogate"}',
     b'{"text": "\xc0\xaf overlong"}',
     b'{"text": "x", "deep": ' + b"[" * 100 + b"]" * 100 + b"}",
+    '{"text": "a raw \u2028 line separator"}'.encode(),  # written anew, escaped
+    '{"text": "x", "other": "\u2029"}'.encode(),
+    '{"text\u2028": "x"}'.encode(),
 ]
 
 
@@ -174,6 +178,8 @@ def test_any_record_is_read_as_orjson_reads_it_or_left_to_it(record, ascii, inde
         and not any("\\" in json.dumps(k) for k in record)
         and not any(0xD800 <= ord(c) <= 0xDFFF for c in line)
         and "NaN" not in line
+        and "\u2028" not in line
+        and "\u2029" not in line
         and "Infinity" not in line
         and "e+" not in line
         and "e-" not in line
