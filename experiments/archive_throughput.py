@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import nlpkit
+from nlpkit import compiled
 from nlpkit.batch import predict_file
 from nlpkit.text import join_title
 
@@ -43,29 +44,44 @@ def select(corpus: Path, kind: str | None, records: int | None, dest: Path) -> l
     return texts
 
 
-def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float]]:
-    before = _cpu()
+def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float, float]]:
+    before, thread = _cpu(), time.thread_time()
     started = time.perf_counter()
     topics = nlpkit.predict(texts)
     seconds, after = time.perf_counter() - started, _cpu()
-    return seconds, topics, (after[0] - before[0], after[1] - before[1])
+    return (
+        seconds,
+        topics,
+        (after[0] - before[0], after[1] - before[1], time.thread_time() - thread),
+    )
 
 
-def streaming(path: Path, workers: int) -> tuple[float, list, tuple[float, float]]:
+def streaming(
+    path: Path, workers: int, core_reader: bool = True
+) -> tuple[float, list, tuple[float, float, float]]:
     # The model loaded once, as for the in-process run: both measure throughput, not loading
     # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md). The CPU
     # time is the run's alone, not the reading of its output for the topics afterwards.
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.jsonl"
-        before = _cpu()
-        started = time.perf_counter()
-        predict_file(path, out, workers=workers, progress=False, predictor=nlpkit._model())
-        seconds, after = time.perf_counter() - started, _cpu()
-        topics = [json.loads(line).get("topic") for line in out.open(encoding="utf-8")]
-    return seconds, topics, (after[0] - before[0], after[1] - before[1])
+    # core_reader False: JSON lines read by orjson, as before the core read them.
+    reader = getattr(compiled.core, "json_lines", None)
+    if not core_reader and reader is not None:
+        del compiled.core.json_lines
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out.jsonl"
+            before, thread = _cpu(), time.thread_time()
+            started = time.perf_counter()
+            predict_file(path, out, workers=workers, progress=False, predictor=nlpkit._model())
+            seconds, after = time.perf_counter() - started, _cpu()
+            thread = time.thread_time() - thread
+            topics = [json.loads(line).get("topic") for line in out.open(encoding="utf-8")]
+    finally:
+        if reader is not None:
+            compiled.core.json_lines = reader
+    return seconds, topics, (after[0] - before[0], after[1] - before[1], thread)
 
 
-def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float]]:
+def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float, float]]:
     import dask.bag as db
     from distributed import Client, LocalCluster
 
@@ -73,13 +89,14 @@ def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster:
         with Client(cluster):
-            before = _cpu()
+            before, thread = _cpu(), time.thread_time()
             started = time.perf_counter()
             bag = db.read_text(str(path), blocksize="4MiB").map(json.loads)
             out = predict_partitions(bag, title_column="title").pluck("topic").compute()
             seconds, after = time.perf_counter() - started, _cpu()
             # (the cluster's worker processes are not children that ended: only this one's)
-            return seconds, out, (after[0] - before[0], after[1] - before[1])
+            used = (after[0] - before[0], after[1] - before[1], time.thread_time() - thread)
+            return seconds, out, used
 
 
 def main() -> None:
@@ -89,6 +106,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, help="keep the first N records")
     parser.add_argument("--rounds", type=int, default=3, help="turns of every run (default 3)")
     parser.add_argument("--dask", action="store_true", help="time nlpkit.dask too")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="time the streaming with orjson reading the JSON lines too (the compiled core's "
+        "reader switched off), as before the core read them",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.jsonl"
@@ -99,11 +122,14 @@ def main() -> None:
             "streaming, 1 worker": lambda: streaming(path, 1),
             "streaming, 2 workers": lambda: streaming(path, 2),
         }
+        if args.before:
+            runs["streaming, 1 worker, orjson reader"] = lambda: streaming(path, 1, False)
+            runs["streaming, 2 workers, orjson reader"] = lambda: streaming(path, 2, False)
         if args.dask:
             runs["dask, 1 worker"] = lambda: with_dask(path, 1)
             runs["dask, 2 workers"] = lambda: with_dask(path, 2)
         seconds: dict[str, list[float]] = {name: [] for name in runs}
-        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+        cpu: dict[str, list[tuple[float, float, float]]] = {name: [] for name in runs}
         reference = None
         same = True
         for _ in range(args.rounds):
@@ -121,21 +147,23 @@ def main() -> None:
         )
         print(
             "\n| run | records/s (median) | each round, s | CPU s, this process (median) "
-            "| CPU s, worker processes (median) |\n| --- | --- | --- | --- | --- |"
+            "| of which its main thread | CPU s, worker processes (median) |"
+            "\n| --- | --- | --- | --- | --- | --- |"
         )
         for name, s in seconds.items():
-            own = statistics.median(c[0] for c in cpu[name])
-            workers = statistics.median(c[1] for c in cpu[name])
+            own, workers, main_thread = (
+                statistics.median(c[i] for c in cpu[name]) for i in range(3)
+            )
             print(
                 f"| {name} | {rate[name]:,.0f} | {', '.join(f'{x:.2f}' for x in s)} "
-                f"| {own:.2f} | {workers:.2f} |"
+                f"| {own:.2f} | {main_thread:.2f} | {workers:.2f} |"
             )
         one, two = rate["streaming, 1 worker"], rate["streaming, 2 workers"]
         print(
             f"\n1 worker / in-process: {one / rate['in-process nlpkit.predict']:.2f}; "
             f"2 workers / 1 worker: {two / one:.2f}; same topics in every run: {same}"
         )
-        print(f"(nlpkit {nlpkit.__version__}, {nlpkit.compiled.describe()})")
+        print(f"(nlpkit {nlpkit.__version__}, {compiled.describe()})")
 
 
 def _cpu() -> tuple[float, float]:
@@ -148,6 +176,4 @@ def _cpu() -> tuple[float, float]:
 LOAD_BEFORE = f"{os.getloadavg()[0]:.2f}"
 
 if __name__ == "__main__":
-    import nlpkit.compiled  # noqa: F401  (for describe())
-
     main()

@@ -84,7 +84,7 @@ TAKEN = [
     b' \t{ "text" : "x" }  \r ',
     b'{"id": 123456789012345678, "text": "x"}',
     b'{"text": "an escaped \\u2028 line separator"}',
-    "{\"text\": \"Tiếng Việt có dấu, 中文, emoji 😀\"}".encode(),
+    '{"text": "Tiếng Việt có dấu, 中文, emoji 😀"}'.encode(),
 ]
 
 LEFT = [
@@ -146,7 +146,9 @@ def test_line_ends_limit_and_first_line():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 others = st.dictionaries(
