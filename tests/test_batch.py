@@ -704,8 +704,11 @@ def test_without_orjson_the_records_are_the_same(tmp_path, monkeypatch):
     assert _rows(tmp_path / "fast.jsonl") == _rows(tmp_path / "slow.jsonl")
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_the_cores_reader_writes_what_orjson_would(tmp_path, monkeypatch, workers):
+@pytest.mark.parametrize("workers, allow_none, prefix", [(1, False, ""), (2, False, ""),
+                                                        (1, True, "x},{")])  # fmt: skip
+def test_the_cores_reader_writes_what_orjson_would(
+    tmp_path, monkeypatch, workers, allow_none, prefix
+):
     # With the compiled core, the common line's text goes from its bytes to the classifier
     # without orjson (nlpkit._core.json_lines); every line's output must be the one orjson's
     # reading gives, byte for byte, whichever reads it.
@@ -728,15 +731,18 @@ def test_the_cores_reader_writes_what_orjson_would(tmp_path, monkeypatch, worker
         b'{"text": "e\\u0301 \\u0111i\\u1ec7n, not NFC"}',
         json.dumps({"text": TEXTS[0] + " " + "x" * 9000}).encode(),
     ]
+    # (and chunks of common records only)
+    lines += [json.dumps({"id": i, "text": t}).encode() for i, t in enumerate(TEXTS * 3)]
     data = b"\r\n".join(lines) + b"\r\n"
     src = tmp_path / "in.jsonl"
     src.write_bytes(b"\xef\xbb\xbf" + data)
-    predict_file(src, tmp_path / "core.jsonl", workers=workers, batch_size=5)
+    options = dict(workers=workers, batch_size=5, allow_none=allow_none, prefix=prefix)
+    predict_file(src, tmp_path / "core.jsonl", **options)
     monkeypatch.delattr(compiled.core, "json_lines")
-    predict_file(src, tmp_path / "orjson.jsonl", workers=workers, batch_size=5)
+    predict_file(src, tmp_path / "orjson.jsonl", **options)
     out = (tmp_path / "core.jsonl").read_bytes()
     assert out == (tmp_path / "orjson.jsonl").read_bytes()
-    assert out.count(b"\n") == len(lines) and b'"topic":"sports"' in out
+    assert out.count(b"\n") == len(lines) and b'topic":"sports"' in out
 
 
 def test_output_lines_keep_the_input_record_as_it_was_written(tmp_path):
