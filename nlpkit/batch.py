@@ -817,6 +817,7 @@ def _stream(
             _show(report, time.monotonic() - started, total)
 
     if workers == 1 and ahead:
+        predictor._scorer()  # (made here, not in the reading thread, where it is first used)
         for job, scanned in _ahead(jobs, lambda job: _scan(predictor, settings, job)):
             write(_run(predictor, settings, job, scanned))
     elif workers == 1:
