@@ -23,7 +23,7 @@
  * the Python path.
  *
  * Every function runs with the GIL held, but the scan of json_lines, which touches no Python
- * object (the stream reads the next lines meanwhile). Python is called only while preparing a
+ * object (other threads run meanwhile). Python is called only while preparing a
  * text and while computing new cache entries into private buffers; the cache and the per-call
  * buffers are read and written only in stretches without Python calls, so no other thread
  * can change them meanwhile.

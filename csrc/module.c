@@ -881,9 +881,8 @@ core_json_lines(PyObject *module, PyObject *args)
     int64_t *mk = (int64_t *)PyBytes_AS_STRING(marks), *bd = (int64_t *)PyBytes_AS_STRING(bounds);
     cp_t *t0 = (cp_t *)PyBytes_AS_STRING(texts), *t = t0;
     Py_ssize_t taken = 0, i = 0;
-    /* No Python from here to the end of the lines: other threads run meanwhile (the stream
-     * reads the next chunk while the core classifies this one). The buffers are this call's
-     * own, or held (the chunk, the keys in the arguments). */
+    /* No Python from here to the end of the lines: other threads run meanwhile. The buffers
+     * are this call's own, or held (the chunk, the keys in the arguments). */
     Py_BEGIN_ALLOW_THREADS
     for (const unsigned char *p = c; p < end; i++) {
         const unsigned char *e = memchr(p, sep, (size_t)(end - p));

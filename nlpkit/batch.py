@@ -371,15 +371,13 @@ def _split(chunk: bytes, sep: bytes) -> list[bytes]:
 Job = tuple[int, "bytes | list[bytes] | None", bytes]
 
 
-def _run(predictor: Predictor, settings: _Settings, job: Job, scanned: Any = None) -> Answer:
-    """The answer of a job; ``scanned``: its `_scan`, when made already."""
+def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
     first, lines, sep = job
     if lines is None:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
         return _dumps(record), 1, 1, 0
     if isinstance(lines, bytes):
-        if scanned is None:
-            scanned = _scan(predictor, settings, job)
+        scanned = _scan(predictor, settings, job)
         items = _chunk_work(predictor, lines, first, sep, settings, scanned)
         return _answer(predictor, settings, *items)
     item = settings.item
@@ -790,10 +788,7 @@ def _stream(
     progress: bool = False,
     total: int | None = None,
     report: BatchReport | None = None,
-    ahead: bool = False,
 ) -> BatchReport:
-    """``ahead``: whether ``jobs`` may be read in another thread (they come from a file, not
-    from the caller's iterable)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number, at least 1, got {workers!r}")
     report = report if report is not None else BatchReport()
@@ -816,11 +811,7 @@ def _stream(
         if progress:
             _show(report, time.monotonic() - started, total)
 
-    if workers == 1 and ahead:
-        predictor._scorer()  # (made here, not in the reading thread, where it is first used)
-        for job, scanned in _ahead(jobs, lambda job: _scan(predictor, settings, job)):
-            write(_run(predictor, settings, job, scanned))
-    elif workers == 1:
+    if workers == 1:
         for job in jobs:
             write(_run(predictor, settings, job))
     else:
@@ -838,53 +829,6 @@ def _stream(
     if progress:
         print(file=sys.stderr)
     return report
-
-
-_END = object()
-
-
-def _ahead(jobs: Iterator[Job], scan: Any) -> Iterator[tuple[Job, Any]]:
-    """(job, scan(job)) for each job, in order, the next ones read and scanned by a thread
-    while the caller classifies this one: reading a file and the core's reader of JSON lines
-    let other threads run, so on a machine with a core to spare their time is not added to the
-    classification's."""
-    import queue
-    import threading
-
-    ready: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for job in jobs:
-                if not put((job, scan(job))):
-                    return
-            put(_END)
-        except BaseException as exc:  # (reading the input failed: the caller raises it)
-            put(exc)
-
-    thread = threading.Thread(target=run, name="nlpkit-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        # (the thread ends at its next job; one blocked reading a pipe ends with the process)
-        stop.set()
 
 
 def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
@@ -1102,7 +1046,7 @@ def predict_file(
         if to_stdout:
             return _stream(
                 reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
-                progress=progress, total=total, report=report, ahead=True,
+                progress=progress, total=total, report=report,
             )  # fmt: skip
         fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
@@ -1131,7 +1075,7 @@ def predict_file(
             try:
                 return _stream(
                     jobs, writer, predictor, model_path, settings, workers,
-                    progress=progress, total=total, report=report, ahead=True,
+                    progress=progress, total=total, report=report,
                 )  # fmt: skip
             finally:
                 if compress:

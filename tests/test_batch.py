@@ -379,8 +379,7 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
 
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_path, sig, status):
-    # One worker reads the next lines in a thread while it classifies: a signal still ends
-    # the run with complete lines only, and the thread with it.
+    # One worker, in this process: a signal ends the run with complete lines only.
     import signal
     import subprocess
     import sys
