@@ -335,6 +335,11 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+# Records in the inputs of the tests that interrupt a run: enough that it is still running
+# when the first lines are out, however fast it is.
+RECORDS = 30_000
+
+
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
@@ -348,7 +353,7 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
 
     src = tmp_path / "in.jsonl"
     src.write_text(
-        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(8_000)),
+        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
@@ -360,7 +365,7 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     )
     deadline = time.monotonic() + 120
     while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.01)
     workers = _children(proc.pid)
     assert workers, "the workers should be running"
     proc.send_signal(getattr(signal, sig))
@@ -371,10 +376,10 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     assert not any(os.path.exists(f"/proc/{pid}") for pid in workers), "orphaned workers"
     assert out.read_bytes().endswith(b"\n")
     done = len(out.read_bytes().split(b"\n")) - 1
-    assert 0 < done < 8_000
+    assert 0 < done < RECORDS
     assert main([*args, "--resume"]) == 0
     rows = read_out(out)
-    assert [r["id"] for r in rows] == list(range(8_000))
+    assert [r["id"] for r in rows] == list(range(RECORDS))
 
 
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
@@ -387,7 +392,7 @@ def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_
 
     src = tmp_path / "in.jsonl"
     src.write_text(
-        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(8_000)),
+        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
@@ -396,15 +401,15 @@ def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_
                             text=True)  # fmt: skip
     deadline = time.monotonic() + 120
     while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.01)
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == status
     assert "records are complete in" in err and "--resume" in err
     assert out.read_bytes().endswith(b"\n")
-    assert 0 < len(out.read_bytes().split(b"\n")) - 1 < 8_000
+    assert 0 < len(out.read_bytes().split(b"\n")) - 1 < RECORDS
     assert main([*args, "--resume"]) == 0
-    assert [r["id"] for r in read_out(out)] == list(range(8_000))
+    assert [r["id"] for r in read_out(out)] == list(range(RECORDS))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
