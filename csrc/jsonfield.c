@@ -295,6 +295,12 @@ json_fields(const unsigned char *s, Py_ssize_t n, const JsonKeys *keys, JsonFiel
         if (p >= end || *p != ':')
             return 0;
         p = skip_ws(p + 1, end);
+        /* A text or title given again: the string given before, which json_string_cp will
+         * not decode, is checked as every other string is (orjson refuses a line with bytes
+         * that are not UTF-8 anywhere). */
+        if ((which == 1 && text == 1 && !is_utf8(f->text, f->text_end)) ||
+            (which == 2 && title == 1 && !is_utf8(f->title, f->title_end)))
+            return 0;
         if (which && *p == '"') { /* the text or title: where its string is */
             int esc;
             const unsigned char *v = p + 1;

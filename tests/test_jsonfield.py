@@ -115,6 +115,9 @@ LEFT = [
     b'{"text": "\xed\xa0\x80 an encoded surrogate"}',
     b'{"text": "\xc0\xaf overlong"}',
     b'{"text": "x", "deep": ' + b"[" * 100 + b"]" * 100 + b"}",
+    b'{"text": "\x80 not UTF-8, given again", "text": "x"}',
+    b'{"title": "\xff", "title": null, "text": "x"}',
+    '{"text": "\u2028", "text": "x"}'.encode(),
     '{"text": "a raw \u2028 line separator"}'.encode(),  # written anew, escaped
     '{"text": "x", "other": "\u2029"}'.encode(),
     '{"text\u2028": "x"}'.encode(),
