@@ -313,7 +313,7 @@ Answer = tuple[bytes, int, int, int]
 
 
 # The text of an item the compiled core classified already (its answer comes with the items).
-_READY = "(classified)"
+_READY: Any = object()
 
 
 def _answer(

@@ -549,7 +549,10 @@ class Predictor:
             # The few the core leaves to Python (nothing to read, no syllable): as str.
             at = memoryview(bounds).cast("q")
             codec = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
-            texts = {i: bytes(data[4 * at[i] : 4 * at[i + 1]]).decode(codec) for i in todo}
+            texts = {
+                i: bytes(data[4 * at[i] : 4 * at[i + 1]]).decode(codec, "surrogatepass")
+                for i in todo
+            }
             for i, text in texts.items():
                 try:
                     check_text(text)

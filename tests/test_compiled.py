@@ -369,7 +369,7 @@ def assert_code_points_score_alike(predictor, texts):
 
 @needs_core
 def test_code_points_score_alike(shipped):
-    texts = EDGE_CASES + SEED_TEXTS + ["x\ud83d lone", "\U0010ffff", "e\u0301 not NFC"]
+    texts = EDGE_CASES + SEED_TEXTS + ["x\ud83d lone", "\U0010ffff", "e\u0301 not NFC", "\ud800"]
     texts += ["Giá xăng " * 2000, "Giá xăng" * 2000 + " tăng", "A\u0301 " + "b " * 6000]
     assert_code_points_score_alike(shipped, texts)
     # in place or from a copy, wherever the data starts
