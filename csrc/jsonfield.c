@@ -1,11 +1,11 @@
 /* The text and title of a JSON-object line (nlpkit.batch's records), read without making a
- * Python object: the stream hands the core UTF-8 bytes, not a str.
+ * Python object: found in the line's bytes and decoded to the code points the scorer reads.
  *
  * Exact or nothing: a line is taken only when orjson reads it as an object and its fields are
- * plain (the whole line checked: syntax, UTF-8, escapes, nesting; no raw U+2028 or U+2029), and then the text is the one
- * orjson gives, byte for byte in UTF-8. For anything unusual (a key with an escape, a number
- * orjson might refuse or read otherwise, a title that is not a string or null, nesting past
- * JF_DEPTH, a lone surrogate escape) the line is left to orjson. */
+ * plain (the whole line checked: syntax, UTF-8, escapes, nesting; no raw U+2028 or U+2029),
+ * and then the text is the one orjson gives, code point for code point. For anything unusual
+ * (a key with an escape, a number orjson might refuse or read otherwise, a title that is not a
+ * string or null, nesting past JF_DEPTH, a lone surrogate escape) the line is left to orjson. */
 
 #include "core.h"
 
@@ -266,6 +266,10 @@ key_is(const unsigned char *k, Py_ssize_t n, const JsonKey *key)
     return key->n == n && memcmp(key->s, k, (size_t)n) == 0;
 }
 
+/* Whether the line s[0:n] (without its line end) is taken: 1 with where its text and title
+ * are in *f (the last of each, as orjson keeps the last of a key given twice), or 0 for a line
+ * left to orjson. The text's and title's bytes are checked as UTF-8 by json_string_cp, as it
+ * decodes them; every other string here. */
 int
 json_fields(const unsigned char *s, Py_ssize_t n, const JsonKeys *keys, JsonFields *f)
 {
