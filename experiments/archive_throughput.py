@@ -44,21 +44,17 @@ def select(corpus: Path, kind: str | None, records: int | None, dest: Path) -> l
     return texts
 
 
-def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float, float]]:
-    before, thread = _cpu(), time.thread_time()
+def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float]]:
+    before = _cpu()
     started = time.perf_counter()
     topics = nlpkit.predict(texts)
     seconds, after = time.perf_counter() - started, _cpu()
-    return (
-        seconds,
-        topics,
-        (after[0] - before[0], after[1] - before[1], time.thread_time() - thread),
-    )
+    return seconds, topics, (after[0] - before[0], after[1] - before[1])
 
 
 def streaming(
     path: Path, workers: int, core_reader: bool = True
-) -> tuple[float, list, tuple[float, float, float]]:
+) -> tuple[float, list, tuple[float, float]]:
     # The model loaded once, as for the in-process run: both measure throughput, not loading
     # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md). The CPU
     # time is the run's alone, not the reading of its output for the topics afterwards.
@@ -69,19 +65,18 @@ def streaming(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out.jsonl"
-            before, thread = _cpu(), time.thread_time()
+            before = _cpu()
             started = time.perf_counter()
             predict_file(path, out, workers=workers, progress=False, predictor=nlpkit._model())
             seconds, after = time.perf_counter() - started, _cpu()
-            thread = time.thread_time() - thread
             topics = [json.loads(line).get("topic") for line in out.open(encoding="utf-8")]
     finally:
         if reader is not None:
             compiled.core.json_lines = reader
-    return seconds, topics, (after[0] - before[0], after[1] - before[1], thread)
+    return seconds, topics, (after[0] - before[0], after[1] - before[1])
 
 
-def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float, float]]:
+def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float]]:
     import dask.bag as db
     from distributed import Client, LocalCluster
 
@@ -89,14 +84,13 @@ def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster:
         with Client(cluster):
-            before, thread = _cpu(), time.thread_time()
+            before = _cpu()
             started = time.perf_counter()
             bag = db.read_text(str(path), blocksize="4MiB").map(json.loads)
             out = predict_partitions(bag, title_column="title").pluck("topic").compute()
             seconds, after = time.perf_counter() - started, _cpu()
             # (the cluster's worker processes are not children that ended: only this one's)
-            used = (after[0] - before[0], after[1] - before[1], time.thread_time() - thread)
-            return seconds, out, used
+            return seconds, out, (after[0] - before[0], after[1] - before[1])
 
 
 def main() -> None:
@@ -129,7 +123,7 @@ def main() -> None:
             runs["dask, 1 worker"] = lambda: with_dask(path, 1)
             runs["dask, 2 workers"] = lambda: with_dask(path, 2)
         seconds: dict[str, list[float]] = {name: [] for name in runs}
-        cpu: dict[str, list[tuple[float, float, float]]] = {name: [] for name in runs}
+        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
         reference = None
         same = True
         for _ in range(args.rounds):
@@ -147,16 +141,13 @@ def main() -> None:
         )
         print(
             "\n| run | records/s (median) | each round, s | CPU s, this process (median) "
-            "| of which its main thread | CPU s, worker processes (median) |"
-            "\n| --- | --- | --- | --- | --- | --- |"
+            "| CPU s, worker processes (median) |\n| --- | --- | --- | --- | --- |"
         )
         for name, s in seconds.items():
-            own, workers, main_thread = (
-                statistics.median(c[i] for c in cpu[name]) for i in range(3)
-            )
+            own, workers = (statistics.median(c[i] for c in cpu[name]) for i in range(2))
             print(
                 f"| {name} | {rate[name]:,.0f} | {', '.join(f'{x:.2f}' for x in s)} "
-                f"| {own:.2f} | {main_thread:.2f} | {workers:.2f} |"
+                f"| {own:.2f} | {workers:.2f} |"
             )
         one, two = rate["streaming, 1 worker"], rate["streaming, 2 workers"]
         print(
