@@ -306,7 +306,7 @@ def test_resume_refuses_the_output_of_another_input(tmp_path, capsys):
     record["input"] = json.loads(json.dumps(record["input"]))
     import os
 
-    from nlpkit.batch import _fingerprint
+    from nlpkit.batch.output import _fingerprint
 
     fd = os.open(first, os.O_RDONLY)
     record["input"].update(_fingerprint(fd))
@@ -318,7 +318,8 @@ def test_resume_refuses_the_output_of_another_input(tmp_path, capsys):
 
 
 def test_progress_line_is_padded(capsys):
-    from nlpkit.batch import BatchReport, _show
+    from nlpkit.batch import BatchReport
+    from nlpkit.batch.streaming import _show
 
     _show(BatchReport(written=5), 1.0, None)
     line = capsys.readouterr().err
@@ -660,11 +661,25 @@ def test_a_line_over_the_limit_is_an_error_read_in_bounded_memory(tmp_path):
     assert int(result.stderr.split()[-1]) / 1024 < 250  # MB: the 40 MB line is never held
 
 
-def test_lines_just_over_the_limit_across_reads(tmp_path, monkeypatch):
-    from nlpkit import batch
+def _set_everywhere(monkeypatch, name, value):
+    """Set a module-level name of nlpkit.batch in each of its modules that binds it."""
+    import importlib
+    import pkgutil
 
-    monkeypatch.setattr(batch, "LINE_LIMIT", 300)
-    monkeypatch.setattr(batch, "_BLOCK", 64)
+    import nlpkit.batch
+
+    found = 0
+    for info in pkgutil.iter_modules(nlpkit.batch.__path__, "nlpkit.batch."):
+        module = importlib.import_module(info.name)
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, value)
+            found += 1
+    assert found, name
+
+
+def test_lines_just_over_the_limit_across_reads(tmp_path, monkeypatch):
+    for name, value in (("LINE_LIMIT", 300), ("_BLOCK", 64)):
+        _set_everywhere(monkeypatch, name, value)
     lines = [
         json.dumps({"id": i, "text": TEXTS[i % 4]}, ensure_ascii=False).encode() for i in range(30)
     ]
@@ -698,12 +713,10 @@ def test_gzip_input_and_output(tmp_path):
 
 
 def test_without_orjson_the_records_are_the_same(tmp_path, monkeypatch):
-    from nlpkit import batch
-
     src = tmp_path / "in.ndjson"
     src.write_bytes(b"\n".join(ODD_LINES) + b"\n")
     predict_file(src, tmp_path / "fast.jsonl")
-    monkeypatch.setattr(batch, "orjson", None)
+    _set_everywhere(monkeypatch, "orjson", None)
     predict_file(src, tmp_path / "slow.jsonl")
     assert _rows(tmp_path / "fast.jsonl") == _rows(tmp_path / "slow.jsonl")
 
@@ -820,13 +833,14 @@ def test_output_to_a_device_is_written_without_a_run_record(tmp_path, capsys):
 def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
     import os
 
-    from nlpkit import batch, cli
+    from nlpkit import cli
+    from nlpkit.batch import workers
 
     def dies(predictor, settings, job):
         os._exit(3)
 
     monkeypatch.setattr(cli, "_cores", lambda: 2)  # (two workers, never this process)
-    monkeypatch.setattr(batch, "_run", dies)  # (the workers are forked with it)
+    monkeypatch.setattr(workers, "_run", dies)  # (the workers are forked with it)
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1

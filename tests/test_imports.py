@@ -148,7 +148,8 @@ def test_the_reader_sees_the_imports_it_must():
     # module level, inside a function, relative and absolute, a package's own name
     assert {"nlpkit.compiled", "nlpkit.vocabulary"} <= GRAPH["nlpkit.predictor"]
     assert "nlpkit.modelfile" in GRAPH["nlpkit"]  # inside `load`
-    assert "nlpkit" in GRAPH["nlpkit.batch"]  # `from . import load`
+    assert "nlpkit" in GRAPH["nlpkit.batch.streaming"]  # `from .. import load`
+    assert "nlpkit.batch.reading" in GRAPH["nlpkit.batch"]  # `from .reading import ...`
     assert "nlpkit.explanation" not in GRAPH["nlpkit"]  # under TYPE_CHECKING only
     assert "nlpkit" not in GRAPH["nlpkit.compiled"]  # `from . import _core`: no Python
 
@@ -163,13 +164,24 @@ def test_no_import_cycle_among_nlpkit_modules():
     assert not found, "import cycles: " + "; ".join(" <-> ".join(component) for component in found)
 
 
+# The modules of nlpkit.batch, in the order an archive's lines go through them: reading, then
+# answering, then writing.
+BATCH_STEPS = [
+    ("reading", "reading"),
+    ("reading", "records"),
+    ("answering", "answering"),
+    ("answering", "workers"),
+    ("writing", "output"),
+    ("writing", "streaming"),
+]
+
 # The steps a text goes through, in order; a module imports nothing of a later step (the other
 # modules, training's and the corpora's, stand outside the flow and only must not loop).
 STEPS = [
     ("text", ["text", "segmenter", "pyvi_model", "compiled", "installed"]),
     ("features", ["vocabulary", "features"]),
     ("model", ["predictor", "modelfile", "explanation"]),
-    ("topic", ["", "batch", "dask", "cli"]),
+    ("topic", ["", "batch", *(f"batch.{m}" for _, m in BATCH_STEPS), "dask", "cli"]),
 ]
 
 
@@ -188,3 +200,15 @@ def test_data_flows_one_way(step):
     for module in STEPS[step][1]:
         name = f"nlpkit.{module}"
         assert not _reach(name) & later, f"{name} imports {sorted(_reach(name) & later)}"
+
+
+def test_batch_modules_are_all_in_their_steps():
+    listed = {f"nlpkit.batch.{m}" for _, m in BATCH_STEPS}
+    assert listed == {name for name in MODULES if name.startswith("nlpkit.batch.")}
+
+
+@pytest.mark.parametrize("i", range(len(BATCH_STEPS)), ids=[m for _, m in BATCH_STEPS])
+def test_batch_data_flows_one_way(i):
+    name = f"nlpkit.batch.{BATCH_STEPS[i][1]}"
+    later = {f"nlpkit.batch.{m}" for _, m in BATCH_STEPS[i + 1 :]} | {"nlpkit.batch"}
+    assert not _reach(name) & later, f"{name} imports {sorted(_reach(name) & later)}"

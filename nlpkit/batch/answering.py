@@ -1,0 +1,215 @@
+"""Answering a job: its lines to items, the items' texts to the classifier (the compiled core's
+reader of JSON lines and `Predictor._proba_cp` for the common line, `probabilities_or_errors`
+for the others), and the answers to output lines, all of one chunk at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import compiled
+from ..predictor import Predictor, check_flag
+from ..text import check_text, join_title
+from .reading import _BOM, LINE_LIMIT, Job
+from .records import _SEPARATORS, Item, _dumps, _Settings, orjson
+
+
+def probabilities_or_errors(
+    predictor: Predictor, texts: list[object], allow_none: bool = False
+) -> list[dict | str]:
+    """For each text, its topic probabilities (with ``"none"`` when ``allow_none``), or the
+    message saying why it has none (not a string, nothing to read): one bad text never costs
+    the others their answers."""
+    check_flag("allow_none", allow_none)
+    answers: list[dict | str] = []
+    good: list[int] = []
+    for i, text in enumerate(texts):
+        try:
+            check_text(text)
+        except (TypeError, ValueError) as exc:
+            answers.append(str(exc))
+        else:
+            answers.append("")
+            good.append(i)
+    if good:
+        try:
+            probs = predictor.predict_proba([texts[i] for i in good], allow_none=allow_none)
+        except (TypeError, ValueError):
+            # Should a text pass the check and still fail, only that one goes without.
+            probs = []
+            for i in good:
+                try:
+                    probs.append(predictor.predict_proba(texts[i], allow_none=allow_none))
+                except (TypeError, ValueError) as exc:
+                    probs.append(str(exc))
+        for i, p in zip(good, probs):
+            answers[i] = p
+    return answers
+
+
+def topic_of(probabilities: dict[str, float]) -> str | None:
+    """The most probable topic, or None when "none" (out of scope) is the most probable."""
+    best = max(probabilities, key=probabilities.get)
+    return None if best == "none" else best
+
+
+# A chunk's answer: its output lines, how many, how many records have an error, how many
+# records had fields named like nlpkit's.
+Answer = tuple[bytes, int, int, int]
+
+
+# The text of an item the compiled core classified already (its answer comes with the items).
+_READY: Any = object()
+
+
+def _answer(
+    predictor: Predictor,
+    settings: _Settings,
+    items: list[Item],
+    ready: Iterable[dict | str] = (),
+) -> Answer:
+    """The output of ``items``; ``ready``: the answers of those whose text is `_READY`, in
+    order (always kept as their input line: their raw line is given)."""
+    texts = [t for _, _, t, _ in items if t is not None and t is not _READY]
+    slow = iter(probabilities_or_errors(predictor, texts, settings.allow_none))
+    ready = iter(ready)
+    # The output as pieces joined once: an input line kept as it is is not copied till then.
+    out: list[bytes | memoryview] = []
+    errors, replaced = 0, 0
+    ours, line_key, error_key = settings.ours, settings.line, settings.error
+    topic_key, probabilities_key = settings.topic, settings.probabilities
+    for line_no, record, text, raw in items:
+        if text is not None:
+            p = next(ready) if text is _READY else next(slow)
+            if isinstance(p, str):
+                added = {line_key: line_no, error_key: p}
+                errors += 1
+            else:
+                added = {topic_key: topic_of(p), probabilities_key: p}
+            if raw is not None:
+                # The input line up to its closing brace, then nlpkit's fields.
+                out += (raw, b",", orjson.dumps(added)[1:], b"\n")
+                continue
+            if not ours.isdisjoint(record):
+                replaced += 1
+            record.update(added)
+        else:
+            errors += 1
+            if raw is not None:
+                added = {line_key: record[line_key], error_key: record[error_key]}
+                out += (raw, b",", orjson.dumps(added)[1:], b"\n")
+                continue
+        out.append(_dumps(record))
+    return b"".join(out), len(items), errors, replaced
+
+
+def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
+    first, lines, sep = job
+    if lines is None:
+        _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
+        return _dumps(record), 1, 1, 0
+    if isinstance(lines, bytes):
+        scanned = _scan(predictor, settings, job)
+        items = _chunk_work(predictor, lines, first, sep, settings, scanned)
+        return _answer(predictor, settings, *items)
+    item = settings.item
+    return _answer(predictor, settings, [item(raw, first + i) for i, raw in enumerate(lines)])
+
+
+def _scan(predictor: Predictor, settings: _Settings, job: Job) -> Any:
+    """What the compiled core's reader of JSON lines makes of a job's chunk
+    (`nlpkit._core.json_lines`: where each line is, and the text of those it takes, as code
+    points), or None where the core does not read it (no core, plain text, a model the core
+    does not predict for)."""
+    first, chunk, sep = job
+    core = compiled.core
+    if (
+        not isinstance(chunk, bytes)
+        or not settings.jsonl
+        or core is None
+        or orjson is None
+        or not hasattr(core, "json_lines")
+        or settings.text_field == settings.title_field
+        or predictor._scorer() is None
+    ):
+        return None
+    bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
+    return core.json_lines(chunk, sep, *settings.keys, LINE_LIMIT, bom)
+
+
+def _chunk_work(
+    predictor: Predictor,
+    chunk: bytes,
+    first: int,
+    sep: bytes,
+    settings: _Settings,
+    scanned: Any = None,
+) -> tuple[list[Item], list[dict | str]]:
+    """The items of a chunk of whole lines, and the answers of those the compiled core read and
+    classified: with the core, the common line's text goes from the line's bytes to the
+    classifier without becoming a Python object (``scanned``, the chunk's `_scan`, then
+    `Predictor._proba_cp`), and any other line (one the core's reader does not take, in JSON
+    or in its fields) goes through `_Settings.item`, as without the core."""
+    if scanned is None:
+        return _chunk_items(chunk, first, sep, settings), []
+    marks, data, bounds = scanned
+    got = predictor._proba_cp(data, bounds, settings.allow_none)
+    if got is None:  # (a model the core does not predict for)
+        return _chunk_items(chunk, first, sep, settings), []
+    names, probs, failed = got
+    ready: list[dict | str] = [dict(zip(names, row)) for row in probs.tolist()]
+    for i, message in failed.items():
+        ready[i] = message
+    view, item = memoryview(chunk), settings.item
+    at = memoryview(marks).cast("q").tolist()
+    items: list[Item] = []
+    append = items.append
+    line_no = first
+    for i in range(0, len(at), 3):
+        start, stop, close = at[i], at[i + 1], at[i + 2]
+        if close >= 0:
+            append((line_no, None, _READY, view[start:close]))
+        else:
+            append(item(chunk[start:stop], line_no))
+        line_no += 1
+    return items, ready
+
+
+def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> list[Item]:
+    """The items of a chunk of whole lines. The common line, a JSON object that orjson reads
+    and that is kept as it is, is read in place (a view of the chunk, no copy of the line);
+    any other goes through `_Settings.item`."""
+    view = memoryview(chunk)
+    separators = _SEPARATORS[0] in chunk or _SEPARATORS[1] in chunk
+    fast = settings.jsonl and orjson is not None and not separators
+    bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
+    loads, item, find, rfind = (
+        (orjson.loads if fast else None),
+        settings.item,
+        chunk.find,
+        chunk.rfind,
+    )
+    text_field, title_field, ours = settings.text_field, settings.title_field, settings.ours
+    items: list[Item] = []
+    append = append_item = items.append
+    start, line_no, size = 0, first, len(chunk)
+    crlf = sep == b"\n"
+    while start < size:
+        end = find(sep, start)
+        stop = end - 1 if crlf and end > start and chunk[end - 1] == 13 else end
+        if fast and stop - start <= LINE_LIMIT and not (bom and start == 0):
+            try:
+                record = loads(view[start:stop])
+            except orjson.JSONDecodeError:
+                record = None
+            if type(record) is dict and record and ours.isdisjoint(record):
+                text, title = record.get(text_field), record.get(title_field) or ""
+                if type(text) is str and type(title) is str:
+                    append((line_no, record, join_title(title, text) if title else text,
+                            view[start : rfind(b"}", start, stop)]))  # fmt: skip
+                    start, line_no = end + 1, line_no + 1
+                    continue
+        append_item(item(chunk[start:stop], line_no, separators))
+        start, line_no = end + 1, line_no + 1
+    return items

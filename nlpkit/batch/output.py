@@ -1,0 +1,197 @@
+"""The output file's safety: one job per output (a lock), the run record beside it (what made
+it: the input's fingerprint, the model, the settings, written atomically), and the checks of
+``resume``, which continues an output only where the same run would have written it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..predictor import Predictor
+from .reading import _BLOCK, InputError, Job, _split
+from .records import _loads, _Settings
+
+
+def run_record_path(output: str | Path) -> Path:
+    """The run record beside an output file: what made it (input, model, settings), for
+    ``resume`` to check."""
+    output = Path(output)
+    return output.with_name(output.name + ".nlpkit.json")
+
+
+def _fingerprint(fd: int) -> dict[str, Any]:
+    """The identity of an input file by its content: its size and the SHA-256 of 1 MiB at
+    17 places (start, end and evenly between), read without reading the whole file."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # a pipe or a device: known by its lines alone
+        return {}
+    size = info.st_size
+    digest = hashlib.sha256()
+    places = sorted({min(size * i // 16, max(size - _BLOCK, 0)) for i in range(17)})
+    for offset in places:
+        digest.update(os.pread(fd, _BLOCK, offset))
+    return {"size": size, "sampled_sha256": digest.hexdigest()}
+
+
+def _model_identity(predictor: Predictor) -> str:
+    """What answers: a saved model's seal (its manifest, with every file's checksum), else a
+    digest of the weights and settings of an unsaved one."""
+    seal = predictor.manifest.get("seal")
+    if isinstance(seal, str):
+        return seal
+    digest = hashlib.sha256()
+    digest.update(repr((predictor.classes, predictor.temperature, predictor.max_chars)).encode())
+    for array in (predictor.coef, predictor.intercept):
+        digest.update(memoryview(array).tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _lock(fd: int, name: str) -> None:
+    """An exclusive lock on the open output: the kernel drops it when the process ends, however
+    it ends, so a crashed job never leaves it stuck."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise InputError(
+            f"{name}: another nlpkit predict is writing this output; wait for it to end or "
+            "choose another --output"
+        ) from None
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _resumable(
+    sink: IO[bytes], record_path: Path, run: dict[str, Any], output: Path
+) -> tuple[int, int]:
+    """(complete lines, bytes they take) of an earlier output that this run may continue; an
+    `InputError` saying why not otherwise. Reads only."""
+    start_afresh = "run the same command without --resume to start afresh"
+    try:
+        earlier = json.loads(record_path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(
+            f"--resume: {output} was not written by nlpkit predict (no {record_path.name} beside "
+            f"it): not resumed; {start_afresh}, or choose another --output"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--resume: {record_path}: damaged run record ({exc})") from None
+    if not isinstance(earlier, dict) or earlier.get("nlpkit") != "predict":
+        raise InputError(f"--resume: {record_path}: not an nlpkit predict run record")
+    was, now = earlier.get("settings") or {}, run["settings"]
+    for key in now:
+        if was.get(key) != now[key]:
+            raise InputError(
+                f"--resume: {output} was written with {key} {was.get(key)!r}, this run has "
+                f"{now[key]!r}: not resumed, so that one file holds one kind of answer; "
+                f"{start_afresh}"
+            )
+    if earlier.get("model") != run["model"]:
+        raise InputError(
+            f"--resume: {output} was written by another model ({earlier.get('model')}, this "
+            f"one is {run['model']}): not resumed; {start_afresh}"
+        )
+    was, now = earlier.get("input") or {}, run["input"]
+    if was != now:
+        what = "standard input" if now["path"] == "-" else now["path"]
+        raise InputError(
+            f"--resume: {output} was written for another input than {what} (it was "
+            f"{'standard input' if was.get('path') == '-' else was.get('path')}"
+            f"{', since changed' if was.get('path') == now['path'] else ''}): not resumed; "
+            f"{start_afresh}"
+        )
+    count, end, offset = 0, 0, 0
+    sink.seek(0)
+    for block in iter(lambda: sink.read(_BLOCK), b""):
+        count += block.count(b"\n")
+        last = block.rfind(b"\n")
+        if last >= 0:
+            end = offset + last + 1
+        offset += len(block)
+    return count, end
+
+
+def _lines_of(fd: int, n: int) -> Iterator[bytes]:
+    """The first ``n`` lines of an open file, read at their offsets (the file's position is the
+    writer's)."""
+    offset, rest = 0, b""
+    while n > 0:
+        block = os.pread(fd, _BLOCK, offset)
+        if not block:
+            return
+        offset += len(block)
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        yield from lines[:n]
+        n -= len(lines)
+
+
+def _after(
+    jobs: Iterator[Job], skip: int, done: Iterator[bytes], settings: _Settings
+) -> Iterator[Job]:
+    """The jobs after the first ``skip`` lines, once each of those has been checked against the
+    line an earlier run wrote for it (here, before anything is written)."""
+    n = 0
+    leftover: list[Job] = []
+    while n < skip:
+        job = next(jobs, None)
+        if job is None:
+            raise InputError(
+                f"--resume: the output holds {skip:,} lines but the input gives only {n:,}: it "
+                "was not written for this input"
+            )
+        first, lines, sep = job
+        if lines is None:
+            items, lines = [settings.failed(first, "")], []
+        else:
+            lines = _split(lines, sep) if isinstance(lines, bytes) else lines
+            items = [settings.item(raw, first + i) for i, raw in enumerate(lines)]
+        take = min(skip - n, len(items))
+        for line_no, record, _, _ in items[:take]:
+            _check_done(next(done, None), line_no, record, settings)
+        n += take
+        if take < len(items):
+            leftover.append((first + take, lines[take:], sep))
+    return itertools.chain(leftover, jobs)
+
+
+def _check_done(
+    written_line: bytes | None, line_no: int, record: dict, settings: _Settings
+) -> None:
+    try:
+        written = _loads(written_line) if written_line is not None else None
+    except (ValueError, RecursionError):
+        written = None
+    ours = settings.ours
+    mine = {k: v for k, v in record.items() if k not in ours}
+    theirs = {k: v for k, v in written.items() if k not in ours} if type(written) is dict else None
+    if theirs != mine or written.get(settings.line, line_no) != line_no:
+        raise InputError(
+            f"--resume: line {line_no:,} of the output does not answer input line {line_no:,}: "
+            "the output was written for another input"
+        )

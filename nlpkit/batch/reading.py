@@ -1,0 +1,178 @@
+"""Reading an input as jobs of whole lines: chunks of bytes cut at line ends (LF, CRLF or CR,
+as the first line end says), gzip data decompressed, a byte-order mark dropped, JSON lines told
+from plain text (`sniff`), and a line longer than `LINE_LIMIT` dropped as it is read. Nothing
+here decodes a line: the process that reads only moves bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+# A line longer than this many bytes is an error record: it is never held in memory whole, and
+# reading past it costs time in proportion to its length.
+LINE_LIMIT = 10_000_000
+# Bytes read at a time, and the most a chunk of lines holds beyond its last line's start.
+_BLOCK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_GZIP = b"\x1f\x8b"
+
+
+class InputError(ValueError):
+    """An input or output file cannot be used at all (binary, UTF-16, a JSON array, a field no
+    record has, an output another job is writing or written by another run); the message says
+    which and why."""
+
+
+# A job: the first line's number, and the lines (a chunk of whole lines with its line end, or a
+# list of lines without them), or None for one line over the limit.
+Job = tuple[int, "bytes | list[bytes] | None", bytes]
+
+
+def _split(chunk: bytes, sep: bytes) -> list[bytes]:
+    """The lines of a chunk of whole lines, each ended by ``sep``, without their line ends."""
+    lines = chunk.split(sep)
+    lines.pop()  # (after the last line end)
+    if sep == b"\n":
+        return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    return lines
+
+
+class _Reader:
+    """A binary stream (gzip-compressed or not) as jobs of whole lines, in bounded memory: a
+    line longer than `LINE_LIMIT` is dropped as it is read, and its job says so."""
+
+    def __init__(self, stream: IO[bytes], batch_size: int = 256):
+        head = stream.read(_BLOCK)
+        self.compressed = head.startswith(_GZIP)
+        if self.compressed:
+            self.stream: IO[bytes] = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")
+            head = self._read()
+        else:
+            self.stream = stream
+        self.head = head[len(_BOM) :] if head.startswith(_BOM) else head
+        self.batch_size = batch_size
+        self.sep = b"\r" if _cr_line_ends(self.head) else b"\n"
+        self.lines = 0  # lines handed out in jobs so far
+
+    def _read(self) -> bytes:
+        try:
+            return self.stream.read(_BLOCK)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            where = getattr(self, "lines", 0)
+            raise InputError(f"damaged gzip data after line {where:,} ({exc})") from None
+
+    def jobs(self) -> Iterator[Job]:
+        sep, limit = self.sep, LINE_LIMIT
+        parts: list[bytes] = []  # the start of a line whose end has not come yet
+        size = 0
+        long = False  # the current line is over the limit: its bytes are dropped
+        block, self.head = self.head, b""
+        while block:
+            cut = block.rfind(sep)
+            if cut < 0:
+                if not long:
+                    parts.append(block)
+                    size += len(block)
+                    long = size > limit
+                    if long:
+                        parts, size = [], 0
+                block = self._read()
+                continue
+            if long:
+                end = block.find(sep)
+                self.lines += 1
+                yield self.lines, None, sep
+                long, block, cut = False, block[end + 1 :], cut - end - 1
+                if cut < 0:
+                    parts, size = [block], len(block)
+                    block = self._read()
+                    continue
+            chunk = b"".join((*parts, block[: cut + 1])) if parts else block[: cut + 1]
+            rest = block[cut + 1 :]
+            parts, size = ([rest], len(rest)) if rest else ([], 0)
+            yield from self._batches(chunk)
+            block = self._read()
+        if long:
+            self.lines += 1
+            yield self.lines, None, sep
+        elif parts:
+            yield from self._batches(b"".join(parts) + sep)
+
+    def _batches(self, chunk: bytes) -> Iterator[Job]:
+        """``chunk`` as jobs of at most ``batch_size`` lines."""
+        sep, size = self.sep, self.batch_size
+        n = chunk.count(sep)
+        start = 0
+        while n > size:
+            end = start
+            for _ in range(size):
+                end = chunk.find(sep, end) + 1
+            yield self.lines + 1, chunk[start:end], sep
+            self.lines += size
+            n -= size
+            start = end
+        if n:
+            yield self.lines + 1, chunk[start:] if start else chunk, sep
+            self.lines += n
+
+
+def _cr_line_ends(head: bytes) -> bool:
+    """Whether the first line end of the data is a lone CR (a file of CR line ends)."""
+    lf, cr = head.find(b"\n"), head.find(b"\r")
+    return cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] not in (b"\n", b"")
+
+
+class _Prepend(io.RawIOBase):
+    """The bytes already read from a stream, then the rest of it."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]):
+        self.head, self.stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def sniff(head: bytes) -> str:
+    """'jsonl' or 'text' from the first bytes of an input; `InputError` for what cannot be
+    read as lines of text (binary data, UTF-16, a JSON array). A stray NUL byte is a bad line,
+    not a binary file: binary data is known by NUL bytes making 1% of the first bytes."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("it is UTF-16 (byte-order mark): convert it to UTF-8 first")
+    if head.count(b"\0") * 100 > len(head):
+        raise InputError("it is not a text file (it holds NUL bytes)")
+    first = head.removeprefix(_BOM).lstrip()
+    if first.startswith(b"["):
+        raise InputError(
+            "it is a JSON array, not JSON lines: convert it first, e.g. jq -c '.[]' FILE"
+        )
+    return "jsonl" if first.startswith(b"{") else "text"
+
+
+def _line_jobs(lines: Iterable[bytes | str], batch_size: int) -> Iterator[Job]:
+    """Jobs from given lines (each one line, its line end optional)."""
+    batch: list[bytes] = []
+    first = 1
+    for n, line in enumerate(lines, start=1):
+        raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        batch.append(raw)
+        if len(batch) >= batch_size:
+            yield first, batch, b"\n"
+            first, batch = n + 1, []
+    if batch:
+        yield first, batch, b"\n"

@@ -1,0 +1,207 @@
+"""JSON lines, one line at a time: an input line to its item (the record, the text to classify,
+or the error that line gets) and a record to its output line, with orjson where it reads a
+line exactly and the standard library where it does not (NaN, lone surrogates, integers beyond
+64 bits); and the check, before anything is written, that the input's records have the text
+field asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..text import join_title
+from .reading import _BOM, LINE_LIMIT, InputError, _split
+
+try:  # JSON in C, several times the standard library's speed on these records
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; the fallback is exact too
+    orjson = None
+
+
+# The fields nlpkit adds to a record (behind the ``prefix`` of `predict_stream`).
+OUTPUT_FIELDS = ("topic", "probabilities", "error", "line")
+
+# How many records the check of --text-field/--title-field reads before anything is written.
+FIELD_SAMPLE = 1000
+
+
+def _not_a_number(constant: str) -> None:
+    # JSON has no NaN or Infinity; Python's parser takes them, and writing them back would make
+    # the output invalid JSON. They become null.
+    return None
+
+
+def _loads(line: bytes) -> Any:
+    """A JSON value from one line; UnicodeDecodeError or ValueError (with the standard
+    library's message) when it is not one."""
+    if orjson is not None:
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            # NaN, a lone surrogate escape, an integer beyond 64 bits, or a real error: the
+            # standard library decides, and says what is wrong in its own words.
+            pass
+    return json.loads(line.decode("utf-8"), parse_constant=_not_a_number)
+
+
+_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+
+
+def _dumps(record: dict[str, Any]) -> bytes:
+    """One JSON line, UTF-8."""
+    data = None
+    if orjson is not None:
+        try:
+            data = orjson.dumps(record)
+        except TypeError:  # a lone surrogate, an integer beyond 64 bits: the standard library
+            data = None
+    if data is None:
+        try:
+            data = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate escape in the input ("\ud83d") decodes to a string UTF-8 cannot
+            # hold: written as JSON escapes, it round-trips exactly.
+            data = json.dumps(record, ensure_ascii=True).encode("ascii")
+    # U+2028 and U+2029 are legal in JSON strings but end lines for many readers: escaped, so
+    # that one record stays one line for everyone.
+    if _SEPARATORS[0] in data or _SEPARATORS[1] in data:
+        data = data.replace(_SEPARATORS[0], b"\\u2028").replace(_SEPARATORS[1], b"\\u2029")
+    return data + b"\n"
+
+
+# (input line number, output record, text to classify or None when the record has an error,
+# and the input line up to its closing brace when the output line may be made of it: the record
+# parsed exactly, so the output line is the input line with nlpkit's fields added at its end,
+# not a re-encoding)
+Item = tuple[int, dict[str, Any], "str | None", "bytes | memoryview | None"]
+
+
+def _head(raw: bytes) -> memoryview:
+    return memoryview(raw)[: raw.rfind(b"}")]
+
+
+class _Settings:
+    """What turns lines into items and answers into output records."""
+
+    def __init__(
+        self, jsonl: bool, text_field: str, title_field: str, prefix: str, allow_none: bool
+    ):
+        self.jsonl, self.text_field, self.title_field = jsonl, text_field, title_field
+        self.prefix, self.allow_none = prefix, allow_none
+        self.topic, self.probabilities = prefix + "topic", prefix + "probabilities"
+        self.error, self.line = prefix + "error", prefix + "line"
+        self.ours = frozenset(prefix + name for name in OUTPUT_FIELDS)
+        # The same names as the compiled core's reader of JSON lines takes them (UTF-8).
+        self.keys = (
+            text_field.encode("utf-8", "surrogatepass"),
+            title_field.encode("utf-8", "surrogatepass"),
+            tuple(name.encode("utf-8", "surrogatepass") for name in sorted(self.ours)),
+        )
+
+    def item(self, raw: bytes, line_no: int, separators: bool = True) -> Item:
+        """The item of one input line (without its line end); ``separators``: whether the line
+        may hold U+2028 or U+2029 (False when its chunk holds none)."""
+        if len(raw) > LINE_LIMIT:
+            return self.failed(line_no, f"line longer than {LINE_LIMIT:,} bytes ({len(raw):,})")
+        if line_no == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if not self.jsonl:
+            return self._text_item(raw, line_no)
+        # (orjson refuses a NUL byte, as JSON does: such a line takes the path below)
+        exact = orjson is not None
+        try:
+            record = orjson.loads(raw) if exact else None
+        except orjson.JSONDecodeError:
+            exact = False
+        if not exact:
+            failed = self._not_json(raw, line_no)
+            if type(failed) is tuple:
+                return failed
+            record = failed
+        if type(record) is not dict:
+            return self.failed(line_no, "not a JSON object")
+        if exact and (
+            not record
+            or not self.ours.isdisjoint(record)
+            or (separators and (_SEPARATORS[0] in raw or _SEPARATORS[1] in raw))
+        ):
+            exact = False  # (the record is written anew: fields replaced, separators escaped)
+        text, title = record.get(self.text_field), record.get(self.title_field) or ""
+        if type(text) is not str:
+            error = f"field {self.text_field!r} missing or not a string"
+        elif type(title) is not str:
+            error = f"field {self.title_field!r} is not a string"
+        else:
+            # A text with nothing to read gets its error where the batch is classified.
+            text = join_title(title, text) if title else text
+            return line_no, record, text, _head(raw) if exact else None
+        record[self.line], record[self.error] = line_no, error
+        return line_no, record, None, _head(raw) if exact else None
+
+    def _unusable(self, raw: bytes, line_no: int) -> Item | None:
+        """The error item of a line no reading can use (blank, or with a NUL byte), else None."""
+        if not raw.strip():
+            return self.failed(line_no, "blank line")
+        nul = raw.find(b"\0")
+        if nul >= 0:
+            return self.failed(line_no, f"a NUL byte (at column {nul + 1})")
+        return None
+
+    def _text_item(self, raw: bytes, line_no: int) -> Item:
+        if (unusable := self._unusable(raw, line_no)) is not None:
+            return unusable
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return self.failed(line_no, _not_utf8(raw, exc))
+        return line_no, {self.line: line_no, "text": text}, text, None
+
+    def _not_json(self, raw: bytes, line_no: int) -> Any:
+        """What the standard library makes of a line orjson refused: the value (NaN as null,
+        lone surrogate escapes, integers beyond 64 bits), or the item of the error."""
+        if (unusable := self._unusable(raw, line_no)) is not None:
+            return unusable
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_not_a_number)
+        except UnicodeDecodeError as exc:
+            return self.failed(line_no, _not_utf8(raw, exc))
+        except json.JSONDecodeError as exc:
+            return self.failed(line_no, f"not valid JSON ({exc.msg})")
+        except (RecursionError, ValueError):
+            return self.failed(line_no, "not valid JSON (nested too deep or out of range)")
+
+    def failed(self, line_no: int, error: str) -> Item:
+        return line_no, {self.line: line_no, self.error: error}, None, None
+
+
+def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    return f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+
+
+def _check_fields(head: bytes, sep: bytes, settings: _Settings, title_given: bool) -> None:
+    """A usage error, before anything is written, when none of the first records has the
+    text field (or a title field given outright)."""
+    keys: set[str] = set()
+    objects = 0
+    head = head[: 1 << 18]  # (a quarter of a MiB: enough records to know their fields)
+    for raw in _split(head[: head.rfind(sep) + 1], sep)[:FIELD_SAMPLE]:
+        try:
+            record = _loads(raw)
+        except (ValueError, RecursionError):
+            continue
+        if type(record) is dict:
+            objects += 1
+            keys.update(record)
+    if not objects:
+        return
+    seen = ", ".join(sorted(keys)[:12]) + (", ..." if len(keys) > 12 else "")
+    for option, field, check in (
+        ("--text-field", settings.text_field, True),
+        ("--title-field", settings.title_field, title_given),
+    ):
+        if check and field not in keys:
+            raise InputError(
+                f"{option} {field}: none of the first {objects:,} records has that field "
+                f"(their fields: {seen})"
+            )

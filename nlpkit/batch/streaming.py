@@ -1,0 +1,317 @@
+"""A run from its lines to its output: `predict_stream` from given lines, `predict_file` from a
+file (its format sniffed, its output checked and locked, resumed or started afresh), each job
+answered here or by worker processes and written in input order, with a `BatchReport` of what
+was done.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import stat
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ..predictor import Predictor, check_flag
+from .answering import Answer, _run
+from .output import (
+    _after,
+    _fingerprint,
+    _lines_of,
+    _lock,
+    _model_identity,
+    _resumable,
+    _same_file,
+    _write_atomically,
+    run_record_path,
+)
+from .reading import _BLOCK, InputError, Job, _line_jobs, _Reader, sniff
+from .records import _check_fields, _Settings
+from .workers import _Workers
+
+
+@dataclass
+class BatchReport:
+    """What a batch run did: lines written, lines skipped by resume, lines with errors, and
+    records whose own fields had the names of nlpkit's output fields."""
+
+    written: int = 0
+    resumed: int = 0
+    errors: int = 0
+    replaced: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        rate = self.written / self.seconds if self.seconds else 0.0
+        text = (
+            f"{self.written:,} records written ({self.errors:,} with errors), "
+            f"{self.resumed:,} skipped as already done; {self.seconds:.1f} s, {rate:,.0f} records/s"
+        )
+        if self.replaced:
+            text += (
+                f"; {self.replaced:,} records had fields named like nlpkit's output, which "
+                "replaced them (--prefix keeps both)"
+            )
+        return text
+
+    @property
+    def complete(self) -> int:
+        """Output lines complete on disk: those kept by resume and those written."""
+        return self.resumed + self.written
+
+
+def predict_stream(
+    lines: Iterable[bytes | str],
+    out: IO[bytes] | IO[str],
+    *,
+    predictor: Predictor | None = None,
+    model_path: str | Path | None = None,
+    jsonl: bool = True,
+    text_field: str = "text",
+    title_field: str = "title",
+    prefix: str = "",
+    allow_none: bool = False,
+    workers: int = 1,
+    batch_size: int = 256,
+    progress: bool = False,
+    report: BatchReport | None = None,
+) -> BatchReport:
+    """Classify ``lines`` (each one line: bytes or str, its line end optional) and write one
+    JSON line per input line to ``out``, in input order.
+
+    Output fields are named ``prefix`` + ``topic``, ``probabilities``, ``error``, ``line``; with
+    ``allow_none``, ``topic`` is null for a text outside the model's topics. With
+    ``workers > 1``, batches go to that many processes; at most two batches per worker are in
+    flight, so memory stays bounded whatever the input size. ``report`` is filled as the run
+    goes, so an interrupted caller knows what is on disk.
+    """
+    check_flag("jsonl", jsonl)
+    settings = _Settings(
+        jsonl, text_field, title_field, prefix, check_flag("allow_none", allow_none)
+    )
+    return _stream(
+        _line_jobs(lines, batch_size),
+        out,
+        predictor,
+        model_path,
+        settings,
+        workers,
+        progress=progress,
+        report=report,
+    )
+
+
+def _stream(
+    jobs: Iterator[Job],
+    out: IO[bytes] | IO[str],
+    predictor: Predictor | None,
+    model_path: str | Path | None,
+    settings: _Settings,
+    workers: int,
+    *,
+    progress: bool = False,
+    total: int | None = None,
+    report: BatchReport | None = None,
+) -> BatchReport:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number, at least 1, got {workers!r}")
+    report = report if report is not None else BatchReport()
+    started = time.monotonic()
+    binary = not isinstance(out, io.TextIOBase)
+    if predictor is None:
+        from .. import load
+
+        predictor = load(model_path)
+    if settings.allow_none:
+        predictor.predict_proba([], allow_none=True)  # a model without none says so here
+
+    def write(answer: Answer) -> None:
+        data, lines, errors, replaced = answer
+        out.write(data if binary else data.decode("utf-8"))
+        out.flush()
+        report.written += lines
+        report.errors += errors
+        report.replaced += replaced
+        if progress:
+            _show(report, time.monotonic() - started, total)
+
+    if workers == 1:
+        for job in jobs:
+            write(_run(predictor, settings, job))
+    else:
+        pool = _Workers(
+            workers, None if model_path is None else str(model_path), settings, predictor
+        )
+        try:
+            for answer in pool.answers(jobs):
+                write(answer)
+        except BaseException:
+            pool.stop(now=True)
+            raise
+        pool.stop()
+    report.seconds = time.monotonic() - started
+    if progress:
+        print(file=sys.stderr)
+    return report
+
+
+def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
+    done = report.complete
+    rate = report.written / elapsed if elapsed > 0 else 0.0
+    text = f"{done:,} records, {rate:,.0f}/s"
+    if total and rate:
+        text += f", {done / total:.0%}, ETA {max(total - done, 0) / rate:,.0f} s"
+    # Padded, so that a shorter line does not leave the end of a longer one on the terminal.
+    print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
+
+
+def predict_file(
+    input: str | Path,
+    output: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool | None = None,
+    jsonl: bool | None = None,
+    text_field: str = "text",
+    title_field: str | None = None,
+    prefix: str = "",
+    allow_none: bool = False,
+    predictor: Predictor | None = None,
+    model_path: str | Path | None = None,
+    workers: int = 1,
+    batch_size: int = 256,
+    report: BatchReport | None = None,
+) -> BatchReport:
+    """`predict_stream` from a file (or '-' for standard input) to a file (or '-').
+
+    The format is read from the input's first bytes unless ``jsonl`` is given: JSON lines when
+    it opens with ``{``, plain text otherwise; gzip data is decompressed, binary data, UTF-16
+    and JSON arrays are refused (`InputError`), as is a text field (or a title field given
+    outright) that none of the first `FIELD_SAMPLE` records has. An output whose name ends in
+    ``.gz`` is written gzip-compressed.
+
+    One job per output: the output is locked while it is written, and an output that is the
+    input (however named, standard input included) is refused. A run record beside the output
+    (`run_record_path`) says what made it; with ``resume``, an output is continued only when its
+    record names the same input, model and settings and each line already there answers the
+    input line it stands for, all checked before anything is written.
+    """
+    for name, value in (("resume", resume), ("allow_none", allow_none)):
+        check_flag(name, value)
+    if jsonl is not None:
+        check_flag("jsonl", jsonl)
+    if progress is not None:
+        check_flag("progress", progress)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
+    from_stdin, to_stdout = str(input) == "-", str(output) == "-"
+    if progress is None:
+        progress = sys.stderr.isatty()
+    output = Path(output)
+    compress = not to_stdout and output.name.endswith(".gz")
+    if resume and to_stdout:
+        raise InputError("--resume needs an output file, not standard output")
+    if resume and compress:
+        raise InputError(
+            f"{output}: --resume cannot continue a compressed output; write it uncompressed "
+            "and compress it when done"
+        )
+    source: IO[bytes] = sys.stdin.buffer if from_stdin else open(input, "rb")
+    try:
+        in_stat = os.fstat(source.fileno())
+        if to_stdout:
+            try:
+                same = _same_file(in_stat, os.fstat(sys.stdout.fileno()))
+            except (OSError, AttributeError, io.UnsupportedOperation):
+                same = False
+            if same and in_stat.st_size:
+                raise InputError("standard output is the input file: it would be overwritten")
+        elif output.exists() and _same_file(in_stat, output.stat()):
+            raise InputError(
+                f"--output {output} is the input file: it would be overwritten; choose another"
+            )
+        reader = _Reader(source, batch_size)
+        try:
+            kind = sniff(reader.head[: 1 << 16])
+        except InputError as exc:
+            raise InputError(f"{input}: {exc}") from None
+        if jsonl is None:
+            jsonl = kind == "jsonl"
+        settings = _Settings(jsonl, text_field, title_field or "title", prefix, allow_none)
+        if jsonl:
+            _check_fields(reader.head, reader.sep, settings, title_field is not None)
+        if predictor is None:
+            from .. import load
+
+            predictor = load(model_path)
+        if allow_none:
+            predictor.predict_proba([], allow_none=True)  # a model without none says so here
+        run = {
+            "nlpkit": "predict",
+            "input": (
+                {"path": "-"}
+                if from_stdin
+                else {"path": str(Path(input).resolve()), **_fingerprint(source.fileno())}
+            ),
+            "model": _model_identity(predictor),
+            "settings": {
+                "format": "jsonl" if jsonl else "text",
+                "text_field": text_field,
+                "title_field": title_field or "title",
+                "prefix": prefix,
+                "allow_none": allow_none,
+            },
+        }
+        total = None
+        if progress and not from_stdin and not reader.compressed:
+            with open(input, "rb") as data:
+                total = sum(
+                    block.count(reader.sep) for block in iter(lambda: data.read(_BLOCK), b"")
+                )
+        report = report if report is not None else BatchReport()
+        if to_stdout:
+            return _stream(
+                reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
+                progress=progress, total=total, report=report,
+            )  # fmt: skip
+        fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        # (a device or a pipe, such as /dev/null: written to as it is, with no run record)
+        with open(fd, "r+b" if regular else "wb") as sink:
+            _lock(fd, str(output))
+            if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
+                raise InputError(f"--output {output} is the input file; choose another")
+            jobs = reader.jobs()
+            record_path = run_record_path(output)
+            if not regular:
+                if resume:
+                    raise InputError(f"--resume needs an output file; {output} is not one")
+            elif resume and os.fstat(fd).st_size:
+                skip, end = _resumable(sink, record_path, run, output)
+                jobs = _after(jobs, skip, _lines_of(fd, skip), settings)
+                report.resumed = skip
+                sink.truncate(end)  # a half-written last line
+                sink.seek(end)
+            else:
+                _write_atomically(record_path, (json.dumps(run, indent=2) + "\n").encode())
+                sink.truncate(0)
+            writer: IO[bytes] = sink
+            if compress:
+                writer = gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=6)
+            try:
+                return _stream(
+                    jobs, writer, predictor, model_path, settings, workers,
+                    progress=progress, total=total, report=report,
+                )  # fmt: skip
+            finally:
+                if compress:
+                    writer.close()
+    finally:
+        if not from_stdin:
+            source.close()
