@@ -164,16 +164,10 @@ def test_no_import_cycle_among_nlpkit_modules():
     assert not found, "import cycles: " + "; ".join(" <-> ".join(component) for component in found)
 
 
-# The modules of nlpkit.batch, in the order an archive's lines go through them: reading, then
-# answering, then writing.
-BATCH_STEPS = [
-    ("reading", "reading"),
-    ("reading", "records"),
-    ("answering", "answering"),
-    ("answering", "workers"),
-    ("writing", "output"),
-    ("writing", "streaming"),
-]
+# The modules of nlpkit.batch, in the order an archive's lines go through them: reading (the
+# input's lines, their records), answering (here or in worker processes), writing (the output
+# file, the run that ties them together).
+BATCH_STEPS = ["reading", "records", "answering", "workers", "output", "streaming"]
 
 # The steps a text goes through, in order; a module imports nothing of a later step (the other
 # modules, training's and the corpora's, stand outside the flow and only must not loop).
@@ -181,7 +175,7 @@ STEPS = [
     ("text", ["text", "segmenter", "pyvi_model", "compiled", "installed"]),
     ("features", ["vocabulary", "features"]),
     ("model", ["predictor", "modelfile", "explanation"]),
-    ("topic", ["", "batch", *(f"batch.{m}" for _, m in BATCH_STEPS), "dask", "cli"]),
+    ("topic", ["", "batch", *(f"batch.{m}" for m in BATCH_STEPS), "dask", "cli"]),
 ]
 
 
@@ -203,12 +197,12 @@ def test_data_flows_one_way(step):
 
 
 def test_batch_modules_are_all_in_their_steps():
-    listed = {f"nlpkit.batch.{m}" for _, m in BATCH_STEPS}
+    listed = {f"nlpkit.batch.{m}" for m in BATCH_STEPS}
     assert listed == {name for name in MODULES if name.startswith("nlpkit.batch.")}
 
 
-@pytest.mark.parametrize("i", range(len(BATCH_STEPS)), ids=[m for _, m in BATCH_STEPS])
+@pytest.mark.parametrize("i", range(len(BATCH_STEPS)), ids=BATCH_STEPS)
 def test_batch_data_flows_one_way(i):
-    name = f"nlpkit.batch.{BATCH_STEPS[i][1]}"
-    later = {f"nlpkit.batch.{m}" for _, m in BATCH_STEPS[i + 1 :]} | {"nlpkit.batch"}
+    name = f"nlpkit.batch.{BATCH_STEPS[i]}"
+    later = {f"nlpkit.batch.{m}" for m in BATCH_STEPS[i + 1 :]} | {"nlpkit.batch"}
     assert not _reach(name) & later, f"{name} imports {sorted(_reach(name) & later)}"
