@@ -602,8 +602,42 @@ int score_prepared(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t 
 int score_cp(Scorer *sc, const cp_t *t, Py_ssize_t n, Work *w, double *out, Py_ssize_t *m);
 int argmax(const double *s, int k);
 
-/* module.c */
+/* segmenter_type.c */
 Py_ssize_t max_chars_arg(PyObject *o, int *ok);
+
+/* jsonlines.c */
+PyObject *core_json_lines(PyObject *module, PyObject *args);
+
+/* segmenter_type.c, scorer_type.c: the per-call buffers, the segmenter's own while no other
+ * call holds them (a call that re-enters, from another thread or a finaliser, gets buffers of
+ * its own). */
+static inline Work *
+take_work(Segmenter *seg, int *own)
+{
+    if (!seg->spare_busy) {
+        seg->spare_busy = 1;
+        *own = 0;
+        return &seg->spare;
+    }
+    Work *w = PyMem_Calloc(1, sizeof(Work));
+    if (w == NULL)
+        PyErr_NoMemory();
+    else
+        w->pending_keys.unit = 4;
+    *own = 1;
+    return w;
+}
+
+static inline void
+give_work(Segmenter *seg, Work *w, int own)
+{
+    if (own) {
+        work_free(w);
+        PyMem_Free(w);
+    }
+    else
+        seg->spare_busy = 0;
+}
 
 /* jsonfield.c: the text and title of a JSON-object line (nlpkit.batch's records) */
 typedef struct {
