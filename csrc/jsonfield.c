@@ -359,7 +359,7 @@ escape(const unsigned char *p, cp_t *c)
     case 'u':
         hex4(p + 2, c);
         if (*c >= 0xd800 && *c <= 0xdbff) { /* (checked: a low surrogate follows) */
-            cp_t low;
+            cp_t low = 0xdc00; /* set by hex4: the line was checked before */
             hex4(p + 8, &low);
             *c = 0x10000 + ((*c - 0xd800) << 10) + (low - 0xdc00);
             return 12;
