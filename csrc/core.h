@@ -599,6 +599,9 @@ int argmax(const double *s, int k);
 /* module.c */
 Py_ssize_t max_chars_arg(PyObject *o, int *ok);
 
+/* words.c */
+PyObject *core_number_tokens(PyObject *module, PyObject *texts);
+
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop
 #endif

@@ -750,6 +750,8 @@ static PyMethodDef core_methods[] = {
      "nfc_inert(code point): whether the core takes a text of such characters as NFC."},
     {"predict_method", core_predict_method, METH_VARARGS,
      "predict_method(cls, python_predict, signature, switch): Predictor.predict in C."},
+    {"number_tokens", core_number_tokens, METH_O,
+     "number_tokens(texts): (ids, docs, tokens), every token of the texts numbered (words.c)."},
     {NULL}};
 
 static struct PyModuleDef core_module = {

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from . import compiled
 from .text import prepare
 from .vocabulary import _LETTER, Vocabulary, analyze, tfidf_weights
 
@@ -332,10 +333,22 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Every word of every text as a number (words as `analyze` finds them), the number of the
-    text it is in, and the words by number. Texts are joined and split a few thousand at a
-    time; a token is numbered by a dict that numbers what it has not seen (one pass, in C),
-    and each distinct token is checked for a letter once."""
+    text it is in, and the words by number. The compiled core numbers the tokens of every
+    text in one pass (`number_tokens`); without it, texts are joined and split a few thousand
+    at a time, and a token is numbered by a dict that numbers what it has not seen. Each
+    distinct token is checked for a letter once."""
     has_letter = _LETTER.search
+    number_tokens = getattr(compiled.core, "number_tokens", None)
+    if number_tokens is not None:
+        ids_bytes, doc_bytes, tokens = number_tokens(texts)
+        ids = np.frombuffer(ids_bytes, dtype=np.int64)
+        keep = np.fromiter(
+            (t.isalpha() or bool(has_letter(t)) for t in tokens), dtype=bool, count=len(tokens)
+        )
+        mask = keep[ids]
+        words = [t for t, k in zip(tokens, keep.tolist()) if k]
+        renumber = np.cumsum(keep) - 1
+        return renumber[ids[mask]], np.frombuffer(doc_bytes, dtype=np.int64)[mask], words
     number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     number[_SEPARATOR]  # number 0
     is_word = [False]
