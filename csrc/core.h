@@ -601,6 +601,7 @@ Py_ssize_t max_chars_arg(PyObject *o, int *ok);
 
 /* words.c */
 PyObject *core_number_tokens(PyObject *module, PyObject *texts);
+PyObject *core_count_ngrams(PyObject *module, PyObject *args);
 
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop

@@ -752,6 +752,9 @@ static PyMethodDef core_methods[] = {
      "predict_method(cls, python_predict, signature, switch): Predictor.predict in C."},
     {"number_tokens", core_number_tokens, METH_O,
      "number_tokens(texts): (ids, docs, tokens), every token of the texts numbered (words.c)."},
+    {"count_ngrams", core_count_ngrams, METH_VARARGS,
+     "count_ngrams(words, docs, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys), "
+     "the terms of numbered words counted per text (words.c)."},
     {NULL}};
 
 static struct PyModuleDef core_module = {

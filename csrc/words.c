@@ -108,3 +108,120 @@ done:
     table_free(&table);
     return result;
 }
+
+/* Room for n + 1 int64 values in *a. */
+static int
+push_one(int64_t **a, Py_ssize_t *cap, Py_ssize_t n)
+{
+    return n < *cap ? 0 : GROW(*a, *cap, n + 1);
+}
+
+/* count_ngrams(words, docs, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys) for
+ * words numbered 0 .. n_words - 1 (int64 bytes, in text order) and the text of each (int64
+ * bytes, never decreasing). Terms: a word's number (with unigrams), or for a bigram, the
+ * number of words counted as terms plus its own number, by the order in which it first
+ * appears (two words in a row of the same text); bigram_keys gives each bigram's key,
+ * first * n_words + second. rows, terms and tf: one entry per text and term in it, the
+ * texts in order, each text's terms by first appearance. What nlpkit.features.count_terms
+ * computes with numpy by sorting every (text, term) pair; here each pair is counted where it
+ * is met, and a bigram is numbered by a hash table. */
+PyObject *
+core_count_ngrams(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer wb = {0}, db = {0};
+    Py_ssize_t n_words;
+    int unigrams, bigrams;
+    if (!PyArg_ParseTuple(args, "y*y*npp", &wb, &db, &n_words, &unigrams, &bigrams))
+        return NULL;
+    PyObject *result = NULL;
+    KeyMap pairs = {0};
+    int64_t *rows = NULL, *terms = NULL, *tf = NULL, *keys = NULL, *last = NULL, *slot = NULL;
+    Py_ssize_t n = 0, cap_r = 0, cap_t = 0, cap_f = 0, n_keys = 0, cap_k = 0, cap_last = 0;
+    Py_ssize_t cap_slot = 0;
+    const int64_t *word = wb.buf, *doc = db.buf;
+    Py_ssize_t count = wb.len / (Py_ssize_t)sizeof(int64_t);
+    if (wb.len != db.len || wb.len % (Py_ssize_t)sizeof(int64_t) || n_words < 0 ||
+        (double)n_words * (double)n_words >= 9.2e18) {
+        PyErr_SetString(PyExc_ValueError, "count_ngrams: bad arguments");
+        goto done;
+    }
+    Py_ssize_t base = unigrams ? n_words : 0; /* terms before the first bigram */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t d = doc[i], w = word[i];
+        if (w < 0 || w >= n_words || (i && d < doc[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "count_ngrams: bad word or text numbers");
+            goto done;
+        }
+        int64_t found[2];
+        int k = 0;
+        if (unigrams)
+            found[k++] = w;
+        if (bigrams && i + 1 < count && doc[i + 1] == d) {
+            if (word[i + 1] < 0 || word[i + 1] >= n_words) {
+                PyErr_SetString(PyExc_ValueError, "count_ngrams: bad word numbers");
+                goto done;
+            }
+            uint64_t key = (uint64_t)w * (uint64_t)n_words + (uint64_t)word[i + 1];
+            const KeySlot *s = keymap_find(&pairs, key);
+            int64_t b;
+            if (s != NULL)
+                b = s->value;
+            else {
+                if (n_keys >= INT32_MAX) {
+                    PyErr_SetString(PyExc_OverflowError, "too many distinct bigrams");
+                    goto done;
+                }
+                b = n_keys;
+                if (keymap_put(&pairs, key, (int32_t)b, 0) < 0 || push_one(&keys, &cap_k, n_keys) < 0)
+                    goto done;
+                keys[n_keys++] = (int64_t)key;
+            }
+            found[k++] = base + b;
+        }
+        for (int j = 0; j < k; j++) {
+            int64_t t = found[j];
+            if (t >= cap_last) { /* a new term: in no text yet */
+                Py_ssize_t old = cap_last;
+                if (GROW(last, cap_last, t + 1) < 0 || GROW(slot, cap_slot, t + 1) < 0)
+                    goto done;
+                for (Py_ssize_t x = old; x < cap_last; x++)
+                    last[x] = -1;
+            }
+            if (last[t] == d) { /* met before in this text: its entry is slot[t] */
+                tf[slot[t]]++;
+                continue;
+            }
+            if (push_one(&rows, &cap_r, n) < 0 || push_one(&terms, &cap_t, n) < 0 ||
+                push_one(&tf, &cap_f, n) < 0)
+                goto done;
+            last[t] = d;
+            slot[t] = n;
+            rows[n] = d;
+            terms[n] = t;
+            tf[n] = 1;
+            n++;
+        }
+    }
+    PyObject *r = PyBytes_FromStringAndSize((const char *)rows, n * 8);
+    PyObject *t = r ? PyBytes_FromStringAndSize((const char *)terms, n * 8) : NULL;
+    PyObject *f = t ? PyBytes_FromStringAndSize((const char *)tf, n * 8) : NULL;
+    PyObject *b = f ? PyBytes_FromStringAndSize((const char *)keys, n_keys * 8) : NULL;
+    if (b != NULL)
+        result = PyTuple_Pack(4, r, t, f, b);
+    Py_XDECREF(r);
+    Py_XDECREF(t);
+    Py_XDECREF(f);
+    Py_XDECREF(b);
+done:
+    PyBuffer_Release(&wb);
+    PyBuffer_Release(&db);
+    keymap_free(&pairs);
+    PyMem_Free(rows);
+    PyMem_Free(terms);
+    PyMem_Free(tf);
+    PyMem_Free(keys);
+    PyMem_Free(last);
+    PyMem_Free(slot);
+    return result;
+}

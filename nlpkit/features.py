@@ -221,46 +221,32 @@ def count_terms(
     columns of the most frequent terms, ties broken alphabetically (as
     `TfidfFeatures` keeps them), chosen before any term is named or any column built.
 
-    scikit-learn looks every n-gram of every text up in a dict, in Python. Here Python only
-    numbers the words; a bigram's number is made from its words' numbers, and terms are
-    counted and their document frequencies taken with numpy.
+    scikit-learn looks every n-gram of every text up in a dict, in Python. Here the words are
+    numbered and each text's terms counted in the compiled core (`number_tokens`,
+    `count_ngrams`), or without it, the words numbered by a dict and the terms counted with
+    numpy; document frequencies and the choice of terms are numpy's.
     """
     low, high = ngram_range
     unigrams, bigrams = low <= 1, high >= 2
     texts = texts if isinstance(texts, list) else list(texts)
     word, doc, index = _number_words(texts)
     n_docs, n_words = len(texts), len(index)
-    # A term's number: a word's, or for a bigram n_words + the rank of (first, second) among
-    # the distinct bigrams; a (text, term) pair's key: text * n_terms + term.
-    parts, terms = [], []
-    if unigrams:
-        parts.append(word)
-        terms.append(np.arange(n_words, dtype=np.int64))
+    if bigrams and n_words * n_words >= 2**63:
+        raise ValueError(f"too many distinct words ({n_words:,})")
+    count_ngrams = getattr(compiled.core, "count_ngrams", None)
+    if count_ngrams is not None:
+        # (each text's terms counted where they are met, in the compiled core)
+        row, term, tf, bigram = (
+            np.frombuffer(b, dtype=np.int64)
+            for b in count_ngrams(word, doc, n_words, unigrams, bigrams)
+        )
+        n_terms = (n_words if unigrams else 0) + len(bigram)
+        keys = np.concatenate([np.arange(n_terms - len(bigram), dtype=np.int64), bigram + n_words])
     else:
-        terms.append(np.zeros(0, dtype=np.int64))
-    n_terms = n_words if unigrams else 0
-    pair_doc = [doc] if unigrams else []
-    if bigrams:
-        inside = doc[:-1] == doc[1:]
-        if n_words * n_words >= 2**63:
-            raise ValueError(f"too many distinct words ({n_words:,})")
-        bigram, number_of = _unique_inverse(word[:-1][inside] * n_words + word[1:][inside])
-        parts.append(number_of + n_terms)
-        pair_doc.append(doc[:-1][inside])
-        terms.append(bigram + n_words)
-        n_terms += len(bigram)
-    if n_docs * max(n_terms, 1) >= 2**63:
-        raise ValueError(f"too many terms ({n_terms:,}) in too many texts ({n_docs:,})")
-    pairs, tf = np.unique(
-        np.concatenate(pair_doc) * n_terms + np.concatenate(parts), return_counts=True
-    )
-    del parts, pair_doc, doc, word
-    if not len(pairs):
+        row, term, tf, keys, n_terms = _count_pairs(word, doc, n_words, n_docs, unigrams, bigrams)
+    del word, doc
+    if not len(row):
         raise ValueError("empty vocabulary: the texts have no words")
-    row, term = np.divmod(pairs, n_terms)
-    del pairs
-    # every term's key: a word's number, or n_words + first * n_words + second
-    keys = np.concatenate(terms)
     df = np.bincount(term, minlength=n_terms)
     high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
     low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
@@ -304,6 +290,38 @@ def count_terms(
     counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))
     counts.sort_indices()
     return counts, np.asarray([names[i] for i in order], dtype=object)
+
+
+def _count_pairs(
+    word: np.ndarray, doc: np.ndarray, n_words: int, n_docs: int, unigrams: bool, bigrams: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Each text's terms and how often it holds them (row, term, tf, sorted by row and term),
+    every term's key (a word's number, or n_words + first * n_words + second) and the number
+    of terms, with numpy: a term's number is a word's, or for a bigram n_words + the rank of
+    (first, second) among the distinct bigrams; a (text, term) pair's key, text * n_terms +
+    term, is counted by sorting them all."""
+    parts, terms = [], []
+    if unigrams:
+        parts.append(word)
+        terms.append(np.arange(n_words, dtype=np.int64))
+    else:
+        terms.append(np.zeros(0, dtype=np.int64))
+    n_terms = n_words if unigrams else 0
+    pair_doc = [doc] if unigrams else []
+    if bigrams:
+        inside = doc[:-1] == doc[1:]
+        bigram, number_of = _unique_inverse(word[:-1][inside] * n_words + word[1:][inside])
+        parts.append(number_of + n_terms)
+        pair_doc.append(doc[:-1][inside])
+        terms.append(bigram + n_words)
+        n_terms += len(bigram)
+    if n_docs * max(n_terms, 1) >= 2**63:
+        raise ValueError(f"too many terms ({n_terms:,}) in too many texts ({n_docs:,})")
+    pairs, tf = np.unique(
+        np.concatenate(pair_doc) * n_terms + np.concatenate(parts), return_counts=True
+    )
+    row, term = np.divmod(pairs, max(n_terms, 1))
+    return row, term, tf, np.concatenate(terms), n_terms
 
 
 # Between two texts joined for splitting: a token no text of its own can hold.
