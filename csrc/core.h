@@ -662,6 +662,10 @@ typedef struct {
 int json_fields(const unsigned char *s, Py_ssize_t n, const JsonKeys *keys, JsonFields *f);
 cp_t *json_string_cp(const unsigned char *p, const unsigned char *end, int escaped, cp_t *out);
 
+/* words.c */
+PyObject *core_number_tokens(PyObject *module, PyObject *texts);
+PyObject *core_count_ngrams(PyObject *module, PyObject *args);
+
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop
 #endif

@@ -137,6 +137,11 @@ static PyMethodDef core_methods[] = {
      "nfc_inert(code point): whether the core takes a text of such characters as NFC."},
     {"predict_method", core_predict_method, METH_VARARGS,
      "predict_method(cls, python_predict, signature, switch): Predictor.predict in C."},
+    {"number_tokens", core_number_tokens, METH_O,
+     "number_tokens(texts): (ids, docs, tokens), every token of the texts numbered (words.c)."},
+    {"count_ngrams", core_count_ngrams, METH_VARARGS,
+     "count_ngrams(words, docs, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys), "
+     "the terms of numbered words counted per text (words.c)."},
     {NULL}};
 
 static struct PyModuleDef core_module = {

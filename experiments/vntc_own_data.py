@@ -5,6 +5,7 @@ would run it, and the peer's training time on the same texts in the same run.
     nlpkit train --data DIR/vntc_train.jsonl --holdout 0 --output DIR/vntc-model
     python experiments/vntc_own_data.py score DIR/vntc-model DIR/vntc_test.jsonl
     python experiments/vntc_own_data.py race DIR      # nlpkit and underthesea-core, in turns
+    python experiments/vntc_own_data.py race DIR --other OLD/.venv/bin/python  # and another nlpkit
 
 `write` reads VNTC's records from the corpora (raw_corpus.jsonl and vntc_extra.jsonl in the data
 folder: $NLPKIT_DATA_DIR or ../shared/data) and writes the 33,759 `Train_Full` texts and the
@@ -85,42 +86,49 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def race(folder: Path, rounds: int) -> None:
+def race(folder: Path, rounds: int, others: list[str]) -> None:
     import underthesea_core
 
     train = folder / "vntc_train.jsonl"
     texts, labels = read(train)
+    # this nlpkit, then each other install's (``--other PYTHON``: its interpreter), then the peer
+    pythons = [("nlpkit train --data", sys.executable)]
+    pythons += [(f"nlpkit train --data ({python})", python) for python in others]
     for round_ in range(1, rounds + 1):
-        with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, "NLPKIT_CACHE_DIR": tmp}  # an empty cache: the work, not a look-up
-            load = _load()
-            started, cpu = time.monotonic(), os.times()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "nlpkit",
-                    "train",
-                    "--data",
-                    str(train),
-                    "--holdout",
-                    "0",
-                    "--quiet",
-                    "--output",
-                    str(Path(tmp) / "model"),
-                ],
-                check=True,
-                env=env,
-            )
-            after = os.times()
-            wall = time.monotonic() - started
-            child = (after.children_user - cpu.children_user) + (
-                after.children_system - cpu.children_system
-            )
-            print(
-                f"round {round_}: nlpkit train --data: {wall:.1f} s wall, {child:.1f} s CPU (load {load})",
-                flush=True,
-            )
+        for name, python in pythons:
+            with tempfile.TemporaryDirectory() as tmp:
+                # an empty cache: the work, not a look-up
+                env = {**os.environ, "NLPKIT_CACHE_DIR": tmp}
+                load = _load()
+                started, cpu = time.monotonic(), os.times()
+                subprocess.run(
+                    [
+                        python,
+                        "-m",
+                        "nlpkit",
+                        "train",
+                        "--data",
+                        str(train.resolve()),
+                        "--holdout",
+                        "0",
+                        "--quiet",
+                        "--output",
+                        str(Path(tmp) / "model"),
+                    ],
+                    check=True,
+                    env=env,
+                    # (outside any checkout: each install imports its own nlpkit)
+                    cwd=tmp,
+                )
+                after = os.times()
+                wall = time.monotonic() - started
+                child = (after.children_user - cpu.children_user) + (
+                    after.children_system - cpu.children_system
+                )
+                print(
+                    f"round {round_}: {name}: {wall:.1f} s wall, {child:.1f} s CPU (load {load})",
+                    flush=True,
+                )
         load = _load()
         started, cpu = time.monotonic(), time.process_time()
         model = underthesea_core.TextClassifier(max_features=20000, ngram_range=(1, 2))
@@ -143,13 +151,20 @@ def main() -> None:
     p = sub.add_parser("race")
     p.add_argument("folder", type=Path)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument(
+        "--other",
+        action="append",
+        default=[],
+        metavar="PYTHON",
+        help="the interpreter of another nlpkit install (e.g. an older version), timed by turns too",
+    )
     args = parser.parse_args()
     if args.command == "write":
         write(args.folder)
     elif args.command == "score":
         score(args.model, args.test)
     else:
-        race(args.folder, args.rounds)
+        race(args.folder, args.rounds, args.other)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from . import compiled
 from .text import prepare
 from .vocabulary import _LETTER, Vocabulary, analyze, tfidf_weights
 
@@ -79,10 +80,17 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def _analyzer(self, text: str) -> list[str]:
         return analyze(text, tuple(self.ngram_range))
 
-    def _count(self, X: Iterable[str], min_df: int | float, max_df: int | float):
-        """The counts of the texts' terms within the document-frequency bounds, and the terms."""
+    def _count(
+        self,
+        X: Iterable[str],
+        min_df: int | float,
+        max_df: int | float,
+        max_features: int | None = None,
+    ):
+        """The counts of the texts' terms within the document-frequency bounds, and the terms
+        (at most ``max_features`` of them, when the counting can choose them itself)."""
         if tuple(self.ngram_range) in ((1, 1), (1, 2), (2, 2)):
-            return count_terms(X, tuple(self.ngram_range), min_df, max_df)
+            return count_terms(X, tuple(self.ngram_range), min_df, max_df, max_features)
         counter = CountVectorizer(analyzer=self._analyzer, min_df=min_df, max_df=max_df)
         counts = counter.fit_transform(X)
         return counts, counter.get_feature_names_out()
@@ -90,7 +98,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def _fit(self, X: Iterable[str], keep_terms: Sequence[str] = ()) -> sp.csr_matrix:
         if keep_terms:
             return self._fit_keeping(X, keep_terms)
-        counts, terms = self._count(X, self.min_df, self.max_df)
+        counts, terms = self._count(X, self.min_df, self.max_df, self.max_features)
         if self.max_features is not None and counts.shape[1] > self.max_features:
             counts, terms = self._most_frequent(counts, terms, self.max_features)
         return self._tfidf(counts, terms)
@@ -204,52 +212,41 @@ def count_terms(
     ngram_range: tuple[int, int] = (1, 2),
     min_df: int | float = 1,
     max_df: int | float = 1.0,
+    max_features: int | None = None,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """The counts of the unigrams and bigrams of texts as ``CountVectorizer(analyzer=analyze,
     min_df=..., max_df=...).fit_transform`` gives them, with its terms (alphabetical), but
     with the entries of each row in column order (scikit-learn leaves them in the order the
-    terms first appeared in the texts); about three times faster.
+    terms first appeared in the texts); about three times faster. ``max_features``: only the
+    columns of the most frequent terms, ties broken alphabetically (as
+    `TfidfFeatures` keeps them), chosen before any term is named or any column built.
 
-    scikit-learn looks every n-gram of every text up in a dict, in Python. Here Python only
-    numbers the words; a bigram's number is made from its words' numbers, and terms are
-    counted and their document frequencies taken with numpy.
+    scikit-learn looks every n-gram of every text up in a dict, in Python. Here the words are
+    numbered and each text's terms counted in the compiled core (`number_tokens`,
+    `count_ngrams`), or without it, the words numbered by a dict and the terms counted with
+    numpy; document frequencies and the choice of terms are numpy's.
     """
     low, high = ngram_range
     unigrams, bigrams = low <= 1, high >= 2
     texts = texts if isinstance(texts, list) else list(texts)
     word, doc, index = _number_words(texts)
     n_docs, n_words = len(texts), len(index)
-    # A term's number: a word's, or for a bigram n_words + the rank of (first, second) among
-    # the distinct bigrams; a (text, term) pair's key: text * n_terms + term.
-    parts, terms = [], []
-    if unigrams:
-        parts.append(word)
-        terms.append(np.arange(n_words, dtype=np.int64))
+    if bigrams and n_words * n_words >= 2**63:
+        raise ValueError(f"too many distinct words ({n_words:,})")
+    count_ngrams = getattr(compiled.core, "count_ngrams", None)
+    if count_ngrams is not None:
+        # (each text's terms counted where they are met, in the compiled core)
+        row, term, tf, bigram = (
+            np.frombuffer(b, dtype=np.int64)
+            for b in count_ngrams(word, doc, n_words, unigrams, bigrams)
+        )
+        n_terms = (n_words if unigrams else 0) + len(bigram)
+        keys = np.concatenate([np.arange(n_terms - len(bigram), dtype=np.int64), bigram + n_words])
     else:
-        terms.append(np.zeros(0, dtype=np.int64))
-    n_terms = n_words if unigrams else 0
-    pair_doc = [doc] if unigrams else []
-    if bigrams:
-        inside = doc[:-1] == doc[1:]
-        if n_words * n_words >= 2**63:
-            raise ValueError(f"too many distinct words ({n_words:,})")
-        bigram, number_of = _unique_inverse(word[:-1][inside] * n_words + word[1:][inside])
-        parts.append(number_of + n_terms)
-        pair_doc.append(doc[:-1][inside])
-        terms.append(bigram + n_words)
-        n_terms += len(bigram)
-    if n_docs * max(n_terms, 1) >= 2**63:
-        raise ValueError(f"too many terms ({n_terms:,}) in too many texts ({n_docs:,})")
-    pairs, tf = np.unique(
-        np.concatenate(pair_doc) * n_terms + np.concatenate(parts), return_counts=True
-    )
-    del parts, pair_doc, doc, word
-    if not len(pairs):
+        row, term, tf, keys, n_terms = _count_pairs(word, doc, n_words, n_docs, unigrams, bigrams)
+    del word, doc
+    if not len(row):
         raise ValueError("empty vocabulary: the texts have no words")
-    row, term = np.divmod(pairs, n_terms)
-    del pairs
-    # every term's key: a word's number, or n_words + first * n_words + second
-    keys = np.concatenate(terms)
     df = np.bincount(term, minlength=n_terms)
     high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
     low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
@@ -259,13 +256,29 @@ def count_terms(
     if not len(kept):
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
     words = index
-    names = []
-    for k in keys[kept].tolist():
-        if k < n_words:
-            names.append(words[k])
-        else:
-            a, b = divmod(k - n_words, n_words)
-            names.append(words[a] + " " + words[b])
+
+    def named(chosen: np.ndarray) -> list[str]:
+        names = []
+        for k in keys[chosen].tolist():
+            if k < n_words:
+                names.append(words[k])
+            else:
+                a, b = divmod(k - n_words, n_words)
+                names.append(words[a] + " " + words[b])
+        return names
+
+    if max_features is not None and len(kept) > max_features:
+        # Naming a term and sorting it costs more than counting it, and most terms are rare:
+        # the most frequent are chosen by their counts alone, and only the terms tied at the
+        # cut are named, to break the tie alphabetically.
+        totals = np.bincount(term, weights=tf, minlength=n_terms)[kept]
+        cut = np.partition(totals, len(totals) - max_features)[len(totals) - max_features]
+        above = kept[totals > cut]
+        tied = kept[totals == cut]
+        tied_names = named(tied)
+        first = sorted(range(len(tied)), key=tied_names.__getitem__)[: max_features - len(above)]
+        kept = np.sort(np.concatenate([above, tied[np.asarray(first, dtype=np.int64)]]))
+    names = named(kept)
     order = sorted(range(len(names)), key=names.__getitem__)
     column = np.full(len(keys), -1, dtype=np.int64)
     column[kept[order]] = np.arange(len(order), dtype=np.int64)
@@ -277,6 +290,38 @@ def count_terms(
     counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))
     counts.sort_indices()
     return counts, np.asarray([names[i] for i in order], dtype=object)
+
+
+def _count_pairs(
+    word: np.ndarray, doc: np.ndarray, n_words: int, n_docs: int, unigrams: bool, bigrams: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Each text's terms and how often it holds them (row, term, tf, sorted by row and term),
+    every term's key (a word's number, or n_words + first * n_words + second) and the number
+    of terms, with numpy: a term's number is a word's, or for a bigram n_words + the rank of
+    (first, second) among the distinct bigrams; a (text, term) pair's key, text * n_terms +
+    term, is counted by sorting them all."""
+    parts, terms = [], []
+    if unigrams:
+        parts.append(word)
+        terms.append(np.arange(n_words, dtype=np.int64))
+    else:
+        terms.append(np.zeros(0, dtype=np.int64))
+    n_terms = n_words if unigrams else 0
+    pair_doc = [doc] if unigrams else []
+    if bigrams:
+        inside = doc[:-1] == doc[1:]
+        bigram, number_of = _unique_inverse(word[:-1][inside] * n_words + word[1:][inside])
+        parts.append(number_of + n_terms)
+        pair_doc.append(doc[:-1][inside])
+        terms.append(bigram + n_words)
+        n_terms += len(bigram)
+    if n_docs * max(n_terms, 1) >= 2**63:
+        raise ValueError(f"too many terms ({n_terms:,}) in too many texts ({n_docs:,})")
+    pairs, tf = np.unique(
+        np.concatenate(pair_doc) * n_terms + np.concatenate(parts), return_counts=True
+    )
+    row, term = np.divmod(pairs, max(n_terms, 1))
+    return row, term, tf, np.concatenate(terms), n_terms
 
 
 # Between two texts joined for splitting: a token no text of its own can hold.
@@ -306,10 +351,22 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Every word of every text as a number (words as `analyze` finds them), the number of the
-    text it is in, and the words by number. Texts are joined and split a few thousand at a
-    time; a token is numbered by a dict that numbers what it has not seen (one pass, in C),
-    and each distinct token is checked for a letter once."""
+    text it is in, and the words by number. The compiled core numbers the tokens of every
+    text in one pass (`number_tokens`); without it, texts are joined and split a few thousand
+    at a time, and a token is numbered by a dict that numbers what it has not seen. Each
+    distinct token is checked for a letter once."""
     has_letter = _LETTER.search
+    number_tokens = getattr(compiled.core, "number_tokens", None)
+    if number_tokens is not None:
+        ids_bytes, doc_bytes, tokens = number_tokens(texts)
+        ids = np.frombuffer(ids_bytes, dtype=np.int64)
+        keep = np.fromiter(
+            (t.isalpha() or bool(has_letter(t)) for t in tokens), dtype=bool, count=len(tokens)
+        )
+        mask = keep[ids]
+        words = [t for t, k in zip(tokens, keep.tolist()) if k]
+        renumber = np.cumsum(keep) - 1
+        return renumber[ids[mask]], np.frombuffer(doc_bytes, dtype=np.int64)[mask], words
     number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     number[_SEPARATOR]  # number 0
     is_word = [False]

@@ -619,3 +619,42 @@ def test_corpus_texts(shared_data, shipped, kind, n):
             assert nlptext.prepare(text, max_chars=5000) == fast
     for text in texts[:300]:
         assert nlptext.segment(text) == ViTokenizer.tokenize(text)
+
+
+@needs_core
+@PROPERTY
+@given(
+    st.lists(
+        st.text(alphabet=ALPHABET + " \t\n\u00a0\u2003\u3000\x1c", max_size=80)
+        | st.text(max_size=40),
+        max_size=8,
+    )
+)
+def test_tokens_are_numbered_as_python_splits_them(texts):
+    # Training's word numbering: text.lower().split() of each text, numbered by first sight.
+    ids, docs, tokens = compiled.core.number_tokens(texts)
+    numbers: dict[str, int] = {}
+    expected_ids, expected_docs = [], []
+    for d, text in enumerate(texts):
+        for token in text.lower().split():
+            expected_ids.append(numbers.setdefault(token, len(numbers)))
+            expected_docs.append(d)
+    assert tokens == list(numbers)
+    assert np.frombuffer(ids, np.int64).tolist() == expected_ids
+    assert np.frombuffer(docs, np.int64).tolist() == expected_docs
+
+
+@needs_core
+def test_training_counts_terms_alike():
+    from nlpkit.features import count_terms
+    from nlpkit.text import prepare
+
+    texts = [prepare(path.read_text(encoding="utf-8")) for path in SEEDS]
+    texts = [t + " 12 , Đà_Nẵng\u00a0ΣΑΣ\u2003x" for t in texts] + ["", "İ ǅ ß"]
+    fast = count_terms(texts, (1, 2), 1, 1.0, 50)
+    with pure():
+        slow = count_terms(texts, (1, 2), 1, 1.0, 50)
+    assert fast[1].tolist() == slow[1].tolist()
+    assert (fast[0] != slow[0]).nnz == 0
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a str"):
+        compiled.core.number_tokens(["a", b"b"])
