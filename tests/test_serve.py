@@ -266,6 +266,15 @@ def test_bad_request_gets_its_status_and_a_message(server, path, body, status, f
         assert field in message
 
 
+def test_a_field_name_json_escapes_is_named_not_a_server_error(server):
+    # "\ud800" in JSON is a lone surrogate, which UTF-8 cannot spell: the answer escapes it.
+    status, content = server.post(
+        "/predict", b'{"\\ud800": 1, "text": "Gi\xc3\xa1 \xc4\x91i\xe1\xbb\x87n"}'
+    )
+    assert status == 422 and content["field"] == "\ud800"
+    assert content["error"].startswith("unknown field")
+
+
 def test_body_over_the_limit_without_a_length(server):
     # Chunked: the server counts as it reads.
     conn = server.connect()
