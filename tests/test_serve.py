@@ -3,6 +3,7 @@ port and stopped by them, answering over HTTP; and the page, in headless Chromiu
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import shutil
@@ -266,6 +267,15 @@ def test_bad_request_gets_its_status_and_a_message(server, path, body, status, f
         assert field in message
 
 
+def test_a_field_name_json_escapes_is_named_not_a_server_error(server):
+    # "\ud800" in JSON is a lone surrogate, which UTF-8 cannot spell: the answer escapes it.
+    status, content = server.post(
+        "/predict", b'{"\\ud800": 1, "text": "Gi\xc3\xa1 \xc4\x91i\xe1\xbb\x87n"}'
+    )
+    assert status == 422 and content["field"] == "\ud800"
+    assert content["error"].startswith("unknown field")
+
+
 def test_body_over_the_limit_without_a_length(server):
     # Chunked: the server counts as it reads.
     conn = server.connect()
@@ -362,6 +372,69 @@ def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
         status, content = server.post("/predict", {"text": text, "allow_none": True})
         assert status == 422 and content["field"] == "allow_none"
         assert "without none" in content["error"]
+
+
+# -- inside another application -------------------------------------------------------------
+
+
+def asgi_call(app, method: str, path: str, body: bytes = b"") -> tuple[int, dict]:
+    """(status, JSON) of one request handed to an ASGI application in this process."""
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-length", b"%d" % len(body))],
+        "server": (HOST, 80),
+    }
+    try:
+        asyncio.run(app(scope, receive, send))
+    except Exception:
+        pass  # Starlette raises an unexpected error again, once it has answered 500
+    return sent[0]["status"], json.loads(sent[1]["body"])
+
+
+def test_mounted_under_a_path_of_a_larger_application():
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from nlpkit.serve import create_app
+
+    outer = Starlette(routes=[Mount("/topics", create_app(nlpkit.load()))])
+    body = json.dumps({"text": TITLES[0]}, ensure_ascii=False).encode()
+    assert asgi_call(outer, "POST", "/topics/predict", body) == (
+        200,
+        {"topic": nlpkit.predict(TITLES[0])},
+    )
+    status, content = asgi_call(outer, "GET", "/topics/predict")
+    assert status == 405 and "GET" in content["error"]
+
+
+def test_an_unexpected_error_is_one_line_of_json_with_500(monkeypatch):
+    from nlpkit.serve import create_app
+
+    predictor = nlpkit.load()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(predictor, "predict", broken)
+    body = json.dumps({"text": TITLES[0]}, ensure_ascii=False).encode()
+    status, content = asgi_call(create_app(predictor), "POST", "/predict", body)
+    assert status == 500 and content == {"error": "internal error: RuntimeError"}
 
 
 # -- the command line ------------------------------------------------------------------------

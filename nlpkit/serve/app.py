@@ -16,10 +16,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import api
@@ -48,8 +49,19 @@ PAGE_HEADERS = {
 }
 
 
+def encode(content: Any) -> bytes:
+    """``content`` as compact JSON in UTF-8: orjson, a tenth of the standard library's time on
+    a batch's answer (the same bytes for topics; floats in their shortest form either way).
+    What orjson refuses (a string with a lone surrogate, from a field name in an error, say)
+    goes to the standard library, which escapes it."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:
+        return json.dumps(content, separators=(",", ":")).encode()
+
+
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(content, status, headers)
+    return Response(encode(content), status, headers, media_type="application/json")
 
 
 class InFlightLimit:
@@ -65,9 +77,7 @@ class InFlightLimit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
-            body = json.dumps(
-                {"error": f"overloaded: {self.limit} requests in flight; retry shortly"}
-            ).encode()
+            body = encode({"error": f"overloaded: {self.limit} requests in flight; retry shortly"})
             await send(
                 {
                     "type": "http.response.start",
@@ -86,6 +96,25 @@ class InFlightLimit:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+class JSONRoutes:
+    """ASGI middleware: the JSON endpoints answered at once, without Starlette's exception
+    middleware and router (which build a Request and try the routes in turn, some 7 µs a
+    request); anything else, and these paths under a mount, go on to Starlette. The endpoints
+    answer their own errors; an exception they raise still reaches Starlette's error
+    middleware, outside this one, which answers 500 as JSON."""
+
+    def __init__(self, app, routes: dict[str, Any]):
+        self.app, self.routes = app, routes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            endpoint = self.routes.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class Disconnected(Exception):
@@ -140,7 +169,7 @@ class JSONEndpoint:
             status, content = exc.status, exc.to_dict()
         except Disconnected:
             return
-        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        body = encode(content)
         await send(
             {
                 "type": "http.response.start",
@@ -222,11 +251,14 @@ def create_app(
         log.exception("nlpkit serve: error answering %s %s", request.method, request.url.path)
         return _json({"error": f"internal error: {type(exc).__name__}"}, 500)
 
+    endpoints = {
+        "/predict": JSONEndpoint(api.predict, state, limits),
+        "/explain": JSONEndpoint(api.explain, state, limits),
+    }
     app = Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
-            Route("/predict", JSONEndpoint(api.predict, state, limits), methods=["POST"]),
-            Route("/explain", JSONEndpoint(api.explain, state, limits), methods=["POST"]),
+            *(Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()),
             Route("/health", health, methods=["GET"]),
             Route("/model", model_info, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
@@ -234,6 +266,8 @@ def create_app(
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
+    # The last added is the outermost: requests in flight are counted before anything else.
+    app.add_middleware(JSONRoutes, routes=endpoints)
     app.add_middleware(InFlightLimit, limit=limits.max_in_flight)
     return app
 
