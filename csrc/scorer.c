@@ -759,22 +759,28 @@ linear_scores(const Scorer *sc, const Work *w, Py_ssize_t m, double *out)
         out[c] = out[c] + sc->intercept[c];
 }
 
+/* The scores of a text whose syllables w holds (prepare_syllables or its _cp twin): the words,
+ * their terms, TF-IDF and the linear scores into out (when given). */
+static inline int
+score_syllables(Scorer *sc, Work *w, double *out, Py_ssize_t *m)
+{
+    /* No Python from here on: the cache entries stay where they are. */
+    if (separators(sc->seg, w) < 0 || syllable_word_ids(sc, sc->seg, w) < 0 ||
+        term_columns(sc, w) < 0)
+        return FAILED;
+    int status = tfidf(sc, w, m);
+    if (status == DONE && out)
+        linear_scores(sc, w, *m, out);
+    return status;
+}
+
 /* Scores of one raw text into out[0:k]; DONE, INVALID, NEEDS_PYTHON or FAILED. Leaves the
  * distinct columns and weights in w (see tfidf) and their number in *m. */
 int
 score_text(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m)
 {
     int status = prepare_syllables(sc->seg, text, sc->max_chars, w);
-    if (status != DONE)
-        return status;
-    /* No Python from here on: the cache entries stay where they are. */
-    if (separators(sc->seg, w) < 0 || syllable_word_ids(sc, sc->seg, w) < 0 ||
-        term_columns(sc, w) < 0)
-        return FAILED;
-    status = tfidf(sc, w, m);
-    if (status == DONE && out)
-        linear_scores(sc, w, *m, out);
-    return status;
+    return status == DONE ? score_syllables(sc, w, out, m) : status;
 }
 
 /* score_text of a text given as code points (nlpkit.batch's records, decoded from UTF-8
@@ -792,15 +798,7 @@ score_cp(Scorer *sc, const cp_t *t, Py_ssize_t n, Work *w, double *out, Py_ssize
         Py_DECREF(text);
         return status;
     }
-    if (status != DONE)
-        return status;
-    if (separators(sc->seg, w) < 0 || syllable_word_ids(sc, sc->seg, w) < 0 ||
-        term_columns(sc, w) < 0)
-        return FAILED;
-    status = tfidf(sc, w, m);
-    if (status == DONE && out)
-        linear_scores(sc, w, *m, out);
-    return status;
+    return status == DONE ? score_syllables(sc, w, out, m) : status;
 }
 
 int

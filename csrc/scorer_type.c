@@ -25,6 +25,16 @@ texts_tuple(PyObject *texts)
     return t;
 }
 
+/* Text i's position appended to the list of those left to the Python path; -1 on error. */
+static int
+append_index(PyObject *todo, Py_ssize_t i)
+{
+    PyObject *index = PyLong_FromSsize_t(i);
+    int status = index == NULL ? -1 : PyList_Append(todo, index);
+    Py_XDECREF(index);
+    return status;
+}
+
 /* scores(texts, out, prepared=False): the scores of texts (raw, or already prepared)
  * into out (a writable float64 buffer of len(texts) * k); returns the positions of the
  * texts left to the Python path, or None if a text is invalid (not a str, or empty: the
@@ -73,14 +83,8 @@ Scorer_scores(Scorer *self, PyObject *args)
             result = Py_NewRef(Py_None);
             goto done;
         }
-        if (status == NEEDS_PYTHON) {
-            PyObject *index = PyLong_FromSsize_t(i);
-            if (index == NULL || PyList_Append(todo, index) < 0) {
-                Py_XDECREF(index);
-                goto done;
-            }
-            Py_DECREF(index);
-        }
+        if (status == NEEDS_PYTHON && append_index(todo, i) < 0)
+            goto done;
     }
     result = Py_NewRef(todo);
 done:
@@ -151,14 +155,8 @@ Scorer_scores_cp(Scorer *self, PyObject *args)
         int status = score_cp(self, d + b[0], (Py_ssize_t)(b[1] - b[0]), w, o + i * self->k, &m);
         if (status == FAILED)
             goto done;
-        if (status != DONE) {
-            PyObject *index = PyLong_FromSsize_t(i);
-            if (index == NULL || PyList_Append(todo, index) < 0) {
-                Py_XDECREF(index);
-                goto done;
-            }
-            Py_DECREF(index);
-        }
+        if (status != DONE && append_index(todo, i) < 0)
+            goto done;
     }
     result = Py_NewRef(todo);
 done:

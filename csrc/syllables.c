@@ -432,6 +432,18 @@ lookup_syllables(Segmenter *seg, Work *w)
     }
 }
 
+/* The syllables of the normalised text in w and their cache entries: DONE, NEEDS_PYTHON (no
+ * syllable: pyvi returns such a text as it is) or FAILED. */
+static inline int
+syllables_of_text(Segmenter *seg, Work *w)
+{
+    if (syllabize(w->text.p, w->text.n, w) < 0)
+        return FAILED;
+    if (w->nsyl == 0)
+        return NEEDS_PYTHON;
+    return lookup_syllables(seg, w) < 0 ? FAILED : DONE;
+}
+
 /* Normalise (text.normalize with max_chars), then syllables and their cache entries.
  * Returns DONE, INVALID (not a str, or nothing but white space and control characters),
  * NEEDS_PYTHON (no syllables) or FAILED. */
@@ -449,14 +461,9 @@ prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
         PREFETCH(data + b);
     if (!has_content(text))
         return INVALID;
-    if (normalize_prefix(seg, text, max_chars, w, 1) < 0 ||
-        syllabize(w->text.p, w->text.n, w) < 0)
+    if (normalize_prefix(seg, text, max_chars, w, 1) < 0)
         return FAILED;
-    if (w->nsyl == 0)
-        return NEEDS_PYTHON; /* pyvi returns such a text as it is */
-    if (lookup_syllables(seg, w) < 0)
-        return FAILED;
-    return DONE;
+    return syllables_of_text(seg, w);
 }
 
 
@@ -473,11 +480,5 @@ prepare_syllables_cp(Segmenter *seg, const cp_t *t, Py_ssize_t n, Py_ssize_t max
     int status = normalize_cp(seg, t, n, max_chars, w);
     if (status <= 0)
         return status < 0 ? FAILED : NEEDS_STR;
-    if (syllabize(w->text.p, w->text.n, w) < 0)
-        return FAILED;
-    if (w->nsyl == 0)
-        return NEEDS_PYTHON; /* pyvi returns such a text as it is */
-    if (lookup_syllables(seg, w) < 0)
-        return FAILED;
-    return DONE;
+    return syllables_of_text(seg, w);
 }
