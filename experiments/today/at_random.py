@@ -35,6 +35,17 @@ def at_random(corpus: str) -> list:
     return [(r, labels[r.id]) for r in drawn]
 
 
+def scores(model, texts: list[str], truth: list[str]) -> tuple[dict, dict]:
+    """A model's metrics on hand-labelled texts: the four topics on those of the four
+    (`predict`), and five ways on all of them (``allow_none=True``)."""
+    topics = list(model.topics)
+    inside = [i for i, t in enumerate(truth) if t != "none"]
+    four = model.predict([texts[i] for i in inside])
+    five = ["none" if p is None else p for p in model.predict(texts, allow_none=True)]
+    m4 = classification_metrics([truth[i] for i in inside], four, topics)
+    return m4, classification_metrics(truth, five, [*topics, "none"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", help="news_2025_26.jsonl")
@@ -43,19 +54,15 @@ def main() -> None:
     drawn = at_random(args.corpus)
     texts = [r.full_text for r, _ in drawn]
     truth = [t for _, t in drawn]
-    inside = [i for i, t in enumerate(truth) if t != "none"]
-    print(f"{len(drawn)} texts drawn at random, {len(inside)} of the four topics\n")
+    inside = sum(t != "none" for t in truth)
+    print(f"{len(drawn)} texts drawn at random, {inside} of the four topics\n")
     print("| model | macro-F1 | geopolitics F1 | energy F1 | domestic F1 | sports F1 "
           "| five-way accuracy | none F1 |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     for folder in args.models:
         model = nlpkit.load(folder)
-        topics = list(model.topics)
-        four = model.predict(texts)
-        five = ["none" if p is None else p for p in model.predict(texts, allow_none=True)]
-        m4 = classification_metrics([truth[i] for i in inside], [four[i] for i in inside], topics)
-        m5 = classification_metrics(truth, five, [*topics, "none"])
-        f1 = [f"{m4['per_label'][t]['f1']:.3f}" for t in topics]
+        m4, m5 = scores(model, texts, truth)
+        f1 = [f"{m4['per_label'][t]['f1']:.3f}" for t in model.topics]
         print(
             f"| {folder} | {m4['macro_f1']:.3f} | {' | '.join(f1)} | {m5['accuracy']:.3f} "
             f"| {m5['per_label']['none']['f1']:.3f} |"

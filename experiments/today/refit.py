@@ -21,9 +21,9 @@ import pickle
 import sys
 
 import numpy as np
+from at_random import scores  # (this folder: the script's own)
 
 from nlpkit.cache import SegmentCache
-from nlpkit.evaluate import classification_metrics
 from nlpkit.training import pipeline
 from nlpkit.training.config import load_config
 from nlpkit.training.fit import fit, tune_none_offset
@@ -81,16 +81,10 @@ def refit(args: argparse.Namespace) -> None:
     truth = [parts.dev_labels[r.id] for r in parts.dev]
     chosen = tune_none_offset(predictor, prepare_records(parts.dev, cfg, SegmentCache()), truth)
     print(f"none offset {chosen['offset']:+g}")
-    topics = list(predictor.topics)
     for era, today in (("2025-26", True), ("older", False)):
         idx = [i for i, r in enumerate(parts.dev) if (r.file == "news_2025_26.jsonl") == today]
         texts = [parts.dev[i].full_text for i in idx]
-        true = [truth[i] for i in idx]
-        inside = [k for k, t in enumerate(true) if t != "none"]
-        four = predictor.predict(texts)
-        five = ["none" if p is None else p for p in predictor.predict(texts, allow_none=True)]
-        m4 = classification_metrics([true[k] for k in inside], [four[k] for k in inside], topics)
-        m5 = classification_metrics(true, five, [*topics, "none"])
+        m4, m5 = scores(predictor, texts, [truth[i] for i in idx])
         print(
             f"{era}: n {len(idx)}, macro-F1 {m4['macro_f1']:.3f}, "
             f"energy F1 {m4['per_label']['energy']['f1']:.3f}, five-way {m5['accuracy']:.3f}"
