@@ -846,3 +846,31 @@ def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch
     assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1
     err = capsys.readouterr().err
     assert "a worker process ended unexpectedly" in err and "--resume" in err
+
+
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork"
+)
+def test_jobs_and_answers_larger_than_a_pipe_never_hang_and_keep_their_order(tmp_path):
+    # Pipes left at the system's smallest buffer, jobs of very different sizes (a worker with a
+    # long job while the other runs ahead): every line answered, in order, in bounded time.
+    import subprocess
+    import sys
+    import textwrap
+
+    lines = []
+    for i in range(60):
+        text = TEXTS[i % 4] + (" thêm chữ" * (20_000 if i % 7 == 0 else 50))
+        lines.append(json.dumps({"id": i, "text": text}, ensure_ascii=False))
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code = textwrap.dedent(f"""
+        from nlpkit.batch import predict_file, workers
+        workers._widen = lambda conn: None
+        predict_file({str(src)!r}, {str(out)!r}, workers=2, batch_size=3)
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    got = read_out(out)
+    assert [r["id"] for r in got] == list(range(60))
+    assert [r["topic"] for r in got] == nlpkit.predict([json.loads(line)["text"] for line in lines])

@@ -1,17 +1,26 @@
 """Worker processes: jobs answered by several processes, each with the model once, and the
-answers read back in input order.
+answers written in input order.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import signal
+from collections import deque
 from collections.abc import Iterator
+from multiprocessing.connection import wait
 
 from ..predictor import Predictor
 from .answering import Answer, _run
 from .reading import Job
 from .records import _Settings
+
+# Jobs a worker holds at once: the one it answers and the next, so that it never waits for the
+# parent between two jobs.
+_PER_WORKER = 2
+# A pipe's buffer, where the system lets it be set (Linux): a whole job or answer (about
+# 0.5 MB for 256 full articles) then goes in without waiting for the other side to read it.
+_PIPE_BYTES = 1 << 20
 
 
 class WorkerError(RuntimeError):
@@ -24,8 +33,8 @@ class WorkerError(RuntimeError):
 _inherited: tuple[Predictor, _Settings] | None = None
 
 
-def _worker_main(conn, model_path: str | None, settings: _Settings) -> None:
-    """A worker: answer the jobs that come on ``conn``, in order, until None comes."""
+def _worker_main(jobs, answers, model_path: str | None, settings: _Settings) -> None:
+    """A worker: answer the jobs that come on ``jobs``, in order, until None comes."""
     # The parent decides what an interruption means: Ctrl-C reaches the whole process group, so
     # workers ignore it; the parent ends them with SIGTERM, at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -38,7 +47,7 @@ def _worker_main(conn, model_path: str | None, settings: _Settings) -> None:
         predictor = load(model_path)
     while True:
         try:
-            job = conn.recv()
+            job = jobs.recv()
         except EOFError:
             return
         if job is None:
@@ -47,29 +56,49 @@ def _worker_main(conn, model_path: str | None, settings: _Settings) -> None:
             answer = ("ok", _run(predictor, settings, job))
         except Exception as exc:  # a bug: the parent stops and says what
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        conn.send(answer)
+        answers.send(answer)
+
+
+def _widen(conn) -> None:
+    """Give a pipe a buffer of `_PIPE_BYTES` where the system allows it (else it keeps its
+    own: slower, not wrong)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except (ImportError, OSError, ValueError):
+        pass
 
 
 class _Workers:
-    """Worker processes, each with its own pipe, fed by a thread in turn and read in the same
-    turn, so that answers come back in input order. (Not multiprocessing.Pool: its terminate()
-    can wait forever for a lock that an idle worker holds; these are ended by a signal.)"""
+    """Worker processes, each with a pipe of jobs and a pipe of answers. Each job goes to the
+    worker with the fewest in hand, and the answers are put back in input order, so that a
+    worker with a long job does not hold up the others. (Not multiprocessing.Pool: its
+    terminate() can wait forever for a lock that an idle worker holds; these are ended by a
+    signal.)"""
 
     def __init__(self, n: int, model_path: str | None, settings: _Settings, predictor: Predictor):
         global _inherited
         fork = "fork" in mp.get_all_start_methods()
         context = mp.get_context("fork" if fork else "spawn")
-        self.conns, self.procs = [], []
+        self.jobs, self.answers_of, self.procs = [], [], []
         _inherited = (predictor, settings) if fork else None
         try:
             for _ in range(n):
-                ours, theirs = context.Pipe()
+                jobs_in, jobs_out = context.Pipe(duplex=False)
+                answers_in, answers_out = context.Pipe(duplex=False)
+                _widen(jobs_out)
+                _widen(answers_out)
                 proc = context.Process(
-                    target=_worker_main, args=(theirs, model_path, settings), daemon=True
+                    target=_worker_main,
+                    args=(jobs_in, answers_out, model_path, settings),
+                    daemon=True,
                 )
                 proc.start()
-                theirs.close()
-                self.conns.append(ours)
+                jobs_in.close()
+                answers_out.close()
+                self.jobs.append(jobs_out)
+                self.answers_of.append(answers_in)
                 self.procs.append(proc)
         except BaseException:
             self.stop()
@@ -78,41 +107,73 @@ class _Workers:
             _inherited = None
 
     def answers(self, jobs: Iterator[Job]) -> Iterator[Answer]:
-        """The answers of ``jobs``, in order; at most two jobs per worker in flight."""
-        import queue
+        """The answers of ``jobs``, in order. At most `_PER_WORKER` jobs per worker are in
+        flight, and at most as many again wait for an earlier answer, so memory stays bounded
+        whatever the input's size."""
         import threading
 
-        n = len(self.conns)
-        turns: queue.Queue = queue.Queue(maxsize=2 * n)
+        n = len(self.procs)
+        held: list[deque[int]] = [deque() for _ in range(n)]  # each worker's jobs, in order
+        ahead = 2 * _PER_WORKER * n
+        state = {"sent": 0, "written": 0, "end": False, "error": None}
+        turn = threading.Condition()
 
+        # Jobs are sent by a thread of their own: a send waits while the worker's pipe is full,
+        # and the worker may be waiting for its answer to be read, which this thread does.
         def feed() -> None:
             try:
-                for i, job in enumerate(jobs):
-                    self.conns[i % n].send(job)
-                    turns.put(i % n)
-                turns.put(None)
+                for job in jobs:
+                    with turn:
+                        while True:
+                            k = min(range(n), key=lambda k: len(held[k]))
+                            if (
+                                len(held[k]) < _PER_WORKER
+                                and state["sent"] - state["written"] < ahead
+                            ):
+                                break
+                            turn.wait()
+                        held[k].append(state["sent"])
+                        state["sent"] += 1
+                        turn.notify_all()
+                    self.jobs[k].send(job)
             except BaseException as exc:  # (reading the input failed, or the workers ended)
-                turns.put(exc)
+                state["error"] = exc
+            with turn:
+                state["end"] = True
+                turn.notify_all()
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
+        done: dict[int, Answer] = {}
+        worker_of = {conn: k for k, conn in enumerate(self.answers_of)}
         while True:
-            turn = turns.get()
-            if turn is None:
-                break
-            if isinstance(turn, BaseException):
-                raise turn
-            try:
-                status, answer = self.conns[turn].recv()
-            except EOFError:
-                raise WorkerError("a worker process ended unexpectedly") from None
-            if status != "ok":
-                raise WorkerError(f"a worker failed: {answer}")
-            yield answer
+            with turn:
+                while not any(held) and not state["end"]:
+                    turn.wait()
+                busy = [self.answers_of[k] for k in range(n) if held[k]]
+                if not busy:
+                    break
+            for conn in wait(busy):
+                k = worker_of[conn]
+                try:
+                    status, answer = conn.recv()
+                except EOFError:
+                    raise WorkerError("a worker process ended unexpectedly") from None
+                if status != "ok":
+                    raise WorkerError(f"a worker failed: {answer}")
+                with turn:
+                    done[held[k].popleft()] = answer
+            while state["written"] in done:
+                yield done.pop(state["written"])
+                with turn:
+                    state["written"] += 1
+                    turn.notify_all()
         feeder.join()
+        if state["error"] is not None:
+            raise state["error"]
 
     def stop(self, now: bool = False) -> None:
-        for conn in self.conns:
+        for conn in self.jobs:
             if not now:
                 try:
                     conn.send(None)
@@ -125,5 +186,5 @@ class _Workers:
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-        for conn in self.conns:
+        for conn in (*self.jobs, *self.answers_of):
             conn.close()
