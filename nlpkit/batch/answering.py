@@ -5,7 +5,7 @@ for the others), and the answers to output lines, all of one chunk at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .. import compiled
@@ -59,6 +59,9 @@ def topic_of(probabilities: dict[str, float]) -> str | None:
 Answer = tuple[bytes, int, int, int]
 
 
+# A job whose chunk the core's reader has not read yet.
+_UNREAD: Any = object()
+
 # The text of an item the compiled core classified already (its answer comes with the items).
 _READY: Any = object()
 
@@ -104,13 +107,15 @@ def _answer(
     return b"".join(out), len(items), errors, replaced
 
 
-def _run(predictor: Predictor, settings: _Settings, job: Job) -> Answer:
+def _run(predictor: Predictor, settings: _Settings, job: Job, scanned: Any = _UNREAD) -> Answer:
+    """The answer of a job; ``scanned``: its `_scan`, when it was made already."""
     first, lines, sep = job
     if lines is None:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
         return _dumps(record), 1, 1, 0
     if isinstance(lines, bytes):
-        scanned = _scan(predictor, settings, job)
+        if scanned is _UNREAD:
+            scanned = _scan(predictor, settings, job)
         items = _chunk_work(predictor, lines, first, sep, settings, scanned)
         return _answer(predictor, settings, *items)
     item = settings.item
@@ -136,6 +141,48 @@ def _scan(predictor: Predictor, settings: _Settings, job: Job) -> Any:
         return None
     bom = first == 1 and chunk.startswith(_BOM)  # (line 1 then goes the long way)
     return core.json_lines(chunk, sep, *settings.keys, LINE_LIMIT, bom)
+
+
+def _read_ahead(predictor: Predictor, settings: _Settings, jobs: Iterator[Job]) -> Iterator[Answer]:
+    """The answers of ``jobs``, in order, each chunk's JSON lines read by the core on a thread
+    of their own while the one before is classified: the core's reader lets other threads run,
+    so reading costs little time on the clock where a second core is free."""
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    end = object()
+
+    def read() -> None:
+        try:
+            for job in jobs:
+                item = (job, _scan(predictor, settings, job))
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        pass
+                if stop.is_set():
+                    return
+            ready.put((end, None))
+        except BaseException as exc:  # (reading the input failed): raised where it is waited for
+            ready.put((end, exc))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        while True:
+            job, scanned = ready.get()
+            if job is end:
+                if scanned is not None:
+                    raise scanned
+                return
+            yield _run(predictor, settings, job, scanned)
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _chunk_work(

@@ -13,13 +13,13 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ..predictor import Predictor, check_flag
-from .answering import Answer, _run
+from .answering import Answer, _read_ahead
 from .output import (
     _after,
     _fingerprint,
@@ -141,24 +141,62 @@ def _stream(
         if progress:
             _show(report, time.monotonic() - started, total)
 
-    if workers == 1:
-        for job in jobs:
-            write(_run(predictor, settings, job))
-    else:
-        pool = _Workers(
-            workers, None if model_path is None else str(model_path), settings, predictor
-        )
-        try:
-            for answer in pool.answers(jobs):
-                write(answer)
-        except BaseException:
-            pool.stop(now=True)
-            raise
-        pool.stop()
+    with _Writer(write) as writer:
+        if workers == 1:
+            for answer in _read_ahead(predictor, settings, jobs):
+                writer.put(answer)
+        else:
+            pool = _Workers(
+                workers, None if model_path is None else str(model_path), settings, predictor
+            )
+            try:
+                for answer in pool.answers(jobs):
+                    writer.put(answer)
+            except BaseException:
+                pool.stop(now=True)
+                raise
+            pool.stop()
     report.seconds = time.monotonic() - started
     if progress:
         print(file=sys.stderr)
     return report
+
+
+class _Writer:
+    """Answers written in order by a thread of their own, so that the next chunk is classified
+    while one is written (writing lets other threads run). On leaving, the answers given so far
+    are written, and an error in writing (a full disk) is raised, in the caller's thread."""
+
+    def __init__(self, write: Callable[[Answer], None]):
+        import queue
+        import threading
+
+        self.write, self.error = write, None
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (answer := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.write(answer)
+                except BaseException as exc:
+                    self.error = exc
+
+    def put(self, answer: Answer) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(answer)
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc_info[0] is None:
+            raise self.error
 
 
 def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
