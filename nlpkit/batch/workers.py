@@ -108,7 +108,7 @@ class _Workers:
 
     def answers(self, jobs: Iterator[Job]) -> Iterator[Answer]:
         """The answers of ``jobs``, in order. At most `_PER_WORKER` jobs per worker are in
-        flight, and at most as many again wait for an earlier answer, so memory stays bounded
+        flight, and twice that many held at once, answered or not, so memory stays bounded
         whatever the input's size."""
         import threading
 
