@@ -173,7 +173,7 @@ def _cores() -> int:
 
 
 def _predict_file(args: argparse.Namespace) -> int:
-    from .batch import BatchReport, InputError, WorkerError, predict_file
+    from .batch import BatchReport, InputError, OutputError, WorkerError, predict_file
 
     if not (args.input and args.output):
         raise UsageError("--input and --output go together")
@@ -226,12 +226,14 @@ def _predict_file(args: argparse.Namespace) -> int:
         )
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    except WorkerError as exc:
-        print(
-            f"nlpkit predict: error: {exc}; {report.complete:,} records are complete in "
-            f"{args.output}. To continue, run the same command with --resume.",
-            file=sys.stderr,
+    except (WorkerError, OutputError) as exc:
+        where = (
+            ""
+            if args.output == "-" or not Path(args.output).is_file()  # (stdout, a device)
+            else f"; {report.complete:,} records are complete in {args.output}. To continue, "
+            "run the same command with --resume"
         )
+        print(f"nlpkit predict: error: {exc}{where}.", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Terminated):
         if args.output != "-":

@@ -874,3 +874,18 @@ def test_jobs_and_answers_larger_than_a_pipe_never_hang_and_keep_their_order(tmp
     got = read_out(out)
     assert [r["id"] for r in got] == list(range(60))
     assert [r["topic"] for r in got] == nlpkit.predict([json.loads(line)["text"] for line in lines])
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_disk_is_one_line_and_exit_1(tmp_path, capsys, workers):
+    from nlpkit.batch import OutputError
+
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS * 50)
+    with pytest.raises(OutputError, match="No space left"):
+        predict_file(src, "/dev/full", workers=workers)
+    assert main(["predict", "--input", str(src), "--output", "/dev/full"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "nlpkit predict: error: cannot write the output: No space left on device."
+    ), err

@@ -28,12 +28,13 @@ from .reading import LINE_LIMIT, InputError
 from .reading import sniff as sniff
 from .records import FIELD_SAMPLE as FIELD_SAMPLE
 from .records import OUTPUT_FIELDS
-from .streaming import BatchReport, predict_file, predict_stream
+from .streaming import BatchReport, OutputError, predict_file, predict_stream
 from .workers import WorkerError
 
 __all__ = [
     "BatchReport",
     "InputError",
+    "OutputError",
     "WorkerError",
     "LINE_LIMIT",
     "predict_stream",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from ..predictor import Predictor, check_flag
-from .answering import Answer, _read_ahead
+from .answering import Answer, _read_ahead, _run
 from .output import (
     _after,
     _fingerprint,
@@ -34,6 +34,11 @@ from .output import (
 from .reading import _BLOCK, InputError, Job, _line_jobs, _Reader, sniff
 from .records import _check_fields, _Settings
 from .workers import _Workers
+
+
+class OutputError(OSError):
+    """Writing the output failed (a full disk, a closed pipe); the lines written before are
+    complete, so the run can be resumed."""
 
 
 @dataclass
@@ -118,7 +123,10 @@ def _stream(
     progress: bool = False,
     total: int | None = None,
     report: BatchReport | None = None,
+    read_ahead: bool = False,
 ) -> BatchReport:
+    """``read_ahead``: with one worker, read the next chunk on a thread of its own (for jobs of
+    nlpkit's own reading, never a caller's iterable, which may belong to one thread)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number, at least 1, got {workers!r}")
     report = report if report is not None else BatchReport()
@@ -143,7 +151,12 @@ def _stream(
 
     with _Writer(write) as writer:
         if workers == 1:
-            for answer in _read_ahead(predictor, settings, jobs):
+            answers = (
+                _read_ahead(predictor, settings, jobs)
+                if read_ahead
+                else (_run(predictor, settings, job) for job in jobs)
+            )
+            for answer in answers:
                 writer.put(answer)
         else:
             pool = _Workers(
@@ -181,6 +194,12 @@ class _Writer:
             if self.error is None:
                 try:
                     self.write(answer)
+                except (
+                    BrokenPipeError
+                ) as exc:  # (a reader gone, as `| head`: the command ends quietly)
+                    self.error = exc
+                except OSError as exc:
+                    self.error = OutputError(f"cannot write the output: {exc.strerror or exc}")
                 except BaseException as exc:
                     self.error = exc
 
@@ -316,7 +335,7 @@ def predict_file(
         if to_stdout:
             return _stream(
                 reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
-                progress=progress, total=total, report=report,
+                progress=progress, total=total, report=report, read_ahead=True,
             )  # fmt: skip
         fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
@@ -345,11 +364,16 @@ def predict_file(
             try:
                 return _stream(
                     jobs, writer, predictor, model_path, settings, workers,
-                    progress=progress, total=total, report=report,
+                    progress=progress, total=total, report=report, read_ahead=True,
                 )  # fmt: skip
             finally:
                 if compress:
-                    writer.close()
+                    try:
+                        writer.close()
+                    except OSError as exc:
+                        raise OutputError(
+                            f"cannot write the output: {exc.strerror or exc}"
+                        ) from None
     finally:
         if not from_stdin:
             source.close()
