@@ -371,7 +371,7 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     assert workers, "the workers should be running"
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == status
+    assert proc.returncode == status, err
     assert "records are complete in" in err and "--resume" in err
     time.sleep(0.5)
     assert not any(os.path.exists(f"/proc/{pid}") for pid in workers), "orphaned workers"
@@ -405,7 +405,7 @@ def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_
         time.sleep(0.01)
     proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == status
+    assert proc.returncode == status, err
     assert "records are complete in" in err and "--resume" in err
     assert out.read_bytes().endswith(b"\n")
     assert 0 < len(out.read_bytes().split(b"\n")) - 1 < RECORDS

@@ -149,26 +149,29 @@ def _stream(
         if progress:
             _show(report, time.monotonic() - started, total)
 
-    with _Writer(write) as writer:
-        if workers == 1:
-            answers = (
-                _read_ahead(predictor, settings, jobs)
-                if read_ahead
-                else (_run(predictor, settings, job) for job in jobs)
-            )
+    # The workers are forked before the writing thread starts: a process forked while another
+    # thread runs may inherit a lock that thread holds.
+    pool = None
+    if workers > 1:
+        pool = _Workers(
+            workers, None if model_path is None else str(model_path), settings, predictor
+        )
+    try:
+        with _Writer(write) as writer:
+            if pool is not None:
+                answers = pool.answers(jobs)
+            elif read_ahead:
+                answers = _read_ahead(predictor, settings, jobs)
+            else:
+                answers = (_run(predictor, settings, job) for job in jobs)
             for answer in answers:
                 writer.put(answer)
-        else:
-            pool = _Workers(
-                workers, None if model_path is None else str(model_path), settings, predictor
-            )
-            try:
-                for answer in pool.answers(jobs):
-                    writer.put(answer)
-            except BaseException:
-                pool.stop(now=True)
-                raise
-            pool.stop()
+    except BaseException:
+        if pool is not None:
+            pool.stop(now=True)
+        raise
+    if pool is not None:
+        pool.stop()
     report.seconds = time.monotonic() - started
     if progress:
         print(file=sys.stderr)
@@ -194,10 +197,8 @@ class _Writer:
             if self.error is None:
                 try:
                     self.write(answer)
-                except (
-                    BrokenPipeError
-                ) as exc:  # (a reader gone, as `| head`: the command ends quietly)
-                    self.error = exc
+                except BrokenPipeError as exc:
+                    self.error = exc  # (a reader gone, as in `| head`: the command ends quietly)
                 except OSError as exc:
                     self.error = OutputError(f"cannot write the output: {exc.strerror or exc}")
                 except BaseException as exc:

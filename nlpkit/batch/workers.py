@@ -115,16 +115,19 @@ class _Workers:
         n = len(self.procs)
         held: list[deque[int]] = [deque() for _ in range(n)]  # each worker's jobs, in order
         ahead = 2 * _PER_WORKER * n
-        state = {"sent": 0, "written": 0, "end": False, "error": None}
+        state = {"sent": 0, "written": 0, "end": False, "error": None, "closed": False}
         turn = threading.Condition()
 
         # Jobs are sent by a thread of their own: a send waits while the worker's pipe is full,
-        # and the worker may be waiting for its answer to be read, which this thread does.
+        # and the worker may be waiting for its answer to be read, which the calling thread
+        # does meanwhile.
         def feed() -> None:
             try:
                 for job in jobs:
                     with turn:
                         while True:
+                            if state["closed"]:  # (the caller stopped reading answers)
+                                return
                             k = min(range(n), key=lambda k: len(held[k]))
                             if (
                                 len(held[k]) < _PER_WORKER
@@ -146,28 +149,33 @@ class _Workers:
         feeder.start()
         done: dict[int, Answer] = {}
         worker_of = {conn: k for k, conn in enumerate(self.answers_of)}
-        while True:
+        try:
+            while True:
+                with turn:
+                    while not any(held) and not state["end"]:
+                        turn.wait()
+                    busy = [self.answers_of[k] for k in range(n) if held[k]]
+                    if not busy:
+                        break
+                for conn in wait(busy):
+                    k = worker_of[conn]
+                    try:
+                        status, answer = conn.recv()
+                    except EOFError:
+                        raise WorkerError("a worker process ended unexpectedly") from None
+                    if status != "ok":
+                        raise WorkerError(f"a worker failed: {answer}")
+                    with turn:
+                        done[held[k].popleft()] = answer
+                while state["written"] in done:
+                    yield done.pop(state["written"])
+                    with turn:
+                        state["written"] += 1
+                        turn.notify_all()
+        finally:
             with turn:
-                while not any(held) and not state["end"]:
-                    turn.wait()
-                busy = [self.answers_of[k] for k in range(n) if held[k]]
-                if not busy:
-                    break
-            for conn in wait(busy):
-                k = worker_of[conn]
-                try:
-                    status, answer = conn.recv()
-                except EOFError:
-                    raise WorkerError("a worker process ended unexpectedly") from None
-                if status != "ok":
-                    raise WorkerError(f"a worker failed: {answer}")
-                with turn:
-                    done[held[k].popleft()] = answer
-            while state["written"] in done:
-                yield done.pop(state["written"])
-                with turn:
-                    state["written"] += 1
-                    turn.notify_all()
+                state["closed"] = True
+                turn.notify_all()
         feeder.join()
         if state["error"] is not None:
             raise state["error"]
