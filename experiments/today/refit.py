@@ -76,6 +76,8 @@ def refit(args: argparse.Namespace) -> None:
     weights[sources == "teacher"] *= args.teacher
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
+    if args.class_weight is not None:
+        cfg["classifier"]["class_weight"] = "" if args.class_weight == "none" else "balanced"
     predictor = fit(d["texts"], labels, weights, cfg)
     parts = read_parts(cfg)
     truth = [parts.dev_labels[r.id] for r in parts.dev]
@@ -104,6 +106,7 @@ def main() -> None:
     fi.add_argument("--teacher", type=float, default=1.0, help="self-training's weight times")
     fi.add_argument("--keep-boundary", action="store_true", help="undo clean-up's changes of them")
     fi.add_argument("--C", type=float, default=None)
+    fi.add_argument("--class-weight", choices=["balanced", "none"], default=None)
     args = parser.parse_args()
     if args.command == "examples":
         examples(args.config, args.out)
