@@ -47,7 +47,7 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings) -> 
         predictor = load(model_path)
     while True:
         try:
-            job = jobs.recv()
+            job = _receive(jobs)
         except EOFError:
             return
         if job is None:
@@ -56,7 +56,30 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings) -> 
             answer = ("ok", _run(predictor, settings, job))
         except Exception as exc:  # a bug: the parent stops and says what
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        answers.send(answer)
+        if answer[0] == "ok":
+            data, *counts = answer[1]
+            answers.send(("ok", counts))
+            answers.send_bytes(data)
+        else:
+            answers.send(answer)
+
+
+# A chunk's bytes go as they are (send_bytes), beside the rest of its job: pickled, they would be
+# copied twice more on their way.
+def _send(conn, job: Job) -> None:
+    first, lines, sep = job
+    if isinstance(lines, bytes):
+        conn.send((first, ..., sep))
+        conn.send_bytes(lines)
+    else:
+        conn.send(job)
+
+
+def _receive(conn) -> Job | None:
+    job = conn.recv()
+    if job is not None and job[1] is ...:
+        job = (job[0], conn.recv_bytes(), job[2])
+    return job
 
 
 def _widen(conn) -> None:
@@ -138,7 +161,7 @@ class _Workers:
                         held[k].append(state["sent"])
                         state["sent"] += 1
                         turn.notify_all()
-                    self.jobs[k].send(job)
+                    _send(self.jobs[k], job)
             except BaseException as exc:  # (reading the input failed, or the workers ended)
                 state["error"] = exc
             with turn:
@@ -161,6 +184,8 @@ class _Workers:
                     k = worker_of[conn]
                     try:
                         status, answer = conn.recv()
+                        if status == "ok":
+                            answer = (conn.recv_bytes(), *answer)
                     except EOFError:
                         raise WorkerError("a worker process ended unexpectedly") from None
                     if status != "ok":
