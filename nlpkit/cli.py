@@ -286,6 +286,11 @@ def _reporter(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.n_jobs is not None and args.n_jobs < 0:
+        raise UsageError(
+            f"--n-jobs must be a number of processes (at least 1), or 0 for the machine's "
+            f"cores; got {args.n_jobs}"
+        )
     if args.data:
         return _train_data(args)
     if args.config is None:
@@ -303,6 +308,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = _config(args.config)
     if args.corpus:
         cfg["data"]["corpora"] = args.corpus
+    if args.n_jobs is not None:
+        cfg["n_jobs"] = args.n_jobs
     if args.cv is not None:
         cfg["cv"] = args.cv
         try:
@@ -415,7 +422,9 @@ def _train_data(args: argparse.Namespace) -> int:
     output = Path(args.output or f"{name}-model")
     if output.exists() and not output.is_dir():
         raise UsageError(f"--output {output} is a file; name a folder")
-    options = {} if args.cv is None else {"cv": args.cv}
+    options = {
+        key: getattr(args, key) for key in ("cv", "n_jobs") if getattr(args, key) is not None
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -770,6 +779,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     corpus_arg(p)
     p.add_argument("--cv", type=int, help="folds of cross-validation (overrides the config's cv)")
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        metavar="N",
+        help="processes to train with (default 0: the machine's cores, at most 4); the model "
+        "is the same whatever the number",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(

@@ -105,6 +105,12 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
         ),
         ('{"text": "a", "label": "x"}\n', ["--weight", "2"], "--weight applies to --base only"),
         ('{"text": "", "label": "x"}\n', [], "x.jsonl:1: empty text"),
+        (
+            '{"text": "a", "label": "x"}\n',
+            ["--n-jobs", "-1"],
+            "--n-jobs must be a number of processes (at least 1), or 0 for the machine's "
+            "cores; got -1",
+        ),
     ],
 )
 def test_bad_data_is_one_line_and_exit_2(tmp_path, content, args, message, monkeypatch, capsys):

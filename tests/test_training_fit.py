@@ -106,3 +106,61 @@ def test_the_solvers_iterations_and_convergence_are_recorded(tmp_path, small_non
         {"model": "classes", "iterations": 1, "converged": False}
     ]
     assert stopped["config"]["classifier"]["tol"] == 1e-12
+
+
+def _small_texts():
+    from conftest import SMALL_CORPUS
+
+    # (three times over, each copy its own text: ten of each label for the temperature's split)
+    texts = [t for ts in SMALL_CORPUS.values() for t in ts] * 3
+    labels = [label for label, ts in SMALL_CORPUS.items() for _ in ts] * 3
+    return [f"{t} ({i})" for i, t in enumerate(texts)], labels
+
+
+def test_a_linear_svm_fitted_a_class_at_a_time_is_scikit_learns_one_vs_rest():
+    # Each class's binary problem weighted as liblinear weighs it inside a multi-class fit
+    # (balanced class weights computed with the sample weights, the rest at 1): the same
+    # optimum, which a tight stop reaches from either side.
+    import numpy as np
+
+    from nlpkit.features import TfidfFeatures
+    from nlpkit.text import prepare
+    from nlpkit.training.api import own_data_config
+    from nlpkit.training.fit import _Fit, _fit_all, build_classifier
+
+    texts, labels = _small_texts()
+    X = TfidfFeatures(min_df=1).fit_transform([prepare(t) for t in texts])
+    weights = np.linspace(0.5, 2.0, len(labels))
+    cfg = own_data_config({"name": "x", "tol": 1e-8, "max_iter": 100000})
+    apart = _fit_all([_Fit(X, labels, weights)], cfg)[0]
+    together = build_classifier(cfg).fit(X, labels, sample_weight=weights)
+    assert len(set(labels)) > 2 and apart.classes_.tolist() == together.classes_.tolist()
+    assert np.abs(apart.coef_ - together.coef_).max() < 1e-5
+    assert np.abs(apart.intercept_ - together.intercept_).max() < 1e-5
+    assert apart.n_iter_.shape == (len(set(labels)),)
+
+
+@pytest.mark.parametrize("kind", ["linear_svc", "logistic_regression"])
+def test_the_model_is_the_same_in_one_process_or_two(monkeypatch, kind):
+    import nlpkit
+    from nlpkit.training import fit as fitting
+
+    # (the small data would be fitted in this process whatever n_jobs says)
+    monkeypatch.setattr(fitting, "_MIN_PARALLEL_TEXTS", 0)
+    texts, labels = _small_texts()
+    one, two = (
+        nlpkit.train(texts, labels, min_df=1, classifier=kind, n_jobs=n, cache=False)
+        for n in (1, 2)
+    )
+    assert one.coef.tobytes() == two.coef.tobytes()
+    assert one.intercept.tobytes() == two.intercept.tobytes()
+    assert one.temperature == two.temperature
+
+
+@pytest.mark.parametrize("bad", [-2, 1.5, "two", True])
+def test_a_bad_n_jobs_is_one_clear_error(bad):
+    import nlpkit
+
+    texts, labels = _small_texts()
+    with pytest.raises(ValueError, match="n_jobs"):
+        nlpkit.train(texts, labels, n_jobs=bad, cache=False)

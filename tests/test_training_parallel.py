@@ -1,6 +1,8 @@
 import os
 
-from nlpkit.training.parallel import can_fork, fork_map
+import pytest
+
+from nlpkit.training.parallel import AUTO_JOBS_MAX, can_fork, fork_map, resolve_jobs
 
 
 def test_forked_work_gives_the_same_results_in_order():
@@ -13,3 +15,32 @@ def test_forked_work_gives_the_same_results_in_order():
     few = fork_map(lambda i: (i, os.getpid() != parent), items[:10], n_jobs=2)
     assert few == [(i, False) for i in range(10)]  # too few items to be worth a process
     assert fork_map(str, items, n_jobs=1) == [str(i) for i in items]
+
+
+def test_tasks_are_handed_out_one_by_one_and_come_back_in_order():
+    from nlpkit.training.parallel import fork_tasks
+
+    parent = os.getpid()
+    seen = []
+    done = fork_tasks(
+        lambda i: (i * 10, os.getpid() != parent),
+        [3, 1, 2],
+        n_jobs=2,
+        done=lambda k, n: seen.append((k, n)),
+    )
+    assert [r for r, _ in done] == [30, 10, 20]
+    assert all(forked for _, forked in done) == can_fork()
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert fork_tasks(str, [1, 2], n_jobs=1) == ["1", "2"]
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", True, None])
+def test_a_bad_number_of_processes_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="n_jobs must be a whole number, at least 1, or 0"):
+        resolve_jobs(bad)
+
+
+def test_zero_processes_means_the_machines_cores_at_most_four():
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert resolve_jobs(0) == max(1, min(cores, AUTO_JOBS_MAX)) and 1 <= resolve_jobs(0) <= 4
+    assert resolve_jobs(3) == 3

@@ -102,7 +102,10 @@ DEFAULTS: dict[str, Any] = {
     },
     "output": {"model": "", "results": ""},
     "cv": 0,  # folds of cross-validation on the training data; 0: none
-    "n_jobs": 2,
+    # processes for training's parallel steps (the classifiers of a fit, the clean-up's folds,
+    # labelling the corpora): 0 is the machine's cores, at most 4; the model is the same
+    # whatever the number (nlpkit.training.parallel)
+    "n_jobs": 0,
 }
 
 _CLASSIFIERS = ("logistic_regression", "linear_svc", "sgd", "complement_nb")
@@ -284,8 +287,11 @@ def validate_config(cfg: dict[str, Any]) -> None:
         )
     if d["title_weight"] < 0:
         raise ConfigError(f"'data.title_weight' must not be negative, got {d['title_weight']}")
-    if cfg["n_jobs"] < 1:
-        raise ConfigError(f"'n_jobs' must be at least 1, got {cfg['n_jobs']}")
+    if cfg["n_jobs"] < 0:
+        raise ConfigError(
+            f"'n_jobs' must be a number of processes (at least 1), or 0 for the machine's "
+            f"cores; got {cfg['n_jobs']}"
+        )
 
 
 def _line_of(text: str, message: str) -> str:

@@ -20,6 +20,7 @@ from ..evaluate import classification_metrics
 from ..features import TfidfFeatures
 from ..predictor import Predictor
 from ..topics import NONE, TOPICS
+from .parallel import fork_tasks
 from .progress import Progress
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 _MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
+# Fewer texts are fitted in this process: starting processes costs more than it saves.
+_MIN_PARALLEL_TEXTS = 2000
 
 
 def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
@@ -106,10 +109,97 @@ def _convergence(name: str, clf: Any, cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _temperature(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]) -> float:
-    """Margins are not log-probabilities: the temperature that makes them so, fitted on a
-    tenth of the training data with a model fitted on the rest (then kept for the model
-    fitted on everything)."""
+class _Linear:
+    """A linear classifier fitted one class at a time (`_one_class`): what `linear_parts` and
+    `_convergence` read of a scikit-learn one."""
+
+    def __init__(self, classes: list[str], parts: list[tuple[np.ndarray, float, int]]):
+        self.classes_ = np.asarray(classes)
+        self.coef_ = np.vstack([coef for coef, _, _ in parts])
+        self.intercept_ = np.asarray([intercept for _, intercept, _ in parts])
+        self.n_iter_ = np.asarray([n_iter for _, _, n_iter in parts])
+
+
+class _Fit:
+    """One classifier of a fit: its rows of the features, their labels and weights, the
+    solver's stopping tolerance when it is not the config's, and whether a linear SVM's
+    classes may be fitted apart (``split``)."""
+
+    def __init__(
+        self,
+        X: Any,
+        labels: list[str],
+        weights: np.ndarray,
+        tol: float | None = None,
+        split: bool = True,
+    ):
+        self.X, self.labels, self.weights, self.tol, self.split = X, labels, weights, tol, split
+        self.y = np.asarray(labels)
+        self.classes = sorted(set(labels))
+
+    def classifier(self, cfg: dict[str, Any]):
+        clf = build_classifier(cfg)
+        if self.tol is not None:
+            clf.set_params(tol=self.tol)
+        return clf
+
+    def by_class(self, cfg: dict[str, Any]) -> bool:
+        """Whether the classifier is one-vs-rest binary fits that can run apart: a linear SVM
+        of more than two classes (liblinear fits them one after the other, in one process)."""
+        return self.split and cfg["classifier"]["kind"] == "linear_svc" and len(self.classes) > 2
+
+
+def _one_class(fit: _Fit, label: str, cfg: dict[str, Any]) -> tuple[np.ndarray, float, int]:
+    """The one-vs-rest row of ``label``: the binary problem liblinear solves for it inside a
+    multi-class fit (the class's texts weighted as scikit-learn's class_weight weighs them, the
+    rest at 1, as liblinear's one-vs-rest does), solved on its own. The same optimum as the
+    multi-class fit; the solver's random order of the texts differs, so the last digits do."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    weight = cfg["classifier"]["class_weight"] or None
+    if weight is not None:
+        weights = compute_class_weight(
+            weight, classes=np.asarray(fit.classes), y=fit.y, sample_weight=fit.weights
+        )
+        weight = {True: float(weights[fit.classes.index(label)]), False: 1.0}
+    clf = fit.classifier(cfg).set_params(class_weight=weight)
+    clf.fit(fit.X, fit.y == label, sample_weight=fit.weights)
+    return clf.coef_[0], float(clf.intercept_[0]), int(np.max(clf.n_iter_))
+
+
+def _fit_all(fits: list[_Fit], cfg: dict[str, Any], done=None) -> list[Any]:
+    """Every classifier of ``fits``, fitted: in ``n_jobs`` forked processes where allowed, a
+    linear SVM's classes each a task of its own, so that the fits share the cores (the
+    results are the same however many processes there are)."""
+    tasks: list[tuple[int, str | None]] = []
+    for k, f in enumerate(fits):
+        tasks += [(k, label) for label in f.classes] if f.by_class(cfg) else [(k, None)]
+    # The whole fits first: they are the longest, the classes' tasks fill in beside them.
+    tasks.sort(key=lambda task: task[1] is not None)
+
+    def run(task: tuple[int, str | None]) -> Any:
+        k, label = task
+        f = fits[k]
+        if label is None:
+            return f.classifier(cfg).fit(f.X, f.labels, sample_weight=f.weights)
+        return _one_class(f, label, cfg)
+
+    n_jobs = cfg["n_jobs"] if len(fits[0].labels) >= _MIN_PARALLEL_TEXTS else 1
+    if done:
+        done(0, len(tasks))
+    results = dict(zip(tasks, fork_tasks(run, tasks, n_jobs, done)))
+    return [
+        _Linear(f.classes, [results[(k, label)] for label in f.classes])
+        if f.by_class(cfg)
+        else results[(k, None)]
+        for k, f in enumerate(fits)
+    ]
+
+
+def _calibration(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]):
+    """Margins are not log-probabilities: the temperature that makes them so is fitted on a
+    tenth of the training data with a model fitted on the rest (then kept for the model fitted
+    on everything). That model's fit, and the tenth it is scored on."""
     train_idx, cal_idx = next(
         StratifiedKFold(10, shuffle=True, random_state=cfg["seed"]).split(
             np.zeros(len(labels)), labels
@@ -118,66 +208,26 @@ def _temperature(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, 
     # The temperature is read off a grid 12% a step: a looser stop of the solver moves the
     # margins by less than that. On VNTC the same temperature with liblinear's own default
     # stop (0.1: 19 iterations) as with scikit-learn's (1e-4: 55), and 20% less time than 1e-2.
-    part = build_classifier(cfg)
     loose = 1e-1 if cfg["classifier"]["kind"] == "linear_svc" else 1e-2
-    part.set_params(tol=max(cfg["classifier"]["tol"], loose))
-    part.fit(X[train_idx], [labels[i] for i in train_idx], sample_weight=weights[train_idx])
+    part = _Fit(
+        X[train_idx],
+        [labels[i] for i in train_idx],
+        weights[train_idx],
+        tol=max(cfg["classifier"]["tol"], loose),
+        # One task, the longest, beside which the model's classes are fitted (a multi-class
+        # fit, as in one process).
+        split=False,
+    )
+    return part, cal_idx
+
+
+def _temperature(part: Any, X: Any, labels: list[str], cal_idx: np.ndarray) -> float:
     known = [str(c) for c in part.classes_]
     coef, intercept = linear_parts(part, known)
     # (a label too rare to be in the nine tenths has no score to calibrate)
     scored = [i for i in cal_idx if labels[i] in known]
     scores = np.asarray(X[scored] @ coef.T) + intercept
     return fit_temperature(scores, np.asarray([known.index(labels[i]) for i in scored]))
-
-
-_SHARED: tuple | None = None
-
-
-def _shared_temperature() -> float:
-    assert _SHARED is not None
-    return _temperature(*_SHARED)
-
-
-class _Done:
-    def __init__(self, value: float):
-        self.value = value
-
-    def result(self) -> float:
-        return self.value
-
-
-class _Forked:
-    """The temperature's fit in a forked process, which sees the features without a copy."""
-
-    def __init__(self, X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        global _SHARED
-        _SHARED = (X, labels, weights, cfg)
-        try:
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-            self.future = self.pool.submit(_shared_temperature)
-        finally:
-            _SHARED = None  # (the child has its copy from the fork)
-
-    def result(self) -> float:
-        try:
-            return self.future.result()
-        finally:
-            self.pool.shutdown()
-
-
-def _start_temperature(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]):
-    """The temperature, being fitted: beside the model's fit in a second process where the
-    config allows two (``n_jobs``) and processes can be forked (Linux), else now."""
-    import multiprocessing
-    import sys
-
-    forks = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-    if cfg["n_jobs"] > 1 and forks and len(labels) >= 2000:
-        return _Forked(X, labels, weights, cfg)
-    return _Done(_temperature(X, labels, weights, cfg))
 
 
 def fit(
@@ -196,7 +246,6 @@ def fit(
     none = NONE in labels
     detector = none and cfg["data"]["out_of_scope"] == "detector"
     calibrate = cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS
-    steps = 1 + detector + calibrate
     fitting = progress.step("fitting")
     features = build_features(cfg)
     kinds = None
@@ -211,24 +260,26 @@ def fit(
         X = kinds.transform(X)
     else:
         X = features.fit_transform(texts)
-    fitting(0, steps)
-    # The temperature's own fit runs beside the model's, in a second process when allowed.
-    pending = _start_temperature(X, labels, weights, cfg) if calibrate else None
+    # The classifiers are independent: the model's (the topics' and the detector's, when
+    # out of scope is detected apart) and the one the temperature is read from, fitted side
+    # by side where the config allows more than one process.
     if detector:
         # The topics' classifier sees the in-scope texts alone (its rows are what a model of
         # the topics alone would be, over the same terms); the detector sees every text.
         scope = np.asarray([label != NONE for label in labels])
-        clf = build_classifier(cfg).fit(
-            X[scope], [t for t in labels if t != NONE], sample_weight=weights[scope]
-        )
-        fits.append(_convergence("topics", clf, cfg))
-        fitting(1, steps)
-        found = build_classifier(cfg).fit(X, np.where(scope, "topic", NONE), sample_weight=weights)
-        fits.append(_convergence("detector", found, cfg))
+        todo = [
+            _Fit(X[scope], [t for t in labels if t != NONE], weights[scope]),
+            _Fit(X, np.where(scope, "topic", NONE).tolist(), weights),
+        ]
+        names = ["topics", "detector"]
     else:
-        clf = build_classifier(cfg).fit(X, labels, sample_weight=weights)
-        fits.append(_convergence("classes", clf, cfg))
-    fitting(1 + detector, steps)
+        todo, names = [_Fit(X, labels, weights)], ["classes"]
+    if calibrate:
+        part, cal_idx = _calibration(X, labels, weights, cfg)
+        todo.append(part)
+    fitted = _fit_all(todo, cfg, fitting)
+    clf, found = fitted[0], fitted[1] if detector else None
+    fits.extend(_convergence(name, c, cfg) for name, c in zip(names, fitted))
     topics = [t for t in TOPICS if t in clf.classes_]
     # (str: scikit-learn's classes are numpy strings, which would reach the user's answers)
     topics += sorted(str(t) for t in clf.classes_ if t not in TOPICS and t != NONE)
@@ -244,10 +295,9 @@ def fit(
     if none:
         intercept[-1] += cfg["classifier"]["none_offset"]
     temperature = 1.0
-    if pending is not None:
+    if calibrate:
         # (fitted on X with the kind columns, if any: the calibration's weights are not folded)
-        temperature = pending.result()
-        fitting(steps, steps)
+        temperature = _temperature(fitted[-1], X, labels, cal_idx)
     if info is not None:
         info["fits"] = fits
     return Predictor(

@@ -21,6 +21,7 @@ from ..cache import SegmentCache, prepare_many
 from ..corpus import CorpusReport, Record, default_data_dir, is_heldout, read_corpus
 from ..topics import NONE, TOPICS, section_topic
 from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record
+from .parallel import resolve_jobs
 from .progress import Progress
 
 __all__ = [
@@ -345,7 +346,7 @@ def prepare_records(
         cache,
         # Without a cache the segmenter is the compiled one, faster than sending texts to a
         # second process and back.
-        n_jobs=cfg["n_jobs"] if cache is not None else 1,
+        n_jobs=resolve_jobs(cfg["n_jobs"]) if cache is not None else 1,
         progress=(progress or Progress()).step("segmentation"),
         segment=cfg["features"]["segment"],
         max_chars=cfg["data"]["max_chars"],

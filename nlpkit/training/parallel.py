@@ -1,20 +1,27 @@
 """Pure work spread over forked processes: the same results, in order, in less time.
 
-Training's slow Python steps (labelling functions over every record, the folds of clean-up)
-are pure: each item's result depends on that item alone. Where the config allows more than one
-process (``n_jobs``) and processes can be forked (Linux), the items are split into one part per
-process; a forked process sees the function and the data without their being sent to it, and
-only results come back. Elsewhere, or for few items, the work is done here.
+Training's slow steps are pure: each item's result depends on that item alone (labelling
+functions over every record, the folds of clean-up, the classifiers of a fit). Where the config
+allows more than one process (``n_jobs``) and processes can be forked (Linux), the items are
+shared out among the processes; a forked process sees the function and the data without their
+being sent to it, and only results come back. Elsewhere, or for few items, the work is done
+here. Either way the results are the same: nothing an item computes depends on where.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["fork_map", "can_fork"]
+__all__ = ["fork_map", "fork_tasks", "can_fork", "resolve_jobs", "AUTO_JOBS_MAX"]
+
+# ``n_jobs = 0`` (the default) uses the machine's cores, at most this many: training's parallel
+# steps are a few classifiers or folds, and each process holds its own copy of the solver's
+# data, so more processes than this add memory sooner than speed.
+AUTO_JOBS_MAX = 4
 
 _JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
@@ -23,29 +30,88 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def resolve_jobs(n_jobs: int) -> int:
+    """The number of processes ``n_jobs`` asks for: itself when positive; 0 is the cores this
+    process may run on, at most `AUTO_JOBS_MAX`."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 0:
+        raise ValueError(
+            f"n_jobs must be a whole number, at least 1, or 0 for the machine's cores; got {n_jobs!r}"
+        )
+    if n_jobs:
+        return n_jobs
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on every platform)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, AUTO_JOBS_MAX))
+
+
 def _run(bounds: tuple[int, int]) -> list[Any]:
     assert _JOB is not None
     func, items = _JOB
     return [func(item) for item in items[bounds[0] : bounds[1]]]
 
 
+def _run_one(index: int) -> Any:
+    assert _JOB is not None
+    func, items = _JOB
+    return func(items[index])
+
+
+def _forked_pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    # (with fork, every worker is started at the first submission, after _JOB is set)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
 def fork_map(
     func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int, minimum: int = 1000
 ) -> list[Any]:
-    """``[func(item) for item in items]``, in ``n_jobs`` forked processes when there are at
-    least ``minimum`` items."""
+    """``[func(item) for item in items]``, in ``n_jobs`` forked processes (0: the machine's
+    cores, `resolve_jobs`) when there are at least ``minimum`` items, one part of the items
+    to each process."""
+    n_jobs = resolve_jobs(n_jobs)
     if n_jobs <= 1 or len(items) < minimum or not can_fork():
         return [func(item) for item in items]
-    from concurrent.futures import ProcessPoolExecutor
-
     global _JOB
     step = -(-len(items) // n_jobs)
     bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
     _JOB = (func, items)
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(len(bounds), mp_context=context) as pool:
+        with _forked_pool(len(bounds)) as pool:
             parts = list(pool.map(_run, bounds))
     finally:
         _JOB = None
     return [result for part in parts for result in part]
+
+
+def fork_tasks(
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    n_jobs: int,
+    done: Callable[[int, int], None] | None = None,
+) -> list[Any]:
+    """``[func(item) for item in items]`` for a few items of unequal cost (classifiers to fit):
+    in ``n_jobs`` forked processes, each taking the next item as soon as it is free, so that
+    the items are best given longest first. ``done(k, len(items))`` is called as the results
+    come in (in order)."""
+    n_jobs = min(resolve_jobs(n_jobs), len(items))
+    results: list[Any] = []
+    if n_jobs <= 1 or not can_fork():
+        for item in items:
+            results.append(func(item))
+            if done:
+                done(len(results), len(items))
+        return results
+    global _JOB
+    _JOB = (func, items)
+    try:
+        with _forked_pool(n_jobs) as pool:
+            for result in pool.map(_run_one, range(len(items))):
+                results.append(result)
+                if done:
+                    done(len(results), len(items))
+    finally:
+        _JOB = None
+    return results
