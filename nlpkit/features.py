@@ -142,7 +142,9 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
 
     def _tfidf(self, counts: sp.csr_matrix, terms: np.ndarray) -> sp.csr_matrix:
         tfidf = TfidfTransformer(sublinear_tf=self.sublinear_tf)
-        matrix = tfidf.fit_transform(counts.astype(np.float64))
+        # (transformed in place: a copy of millions of entries is a noticeable part of the fit)
+        matrix = counts.astype(np.float64)
+        matrix = tfidf.fit(matrix).transform(matrix, copy=False)
         self._set_vocabulary(terms.tolist(), tfidf.idf_)
         return matrix
 
@@ -271,7 +273,10 @@ def count_terms(
         # Naming a term and sorting it costs more than counting it, and most terms are rare:
         # the most frequent are chosen by their counts alone, and only the terms tied at the
         # cut are named, to break the tie alphabetically.
-        totals = np.bincount(term, weights=tf, minlength=n_terms)[kept]
+        # (a term's total is its document frequency plus what its repeats add: most entries
+        # are single, and counting the few others is cheaper than weighing them all)
+        again = tf > 1
+        totals = df[kept] + np.bincount(term[again], weights=tf[again] - 1, minlength=n_terms)[kept]
         cut = np.partition(totals, len(totals) - max_features)[len(totals) - max_features]
         above = kept[totals > cut]
         tied = kept[totals == cut]
@@ -284,7 +289,7 @@ def count_terms(
     column[kept[order]] = np.arange(len(order), dtype=np.int64)
     col = column[term]
     keep = col >= 0
-    row, col, data = row[keep], col[keep], tf[keep].astype(np.int64)
+    row, col, data = row[keep], col[keep], tf[keep].astype(np.int64, copy=False)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
     counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))

@@ -20,6 +20,7 @@ from ..evaluate import classification_metrics
 from ..features import TfidfFeatures
 from ..predictor import Predictor
 from ..topics import NONE, TOPICS
+from .heap import kept_heap
 from .parallel import fork_tasks
 from .progress import Progress
 
@@ -230,6 +231,20 @@ def _temperature(part: Any, X: Any, labels: list[str], cal_idx: np.ndarray) -> f
     return fit_temperature(scores, np.asarray([known.index(labels[i]) for i in scored]))
 
 
+def _features(features: TfidfFeatures, texts: list[str], cfg: dict[str, Any]):
+    """The features of the training texts, and the columns of kinds of names, if any."""
+    if not cfg["features"]["kinds"]:
+        return features.fit_transform(texts), None
+    # A column per kind of name beside the terms (nlpkit.names), folded back into the terms'
+    # weights below: the saved model is terms and weights, as any other, and every name of
+    # the lists is among its terms.
+    from ..names import KindFeatures, name_kinds
+
+    X = features.fit_transform(texts, keep_terms=sorted(name_kinds()))
+    kinds = KindFeatures(features.terms_, features.idf_)
+    return kinds.transform(X), kinds
+
+
 def fit(
     texts: list[str],
     labels: list[str],
@@ -248,18 +263,8 @@ def fit(
     calibrate = cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS
     fitting = progress.step("fitting")
     features = build_features(cfg)
-    kinds = None
-    if cfg["features"]["kinds"]:
-        # A column per kind of name beside the terms (nlpkit.names), folded back into the
-        # terms' weights below: the saved model is terms and weights, as any other, and every
-        # name of the lists is among its terms.
-        from ..names import KindFeatures, name_kinds
-
-        X = features.fit_transform(texts, keep_terms=sorted(name_kinds()))
-        kinds = KindFeatures(features.terms_, features.idf_)
-        X = kinds.transform(X)
-    else:
-        X = features.fit_transform(texts)
+    with kept_heap():
+        X, kinds = _features(features, texts, cfg)
     # The classifiers are independent: the model's (the topics' and the detector's, when
     # out of scope is detected apart) and the one the temperature is read from, fitted side
     # by side where the config allows more than one process.
