@@ -164,3 +164,20 @@ def test_a_bad_n_jobs_is_one_clear_error(bad):
     texts, labels = _small_texts()
     with pytest.raises(ValueError, match="n_jobs"):
         nlpkit.train(texts, labels, n_jobs=bad, cache=False)
+
+
+def test_the_topics_and_the_detector_are_the_same_fitted_side_by_side(
+    small_none_model, tmp_path, monkeypatch
+):
+    import copy
+
+    from nlpkit.training import fit as fitting
+    from nlpkit.training import train_config as train
+
+    predictor, _, cfg = small_none_model  # (fitted in this process: n_jobs 1)
+    if cfg["data"]["out_of_scope"] != "detector":
+        pytest.skip("the detector's case")
+    monkeypatch.setattr(fitting, "_MIN_PARALLEL_TEXTS", 0)
+    two, _ = train({**copy.deepcopy(cfg), "n_jobs": 2}, cache=False)
+    assert two.coef.tobytes() == predictor.coef.tobytes()
+    assert two.intercept.tobytes() == predictor.intercept.tobytes()
