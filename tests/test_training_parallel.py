@@ -1,3 +1,4 @@
+import multiprocessing
 import os
 
 import pytest
@@ -44,3 +45,30 @@ def test_zero_processes_means_the_machines_cores_at_most_four():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert resolve_jobs(0) == max(1, min(cores, AUTO_JOBS_MAX)) and 1 <= resolve_jobs(0) <= 4
     assert resolve_jobs(3) == 3
+
+
+def test_strings_made_in_forked_processes_come_back_whole_and_in_order():
+    from nlpkit.training.parallel import fork_strings
+
+    items = [f"văn bản {i} " * (i % 7) + "\ud800" * (i % 3 == 0) for i in range(3001)]
+    upper = str.upper
+    assert fork_strings(upper, items, n_jobs=3) == [upper(t) for t in items]
+    # a part that would not fit in the room reserved for it is made here, with the same result
+    assert fork_strings(upper, items, n_jobs=2, room=lambda t: 1) == [upper(t) for t in items]
+
+
+def test_a_failure_in_a_forked_process_is_raised_here(capfd):
+    from nlpkit.training.parallel import fork_strings
+
+    def fails_late(i: int) -> str:
+        if i == 2999:
+            raise ValueError("item 2999 is bad")
+        return str(i)
+
+    with pytest.raises(ValueError, match="item 2999 is bad"):
+        fork_strings(fails_late, list(range(3000)), n_jobs=2, room=lambda i: 16)
+    # (the forked process said nothing: the error is this process's own)
+    assert "Traceback" not in capfd.readouterr().err
+    with pytest.raises(ValueError, match="item 2999 is bad"):  # in this process's part
+        fork_strings(lambda i: fails_late(2999 - i), list(range(3000)), n_jobs=2, room=lambda i: 16)
+    assert not multiprocessing.active_children()

@@ -13,15 +13,17 @@ import csv
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from glob import glob
 from pathlib import Path
 from typing import Any
 
 from ..cache import SegmentCache, prepare_many
 from ..corpus import CorpusReport, Record, default_data_dir, is_heldout, read_corpus
+from ..text import prepare
 from ..topics import NONE, TOPICS, section_topic
 from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record
-from .parallel import resolve_jobs
+from .parallel import fork_strings, resolve_jobs
 from .progress import Progress
 
 __all__ = [
@@ -341,13 +343,22 @@ def prepare_records(
     progress: Progress | None = None,
 ) -> list[str]:
     """The records' title and text, normalised and segmented as the config says (cached)."""
+    texts = [r.full_text for r in records]
+    step = (progress or Progress()).step("segmentation")
+    segment, max_chars = cfg["features"]["segment"], cfg["data"]["max_chars"]
+    if cache is None and segment:
+        # Without a cache the segmenter is the compiled one: the texts are shared out among
+        # processes that see them without a copy and write what they make into shared memory
+        # (sending texts to a process and back costs more than segmenting them).
+        step(0, len(texts))
+        prepared = fork_strings(partial(prepare, max_chars=max_chars), texts, cfg["n_jobs"])
+        step(len(texts), len(texts))
+        return prepared
     return prepare_many(
-        [r.full_text for r in records],
+        texts,
         cache,
-        # Without a cache the segmenter is the compiled one, faster than sending texts to a
-        # second process and back.
-        n_jobs=resolve_jobs(cfg["n_jobs"]) if cache is not None else 1,
-        progress=(progress or Progress()).step("segmentation"),
-        segment=cfg["features"]["segment"],
-        max_chars=cfg["data"]["max_chars"],
+        n_jobs=resolve_jobs(cfg["n_jobs"]),
+        progress=step,
+        segment=segment,
+        max_chars=max_chars,
     )
