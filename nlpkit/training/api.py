@@ -99,10 +99,12 @@ def train(
     ``holdout``: a stratified, seeded share of the texts kept out of training and scored (the
     figures are in ``predictor.manifest["metrics"]``); 0 trains on everything. ``progress``:
     called as ``progress(step, done, total)`` through segmentation, features and fitting.
-    ``options``: ``seed``, ``cv``, ``n_jobs``, ``max_chars``, the features' ``ngram_range``,
+    ``options``: ``seed``, ``cv``, ``max_chars``, the features' ``ngram_range``,
     ``min_df``, ``max_df``, ``max_features``, ``sublinear_tf``, ``segment``, and the
     ``classifier`` (logistic_regression, linear_svc, sgd, complement_nb) with its ``C``,
-    ``alpha``, ``max_iter``, ``class_weight``. Bad data raises `ValueError` saying what.
+    ``alpha``, ``max_iter``, ``class_weight``; ``n_jobs``, the processes to train with (0, the
+    default: the machine's cores, at most 4; the model is the same whatever the number). Bad
+    data raises `ValueError` saying what.
     """
     from .output import model_extra
 

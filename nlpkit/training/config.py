@@ -102,9 +102,9 @@ DEFAULTS: dict[str, Any] = {
     },
     "output": {"model": "", "results": ""},
     "cv": 0,  # folds of cross-validation on the training data; 0: none
-    # processes for training's parallel steps (the classifiers of a fit, the clean-up's folds,
-    # labelling the corpora): 0 is the machine's cores, at most 4; the model is the same
-    # whatever the number (nlpkit.training.parallel)
+    # processes for training's parallel steps (segmentation, the classifiers of a fit, the
+    # clean-up's folds, the labels of the held-out records): 0 is the machine's cores, at most
+    # 4; the model is the same whatever the number (nlpkit.training.parallel)
     "n_jobs": 0,
 }
 
