@@ -72,3 +72,16 @@ def test_a_failure_in_a_forked_process_is_raised_here(capfd):
     with pytest.raises(ValueError, match="item 2999 is bad"):  # in this process's part
         fork_strings(lambda i: fails_late(2999 - i), list(range(3000)), n_jobs=2, room=lambda i: 16)
     assert not multiprocessing.active_children()
+
+
+def test_a_part_too_large_to_map_is_made_here(monkeypatch):
+    from nlpkit.training import parallel
+
+    class Refusing:
+        @staticmethod
+        def mmap(*args, **kwargs):
+            raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(parallel, "mmap", Refusing)
+    items = [f"văn bản {i}" for i in range(3000)]
+    assert parallel.fork_strings(str.upper, items, n_jobs=2) == [t.upper() for t in items]

@@ -351,7 +351,13 @@ def prepare_records(
         # processes that see them without a copy and write what they make into shared memory
         # (sending texts to a process and back costs more than segmenting them).
         step(0, len(texts))
-        prepared = fork_strings(partial(prepare, max_chars=max_chars), texts, cfg["n_jobs"])
+        # (room: a prepared text is read from the first max_chars of the normalised one)
+        prepared = fork_strings(
+            partial(prepare, max_chars=max_chars),
+            texts,
+            cfg["n_jobs"],
+            room=lambda t: 4 * (min(len(t), 2 * max_chars) if max_chars else len(t)) + 64,
+        )
         step(len(texts), len(texts))
         return prepared
     return prepare_many(

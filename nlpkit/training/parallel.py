@@ -159,16 +159,21 @@ def fork_strings(
     context = multiprocessing.get_context("fork")
     others = []
     for lo, hi in bounds[1:]:
-        data = mmap.mmap(-1, max(1, sum(room(items[k]) for k in range(lo, hi))))
-        ends = np.frombuffer(mmap.mmap(-1, 8 * (hi - lo + 1)), dtype=np.int64)
+        try:
+            data = mmap.mmap(-1, max(1, sum(room(items[k]) for k in range(lo, hi))))
+            ends = np.frombuffer(mmap.mmap(-1, 8 * (hi - lo + 1)), dtype=np.int64)
+        except OSError:  # (more room than the system will map: the part is done here)
+            others.append((lo, hi, None, None, None))
+            continue
         process = context.Process(target=_fill, args=(func, items, (lo, hi), data, ends))
         process.start()
         others.append((lo, hi, process, data, ends))
     try:
         out = [func(items[k]) for k in range(*bounds[0])]
         for lo, hi, process, data, ends in others:
-            process.join()
-            if process.exitcode != 0 or ends[0] < 0:
+            if process is not None:
+                process.join()
+            if process is None or process.exitcode != 0 or ends[0] < 0:
                 out += [func(items[k]) for k in range(lo, hi)]
                 continue
             at = ends.tolist()
@@ -178,8 +183,9 @@ def fork_strings(
     finally:
         # (an error here leaves no process behind)
         for _, _, process, data, _ in others:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-            data.close()
+            if process is not None:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+                data.close()
     return out
