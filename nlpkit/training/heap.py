@@ -20,9 +20,11 @@ from contextlib import contextmanager
 
 __all__ = ["allow", "kept_heap"]
 
-# glibc's mallopt parameters and their defaults (malloc.h)
+# glibc's mallopt parameters and their defaults (malloc.h); a trim threshold of the largest
+# int (mallopt takes an int) keeps up to 2 GiB of freed memory at the heap's top
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 _TRIM_DEFAULT, _MMAP_MAX_DEFAULT = 128 * 1024, 65536
+_TRIM_KEEP = 2**31 - 1
 
 _allowed = False
 
@@ -38,8 +40,10 @@ def _libc():
         return None
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:  # (another C library than glibc)
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):  # (another C library than glibc)
         return None
 
 
@@ -49,7 +53,7 @@ def kept_heap() -> Iterator[None]:
     if libc is None or not libc.mallopt(_M_MMAP_MAX, 0):
         yield
         return
-    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 40)
+    libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_KEEP)
     try:
         yield
     finally:
