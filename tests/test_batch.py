@@ -889,3 +889,21 @@ def test_a_full_disk_is_one_line_and_exit_1(tmp_path, capsys, workers):
     assert err.strip() == (
         "nlpkit predict: error: cannot write the output: No space left on device."
     ), err
+
+
+def test_a_callers_lines_are_read_in_the_callers_thread(tmp_path):
+    # A caller's iterable may belong to its thread (a database cursor): predict_stream reads
+    # it there, never on a reading thread of its own.
+    import threading
+
+    seen = set()
+
+    def lines():
+        for text in TEXTS * 100:
+            seen.add(threading.current_thread())
+            yield text
+
+    buffer = io.BytesIO()
+    predict_stream(lines(), buffer, jsonl=False, batch_size=7)
+    assert seen == {threading.current_thread()}
+    assert len(buffer.getvalue().splitlines()) == 400
