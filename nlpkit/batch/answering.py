@@ -178,11 +178,13 @@ def _read_ahead(predictor: Predictor, settings: _Settings, jobs: Iterator[Job]) 
             if job is end:
                 if scanned is not None:
                     raise scanned
-                return
+                break
             yield _run(predictor, settings, job, scanned)
     finally:
+        # Stopped early (an interruption may have come inside the queue's own lock): the
+        # reading thread is told to stop and not waited for.
         stop.set()
-        reader.join()
+    reader.join()
 
 
 def _chunk_work(

@@ -180,8 +180,9 @@ def _stream(
 
 class _Writer:
     """Answers written in order by a thread of their own, so that the next chunk is classified
-    while one is written (writing lets other threads run). On leaving, the answers given so far
-    are written, and an error in writing (a full disk) is raised, in the caller's thread."""
+    while one is written (writing lets other threads run). On leaving normally, the answers
+    given so far are written, and an error in writing (a full disk) is raised, in the caller's
+    thread."""
 
     def __init__(self, write: Callable[[Answer], None]):
         import queue
@@ -213,9 +214,14 @@ class _Writer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is not None:
+            # Interrupted (Ctrl-C, SIGTERM, an error): the signal may have come inside the
+            # queue's own lock, so the queue is not touched again and the thread not waited
+            # for; the lines on disk are whole but for the last, which --resume cuts off.
+            return
         self.queue.put(None)
         self.thread.join()
-        if self.error is not None and exc_info[0] is None:
+        if self.error is not None:
             raise self.error
 
 
