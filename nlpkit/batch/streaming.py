@@ -40,6 +40,10 @@ class OutputError(OSError):
     """Writing the output failed (a full disk, a closed pipe); the lines written before are
     complete, so the run can be resumed."""
 
+    @classmethod
+    def of(cls, exc: OSError) -> OutputError:
+        return cls(f"cannot write the output: {exc.strerror or exc}")
+
 
 @dataclass
 class BatchReport:
@@ -201,7 +205,7 @@ class _Writer:
                 except BrokenPipeError as exc:
                     self.error = exc  # (a reader gone, as in `| head`: the command ends quietly)
                 except OSError as exc:
-                    self.error = OutputError(f"cannot write the output: {exc.strerror or exc}")
+                    self.error = OutputError.of(exc)
                 except BaseException as exc:
                     self.error = exc
 
@@ -378,9 +382,7 @@ def predict_file(
                     try:
                         writer.close()
                     except OSError as exc:
-                        raise OutputError(
-                            f"cannot write the output: {exc.strerror or exc}"
-                        ) from None
+                        raise OutputError.of(exc) from None
     finally:
         if not from_stdin:
             source.close()
