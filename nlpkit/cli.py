@@ -166,10 +166,9 @@ def _check_output(output: str) -> None:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # (not Linux)
-        return os.cpu_count() or 1
+    from .training.parallel import usable_cores
+
+    return usable_cores()
 
 
 def _predict_file(args: argparse.Namespace) -> int:

@@ -87,6 +87,7 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 # Texts scored in one call of the core by `Predictor._proba_cp`.
 _CP_SLICE = 32
 
+
 class Predictor:
     """A topic model ready to predict: features, linear weights and the topic names.
 

@@ -17,7 +17,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["fork_map", "fork_strings", "fork_tasks", "can_fork", "resolve_jobs", "AUTO_JOBS_MAX"]
+__all__ = [
+    "fork_map",
+    "fork_strings",
+    "fork_tasks",
+    "can_fork",
+    "resolve_jobs",
+    "usable_cores",
+    "AUTO_JOBS_MAX",
+]
 
 # ``n_jobs = 0`` (the default) uses the machine's cores, at most this many: training's parallel
 # steps are a few classifiers or folds, and each process holds its own copy of the solver's
@@ -38,13 +46,15 @@ def resolve_jobs(n_jobs: int) -> int:
         raise ValueError(
             f"n_jobs must be a whole number, at least 1, or 0 for the machine's cores; got {n_jobs!r}"
         )
-    if n_jobs:
-        return n_jobs
+    return n_jobs or max(1, min(usable_cores(), AUTO_JOBS_MAX))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the system has one)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # (not on every platform)
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, AUTO_JOBS_MAX))
+        return os.cpu_count() or 1
 
 
 def _run(bounds: tuple[int, int]) -> list[Any]:
