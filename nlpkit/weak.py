@@ -56,11 +56,14 @@ def fold(text: str, lower: bool = True) -> str:
 
 class _Lexicon:
     """The terms of a lexicon file of nlpkit/data/lexicons as one pattern, read and compiled on
-    first use. A term matches as whole words; a ``re:`` entry is a regular expression."""
+    first use. A term matches as whole words; a ``re:`` entry is a regular expression.
+    ``unless``: another lexicon, of phrases in which the terms mean something else ("xe xăng",
+    a petrol car; "năng lượng tích cực", good spirits); its matches are not searched."""
 
-    def __init__(self, name: str, lower: bool = True) -> None:
+    def __init__(self, name: str, lower: bool = True, unless: str | None = None) -> None:
         self.name = name
         self.lower = lower
+        self.unless = _Lexicon(unless, lower) if unless else None
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -80,11 +83,17 @@ class _Lexicon:
             r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?! (?:tử|thoại|ảnh|máy|toán)\b)"
         )
 
+    def _masked(self, text: str) -> str:
+        if self.unless is None:
+            return text
+        # Blanked to spaces of the same length: match positions stay those of the text.
+        return self.unless.pattern.sub(lambda m: " " * len(m.group()), text)
+
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text)
+        return self.pattern.search(self._masked(text))
 
     def findall(self, text: str) -> list[str]:
-        return self.pattern.findall(text)
+        return self.pattern.findall(self._masked(text))
 
 
 @dataclass(frozen=True)
@@ -183,7 +192,7 @@ def places() -> PlaceMatcher:
 
 # The lexicons of the labelling functions, one file each in nlpkit/data/lexicons/ (what each
 # list is for is said at its top). World names are matched with case ("Fed", "Bush").
-ENERGY_TERMS = _Lexicon("energy_terms")
+ENERGY_TERMS = _Lexicon("energy_terms", unless="not_energy_terms")
 WORLD_TERMS = _Lexicon("world_terms", lower=False)
 VIETNAM_TERMS = _Lexicon("vietnam_terms")
 DIPLOMACY_TERMS = _Lexicon("diplomacy_terms")
@@ -296,13 +305,16 @@ def _lead(record: Record, size: int = 400) -> str:
 def lf_energy_crime(record: Record) -> LFResult:
     """Domestic for a crime or a court case (smuggling, theft, fraud, an arrest, a trial) whose
     headline or lead involves fuel or an energy company: by the topic definitions that is crime
-    news, not energy."""
+    news, not energy; geopolitics when the headline sets it abroad."""
     headline, lead = _headline(record), _lead(record)
-    if ENERGY_CRIME_TERMS.search(headline) and ENERGY_TERMS.search(lead):
-        return "domestic"
-    if ENERGY_TERMS.search(headline) and len(ENERGY_CRIME_TERMS.findall(lead)) >= 2:
-        return "domestic"
-    return None
+    crime = (ENERGY_CRIME_TERMS.search(headline) and ENERGY_TERMS.search(lead)) or (
+        ENERGY_TERMS.search(headline) and len(ENERGY_CRIME_TERMS.findall(lead)) >= 2
+    )
+    if not crime:
+        return None
+    # A crime set abroad is news of that country (the boundary table): a bomb at a petrol
+    # station in Thailand, an energy minister investigated in Ukraine.
+    return "geopolitics" if _foreign_headline(record) is not None else "domestic"
 
 
 def lf_fuel_knock_on(record: Record) -> LFResult:
@@ -487,9 +499,10 @@ def priority_label(v: dict[str, str]) -> WeakLabel:
     the least sure.
     """
     section = v.get("section")
-    if "energy_crime" in v or "fuel_knock_on" in v:
-        rule = "energy_crime" if "energy_crime" in v else "fuel_knock_on"
-        return WeakLabel("domestic", 0.8, v, rule)
+    if "energy_crime" in v:
+        return WeakLabel(v["energy_crime"], 0.8, v, "energy_crime")
+    if "fuel_knock_on" in v:
+        return WeakLabel("domestic", 0.8, v, "fuel_knock_on")
     if "energy_finance" in v:
         return WeakLabel("energy", 0.9, v, "energy_finance")
     if "energy_headline" in v and "energy_body" in v:

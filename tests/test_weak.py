@@ -120,6 +120,9 @@ def test_sections_decide_otherwise_and_out_of_scope_is_none():
         ("Bắt quả tang nhóm trộm dầu", "Công an phát hiện 3 người hút trộm dầu diesel.", "Thời sự", "domestic"),
         ("Taxi tăng cước từ hôm nay", "Sau khi giá xăng tăng 1.000 đồng, các hãng taxi tăng cước.", "Kinh doanh", "domestic"),
         ("EVN phát hành trái phiếu 5.000 tỷ đồng", "Tập đoàn Điện lực Việt Nam huy động vốn.", "Kinh doanh", "energy"),
+        # Fares after a fuel-price rise with the fare in the headline; an energy crime abroad.
+        ("Vé tàu tăng 10% vì giá dầu diesel", "Đường sắt tăng giá vé từ tuần sau.", "Kinh doanh", "domestic"),
+        ("Cựu bộ trưởng năng lượng Ukraine bị bắt vì tham nhũng", "Các công tố viên cho biết ông nhận hối lộ.", "Thời sự", "geopolitics"),
         # News in a mostly out-of-scope section; advice is not news.
         ("Bão số 5 đổ bộ Quảng Bình", "Mưa lớn gây ngập nhiều nơi.", "Sức khỏe", "domestic"),
         ("Ăn hải sản thế nào để không bị ngộ độc?", "Chuyên gia khuyên.", "Sức khỏe", "none"),
@@ -152,7 +155,17 @@ def test_place_matcher_tells_countries_from_names_and_words(text, foreign, vietn
 
 
 @pytest.mark.parametrize(
-    "title", ["Điện thoại mới ra mắt", "Nhà máy điện tử Samsung", "Than phiền về dịch vụ"]
+    "title",
+    [
+        "Điện thoại mới ra mắt",
+        "Nhà máy điện tử Samsung",
+        "Than phiền về dịch vụ",
+        # Energy terms inside phrases that mean something else (not_energy_terms.txt).
+        "Mẫu xe máy xăng tiết kiệm nhất năm",
+        "Cuộc thi lan tỏa năng lượng tích cực",
+        "Triển lãm tranh sơn dầu",
+        "Thông xe cao tốc Phan Thiết - Dầu Giây",
+    ],
 )
 def test_words_that_only_look_like_energy(title):
     assert "energy_headline" not in votes(rec(title))
