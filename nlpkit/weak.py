@@ -387,8 +387,8 @@ def lf_news_event(record: Record) -> LFResult:
 
 def lf_out_of_scope_headline(record: Record) -> LFResult:
     """None (out of scope) when the headline is about entertainment, celebrities, gadgets and
-    software, pure science, beauty, food, travel, language lessons or health advice, and
-    reports no news event (an actor's trial is crime news)."""
+    software, car launches, pure science, beauty, food, travel, language lessons, personal ads
+    or health advice, and reports no news event (an actor's trial is crime news)."""
     headline = _headline(record)
     if not OUT_OF_SCOPE_TERMS.search(headline):
         return None
@@ -490,13 +490,13 @@ def votes(record: Record, lfs: Iterable[LabellingFunction] = LABELLING_FUNCTIONS
 def priority_label(v: dict[str, str]) -> WeakLabel:
     """The rule-ordered label model: the most specific evidence first.
 
-    Crime and knock-on evidence beat energy terms; an energy company's finances and energy
-    evidence beat the section (no section is energy); sports terms beat a non-sports section;
-    diplomacy, world-economy and abroad evidence turns a domestic section's story into
-    geopolitics; a news event takes a story out of a mostly out-of-scope section; out-of-scope
-    headline words take it out of a domestic one; otherwise the section decides. Agreement
-    between text and section raises the confidence; a label resting on one body rule alone is
-    the least sure.
+    Crime (geopolitics when set abroad) and knock-on evidence beat energy terms; an energy
+    company's finances and energy evidence beat the section (no section is energy); sports
+    terms beat a non-sports section; diplomacy, world-economy and abroad evidence turns a
+    domestic section's story into geopolitics; a news event takes a story out of a mostly
+    out-of-scope section; out-of-scope headline words take it out of a domestic one; otherwise
+    the section decides. Agreement between text and section raises the confidence; a label
+    resting on one body rule alone is the least sure.
     """
     section = v.get("section")
     if "energy_crime" in v:

@@ -128,6 +128,7 @@ def test_sections_decide_otherwise_and_out_of_scope_is_none():
         ("Ăn hải sản thế nào để không bị ngộ độc?", "Chuyên gia khuyên.", "Sức khỏe", "none"),
         # Out-of-scope headline words in a domestic section, unless a crime is the news.
         ("Mẹo học tiếng Anh hiệu quả", "Giáo viên chia sẻ.", "Giáo dục", "none"),
+        ("Honda ra mắt mẫu xe tay ga mới", "Mẫu xe có thêm phiên bản thể thao.", "Thời sự", "none"),
         ("Khởi tố diễn viên lừa đảo", "Công an TP HCM khởi tố bị can.", "Pháp luật", "domestic"),
     ],
 )  # fmt: skip
