@@ -21,7 +21,9 @@ rerun gives the same texts):
   ``today_dev`` draws the development sample from the months before in the same way (300, 100,
   100), with another salt, and ``today_train`` hand-labelled training texts from what is left
   of those months (800, 500, 200), with a third (in `train_2025_26.tsv`, apart from the older
-  training sample, so that a recipe can train without any 2025-26 label).
+  training sample, so that a recipe can train without any 2025-26 label). ``today_fuel`` draws
+  100 more training texts of February and March 2026, the fuel crisis, whose headline has an
+  energy term, at random (in `train_fuel.tsv`, which no recipe reads yet: experiments/README.md).
 - ``train2`` and ``dev2``: a second round, from what the labelling functions of the day say:
   texts on which each boundary rule votes, energy words under another section's hint, 2020s
   texts at random, and out-of-scope sections; the two pools are disjoint.
@@ -280,8 +282,19 @@ def _today(records: list[Record], salt: str, quota: tuple[int, int, int]) -> lis
 
 def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
-    if pool in ("today", "today_dev", "today_train"):
+    if pool in ("today", "today_dev", "today_train", "today_fuel"):
         today = [r for r in _records() if r.source_dataset == "news_2025_26" and r.id not in taken]
+        if pool == "today_fuel":
+            # The fuel crisis of February and March 2026, where most of energy's errors on
+            # today's news are: training-part headlines with an energy term, at random.
+            fuel = [
+                r
+                for r in today
+                if not is_heldout(r)
+                and r.date.startswith(("2026-02", "2026-03"))
+                and ENERGY_TERMS.search(fold(r.title))
+            ]
+            return [(r, "fuel") for r in sorted(fuel, key=lambda r: _key(r, "today_fuel"))[:100]]
         if pool == "today":
             return _today([r for r in today if is_heldout(r)], "today", (600, 150, 100))
         if pool == "today_dev":
@@ -368,6 +381,7 @@ def main() -> None:
             "today",
             "today_dev",
             "today_train",
+            "today_fuel",
         ],
     )
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
