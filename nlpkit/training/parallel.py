@@ -14,7 +14,7 @@ import mmap
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = [
@@ -57,6 +57,12 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _parts(n: int, n_jobs: int) -> list[tuple[int, int]]:
+    """``range(n)`` in at most ``n_jobs`` consecutive parts of equal size (the last smaller)."""
+    step = -(-n // n_jobs)
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 def _run(bounds: tuple[int, int]) -> list[Any]:
     assert _JOB is not None
     func, items = _JOB
@@ -86,8 +92,7 @@ def fork_map(
     if n_jobs <= 1 or len(items) < minimum or not can_fork():
         return [func(item) for item in items]
     global _JOB
-    step = -(-len(items) // n_jobs)
-    bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+    bounds = _parts(len(items), n_jobs)
     _JOB = (func, items)
     try:
         with _forked_pool(len(bounds)) as pool:
@@ -108,24 +113,24 @@ def fork_tasks(
     the items are best given longest first. ``done(k, len(items))`` is called as the results
     come in (in order)."""
     n_jobs = min(resolve_jobs(n_jobs), len(items))
-    results: list[Any] = []
-    if n_jobs <= 1 or not can_fork():
-        for item in items:
-            results.append(func(item))
+
+    def collect(results: Iterator[Any]) -> list[Any]:
+        out = []
+        for result in results:
+            out.append(result)
             if done:
-                done(len(results), len(items))
-        return results
+                done(len(out), len(items))
+        return out
+
+    if n_jobs <= 1 or not can_fork():
+        return collect(map(func, items))
     global _JOB
     _JOB = (func, items)
     try:
         with _forked_pool(n_jobs) as pool:
-            for result in pool.map(_run_one, range(len(items))):
-                results.append(result)
-                if done:
-                    done(len(results), len(items))
+            return collect(pool.map(_run_one, range(len(items))))
     finally:
         _JOB = None
-    return results
 
 
 def _fill(func: Callable[[Any], str], items: Sequence[Any], bounds, data, ends) -> None:
@@ -164,8 +169,7 @@ def fork_strings(
     n_jobs = resolve_jobs(n_jobs)
     if n_jobs <= 1 or len(items) < minimum or not can_fork():
         return [func(item) for item in items]
-    step = -(-len(items) // n_jobs)
-    bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+    bounds = _parts(len(items), n_jobs)
     context = multiprocessing.get_context("fork")
     others = []
     for lo, hi in bounds[1:]:
