@@ -38,11 +38,16 @@ class _Done(Exception):
 
 def examples(config: str, out: str) -> None:
     cfg = load_config(config)
-    clean_up, calls = pipeline.clean_up, []
+    clean_up, prepare, calls, prepared = pipeline.clean_up, pipeline.prepare_records, [], []
     last = 2 if cfg["data"]["self_training"]["files"] else 1
+
+    def seen(records, *args, **kwargs):
+        prepared[:] = [records]
+        return prepare(records, *args, **kwargs)
 
     def keep(texts, labels, weights, sources, cfg, progress=None):
         before = list(labels)
+        records = prepared[0]
         kept = clean_up(texts, labels, weights, sources, cfg, progress)
         calls.append(None)
         if len(calls) == last:  # the final fit's clean-up: its examples are the fit's
@@ -50,12 +55,13 @@ def examples(config: str, out: str) -> None:
             with open(out, "wb") as f:
                 pickle.dump(
                     {"texts": texts, "labels": labels, "weights": weights,
-                     "before": before, "sources": sources, "cfg": cfg}, f,
+                     "before": before, "sources": sources, "cfg": cfg,
+                     "files": [r.file for r in records]}, f,
                 )  # fmt: skip
             raise _Done
         return kept
 
-    pipeline.clean_up = keep
+    pipeline.clean_up, pipeline.prepare_records = keep, seen
     try:
         pipeline.run(cfg, progress=Progress(log=lambda m: print(m, flush=True)))
     except _Done:
@@ -74,6 +80,7 @@ def refit(args: argparse.Namespace) -> None:
     weights[boundary] *= args.boundary
     weights[sources == "hand"] *= args.hand
     weights[sources == "teacher"] *= args.teacher
+    weights[(np.asarray(d["files"]) == "news_2025_26.jsonl") & (sources != "hand")] *= args.today
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
     if args.class_weight is not None:
@@ -104,6 +111,9 @@ def main() -> None:
     fi.add_argument("--hand", type=float, default=1.0, help="hand labels' weight times this")
     fi.add_argument("--boundary", type=float, default=1.0, help="boundary rules' weight times")
     fi.add_argument("--teacher", type=float, default=1.0, help="self-training's weight times")
+    fi.add_argument(
+        "--today", type=float, default=1.0, help="2025-26 texts' weight times (hand labels apart)"
+    )
     fi.add_argument("--keep-boundary", action="store_true", help="undo clean-up's changes of them")
     fi.add_argument("--C", type=float, default=None)
     fi.add_argument("--class-weight", choices=["balanced", "none"], default=None)
