@@ -75,7 +75,15 @@ def test_outlet_is_read_when_present(tmp_path):
     assert "field 'outlet' must be a string" in report.errors[0]
 
 
-LABEL_FILES = ("heldout", "boundaries", "dev", "train", "train_2025_26", "train_fuel")
+LABEL_FILES = (
+    "heldout",
+    "boundaries",
+    "dev",
+    "train",
+    "train_2025_26",
+    "train_2025_26b",
+    "train_fuel",
+)
 
 
 def test_hand_label_files_read_cleanly():
@@ -168,7 +176,7 @@ def test_real_corpus_reads_cleanly_and_labels_respect_the_heldout_rule(shared_da
     # text is in two of them.
     for name in ("heldout", "boundaries"):
         assert all(is_heldout(records[i]) for i in labels[name])
-    training = ("train", "train_2025_26", "train_fuel")
+    training = ("train", "train_2025_26", "train_2025_26b", "train_fuel")
     for name in ("dev", *training):
         assert not any(is_heldout(records[i]) for i in labels[name])
     for i, first in enumerate(("dev", *training)):

@@ -24,6 +24,8 @@ rerun gives the same texts):
   training sample, so that a recipe can train without any 2025-26 label). ``today_fuel`` draws
   100 more training texts of February and March 2026, the fuel crisis, whose headline has an
   energy term, at random (in `train_fuel.tsv`, which no recipe reads yet: experiments/README.md).
+  ``today_train2`` draws a second round of training texts from those months (600, 300, 100)
+  with a fourth salt (in `train_2025_26b.tsv`).
 - ``train2`` and ``dev2``: a second round, from what the labelling functions of the day say:
   texts on which each boundary rule votes, energy words under another section's hint, 2020s
   texts at random, and out-of-scope sections; the two pools are disjoint.
@@ -282,7 +284,7 @@ def _today(records: list[Record], salt: str, quota: tuple[int, int, int]) -> lis
 
 def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Record, str]]:
     taken = _taken()
-    if pool in ("today", "today_dev", "today_train", "today_fuel"):
+    if pool in ("today", "today_dev", "today_train", "today_fuel", "today_train2"):
         today = [r for r in _records() if r.source_dataset == "news_2025_26" and r.id not in taken]
         if pool == "today_fuel":
             # The fuel crisis of February and March 2026, where most of energy's errors on
@@ -299,6 +301,8 @@ def select(pool: str, none_quota: dict[str, int] | None = None) -> list[tuple[Re
             return _today([r for r in today if is_heldout(r)], "today", (600, 150, 100))
         if pool == "today_dev":
             return _today([r for r in today if not is_heldout(r)], "today_dev", (300, 100, 100))
+        if pool == "today_train2":
+            return _today([r for r in today if not is_heldout(r)], "today_train2", (600, 300, 100))
         return _today([r for r in today if not is_heldout(r)], "today_train", (800, 500, 200))
     records = [r for r in _records() if r.id not in taken]
     heldout = [r for r in records if is_heldout(r)]
@@ -382,6 +386,7 @@ def main() -> None:
             "today_dev",
             "today_train",
             "today_fuel",
+            "today_train2",
         ],
     )
     parser.add_argument("--out", required=True, help="TSV of id, era, kind")
