@@ -8,6 +8,8 @@ the development sample and the older ones apart. Never the held-out part.
     python experiments/today/refit.py examples experiments/default.toml /tmp/final.pkl
     python experiments/today/refit.py fit /tmp/final.pkl --hand 5
     python experiments/today/refit.py fit /tmp/final.pkl --boundary 3 --keep-boundary
+    python experiments/today/refit.py fit /tmp/final.pkl --today 2
+    python experiments/today/refit.py fit /tmp/final.pkl --weight energy_headline=0.5
 
 The figures are those of `experiments/README.md` ("Today's news": against energy's precision).
 ``--hand 5`` is the recipe's ``train_label_weight`` times 5; a whole run with the new weight
@@ -80,6 +82,8 @@ def refit(args: argparse.Namespace) -> None:
     weights[boundary] *= args.boundary
     weights[sources == "hand"] *= args.hand
     weights[sources == "teacher"] *= args.teacher
+    for name, factor in (w.split("=") for w in args.weight):
+        weights[sources == name] *= float(factor)
     weights[(np.asarray(d["files"]) == "news_2025_26.jsonl") & (sources != "hand")] *= args.today
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
@@ -113,6 +117,13 @@ def main() -> None:
     fi.add_argument("--teacher", type=float, default=1.0, help="self-training's weight times")
     fi.add_argument(
         "--today", type=float, default=1.0, help="2025-26 texts' weight times (hand labels apart)"
+    )
+    fi.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="SOURCE=FACTOR",
+        help="the weight of the examples a labelling function decided, times FACTOR",
     )
     fi.add_argument("--keep-boundary", action="store_true", help="undo clean-up's changes of them")
     fi.add_argument("--C", type=float, default=None)
