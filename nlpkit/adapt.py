@@ -72,7 +72,7 @@ def adapt(
     titles: Sequence[str] | None = None,
     model: Predictor | str | Path | None = None,
     config: str | Path | dict[str, Any] | None = None,
-    threshold: float = 0.9,
+    threshold: float = 0.7,
     progress: Any = None,
     cache: Any = None,
 ) -> tuple[Predictor, dict[str, Any]]:

@@ -817,8 +817,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threshold",
         type=float,
-        default=0.9,
-        help="the model's probability from which its answer labels a text (default: 0.9)",
+        default=0.7,
+        help="the model's probability from which its answer labels a text (default: 0.7)",
     )
     p.add_argument("--results", help="also write metrics.json and summary.md to this folder")
     progress_args(p)
