@@ -82,8 +82,8 @@ def refit(args: argparse.Namespace) -> None:
     weights[boundary] *= args.boundary
     weights[sources == "hand"] *= args.hand
     weights[sources == "teacher"] *= args.teacher
-    for name, factor in (w.split("=") for w in args.weight):
-        weights[sources == name] *= float(factor)
+    for name, factor in args.weight:
+        weights[sources == name] *= factor
     weights[(np.asarray(d["files"]) == "news_2025_26.jsonl") & (sources != "hand")] *= args.today
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
@@ -104,6 +104,14 @@ def refit(args: argparse.Namespace) -> None:
         )
 
 
+def _source_factor(text: str) -> tuple[str, float]:
+    name, _, factor = text.partition("=")
+    try:
+        return name, float(factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected SOURCE=FACTOR, got {text!r}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +130,7 @@ def main() -> None:
         "--weight",
         action="append",
         default=[],
+        type=_source_factor,
         metavar="SOURCE=FACTOR",
         help="the weight of the examples a labelling function decided, times FACTOR",
     )
