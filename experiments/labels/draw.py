@@ -34,10 +34,9 @@ The "kind" column says which rule picked a text; it is a reason to read it, not 
 
 The samples of the repository were drawn at commit 2bd6e08 (boundaries, none, train, dev),
 4517d38 (the second none pool, ``--quota 2017-2018=60``), cb714ce (train2, dev2) and 5ac6c98
-(today_train2, with the model shipped then and now; it found 22 texts of the boundary kinds
-left): the pools
-depend on the shipped model and the labelling functions of their day, so run it from those
-commits to draw the same texts again.
+with its `train_2025_26b.tsv` set aside (today_train2, which found 22 texts of the boundary
+kinds left): the pools depend on the shipped model, the labelling functions of their day and
+the texts the samples already hold, so run it from those commits to draw the same texts again.
 """
 
 from __future__ import annotations
