@@ -33,6 +33,8 @@ from nlpkit.training.labels import prepare_records, read_parts
 from nlpkit.training.progress import Progress
 from nlpkit.weak import BOUNDARY_RULES
 
+_TODAY = "news_2025_26.jsonl"  # the corpus file of today's news
+
 
 class _Done(Exception):
     pass
@@ -80,11 +82,9 @@ def refit(args: argparse.Namespace) -> None:
         for i in np.flatnonzero(boundary):
             labels[i] = d["before"][i]
     weights[boundary] *= args.boundary
-    weights[sources == "hand"] *= args.hand
-    weights[sources == "teacher"] *= args.teacher
-    for name, factor in args.weight:
+    for name, factor in [("hand", args.hand), ("teacher", args.teacher), *args.weight]:
         weights[sources == name] *= factor
-    weights[(np.asarray(d["files"]) == "news_2025_26.jsonl") & (sources != "hand")] *= args.today
+    weights[(np.asarray(d["files"]) == _TODAY) & (sources != "hand")] *= args.today
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
     if args.class_weight is not None:
@@ -95,7 +95,7 @@ def refit(args: argparse.Namespace) -> None:
     chosen = tune_none_offset(predictor, prepare_records(parts.dev, cfg, SegmentCache()), truth)
     print(f"none offset {chosen['offset']:+g}")
     for era, today in (("2025-26", True), ("older", False)):
-        idx = [i for i, r in enumerate(parts.dev) if (r.file == "news_2025_26.jsonl") == today]
+        idx = [i for i, r in enumerate(parts.dev) if (r.file == _TODAY) == today]
         texts = [parts.dev[i].full_text for i in idx]
         m4, m5 = scores(predictor, texts, [truth[i] for i in idx])
         print(
