@@ -10,6 +10,7 @@ the development sample and the older ones apart. Never the held-out part.
     python experiments/today/refit.py fit /tmp/final.pkl --boundary 3 --keep-boundary
     python experiments/today/refit.py fit /tmp/final.pkl --today 2
     python experiments/today/refit.py fit /tmp/final.pkl --weight energy_headline=0.5
+    python experiments/today/refit.py fit /tmp/final.pkl --max-features 300000
 
 The figures are those of `experiments/README.md` ("Today's news": against energy's precision).
 ``--hand 5`` is the recipe's ``train_label_weight`` times 5; a whole run with the new weight
@@ -85,6 +86,8 @@ def refit(args: argparse.Namespace) -> None:
     for name, factor in [("hand", args.hand), ("teacher", args.teacher), *args.weight]:
         weights[sources == name] *= factor
     weights[(np.asarray(d["files"]) == _TODAY) & (sources != "hand")] *= args.today
+    if args.max_features is not None:
+        cfg["features"]["max_features"] = args.max_features
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
     if args.class_weight is not None:
@@ -136,8 +139,11 @@ def main() -> None:
     )
     fi.add_argument("--keep-boundary", action="store_true", help="undo clean-up's changes of them")
     fi.add_argument("--C", type=float, default=None)
+    fi.add_argument("--max-features", type=int, default=None, help="terms kept (150,000 shipped)")
     fi.add_argument("--class-weight", choices=["balanced", "none"], default=None)
     args = parser.parse_args()
+    if getattr(args, "max_features", None) is not None and args.max_features < 1:
+        parser.error(f"--max-features must be at least 1, got {args.max_features}")
     if args.command == "examples":
         examples(args.config, args.out)
     else:
