@@ -11,7 +11,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from ..predictor import softmax
-from .fit import build_features, fit_temperature
+from .calibration import fit_temperature
+from .fit import build_features
 from .parallel import fork_map
 from .progress import Progress
 

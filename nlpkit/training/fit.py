@@ -1,5 +1,5 @@
 """Fitting: TF-IDF features and a linear classifier on labelled texts, probabilities
-calibrated, and cross-validation of the same fit.
+calibrated (`nlpkit.training.calibration`), and cross-validation of the same fit.
 
 Texts come in prepared (normalised and segmented, `nlpkit.cache.prepare_many`); a `Predictor`
 comes out. Every random choice takes the config's seed.
@@ -8,6 +8,8 @@ comes out. Every random choice takes the config's seed.
 from __future__ import annotations
 
 import time
+import warnings
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from ..evaluate import classification_metrics
 from ..features import TfidfFeatures
 from ..predictor import Predictor
 from ..topics import NONE, TOPICS
+from .calibration import calibration_split, temperature
 from .heap import kept_heap
 from .parallel import fork_tasks
 from .progress import Progress
@@ -28,7 +31,6 @@ __all__ = [
     "build_features",
     "build_classifier",
     "fit",
-    "fit_temperature",
     "cross_validate",
     "tune_none_offset",
 ]
@@ -81,19 +83,6 @@ def linear_parts(clf, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
             )
     order = [classes.index(t) for t in topics]
     return np.asarray(coef)[order], np.asarray(intercept)[order]
-
-
-def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
-    """The temperature T for which softmax(T * scores) has the least log-loss on (scores, y)."""
-    best, best_loss = 1.0, np.inf
-    for t in np.logspace(-1, 2.5, 71):
-        z = t * scores
-        z = z - z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        loss = -log_p[np.arange(len(y)), y].mean()
-        if loss < best_loss:
-            best, best_loss = float(t), loss
-    return best
 
 
 def _convergence(name: str, clf: Any, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -200,12 +189,11 @@ def _fit_all(fits: list[_Fit], cfg: dict[str, Any], done=None) -> list[Any]:
 def _calibration(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, Any]):
     """Margins are not log-probabilities: the temperature that makes them so is fitted on a
     tenth of the training data with a model fitted on the rest (then kept for the model fitted
-    on everything). That model's fit, and the tenth it is scored on."""
-    train_idx, cal_idx = next(
-        StratifiedKFold(10, shuffle=True, random_state=cfg["seed"]).split(
-            np.zeros(len(labels)), labels
-        )
-    )
+    on everything). That model's fit, and the tenth it is scored on; None where the texts are
+    too few for it (no label with two texts: the temperature stays 1)."""
+    train_idx, cal_idx = calibration_split(labels, cfg["seed"])
+    if not len(cal_idx) or len({labels[i] for i in train_idx}) < 2:
+        return None, cal_idx
     # The temperature is read off a grid 12% a step: a looser stop of the solver moves the
     # margins by less than that. On VNTC the same temperature with liblinear's own default
     # stop (0.1: 19 iterations) as with scikit-learn's (1e-4: 55), and 20% less time than 1e-2.
@@ -225,10 +213,7 @@ def _calibration(X: Any, labels: list[str], weights: np.ndarray, cfg: dict[str, 
 def _temperature(part: Any, X: Any, labels: list[str], cal_idx: np.ndarray) -> float:
     known = [str(c) for c in part.classes_]
     coef, intercept = linear_parts(part, known)
-    # (a label too rare to be in the nine tenths has no score to calibrate)
-    scored = [i for i in cal_idx if labels[i] in known]
-    scores = np.asarray(X[scored] @ coef.T) + intercept
-    return fit_temperature(scores, np.asarray([known.index(labels[i]) for i in scored]))
+    return temperature(coef, intercept, known, X, labels, cal_idx)
 
 
 def _features(features: TfidfFeatures, texts: list[str], cfg: dict[str, Any]):
@@ -279,8 +264,10 @@ def fit(
         names = ["topics", "detector"]
     else:
         todo, names = [_Fit(X, labels, weights)], ["classes"]
+    part = None
     if calibrate:
         part, cal_idx = _calibration(X, labels, weights, cfg)
+    if part is not None:
         todo.append(part)
     fitted = _fit_all(todo, cfg, fitting)
     clf, found = fitted[0], fitted[1] if detector else None
@@ -300,7 +287,7 @@ def fit(
     if none:
         intercept[-1] += cfg["classifier"]["none_offset"]
     temperature = 1.0
-    if calibrate:
+    if part is not None:
         # (fitted on X with the kind columns, if any: the calibration's weights are not folded)
         temperature = _temperature(fitted[-1], X, labels, cal_idx)
     if info is not None:
@@ -333,8 +320,26 @@ def cross_validate(
     progress = progress or Progress()
     step = progress.step("cross-validation")
     step(0, folds)
+    counts = Counter(labels)
+    if max(counts.values()) < folds:
+        raise ValueError(
+            f"{folds}-fold cross-validation needs a label with at least {folds} texts (the "
+            f"largest has {max(counts.values())}): fewer folds (cv; --cv on the command "
+            "line), or more texts"
+        )
+    few = sorted(label for label, n in counts.items() if n < folds)
+    if few:
+        warnings.warn(
+            f"{len(few)} label(s) with fewer texts than the {folds} folds of cross-validation "
+            f"({', '.join(map(repr, few[:5]))}): some folds hold none of them",
+            stacklevel=2,
+        )
     splitter = StratifiedKFold(folds, shuffle=True, random_state=cfg["seed"])
-    for k, (train_idx, test_idx) in enumerate(splitter.split(texts, labels), start=1):
+    with warnings.catch_warnings():
+        # (said above, in the labels' own words)
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        folds_of = list(splitter.split(texts, labels))
+    for k, (train_idx, test_idx) in enumerate(folds_of, start=1):
         model = fit(
             [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx], cfg
         )

@@ -1,0 +1,69 @@
+"""Calibration: the temperature that turns a linear classifier's margins into probabilities.
+
+A linear SVM's margins (or SGD's) are not log-probabilities; softmax(T * margins) is, for the T
+with the least log-loss on texts the margins' model was not fitted on. `nlpkit.training.fit`
+fits a second model on nine tenths of the training texts (`calibration_split`) and reads T off
+its margins on the last tenth (`temperature`); the clean-up reads its own the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+__all__ = ["fit_temperature", "calibration_split", "temperature"]
+
+
+def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T for which softmax(T * scores) has the least log-loss on (scores, y)."""
+    best, best_loss = 1.0, np.inf
+    for t in np.logspace(-1, 2.5, 71):
+        z = t * scores
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(len(y)), y].mean()
+        if loss < best_loss:
+            best, best_loss = float(t), loss
+    return best
+
+
+def calibration_split(labels: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The nine tenths a calibration model is fitted on and the tenth it is scored on:
+    stratified, seeded. With fewer than ten texts of a label, scikit-learn's ten folds would
+    warn (or refuse, when every label has so few): then a tenth of each label's texts, at
+    least one of a label that has two or more, none of a label that has one."""
+    counts = Counter(labels)
+    if min(counts.values()) >= 10:
+        return next(
+            StratifiedKFold(10, shuffle=True, random_state=seed).split(
+                np.zeros(len(labels)), labels
+            )
+        )
+    rng = np.random.default_rng(seed)
+    y = np.asarray(labels)
+    cal = [
+        rng.permutation(idx)[: max(1, round(len(idx) / 10))]
+        for label in sorted(counts)
+        if len(idx := np.flatnonzero(y == label)) >= 2
+    ]
+    cal_idx = np.sort(np.concatenate(cal)) if cal else np.zeros(0, dtype=np.int64)
+    return np.setdiff1d(np.arange(len(labels)), cal_idx), cal_idx
+
+
+def temperature(
+    coef: np.ndarray,
+    intercept: np.ndarray,
+    classes: list[str],
+    X: Any,
+    labels: list[str],
+    cal_idx: np.ndarray,
+) -> float:
+    """The temperature of a linear model (``coef``, ``intercept``: a row per class of
+    ``classes``) read off its margins on the rows ``cal_idx`` of ``X``."""
+    # (a label too rare to be in the nine tenths has no score to calibrate)
+    scored = [i for i in cal_idx if labels[i] in classes]
+    scores = np.asarray(X[scored] @ coef.T) + intercept
+    return fit_temperature(scores, np.asarray([classes.index(labels[i]) for i in scored]))
