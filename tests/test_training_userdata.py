@@ -3,6 +3,7 @@ import json
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 from conftest import SMALL_CORPUS
 
@@ -165,5 +166,9 @@ def test_lists_of_the_wrong_length_or_kind():
     with pytest.raises(DataError, match=re.escape("texts[1] must be a string, got NoneType")):
         from_lists(["a", None], ["x", "y"])
     assert from_lists(["a", "b"], [1, 2]).labels == ["1", "2"]  # numbered classes are names
+    assert from_lists(["a", "b"], np.array([1, 2])).labels == ["1", "2"]  # as scikit-learn takes y
+    for wrong in ([True, False], np.array([True, False]), [1.0, 2.0]):
+        with pytest.raises(DataError, match=r"labels\[0\] must be a string, got"):
+            from_lists(["a", "b"], wrong)
     with pytest.raises(DataError, match="holdout must be a share in"):
         split(from_lists(["a", "b"], ["x", "y"]), holdout=1.0)

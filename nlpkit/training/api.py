@@ -94,7 +94,8 @@ def train(
     **options: Any,
 ) -> Predictor:
     """A model of ``texts`` under ``labels`` (two or more labels, any names): a `Predictor`
-    whose ``save(path)`` writes a folder `nlpkit.load` reads.
+    whose ``save(path)`` writes a folder `nlpkit.load` reads. A label is a string, or an
+    integer (numpy's too, as in a scikit-learn ``y``), whose class is then named "0", "1"...
 
     ``holdout``: a stratified, seeded share of the texts kept out of training and scored (the
     figures are in ``predictor.manifest["metrics"]``); 0 trains on everything. ``progress``:

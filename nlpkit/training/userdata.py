@@ -18,6 +18,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +181,10 @@ def from_lists(
     where = [f"texts[{i}]" for i in range(len(texts))]
     for i, (text, label, title) in enumerate(zip(texts, labels, titles)):
         for name, value in (("texts", text), ("titles", title), ("labels", label)):
+            # (numbered classes are names, numpy's integers too: a label array as scikit-learn
+            # takes it; numpy's bool is no Integral)
             if not isinstance(value, str) and not (
-                name == "labels" and isinstance(value, int) and not isinstance(value, bool)
+                name == "labels" and isinstance(value, Integral) and not isinstance(value, bool)
             ):
                 raise DataError(f"{name}[{i}] must be a string, got {type(value).__name__}")
         labels[i] = str(label).strip()
