@@ -170,6 +170,18 @@ def test_every_odd_record_gets_a_topic_or_an_error_and_one_line(tmp_path, worker
     assert report.written == 8 and report.errors == 3
 
 
+def test_plain_text_lines_are_not_said_to_have_fields_of_ours(tmp_path, capsys):
+    # Each line of plain text becomes {"line": n, "text": ...}: its fields are nlpkit's own,
+    # and the summary must not say they replaced any of the input's.
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(TEXTS[:3]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 0
+    assert [row["line"] for row in read_out(out)] == [1, 2, 3]
+    err = capsys.readouterr().err
+    assert "3 records written" in err and "named like nlpkit's" not in err
+
+
 def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(

@@ -94,7 +94,8 @@ def _answer(
                 # The input line up to its closing brace, then nlpkit's fields.
                 out += (raw, b",", orjson.dumps(added)[1:], b"\n")
                 continue
-            if not ours.isdisjoint(record):
+            # (a line of plain text has no fields of its own: its record's are nlpkit's)
+            if settings.jsonl and not ours.isdisjoint(record):
                 replaced += 1
             record.update(added)
         else:
