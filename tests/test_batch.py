@@ -198,6 +198,18 @@ def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, cap
     )
 
 
+def test_a_csv_file_is_refused_before_anything_is_written(tmp_path, capsys):
+    src = tmp_path / "news.csv"
+    src.write_text('text,label\n"' + TEXTS[0] + '\nmore of it",energy\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 2
+    assert "CSV is not read here" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["news.csv"]  # no output, run record or lock
+    # --format text: its lines are texts all the same (the header too)
+    assert main(["predict", "--input", str(src), "--output", str(out), "--format", "text"]) == 0
+    assert [row["text"] for row in read_out(out)][0] == "text,label"
+
+
 def test_input_that_is_not_lines_of_text_is_refused(tmp_path, capsys):
     utf16 = tmp_path / "utf16.txt"
     utf16.write_text(TEXTS[0], encoding="utf-16")

@@ -309,6 +309,15 @@ def predict_file(
             kind = sniff(reader.head[: 1 << 16])
         except InputError as exc:
             raise InputError(f"{input}: {exc}") from None
+        if jsonl is None and kind == "text" and not from_stdin:
+            if Path(input).name.lower().removesuffix(".gz").endswith((".csv", ".tsv")):
+                # (a quoted field may hold line ends: read as lines, one record would answer
+                # as several, and its header as a text)
+                raise InputError(
+                    f"{input}: CSV is not read here, only JSON lines or plain text (one text "
+                    "a line): convert it to JSON lines, or give --format text to read each of "
+                    "its lines as a text"
+                )
         if jsonl is None:
             jsonl = kind == "jsonl"
         settings = _Settings(jsonl, text_field, title_field or "title", prefix, allow_none)
