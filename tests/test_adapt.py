@@ -33,6 +33,20 @@ def test_feed_labels_take_the_boundary_rules_then_a_sure_teacher(teacher):
         feed_labels(teacher, records, threshold=0)
 
 
+def test_a_model_of_other_labels_gets_no_topic_of_the_labelling_functions():
+    # A newsroom's own sections: the boundary rules' "domestic" for the fuel crime (and any
+    # other function's topic) is no class of this model, and must not become one.
+    sections = {"geopolitics": "world", "energy": "money", "domestic": "home", "sports": "games"}
+    texts = [f"{t} ({i})" for i, t in enumerate(FEED[: 32 * 3])]
+    labels = [sections[label] for label, items in SMALL_CORPUS.items() for _ in items] * 3
+    own = nlpkit.train(texts, labels, min_df=1, cache=False)
+    given = feed_labels(own, feed_records(FEED, None), threshold=0.5)
+    assert given[-1] is None or given[-1][2] == "teacher"
+    assert {label for label, _, _ in filter(None, given)} <= set(own.classes)
+    model, _ = adapt(FEED, model=own, threshold=0.5)
+    assert set(model.classes) == set(own.classes)
+
+
 def test_a_text_the_teacher_knows_nothing_of_is_left_unlabelled(teacher):
     # Out of scope for want of evidence is no evidence that it is out of scope.
     unknown = feed_records(["Lorem ipsum dolor sit amet", "12345"], None)

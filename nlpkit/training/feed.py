@@ -55,6 +55,7 @@ def feed_labels(
     its probability is at least ``threshold`` (with its out-of-scope detector, where it has
     one: a feed has out-of-scope news too), but for a text with no term it knows. Then the
     other labelling functions. A record's section, if it has one, is not read: a feed has none.
+    The functions label only with the teacher's own classes.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
@@ -62,9 +63,15 @@ def feed_labels(
     if not records:
         return []
     probs = teacher.predict_proba([r.full_text for r in records], allow_none=teacher.none)
+    # The labelling functions speak of the four topics and out of scope: their labels are
+    # taken only where the teacher has that class (a model of a newsroom's own sections has
+    # none of them, and would be given classes it never had).
+    known = set(teacher.classes)
     out: list[Label | None] = []
     for record, p in zip(records, probs):
         weak = label_record(replace(record, source_category="")) if functions else None
+        if weak is not None and weak.topic not in known:
+            weak = None
         best = max(p, key=p.get)
         # A text with no term the teacher knows is "none" for want of evidence (nlpkit's
         # answer then: none 1, every topic 0), which says nothing of what it is about.
