@@ -904,6 +904,7 @@ def _parser() -> argparse.ArgumentParser:
     from .serve.command import add_subcommand as add_serve
 
     add_serve(sub)
+    parser.commands = sub.choices  # (the commands' parsers, by name)
     return parser
 
 
@@ -915,7 +916,11 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # (said by the command's own parser: "nlpkit evaluate: error: ... (see nlpkit evaluate
+        # --help)", where the top one named neither the command nor its help)
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)

@@ -185,6 +185,12 @@ def test_weak_report(tmp_path, capsys):
         (["explain", "-k", "0", "Giá xăng"], "argument -k: must be at least 1, got 0"),
         (["explain", "-k", "x", "Giá xăng"], "argument -k: not a whole number: 'x'"),
         (["predict", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+        # named by the command it was given to, with that command's help
+        (
+            ["evaluate", "--model", "m", "x"],
+            "nlpkit evaluate: error: unrecognized arguments: --model",
+        ),
+        (["diff", "a", "b", "--bogus"], "(see nlpkit diff --help)"),
     ],
 )
 def test_argument_errors_are_one_line(args, message):
