@@ -284,6 +284,42 @@ def _reporter(args: argparse.Namespace):
     return terminal("quiet" if args.quiet else "progress" if args.progress else "auto")
 
 
+def _writable(folder: Path, option: str) -> None:
+    """Refuse, before any training, a folder that could not be written at the end: a file in
+    its place or on its way, or a place this process cannot create things in. Nothing is left
+    behind by the check."""
+    import tempfile
+
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{option} {folder} is a file; name a folder")
+    ancestor = folder.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{option} {folder}: {ancestor} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".nlpkit-check.", dir=ancestor))
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {folder}: cannot write in {ancestor} ({exc.strerror})"
+        ) from None
+
+
+def _write(write, *args) -> None:
+    """``write(*args)``, a failure of the disk (full, gone, read-only) one line, exit 1."""
+    try:
+        write(*args)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise _WriteFailed(
+            f"cannot write the model or its results ({where}{exc.strerror or exc})"
+        ) from None
+
+
+class _WriteFailed(Exception):
+    """Writing a model or its results failed after training (exit 1: not a usage error)."""
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     if args.n_jobs is not None and args.n_jobs < 0:
         raise UsageError(
@@ -323,11 +359,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
     )
     results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
+    _writable(model_dir, "--model")
+    _writable(results, "--results")
     try:
         predictor, metrics = train_config(cfg, progress=_reporter(args))
     except (CorpusError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    write_results(predictor, metrics, cfg, model_dir, results)
+    _write(write_results, predictor, metrics, cfg, model_dir, results)
     heldout = metrics["heldout"]
     print(f"model: {model_dir}\nresults: {results}")
     print(
@@ -352,8 +390,9 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if not 0 < args.threshold <= 1:
         raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
     output = Path(args.output or f"{Path(args.unlabeled).name.split('.')[0]}-adapted")
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {output} is a file; name a folder")
+    _writable(output, "--output")
+    if args.results:
+        _writable(Path(args.results), "--results")
     try:
         texts, titles = read_texts(args.unlabeled, args.text_field, args.title_field)
         config = _config(args.config) if args.config else None
@@ -374,7 +413,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     except (CorpusError, ModelError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     cfg = predictor.manifest["training_config"]
-    write_results(predictor, metrics, cfg, output, args.results)
+    _write(write_results, predictor, metrics, cfg, output, args.results)
     feed = metrics["training"]["feed"]
     print(f"model: {output}")
     print(
@@ -423,8 +462,9 @@ def _train_data(args: argparse.Namespace) -> int:
         raise UsageError(f"--weight must be positive, got {args.weight}")
     name = Path(args.data).name.split(".")[0]
     output = Path(args.output or f"{name}-model")
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {output} is a file; name a folder")
+    _writable(output, "--output")
+    if args.results:
+        _writable(Path(args.results), "--results")
     options = {
         key: getattr(args, key) for key in ("cv", "n_jobs") if getattr(args, key) is not None
     }
@@ -449,7 +489,7 @@ def _train_data(args: argparse.Namespace) -> int:
         finally:
             for warning in caught:
                 print(f"nlpkit train: warning: {warning.message}", file=sys.stderr)
-    write_results(predictor, metrics, cfg, output, args.results)
+    _write(write_results, predictor, metrics, cfg, output, args.results)
     print(f"model: {output}")
     heldout = metrics["heldout"]
     user = metrics.get("user_data", {})
@@ -927,6 +967,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except _WriteFailed as exc:
+        print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except Terminated:

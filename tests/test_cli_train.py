@@ -141,3 +141,36 @@ def test_a_config_and_data_options_do_not_mix(capsys):
     assert "--holdout applies to --data only" in capsys.readouterr().err
     assert main(["train"]) == 2
     assert "give an experiment config, or --data FILE" in capsys.readouterr().err
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, example, capsys):
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    for output, message in [
+        (tmp_path / "a-file" / "model", "a-file is a file, not a folder"),
+        (tmp_path / "a-file", "is a file; name a folder"),
+    ]:
+        assert main(["train", "--data", str(example), "--output", str(output), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "fitting" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # the check left nothing
+
+
+def test_a_disk_that_fails_at_the_end_is_one_line_and_exit_1(
+    tmp_path, example, monkeypatch, capsys
+):
+    import errno
+
+    import nlpkit.training.output as output
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "m" / "coef.npy"))
+
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(output, "write_results", full)
+    assert main(["train", "--data", str(example), "--output", str(tmp_path / "m"), "--quiet"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        f"nlpkit train: error: cannot write the model or its results "
+        f"({tmp_path / 'm' / 'coef.npy'}: No space left on device)"
+    )
+    assert "Traceback" not in "\n".join(err)
