@@ -198,6 +198,25 @@ def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, cap
     )
 
 
+def test_an_output_that_cannot_be_opened_is_one_line(tmp_path, monkeypatch, capsys):
+    import nlpkit.batch.streaming as streaming
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": TEXTS[0]}) + "\n", encoding="utf-8")
+    opened = streaming.os.open
+
+    def refused(path, *args, **kwargs):
+        if str(path).endswith("out.jsonl"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(streaming.os, "open", refused)
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"nlpkit predict: error: --output {out}: cannot write it (Permission denied)\n"
+
+
 def test_a_csv_file_is_refused_before_anything_is_written(tmp_path, capsys):
     src = tmp_path / "news.csv"
     src.write_text('text,label\n"' + TEXTS[0] + '\nmore of it",energy\n', encoding="utf-8")

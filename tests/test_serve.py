@@ -478,6 +478,14 @@ def test_limits_must_be_positive(option, capsys):
     assert "must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("port, message", [("65536", "at most 65535"), ("-1", "at least 0")])
+def test_a_port_beyond_sixteen_bits_is_refused(port, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["serve", "--port", port])
+    assert exit.value.code == 2
+    assert f"argument --port: must be {message}" in capsys.readouterr().err
+
+
 # -- the page, in a real browser -------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -357,7 +357,10 @@ def predict_file(
                 reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
                 progress=progress, total=total, report=report, read_ahead=True,
             )  # fmt: skip
-        fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:  # (a read-only place, no permission, a system folder)
+            raise InputError(f"--output {output}: cannot write it ({exc.strerror})") from None
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
         # (a device or a pipe, such as /dev/null: written to as it is, with no run record)
         with open(fd, "r+b" if regular else "wb") as sink:

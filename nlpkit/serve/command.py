@@ -9,7 +9,7 @@ import os
 __all__ = ["add_subcommand", "cmd_serve"]
 
 
-def _at_least(minimum: int):
+def _at_least(minimum: int, most: int | None = None):
     def check(value: str) -> int:
         try:
             number = int(value)
@@ -17,6 +17,8 @@ def _at_least(minimum: int):
             raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
         if number < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        if most is not None and number > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most}, got {number}")
         return number
 
     return check
@@ -40,7 +42,8 @@ def add_subcommand(sub) -> None:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all)",
     )
-    p.add_argument("--port", type=_at_least(0), default=8000, help="port (default 8000)")
+    # (a port is 16 bits: with a larger number the server said it was running on it)
+    p.add_argument("--port", type=_at_least(0, 65535), default=8000, help="port (default 8000)")
     p.add_argument("-m", "--model", help="model folder (default: the shipped model)")
     p.add_argument(
         "--workers",
