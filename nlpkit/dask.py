@@ -61,6 +61,16 @@ def _full_texts(frame, text_column: str, title_column: str | None) -> list[objec
     return [_full_text(t, x) for t, x in zip(frame[title_column].tolist(), texts)]
 
 
+def _answers(predictor: Predictor, texts: list[object], allow_none: bool) -> list[dict | str]:
+    """`probabilities_or_errors`, but a missing value (None, NaN, pandas' NA) is said to be
+    missing, where it was "text must be str, not NAType"."""
+    missing = [not isinstance(t, str) and _missing(t) for t in texts]
+    given = iter(
+        probabilities_or_errors(predictor, [t for t, m in zip(texts, missing) if not m], allow_none)
+    )
+    return ["no text (a missing value)" if m else next(given) for m in missing]
+
+
 def _columns(predictor: Predictor, allow_none: bool) -> tuple[str, ...]:
     return predictor.classes if allow_none else predictor.topics
 
@@ -70,7 +80,7 @@ def _predict_frame(
 ):
     out = frame.copy()
     texts = _full_texts(frame, text_column, title_column)
-    answers = probabilities_or_errors(predictor, texts, allow_none)
+    answers = _answers(predictor, texts, allow_none)
     out["topic"] = [None if isinstance(p, str) else topic_of(p) for p in answers]
     for topic in _columns(predictor, allow_none):
         out[f"p_{topic}"] = [float("nan") if isinstance(p, str) else p[topic] for p in answers]
@@ -89,7 +99,7 @@ def _predict_items(
         for item in items
     ]
     out = []
-    for item, p in zip(items, probabilities_or_errors(predictor, texts, allow_none)):
+    for item, p in zip(items, _answers(predictor, texts, allow_none)):
         base = item if isinstance(item, dict) else {"text": item}
         if isinstance(p, str):
             out.append({**base, "topic": None, "error": p})

@@ -79,12 +79,14 @@ def test_a_row_without_usable_text_gets_an_error_not_a_failed_computation(client
     assert result["topic"].tolist()[:2] == nlpkit.predict(TEXTS[:2])
     assert result["error"].isna().tolist() == [True, True, False, False]
     assert result["topic"].isna().tolist() == [False, False, True, True]
-    assert "empty" in result["error"].iloc[2] and "must be str" in result["error"].iloc[3]
+    assert "empty" in result["error"].iloc[2]
+    assert result["error"].iloc[3] == "no text (a missing value)"
     assert result["p_energy"].isna().tolist() == [False, False, True, True]
-    bag = predict_partitions(db.from_sequence([{"text": TEXTS[0]}, {"id": 1}], npartitions=1))
-    first, second = bag.compute()
+    items = [{"text": TEXTS[0]}, {"id": 1}, {"text": 5}]
+    first, second, third = predict_partitions(db.from_sequence(items, npartitions=1)).compute()
     assert first["topic"] == nlpkit.predict(TEXTS[0])
-    assert second["topic"] is None and "must be str" in second["error"]
+    assert second["topic"] is None and second["error"] == "no text (a missing value)"
+    assert third["topic"] is None and third["error"] == "text must be str, not int"
 
 
 def test_without_dask_the_error_says_what_to_install(monkeypatch):
