@@ -616,12 +616,50 @@ def _diff_answers(args: argparse.Namespace) -> int:
     return 1
 
 
+def _evaluate_data(args: argparse.Namespace, predictor) -> int:
+    from .evaluate import score_file
+    from .training.userdata import DataError
+
+    if args.config or args.corpus or args.labels:
+        raise UsageError("--data scores a file of your own: --config, --corpus and --labels "
+                         "are for the corpus's held-out part")  # fmt: skip
+    try:
+        result = score_file(
+            predictor,
+            args.data,
+            text_field=args.text_field or "text",
+            label_field=args.label_field or "label",
+            title_field=args.title_field,
+            allow_none=_allow_none(args, predictor),
+        )
+    except (DataError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    lacking = result.get("labels_the_model_lacks")
+    if lacking:
+        print(
+            f"nlpkit evaluate: warning: {sum(lacking.values()):,} texts have labels the model "
+            f"does not have ({', '.join(map(repr, list(lacking)[:5]))}): never answered, so "
+            "always wrong"
+            + (
+                "; --allow-none lets it answer none" if "none" in lacking and predictor.none else ""
+            ),
+            file=sys.stderr,
+        )
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .corpus import CorpusError
     from .evaluate import evaluate_model, heldout_records
     from .training.config import DEFAULTS
 
     predictor = _load(args)
+    if args.data:
+        return _evaluate_data(args, predictor)
+    own = [f for f, v in _EVALUATE_DATA_OPTIONS.items() if getattr(args, v) is not None]
+    if own:
+        raise UsageError(f"{own[0]} applies to --data only")
     if args.config:
         cfg = _config(args.config)
     else:  # the data settings the model was trained with, over the defaults
@@ -640,9 +678,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         result = evaluate_model(predictor, records, cfg)
     except (CorpusError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    if not result["distant"].get("n") and not result["hand"].get("n"):
+        raise UsageError(
+            "no held-out record of the corpus was read"
+            + (f" ({report.skipped:,} lines are not corpus records)" if report.skipped else "")
+            + ": to score a labelled file of your own, give it with --data FILE"
+        )
     result["corpus_malformed_lines"] = report.skipped
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
+
+
+_EVALUATE_DATA_OPTIONS = {
+    "--text-field": "text_field",
+    "--label-field": "label_field",
+    "--title-field": "title_field",
+    "--allow-none": "allow_none",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -928,13 +980,29 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate",
-        help="score a model on the held-out part of the corpus",
-        description="Score a model on the held-out part of the corpus, against weak labels and hand labels.",
+        help="score a model on a labelled file of your own, or on the corpus's held-out part",
+        description="Score a model on a labelled file of your own (--data FILE: accuracy, "
+        "macro-F1, each label's figures and the confusion matrix), or on the held-out part of "
+        "the corpus, against weak labels and hand labels.",
     )
     p.add_argument("model", help="model folder")
-    p.add_argument("--config", help="experiment config whose data settings to use")
-    corpus_arg(p)
-    p.add_argument(
+    own = p.add_argument_group("a labelled file of your own")
+    own.add_argument(
+        "--data", metavar="FILE", help="JSON lines or CSV, gzipped or not, as train --data reads"
+    )
+    own.add_argument("--text-field", help="field with the text (default: text)")
+    own.add_argument("--label-field", help="field with the label (default: label)")
+    own.add_argument("--title-field", help="field with the title, if any")
+    own.add_argument(
+        "--allow-none",
+        action="store_true",
+        default=None,
+        help="the model may answer none (out of scope), scored against the label 'none'",
+    )
+    corpus = p.add_argument_group("the corpus's held-out part")
+    corpus.add_argument("--config", help="experiment config whose data settings to use")
+    corpus_arg(corpus)
+    corpus.add_argument(
         "--labels",
         action="append",
         help="hand-labelled TSV (id, topic) to score against (repeatable)",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "classification_metrics",
+    "score_file",
     "read_labels",
     "grouped_metrics",
     "evaluate_model",
@@ -77,6 +78,48 @@ def classification_metrics(
             "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         },
     }
+
+
+def score_file(
+    predictor: Predictor,
+    path: str,
+    text_field: str = "text",
+    label_field: str = "label",
+    title_field: str | None = None,
+    allow_none: bool = False,
+) -> dict[str, Any]:
+    """`classification_metrics` of ``predictor`` on a labelled file of one's own, read as
+    `nlpkit train --data` reads it: every text, title first, as the model answers it (with
+    ``allow_none``, out of scope is the label "none"). A label the model does not have is
+    scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
+    `ValueError` for a file or a text that cannot be read, naming where."""
+    import re
+
+    from .text import join_title
+    from .training.userdata import read_file
+
+    data = read_file(path, text_field, label_field, title_field)
+    texts = [join_title(title, text) for title, text in zip(data.titles, data.texts)]
+    started = time.monotonic()
+    try:
+        answers = predictor.predict(texts, allow_none=allow_none)
+    except ValueError as exc:  # a text with nothing to read: where it is in the file
+        found = re.match(r"text #(\d+) of the batch: (.*)", str(exc))
+        if not found:
+            raise
+        raise ValueError(f"{data.where[int(found[1])]}: {found[2]}") from None
+    seconds = time.monotonic() - started
+    predicted = [NONE if a is None else a for a in answers]
+    classes = list(predictor.classes if allow_none else predictor.topics)
+    lacking = sorted(set(data.labels) - set(classes))
+    result = {
+        "data": str(path),
+        **classification_metrics(data.labels, predicted, classes + lacking),
+        "texts_per_second": round(len(texts) / seconds, 1) if seconds else None,
+    }
+    if lacking:
+        result["labels_the_model_lacks"] = {label: data.labels.count(label) for label in lacking}
+    return result
 
 
 def grouped_metrics(

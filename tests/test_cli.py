@@ -4,8 +4,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, SEEDS, write_small_corpus
+from conftest import ROOT, SEEDS, SMALL_CORPUS, write_small_corpus
 
+import nlpkit
 from nlpkit.cli import main
 
 
@@ -340,3 +341,64 @@ def test_allow_none_with_a_model_without_none_is_one_line(small_model, tmp_path,
     assert main(["predict", "--model", str(folder), "--allow-none", "Giá xăng"]) == 2
     err = capsys.readouterr().err
     assert "has no out-of-scope class" in err and err.count("\n") == 1
+
+
+# -- nlpkit evaluate --data: a labelled file of one's own ----------------------------------
+
+
+def _labelled(tmp_path, rows):
+    path = tmp_path / "test.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def test_evaluate_scores_a_labelled_file_as_the_model_answers_it(tmp_path, capsys):
+    rows = [{"text": t, "label": label} for label, texts in SMALL_CORPUS.items() for t in texts]
+    rows[0]["label"] = "business"  # a label the model does not have
+    path = _labelled(tmp_path, rows)
+    assert main(["evaluate", str(ROOT / "models" / "default"), "--data", str(path)]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    answers = nlpkit.predict([r["text"] for r in rows])
+    right = sum(a == r["label"] for a, r in zip(answers, rows))
+    assert result["n"] == len(rows) and result["accuracy"] == round(right / len(rows), 4)
+    assert result["labels_the_model_lacks"] == {"business": 1}
+    assert result["confusion_matrix"]["labels"][-1] == "business"
+    assert "1 texts have labels the model does not have ('business')" in err
+
+
+def test_evaluate_errors_are_one_line(tmp_path, capsys):
+    path = _labelled(
+        tmp_path, [{"text": "Giá xăng tăng", "label": "energy"}, {"text": "\x01 ", "label": "x"}]
+    )
+    model = str(ROOT / "models" / "default")
+    for args, message in [
+        (["--data", str(path)], f"{path}:2: "),
+        (["--text-field", "body"], "--text-field applies to --data only"),
+        (["--data", str(path), "--label-field", "topic"], "no field 'topic'"),
+        (["--corpus", str(path)], "no held-out record of the corpus was read"),
+    ]:
+        assert main(["evaluate", model, *args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+
+
+def test_evaluate_scores_out_of_scope_with_allow_none(tmp_path, capsys):
+    from conftest import SMALL_NONE
+
+    rows = [{"text": t, "label": "none"} for t in SMALL_NONE]
+    rows += [{"text": t, "label": "sports"} for t in SMALL_CORPUS["sports"]]
+    path = _labelled(tmp_path, rows)
+    model = str(ROOT / "models" / "default")
+    assert main(["evaluate", model, "--data", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["labels_the_model_lacks"] == {"none": len(SMALL_NONE)}
+    assert "--allow-none lets it answer none" in err
+    assert main(["evaluate", model, "--data", str(path), "--allow-none"]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    answers = nlpkit.predict([r["text"] for r in rows], allow_none=True)
+    right = sum((a or "none") == r["label"] for a, r in zip(answers, rows))
+    assert "labels_the_model_lacks" not in result and err == ""
+    assert result["accuracy"] == round(right / len(rows), 4)
+    assert "none" in result["per_label"]
