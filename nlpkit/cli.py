@@ -66,6 +66,17 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
         except (IsADirectoryError, PermissionError) as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         names = [args.file]
+        lines = [line for line in texts[0].splitlines() if line.strip()]
+        if len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines[:2]):
+            # (a file of records read as one text would get one answer, of its JSON)
+            raise UsageError(
+                f"{args.file} holds JSON lines: -f reads a file as one text"
+                + (
+                    f"; --input {args.file} answers each record"
+                    if args.command == "predict"
+                    else ""
+                )
+            )
     elif args.text:
         texts = list(args.text)
         names = [f"argument {i}" for i in range(1, len(texts) + 1)]

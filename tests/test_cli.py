@@ -220,6 +220,22 @@ def test_unreadable_files_get_one_line(tmp_path, capsys):
     assert "Is a directory" in capsys.readouterr().err
 
 
+def test_a_file_of_json_lines_given_as_one_text_is_refused(tmp_path, capsys):
+    # -f reads a file as one text: an archive's records would get one answer, of their JSON.
+    records = tmp_path / "archive.jsonl"
+    records.write_text('{"text": "Giá xăng tăng"}\n{"text": "Đội tuyển thắng"}\n', "utf-8")
+    assert main(["predict", "-f", str(records)]) == 2
+    assert capsys.readouterr().err == (
+        f"nlpkit predict: error: {records} holds JSON lines: -f reads a file as one text; "
+        f"--input {records} answers each record\n"
+    )
+    assert main(["explain", "-f", str(records)]) == 2
+    assert "--input" not in capsys.readouterr().err  # (explain has none)
+    one = tmp_path / "one.json"
+    one.write_text('{"text": "Giá xăng tăng"}\n', "utf-8")  # one object: a text like any
+    assert main(["predict", "-f", str(one)]) == 0
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
 def test_a_huge_file_is_read_in_bounded_memory(tmp_path):
     page = tmp_path / "page.txt"
