@@ -902,7 +902,12 @@ def _parser() -> argparse.ArgumentParser:
         "new model is fitted on them, with a recipe's training data (--config) or on the feed "
         "alone. The feed: JSON lines or CSV (.tsv: tab-separated), gzipped or not.",
     )
-    p.add_argument("--unlabeled", required=True, metavar="FILE", help="the unlabelled texts")
+    p.add_argument(
+        "--unlabeled",
+        required=True,
+        metavar="FILE",
+        help="the unlabelled texts: JSON lines, CSV, or plain text (.txt: one text a line)",
+    )
     p.add_argument("--text-field", default="text", help="field with the text (default: text)")
     p.add_argument("--title-field", help="field with a title, read before the text")
     p.add_argument(

@@ -101,6 +101,25 @@ def test_command_adapts_a_model_folder(small_none_folder, tmp_path, capsys, monk
     assert nlpkit.load(tmp_path / "feed-adapted").predict("Giá điện tăng") == "energy"
 
 
+def test_command_reads_a_feed_of_plain_text(small_none_folder, tmp_path, capsys, monkeypatch):
+    # One text a line (.txt, gzipped or not), as `nlpkit predict --input` reads plain text.
+    import gzip
+
+    monkeypatch.chdir(tmp_path)
+    lines = "\n\n".join(FEED) + "\n"  # (blank lines between: skipped)
+    (tmp_path / "feed.txt").write_text(lines, encoding="utf-8")
+    with gzip.open(tmp_path / "more.txt.gz", "wt", encoding="utf-8") as out:
+        out.write(lines)
+    for name in ("feed.txt", "more.txt.gz"):
+        args = ["adapt", "--unlabeled", name, "--model", str(small_none_folder), "--quiet"]
+        assert main([*args, "--threshold", "0.5"]) == 0
+        assert f"of {len(FEED):,} texts labelled" in capsys.readouterr().out
+    # Under another name, plain text is read as CSV: the error says how to have it read as text.
+    (tmp_path / "feed").write_text(lines, encoding="utf-8")
+    assert main(["adapt", "--unlabeled", "feed", "--model", str(small_none_folder)]) == 2
+    assert "is read so when its name ends in .txt" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

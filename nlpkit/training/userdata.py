@@ -341,17 +341,28 @@ def split(
 def read_texts(
     path: str | Path, text_field: str = "text", title_field: str | None = None
 ) -> tuple[list[str], list[str]]:
-    """The texts (and titles) of an unlabelled file, in the formats of `read_file`: a feed."""
+    """The texts (and titles) of an unlabelled file, in the formats of `read_file`, or plain
+    text (``.txt``, gzipped or not: one text a line, blank lines skipped): a feed."""
     path = Path(path)
+    if path.name.lower().removesuffix(".gz").endswith(".txt"):
+        return _plain_texts(path)
     texts: list[str] = []
     titles: list[str] = []
     for number, row in _rows(path):
         where = f"{path}:{number}"
         for what, name in (("text", text_field), ("title", title_field)):
             if name and name not in row:
+                plain = (
+                    "; a file of plain text, one text a line, is read so when its name ends in .txt"
+                    if what == "text"
+                    and not path.name.lower()
+                    .removesuffix(".gz")
+                    .endswith((".jsonl", ".json", ".ndjson"))
+                    else ""
+                )
                 raise DataError(
                     f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
-                    f"name the {what} field with --{what}-field"
+                    f"name the {what} field with --{what}-field{plain}"
                 )
         text = _string(row[text_field], where, text_field, "text")
         title = row.get(title_field) if title_field else ""
@@ -363,3 +374,20 @@ def read_texts(
     if not texts:
         raise DataError(f"{path}: no records")
     return texts, titles
+
+
+def _plain_texts(path: Path) -> tuple[list[str], list[str]]:
+    try:
+        with _open_text(path) as data:
+            texts = [line.rstrip("\r\n") for line in data if line.strip()]
+    except FileNotFoundError:
+        raise DataError(f"file not found: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise DataError(f"{path}: damaged gzip file ({exc})") from None
+    if not texts:
+        raise DataError(f"{path}: no records")
+    return texts, [""] * len(texts)
