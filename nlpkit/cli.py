@@ -47,6 +47,17 @@ def _read_stream(data, name: str) -> str:
         ) from None
 
 
+def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
+    """Refuse JSON lines (two lines or more, each an object) where texts are expected."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines[:2]):
+        where = "standard input" if name == "-" else name
+        raise UsageError(
+            f"{where} holds JSON lines: {how}"
+            + (f"; --input {name} answers each record" if args.command == "predict" else "")
+        )
+
+
 def _read_texts(args: argparse.Namespace) -> list[str]:
     """The texts to answer: each argument, each line piped to standard input, or the whole of
     a file (-f; '-f -' for the whole of standard input as one text)."""
@@ -57,6 +68,7 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
     if args.file == "-":
         texts = [_read_stream(sys.stdin.buffer, "standard input")]
         names = ["standard input"]
+        _not_records(texts[0], "-", "-f - reads it as one text", args)
     elif args.file:
         try:
             with open(args.file, "rb") as data:
@@ -66,17 +78,8 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
         except (IsADirectoryError, PermissionError) as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         names = [args.file]
-        lines = [line for line in texts[0].splitlines() if line.strip()]
-        if len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines[:2]):
-            # (a file of records read as one text would get one answer, of its JSON)
-            raise UsageError(
-                f"{args.file} holds JSON lines: -f reads a file as one text"
-                + (
-                    f"; --input {args.file} answers each record"
-                    if args.command == "predict"
-                    else ""
-                )
-            )
+        # (a file of records read as one text would get one answer, of its JSON)
+        _not_records(texts[0], args.file, "-f reads a file as one text", args)
     elif args.text:
         texts = list(args.text)
         names = [f"argument {i}" for i in range(1, len(texts) + 1)]
@@ -88,6 +91,8 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
             names = ["standard input"]
         else:
             text = _read_stream(sys.stdin.buffer, "standard input")
+            # (each record's answer would be of its JSON: field names, other fields and all)
+            _not_records(text, "-", "each piped line is read as a text", args)
             texts = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
             names = [f"line {i} of standard input" for i in range(1, len(texts) + 1)]
     else:

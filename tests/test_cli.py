@@ -234,6 +234,12 @@ def test_a_file_of_json_lines_given_as_one_text_is_refused(tmp_path, capsys):
     one = tmp_path / "one.json"
     one.write_text('{"text": "Giá xăng tăng"}\n', "utf-8")  # one object: a text like any
     assert main(["predict", "-f", str(one)]) == 0
+    piped = records.read_text("utf-8")
+    for args, how in [([], "each piped line is read as a text"), (["-f", "-"], "-f - reads")]:
+        result = run("predict", *args, stdin=piped)
+        assert result.returncode == 2 and result.stdout == ""
+        assert f"standard input holds JSON lines: {how}" in result.stderr
+        assert "--input - answers each record" in result.stderr
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
