@@ -1,6 +1,7 @@
 import gzip
 import json
 import re
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -118,6 +119,21 @@ def test_the_holdout_is_stratified_seeded_and_keeps_every_label_in_training():
     with pytest.warns(UserWarning):
         everything = split(from_lists(texts, labels), holdout=0)
     assert not everything.heldout and len(everything.train) == 103
+
+
+def test_labels_alike_but_for_case_or_spacing_are_a_warning():
+    texts = [f"text {i}" for i in range(12)]
+    labels = ["Sports"] * 3 + ["sports"] * 3 + ["Thế giới"] * 3 + ["thế  giới"] * 3
+    with pytest.warns(UserWarning) as caught:
+        out = split(from_lists(texts, labels), holdout=0)
+    assert [str(w.message) for w in caught] == [
+        "labels that differ only in case or spacing are different classes: "
+        "'Sports' and 'sports', 'Thế giới' and 'thế  giới'"
+    ]
+    assert {r.source_category for r in out.train} == set(labels)  # (trained as given)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split(from_lists(texts, ["a"] * 6 + ["b"] * 6), holdout=0)
 
 
 def test_copies_are_trained_as_given_and_never_on_both_sides():

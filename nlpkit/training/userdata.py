@@ -250,6 +250,17 @@ def check(data: LabelledTexts) -> list[int]:
             "they are trained on but cannot be held out, and are poorly learned",
             stacklevel=3,
         )
+    spellings = defaultdict(list)
+    for label in sorted(counts):
+        spellings[" ".join(label.casefold().split())].append(label)
+    alike = [names for names in spellings.values() if len(names) > 1]
+    if alike:
+        # (trained as given: two classes, each with part of what is likely one)
+        warnings.warn(
+            f"labels that differ only in case or spacing are different classes: "
+            f"{', '.join(' and '.join(map(repr, names)) for names in alike[:3])}",
+            stacklevel=3,
+        )
     return group
 
 
