@@ -16,7 +16,8 @@ import json
 import random
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -64,6 +65,22 @@ def _open_text(path: Path):
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A file's reading, its failures (missing, unreadable, not UTF-8, damaged gzip) a
+    `DataError` naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataError(f"file not found: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise DataError(f"{path}: damaged gzip file ({exc})") from None
+
+
 def _format(path: Path, first: str) -> str:
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     last = suffixes[-1] if suffixes else ""
@@ -76,52 +93,43 @@ def _format(path: Path, first: str) -> str:
 
 def _rows(path: Path):
     """(line number, dict) of every record of the file."""
-    try:
-        with _open_text(path) as data:
-            head = data.read(4096)
-            data.seek(0)
-            kind = _format(path, head)
-            if kind == "jsonl":
-                for number, line in enumerate(data, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(
-                            f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
-                        ) from None
-                    if not isinstance(row, dict):
-                        raise DataError(
-                            f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
-                        )
-                    yield number, row
-                return
-            reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
-            done = 1  # the last line of the last record read whole
-            try:
-                if not reader.fieldnames:
-                    raise DataError(f"{path}: empty file, expected a header line")
-                for row in reader:
-                    if None in row:
-                        raise DataError(
-                            f"{path}:{reader.line_num}: more values than the header has columns"
-                        )
-                    yield reader.line_num, row
-                    done = reader.line_num
-            except csv.Error as exc:
-                raise DataError(
-                    f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
-                    'holds quotes is quoted, with its quotes doubled: "say ""hi"""'
-                ) from None
-    except FileNotFoundError:
-        raise DataError(f"file not found: {path}") from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
-    except (gzip.BadGzipFile, EOFError) as exc:
-        raise DataError(f"{path}: damaged gzip file ({exc})") from None
+    with _reading(path), _open_text(path) as data:
+        head = data.read(4096)
+        data.seek(0)
+        kind = _format(path, head)
+        if kind == "jsonl":
+            for number, line in enumerate(data, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(
+                        f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise DataError(
+                        f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
+                    )
+                yield number, row
+            return
+        reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
+        done = 1  # the last line of the last record read whole
+        try:
+            if not reader.fieldnames:
+                raise DataError(f"{path}: empty file, expected a header line")
+            for row in reader:
+                if None in row:
+                    raise DataError(
+                        f"{path}:{reader.line_num}: more values than the header has columns"
+                    )
+                yield reader.line_num, row
+                done = reader.line_num
+        except csv.Error as exc:
+            raise DataError(
+                f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
+                'holds quotes is quoted, with its quotes doubled: "say ""hi"""'
+            ) from None
 
 
 def _string(value: Any, where: str, name: str, what: str) -> str:
@@ -355,7 +363,8 @@ def read_texts(
     """The texts (and titles) of an unlabelled file, in the formats of `read_file`, or plain
     text (``.txt``, gzipped or not: one text a line, blank lines skipped): a feed."""
     path = Path(path)
-    if path.name.lower().removesuffix(".gz").endswith(".txt"):
+    name_of_file = path.name.lower().removesuffix(".gz")
+    if name_of_file.endswith(".txt"):
         return _plain_texts(path)
     texts: list[str] = []
     titles: list[str] = []
@@ -365,10 +374,7 @@ def read_texts(
             if name and name not in row:
                 plain = (
                     "; a file of plain text, one text a line, is read so when its name ends in .txt"
-                    if what == "text"
-                    and not path.name.lower()
-                    .removesuffix(".gz")
-                    .endswith((".jsonl", ".json", ".ndjson"))
+                    if what == "text" and not name_of_file.endswith((".jsonl", ".json", ".ndjson"))
                     else ""
                 )
                 raise DataError(
@@ -388,17 +394,8 @@ def read_texts(
 
 
 def _plain_texts(path: Path) -> tuple[list[str], list[str]]:
-    try:
-        with _open_text(path) as data:
-            texts = [line.rstrip("\r\n") for line in data if line.strip()]
-    except FileNotFoundError:
-        raise DataError(f"file not found: {path}") from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
-    except (gzip.BadGzipFile, EOFError) as exc:
-        raise DataError(f"{path}: damaged gzip file ({exc})") from None
+    with _reading(path), _open_text(path) as data:
+        texts = [line.rstrip("\r\n") for line in data if line.strip()]
     if not texts:
         raise DataError(f"{path}: no records")
     return texts, [""] * len(texts)
