@@ -165,10 +165,8 @@ def _answer(method, texts: list[str], allow_none: bool) -> list:
     try:
         return method(texts, allow_none=allow_none)
     except ValueError as exc:  # a text with nothing to read: say which, counting from 1
-        import re
-
-        message = re.sub(r"text #(\d+) of the batch", lambda m: f"text {int(m[1]) + 1}", str(exc))
-        raise UsageError(message) from None
+        i = getattr(exc, "batch_index", None)
+        raise UsageError(str(exc) if i is None else f"text {i + 1}: {exc.reason}") from None
 
 
 def _check_output(output: str) -> None:

@@ -93,8 +93,6 @@ def score_file(
     ``allow_none``, out of scope is the label "none"). A label the model does not have is
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
     `ValueError` for a file or a text that cannot be read, naming where."""
-    import re
-
     from .text import join_title
     from .training.userdata import read_file
 
@@ -104,10 +102,10 @@ def score_file(
     try:
         answers = predictor.predict(texts, allow_none=allow_none)
     except ValueError as exc:  # a text with nothing to read: where it is in the file
-        found = re.match(r"text #(\d+) of the batch: (.*)", str(exc))
-        if not found:
+        i = getattr(exc, "batch_index", None)
+        if i is None:
             raise
-        raise ValueError(f"{data.where[int(found[1])]}: {found[2]}") from None
+        raise ValueError(f"{data.where[i]}: {exc.reason}") from None
     seconds = time.monotonic() - started
     predicted = [NONE if a is None else a for a in answers]
     classes = list(predictor.classes if allow_none else predictor.topics)

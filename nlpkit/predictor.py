@@ -297,7 +297,10 @@ class Predictor:
             try:
                 check_text(text)
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f"text #{i} of the batch: {exc}") from None
+                # (where and what, for a caller that names the text its own way: a file's line)
+                error = type(exc)(f"text #{i} of the batch: {exc}")
+                error.batch_index, error.reason = i, str(exc)
+                raise error from None
         return batch, False
 
     def _prepare(self, batch: list[str]) -> list[str]:
