@@ -22,11 +22,15 @@
  * enters the cache. A text the core does not handle (see NEEDS_PYTHON) is handed back to
  * the Python path.
  *
- * Every function runs with the GIL held, but the scan of json_lines, which touches no Python
- * object (other threads run meanwhile). Python is called only while preparing a
- * text and while computing new cache entries into private buffers; the cache and the per-call
- * buffers are read and written only in stretches without Python calls, so no other thread
- * can change them meanwhile.
+ * Every function runs with the GIL held but two, which let other threads run meanwhile: the
+ * scan of json_lines, which touches no Python object, and Scorer.scores_cp (a stream's texts,
+ * given as code points), which takes the GIL back only to call Python (a syllable not in the
+ * cache, a text only the str path reads). A call holds its segmenter's lock from take_work
+ * to give_work, so no other thread reads or changes the cache, or the scorer's own caches,
+ * while one scores without the GIL. Python is called only while preparing a text and while
+ * computing new cache entries into private buffers; the cache and the per-call buffers are
+ * read and written only in stretches without Python calls, so that a call made from within
+ * one (a finaliser: the lock is the thread's own) cannot change them under it.
  *
  * Compile without floating-point contraction (-ffp-contract=off): a fused multiply-add
  * rounds once where numpy rounds twice.
@@ -504,6 +508,15 @@ typedef struct {
     uint64_t generation; /* counts the times the cache started over */
     Work spare;
     int spare_busy;
+    /* Who may use the cache: a call holds `lock` from take_work to give_work (its thread
+     * `owner`, `depth` calls deep), so that a call scoring without the interpreter's lock
+     * (`saved`, its thread state meanwhile) reads the cache while no other thread changes it.
+     * `forks`: the process's fork count when the lock was made (a child starts a new one). */
+    PyThread_type_lock lock;
+    unsigned long owner;
+    int depth;
+    unsigned long forks;
+    PyThreadState *saved;
     PyObject *normalize; /* unicodedata.normalize */
     PyObject *nfc;       /* "NFC" */
     PyObject *s_lower, *s_isupper, *s_istitle, *s_isdigit;
@@ -608,20 +621,63 @@ Py_ssize_t max_chars_arg(PyObject *o, int *ok);
 /* jsonlines.c */
 PyObject *core_json_lines(PyObject *module, PyObject *args);
 
+/* module.c: how many times this process came out of a fork (as a child) */
+extern unsigned long core_forks;
+
+/* The segmenter's lock, for this thread (reentrant: a finaliser or a Python call inside a call
+ * may call again). The interpreter's lock is let go while waiting for it: the thread that holds
+ * it may be waiting for the interpreter's. -1 (an error set) if no lock can be made. */
+int seg_lock(Segmenter *seg);
+void seg_unlock(Segmenter *seg);
+
+/* While a call runs without the interpreter's lock, the few steps that need Python (a syllable
+ * not in the cache, a text only the str path reads) take it back: gil_hold returns what
+ * gil_drop needs to let it go again (NULL: the call held it all along). */
+static inline PyThreadState *
+gil_hold(Segmenter *seg)
+{
+    PyThreadState *t = seg->saved;
+    if (t != NULL) {
+        seg->saved = NULL;
+        PyEval_RestoreThread(t);
+    }
+    return t;
+}
+
+static inline void
+gil_drop(Segmenter *seg, PyThreadState *t)
+{
+    if (t != NULL)
+        seg->saved = PyEval_SaveThread();
+}
+
+/* An allocation failed: MemoryError, where the interpreter's lock is held; without it, the
+ * call sets it once it has the lock again (scores_cp). */
+static inline void
+no_memory(void)
+{
+    if (PyGILState_Check())
+        PyErr_NoMemory();
+}
+
 /* segmenter_type.c, scorer_type.c: the per-call buffers, the segmenter's own while no other
  * call holds them (a call that re-enters, from another thread or a finaliser, gets buffers of
- * its own). */
+ * its own), and the segmenter's lock. */
 static inline Work *
 take_work(Segmenter *seg, int *own)
 {
+    if (seg_lock(seg) < 0)
+        return NULL;
     if (!seg->spare_busy) {
         seg->spare_busy = 1;
         *own = 0;
         return &seg->spare;
     }
-    Work *w = PyMem_Calloc(1, sizeof(Work));
-    if (w == NULL)
+    Work *w = PyMem_RawCalloc(1, sizeof(Work));
+    if (w == NULL) {
+        seg_unlock(seg);
         PyErr_NoMemory();
+    }
     else
         w->pending_keys.unit = 4;
     *own = 1;
@@ -633,10 +689,11 @@ give_work(Segmenter *seg, Work *w, int own)
 {
     if (own) {
         work_free(w);
-        PyMem_Free(w);
+        PyMem_RawFree(w);
     }
     else
         seg->spare_busy = 0;
+    seg_unlock(seg);
 }
 
 /* jsonfield.c: the text and title of a JSON-object line (nlpkit.batch's records) */

@@ -116,11 +116,11 @@ load_crfsuite(Segmenter *seg, const uint8_t *d, Py_ssize_t size)
         PyErr_SetString(PyExc_ValueError, "crfsuite model truncated");
         return -1;
     }
-    Feature *features = PyMem_Malloc(sizeof(Feature) * (n_features ? n_features : 1));
-    uint8_t *seen = PyMem_Calloc(2, 1);
+    Feature *features = PyMem_RawMalloc(sizeof(Feature) * (n_features ? n_features : 1));
+    uint8_t *seen = PyMem_RawCalloc(2, 1);
     if (features == NULL || seen == NULL) {
-        PyMem_Free(features);
-        PyMem_Free(seen);
+        PyMem_RawFree(features);
+        PyMem_RawFree(seen);
         PyErr_NoMemory();
         return -1;
     }
@@ -201,8 +201,8 @@ load_crfsuite(Segmenter *seg, const uint8_t *d, Py_ssize_t size)
     }
     status = 0;
 done:
-    PyMem_Free(features);
-    PyMem_Free(seen);
+    PyMem_RawFree(features);
+    PyMem_RawFree(seen);
     return status;
 }
 
@@ -270,10 +270,10 @@ load_words(Segmenter *seg, const uint8_t *d, Py_ssize_t size)
         if (status < 0)
             goto fail;
     }
-    PyMem_Free(grams);
+    PyMem_RawFree(grams);
     return 0;
 fail:
-    PyMem_Free(grams);
+    PyMem_RawFree(grams);
     return -1;
 }
 

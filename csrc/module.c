@@ -71,7 +71,7 @@ method_predict(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject
             Py_XDECREF(fast);
     }
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0, n = nargs + nkw;
-    PyObject *small[8], **all = n + 1 <= 8 ? small : PyMem_Malloc((size_t)(n + 1) * sizeof(PyObject *));
+    PyObject *small[8], **all = n + 1 <= 8 ? small : PyMem_RawMalloc((size_t)(n + 1) * sizeof(PyObject *));
     if (all == NULL)
         return PyErr_NoMemory();
     all[0] = self;
@@ -79,7 +79,7 @@ method_predict(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject
         all[i + 1] = args[i];
     PyObject *out = PyObject_Vectorcall(method_python, all, nargs + 1, kwnames);
     if (all != small)
-        PyMem_Free(all);
+        PyMem_RawFree(all);
     return out;
 }
 
@@ -152,9 +152,26 @@ static struct PyModuleDef core_module = {
     .m_methods = core_methods,
 };
 
+unsigned long core_forks = 0;
+
+#ifndef _WIN32
+#include <pthread.h>
+
+static void
+forked_child(void)
+{
+    core_forks++;
+}
+#endif
+
 PyMODINIT_FUNC
 PyInit__core(void)
 {
+#ifndef _WIN32
+    static int registered = 0;
+    if (!registered && pthread_atfork(NULL, NULL, forked_child) == 0)
+        registered = 1;
+#endif
     init_char_flags();
     init_nfc_inert();
     if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&ScorerType) < 0)

@@ -415,17 +415,16 @@ nfc_buffer(Segmenter *seg, CpBuf *b)
         inert = INERT(b->p[i]);
     if (inert)
         return 0;
-    PyObject *s = str_from_cp(b->p, b->n);
-    if (s == NULL)
-        return -1;
-    PyObject *t = nfc(seg, s);
+    PyThreadState *held = gil_hold(seg);
+    PyObject *s = str_from_cp(b->p, b->n), *t = s ? nfc(seg, s) : NULL;
     int status = 0;
     if (t == NULL)
         status = -1;
     else if (t != s)
         status = cp_from_str(b, t, NULL);
-    Py_DECREF(s);
+    Py_XDECREF(s);
     Py_XDECREF(t);
+    gil_drop(seg, held);
     return status;
 }
 

@@ -21,12 +21,12 @@ Scorer_dealloc(Scorer *self)
     keymap_free(&self->bigrams);
     table_free(&self->grams);
     big_free(self->rows_mem, rows_size(self));
-    PyMem_Free(self->row_of);
-    PyMem_Free(self->intercept);
-    PyMem_Free(self->entry_word);
-    PyMem_Free(self->pending);
+    PyMem_RawFree(self->row_of);
+    PyMem_RawFree(self->intercept);
+    PyMem_RawFree(self->entry_word);
+    PyMem_RawFree(self->pending);
     keymap_free(&self->pair_word);
-    PyMem_Free(self->tf);
+    PyMem_RawFree(self->tf);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -37,13 +37,13 @@ copy_doubles(Py_buffer *b, Py_ssize_t expect, const char *what)
         PyErr_Format(PyExc_ValueError, "%s: expected %zd float64 values", what, expect);
         return NULL;
     }
-    double *out = PyMem_Malloc((size_t)(expect ? expect : 1) * sizeof(double));
+    double *out = PyMem_RawMalloc((size_t)(expect ? expect : 1) * sizeof(double));
     if (out == NULL) {
         PyErr_NoMemory();
         return NULL;
     }
     if (PyBuffer_ToContiguous(out, b, b->len, 'C') < 0) {
-        PyMem_Free(out);
+        PyMem_RawFree(out);
         return NULL;
     }
     return out;
@@ -72,11 +72,11 @@ order_by_idf(const double *idf, Py_ssize_t n, int32_t *row_of)
             lo = idf[j] < lo ? idf[j] : lo;
             hi = idf[j] > hi ? idf[j] : hi;
         }
-    Py_ssize_t *start = PyMem_Calloc(BUCKETS + 1, sizeof(Py_ssize_t));
-    int32_t *bucket = PyMem_Malloc((size_t)(n + 1) * sizeof(int32_t));
+    Py_ssize_t *start = PyMem_RawCalloc(BUCKETS + 1, sizeof(Py_ssize_t));
+    int32_t *bucket = PyMem_RawMalloc((size_t)(n + 1) * sizeof(int32_t));
     if (start == NULL || bucket == NULL) {
-        PyMem_Free(start);
-        PyMem_Free(bucket);
+        PyMem_RawFree(start);
+        PyMem_RawFree(bucket);
         return PyErr_NoMemory(), -1;
     }
     double scale = hi > lo ? (BUCKETS - 1) / (hi - lo) : 0.0;
@@ -89,8 +89,8 @@ order_by_idf(const double *idf, Py_ssize_t n, int32_t *row_of)
         start[b + 1] += start[b];
     for (Py_ssize_t j = 0; j < n; j++)
         row_of[j] = (int32_t)start[bucket[j]]++;
-    PyMem_Free(start);
-    PyMem_Free(bucket);
+    PyMem_RawFree(start);
+    PyMem_RawFree(bucket);
     return 0;
 }
 
@@ -302,17 +302,17 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     self->stride = self->k + 1 <= 8 ? 8 : self->k + 1;
     self->rows_mem = big_alloc(rows_size(self));
     if (idf_c == NULL || coef_c == NULL || self->rows_mem == NULL) {
-        PyMem_Free(idf_own);
-        PyMem_Free(coef_own);
+        PyMem_RawFree(idf_own);
+        PyMem_RawFree(coef_own);
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
     }
     self->rows = (double *)(((uintptr_t)self->rows_mem + 63) & ~(uintptr_t)63);
-    self->row_of = PyMem_Malloc((size_t)(self->n_terms + 1) * sizeof(int32_t));
+    self->row_of = PyMem_RawMalloc((size_t)(self->n_terms + 1) * sizeof(int32_t));
     if (self->row_of == NULL || order_by_idf(idf_c, self->n_terms, self->row_of) < 0) {
-        PyMem_Free(idf_own);
-        PyMem_Free(coef_own);
+        PyMem_RawFree(idf_own);
+        PyMem_RawFree(coef_own);
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
@@ -325,8 +325,8 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
         for (int c = 0; c < self->k; c++) /* coef is topics x terms */
             row[1 + c] = coef_c[c * self->n_terms + j];
     }
-    PyMem_Free(idf_own);
-    PyMem_Free(coef_own);
+    PyMem_RawFree(idf_own);
+    PyMem_RawFree(coef_own);
     self->tf_size = tf.len / (Py_ssize_t)sizeof(double);
     if (!(self->tf = copy_doubles(&tf, self->tf_size, "tf")))
         goto done;
@@ -366,15 +366,15 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
         }
         mask = self->bigrams.nslots - 1;
     }
-    PyMem_Free(self->pending);
+    PyMem_RawFree(self->pending);
     self->pending = NULL;
     self->n_pending = self->pending_cap = 0;
     status = 0;
 done:
     Py_XDECREF(fast);
-    PyMem_Free(buf.p);
-    PyMem_Free(first.p);
-    PyMem_Free(ids);
+    PyMem_RawFree(buf.p);
+    PyMem_RawFree(first.p);
+    PyMem_RawFree(ids);
     PyBuffer_Release(&idf);
     PyBuffer_Release(&coef);
     PyBuffer_Release(&intercept);
@@ -791,11 +791,11 @@ score_cp(Scorer *sc, const cp_t *t, Py_ssize_t n, Work *w, double *out, Py_ssize
 {
     int status = prepare_syllables_cp(sc->seg, t, n, sc->max_chars, w);
     if (status == NEEDS_STR) {
+        PyThreadState *held = gil_hold(sc->seg);
         PyObject *text = str_from_cp(t, n);
-        if (text == NULL)
-            return FAILED;
-        status = score_text(sc, text, w, out, m);
-        Py_DECREF(text);
+        status = text == NULL ? FAILED : score_text(sc, text, w, out, m);
+        Py_XDECREF(text);
+        gil_drop(sc->seg, held);
         return status;
     }
     return status == DONE ? score_syllables(sc, w, out, m) : status;

@@ -65,7 +65,7 @@ Scorer_scores(Scorer *self, PyObject *args)
     if (todo == NULL)
         goto done;
     own = 2;
-    w = self->seg ? take_work(self->seg, &own) : PyMem_Calloc(1, sizeof(Work));
+    w = self->seg ? take_work(self->seg, &own) : PyMem_RawCalloc(1, sizeof(Work));
     if (w == NULL) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
@@ -91,7 +91,7 @@ done:
     if (w) {
         if (own == 2) {
             work_free(w);
-            PyMem_Free(w);
+            PyMem_RawFree(w);
         }
         else
             give_work(self->seg, w, own);
@@ -138,7 +138,7 @@ Scorer_scores_cp(Scorer *self, PyObject *args)
         first = last;
     }
     if ((uintptr_t)d % sizeof(cp_t)) {
-        if ((copy = PyMem_Malloc((size_t)data.len + 1)) == NULL) {
+        if ((copy = PyMem_RawMalloc((size_t)data.len + 1)) == NULL) {
             PyErr_NoMemory();
             goto done;
         }
@@ -148,21 +148,35 @@ Scorer_scores_cp(Scorer *self, PyObject *args)
     if (todo == NULL || (w = take_work(self->seg, &own)) == NULL)
         goto done;
     double *o = out.buf;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    /* Without the interpreter's lock: other threads (a stream's reading and writing) run
+     * meanwhile. The buffers stay valid: they are held, and a caller that changes a buffer it
+     * gave while the call runs gets what it asked for. */
+    Segmenter *seg = self->seg;
+    seg->saved = PyEval_SaveThread();
+    int status = DONE;
+    for (Py_ssize_t i = 0; i < n && status != FAILED; i++) {
         Py_ssize_t m;
         int64_t b[2];
         memcpy(b, (const char *)bounds.buf + i * 8, sizeof b);
-        int status = score_cp(self, d + b[0], (Py_ssize_t)(b[1] - b[0]), w, o + i * self->k, &m);
-        if (status == FAILED)
-            goto done;
-        if (status != DONE && append_index(todo, i) < 0)
-            goto done;
+        status = score_cp(self, d + b[0], (Py_ssize_t)(b[1] - b[0]), w, o + i * self->k, &m);
+        if (status != DONE && status != FAILED) {
+            PyThreadState *held = gil_hold(seg);
+            if (append_index(todo, i) < 0)
+                status = FAILED;
+            gil_drop(seg, held);
+        }
+    }
+    gil_hold(seg);
+    if (status == FAILED) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory(); /* (an allocation failed without the interpreter's lock) */
+        goto done;
     }
     result = Py_NewRef(todo);
 done:
     if (w)
         give_work(self->seg, w, own);
-    PyMem_Free(copy);
+    PyMem_RawFree(copy);
     Py_XDECREF(todo);
     PyBuffer_Release(&data);
     PyBuffer_Release(&bounds);
@@ -207,7 +221,7 @@ Scorer_predict(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
     PyObject *result = NULL, *list = PyList_New(n);
-    double *s = PyMem_Malloc((size_t)self->k * sizeof(double));
+    double *s = PyMem_RawMalloc((size_t)self->k * sizeof(double));
     int own;
     Work *w = take_work(self->seg, &own);
     if (list == NULL || s == NULL || w == NULL) {
@@ -234,7 +248,7 @@ Scorer_predict(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
 done:
     if (w)
         give_work(self->seg, w, own);
-    PyMem_Free(s);
+    PyMem_RawFree(s);
     Py_XDECREF(list);
     Py_DECREF(fast);
     return result;
@@ -248,7 +262,7 @@ best_class(Scorer *self, PyObject *text, int among)
     if (!scorer_segmenter(self))
         return -2;
     double s[64];
-    double *sp = self->k <= 64 ? s : PyMem_Malloc((size_t)self->k * sizeof(double));
+    double *sp = self->k <= 64 ? s : PyMem_RawMalloc((size_t)self->k * sizeof(double));
     if (sp == NULL)
         return PyErr_NoMemory(), -2;
     int own, best = -2;
@@ -261,7 +275,7 @@ best_class(Scorer *self, PyObject *text, int among)
         give_work(self->seg, w, own);
     }
     if (sp != s)
-        PyMem_Free(sp);
+        PyMem_RawFree(sp);
     return best;
 }
 
@@ -335,7 +349,7 @@ Scorer_weights(Scorer *self, PyObject *args)
     if (!prepared && !scorer_segmenter(self))
         return NULL;
     int own = 2;
-    Work *w = self->seg ? take_work(self->seg, &own) : PyMem_Calloc(1, sizeof(Work));
+    Work *w = self->seg ? take_work(self->seg, &own) : PyMem_RawCalloc(1, sizeof(Work));
     if (w == NULL)
         return PyErr_NoMemory();
     PyObject *result = NULL, *cols = NULL, *ws = NULL;
@@ -368,7 +382,7 @@ done:
     Py_XDECREF(ws);
     if (own == 2) {
         work_free(w);
-        PyMem_Free(w);
+        PyMem_RawFree(w);
     }
     else
         give_work(self->seg, w, own);

@@ -1,6 +1,6 @@
-/* The Segmenter type's Python side: pyvi's segmenter made from its model and dictionary, and
- * its methods (segment, prepare, normalize, syllabize, cache_size), with the parsing of the
- * arguments they share with the Scorer's (max_chars). */
+/* The Segmenter type's Python side: pyvi's segmenter made from its model and dictionary, its
+ * methods (segment, prepare, normalize, syllabize, cache_size) and its lock, with the parsing
+ * of the arguments they share with the Scorer's (max_chars). */
 
 #include "core.h"
 
@@ -9,14 +9,16 @@ Segmenter_dealloc(Segmenter *self)
 {
     table_free(&self->lower_attrs);
     table_free(&self->vocab);
-    PyMem_Free(self->bigrams.keys);
-    PyMem_Free(self->trigrams.keys);
+    PyMem_RawFree(self->bigrams.keys);
+    PyMem_RawFree(self->trigrams.keys);
     table_free(&self->cache);
-    PyMem_Free(self->short_cache.slots);
-    PyMem_Free(self->lower_w);
-    PyMem_Free(self->entries_mem);
-    PyMem_Free(self->lowers.p);
+    PyMem_RawFree(self->short_cache.slots);
+    PyMem_RawFree(self->lower_w);
+    PyMem_RawFree(self->entries_mem);
+    PyMem_RawFree(self->lowers.p);
     work_free(&self->spare);
+    if (self->lock)
+        PyThread_free_lock(self->lock);
     Py_XDECREF(self->normalize);
     Py_XDECREF(self->nfc);
     Py_XDECREF(self->s_lower);
@@ -24,6 +26,57 @@ Segmenter_dealloc(Segmenter *self)
     Py_XDECREF(self->s_istitle);
     Py_XDECREF(self->s_isdigit);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LOAD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+#else
+#define LOAD(p) (*(volatile unsigned long *)(p))
+#define STORE(p, v) (*(volatile unsigned long *)(p) = (v))
+#endif
+
+int
+seg_lock(Segmenter *seg)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    /* (another thread reads owner while it is set: whatever it reads, it is not its own) */
+    if (LOAD(&seg->owner) == me) {
+        seg->depth++;
+        return 0;
+    }
+    if (seg->forks != core_forks) {
+        /* A child of a fork: the lock may be held by a thread the child does not have. (The
+         * old one is not freed: freeing a held lock is undefined.) */
+        PyThread_type_lock lock = PyThread_allocate_lock();
+        if (lock == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        seg->lock = lock;
+        seg->owner = 0;
+        seg->depth = 0;
+        seg->saved = NULL;
+        seg->spare_busy = 0;
+        seg->forks = core_forks;
+    }
+    if (!PyThread_acquire_lock(seg->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(seg->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+    STORE(&seg->owner, me);
+    seg->depth = 1;
+    return 0;
+}
+
+void
+seg_unlock(Segmenter *seg)
+{
+    if (--seg->depth == 0) {
+        STORE(&seg->owner, 0UL);
+        PyThread_release_lock(seg->lock);
+    }
 }
 
 static int
@@ -40,6 +93,11 @@ Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds)
     self->spare.pending_keys.unit = 4;
     self->limit = limit;
     int status = -1;
+    if (self->lock == NULL && (self->lock = PyThread_allocate_lock()) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    self->forks = core_forks;
     if (load_crfsuite(self, model.buf, model.len) < 0 || load_words(self, words.buf, words.len) < 0)
         goto done;
     PyObject *unicodedata = PyImport_ImportModule("unicodedata");

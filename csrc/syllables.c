@@ -376,16 +376,32 @@ cache_insert(Segmenter *seg, Work *w, Py_ssize_t pe)
                      w->pending[pe].lower_len);
 }
 
+static int compute_missing(Segmenter *seg, Work *w);
+
 /* Find (adding what is missing) the cache entry of every syllable of the text (w->text) into
  * w->entry. On success no Python code has run since the entries were read, so they stay
  * valid until the caller next calls Python. */
 int
 lookup_syllables(Segmenter *seg, Work *w)
 {
+    if (GROW(w->entry, w->entry_cap, w->nsyl + 1) < 0 ||
+        GROW(w->keys, w->keys_cap, 3 * w->nsyl + 2) < 0)
+        return -1;
+    int everything = seg->cache.n > seg->limit || seg->lowers.n > (1 << 30);
+    if (!everything && !find_entries(seg, w))
+        return 0;
+    /* Syllables not seen before: computed by Python's own str methods. */
+    PyThreadState *t = gil_hold(seg);
+    int status = compute_missing(seg, w);
+    gil_drop(seg, t);
+    return status;
+}
+
+static COLD int
+compute_missing(Segmenter *seg, Work *w)
+{
     const cp_t *t = w->text.p;
     Py_ssize_t n = w->nsyl;
-    if (GROW(w->entry, w->entry_cap, n + 1) < 0 || GROW(w->keys, w->keys_cap, 3 * n + 2) < 0)
-        return -1;
     for (int round = 0;; round++) {
         /* the cache starts over when full: then every syllable of the text is computed */
         int everything = seg->cache.n > seg->limit || seg->lowers.n > (1 << 30);

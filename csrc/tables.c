@@ -14,9 +14,9 @@ grow(void **p, Py_ssize_t *cap, Py_ssize_t need, size_t unit)
     Py_ssize_t n = *cap ? *cap : 64;
     while (n < need)
         n *= 2;
-    void *q = PyMem_Realloc(*p, (size_t)n * unit);
+    void *q = PyMem_RawRealloc(*p, (size_t)n * unit);
     if (q == NULL) {
-        PyErr_NoMemory();
+        no_memory();
         return -1;
     }
     *p = q;
@@ -49,7 +49,7 @@ big_alloc(size_t size)
         return aligned;
     }
 #endif
-    return PyMem_Malloc(size ? size : 1);
+    return PyMem_RawMalloc(size ? size : 1);
 }
 
 void
@@ -63,7 +63,7 @@ big_free(void *p, size_t size)
         return;
     }
 #endif
-    PyMem_Free(p);
+    PyMem_RawFree(p);
 }
 
 /* grow, for an array whose items should start on 64-byte cache lines; *raw is what to free */
@@ -75,15 +75,15 @@ grow_aligned(void **raw, void **p, Py_ssize_t *cap, Py_ssize_t need, size_t unit
     Py_ssize_t n = *cap ? *cap : 64;
     while (n < need)
         n *= 2;
-    char *r = PyMem_Malloc((size_t)n * unit + 64);
+    char *r = PyMem_RawMalloc((size_t)n * unit + 64);
     if (r == NULL) {
-        PyErr_NoMemory();
+        no_memory();
         return -1;
     }
     char *a = (char *)(((uintptr_t)r + 63) & ~(uintptr_t)63);
     if (*p)
         memcpy(a, *p, (size_t)*cap * unit);
-    PyMem_Free(*raw);
+    PyMem_RawFree(*raw);
     *raw = r;
     *p = a;
     *cap = n;
@@ -162,10 +162,10 @@ str_from_cp(const cp_t *s, Py_ssize_t n)
 void
 table_free(Table *t)
 {
-    PyMem_Free(t->slots);
-    PyMem_Free(t->recs);
-    PyMem_Free(t->hashes);
-    PyMem_Free(t->arena);
+    PyMem_RawFree(t->slots);
+    PyMem_RawFree(t->recs);
+    PyMem_RawFree(t->hashes);
+    PyMem_RawFree(t->arena);
     int unit = t->unit;
     memset(t, 0, sizeof(*t));
     t->unit = unit;
@@ -195,14 +195,14 @@ table_place(Slot *slots, Py_ssize_t mask, uint64_t h, Py_ssize_t e, const Record
 static COLD int
 table_rehash(Table *t, Py_ssize_t nslots)
 {
-    Slot *slots = PyMem_Calloc((size_t)nslots, sizeof(Slot));
+    Slot *slots = PyMem_RawCalloc((size_t)nslots, sizeof(Slot));
     if (slots == NULL) {
-        PyErr_NoMemory();
+        no_memory();
         return -1;
     }
     for (Py_ssize_t e = 0; e < t->n; e++)
         table_place(slots, nslots - 1, t->hashes[e], e, &t->recs[e]);
-    PyMem_Free(t->slots);
+    PyMem_RawFree(t->slots);
     t->slots = slots;
     t->nslots = nslots;
     return 0;
@@ -225,13 +225,13 @@ table_add(Table *t, const void *key, Py_ssize_t n, uint64_t h, int *added)
         return -1;
     if (t->n >= t->cap) {
         Py_ssize_t cap = t->cap ? 2 * t->cap : 64;
-        Record *rs = PyMem_Realloc(t->recs, (size_t)cap * sizeof(Record));
+        Record *rs = PyMem_RawRealloc(t->recs, (size_t)cap * sizeof(Record));
         if (rs == NULL)
-            return PyErr_NoMemory(), -1;
+            return no_memory(), -1;
         t->recs = rs;
-        uint64_t *hs = PyMem_Realloc(t->hashes, (size_t)cap * sizeof(uint64_t));
+        uint64_t *hs = PyMem_RawRealloc(t->hashes, (size_t)cap * sizeof(uint64_t));
         if (hs == NULL)
-            return PyErr_NoMemory(), -1;
+            return no_memory(), -1;
         t->hashes = hs;
         t->cap = cap;
     }
@@ -268,7 +268,7 @@ keymap_reserve(KeyMap *m, Py_ssize_t n)
         nslots *= 2;
     KeySlot *slots = big_alloc((size_t)nslots * sizeof(KeySlot));
     if (slots == NULL)
-        return PyErr_NoMemory(), -1;
+        return no_memory(), -1;
     for (Py_ssize_t i = 0; i < nslots; i++)
         slots[i].key = EMPTY_KEY;
     big_free(m->slots, (size_t)m->nslots * sizeof(KeySlot));
@@ -294,7 +294,7 @@ keymap_put(KeyMap *m, uint64_t key, int32_t value, int32_t extra)
             nslots *= 2;
         KeySlot *slots = big_alloc((size_t)nslots * sizeof(KeySlot));
         if (slots == NULL)
-            return PyErr_NoMemory(), -1;
+            return no_memory(), -1;
         for (Py_ssize_t i = 0; i < nslots; i++)
             slots[i].key = EMPTY_KEY;
         for (Py_ssize_t j = 0; j < m->nslots; j++) {
@@ -329,9 +329,9 @@ keyset_add(KeySet *m, uint64_t key)
         return 0;
     if (2 * (m->n + 1) > m->nslots) {
         Py_ssize_t nslots = m->nslots ? 2 * m->nslots : 64;
-        uint64_t *keys = PyMem_Malloc((size_t)nslots * sizeof(uint64_t));
+        uint64_t *keys = PyMem_RawMalloc((size_t)nslots * sizeof(uint64_t));
         if (keys == NULL)
-            return PyErr_NoMemory(), -1;
+            return no_memory(), -1;
         for (Py_ssize_t i = 0; i < nslots; i++)
             keys[i] = EMPTY_KEY;
         for (Py_ssize_t j = 0; j < m->nslots; j++) {
@@ -342,7 +342,7 @@ keyset_add(KeySet *m, uint64_t key)
                 i = (i + 1) & (nslots - 1);
             keys[i] = m->keys[j];
         }
-        PyMem_Free(m->keys);
+        PyMem_RawFree(m->keys);
         m->keys = keys;
         m->nslots = nslots;
     }
@@ -360,28 +360,28 @@ keyset_add(KeySet *m, uint64_t key)
 void
 work_free(Work *w)
 {
-    PyMem_Free(w->raw.p);
-    PyMem_Free(w->text.p);
-    PyMem_Free(w->low.p);
-    PyMem_Free(w->tmp.p);
-    PyMem_Free(w->syl_start);
-    PyMem_Free(w->syl_len);
-    PyMem_Free(w->entry);
-    PyMem_Free(w->s0);
-    PyMem_Free(w->state);
-    PyMem_Free(w->back);
-    PyMem_Free(w->label);
-    PyMem_Free(w->sep);
-    PyMem_Free(w->ids);
-    PyMem_Free(w->ucols);
-    PyMem_Free(w->cols);
-    PyMem_Free(w->cols2);
-    PyMem_Free(w->keys);
+    PyMem_RawFree(w->raw.p);
+    PyMem_RawFree(w->text.p);
+    PyMem_RawFree(w->low.p);
+    PyMem_RawFree(w->tmp.p);
+    PyMem_RawFree(w->syl_start);
+    PyMem_RawFree(w->syl_len);
+    PyMem_RawFree(w->entry);
+    PyMem_RawFree(w->s0);
+    PyMem_RawFree(w->state);
+    PyMem_RawFree(w->back);
+    PyMem_RawFree(w->label);
+    PyMem_RawFree(w->sep);
+    PyMem_RawFree(w->ids);
+    PyMem_RawFree(w->ucols);
+    PyMem_RawFree(w->cols);
+    PyMem_RawFree(w->cols2);
+    PyMem_RawFree(w->keys);
     table_free(&w->pending_keys);
-    PyMem_Free(w->pending);
-    PyMem_Free(w->pending_lowers.p);
-    PyMem_Free(w->gram2);
-    PyMem_Free(w->gram3);
+    PyMem_RawFree(w->pending);
+    PyMem_RawFree(w->pending_lowers.p);
+    PyMem_RawFree(w->gram2);
+    PyMem_RawFree(w->gram3);
     memset(w, 0, sizeof(*w));
     w->pending_keys.unit = 4;
 }
@@ -403,13 +403,13 @@ short_add(ShortMap *m, uint64_t lo, uint64_t hi, Py_ssize_t len, Py_ssize_t e)
 {
     if (2 * (m->n + 1) > m->nslots) {
         Py_ssize_t nslots = m->nslots ? 2 * m->nslots : 1024;
-        ShortSlot *slots = PyMem_Calloc((size_t)nslots, sizeof(ShortSlot));
+        ShortSlot *slots = PyMem_RawCalloc((size_t)nslots, sizeof(ShortSlot));
         if (slots == NULL)
-            return PyErr_NoMemory(), -1;
+            return no_memory(), -1;
         for (Py_ssize_t i = 0; i < m->nslots; i++)
             if (m->slots[i].entry)
                 short_place(slots, nslots - 1, &m->slots[i]);
-        PyMem_Free(m->slots);
+        PyMem_RawFree(m->slots);
         m->slots = slots;
         m->nslots = nslots;
     }

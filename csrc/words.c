@@ -126,10 +126,10 @@ done:
     Py_XDECREF(ids_b);
     Py_XDECREF(docs_b);
     Py_XDECREF(tokens);
-    PyMem_Free(ids);
-    PyMem_Free(docs);
-    PyMem_Free(token.p);
-    PyMem_Free(low_cp.p);
+    PyMem_RawFree(ids);
+    PyMem_RawFree(docs);
+    PyMem_RawFree(token.p);
+    PyMem_RawFree(low_cp.p);
     table_free(&table);
     table_free(&raw);
     return result;
@@ -150,10 +150,10 @@ local_reset(Local *t, Py_ssize_t n)
     while (want < 2 * n)
         want *= 2;
     if (want > t->cap) {
-        PyMem_Free(t->term);
-        PyMem_Free(t->entry);
-        t->term = PyMem_Malloc((size_t)want * sizeof(int64_t));
-        t->entry = PyMem_Malloc((size_t)want * sizeof(int64_t));
+        PyMem_RawFree(t->term);
+        PyMem_RawFree(t->entry);
+        t->term = PyMem_RawMalloc((size_t)want * sizeof(int64_t));
+        t->entry = PyMem_RawMalloc((size_t)want * sizeof(int64_t));
         if (t->term == NULL || t->entry == NULL)
             return PyErr_NoMemory(), -1;
         t->cap = want;
@@ -214,8 +214,8 @@ core_count_ngrams(PyObject *module, PyObject *args)
     tf = (int64_t *)PyBytes_AS_STRING(out[2]);
     keys = (int64_t *)PyBytes_AS_STRING(out[3]);
     if (unigrams) {
-        last = PyMem_Malloc((size_t)(n_words ? n_words : 1) * sizeof(int64_t));
-        slot = PyMem_Malloc((size_t)(n_words ? n_words : 1) * sizeof(int64_t));
+        last = PyMem_RawMalloc((size_t)(n_words ? n_words : 1) * sizeof(int64_t));
+        slot = PyMem_RawMalloc((size_t)(n_words ? n_words : 1) * sizeof(int64_t));
         if (last == NULL || slot == NULL) {
             PyErr_NoMemory();
             goto done;
@@ -286,11 +286,11 @@ done:
     PyBuffer_Release(&wb);
     PyBuffer_Release(&db);
     keymap_free(&pairs);
-    PyMem_Free(local.term);
-    PyMem_Free(local.entry);
+    PyMem_RawFree(local.term);
+    PyMem_RawFree(local.entry);
     for (int k = 0; k < 4; k++)
         Py_XDECREF(out[k]);
-    PyMem_Free(last);
-    PyMem_Free(slot);
+    PyMem_RawFree(last);
+    PyMem_RawFree(slot);
     return result;
 }

@@ -84,10 +84,6 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-# Texts scored in one call of the core by `Predictor._proba_cp`.
-_CP_SLICE = 32
-
-
 class Predictor:
     """A topic model ready to predict: features, linear weights and the topic names.
 
@@ -551,12 +547,8 @@ class Predictor:
         names = self._columns(check_flag("allow_none", allow_none))
         scores = np.empty((len(bounds) // 8 - 1, len(self.classes)))
         failed: dict[int, str] = {}
-        # In slices: the core holds the interpreter's lock while it scores, and a stream's
-        # reading thread waits for it between two calls; a slice is about a millisecond.
-        todo = []
-        for i in range(0, len(scores), _CP_SLICE):
-            j = min(i + _CP_SLICE, len(scores))
-            todo += [i + k for k in scorer.scores_cp(data, bounds[8 * i : 8 * j + 8], scores[i:j])]
+        # (the core lets other threads run while it scores: a stream reads and writes meanwhile)
+        todo = scorer.scores_cp(data, bounds, scores)
         if todo:
             # The few the core leaves to Python (nothing to read, no syllable): as str.
             at = memoryview(bounds).cast("q")

@@ -493,6 +493,109 @@ def test_threads_share_a_predictor(tiny_cache):
     assert [got[i] for i in range(len(texts))] == expected
 
 
+@needs_core
+def test_threads_scoring_code_points_share_a_predictor(tiny_cache):
+    # The core scores code points without the interpreter's lock (a stream's texts): threads
+    # doing so beside threads that score str and segment, on one segmenter whose cache keeps
+    # starting over, get what one thread gets.
+    predictor = nlpkit.load()
+    lines = [line for t in READABLE for line in t.split("\n") if readable(line)]
+    texts = [" ".join(random.Random(i).sample(lines, 3)) + f" mã{i} số{i}" for i in range(240)]
+    with pure():
+        expected = predictor.predict_proba(texts)
+        expected_words = [segmenter.segment(t) for t in texts]
+    got: dict[int, dict] = {}
+    words: dict[int, str] = {}
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for start in range(5 * k, len(texts), 40):
+                chunk = list(range(start, min(start + 5, len(texts))))
+                if k % 2:
+                    for i in chunk:
+                        got[i] = predictor.predict_proba(texts[i])
+                        words[i] = segmenter.segment(texts[i])
+                    continue
+                names, probs, failed = predictor._proba_cp(*code_points([texts[i] for i in chunk]))
+                assert not failed
+                for i, row in zip(chunk, probs.tolist()):
+                    got[i] = dict(zip(names, row))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert [got[i] for i in range(len(texts))] == expected
+    assert all(words[i] == expected_words[i] for i in words) and len(words) == len(texts) // 2
+
+
+@needs_core
+def test_the_core_lets_other_threads_run_while_it_scores_code_points(shipped):
+    import time
+
+    texts = READABLE * (3000 // len(READABLE) + 1)
+    data, bounds = code_points(texts)
+    out = np.empty((len(texts), len(shipped.classes)))
+    scorer = shipped._scorer()
+    scorer.scores_cp(data, bounds, out)  # (its syllables in the cache)
+    start, seen = threading.Event(), []
+    other = threading.Thread(target=lambda: (start.wait(), seen.append(time.perf_counter())))
+    other.start()
+    interval = sys.getswitchinterval()
+    # No thread switch but where a thread lets the lock go: the other thread runs before the
+    # call ends only if the core lets it.
+    sys.setswitchinterval(1000)
+    try:
+        start.set()
+        scorer.scores_cp(data, bounds, out)
+        ended = time.perf_counter()
+    finally:
+        sys.setswitchinterval(interval)
+    other.join()
+    assert seen[0] < ended
+
+
+@needs_core
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_while_a_thread_scores_can_score():
+    # The thread holds the segmenter's lock when the process forks; the child has no such
+    # thread, and must not wait for it.
+    code = """
+import os, sys, threading, time
+import numpy as np
+import nlpkit
+p = nlpkit.load()
+texts = [f"Giá xăng dầu tăng mạnh từ chiều nay, tuyển Việt Nam thắng {i}" for i in range(200000)]
+points = np.array([ord(c) for t in texts for c in t], dtype=np.uint32).tobytes()
+bounds = np.cumsum([0] + [len(t) for t in texts], dtype=np.int64).tobytes()
+p.predict("x")
+ended = []
+def score():
+    p._proba_cp(points, bounds)
+    ended.append(time.perf_counter())
+t = threading.Thread(target=score)
+t.start()
+time.sleep(0.05)  # (the thread in the core meanwhile, which lets this one run)
+forked = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    print(p.predict("Giá xăng dầu tăng mạnh từ chiều nay"), flush=True)
+    os._exit(0)
+t.join()
+_, status = os.waitpid(pid, 0)
+print("inside" if ended[0] > forked else "after")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["energy", "inside"]
+
+
 # --- predict as a method of the core -----------------------------------------------------------
 
 
