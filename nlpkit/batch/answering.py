@@ -5,7 +5,8 @@ for the others), and the answers to output lines, all of one chunk at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from .. import compiled
@@ -110,17 +111,36 @@ def _answer(
 
 def _run(predictor: Predictor, settings: _Settings, job: Job, scanned: Any = _UNREAD) -> Answer:
     """The answer of a job; ``scanned``: its `_scan`, when it was made already."""
+    return _classified(predictor, settings, job, scanned)()
+
+
+def _classified(
+    predictor: Predictor, settings: _Settings, job: Job, scanned: Any = _UNREAD
+) -> Callable[[], Answer]:
+    """A job's texts classified, and what makes its answer of them (its output lines): a
+    stream with one worker makes those on its writing thread while the next job is classified
+    (the core lets other threads run while it classifies)."""
     first, lines, sep = job
     if lines is None:
         _, record, _, _ = settings.failed(first, f"line longer than {LINE_LIMIT:,} bytes")
-        return _dumps(record), 1, 1, 0
-    if isinstance(lines, bytes):
+        done: Answer = (_dumps(record), 1, 1, 0)
+    elif isinstance(lines, bytes):
         if scanned is _UNREAD:
             scanned = _scan(predictor, settings, job)
-        items = _chunk_work(predictor, lines, first, sep, settings, scanned)
-        return _answer(predictor, settings, *items)
-    item = settings.item
-    return _answer(predictor, settings, [item(raw, first + i) for i, raw in enumerate(lines)])
+        if scanned is not None:
+            marks, data, bounds = scanned
+            got = predictor._proba_cp(data, bounds, settings.allow_none)
+            if got is not None:
+                return partial(_core_answer, predictor, settings, lines, first, marks, got)
+        done = _answer(predictor, settings, _chunk_items(lines, first, sep, settings))
+    else:
+        item = settings.item
+        done = _answer(predictor, settings, [item(raw, first + i) for i, raw in enumerate(lines)])
+    return partial(_given, done)
+
+
+def _given(answer: Answer) -> Answer:
+    return answer
 
 
 def _scan(predictor: Predictor, settings: _Settings, job: Job) -> Any:
@@ -144,10 +164,12 @@ def _scan(predictor: Predictor, settings: _Settings, job: Job) -> Any:
     return core.json_lines(chunk, sep, *settings.keys, LINE_LIMIT, bom)
 
 
-def _read_ahead(predictor: Predictor, settings: _Settings, jobs: Iterator[Job]) -> Iterator[Answer]:
-    """The answers of ``jobs``, in order, each chunk's JSON lines read by the core on a thread
-    of their own while the one before is classified: the core's reader lets other threads run,
-    so reading costs little time on the clock where a second core is free."""
+def _read_ahead(
+    predictor: Predictor, settings: _Settings, jobs: Iterator[Job]
+) -> Iterator[Callable[[], Answer]]:
+    """``jobs`` classified (`_classified`), in order, each chunk's JSON lines read by the core
+    on a thread of their own while the one before is classified: the core's reader lets other
+    threads run, so reading costs little time on the clock where a second core is free."""
     import queue
     import threading
 
@@ -180,7 +202,7 @@ def _read_ahead(predictor: Predictor, settings: _Settings, jobs: Iterator[Job]) 
                 if scanned is not None:
                     raise scanned
                 break
-            yield _run(predictor, settings, job, scanned)
+            yield _classified(predictor, settings, job, scanned)
     finally:
         # Stopped early (an interruption may have come inside the queue's own lock): the
         # reading thread is told to stop and not waited for.
@@ -188,25 +210,19 @@ def _read_ahead(predictor: Predictor, settings: _Settings, jobs: Iterator[Job]) 
     reader.join()
 
 
-def _chunk_work(
+def _core_answer(
     predictor: Predictor,
+    settings: _Settings,
     chunk: bytes,
     first: int,
-    sep: bytes,
-    settings: _Settings,
-    scanned: Any = None,
-) -> tuple[list[Item], list[dict | str]]:
-    """The items of a chunk of whole lines, and the answers of those the compiled core read and
-    classified: with the core, the common line's text goes from the line's bytes to the
-    classifier without becoming a Python object (``scanned``, the chunk's `_scan`, then
-    `Predictor._proba_cp`), and any other line (one the core's reader does not take, in JSON
-    or in its fields) goes through `_Settings.item`, as without the core."""
-    if scanned is None:
-        return _chunk_items(chunk, first, sep, settings), []
-    marks, data, bounds = scanned
-    got = predictor._proba_cp(data, bounds, settings.allow_none)
-    if got is None:  # (a model the core does not predict for)
-        return _chunk_items(chunk, first, sep, settings), []
+    marks: bytes,
+    got: tuple[tuple[str, ...], Any, dict[int, str]],
+) -> Answer:
+    """The answer of a chunk of whole lines that the compiled core read (``marks``, from its
+    `_scan`) and classified (``got``, from `Predictor._proba_cp`): the common line's text went
+    from the line's bytes to the classifier without becoming a Python object; any other line
+    (one the core's reader does not take, in JSON or in its fields) goes through
+    `_Settings.item`, as without the core."""
     names, probs, failed = got
     ready: list[dict | str] = [dict(zip(names, row)) for row in probs.tolist()]
     for i, message in failed.items():
@@ -223,7 +239,7 @@ def _chunk_work(
         else:
             append(item(chunk[start:stop], line_no))
         line_no += 1
-    return items, ready
+    return _answer(predictor, settings, items, ready)
 
 
 def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> list[Item]:

@@ -184,9 +184,9 @@ def _stream(
 
 class _Writer:
     """Answers written in order by a thread of their own, so that the next chunk is classified
-    while one is written (writing lets other threads run). On leaving normally, the answers
-    given so far are written, and an error in writing (a full disk) is raised, in the caller's
-    thread."""
+    while one is written (writing lets other threads run); an answer given as a function
+    (`_classified`) is made there too. On leaving normally, the answers given so far are
+    written, and an error in writing (a full disk) is raised, in the caller's thread."""
 
     def __init__(self, write: Callable[[Answer], None]):
         import queue
@@ -201,7 +201,7 @@ class _Writer:
         while (answer := self.queue.get()) is not None:
             if self.error is None:
                 try:
-                    self.write(answer)
+                    self.write(answer() if callable(answer) else answer)
                 except BrokenPipeError as exc:
                     self.error = exc  # (a reader gone, as in `| head`: the command ends quietly)
                 except OSError as exc:
@@ -209,7 +209,7 @@ class _Writer:
                 except BaseException as exc:
                     self.error = exc
 
-    def put(self, answer: Answer) -> None:
+    def put(self, answer: Answer | Callable[[], Answer]) -> None:
         if self.error is not None:
             raise self.error
         self.queue.put(answer)
