@@ -836,9 +836,9 @@ def test_a_field_no_record_has_is_a_usage_error_before_anything_is_written(
 
 
 def test_workers_above_the_cores_are_capped_with_a_note(tmp_path, capsys, monkeypatch):
-    from nlpkit import cli
+    from nlpkit.cli import archives
 
-    monkeypatch.setattr(cli, "_cores", lambda: 2)
+    monkeypatch.setattr(archives, "_cores", lambda: 2)
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "64"]) == 0
@@ -876,13 +876,13 @@ def test_output_to_a_device_is_written_without_a_run_record(tmp_path, capsys):
 def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
     import os
 
-    from nlpkit import cli
     from nlpkit.batch import workers
+    from nlpkit.cli import archives
 
     def dies(predictor, settings, job):
         os._exit(3)
 
-    monkeypatch.setattr(cli, "_cores", lambda: 2)  # (two workers, never this process)
+    monkeypatch.setattr(archives, "_cores", lambda: 2)  # (two workers, never this process)
     monkeypatch.setattr(workers, "_run", dies)  # (the workers are forked with it)
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     out = tmp_path / "out.jsonl"

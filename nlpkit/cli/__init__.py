@@ -1,0 +1,57 @@
+"""The ``nlpkit`` command: predict, explain, train, adapt, evaluate, compare, diff, weak-report,
+serve (its own module, `nlpkit.serve.command`). One module a job: `parser` (the arguments),
+`predicting` (texts), `archives` (`--input`/`--output`), `training` (train, adapt,
+weak-report), `models` (evaluate, compare, diff), `common` (what they share); `main` here.
+
+Exit status: 0 on success, 2 for bad usage or an input that cannot be read (one line on
+standard error saying what), 1 for any other failure (for `predict --input`, more records
+failed than --max-errors allows; for `diff`, folders that differ), 130 after Ctrl-C, 143 after
+SIGTERM, 141 when the reader of standard output went away.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..usage import Terminated, UsageError
+from .common import _WriteFailed
+from .parser import _parser
+
+__all__ = ["main"]
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
+def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # (said by the command's own parser: "nlpkit evaluate: error: ... (see nlpkit evaluate
+        # --help)", where the top one named neither the command nor its help)
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except _WriteFailed as exc:
+        print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Terminated:
+        return 143
+    except BrokenPipeError:
+        # The reader went away (`| head -n 1`): stop quietly, as other Unix tools do, and keep
+        # Python from complaining when it flushes standard output at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,120 @@
+"""`nlpkit predict --input FILE --output FILE`: a whole archive streamed (`nlpkit.batch`), its
+options checked first, its interruptions and failures said in one line with how to resume."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..usage import Terminated, UsageError
+from .common import _allow_none, _load
+
+_FILE_OPTIONS = {
+    "format": "--format",
+    "text_field": "--text-field",
+    "title_field": "--title-field",
+    "prefix": "--prefix",
+    "workers": "--workers",
+    "batch_size": "--batch-size",
+    "resume": "--resume",
+    "max_errors": "--max-errors",
+}
+
+
+def _check_output(output: str) -> None:
+    if output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"--output {output} is a folder; name a file")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output {output}: folder {path.parent} not found")
+
+
+def _cores() -> int:
+    from ..training.parallel import usable_cores
+
+    return usable_cores()
+
+
+def _predict_file(args: argparse.Namespace) -> int:
+    from ..batch import BatchReport, InputError, OutputError, WorkerError, predict_file
+
+    if not (args.input and args.output):
+        raise UsageError("--input and --output go together")
+    if args.text or args.file:
+        raise UsageError("give texts or --input FILE, not both")
+    for flag, on in (("--page", args.page), ("--proba", args.proba)):
+        if on:
+            raise UsageError(f"{flag} does not apply to --input (every output line has both)")
+    if args.input != "-" and not Path(args.input).is_file():
+        what = "is a folder" if Path(args.input).is_dir() else "not found"
+        raise UsageError(f"--input {args.input}: {what}")
+    _check_output(args.output)
+    workers = 1 if args.workers is None else args.workers
+    batch_size = 256 if args.batch_size is None else args.batch_size
+    if workers < 1 or batch_size < 1:
+        raise UsageError("--workers and --batch-size must be at least 1")
+    max_errors = 0 if args.max_errors is None else args.max_errors
+    if max_errors < 0:
+        raise UsageError("--max-errors must be at least 0")
+    if args.resume and args.output == "-":
+        raise UsageError("--resume needs an output file, not standard output")
+    cores = _cores()
+    if workers > cores:
+        # More processes than cores only take turns on them, each with its own model and
+        # buffers: slower, not faster.
+        print(
+            f"nlpkit predict: note: --workers {workers} is more than the {cores} cores this "
+            f"process may use; using {cores}",
+            file=sys.stderr,
+        )
+        workers = cores
+    predictor = _load(args)  # fails early, with exit status 2, on a bad model
+    allow_none = _allow_none(args, predictor)
+    report = BatchReport()
+    try:
+        predict_file(
+            args.input,
+            args.output,
+            resume=bool(args.resume),
+            predictor=predictor,
+            model_path=args.model,
+            text_field=args.text_field or "text",
+            title_field=args.title_field,
+            prefix=args.prefix or "",
+            allow_none=allow_none,
+            workers=workers,
+            batch_size=batch_size,
+            report=report,
+            **({"jsonl": args.format == "jsonl"} if args.format else {}),
+        )
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    except (WorkerError, OutputError) as exc:
+        where = (
+            ""
+            if args.output == "-" or not Path(args.output).is_file()  # (stdout, a device)
+            else f"; {report.complete:,} records are complete in {args.output}. To continue, "
+            "run the same command with --resume"
+        )
+        print(f"nlpkit predict: error: {exc}{where}.", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Terminated):
+        if args.output != "-":
+            print(
+                f"\nnlpkit predict: interrupted; {report.complete:,} records are complete in "
+                f"{args.output}. To continue, run the same command with --resume.",
+                file=sys.stderr,
+            )
+        raise
+    print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
+    if report.errors > max_errors:
+        print(
+            f"nlpkit predict: {report.errors:,} records failed (their lines have an 'error' "
+            f"field), more than --max-errors {max_errors:,}: exit status 1",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,79 @@
+"""What the commands share: loading the model, `--allow-none`, a config, progress, and checking
+that an output folder can be written before any training (and saying so when writing fails)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..usage import UsageError
+
+
+def _load(args: argparse.Namespace):
+    import nlpkit
+
+    try:
+        return nlpkit.load(args.model)
+    except nlpkit.ModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _allow_none(args: argparse.Namespace, predictor) -> bool:
+    if args.allow_none and not predictor.none:
+        raise UsageError(
+            f"--allow-none: the model {predictor.manifest.get('name', '')!r} has no out-of-scope "
+            "class (it was trained without none)"
+        )
+    return bool(args.allow_none)
+
+
+def _config(path: str):
+    from ..training.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _reporter(args: argparse.Namespace):
+    from ..training.progress import terminal
+
+    return terminal("quiet" if args.quiet else "progress" if args.progress else "auto")
+
+
+def _writable(folder: Path, option: str) -> None:
+    """Refuse, before any training, a folder that could not be written at the end: a file in
+    its place or on its way, or a place this process cannot create things in. Nothing is left
+    behind by the check."""
+    import tempfile
+
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{option} {folder} is a file; name a folder")
+    ancestor = folder.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"{option} {folder}: {ancestor} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".nlpkit-check.", dir=ancestor))
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {folder}: cannot write in {ancestor} ({exc.strerror})"
+        ) from None
+
+
+def _write(write, *args) -> None:
+    """``write(*args)``, a failure of the disk (full, gone, read-only) one line, exit 1."""
+    try:
+        write(*args)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise _WriteFailed(
+            f"cannot write the model or its results ({where}{exc.strerror or exc})"
+        ) from None
+
+
+class _WriteFailed(Exception):
+    """Writing a model or its results failed after training (exit 1: not a usage error)."""

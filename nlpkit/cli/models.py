@@ -1,0 +1,181 @@
+"""The commands about models: `nlpkit evaluate` (on the corpus's held-out part, or `--data`),
+`nlpkit compare` (runs' metrics) and `nlpkit diff` (two model folders, and their answers)."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+from ..usage import UsageError
+from .common import _allow_none, _config, _load
+
+
+def _evaluate_data(args: argparse.Namespace, predictor) -> int:
+    from ..evaluate import score_file
+    from ..training.userdata import DataError
+
+    if args.config or args.corpus or args.labels:
+        raise UsageError("--data scores a file of your own: --config, --corpus and --labels "
+                         "are for the corpus's held-out part")  # fmt: skip
+    try:
+        result = score_file(
+            predictor,
+            args.data,
+            text_field=args.text_field or "text",
+            label_field=args.label_field or "label",
+            title_field=args.title_field,
+            allow_none=_allow_none(args, predictor),
+        )
+    except (DataError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    lacking = result.get("labels_the_model_lacks")
+    if lacking:
+        print(
+            f"nlpkit evaluate: warning: {sum(lacking.values()):,} texts have labels the model "
+            f"does not have ({', '.join(map(repr, list(lacking)[:5]))}): never answered, so "
+            "always wrong"
+            + (
+                "; --allow-none lets it answer none" if "none" in lacking and predictor.none else ""
+            ),
+            file=sys.stderr,
+        )
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..corpus import CorpusError
+    from ..evaluate import evaluate_model, heldout_records
+    from ..training.config import DEFAULTS
+
+    predictor = _load(args)
+    if args.data:
+        return _evaluate_data(args, predictor)
+    own = [f for f, v in _EVALUATE_DATA_OPTIONS.items() if getattr(args, v) is not None]
+    if own:
+        raise UsageError(f"{own[0]} applies to --data only")
+    if args.config:
+        cfg = _config(args.config)
+    else:  # the data settings the model was trained with, over the defaults
+        cfg = copy.deepcopy(DEFAULTS)
+        for key, value in predictor.manifest.get("training_config", {}).items():
+            if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+                cfg[key].update(value)
+    cfg["data"]["max_chars"] = predictor.max_chars
+    cfg["features"]["segment"] = predictor.segment
+    if args.corpus:
+        cfg["data"]["corpora"] = args.corpus
+    if args.labels:
+        cfg["data"]["eval_labels"] = args.labels
+    try:
+        records, report = heldout_records(cfg)
+        result = evaluate_model(predictor, records, cfg)
+    except (CorpusError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    if not result["distant"].get("n") and not result["hand"].get("n"):
+        raise UsageError(
+            "no held-out record of the corpus was read"
+            + (f" ({report.skipped:,} lines are not corpus records)" if report.skipped else "")
+            + ": to score a labelled file of your own, give it with --data FILE"
+        )
+    result["corpus_malformed_lines"] = report.skipped
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+_EVALUATE_DATA_OPTIONS = {
+    "--text-field": "text_field",
+    "--label-field": "label_field",
+    "--title-field": "title_field",
+    "--allow-none": "allow_none",
+}
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..card import compare_era_table, compare_hand_table, compare_table
+
+    runs = []
+    for run in args.runs:
+        path = Path(run)
+        path = path / "metrics.json" if path.is_dir() else path
+        try:
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise UsageError(f"no metrics.json at {run}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"{path}: not a metrics file ({exc})") from None
+    try:
+        if args.era:
+            print(compare_era_table(runs, args.era))
+        else:
+            print(compare_hand_table(runs) if args.hand else compare_table(runs))
+    except (KeyError, TypeError) as exc:
+        raise UsageError(f"a metrics file lacks a field: {exc}") from None
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from ..modelfile import ModelError, differences
+
+    try:
+        found = differences(args.first, args.second)
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
+    for line in found:
+        print(line)
+    n = len(found)
+    if not n:
+        print("identical")
+        return 0
+    print(f"{n} file{'s differ' if n > 1 else ' differs'}")
+    if not args.texts:
+        return 1
+    return _diff_answers(args)
+
+
+def _diff_answers(args: argparse.Namespace) -> int:
+    """Folders that differ may still answer the same: compare on the texts given."""
+    import nlpkit
+
+    from ..modeldiff import compare, read_texts
+
+    if not 0 <= args.tolerance < 1:
+        raise UsageError(f"--tolerance must be within [0, 1), got {args.tolerance}")
+    texts: list[str] = []
+    for path in args.texts:
+        try:
+            texts.extend(read_texts(path))
+        except FileNotFoundError:
+            raise UsageError(f"--texts {path}: not found") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"--texts {path}: {exc}") from None
+    if not texts:
+        raise UsageError("--texts: no texts to compare the answers on")
+    try:
+        first, second = nlpkit.load(args.first), nlpkit.load(args.second)
+    except nlpkit.ModelError as exc:
+        raise UsageError(str(exc)) from None
+    found = compare(first, second, texts, args.tolerance)
+    if found["same_terms"]:
+        print(
+            f"weights: coefficients differ by at most {found['coef_max_difference']:.3g}, "
+            f"intercepts {found['intercept_max_difference']:.3g}, idf "
+            f"{found['idf_max_difference']:.3g}"
+        )
+    else:
+        print("weights: the models have different terms or classes")
+    if "texts" in found:
+        print(
+            f"answers: {found['answers_differ']:,} of {found['texts']:,} texts differ; "
+            f"probabilities by at most {found['probability_max_difference']:.3g}"
+        )
+        for example in found["examples"]:
+            print(f"  {example['first']} / {example['second']}: {example['text']}")
+    if found["same"]:
+        print(f"same answers within tolerance {args.tolerance:g}")
+        return 0
+    print(f"different (tolerance {args.tolerance:g})")
+    return 1

@@ -1,0 +1,145 @@
+"""`nlpkit predict` and `nlpkit explain` of texts: from arguments, piped lines or a file (`--input`
+and `--output`, a whole archive, go to `nlpkit.cli.archives`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..usage import UsageError
+from .archives import _FILE_OPTIONS, _predict_file
+from .common import _allow_none, _load
+
+# A text read from a file or standard input is read up to this many bytes: a model reads a few
+# thousand characters of it, and a pasted archive must not cost its size in memory.
+READ_LIMIT = 4 << 20
+
+
+def _read_stream(data, name: str) -> str:
+    """Up to `READ_LIMIT` bytes of a binary stream as UTF-8 text; a clear error otherwise."""
+    import codecs
+
+    from ..batch import InputError, sniff
+
+    raw = data.read(READ_LIMIT)
+    try:
+        sniff(raw[: 1 << 16])
+    except InputError as exc:
+        if "JSON array" not in str(exc):
+            raise UsageError(f"cannot read {name}: {exc}") from None
+    try:
+        # Not final: the limit may cut a character in two; its first bytes are dropped.
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(raw, final=len(raw) < READ_LIMIT)
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"cannot read {name}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
+    """Refuse JSON lines (two lines or more, each an object) where texts are expected."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines[:2]):
+        where = "standard input" if name == "-" else name
+        raise UsageError(
+            f"{where} holds JSON lines: {how}"
+            + (f"; --input {name} answers each record" if args.command == "predict" else "")
+        )
+
+
+def _read_texts(args: argparse.Namespace) -> list[str]:
+    """The texts to answer: each argument, each line piped to standard input, or the whole of
+    a file (-f; '-f -' for the whole of standard input as one text)."""
+    from ..pages import parse_page
+
+    if args.text and args.file:
+        raise UsageError("give a text or --file, not both")
+    if args.file == "-":
+        texts = [_read_stream(sys.stdin.buffer, "standard input")]
+        names = ["standard input"]
+        _not_records(texts[0], "-", "-f - reads it as one text", args)
+    elif args.file:
+        try:
+            with open(args.file, "rb") as data:
+                texts = [_read_stream(data, args.file)]
+        except FileNotFoundError:
+            raise UsageError(f"file not found: {args.file}") from None
+        except (IsADirectoryError, PermissionError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        names = [args.file]
+        # (a file of records read as one text would get one answer, of its JSON)
+        _not_records(texts[0], args.file, "-f reads a file as one text", args)
+    elif args.text:
+        texts = list(args.text)
+        names = [f"argument {i}" for i in range(1, len(texts) + 1)]
+    elif not sys.stdin.isatty():
+        # Piped lines are texts, one answer each, as an archive's lines are: a pasted article
+        # goes through -f - (one text), a file of records through --input.
+        if args.page:
+            texts = [_read_stream(sys.stdin.buffer, "standard input")]
+            names = ["standard input"]
+        else:
+            text = _read_stream(sys.stdin.buffer, "standard input")
+            # (each record's answer would be of its JSON: field names, other fields and all)
+            _not_records(text, "-", "each piped line is read as a text", args)
+            texts = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
+            names = [f"line {i} of standard input" for i in range(1, len(texts) + 1)]
+    else:
+        raise UsageError("no text: give a text, --file FILE, or pipe text to standard input")
+    for name, text in zip(names, texts):
+        if not text.strip():
+            hint = (
+                " (each piped line is a text: -f - reads it all as one)" if "line" in name else ""
+            )
+            raise UsageError(f"{name} is empty{hint}")
+    if args.page:
+        try:
+            texts = [parse_page(t).text for t in texts]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return texts
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if args.input or args.output:
+        return _predict_file(args)
+    given = [flag for key, flag in _FILE_OPTIONS.items() if getattr(args, key) not in (None, False)]
+    if given:
+        raise UsageError(f"{given[0]} applies to --input/--output only")
+    from ..batch import topic_of
+
+    predictor = _load(args)
+    allow_none = _allow_none(args, predictor)
+    texts = _read_texts(args)
+    if args.proba:
+        for probs in _answer(predictor.predict_proba, texts, allow_none):
+            print(json.dumps({"topic": topic_of(probs), "probabilities": probs}))
+    else:
+        for topic in _answer(predictor.predict, texts, allow_none):
+            print("none" if topic is None else topic)
+    return 0
+
+
+def _answer(method, texts: list[str], allow_none: bool) -> list:
+    try:
+        return method(texts, allow_none=allow_none)
+    except ValueError as exc:  # a text with nothing to read: say which, counting from 1
+        i = getattr(exc, "batch_index", None)
+        raise UsageError(str(exc) if i is None else f"text {i + 1}: {exc.reason}") from None
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    predictor = _load(args)
+    allow_none = _allow_none(args, predictor)
+    texts = _read_texts(args)
+    for i, text in enumerate(texts):
+        try:
+            explanation = predictor.explain(text, k=args.k, allow_none=allow_none)
+        except ValueError as exc:
+            raise UsageError(f"text {i + 1}: {exc}" if len(texts) > 1 else str(exc)) from None
+        if args.json:
+            print(json.dumps(explanation.to_dict(), ensure_ascii=False))
+        else:
+            print(("\n" if i else "") + str(explanation))
+    return 0

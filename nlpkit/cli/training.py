@@ -1,0 +1,220 @@
+"""`nlpkit train` (an experiment config, or `--data`: a labelled file of one's own), `nlpkit adapt`
+and `nlpkit weak-report`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..usage import UsageError
+from .common import _config, _reporter, _writable, _write
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.n_jobs is not None and args.n_jobs < 0:
+        raise UsageError(
+            f"--n-jobs must be a number of processes (at least 1), or 0 for the machine's "
+            f"cores; got {args.n_jobs}"
+        )
+    from ..training import heap
+
+    # (this process is nlpkit's own: malloc may keep the features' freed arrays for reuse)
+    heap.allow()
+    if args.data:
+        return _train_data(args)
+    if args.config is None:
+        raise UsageError(
+            "give an experiment config, or --data FILE to train on your own labelled file"
+        )
+    given = [f for f, v in _DATA_OPTIONS.items() if getattr(args, v) is not None]
+    if given:
+        raise UsageError(f"{given[0]} applies to --data only")
+    from ..corpus import CorpusError
+    from ..training import train_config
+    from ..training.config import ConfigError, validate_config
+    from ..training.output import write_results
+
+    cfg = _config(args.config)
+    if args.corpus:
+        cfg["data"]["corpora"] = args.corpus
+    if args.n_jobs is not None:
+        cfg["n_jobs"] = args.n_jobs
+    if args.cv is not None:
+        cfg["cv"] = args.cv
+        try:
+            validate_config(cfg)
+        except ConfigError as exc:
+            raise UsageError(f"--cv: {exc}") from None
+    model_dir = Path(
+        args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
+    )
+    results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
+    _writable(model_dir, "--model")
+    _writable(results, "--results")
+    try:
+        predictor, metrics = train_config(cfg, progress=_reporter(args))
+    except (CorpusError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    _write(write_results, predictor, metrics, cfg, model_dir, results)
+    heldout = metrics["heldout"]
+    print(f"model: {model_dir}\nresults: {results}")
+    print(
+        f"held-out, {cfg['data']['labels']} labels: accuracy {heldout['accuracy']}, "
+        f"macro-F1 {heldout['macro_f1']} (n={heldout['distant'].get('n', 0)})"
+    )
+    hand = heldout["hand"]
+    if hand["n"]:
+        print(
+            f"held-out, hand labels: accuracy {hand['accuracy']}, macro-F1 {hand['macro_f1']} (n={hand['n']})"
+        )
+    return 0
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from ..adapt import adapt
+    from ..corpus import CorpusError
+    from ..modelfile import ModelError
+    from ..training.output import write_results
+    from ..training.userdata import read_texts
+
+    if not 0 < args.threshold <= 1:
+        raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
+    output = Path(args.output or f"{Path(args.unlabeled).name.split('.')[0]}-adapted")
+    _writable(output, "--output")
+    if args.results:
+        _writable(Path(args.results), "--results")
+    try:
+        texts, titles = read_texts(args.unlabeled, args.text_field, args.title_field)
+        config = _config(args.config) if args.config else None
+        if config is not None:
+            # The recipe's run, with the feed: named for both, written where --output says.
+            config["name"] = f"{config['name']}-adapted"
+            config["output"] = {"model": "", "results": ""}
+            if args.corpus:
+                config["data"]["corpora"] = args.corpus
+        predictor, metrics = adapt(
+            texts,
+            titles=titles,
+            model=args.model,
+            config=config,
+            threshold=args.threshold,
+            progress=_reporter(args),
+        )
+    except (CorpusError, ModelError, ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    cfg = predictor.manifest["training_config"]
+    _write(write_results, predictor, metrics, cfg, output, args.results)
+    feed = metrics["training"]["feed"]
+    print(f"model: {output}")
+    print(
+        f"feed: {feed['labelled']:,} of {feed['records']:,} texts labelled "
+        f"({', '.join(f'{k} {v:,}' for k, v in feed['labels'].items())})"
+    )
+    hand = metrics["heldout"]["hand"]
+    if hand.get("n"):
+        print(f"held-out, hand labels: macro-F1 {hand['macro_f1']} (n={hand['n']})")
+    return 0
+
+
+_DATA_OPTIONS = {
+    "--text-field": "text_field",
+    "--label-field": "label_field",
+    "--title-field": "title_field",
+    "--split-field": "split_field",
+    "--output": "output",
+    "--holdout": "holdout",
+    "--base": "base",
+    "--weight": "weight",
+}
+
+
+def _train_data(args: argparse.Namespace) -> int:
+    import warnings
+
+    from ..corpus import CorpusError
+    from ..training.api import train_file
+    from ..training.output import write_results
+
+    if args.config is not None:
+        raise UsageError("give an experiment config or --data FILE, not both")
+    if args.model:
+        raise UsageError("--model is for configs; with --data, name the model folder with --output")
+    holdout = 0.2 if args.holdout is None else args.holdout
+    if not 0 <= holdout < 1:
+        raise UsageError(f"--holdout must be a share in [0, 1), got {holdout}")
+    if args.split_field and args.holdout is not None:
+        raise UsageError(
+            "--holdout and --split-field: the split field already says what is held out"
+        )
+    if args.weight is not None and not args.base:
+        raise UsageError("--weight applies to --base only")
+    if args.weight is not None and args.weight <= 0:
+        raise UsageError(f"--weight must be positive, got {args.weight}")
+    name = Path(args.data).name.split(".")[0]
+    output = Path(args.output or f"{name}-model")
+    _writable(output, "--output")
+    if args.results:
+        _writable(Path(args.results), "--results")
+    options = {
+        key: getattr(args, key) for key in ("cv", "n_jobs") if getattr(args, key) is not None
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            predictor, metrics, cfg = train_file(
+                args.data,
+                text_field=args.text_field or "text",
+                label_field=args.label_field or "label",
+                title_field=args.title_field,
+                split_field=args.split_field,
+                holdout=holdout,
+                base=args.base,
+                weight=args.weight,
+                progress=_reporter(args),
+                corpora=args.corpus,
+                **options,
+            )
+        except (CorpusError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            for warning in caught:
+                print(f"nlpkit train: warning: {warning.message}", file=sys.stderr)
+    _write(write_results, predictor, metrics, cfg, output, args.results)
+    print(f"model: {output}")
+    heldout = metrics["heldout"]
+    user = metrics.get("user_data", {})
+    if args.base:
+        before, after = user["heldout_scores"]["before"], user["heldout_scores"]["after"]
+        if after.get("n"):
+            print(
+                f"your held-out texts (n={after['n']}): accuracy {before['accuracy']} -> "
+                f"{after['accuracy']}, macro-F1 {before['macro_f1']} -> {after['macro_f1']} "
+                "(base model -> with your labels)"
+            )
+    elif heldout["distant"].get("n"):
+        print(
+            f"held-out: accuracy {heldout['accuracy']}, macro-F1 {heldout['macro_f1']} "
+            f"(n={heldout['distant']['n']})"
+        )
+    else:
+        print("held-out: none (--holdout 0): every text trained")
+    return 0
+
+
+def cmd_weak_report(args: argparse.Namespace) -> int:
+    from ..corpus import CorpusError, is_heldout, read_corpus
+    from ..evaluate import read_labels
+    from ..weak import report
+
+    try:
+        records = [r for r in read_corpus(args.corpus) if not is_heldout(r)]
+        dev = read_labels(args.dev)
+        train = read_labels(args.train) if args.train else None
+    except (CorpusError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    text = report(records, dev, args.dev, train, args.train or "")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    print(text, end="")
+    return 0
