@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
             help="progress lines even when standard error is not a terminal",
         )
 
+    def labelled_fields(own) -> None:
+        # A labelled file's fields, as train --data and evaluate --data read them.
+        own.add_argument("--text-field", help="field with the text (default: text)")
+        own.add_argument("--label-field", help="field with the label (default: label)")
+        own.add_argument("--title-field", help="field with a title, read before the text")
+
     def corpus_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--corpus",
@@ -150,9 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         "train on a labelled file: JSON lines or CSV (.tsv: tab-separated), gzipped or not",
     )
     own.add_argument("--data", metavar="FILE", help="the labelled file")
-    own.add_argument("--text-field", help="field with the text (default: text)")
-    own.add_argument("--label-field", help="field with the label (default: label)")
-    own.add_argument("--title-field", help="field with a title, read before the text")
+    labelled_fields(own)
     own.add_argument(
         "--split-field",
         help="field saying which texts are held out (train; test, heldout, validation, dev)",
@@ -307,9 +311,7 @@ def _parser() -> argparse.ArgumentParser:
     own.add_argument(
         "--data", metavar="FILE", help="JSON lines or CSV, gzipped or not, as train --data reads"
     )
-    own.add_argument("--text-field", help="field with the text (default: text)")
-    own.add_argument("--label-field", help="field with the label (default: label)")
-    own.add_argument("--title-field", help="field with the title, if any")
+    labelled_fields(own)
     own.add_argument(
         "--allow-none",
         action="store_true",
