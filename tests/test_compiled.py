@@ -591,7 +591,15 @@ _, status = os.waitpid(pid, 0)
 print("inside" if ended[0] > forked else "after")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # (outside the checkout, whose source folder would shadow the installed package)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+        env={**os.environ, "NLPKIT_PURE": ""},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["energy", "inside"]
 
