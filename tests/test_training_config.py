@@ -27,6 +27,7 @@ def test_config_defaults_and_name(tmp_path):
         ("[features]\nsublinear_tf = 1\n", "'features.sublinear_tf' must be bool"),
         ("[features]\nngram_range = [2, 1]\n", "ngram_range"),
         ("[classifier]\nkind = 'forest'\n", "'classifier.kind' must be one of"),
+        ("[classifier]\nsolver = 'sag'\n", "'classifier.solver' must be one of ('lbfgs', "),
         ("[classifier]\nC = -1\n", "'classifier.C' must be positive"),
         ("features = 3\n", "'features' must be a table"),
         ("[data\n", "not valid TOML"),

@@ -140,6 +140,31 @@ def test_a_linear_svm_fitted_a_class_at_a_time_is_scikit_learns_one_vs_rest():
     assert apart.n_iter_.shape == (len(set(labels)),)
 
 
+def test_logistic_regressions_solvers_reach_one_optimum_newton_cg_in_fewer_steps():
+    # Newton's steps (the shipped recipe's solver) and L-BFGS (scikit-learn's default) stopped
+    # tight: the same weights, newton-cg in a fifth of the iterations or fewer.
+    import numpy as np
+
+    from nlpkit.features import TfidfFeatures
+    from nlpkit.text import prepare
+    from nlpkit.training.api import own_data_config
+    from nlpkit.training.fit import build_classifier
+
+    texts, labels = _small_texts()
+    X = TfidfFeatures(min_df=1).fit_transform([prepare(t) for t in texts])
+    fitted = {}
+    for solver in ("lbfgs", "newton-cg"):
+        cfg = own_data_config({"name": "x", "classifier": "logistic_regression", "C": 10.0,
+                               "tol": 1e-9, "max_iter": 100000, "solver": solver})  # fmt: skip
+        clf = build_classifier(cfg)
+        assert clf.solver == solver
+        fitted[solver] = clf.fit(X, labels)
+    lbfgs, newton = fitted["lbfgs"], fitted["newton-cg"]
+    assert np.abs(lbfgs.coef_ - newton.coef_).max() < 1e-4
+    assert np.abs(lbfgs.intercept_ - newton.intercept_).max() < 1e-4
+    assert newton.n_iter_.max() * 5 <= lbfgs.n_iter_.max()
+
+
 @pytest.mark.parametrize("kind", ["linear_svc", "logistic_regression"])
 def test_the_model_is_the_same_in_one_process_or_two(monkeypatch, kind):
     import nlpkit

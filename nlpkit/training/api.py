@@ -32,6 +32,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "alpha": ("classifier", "alpha"),
     "max_iter": ("classifier", "max_iter"),
     "tol": ("classifier", "tol"),
+    "solver": ("classifier", "solver"),
     "class_weight": ("classifier", "class_weight"),
 }
 
@@ -103,7 +104,8 @@ def train(
     ``options``: ``seed``, ``cv``, ``max_chars``, the features' ``ngram_range``,
     ``min_df``, ``max_df``, ``max_features``, ``sublinear_tf``, ``segment``, and the
     ``classifier`` (logistic_regression, linear_svc, sgd, complement_nb) with its ``C``,
-    ``alpha``, ``max_iter``, ``class_weight``; ``n_jobs``, the processes to train with (0, the
+    ``alpha``, ``max_iter``, ``tol``, ``class_weight`` and (logistic regression's) ``solver``
+    (lbfgs or newton-cg); ``n_jobs``, the processes to train with (0, the
     default: the machine's cores, at most 4; the model is the same whatever the number). Bad
     data raises `ValueError` saying what.
     """

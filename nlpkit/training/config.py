@@ -92,6 +92,9 @@ DEFAULTS: dict[str, Any] = {
         # the solver stops when its steps change the objective by less than this (0: the
         # solver's own default: 1e-4 for logistic regression and linear_svc, 1e-3 for sgd)
         "tol": 0.0,
+        # logistic_regression's solver: lbfgs (scikit-learn's default) or newton-cg, whose
+        # Newton steps reach a tight tolerance in about ten iterations (the shipped recipe's)
+        "solver": "lbfgs",
         "class_weight": "balanced",  # "" for none; complement_nb takes none
         # added to the intercept of none (a class or a detector): where the line between out
         # of scope and the topics falls, chosen on the development sample
@@ -109,6 +112,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _CLASSIFIERS = ("logistic_regression", "linear_svc", "sgd", "complement_nb")
+_SOLVERS = ("lbfgs", "newton-cg")  # logistic_regression's
 # The datasets of the corpora (the `source_dataset` of their records).
 # Keys whose value may be an int or a float with two meanings (as in scikit-learn: a float is
 # a share of the documents, an int a count of them).
@@ -216,6 +220,8 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'classifier.alpha' must be positive, got {c['alpha']}")
     if not 0 <= c["tol"] < 1:
         raise ConfigError(f"'classifier.tol' must be within [0, 1), got {c['tol']}")
+    if c["solver"] not in _SOLVERS:
+        raise ConfigError(f"'classifier.solver' must be one of {_SOLVERS}, got {c['solver']!r}")
     if c["max_iter"] < 1:
         raise ConfigError(f"'classifier.max_iter' must be at least 1, got {c['max_iter']}")
     if c["class_weight"] not in ("", "balanced"):

@@ -60,7 +60,7 @@ def build_classifier(cfg: dict[str, Any]):
         **({"tol": c["tol"]} if c["tol"] else {}),
     }
     if c["kind"] == "logistic_regression":
-        return LogisticRegression(C=c["C"], **common)
+        return LogisticRegression(C=c["C"], solver=c["solver"], **common)
     if c["kind"] == "linear_svc":
         return LinearSVC(C=c["C"], **common)
     if c["kind"] == "sgd":
