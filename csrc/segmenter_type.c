@@ -39,6 +39,10 @@ Segmenter_dealloc(Segmenter *self)
 int
 seg_lock(Segmenter *seg)
 {
+    if (seg->lock == NULL) {
+        PyErr_SetString(PyExc_ValueError, "this Segmenter has no model (its __init__ did not run)");
+        return -1;
+    }
     unsigned long me = PyThread_get_thread_ident();
     /* (another thread reads owner while it is set: whatever it reads, it is not its own) */
     if (LOAD(&seg->owner) == me) {
@@ -93,11 +97,6 @@ Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds)
     self->spare.pending_keys.unit = 4;
     self->limit = limit;
     int status = -1;
-    if (self->lock == NULL && (self->lock = PyThread_allocate_lock()) == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    self->forks = core_forks;
     if (load_crfsuite(self, model.buf, model.len) < 0 || load_words(self, words.buf, words.len) < 0)
         goto done;
     PyObject *unicodedata = PyImport_ImportModule("unicodedata");
@@ -113,6 +112,12 @@ Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds)
     if (!self->normalize || !self->nfc || !self->s_lower || !self->s_isupper ||
         !self->s_istitle || !self->s_isdigit)
         goto done;
+    /* (made last: a segmenter with a lock is one whose model is read) */
+    if (self->lock == NULL && (self->lock = PyThread_allocate_lock()) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    self->forks = core_forks;
     status = 0;
 done:
     PyBuffer_Release(&model);

@@ -561,6 +561,19 @@ def test_the_core_lets_other_threads_run_while_it_scores_code_points(shipped):
 
 
 @needs_core
+def test_a_segmenter_without_its_model_is_an_error_not_a_crash():
+    empty = CORE.Segmenter.__new__(CORE.Segmenter)
+    for call in (
+        lambda: empty.segment("Giá xăng"),
+        lambda: empty.prepare("Giá xăng", None),
+        lambda: empty.syllabize("Giá xăng"),
+        lambda: empty.normalize("Giá xăng", None),
+    ):
+        with pytest.raises(ValueError, match="has no model"):
+            call()
+
+
+@needs_core
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_child_forked_while_a_thread_scores_can_score():
     # The thread holds the segmenter's lock when the process forks; the child has no such
