@@ -16,6 +16,7 @@ import itertools
 import numbers
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import islice
 
 import numpy as np
@@ -89,7 +90,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     ):
         """The counts of the texts' terms within the document-frequency bounds, and the terms
         (at most ``max_features`` of them, when the counting can choose them itself)."""
-        if tuple(self.ngram_range) in ((1, 1), (1, 2), (2, 2)):
+        if self._counted():
             return count_terms(X, tuple(self.ngram_range), min_df, max_df, max_features)
         counter = CountVectorizer(analyzer=self._analyzer, min_df=min_df, max_df=max_df)
         counts = counter.fit_transform(X)
@@ -113,7 +114,21 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         keep = np.sort(np.argsort(-totals, kind="stable")[:n])
         return counts[:, keep], terms[keep]
 
+    def _counted(self) -> bool:
+        """Whether `count_terms` counts this n-gram range (else scikit-learn's counter)."""
+        return tuple(self.ngram_range) in ((1, 1), (1, 2), (2, 2))
+
     def _fit_keeping(self, X: Iterable[str], keep_terms: Sequence[str]) -> sp.csr_matrix:
+        wanted = set(keep_terms)
+        if self._counted():
+            # The kept terms beside the max_features others, chosen in the counting.
+            counts, terms = count_terms(
+                X, tuple(self.ngram_range), self.min_df, self.max_df, self.max_features, wanted
+            )
+            return self._with_unseen(counts, terms, wanted)
+        return self._fit_keeping_counted_all(X, wanted)
+
+    def _fit_keeping_counted_all(self, X: Iterable[str], wanted: set[str]) -> sp.csr_matrix:
         # Every term counted, then the document-frequency bounds and max_features applied to
         # the terms not kept whatever: the counting's own bounds would drop kept terms.
         counts, terms = self._count(X, 1, 1.0)
@@ -123,16 +138,21 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         low = self.min_df if isinstance(self.min_df, int) else self.min_df * n
         high = self.max_df if isinstance(self.max_df, int) else self.max_df * n
         # (a set, not np.isin: numpy compares arrays of objects pair by pair)
-        wanted = set(keep_terms)
         kept = np.fromiter((t in wanted for t in terms), dtype=bool, count=len(terms))
         free = np.flatnonzero(~kept & (df >= low) & (df <= high))
         if self.max_features is not None and len(free) > self.max_features:
             _, chosen = self._most_frequent(counts[:, free].tocsr(), free, self.max_features)
             free = chosen
         columns = np.union1d(free, np.flatnonzero(kept))
-        unseen = sorted(wanted - set(terms[kept].tolist()))
-        counts = counts[:, columns].tocsr()
-        terms = terms[columns]
+        return self._with_unseen(counts[:, columns].tocsr(), terms[columns], wanted)
+
+    def _with_unseen(
+        self, counts: sp.csr_matrix, terms: np.ndarray, wanted: set[str]
+    ) -> sp.csr_matrix:
+        """The TF-IDF of the counts, with a column of zeros for each kept term no text holds,
+        every column in alphabetical order."""
+        n = counts.shape[0]
+        unseen = sorted(wanted - set(terms.tolist()))
         if unseen:
             order = np.argsort(np.concatenate([terms, np.asarray(unseen, dtype=object)]))
             counts = sp.hstack([counts, sp.csr_matrix((n, len(unseen)))], format="csc")
@@ -215,6 +235,7 @@ def count_terms(
     min_df: int | float = 1,
     max_df: int | float = 1.0,
     max_features: int | None = None,
+    keep: AbstractSet[str] = frozenset(),
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """The counts of the unigrams and bigrams of texts as ``CountVectorizer(analyzer=analyze,
     min_df=..., max_df=...).fit_transform`` gives them, with its terms (alphabetical), but
@@ -222,6 +243,8 @@ def count_terms(
     terms first appeared in the texts); about three times faster. ``max_features``: only the
     columns of the most frequent terms, ties broken alphabetically (as
     `TfidfFeatures` keeps them), chosen before any term is named or any column built.
+    ``keep``: terms counted whatever their document frequency, beside the ``max_features``
+    others (those of them that no text holds are not among the terms).
 
     scikit-learn looks every n-gram of every text up in a dict, in Python. Here the words are
     numbered and each text's terms counted in the compiled core (`number_tokens`,
@@ -255,7 +278,10 @@ def count_terms(
     if high_count < low_count:
         raise ValueError("max_df corresponds to < documents than min_df")
     kept = np.flatnonzero((df >= low_count) & (df <= high_count))
-    if not len(kept):
+    forced = _kept_terms(keep, index, keys, n_words, unigrams, bigrams)
+    if len(forced):
+        kept = np.setdiff1d(kept, forced, assume_unique=True)
+    elif not len(kept) and not keep:
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
     words = index
 
@@ -283,6 +309,8 @@ def count_terms(
         tied_names = named(tied)
         first = sorted(range(len(tied)), key=tied_names.__getitem__)[: max_features - len(above)]
         kept = np.sort(np.concatenate([above, tied[np.asarray(first, dtype=np.int64)]]))
+    if len(forced):
+        kept = np.union1d(kept, forced)
     names = named(kept)
     order = sorted(range(len(names)), key=names.__getitem__)
     column = np.full(len(keys), -1, dtype=np.int64)
@@ -295,6 +323,30 @@ def count_terms(
     counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))
     counts.sort_indices()
     return counts, np.asarray([names[i] for i in order], dtype=object)
+
+
+def _kept_terms(
+    keep: AbstractSet[str],
+    words: list[str],
+    keys: np.ndarray,
+    n_words: int,
+    unigrams: bool,
+    bigrams: bool,
+) -> np.ndarray:
+    """The numbers of the terms of ``keep`` that the texts hold (a term's key: a word's
+    number, or n_words + first * n_words + second), in rising order."""
+    if not keep:
+        return np.zeros(0, dtype=np.int64)
+    parts = [term.split(" ") for term in keep]
+    needed = {w for p in parts if len(p) <= 2 for w in p}
+    number = {w: i for i, w in enumerate(words) if w in needed}
+    wanted = []
+    for p in parts:
+        if len(p) == 1 and unigrams and p[0] in number:
+            wanted.append(number[p[0]])
+        elif len(p) == 2 and bigrams and p[0] in number and p[1] in number:
+            wanted.append(n_words + number[p[0]] * n_words + number[p[1]])
+    return np.flatnonzero(np.isin(keys, np.asarray(wanted, dtype=np.int64)))
 
 
 def _count_pairs(

@@ -101,6 +101,35 @@ def test_keep_terms_are_in_the_vocabulary_whatever_their_frequency():
     assert kept.to_vocabulary().terms_ == kept.terms_
 
 
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2)])
+@pytest.mark.parametrize(
+    "min_df, max_df, max_features", [(1, 1.0, None), (2, 0.5, None), (2, 1.0, 12), (1, 3, 5)]
+)
+def test_keep_terms_chosen_in_the_counting_are_those_of_counting_everything(
+    ngram_range, min_df, max_df, max_features
+):
+    # The kept terms chosen by count_terms (keep=) where it counts the n-gram range, against
+    # every term counted first and the bounds and max_features applied after: the same
+    # terms, idf and matrix, bit for bit.
+    import random
+
+    rng = random.Random(hash((ngram_range, min_df, max_df, max_features)) & 0xFFFF)
+    vocab = [f"w{i}" for i in range(40)] + ["hà_nội", "los_angeles", "12", ","]
+    keep = ["hà_nội", "w1", "w39 w38", "w2 w3", "never", "nor this", "Hà_Nội", "a b c", "12"]
+    for _ in range(5):
+        texts = [
+            " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 25))) for _ in range(30)
+        ]
+        options = dict(ngram_range=ngram_range, min_df=min_df, max_df=max_df,
+                       max_features=max_features)  # fmt: skip
+        fast, slow = TfidfFeatures(**options), TfidfFeatures(**options)
+        X = fast.fit_transform(texts, keep_terms=keep)
+        Y = slow._fit_keeping_counted_all(texts, set(keep))
+        assert fast.terms_ == slow.terms_ and set(keep) <= set(fast.terms_)
+        assert fast.idf_.tobytes() == slow.idf_.tobytes()
+        assert (X != Y).nnz == 0 and X.indices.tolist() == Y.indices.tolist()
+
+
 def test_to_vocabulary_shares_the_arrays_and_refuses_what_it_does_not_know():
     from nlpkit.vocabulary import Vocabulary
 
