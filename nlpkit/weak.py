@@ -638,12 +638,16 @@ class LearnedVote:
     def label(self, record: Record) -> WeakLabel:
         return self.label_many([record])[0]
 
-    def label_many(self, records: list[Record]) -> list[WeakLabel]:
+    def label_many(
+        self, records: list[Record], all_votes: list[dict[str, str]] | None = None
+    ) -> list[WeakLabel]:
         """`label` for many records at once (one matrix, one call of the model); each
-        record's functions run once, for its features and its WeakLabel alike."""
+        record's functions run once, for its features and its WeakLabel alike. ``all_votes``:
+        the records' `votes` with these functions, when the caller has them already."""
         if not records:
             return []
-        all_votes = [votes(r, self.lfs) for r in records]
+        if all_votes is None:
+            all_votes = [votes(r, self.lfs) for r in records]
         probs = self.model_.predict_proba(self._features(all_votes))
         best = probs.argmax(axis=1)
         out = []

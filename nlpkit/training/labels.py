@@ -22,8 +22,8 @@ from ..cache import SegmentCache, prepare_many
 from ..corpus import CorpusReport, Record, default_data_dir, is_heldout, read_corpus
 from ..text import prepare
 from ..topics import NONE, TOPICS, section_topic
-from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record
-from .parallel import fork_strings, resolve_jobs
+from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record, votes
+from .parallel import fork_map, fork_strings, resolve_jobs
 from .progress import Progress
 
 __all__ = [
@@ -276,7 +276,7 @@ def label_records(
         lfs = [f for f in LABELLING_FUNCTIONS if f.name not in d["without_functions"]]
         vote = LearnedVote(lfs).fit([r for r in records if r.id in hand], hand)
         rest = [r for r in records if r.id not in hand]
-        learned = {r.id: w for r, w in zip(rest, vote.label_many(rest))}
+        learned = {r.id: w for r, w in zip(rest, vote.label_many(rest, _votes(rest, lfs, cfg)))}
     weight = d["train_label_weight"]
 
     def label(record: Record) -> Label | None:
@@ -288,6 +288,19 @@ def label_records(
         return topic, weight, "hand"
 
     return [(r, lab) for r in records if (lab := label(r)) is not None]
+
+
+def _votes(records: list[Record], lfs: list, cfg: dict[str, Any]) -> list[dict[str, str]]:
+    """The labelling functions' votes of each record, in the config's processes: most of the
+    labelling's time. The records are dealt to the processes in turn (the corpora come file by
+    file, long articles apart from headlines), and the votes put back in order."""
+    n = resolve_jobs(cfg["n_jobs"])
+    order = [i for k in range(n) for i in range(k, len(records), n)]
+    dealt = fork_map(partial(votes, lfs=lfs), [records[i] for i in order], n)
+    out: list[dict[str, str]] = [{}] * len(records)
+    for i, v in zip(order, dealt):
+        out[i] = v
+    return out
 
 
 def with_headlines(examples: list[Example], title_weight: float) -> list[Example]:
