@@ -950,3 +950,32 @@ def test_a_callers_lines_are_read_in_the_callers_thread(tmp_path):
     predict_stream(lines(), buffer, jsonl=False, batch_size=7)
     assert seen == {threading.current_thread()}
     assert len(buffer.getvalue().splitlines()) == 400
+
+
+def test_a_failure_making_the_output_lines_on_the_writing_thread_reaches_the_caller(
+    tmp_path, monkeypatch
+):
+    # One worker makes a chunk's output lines on its writing thread (the compiled core's
+    # reading); a failure there is raised where the stream was called, and the lines before
+    # it are whole.
+    from nlpkit import compiled
+    from nlpkit.batch import answering
+
+    if compiled.core is None:
+        pytest.skip(f"no compiled core: {compiled.describe()}")
+    made = answering._core_answer
+    calls = []
+
+    def fails_second(*args):
+        calls.append(None)
+        if len(calls) == 2:
+            raise RuntimeError("output lines failed")
+        return made(*args)
+
+    monkeypatch.setattr(answering, "_core_answer", fails_second)
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS * 10)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError, match="output lines failed"):
+        predict_file(src, out, workers=1, batch_size=8)
+    assert len(calls) >= 2
+    assert [r["id"] for r in read_out(out)] == list(range(8))
