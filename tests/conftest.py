@@ -4,7 +4,9 @@ when it is beside the checkout."""
 from __future__ import annotations
 
 import json
+import threading
 import unicodedata
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,6 +53,26 @@ def pure():
         yield
     finally:
         compiled.core = saved
+
+
+def in_threads(work: Callable[[int], object], n: int) -> None:
+    """``work(0)``, ..., ``work(n - 1)``, each in a thread of its own, all at once; the first
+    exception any of them raised is raised here, once all have ended."""
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            work(k)
+        except BaseException as exc:  # raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def readable(text: str) -> bool:

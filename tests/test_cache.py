@@ -1,5 +1,6 @@
 import sqlite3
-import threading
+
+from conftest import in_threads
 
 from nlpkit.cache import SegmentCache, prepare_many
 from nlpkit.text import prepare
@@ -34,20 +35,7 @@ def test_deleting_the_cache_is_safe(tmp_path):
 def test_two_writers_at_once(tmp_path):
     path = tmp_path / "seg.sqlite"
     texts = [f"Bản tin số {i} về giá điện" for i in range(300)]
-    errors = []
-
-    def run(part):
-        try:
-            prepare_many(part, SegmentCache(path))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(texts[i::2] + texts[:50],)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    in_threads(lambda k: prepare_many(texts[k::2] + texts[:50], SegmentCache(path)), 2)
     rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM seg").fetchone()[0]
     assert rows == 300
     assert prepare_many(texts, SegmentCache(path)) == [prepare(t) for t in texts]
@@ -56,22 +44,9 @@ def test_two_writers_at_once(tmp_path):
 def test_runs_starting_at_once_on_a_new_cache_all_start(tmp_path):
     # Switching a new SQLite file to WAL fails at once, without waiting, while another
     # connection sets it up: a start that does not try again fails a few times in a hundred.
-    failures = []
-
-    def start(path):
-        try:
-            SegmentCache(path).close()
-        except Exception as exc:  # pragma: no cover - reported below
-            failures.append(exc)
-
     for round_ in range(100):
         path = tmp_path / f"seg{round_}.sqlite"
-        threads = [threading.Thread(target=start, args=(path,)) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert not failures
+        in_threads(lambda _, path=path: SegmentCache(path).close(), 4)
 
 
 def test_parallel_segmentation_keeps_order(tmp_path):

@@ -23,7 +23,7 @@ import unicodedata
 
 import numpy as np
 import pytest
-from conftest import SEED_TITLES, SEEDS, pure, readable
+from conftest import SEED_TITLES, SEEDS, in_threads, pure, readable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
@@ -475,21 +475,12 @@ def test_threads_share_a_predictor(tiny_cache):
     with pure():
         expected = predictor.predict_proba(texts)
     got: dict[int, dict] = {}
-    errors: list[BaseException] = []
 
     def work(k: int) -> None:
-        try:
-            for i in range(k, len(texts), 8):
-                got[i] = predictor.predict_proba(texts[i])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for i in range(k, len(texts), 8):
+            got[i] = predictor.predict_proba(texts[i])
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    in_threads(work, 8)
     assert [got[i] for i in range(len(texts))] == expected
 
 
@@ -506,30 +497,21 @@ def test_threads_scoring_code_points_share_a_predictor(tiny_cache):
         expected_words = [segmenter.segment(t) for t in texts]
     got: dict[int, dict] = {}
     words: dict[int, str] = {}
-    errors: list[BaseException] = []
 
     def work(k: int) -> None:
-        try:
-            for start in range(5 * k, len(texts), 40):
-                chunk = list(range(start, min(start + 5, len(texts))))
-                if k % 2:
-                    for i in chunk:
-                        got[i] = predictor.predict_proba(texts[i])
-                        words[i] = segmenter.segment(texts[i])
-                    continue
-                names, probs, failed = predictor._proba_cp(*code_points([texts[i] for i in chunk]))
-                assert not failed
-                for i, row in zip(chunk, probs.tolist()):
-                    got[i] = dict(zip(names, row))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for start in range(5 * k, len(texts), 40):
+            chunk = list(range(start, min(start + 5, len(texts))))
+            if k % 2:
+                for i in chunk:
+                    got[i] = predictor.predict_proba(texts[i])
+                    words[i] = segmenter.segment(texts[i])
+                continue
+            names, probs, failed = predictor._proba_cp(*code_points([texts[i] for i in chunk]))
+            assert not failed
+            for i, row in zip(chunk, probs.tolist()):
+                got[i] = dict(zip(names, row))
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    in_threads(work, 8)
     assert [got[i] for i in range(len(texts))] == expected
     assert all(words[i] == expected_words[i] for i in words) and len(words) == len(texts) // 2
 

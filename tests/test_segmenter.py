@@ -12,11 +12,10 @@ import random
 import re
 import subprocess
 import sys
-import threading
 import unicodedata
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, in_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
@@ -447,21 +446,12 @@ def test_threads():
     texts = [t.upper() if i % 3 == 0 else t for i, t in enumerate(texts)]
     expected = [pyvi_segment(t) for t in texts]
     results: dict[int, str] = {}
-    errors: list[BaseException] = []
 
     def work(k: int) -> None:
-        try:
-            for i in range(k, len(texts), 4):
-                results[i] = segmenter.segment(texts[i])
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
+        for i in range(k, len(texts), 4):
+            results[i] = segmenter.segment(texts[i])
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    in_threads(work, 4)
     assert [results[i] for i in range(len(texts))] == expected
 
 
