@@ -405,7 +405,9 @@ compute_missing(Segmenter *seg, Work *w)
     for (int round = 0;; round++) {
         /* the cache starts over when full: then every syllable of the text is computed */
         int everything = seg->cache.n > seg->limit || seg->lowers.n > (1 << 30);
-        if (!everything && !find_entries(seg, w))
+        /* (round 0: lookup_syllables has just looked, and no other call has changed the
+         * cache since: this one holds the segmenter's lock) */
+        if (round && !everything && !find_entries(seg, w))
             return 0;
         if (round > 100) {
             PyErr_SetString(PyExc_RuntimeError, "syllable cache keeps starting over");
