@@ -549,6 +549,7 @@ typedef struct {
     double *tf;        /* tf[count] = 1.0 + numpy.log(count) (computed by numpy) */
     Py_ssize_t tf_size;
     int sublinear, low, high;
+    int repeat_title;     /* the first line's words once more before the text's */
     Py_ssize_t max_chars; /* -1: no cut */
     /* The word id and column of each cache entry's lower-cased syllable as a token (-1: not
      * in the vocabulary; UNKNOWN: not looked up yet), and of pairs of entries joined by

@@ -231,13 +231,13 @@ int
 Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"segmenter", "terms", "idf", "coef", "intercept", "ngram_range",
-                             "sublinear_tf", "max_chars", "tf", "names", NULL};
+                             "sublinear_tf", "max_chars", "tf", "names", "repeat_title", NULL};
     PyObject *seg, *terms, *mc, *names = NULL;
     Py_buffer idf, coef, intercept, tf, file = {0};
-    int low, high, sublinear;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOy*y*y*(ii)pOy*|O!", kwlist, &seg, &terms,
+    int low, high, sublinear, repeat = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOy*y*y*(ii)pOy*|O!p", kwlist, &seg, &terms,
                                      &idf, &coef, &intercept, &low, &high, &sublinear, &mc, &tf,
-                                     &PyTuple_Type, &names))
+                                     &PyTuple_Type, &names, &repeat))
         return -1;
     int status = -1;
     CpBuf buf = {0}, first = {0};
@@ -259,6 +259,7 @@ Scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     self->low = low;
     self->high = high;
     self->sublinear = sublinear;
+    self->repeat_title = repeat;
     /* terms: the text of a vocabulary file (bytes), or a sequence of str */
     if (PyObject_CheckBuffer(terms)) {
         if (PyObject_GetBuffer(terms, &file, PyBUF_SIMPLE) < 0)
@@ -401,15 +402,11 @@ word_column(const Scorer *sc, Py_ssize_t id)
     return id >= 0 ? sc->words.recs[id].value : -1;
 }
 
-/* The word ids of the words (tokens with a letter) of the lower-cased segmented text in
- * w->low (nlpkit.vocabulary.analyze: segmented.lower().split(), then the words). */
+/* The word ids of the words (tokens with a letter) of lower-cased segmented text t[0:n]
+ * after those w holds (nlpkit.vocabulary.analyze: segmented.lower().split(), then the words). */
 static int
-word_ids(const Scorer *sc, Work *w, int fresh)
+word_ids_of(const Scorer *sc, Work *w, const cp_t *t, Py_ssize_t n)
 {
-    const cp_t *t = w->low.p;
-    Py_ssize_t n = w->low.n;
-    if (fresh)
-        w->nids = 0;
     for (Py_ssize_t p = 0; p < n;) {
         if (IS_SPACE(t[p])) {
             p++;
@@ -431,6 +428,32 @@ word_ids(const Scorer *sc, Work *w, int fresh)
         }
         p = q;
     }
+    return 0;
+}
+
+/* The word ids of the words of the lower-cased segmented text in w->low, after w's. */
+static int
+word_ids(const Scorer *sc, Work *w)
+{
+    return word_ids_of(sc, w, w->low.p, w->low.n);
+}
+
+/* The word ids of a text's first line, its title, once more before the text's (a model's
+ * repeat_title: nlpkit.vocabulary.with_title); `title`: how many of w's ids are the first
+ * line's. */
+static int
+repeat_title(Work *w, Py_ssize_t title)
+{
+    Py_ssize_t n = w->nids;
+    if (title == 0)
+        return 0;
+    if (GROW(w->ids, w->ids_cap, n + title) < 0 || GROW(w->ucols, w->ucols_cap, n + title) < 0)
+        return -1;
+    memmove(w->ids + title, w->ids, (size_t)n * sizeof *w->ids);
+    memcpy(w->ids, w->ids + title, (size_t)title * sizeof *w->ids);
+    memmove(w->ucols + title, w->ucols, (size_t)n * sizeof *w->ucols);
+    memcpy(w->ucols, w->ucols + title, (size_t)title * sizeof *w->ucols);
+    w->nids = n + title;
     return 0;
 }
 
@@ -476,7 +499,7 @@ static int
 syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
 {
     const Entry *E = seg->entries;
-    Py_ssize_t n = w->nsyl;
+    Py_ssize_t n = w->nsyl, title = -1; /* the ids of the first line (before the first "\n") */
     w->nids = 0;
     sync_generation(sc, seg);
     for (Py_ssize_t i = 0; i < n;) {
@@ -487,6 +510,8 @@ syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
         if (j == i + 1) {
             const Entry *e = &E[w->entry[i]];
             if (e->lflags & LOWER_BLANK || !(e->lflags & LOWER_LETTER)) {
+                if (title < 0 && e->lower_len == 1 && seg->lowers.p[e->lower] == '\n')
+                    title = w->nids;
                 i = j;
                 continue; /* "\n", or punctuation and numbers: no word */
             }
@@ -530,7 +555,7 @@ syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
                 return -1;
         }
         Py_ssize_t before = w->nids;
-        if (word_ids(sc, w, 0) < 0)
+        if (word_ids(sc, w) < 0)
             return -1;
         if (pair && w->nids == before + 1) {
             if (sc->pair_word.n > (1 << 16))
@@ -540,7 +565,7 @@ syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
         }
         i = j;
     }
-    return 0;
+    return sc->repeat_title ? repeat_title(w, title < 0 ? w->nids : title) : 0;
 }
 
 /* The columns of the text's terms (words, then n-grams) into w->cols. */
@@ -815,7 +840,19 @@ score_prepared(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m)
     }
     int status = cp_from_str(&w->low, lower, NULL);
     Py_DECREF(lower);
-    if (status < 0 || word_ids(sc, w, 1) < 0 || term_columns(sc, w) < 0)
+    if (status < 0)
+        return FAILED;
+    /* the first line (the title), then the rest: no word spans a "\n" */
+    const cp_t *t = w->low.p;
+    Py_ssize_t n = w->low.n, nl = 0;
+    while (nl < n && t[nl] != '\n')
+        nl++;
+    w->nids = 0;
+    if (word_ids_of(sc, w, t, nl) < 0)
+        return FAILED;
+    Py_ssize_t title = w->nids;
+    if (word_ids_of(sc, w, t + nl, n - nl) < 0 ||
+        (sc->repeat_title && repeat_title(w, title) < 0) || term_columns(sc, w) < 0)
         return FAILED;
     status = tfidf(sc, w, m);
     if (status == DONE && out)

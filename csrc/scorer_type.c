@@ -411,8 +411,9 @@ static PyMethodDef Scorer_methods[] = {
 PyTypeObject ScorerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nlpkit._core.Scorer",
     .tp_doc = PyDoc_STR("Scorer(segmenter, terms, idf, coef, intercept, ngram_range, "
-                        "sublinear_tf, max_chars, tf, names=None): a linear TF-IDF model; "
-                        "terms are a vocabulary file's bytes (checked) or a sequence of str."),
+                        "sublinear_tf, max_chars, tf, names=None, repeat_title=False): a "
+                        "linear TF-IDF model; terms are a vocabulary file's bytes (checked) or "
+                        "a sequence of str; repeat_title: the first line's words count twice."),
     .tp_basicsize = sizeof(Scorer),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,

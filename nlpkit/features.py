@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import compiled
 from .text import prepare
-from .vocabulary import _LETTER, Vocabulary, analyze, tfidf_weights
+from .vocabulary import _LETTER, Vocabulary, analyze, tfidf_weights, with_title
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
@@ -57,6 +57,8 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     Parameters mean what they mean in `sklearn.feature_extraction.text.TfidfVectorizer`; idf is
     smoothed and rows are L2-normalised. ``max_features`` keeps the most frequent terms, ties
     broken alphabetically, so that the same texts give the same terms on every machine.
+    ``repeat_title``: the terms of a text's first line, its title, count twice
+    (`nlpkit.vocabulary.with_title`).
     After `fit`: ``vocabulary_`` (term -> column), ``terms_`` (column -> term) and ``idf_``.
     `fit` and `fit_transform` take ``keep_terms``: terms kept in the vocabulary whatever their
     frequency, even unseen ones (their idf is that of a term in no text), beside the
@@ -71,15 +73,21 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         max_df: int | float = 1.0,
         max_features: int | None = None,
         sublinear_tf: bool = True,
+        repeat_title: bool = False,
     ):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
         self.sublinear_tf = sublinear_tf
+        self.repeat_title = repeat_title
 
     def _analyzer(self, text: str) -> list[str]:
-        return analyze(text, tuple(self.ngram_range))
+        return analyze(with_title(text) if self.repeat_title else text, tuple(self.ngram_range))
+
+    def _titled(self, X: Iterable[str]) -> Iterable[str]:
+        """The texts as `count_terms` counts them: with their title twice (``repeat_title``)."""
+        return map(with_title, X) if self.repeat_title else X
 
     def _count(
         self,
@@ -91,7 +99,9 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         """The counts of the texts' terms within the document-frequency bounds, and the terms
         (at most ``max_features`` of them, when the counting can choose them itself)."""
         if self._counted():
-            return count_terms(X, tuple(self.ngram_range), min_df, max_df, max_features)
+            return count_terms(
+                self._titled(X), tuple(self.ngram_range), min_df, max_df, max_features
+            )
         counter = CountVectorizer(analyzer=self._analyzer, min_df=min_df, max_df=max_df)
         counts = counter.fit_transform(X)
         return counts, counter.get_feature_names_out()
@@ -123,7 +133,12 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         if self._counted():
             # The kept terms beside the max_features others, chosen in the counting.
             counts, terms = count_terms(
-                X, tuple(self.ngram_range), self.min_df, self.max_df, self.max_features, wanted
+                self._titled(X),
+                tuple(self.ngram_range),
+                self.min_df,
+                self.max_df,
+                self.max_features,
+                wanted,
             )
             return self._with_unseen(counts, terms, wanted)
         return self._fit_keeping_counted_all(X, wanted)

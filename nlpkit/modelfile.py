@@ -174,7 +174,7 @@ def save(
         # ("none_head": "class") or a detector's log-odds ("detector")
         "none": predictor.none,
         **({"none_head": predictor.none_head} if predictor.none else {}),
-        "features": {**features.get_params(), "ngram_range": list(features.ngram_range)},
+        "features": _feature_settings(features.get_params()),
         "max_chars": predictor.max_chars,
         "segment": predictor.segment,
         "temperature": predictor.temperature,
@@ -458,8 +458,20 @@ def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
         and all(isinstance(n, int) and not isinstance(n, bool) for n in ngrams)
         and 1 <= ngrams[0] <= ngrams[1] <= 4
         and isinstance(features.get("sublinear_tf", True), bool)
+        and isinstance(features.get("repeat_title", False), bool)
     ):
-        raise bad("features", "the feature settings (ngram_range [low, high], sublinear_tf)")
+        raise bad(
+            "features", "the feature settings (ngram_range [low, high], sublinear_tf, repeat_title)"
+        )
+
+
+def _feature_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The features' settings as the manifest holds them. ``repeat_title`` is written only
+    when set: a model of the settings before it was one is saved as it was then."""
+    settings = {**params, "ngram_range": list(params["ngram_range"])}
+    if not settings.get("repeat_title", True):
+        del settings["repeat_title"]
+    return settings
 
 
 def _read_vocabulary(path: Path) -> list[str]:

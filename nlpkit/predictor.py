@@ -685,6 +685,7 @@ def _compiled_scorer(
         max_chars,
         array("d", log_tf(size)),
         names,
+        repeat_title=bool(vocabulary.repeat_title),
     )
 
 

@@ -18,11 +18,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Vocabulary", "VocabularyFile", "analyze", "tfidf_weights", "log_tf"]
+__all__ = ["Vocabulary", "VocabularyFile", "analyze", "with_title", "tfidf_weights", "log_tf"]
 
 # A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
 # a letter: punctuation and bare numbers carry no topic.
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+def with_title(segmented: str) -> str:
+    """A segmented text with its first line once more before it: the terms of a news text's
+    title (its first line; a headline alone is all title) counted twice (``repeat_title``).
+    A title names the main subject that the body then surrounds with side matters (the fares
+    that rose with fuel, the crash abroad told from home)."""
+    return segmented.split("\n", 1)[0] + " \n " + segmented
 
 
 def analyze(segmented: str, ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
@@ -142,7 +150,7 @@ class Vocabulary:
     """
 
     # The TfidfFeatures settings this class knows; a model with others keeps its estimator.
-    PARAMS = ("ngram_range", "min_df", "max_df", "max_features", "sublinear_tf")
+    PARAMS = ("ngram_range", "min_df", "max_df", "max_features", "sublinear_tf", "repeat_title")
 
     def __init__(
         self,
@@ -153,6 +161,7 @@ class Vocabulary:
         max_df: int | float = 1.0,
         max_features: int | None = None,
         sublinear_tf: bool = True,
+        repeat_title: bool = False,
     ):
         # ``terms`` may be the text of a vocabulary file (UTF-8, one term per line), kept as
         # bytes until a term is asked for: the compiled core reads the bytes themselves, and
@@ -172,6 +181,7 @@ class Vocabulary:
         self.max_df = max_df
         self.max_features = max_features
         self.sublinear_tf = sublinear_tf
+        self.repeat_title = repeat_title
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -207,9 +217,13 @@ class Vocabulary:
 
     def weights(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """As `TfidfFeatures.weights`."""
-        ngram_range = self.ngram_range
+        ngram_range, titled = self.ngram_range, self.repeat_title
         return tfidf_weights(
-            X, lambda t: analyze(t, ngram_range), self.vocabulary_, self.idf_, self.sublinear_tf
+            X,
+            lambda t: analyze(with_title(t) if titled else t, ngram_range),
+            self.vocabulary_,
+            self.idf_,
+            self.sublinear_tf,
         )
 
     def __getstate__(self) -> dict[str, Any]:

@@ -291,9 +291,11 @@ def test_prepared_texts_score_alike(shipped):
         assert shipped.scores_prepared(prepared).tobytes() == fast.tobytes()
 
 
-def _variant(ngram_range, sublinear_tf, seed=0):
+def _variant(ngram_range, sublinear_tf, seed=0, repeat_title=False):
     docs = [nlptext.prepare(t) for t in READABLE]
-    features = TfidfFeatures(ngram_range=ngram_range, min_df=1, sublinear_tf=sublinear_tf)
+    features = TfidfFeatures(
+        ngram_range=ngram_range, min_df=1, sublinear_tf=sublinear_tf, repeat_title=repeat_title
+    )
     features.fit(docs)
     rng = np.random.default_rng(seed)
     coef = rng.normal(size=(3, len(features.terms_)))
@@ -308,6 +310,32 @@ def test_other_feature_settings_score_alike(ngram_range, sublinear_tf):
     predictor = _variant(ngram_range, sublinear_tf)
     assert predictor._scorer() is not None
     assert_scores_alike(predictor, READABLE + ["văn bản không có từ nào quen"])
+
+
+# Titles over one line and several, a headline alone, lines with no word, a first line
+# cut by max_chars, and a text whose first line holds every word of the rest.
+TITLED = [
+    "Giá xăng tăng mạnh\nHôm nay giá xăng RON95 tăng 500 đồng, giá dầu diesel giảm.",
+    "Giá xăng tăng mạnh",
+    "12345 !!!\nGiá xăng tăng mạnh",
+    "\n\nGiá xăng\n\ntăng mạnh\n",
+    "Thủ tướng hội đàm với Thủ tướng Nhật Bản " * 200 + "\nđội tuyển bóng đá",
+    "bóng đá bóng đá bóng đá\nbóng đá",
+]
+
+
+@needs_core
+@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 3), (2, 2)])
+def test_titles_repeated_score_alike(ngram_range):
+    predictor = _variant(ngram_range, True, repeat_title=True)
+    assert predictor._scorer() is not None
+    texts = READABLE + TITLED
+    assert_scores_alike(predictor, texts)
+    prepared = [nlptext.prepare(t, max_chars=5000) for t in texts] + ["a b\nc", "\n", ""]
+    fast = predictor.scores_prepared(prepared)
+    with pure():
+        assert predictor.scores_prepared(prepared).tobytes() == fast.tobytes()
+    assert_code_points_score_alike(predictor, texts)
 
 
 @needs_core

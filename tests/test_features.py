@@ -5,6 +5,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from nlpkit.features import Segmenter, TfidfFeatures, analyze
+from nlpkit.vocabulary import with_title
 
 DOCS = [
     "Giá xăng_dầu tăng mạnh , giá điện cũng tăng .",
@@ -49,6 +50,37 @@ def test_transform_equals_scikit_learn(sublinear):
     assert ours.terms_ == ref.get_feature_names_out().tolist()
     fitted = TfidfFeatures(ngram_range=(1, 2), min_df=1, sublinear_tf=sublinear).fit_transform(DOCS)
     np.testing.assert_allclose(fitted.toarray(), ours.transform(DOCS).toarray(), atol=1e-12)
+
+
+def test_with_title_reads_the_first_line_twice():
+    assert with_title("Giá xăng tăng \n Hôm_nay giá xăng") == (
+        "Giá xăng tăng  \n Giá xăng tăng \n Hôm_nay giá xăng"
+    )
+    assert analyze(with_title("a b \n c"), (1, 2)) == [
+        *["a", "b", "a", "b", "c"],
+        *["a b", "b a", "a b", "b c"],
+    ]
+    assert with_title("Giá xăng") == "Giá xăng \n Giá xăng"  # a headline is all title
+    assert with_title("") == " \n "
+
+
+def test_repeat_title_counts_the_first_lines_terms_twice():
+    docs = ["Giá xăng tăng \n giá điện giảm", "Giá điện tăng", *DOCS]
+    ours = TfidfFeatures(min_df=1, repeat_title=True)
+    matrix = ours.fit_transform(docs)
+    ref = TfidfFeatures(min_df=1).fit([with_title(d) for d in docs])
+    assert ours.terms_ == ref.terms_
+    np.testing.assert_allclose(ours.idf_, ref.idf_)
+    np.testing.assert_allclose(
+        matrix.toarray(), ref.transform([with_title(d) for d in docs]).toarray(), atol=1e-12
+    )
+    np.testing.assert_allclose(matrix.toarray(), ours.transform(docs).toarray(), atol=1e-12)
+    # The title's "xăng" outweighs the body's "điện" only when the title counts twice.
+    def ratio(features):
+        row = features.transform(["Giá xăng \n giá điện"]).toarray()[0]
+        return row[features.vocabulary_["xăng"]] / row[features.vocabulary_["điện"]]
+
+    assert ratio(ours) > ratio(TfidfFeatures(min_df=1).fit(docs))
 
 
 def test_rebuilt_from_vocabulary_is_equal():

@@ -171,6 +171,7 @@ def _write_sealed(path, manifest):
         {"segment": False},
         {"none": True},
         {"features": {"ngram_range": [1, 1], "sublinear_tf": True}},
+        {"features": {"ngram_range": [1, 2], "sublinear_tf": True, "repeat_title": True}},
         {"name": "another"},
         {"files": {}},
     ],

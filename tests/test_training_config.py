@@ -25,6 +25,7 @@ def test_config_defaults_and_name(tmp_path):
         ("[features]\nngrams = [1, 2]\n", "unknown config key 'features.ngrams'"),
         ("[features]\nmin_df = 'two'\n", "'features.min_df' must be int"),
         ("[features]\nsublinear_tf = 1\n", "'features.sublinear_tf' must be bool"),
+        ("[features]\nrepeat_title = 'yes'\n", "'features.repeat_title' must be bool"),
         ("[features]\nngram_range = [2, 1]\n", "ngram_range"),
         ("[classifier]\nkind = 'forest'\n", "'classifier.kind' must be one of"),
         ("[classifier]\nsolver = 'sag'\n", "'classifier.solver' must be one of ('lbfgs', "),

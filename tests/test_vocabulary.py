@@ -15,7 +15,10 @@ DOCS = [
 ]
 
 
-@pytest.mark.parametrize("params", [{}, {"ngram_range": (1, 3), "sublinear_tf": False}])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"ngram_range": (1, 3), "sublinear_tf": False}, {"repeat_title": True}],
+)
 def test_weights_are_the_estimators(params):
     features = TfidfFeatures(min_df=1, **params).fit(DOCS)
     vocabulary = Vocabulary(features.terms_, features.idf_, **features.get_params())

@@ -26,6 +26,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "max_df": ("features", "max_df"),
     "max_features": ("features", "max_features"),
     "sublinear_tf": ("features", "sublinear_tf"),
+    "repeat_title": ("features", "repeat_title"),
     "segment": ("features", "segment"),
     "classifier": ("classifier", "kind"),
     "C": ("classifier", "C"),
@@ -102,7 +103,8 @@ def train(
     figures are in ``predictor.manifest["metrics"]``); 0 trains on everything. ``progress``:
     called as ``progress(step, done, total)`` through segmentation, features and fitting.
     ``options``: ``seed``, ``cv``, ``max_chars``, the features' ``ngram_range``,
-    ``min_df``, ``max_df``, ``max_features``, ``sublinear_tf``, ``segment``, and the
+    ``min_df``, ``max_df``, ``max_features``, ``sublinear_tf``, ``repeat_title`` (the
+    terms of a text's first line, its title, counted twice), ``segment``, and the
     ``classifier`` (logistic_regression, linear_svc, sgd, complement_nb) with its ``C``,
     ``alpha``, ``max_iter``, ``tol``, ``class_weight`` and (logistic regression's) ``solver``
     (lbfgs or newton-cg); ``n_jobs``, the processes to train with (0, the

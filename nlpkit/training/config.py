@@ -79,6 +79,8 @@ DEFAULTS: dict[str, Any] = {
         "max_df": 1.0,
         "max_features": 150000,
         "sublinear_tf": True,
+        # the terms of a text's first line (its title) counted twice
+        "repeat_title": False,
         "segment": True,  # pyvi word segmentation; False: raw syllables
         # a column per kind of name (foreign state, Vietnamese office...: nlpkit.names), so
         # that names the corpus never had weigh as the names of their kind do

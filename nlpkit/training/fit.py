@@ -48,6 +48,7 @@ def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
         max_df=f["max_df"],
         max_features=f["max_features"] or None,
         sublinear_tf=f["sublinear_tf"],
+        repeat_title=f["repeat_title"],
     )
 
 
