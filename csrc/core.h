@@ -339,6 +339,7 @@ typedef struct {
     int32_t *ids; /* word ids of a text's words, -1 for words outside the vocabulary */
     int32_t *ucols; /* the column of each as a term of its own, or -1 */
     Py_ssize_t ids_cap, ucols_cap, nids;
+    Py_ssize_t title; /* how many of the ids are the first line's, to count twice; -1: none */
     uint64_t *keys;
     Py_ssize_t keys_cap;
     uint32_t *cols, *cols2;

@@ -438,13 +438,18 @@ word_ids(const Scorer *sc, Work *w)
     return word_ids_of(sc, w, w->low.p, w->low.n);
 }
 
-/* The word ids of a text's first line, its title, once more before the text's (a model's
- * repeat_title: nlpkit.vocabulary.with_title); `title`: how many of w's ids are the first
- * line's. */
+/* A model's repeat_title (nlpkit.vocabulary.with_title): the terms of a text's first line,
+ * whose words are the first `title` of w's, counted twice. Where the terms are words and
+ * bigrams, term_columns adds the title's once more (w->title); longer n-grams take the title's
+ * word ids once more before the text's. */
 static int
-repeat_title(Work *w, Py_ssize_t title)
+repeat_title(const Scorer *sc, Work *w, Py_ssize_t title)
 {
     Py_ssize_t n = w->nids;
+    if (sc->high <= 2) {
+        w->title = title;
+        return 0;
+    }
     if (title == 0)
         return 0;
     if (GROW(w->ids, w->ids_cap, n + title) < 0 || GROW(w->ucols, w->ucols_cap, n + title) < 0)
@@ -501,6 +506,7 @@ syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
     const Entry *E = seg->entries;
     Py_ssize_t n = w->nsyl, title = -1; /* the ids of the first line (before the first "\n") */
     w->nids = 0;
+    w->title = -1;
     sync_generation(sc, seg);
     for (Py_ssize_t i = 0; i < n;) {
         Py_ssize_t j = i + 1;
@@ -565,22 +571,26 @@ syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
         }
         i = j;
     }
-    return sc->repeat_title ? repeat_title(w, title < 0 ? w->nids : title) : 0;
+    return sc->repeat_title ? repeat_title(sc, w, title < 0 ? w->nids : title) : 0;
 }
 
 /* The columns of the text's terms (words, then n-grams) into w->cols. */
 static int
 term_columns(const Scorer *sc, Work *w)
 {
-    Py_ssize_t nw = w->nids;
+    Py_ssize_t nw = w->nids, title = w->title > 0 ? w->title : 0;
     const int32_t *ids = w->ids;
     w->ncols = 0;
-    if (GROW(w->cols, w->cols_cap, 2 * nw + 1) < 0)
+    if (GROW(w->cols, w->cols_cap, 2 * (nw + title) + 2) < 0)
         return -1;
-    if (sc->low <= 1)
+    if (sc->low <= 1) {
         for (Py_ssize_t i = 0; i < nw; i++)
             if (w->ucols[i] >= 0)
                 w->cols[w->ncols++] = (uint32_t)w->ucols[i];
+        for (Py_ssize_t i = 0; i < title; i++) /* (repeat_title) */
+            if (w->ucols[i] >= 0)
+                w->cols[w->ncols++] = (uint32_t)w->ucols[i];
+    }
     if (sc->low <= 2 && sc->high >= 2 && sc->bigrams.nslots) {
         /* First every slot a bigram hashes to is asked for, then each is probed. */
         if (GROW(w->keys, w->keys_cap, nw + 1) < 0)
@@ -591,12 +601,29 @@ term_columns(const Scorer *sc, Work *w)
             w->keys[i] = key;
             PREFETCH(&sc->bigrams.slots[mix64(key) & (uint64_t)mask]);
         }
+        Py_ssize_t first = w->ncols, in_title = 0;
         for (Py_ssize_t i = 0; i + 1 < nw; i++) {
+            if (i + 1 == title)
+                in_title = w->ncols - first;
             if (ids[i] < 0 || ids[i + 1] < 0)
                 continue;
             const KeySlot *b = keymap_find(&sc->bigrams, w->keys[i]);
             if (b)
                 w->cols[w->ncols++] = (uint32_t)b->value;
+        }
+        if (title) {
+            /* (repeat_title) The title's bigrams once more, and the one where the title read
+             * again meets itself: its last word, then its first. */
+            if (title == nw)
+                in_title = w->ncols - first;
+            memcpy(w->cols + w->ncols, w->cols + first, (size_t)in_title * sizeof *w->cols);
+            w->ncols += in_title;
+            if (ids[title - 1] >= 0 && ids[0] >= 0) {
+                uint64_t key = (uint64_t)(uint32_t)ids[title - 1] << 32 | (uint32_t)ids[0];
+                const KeySlot *b = keymap_find(&sc->bigrams, key);
+                if (b)
+                    w->cols[w->ncols++] = (uint32_t)b->value;
+            }
         }
     }
     int from = sc->low > 3 ? sc->low : 3;
@@ -848,11 +875,12 @@ score_prepared(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m)
     while (nl < n && t[nl] != '\n')
         nl++;
     w->nids = 0;
+    w->title = -1;
     if (word_ids_of(sc, w, t, nl) < 0)
         return FAILED;
     Py_ssize_t title = w->nids;
     if (word_ids_of(sc, w, t + nl, n - nl) < 0 ||
-        (sc->repeat_title && repeat_title(w, title) < 0) || term_columns(sc, w) < 0)
+        (sc->repeat_title && repeat_title(sc, w, title) < 0) || term_columns(sc, w) < 0)
         return FAILED;
     status = tfidf(sc, w, m);
     if (status == DONE && out)
