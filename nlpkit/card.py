@@ -126,7 +126,8 @@ def model_card(
         *_data_lines(info, cfg, training),
         f"- Features: TF-IDF over {'pyvi-segmented words' if cfg['features']['segment'] else 'syllables'}, "
         f"n-grams {cfg['features']['ngram_range']}, {training['terms']:,} terms; first "
-        f"{cfg['data']['max_chars']:,} characters of each text.",
+        f"{cfg['data']['max_chars']:,} characters of each text"
+        f"{_title_note(cfg['features'])}.",
         f"- Classifier: {cfg['classifier']['kind']} ({_classifier_params(cfg['classifier'])}), "
         f"seed {cfg['seed']}; probabilities: softmax of the scores"
         + (
@@ -289,6 +290,11 @@ def confusion_png(metrics: dict[str, Any], title: str) -> bytes | None:
     return buffer.getvalue()
 
 
+def _title_note(features: dict[str, Any]) -> str:
+    # (configs of metrics written before the setting existed do not have it)
+    return "; a text's first line (its title) counted twice" if features.get("repeat_title") else ""
+
+
 def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
     """The markdown summary of one training run, written beside its metrics.json."""
     cfg, training, heldout = metrics["config"], metrics["training"], metrics["heldout"]
@@ -300,7 +306,7 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
         f"{training['labelled']:,} training texts: {training['labels']}",
         f"- Features: {'pyvi words' if f['segment'] else 'raw syllables'}, n-grams "
         f"{f['ngram_range']}, min_df {f['min_df']}, max_df {f['max_df']}, sublinear tf "
-        f"{f['sublinear_tf']}, {training['terms']:,} terms",
+        f"{f['sublinear_tf']}, {training['terms']:,} terms{_title_note(f)}",
         f"- Classifier: {c['kind']} ({_classifier_params(c)}), seed {cfg['seed']}",
         f"- Time: fit {training['fit_seconds']} s, held-out prediction "
         f"{heldout['predict_seconds']} s, whole run {training['total_seconds']} s",

@@ -32,7 +32,13 @@ def test_train_save_load_in_three_lines(tmp_path, cache):
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text("utf-8"))
     assert manifest["metrics"]["user_data"]["train"] == len(texts)
     assert manifest["training_config"]["data"]["files"] == []
-    assert "world" in (tmp_path / "m" / "README.md").read_text("utf-8")
+    # Own data reads each title twice by default, and the folder and its card say so.
+    assert manifest["features"]["repeat_title"] is True
+    card = (tmp_path / "m" / "README.md").read_text("utf-8")
+    assert "world" in card and "a text's first line (its title) counted twice" in card
+    once = nlpkit.train(texts, [SECTIONS[x] for x in LABELS], min_df=1, repeat_title=False)
+    saved = json.loads(once.save(tmp_path / "once").joinpath("manifest.json").read_text("utf-8"))
+    assert "repeat_title" not in saved["features"]  # (written only when set)
 
 
 def test_a_holdout_is_scored_and_the_card_shows_it(tmp_path, cache):
