@@ -321,6 +321,9 @@ TITLED = [
     "\n\nGiá xăng\n\ntăng mạnh\n",
     "Thủ tướng hội đàm với Thủ tướng Nhật Bản " * 200 + "\nđội tuyển bóng đá",
     "bóng đá bóng đá bóng đá\nbóng đá",
+    "Giá điện\r\ntăng mạnh\rở Hà Nội",
+    "Giá điện\u2028tăng\u2029mạnh\x85ở Hà Nội\nhôm nay",
+    "  \t Giá điện \u00a0 tăng\n\n\nmạnh",
 ]
 
 
