@@ -35,9 +35,26 @@ class Explanation:
     # What kind of thing a listed term names, in words, where the gazetteer knows it
     # ("los_angeles": "a foreign city or region"; `nlpkit.names`).
     kinds: dict[str, str] = field(default_factory=dict)
+    # The listed terms of the text's title, which a model with ``repeat_title`` counts twice
+    # (empty for a text of one line, all title, and for other models).
+    in_title: frozenset[str] = frozenset()
 
     def _named(self, pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        return [(f"{t} ({self.kinds[t]})" if t in self.kinds else t, w) for t, w in pairs]
+        named = []
+        for t, w in pairs:
+            notes = [self.kinds[t]] if t in self.kinds else []
+            if t in self.in_title:
+                notes.append("in the title, counted twice")
+            named.append((f"{t} ({'; '.join(notes)})" if notes else t, w))
+        return named
+
+    def _entry(self, term: str, weight: float) -> dict[str, Any]:
+        return {
+            "term": term,
+            "weight": weight,
+            "kind": self.kinds.get(term),
+            "in_title": term in self.in_title,
+        }
 
     def __str__(self) -> str:
         terms, against = self._named(self.terms), self._named(self.against)
@@ -67,10 +84,8 @@ class Explanation:
             "runner_up": self.runner_up,
             "probabilities": self.probabilities,
             "margin": self.margin,
-            "terms": [{"term": t, "weight": w, "kind": self.kinds.get(t)} for t, w in self.terms],
-            "against": [
-                {"term": t, "weight": w, "kind": self.kinds.get(t)} for t, w in self.against
-            ],
+            "terms": [self._entry(t, w) for t, w in self.terms],
+            "against": [self._entry(t, w) for t, w in self.against],
             "other_terms": self.other_terms,
             "intercept": self.intercept,
             "measure": self.measure,

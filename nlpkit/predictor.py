@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
 from .modelfile import NONE_HEADS
-from .vocabulary import Vocabulary, as_array, float64, log_tf
+from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -358,6 +358,16 @@ class Predictor:
         col = np.array(found[0], dtype=np.int64)
         return np.zeros(len(col), dtype=np.int64), col, np.array(found[1], dtype=np.float64)
 
+    def _title_terms(self, text: str, terms: list[str]) -> frozenset[str]:
+        """Those of ``terms`` that the text's title holds, where the model counts a title's
+        terms twice (``repeat_title``) and the text has more than its title."""
+        if not getattr(self._tfidf, "repeat_title", False):
+            return frozenset()
+        title, newline, rest = self._prepare([text])[0].partition("\n")
+        if not newline or not rest.strip():
+            return frozenset()
+        return frozenset(terms) & set(analyze(title, tuple(self._tfidf.ngram_range)))
+
     def to_pipeline(self, allow_none: bool = False):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
         for research use; `nlpkit.modelfile.export_joblib` saves it. Its answers and
@@ -638,6 +648,7 @@ class Predictor:
 
         kinds = {term: kind for term, _ in terms + against if (kind := describe(term))}
         return Explanation(
+            in_title=self._title_terms(batch[0], [t for t, _ in terms + against]),
             topic=names[top],
             runner_up=names[runner],
             probabilities=dict(zip(names, map(float, probs))),

@@ -75,6 +75,7 @@ def test_repeat_title_counts_the_first_lines_terms_twice():
         matrix.toarray(), ref.transform([with_title(d) for d in docs]).toarray(), atol=1e-12
     )
     np.testing.assert_allclose(matrix.toarray(), ours.transform(docs).toarray(), atol=1e-12)
+
     # The title's "xăng" outweighs the body's "điện" only when the title counts twice.
     def ratio(features):
         row = features.transform(["Giá xăng \n giá điện"]).toarray()[0]
@@ -149,9 +150,7 @@ def test_keep_terms_chosen_in_the_counting_are_those_of_counting_everything(
     vocab = [f"w{i}" for i in range(40)] + ["hà_nội", "los_angeles", "12", ","]
     keep = ["hà_nội", "w1", "w39 w38", "w2 w3", "never", "nor this", "Hà_Nội", "a b c", "12"]
     for _ in range(5):
-        texts = [
-            " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 25))) for _ in range(30)
-        ]
+        texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 25))) for _ in range(30)]
         options = dict(ngram_range=ngram_range, min_df=min_df, max_df=max_df,
                        max_features=max_features)  # fmt: skip
         fast, slow = TfidfFeatures(**options), TfidfFeatures(**options)

@@ -290,6 +290,28 @@ def test_a_text_with_no_known_term_is_none_when_none_is_allowed(small_none_model
     assert small_none_model.predict(text) in small_none_model.topics
 
 
+def test_explain_says_which_terms_a_title_counts_twice(small_model):
+    from nlpkit import load
+    from nlpkit.text import prepare
+    from nlpkit.vocabulary import analyze
+
+    shipped = load()
+    assert shipped._tfidf.repeat_title
+    title, body = "Giá xăng tăng mạnh", "Doanh nghiệp vận tải tăng giá vé, giá dầu lên cao"
+    exp = shipped.explain(f"{title}\n{body}", k=10)
+    listed = {t for t, _ in exp.terms + exp.against}
+    # (the title as the whole text segments it: pyvi reads its words in context)
+    of_title = set(analyze(prepare(f"{title}\n{body}").partition("\n")[0], (1, 2)))
+    assert exp.in_title == listed & of_title and exp.in_title and listed - of_title
+    term = sorted(exp.in_title)[0]
+    assert f"{term} (in the title, counted twice)" in str(exp)
+    entries = exp.to_dict()["terms"] + exp.to_dict()["against"]
+    assert {e["term"] for e in entries if e["in_title"]} == exp.in_title
+    # A headline alone is all title, and a model that reads titles once has nothing to say.
+    assert shipped.explain(title).in_title == frozenset()
+    assert small_model[0].explain(f"{title}\n{body}").in_title == frozenset()
+
+
 def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     model = small_model[0]
     exp = model.explain("Thủ tướng Nhật Bản hội đàm với Tổng thống Hàn Quốc tại Tokyo", k=10)
@@ -298,6 +320,6 @@ def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     assert set(exp.kinds) <= {t for t, _ in exp.terms}
     assert "hàn_quốc (a foreign state)" in str(exp)
     weight = dict(exp.terms)["hàn_quốc"]
-    assert {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state"} in (
+    assert {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state", "in_title": False} in (
         exp.to_dict()["terms"]
     )
