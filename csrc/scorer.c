@@ -452,7 +452,9 @@ repeat_title(const Scorer *sc, Work *w, Py_ssize_t title)
     }
     if (title == 0)
         return 0;
-    if (GROW(w->ids, w->ids_cap, n + title) < 0 || GROW(w->ucols, w->ucols_cap, n + title) < 0)
+    /* (ucols first, as push_id grows them: a failure never leaves ids the larger, which
+     * push_id's check of ids_cap alone relies on) */
+    if (GROW(w->ucols, w->ucols_cap, n + title) < 0 || GROW(w->ids, w->ids_cap, n + title) < 0)
         return -1;
     memmove(w->ids + title, w->ids, (size_t)n * sizeof *w->ids);
     memcpy(w->ids, w->ids + title, (size_t)title * sizeof *w->ids);
