@@ -871,11 +871,13 @@ score_prepared(Scorer *sc, PyObject *text, Work *w, double *out, Py_ssize_t *m)
     Py_DECREF(lower);
     if (status < 0)
         return FAILED;
-    /* the first line (the title), then the rest: no word spans a "\n" */
+    /* With repeat_title, the first line (the title) and then the rest: no word spans a "\n".
+     * Otherwise the whole text at once. */
     const cp_t *t = w->low.p;
-    Py_ssize_t n = w->low.n, nl = 0;
-    while (nl < n && t[nl] != '\n')
-        nl++;
+    Py_ssize_t n = w->low.n, nl = n;
+    if (sc->repeat_title)
+        for (nl = 0; nl < n && t[nl] != '\n'; nl++)
+            ;
     w->nids = 0;
     w->title = -1;
     if (word_ids_of(sc, w, t, nl) < 0)
