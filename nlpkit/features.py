@@ -3,10 +3,11 @@
 `Segmenter` prepares raw text (normalise + pyvi); `TfidfFeatures` turns segmented text into
 L2-normalised TF-IDF rows over words and word n-grams. Both compose in a `Pipeline`.
 
-`TfidfFeatures` learns with scikit-learn's `CountVectorizer` and `TfidfTransformer` (what its
-`TfidfVectorizer` is made of) but keeps only plain data (the terms and their idf), and
-transforms with its own code. That makes a fitted instance
-rebuildable from arrays without unpickling (`from_vocabulary`), independent of scikit-learn's
+`TfidfFeatures` learns what scikit-learn's `TfidfVectorizer` learns (the terms counted by the
+compiled core or `CountVectorizer`, weighed as `TfidfTransformer` weighs them, with the C
+library's logarithms) but keeps only plain data (the terms and their idf), and transforms with
+its own code. That makes a fitted instance rebuildable from arrays without unpickling
+(`from_vocabulary`), independent of scikit-learn's
 private attributes across versions, and fast on one text.
 """
 
@@ -22,12 +23,21 @@ from itertools import islice
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from . import compiled
 from .text import prepare
-from .vocabulary import _LETTER, Vocabulary, analyze, tfidf_weights, with_title
+from .vocabulary import (
+    _LETTER,
+    Vocabulary,
+    analyze,
+    log_tf,
+    smooth_idf,
+    tfidf_weights,
+    with_title,
+)
 
 __all__ = ["Segmenter", "TfidfFeatures", "analyze"]
 
@@ -176,11 +186,19 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         return self._tfidf(counts, terms)
 
     def _tfidf(self, counts: sp.csr_matrix, terms: np.ndarray) -> sp.csr_matrix:
-        tfidf = TfidfTransformer(sublinear_tf=self.sublinear_tf)
-        # (transformed in place: a copy of millions of entries is a noticeable part of the fit)
+        """scikit-learn's `TfidfTransformer` (smoothed idf, L2 rows), with the C library's
+        logarithms (`smooth_idf`, `log_tf`): the same numbers on every machine, and the same
+        as `transform` computes."""
+        counts = counts.tocsr()
+        idf = smooth_idf(counts.shape[0], np.bincount(counts.indices, minlength=counts.shape[1]))
+        # (weighted in place: a copy of millions of entries is a noticeable part of the fit)
         matrix = counts.astype(np.float64)
-        matrix = tfidf.fit(matrix).transform(matrix, copy=False)
-        self._set_vocabulary(terms.tolist(), tfidf.idf_)
+        if self.sublinear_tf and matrix.nnz:
+            tf = np.asarray(log_tf(int(matrix.data.max()) + 1))
+            np.take(tf, counts.data.astype(np.intp, copy=False), out=matrix.data)
+        matrix.data *= idf[matrix.indices]
+        matrix = normalize(matrix, norm="l2", copy=False)
+        self._set_vocabulary(terms.tolist(), idf)
         return matrix
 
     def fit(self, X: Iterable[str], y=None, keep_terms: Sequence[str] = ()) -> TfidfFeatures:

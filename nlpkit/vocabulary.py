@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Vocabulary", "VocabularyFile", "analyze", "with_title", "tfidf_weights", "log_tf"]
+__all__ = [
+    "Vocabulary",
+    "VocabularyFile",
+    "analyze",
+    "with_title",
+    "tfidf_weights",
+    "log_tf",
+    "smooth_idf",
+]
 
 # A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
 # a letter: punctuation and bare numbers carry no topic.
@@ -85,6 +93,24 @@ def log_tf(size: int) -> list[float]:
         with _log_tf_lock:
             _log_tf.extend(1.0 + math.log(k) for k in range(len(_log_tf), size))
     return _log_tf[:size]
+
+
+def smooth_idf(n_texts: int, df: np.ndarray) -> np.ndarray:
+    """Each term's smoothed idf, ``1 + log((1 + n_texts) / (1 + df))``, as scikit-learn's
+    `TfidfTransformer` defines it, from its document frequencies ``df``.
+
+    The logarithms are the C library's, as `log_tf`'s are: numpy's vectorised log picks an
+    implementation by the processor (AVX-512 or not), and a last bit that differs in one idf
+    moves every decision a training recipe takes after it (a solver stops at another step, a
+    clean-up relabels other texts), so that the same texts gave other models on other machines.
+    """
+    import numpy as np
+
+    ratio = (n_texts + 1) / (np.asarray(df, dtype=np.float64) + 1.0)
+    # (one logarithm per distinct frequency: a few thousand, for any number of terms)
+    distinct, where = np.unique(ratio, return_inverse=True)
+    logs = np.fromiter((math.log(r) for r in distinct.tolist()), np.float64, len(distinct))
+    return logs[where.reshape(ratio.shape)] + 1.0
 
 
 def tfidf_weights(
