@@ -658,7 +658,11 @@ class LearnedVote:
                 out.append(WeakLabel(None, 0.0, v, ""))
                 continue
             topic = str(self.model_.classes_[b])
-            out.append(WeakLabel(topic, float(p[b]), v, self._decided_by(v, topic)))
+            # Rounded: the confidence is a training weight, and the fit's last bits depend on
+            # the machine's arithmetic (its BLAS), where a weight that differs by 1e-13 moves
+            # every decision of training after it (`smooth_idf`).
+            confidence = round(float(p[b]), 6)
+            out.append(WeakLabel(topic, confidence, v, self._decided_by(v, topic)))
         return out
 
     def _decided_by(self, record_votes: dict[str, str], topic: str) -> str:

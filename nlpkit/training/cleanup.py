@@ -40,15 +40,16 @@ def clean_labels(
 
     def fold_scores(fold: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         train_idx, test_idx = fold
-        # A stop at 1e-2 rather than scikit-learn's 1e-4: the folds were most of the shipped
-        # recipe's time, and on its first fold half the time (15 iterations where 48) moved
-        # the scores by at most 0.29 and changed 38 of 606 confident contradictions (the
-        # temperature and the fold's accuracy the same within 0.002). Over the whole recipe
-        # 3,987 labels changed where 3,742 had, and the held-out figures moved by what any
-        # small change moves them (a stop at 1e-3, 3,763 labels changed, moved them as
-        # much: BENCHMARKS.md). liblinear's own 0.1 stops far from the optimum with these
-        # sample weights (the fold's accuracy 0.877 for 0.913).
-        clf = LinearSVC(C=0.5, class_weight="balanced", random_state=cfg["seed"], tol=1e-2)
+        # The dual solver (coordinate descent), at liblinear's own tolerance for it, 0.1.
+        # With more texts than terms scikit-learn would take the primal one, whose steps add
+        # with the machine's BLAS, so that where it stops depends on the processor: on the
+        # shipped recipe's first fold another processor's BLAS kernels changed 254 answers
+        # (margins up to 0.33 apart). The dual one adds nothing with BLAS and ends nearer the
+        # optimum, for about a third more time (docs/training.md, "Is a rebuilt model the
+        # same model?").
+        clf = LinearSVC(
+            C=0.5, class_weight="balanced", random_state=cfg["seed"], tol=0.1, dual=True
+        )
         clf.fit(X[train_idx], y[train_idx], sample_weight=weights[train_idx])
         return clf.decision_function(X[test_idx])
 

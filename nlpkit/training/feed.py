@@ -79,7 +79,10 @@ def feed_labels(
         if weak is not None and weak.topic is not None and weak.rule in BOUNDARY_RULES:
             out.append((weak.topic, weak.confidence, weak.rule))
         elif p[best] >= threshold and not blind:
-            out.append((best, float(p[best]), "teacher"))
+            # The weight to two decimals: the teacher's probabilities move by up to 2e-6 with
+            # the machine's BLAS (its fit's last bits), and a weight that moves moves the
+            # clean-up and the fit after it (`nlpkit.vocabulary.smooth_idf`).
+            out.append((best, round(float(p[best]), 2), "teacher"))
         elif weak is not None and weak.topic is not None and weak.confidence >= 0.6:
             out.append((weak.topic, weak.confidence, weak.rule))
         else:

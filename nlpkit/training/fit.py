@@ -63,7 +63,10 @@ def build_classifier(cfg: dict[str, Any]):
     if c["kind"] == "logistic_regression":
         return LogisticRegression(C=c["C"], solver=c["solver"], **common)
     if c["kind"] == "linear_svc":
-        return LinearSVC(C=c["C"], **common)
+        # The dual solver whatever the data's shape: scikit-learn's "auto" takes the primal
+        # one when there are more texts than terms, whose steps add with the machine's BLAS,
+        # so that the model would depend on the processor (`nlpkit.training.cleanup`).
+        return LinearSVC(C=c["C"], dual=True, **common)
     if c["kind"] == "sgd":
         return SGDClassifier(alpha=c["alpha"], **common)
     return ComplementNB(alpha=c["alpha"])
