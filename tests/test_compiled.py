@@ -699,9 +699,12 @@ def test_pickled_predictor_makes_its_own_scorer(shipped):
 
 
 def _run(code: str, pure_env: bool) -> str:
-    """What a fresh interpreter prints, run outside the checkout (whose source folder would
-    shadow the installed package)."""
-    env = {**os.environ, "NLPKIT_PURE": "1" if pure_env else ""}
+    """What a fresh interpreter prints, with the nlpkit these tests import: the installed
+    package, or a checkout's source folder when the tests run from it (`python -m pytest`,
+    which puts the checkout first on the path, where the core may not be built)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(nlpkit.__file__)))
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "NLPKIT_PURE": "1" if pure_env else "", "PYTHONPATH": path}
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
