@@ -547,7 +547,7 @@ typedef struct {
     int32_t *row_of;
     Py_ssize_t stride;
     double *intercept;
-    double *tf;        /* tf[count] = 1.0 + numpy.log(count) (computed by numpy) */
+    double *tf;        /* tf[count] = 1.0 + log(count): nlpkit.vocabulary.log_tf, the C library's log */
     Py_ssize_t tf_size;
     int sublinear, low, high;
     int repeat_title;     /* the first line's words once more before the text's */
