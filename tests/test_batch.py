@@ -426,6 +426,32 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     assert [r["id"] for r in rows] == list(range(RECORDS))
 
 
+def test_an_interruption_while_resume_checks_says_the_output_is_untouched(
+    tmp_path, monkeypatch, capsys
+):
+    # Ctrl-C while --resume reads the lines already there: nothing was cut or written yet, and
+    # the message must not say that none of them is complete.
+    import nlpkit.batch.streaming as streaming
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out)]
+    assert main(args) == 0
+    before = out.read_bytes()
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(streaming, "_resumable", interrupted)
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted; nothing was written, and {out} is as it was" in err
+    assert "records are complete" not in err
+    assert out.read_bytes() == before
+
+
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_path, sig, status):
     # One worker, in this process: a signal ends the run with complete lines only.

@@ -48,13 +48,16 @@ class OutputError(OSError):
 @dataclass
 class BatchReport:
     """What a batch run did: lines written, lines skipped by resume, lines with errors, and
-    records whose own fields had the names of nlpkit's output fields."""
+    records whose own fields had the names of nlpkit's output fields. ``started``: whether the
+    output was touched yet (cut or written to); until then it is as it was before the run, its
+    lines not yet checked by a resume."""
 
     written: int = 0
     resumed: int = 0
     errors: int = 0
     replaced: int = 0
     seconds: float = 0.0
+    started: bool = False
 
     def summary(self) -> str:
         rate = self.written / self.seconds if self.seconds else 0.0
@@ -353,6 +356,7 @@ def predict_file(
                 )
         report = report if report is not None else BatchReport()
         if to_stdout:
+            report.started = True
             return _stream(
                 reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
                 progress=progress, total=total, report=report, read_ahead=True,
@@ -372,14 +376,16 @@ def predict_file(
             if not regular:
                 if resume:
                     raise InputError(f"--resume needs an output file; {output} is not one")
+                report.started = True
             elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)
                 jobs = _after(jobs, skip, _lines_of(fd, skip), settings)
-                report.resumed = skip
+                report.resumed, report.started = skip, True
                 sink.truncate(end)  # a half-written last line
                 sink.seek(end)
             else:
                 _write_atomically(record_path, (json.dumps(run, indent=2) + "\n").encode())
+                report.started = True
                 sink.truncate(0)
             writer: IO[bytes] = sink
             if compress:

@@ -103,11 +103,14 @@ def _predict_file(args: argparse.Namespace) -> int:
         return 1
     except (KeyboardInterrupt, Terminated):
         if args.output != "-":
-            print(
-                f"\nnlpkit predict: interrupted; {report.complete:,} records are complete in "
-                f"{args.output}. To continue, run the same command with --resume.",
-                file=sys.stderr,
+            # (interrupted while a resume checks the lines already there, say: nothing written)
+            done = (
+                f"{report.complete:,} records are complete in {args.output}. To continue, run "
+                "the same command with --resume"
+                if report.started
+                else f"nothing was written, and {args.output} is as it was"
             )
+            print(f"\nnlpkit predict: interrupted; {done}.", file=sys.stderr)
         raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     if report.errors > max_errors:
