@@ -19,13 +19,14 @@
  * What Python alone defines exactly (lower-casing, str.isupper/istitle/isdigit, NFC) is
  * asked of Python: NFC once per text (a quick check when the text is NFC already, as nearly
  * every one is) and once more if it was cut, the rest once per distinct syllable, when it
- * enters the cache. A text the core does not handle (see NEEDS_PYTHON) is handed back to
- * the Python path.
+ * enters the cache, unless the case table (read from Python at import) knows each of its
+ * characters. A text the core does not handle (see NEEDS_PYTHON) is handed back to the
+ * Python path.
  *
  * Every function runs with the GIL held but two, which let other threads run meanwhile: the
  * scan of json_lines, which touches no Python object, and Scorer.scores_cp (a stream's texts,
  * given as code points), which takes the GIL back only to call Python (a syllable not in the
- * cache, a text only the str path reads). A call holds its segmenter's lock from take_work
+ * cache with a character the case table does not know, a text only the str path reads). A call holds its segmenter's lock from take_work
  * to give_work, so no other thread reads or changes the cache, or the scorer's own caches,
  * while one scores without the GIL. Python is called only while preparing a text and while
  * computing new cache entries into private buffers; the cache and the per-call buffers are
@@ -110,6 +111,18 @@ flags_of(cp_t c)
 extern uint8_t nfc_inert[INERT_LIMIT];
 
 #define INERT(c) ((c) < INERT_LIMIT && nfc_inert[c])
+
+/* The case of the characters Vietnamese text is written in (Latin and its letters with tone
+ * marks), read from Python's own str methods at import: each one's str.lower (when it is one
+ * character) and Py_UNICODE_ISUPPER, ISLOWER, ISTITLE and ISDIGIT, the tests str.isupper,
+ * istitle and isdigit are made of. A syllable of nothing else gets its cache entry without
+ * calling Python (syllables.c); the tests compare the two ways on every such character. */
+#define CASE_LIMIT 0x1F00
+
+enum { C_KNOWN = 1, C_UPPER = 2, C_LOWER = 4, C_TITLE = 8, C_DIGIT = 16 };
+
+extern uint8_t case_flags[CASE_LIMIT];
+extern cp_t case_lower[CASE_LIMIT];
 
 #define IS_SPACE(c) (flags_of(c) & F_SPACE)
 #define IS_WORD(c) (flags_of(c) & F_WORD)
@@ -590,6 +603,7 @@ void short_clear(ShortMap *m);
 /* normalize.c */
 void init_char_flags(void);
 void init_nfc_inert(void);
+void init_case_table(void);
 COLD PyObject *nfc(Segmenter *seg, PyObject *s);
 int has_content(PyObject *s);
 int has_surrogates(PyObject *s);
@@ -599,6 +613,7 @@ int normalize_cp(Segmenter *seg, const cp_t *s, Py_ssize_t n, Py_ssize_t max_cha
 /* syllables.c */
 int syllabize(const cp_t *t, Py_ssize_t n, Work *w);
 int lookup_syllables(Segmenter *seg, Work *w);
+PyObject *entry_both_ways(Segmenter *seg, const cp_t *s, Py_ssize_t n);
 int prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w);
 int prepare_syllables_cp(Segmenter *seg, const cp_t *t, Py_ssize_t n, Py_ssize_t max_chars,
                          Work *w);

@@ -174,6 +174,7 @@ PyInit__core(void)
 #endif
     init_char_flags();
     init_nfc_inert();
+    init_case_table();
     if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&ScorerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&core_module);

@@ -76,6 +76,32 @@ init_nfc_inert(void)
     Py_XDECREF(normal);
 }
 
+uint8_t case_flags[CASE_LIMIT];
+cp_t case_lower[CASE_LIMIT];
+
+void
+init_case_table(void)
+{
+    /* (the ranges of Latin and of the precomposed letters with tone marks; str.lower of a
+     * whole string is its characters' own, but for the final sigma, which is not in them) */
+    static const cp_t ranges[][2] = {{0, 0x250}, {0x1E00, CASE_LIMIT}};
+    for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
+        for (cp_t c = ranges[r][0]; c < ranges[r][1]; c++) {
+            PyObject *ch = PyUnicode_FromOrdinal((int)c);
+            PyObject *low = ch ? PyObject_CallMethod(ch, "lower", NULL) : NULL;
+            if (low != NULL && PyUnicode_Check(low) && PyUnicode_GET_LENGTH(low) == 1) {
+                case_lower[c] = PyUnicode_READ_CHAR(low, 0);
+                case_flags[c] = (uint8_t)(C_KNOWN | (Py_UNICODE_ISUPPER(c) ? C_UPPER : 0) |
+                                          (Py_UNICODE_ISLOWER(c) ? C_LOWER : 0) |
+                                          (Py_UNICODE_ISTITLE(c) ? C_TITLE : 0) |
+                                          (Py_UNICODE_ISDIGIT(c) ? C_DIGIT : 0));
+            }
+            Py_XDECREF(ch);
+            Py_XDECREF(low);
+        }
+    PyErr_Clear(); /* whatever failed is simply left to Python */
+}
+
 /* --- Normalisation (nlpkit.text._normalize and _normalize_prefix) -------------------- */
 
 /* unicodedata.normalize("NFC", s), without asking Python when every character is inert. */

@@ -293,6 +293,23 @@ Segmenter_cache_size(Segmenter *self, PyObject *Py_UNUSED(ignored))
     return PyLong_FromSsize_t(self->cache.n);
 }
 
+static PyObject *
+Segmenter_entry_both_ways(Segmenter *self, PyObject *syllable)
+{
+    if (!PyUnicode_Check(syllable)) {
+        PyErr_SetString(PyExc_TypeError, "a syllable is a str");
+        return NULL;
+    }
+    CpBuf b = {0};
+    PyObject *out = NULL;
+    if (cp_from_str(&b, syllable, NULL) == 0 && seg_lock(self) == 0) {
+        out = entry_both_ways(self, b.p, b.n);
+        seg_unlock(self);
+    }
+    PyMem_RawFree(b.p);
+    return out;
+}
+
 static PyMethodDef Segmenter_methods[] = {
     {"segment", (PyCFunction)Segmenter_segment, METH_O,
      "segment(text): pyvi's segmentation, or None for a text with lone surrogates."},
@@ -305,6 +322,9 @@ static PyMethodDef Segmenter_methods[] = {
      "syllabize(text): (NFC text, syllables), as nlpkit.segmenter.syllabize."},
     {"cache_size", (PyCFunction)Segmenter_cache_size, METH_NOARGS,
      "The number of distinct syllables in the cache."},
+    {"_entry_both_ways", (PyCFunction)Segmenter_entry_both_ways, METH_O,
+     "_entry_both_ways(syllable): its cache entry made without Python (None where that way "
+     "does not take it) and by Python's str methods, for the tests."},
     {NULL}};
 
 PyTypeObject SegmenterType = {

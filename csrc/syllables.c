@@ -227,36 +227,16 @@ call_bool(PyObject *obj, PyObject *name)
     return v;
 }
 
-/* Compute the entry of syllable s[0:n] into *e (its lower-cased form appended to lowers).
- * Calls Python; touches neither the cache nor the per-call buffers of other threads. */
-static COLD int
-compute_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, Entry *e, CpBuf *lowers)
+/* What compute_entry and fast_entry share: the entry of syllable s[0:n] into *e from its
+ * lower-cased form (its UTF-8, utf8[0:size]; its code points appended to lowers from `at`)
+ * and str's tests of the syllable and of its first character. */
+static int
+fill_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, const char *utf8, Py_ssize_t size,
+           Py_ssize_t at, int upper, int title, int digit, int first_digit, int first_title,
+           Entry *e, const CpBuf *lowers)
 {
-    int status = -1;
-    PyObject *syl = str_from_cp(s, n), *lower = NULL, *first = NULL;
-    if (syl == NULL)
-        return -1;
-    lower = PyObject_CallMethodNoArgs(syl, seg->s_lower);
-    if (lower == NULL)
-        goto done;
-    Py_ssize_t size;
-    /* pycrfsuite encodes feature values (fails on lone surrogates); the caller hands texts
-     * that hold them to the Python path, which fails as pyvi does. */
-    const char *utf8 = PyUnicode_AsUTF8AndSize(lower, &size);
-    if (utf8 == NULL)
-        goto done;
     /* pycrfsuite passes attribute names to crfsuite as C strings: a NUL ends them. */
     Py_ssize_t klen = (Py_ssize_t)strnlen(utf8, (size_t)size);
-    int upper = call_bool(syl, seg->s_isupper);
-    int title = call_bool(syl, seg->s_istitle);
-    int digit = call_bool(syl, seg->s_isdigit);
-    first = PyUnicode_Substring(syl, 0, 1);
-    if (upper < 0 || title < 0 || digit < 0 || first == NULL)
-        goto done;
-    int first_digit = call_bool(first, seg->s_isdigit);
-    int first_title = call_bool(first, seg->s_istitle);
-    if (first_digit < 0 || first_title < 0)
-        goto done;
     Py_ssize_t a = table_find(&seg->lower_attrs, utf8, klen, hash_units(utf8, klen, 1));
     static const LowerWeights none = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}};
     const LowerWeights *lw = a >= 0 ? &seg->lower_w[a] : &none;
@@ -280,14 +260,8 @@ compute_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, Entry *e, CpBuf *lowe
     int joinable = !is_punctuation_substring(s, n) && !first_digit;
     e->flags = (uint8_t)((joinable ? OK_TO_JOIN : 0) | (first_title ? TITLE_FIRST : 0) |
                          (title ? IS_TITLE : 0) | (upper ? IS_UPPER : 0));
-    if (lowers->n + PyUnicode_GET_LENGTH(lower) > INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "syllables too long");
-        goto done;
-    }
-    e->lower = (int32_t)lowers->n;
-    e->lower_len = (int32_t)PyUnicode_GET_LENGTH(lower);
-    if (cp_append_str(lowers, lower) < 0)
-        goto done;
+    e->lower = (int32_t)at;
+    e->lower_len = (int32_t)(lowers->n - at);
     int letter = 0, space = 0, blank = 1;
     for (Py_ssize_t i = 0; i < e->lower_len; i++) {
         uint8_t f = flags_of(lowers->p[e->lower + i]);
@@ -297,12 +271,151 @@ compute_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, Entry *e, CpBuf *lowe
     }
     e->lflags = (uint8_t)((letter ? LOWER_LETTER : 0) | (space ? LOWER_SPACE : 0) |
                           (blank ? LOWER_BLANK : 0));
-    status = 0;
+    return 0;
+}
+
+/* Compute the entry of syllable s[0:n] into *e (its lower-cased form appended to lowers).
+ * Calls Python; touches neither the cache nor the per-call buffers of other threads. */
+static COLD int
+compute_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, Entry *e, CpBuf *lowers)
+{
+    int status = -1;
+    PyObject *syl = str_from_cp(s, n), *lower = NULL, *first = NULL;
+    if (syl == NULL)
+        return -1;
+    lower = PyObject_CallMethodNoArgs(syl, seg->s_lower);
+    if (lower == NULL)
+        goto done;
+    Py_ssize_t size;
+    /* pycrfsuite encodes feature values (fails on lone surrogates); the caller hands texts
+     * that hold them to the Python path, which fails as pyvi does. */
+    const char *utf8 = PyUnicode_AsUTF8AndSize(lower, &size);
+    if (utf8 == NULL)
+        goto done;
+    int upper = call_bool(syl, seg->s_isupper);
+    int title = call_bool(syl, seg->s_istitle);
+    int digit = call_bool(syl, seg->s_isdigit);
+    first = PyUnicode_Substring(syl, 0, 1);
+    if (upper < 0 || title < 0 || digit < 0 || first == NULL)
+        goto done;
+    int first_digit = call_bool(first, seg->s_isdigit);
+    int first_title = call_bool(first, seg->s_istitle);
+    if (first_digit < 0 || first_title < 0)
+        goto done;
+    if (lowers->n + PyUnicode_GET_LENGTH(lower) > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "syllables too long");
+        goto done;
+    }
+    Py_ssize_t at = lowers->n;
+    if (cp_append_str(lowers, lower) < 0)
+        goto done;
+    status = fill_entry(seg, s, n, utf8, size, at, upper, title, digit, first_digit,
+                        first_title, e, lowers);
 done:
     Py_DECREF(syl);
     Py_XDECREF(lower);
     Py_XDECREF(first);
     return status;
+}
+
+/* The longest syllable fast_entry takes (longer ones are rare: numbers, links). */
+#define FAST_SYLLABLE 64
+
+/* compute_entry without Python, for a syllable whose every character is in the case table:
+ * str.lower, isupper, istitle and isdigit by CPython's own rules (unicode_isupper_impl and
+ * the others: one character is tested alone; a string of several, character by character).
+ * 1: done; 0: a syllable it does not take (compute_entry then); -1: no memory. */
+static int
+fast_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, Entry *e, CpBuf *lowers)
+{
+    if (n > FAST_SYLLABLE || lowers->n + n > INT32_MAX)
+        return 0;
+    cp_t low[FAST_SYLLABLE];
+    char utf8[4 * FAST_SYLLABLE];
+    Py_ssize_t size = 0;
+    int upper_cased = 0, not_upper = 0, title_cased = 0, not_title = 0, digit = 1;
+    int previous_cased = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        cp_t c = s[i];
+        if (c >= CASE_LIMIT || !(case_flags[c] & C_KNOWN))
+            return 0;
+        uint8_t f = case_flags[c];
+        cp_t l = low[i] = case_lower[c];
+        if (l < 0x80)
+            utf8[size++] = (char)l;
+        else if (l < 0x800) {
+            utf8[size++] = (char)(0xc0 | l >> 6);
+            utf8[size++] = (char)(0x80 | (l & 0x3f));
+        }
+        else { /* (below CASE_LIMIT: three bytes at most, and no surrogate) */
+            utf8[size++] = (char)(0xe0 | l >> 12);
+            utf8[size++] = (char)(0x80 | (l >> 6 & 0x3f));
+            utf8[size++] = (char)(0x80 | (l & 0x3f));
+        }
+        /* str.isupper */
+        if (f & (C_LOWER | C_TITLE))
+            not_upper = 1;
+        else if (f & C_UPPER)
+            upper_cased = 1;
+        /* str.istitle */
+        if (f & (C_UPPER | C_TITLE)) {
+            not_title |= previous_cased;
+            previous_cased = title_cased = 1;
+        }
+        else if (f & C_LOWER) {
+            not_title |= !previous_cased;
+            previous_cased = title_cased = 1;
+        }
+        else
+            previous_cased = 0;
+        digit &= (f & C_DIGIT) != 0;
+    }
+    uint8_t f0 = case_flags[s[0]];
+    int first_title = (f0 & (C_UPPER | C_TITLE)) != 0, first_digit = (f0 & C_DIGIT) != 0;
+    int upper = n == 1 ? (f0 & C_UPPER) != 0 : upper_cased && !not_upper;
+    int title = n == 1 ? first_title : title_cased && !not_title;
+    Py_ssize_t at = lowers->n;
+    if (cp_extend(lowers, low, n) < 0)
+        return -1;
+    fill_entry(seg, s, n, utf8, size, at, upper, title, digit && n > 0, first_digit,
+               first_title, e, lowers);
+    return 1;
+}
+
+/* A syllable's entry both ways, for the tests: fast_entry's (None where it does not take the
+ * syllable) and compute_entry's, each as (own, prev, next, vid, lower, flags, lflags). */
+static PyObject *
+entry_tuple(const Entry *e, const CpBuf *lowers)
+{
+    PyObject *lower = str_from_cp(lowers->p + e->lower, e->lower_len);
+    if (lower == NULL)
+        return NULL;
+    return Py_BuildValue("(dd)(dd)(dd)iNii", e->own[0], e->own[1], e->prev[0], e->prev[1],
+                         e->next[0], e->next[1], (int)e->vid, lower, (int)e->flags,
+                         (int)e->lflags);
+}
+
+PyObject *
+entry_both_ways(Segmenter *seg, const cp_t *s, Py_ssize_t n)
+{
+    CpBuf fast_lowers = {0}, slow_lowers = {0};
+    Entry fast, slow;
+    PyObject *a = NULL, *b = NULL, *result = NULL;
+    int got = n > 0 ? fast_entry(seg, s, n, &fast, &fast_lowers) : 0;
+    if (got < 0)
+        goto done;
+    a = got ? entry_tuple(&fast, &fast_lowers) : Py_NewRef(Py_None);
+    if (a == NULL || compute_entry(seg, s, n, &slow, &slow_lowers) < 0)
+        goto done;
+    b = entry_tuple(&slow, &slow_lowers);
+    if (b != NULL)
+        result = PyTuple_Pack(2, a, b);
+done:
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    PyMem_RawFree(fast_lowers.p);
+    PyMem_RawFree(slow_lowers.p);
+    return result;
 }
 
 /* --- The cache ----------------------------------------------------------------------- */
@@ -376,7 +489,7 @@ cache_insert(Segmenter *seg, Work *w, Py_ssize_t pe)
                      w->pending[pe].lower_len);
 }
 
-static int compute_missing(Segmenter *seg, Work *w);
+static int compute_missing(Segmenter *seg, Work *w, int python);
 
 /* Find (adding what is missing) the cache entry of every syllable of the text (w->text) into
  * w->entry. On success no Python code has run since the entries were read, so they stay
@@ -390,15 +503,22 @@ lookup_syllables(Segmenter *seg, Work *w)
     int everything = seg->cache.n > seg->limit || seg->lowers.n > (1 << 30);
     if (!everything && !find_entries(seg, w))
         return 0;
-    /* Syllables not seen before: computed by Python's own str methods. */
-    PyThreadState *t = gil_hold(seg);
-    int status = compute_missing(seg, w);
-    gil_drop(seg, t);
+    /* Syllables not seen before: computed here where the case table knows each of their
+     * characters (without the interpreter's lock, which a stream's other threads may be
+     * holding), else by Python's own str methods. */
+    int status = compute_missing(seg, w, 0);
+    if (status == NEEDS_PYTHON) {
+        PyThreadState *t = gil_hold(seg);
+        status = compute_missing(seg, w, 1);
+        gil_drop(seg, t);
+    }
     return status;
 }
 
+/* ``python`` 0: NEEDS_PYTHON for a syllable fast_entry does not take, or for an error only
+ * Python can raise; without the interpreter's lock. 1: with it, compute_entry for those. */
 static COLD int
-compute_missing(Segmenter *seg, Work *w)
+compute_missing(Segmenter *seg, Work *w, int python)
 {
     const cp_t *t = w->text.p;
     Py_ssize_t n = w->nsyl;
@@ -410,6 +530,8 @@ compute_missing(Segmenter *seg, Work *w)
         if (round && !everything && !find_entries(seg, w))
             return 0;
         if (round > 100) {
+            if (!python)
+                return NEEDS_PYTHON;
             PyErr_SetString(PyExc_RuntimeError, "syllable cache keeps starting over");
             return -1;
         }
@@ -429,10 +551,16 @@ compute_missing(Segmenter *seg, Work *w)
                 continue;
             if (GROW(w->pending, w->pending_cap, pe + 1) < 0)
                 return -1;
-            if (compute_entry(seg, s, len, &w->pending[pe], &w->pending_lowers) < 0)
+            int got = fast_entry(seg, s, len, &w->pending[pe], &w->pending_lowers);
+            if (got == 0 && !python)
+                return NEEDS_PYTHON;
+            if (got < 0 ||
+                (got == 0 && compute_entry(seg, s, len, &w->pending[pe], &w->pending_lowers) < 0))
                 return -1;
         }
         /* Enter them (no Python from here on). */
+        if (!python && seg->lowers.n + w->pending_lowers.n > INT32_MAX)
+            return NEEDS_PYTHON; /* (cache_insert raises; unreachable below a gigabyte's text) */
         if (seg->cache.n > seg->limit || seg->lowers.n > (1 << 30)) {
             if (!everything)
                 continue; /* another thread filled the cache meanwhile: compute everything */

@@ -124,6 +124,31 @@ def test_capitalised_words_titles_and_abbreviations(word):
 
 
 @needs_core
+def test_syllables_get_the_same_entry_without_python():
+    # A syllable of Latin letters (with tone marks), digits and punctuation gets its cache entry
+    # from the core's case table, without calling Python; any other from Python's str
+    # methods. The two must agree on every character of the table, alone and in syllables
+    # of mixed case (title-case letters such as ǅ, digits, NUL), up to the longest it takes.
+    seg = compiled.make_segmenter()
+    table = [chr(c) for c in (*range(0x250), *range(0x1E00, 0x1F00))]
+    for ch in table:
+        fast, slow = seg._entry_both_ways(ch)
+        assert fast == slow or (fast is None and ch == "\u0130"), repr(ch)  # İ lowers to two
+    rng = random.Random(0)
+    pool = table + list("AaĐđƠơƯưẠạ0123456789ǄǅǆĐÀ") * 20
+    taken = 0
+    for _ in range(20_000):
+        syllable = "".join(rng.choices(pool, k=rng.choice([2, 3, 4, 7, 12, 64])))
+        fast, slow = seg._entry_both_ways(syllable)
+        assert fast is None or fast == slow, repr(syllable)
+        taken += fast is not None
+    assert taken > 15_000
+    # Outside the table, or longer than the core takes: Python's way alone.
+    for syllable in ("İstanbul", "Σοφία", "Москва", "東京", "x" * 65, "a😀"):
+        assert seg._entry_both_ways(syllable)[0] is None
+
+
+@needs_core
 def test_syllables_of_every_key_length(tiny_cache):
     # The cache finds syllables of up to 8 code points below U+FFFF by a fixed-size key and
     # the others by their code points: lengths on both sides of 8, U+FFFF and astral
