@@ -683,6 +683,27 @@ def test_a_nul_byte_anywhere_is_that_lines_error_only(tmp_path, workers):
 
 
 @pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_the_input_is_cut_into_jobs_of_whole_lines_numbered_in_order(end):
+    # Lines of every length around the reading's 1 MiB block and the batch size: each job holds
+    # whole lines, at most batch_size of them, numbered from where the one before stopped, and
+    # together they are the input, byte for byte.
+    from nlpkit.batch.reading import _Reader
+
+    lengths = [0, 1, 5, 300, 70_000, 1 << 20, 3, (1 << 20) - 2, 7] + [40] * 3000
+    lines = [b"x" * n for n in lengths]
+    data = end.join(lines) + end
+    for size in (1, 2, 3, 256, 4000):
+        jobs = list(_Reader(io.BytesIO(data), size).jobs())
+        assert b"".join(chunk for _, chunk, _ in jobs) == data
+        number = 1
+        for first, chunk, sep in jobs:
+            count = chunk.count(sep)
+            assert first == number and 1 <= count <= size and chunk.endswith(sep)
+            number += count
+        assert number == len(lines) + 1
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
 @pytest.mark.parametrize("kind", ["jsonl", "text"])
 def test_lf_crlf_and_cr_line_ends(tmp_path, end, kind):
     texts = [TEXTS[1], TEXTS[0], TEXTS[2]]

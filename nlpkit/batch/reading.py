@@ -90,7 +90,9 @@ class _Reader:
                     parts, size = [block], len(block)
                     block = self._read()
                     continue
-            chunk = b"".join((*parts, block[: cut + 1])) if parts else block[: cut + 1]
+            # (a view of the block: join copies it once, where a slice would copy it twice)
+            head = memoryview(block)[: cut + 1]
+            chunk = b"".join((*parts, head)) if parts else bytes(head)
             rest = block[cut + 1 :]
             parts, size = ([rest], len(rest)) if rest else ([], 0)
             yield from self._batches(chunk)
@@ -103,20 +105,21 @@ class _Reader:
 
     def _batches(self, chunk: bytes) -> Iterator[Job]:
         """``chunk`` as jobs of at most ``batch_size`` lines."""
+        import numpy as np  # (imported by the classifier anyway)
+
         sep, size = self.sep, self.batch_size
-        n = chunk.count(sep)
-        start = 0
-        while n > size:
-            end = start
-            for _ in range(size):
-                end = chunk.find(sep, end) + 1
+        # Where each line ends, found at once: bytes.count and a find a line cost three times as
+        # much on a chunk of short lines.
+        ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == sep[0])
+        n, start = len(ends), 0
+        for k in range(size, n, size):
+            end = int(ends[k - 1]) + 1
             yield self.lines + 1, chunk[start:end], sep
             self.lines += size
-            n -= size
             start = end
         if n:
             yield self.lines + 1, chunk[start:] if start else chunk, sep
-            self.lines += n
+            self.lines += n - (n - 1) // size * size
 
 
 def _cr_line_ends(head: bytes) -> bool:
