@@ -11,6 +11,7 @@ the development sample and the older ones apart. Never the held-out part.
     python experiments/today/refit.py fit /tmp/final.pkl --today 2
     python experiments/today/refit.py fit /tmp/final.pkl --weight energy_headline=0.5
     python experiments/today/refit.py fit /tmp/final.pkl --max-features 300000
+    python experiments/today/refit.py fit /tmp/final.pkl --ngram-max 3 --min-df 3 --max-df 0.3
 
 The figures are those of `experiments/README.md` ("Today's news": against energy's precision).
 ``--hand 5`` is the recipe's ``train_label_weight`` times 5; a whole run with the new weight
@@ -88,6 +89,12 @@ def refit(args: argparse.Namespace) -> None:
     weights[(np.asarray(d["files"]) == _TODAY) & (sources != "hand")] *= args.today
     if args.max_features is not None:
         cfg["features"]["max_features"] = args.max_features
+    if args.ngram_max is not None:
+        cfg["features"]["ngram_range"] = [1, args.ngram_max]
+    if args.min_df is not None:
+        cfg["features"]["min_df"] = args.min_df
+    if args.max_df is not None:
+        cfg["features"]["max_df"] = args.max_df
     if args.C is not None:
         cfg["classifier"]["C"] = args.C
     if args.class_weight is not None:
@@ -141,6 +148,9 @@ def main() -> None:
     fi.add_argument("--C", type=float, default=None)
     fi.add_argument("--max-features", type=int, default=None, help="terms kept (150,000 shipped)")
     fi.add_argument("--class-weight", choices=["balanced", "none"], default=None)
+    fi.add_argument("--ngram-max", type=int, choices=[1, 2, 3], default=None, help="2 shipped")
+    fi.add_argument("--min-df", type=int, default=None, help="2 shipped")
+    fi.add_argument("--max-df", type=float, default=None, help="0.5 shipped")
     args = parser.parse_args()
     if getattr(args, "max_features", None) is not None and args.max_features < 1:
         parser.error(f"--max-features must be at least 1, got {args.max_features}")
