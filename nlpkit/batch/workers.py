@@ -102,6 +102,11 @@ class _Workers:
 
     def __init__(self, n: int, model_path: str | None, settings: _Settings, predictor: Predictor):
         global _inherited
+        # numpy, which each worker needs for its probabilities and this process for cutting
+        # the input into chunks, imported once before the workers fork rather than once in
+        # each of them.
+        import numpy  # noqa: F401
+
         fork = "fork" in mp.get_all_start_methods()
         context = mp.get_context("fork" if fork else "spawn")
         self.jobs, self.answers_of, self.procs = [], [], []
