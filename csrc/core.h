@@ -26,12 +26,13 @@
  * Every function runs with the GIL held but two, which let other threads run meanwhile: the
  * scan of json_lines, which touches no Python object, and Scorer.scores_cp (a stream's texts,
  * given as code points), which takes the GIL back only to call Python (a syllable not in the
- * cache with a character the case table does not know, a text only the str path reads). A call holds its segmenter's lock from take_work
- * to give_work, so no other thread reads or changes the cache, or the scorer's own caches,
- * while one scores without the GIL. Python is called only while preparing a text and while
- * computing new cache entries into private buffers; the cache and the per-call buffers are
- * read and written only in stretches without Python calls, so that a call made from within
- * one (a finaliser: the lock is the thread's own) cannot change them under it.
+ * cache with a character the case table does not know, a text only the str path reads). A
+ * call holds its segmenter's lock from take_work to give_work, so no other thread reads or
+ * changes the cache, or the scorer's own caches, while one scores without the GIL. Python is
+ * called only while preparing a text and while computing new cache entries into private
+ * buffers; the cache and the per-call buffers are read and written only in stretches without
+ * Python calls, so that a call made from within one (a finaliser: the lock is the thread's
+ * own) cannot change them under it.
  *
  * Compile without floating-point contraction (-ffp-contract=off): a fused multiply-add
  * rounds once where numpy rounds twice.

@@ -32,11 +32,16 @@ from pathlib import Path
 import orjson
 
 
-def run(checkout: Path, path: Path, workers: int, out: Path) -> tuple[float, float]:
+def _env(checkout: Path) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "NLPKIT_PURE")
     }
     env["PYTHONPATH"] = str(checkout)
+    return env
+
+
+def run(checkout: Path, path: Path, workers: int, out: Path) -> tuple[float, float]:
+    env = _env(checkout)
     command = [sys.executable, "-m", "nlpkit", "predict", "--input", str(path)]
     command += ["--output", str(out), "--workers", str(workers)]
     started = time.perf_counter()
@@ -72,6 +77,12 @@ def main() -> None:
         parser.error("give --input or --texts")
     out = folder / "out.jsonl"
     for checkout in checkouts:  # warm-up: bytecode, as after an install
+        where = subprocess.run(
+            [sys.executable, "-c", "import nlpkit; print(nlpkit.__file__)"],
+            env=_env(checkout), cwd=folder, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        if not where.startswith(str(checkout)):
+            raise SystemExit(f"{checkout}: the interpreter imports nlpkit from {where}")
         run(checkout, inputs[0], 1, out)
     got: dict[tuple, list[tuple[float, float]]] = {}
     for r in range(args.rounds):
