@@ -12,6 +12,7 @@ from typing import Any
 from .. import compiled
 from ..predictor import Predictor, check_flag
 from ..text import check_text, join_title
+from ..topics import NONE
 from .reading import _BOM, LINE_LIMIT, Job
 from .records import _SEPARATORS, Item, _dumps, _Settings, orjson
 
@@ -52,7 +53,7 @@ def probabilities_or_errors(
 def topic_of(probabilities: dict[str, float]) -> str | None:
     """The most probable topic, or None when "none" (out of scope) is the most probable."""
     best = max(probabilities, key=probabilities.get)
-    return None if best == "none" else best
+    return None if best == NONE else best
 
 
 # A chunk's answer: its output lines, how many, how many records have an error, how many
@@ -249,7 +250,7 @@ def _all_read(
 ) -> Answer:
     """`_core_answer` of the common chunk, every line of which the core read and classified:
     each output line made in one step, its topic the first most probable (as `topic_of`)."""
-    topics = [None if name == "none" else name for name in names]
+    topics = [None if name == NONE else name for name in names]
     best = probs.argmax(axis=1).tolist()
     view, dumps = memoryview(chunk), orjson.dumps
     topic_key, probabilities_key = settings.topic, settings.probabilities
