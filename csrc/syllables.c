@@ -230,7 +230,7 @@ call_bool(PyObject *obj, PyObject *name)
 /* What compute_entry and fast_entry share: the entry of syllable s[0:n] into *e from its
  * lower-cased form (its UTF-8, utf8[0:size]; its code points appended to lowers from `at`)
  * and str's tests of the syllable and of its first character. */
-static int
+static void
 fill_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, const char *utf8, Py_ssize_t size,
            Py_ssize_t at, int upper, int title, int digit, int first_digit, int first_title,
            Entry *e, const CpBuf *lowers)
@@ -271,7 +271,6 @@ fill_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, const char *utf8, Py_ssi
     }
     e->lflags = (uint8_t)((letter ? LOWER_LETTER : 0) | (space ? LOWER_SPACE : 0) |
                           (blank ? LOWER_BLANK : 0));
-    return 0;
 }
 
 /* Compute the entry of syllable s[0:n] into *e (its lower-cased form appended to lowers).
@@ -309,8 +308,9 @@ compute_entry(Segmenter *seg, const cp_t *s, Py_ssize_t n, Entry *e, CpBuf *lowe
     Py_ssize_t at = lowers->n;
     if (cp_append_str(lowers, lower) < 0)
         goto done;
-    status = fill_entry(seg, s, n, utf8, size, at, upper, title, digit, first_digit,
-                        first_title, e, lowers);
+    fill_entry(seg, s, n, utf8, size, at, upper, title, digit, first_digit, first_title, e,
+               lowers);
+    status = 0;
 done:
     Py_DECREF(syl);
     Py_XDECREF(lower);
