@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import nlpkit
-from nlpkit import compiled
+from nlpkit import compiled, heap
 from nlpkit.batch import predict_file
 from nlpkit.text import join_title
 
@@ -53,15 +53,20 @@ def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float]]:
 
 
 def streaming(
-    path: Path, workers: int, core_reader: bool = True
+    path: Path, workers: int, core_reader: bool = True, kept_heap: bool = True
 ) -> tuple[float, list, tuple[float, float]]:
     # The model loaded once, as for the in-process run: both measure throughput, not loading
     # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md). The CPU
     # time is the run's alone, not the reading of its output for the topics afterwards.
     # core_reader False: JSON lines read by orjson, as before the core read them.
+    # kept_heap False: malloc's usual settings in this process and the workers, as before
+    # nlpkit.heap kept a chunk's memory for the next.
     reader = getattr(compiled.core, "json_lines", None)
     if not core_reader and reader is not None:
         del compiled.core.json_lines
+    libc = heap._libc
+    if not kept_heap:
+        heap._libc = lambda: None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out.jsonl"
@@ -71,6 +76,7 @@ def streaming(
             seconds, after = time.perf_counter() - started, _cpu()
             topics = [json.loads(line).get("topic") for line in out.open(encoding="utf-8")]
     finally:
+        heap._libc = libc
         if reader is not None:
             compiled.core.json_lines = reader
     return seconds, topics, (after[0] - before[0], after[1] - before[1])
@@ -106,11 +112,20 @@ def main() -> None:
         help="time the streaming with orjson reading the JSON lines too (the compiled core's "
         "reader switched off), as before the core read them",
     )
+    parser.add_argument(
+        "--usual-malloc",
+        action="store_true",
+        help="time the streaming with malloc's usual settings too, as before the stream kept a "
+        "chunk's freed memory for the next one (nlpkit.heap)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.jsonl"
         texts = select(args.corpus, args.kind, args.records, path)
         nlpkit.predict(texts[:50])  # the model loaded and the core warm, as in a long process
+        # (malloc keeps a chunk's freed memory for the next one, as in `nlpkit predict --input`,
+        # whose process is nlpkit's own: nlpkit.heap)
+        heap.allow()
         runs = {
             "in-process nlpkit.predict": lambda: in_process(texts),
             "streaming, 1 worker": lambda: streaming(path, 1),
@@ -119,6 +134,9 @@ def main() -> None:
         if args.before:
             runs["streaming, 1 worker, orjson reader"] = lambda: streaming(path, 1, False)
             runs["streaming, 2 workers, orjson reader"] = lambda: streaming(path, 2, False)
+        if args.usual_malloc:
+            runs["streaming, 1 worker, usual malloc"] = lambda: streaming(path, 1, kept_heap=False)
+            runs["streaming, 2 workers, usual malloc"] = lambda: streaming(path, 2, kept_heap=False)
         if args.dask:
             runs["dask, 1 worker"] = lambda: with_dask(path, 1)
             runs["dask, 2 workers"] = lambda: with_dask(path, 2)
@@ -154,6 +172,14 @@ def main() -> None:
             f"\n1 worker / in-process: {one / rate['in-process nlpkit.predict']:.2f}; "
             f"2 workers / 1 worker: {two / one:.2f}; same topics in every run: {same}"
         )
+        if args.usual_malloc:
+            one_u = rate["streaming, 1 worker, usual malloc"]
+            two_u = rate["streaming, 2 workers, usual malloc"]
+            print(
+                f"with malloc's usual settings: 1 worker / in-process "
+                f"{one_u / rate['in-process nlpkit.predict']:.2f}; 2 workers / 1 worker "
+                f"{two_u / one_u:.2f}"
+            )
         print(f"(nlpkit {nlpkit.__version__}, {compiled.describe()})")
 
 

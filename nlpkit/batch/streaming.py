@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .. import heap
 from ..predictor import Predictor, check_flag
 from .answering import Answer, _read_ahead, _run
 from .output import (
@@ -164,7 +165,9 @@ def _stream(
             workers, None if model_path is None else str(model_path), settings, predictor
         )
     try:
-        with _Writer(write) as writer:
+        # Where this process is nlpkit's own (`nlpkit predict`), each chunk read and written
+        # reuses the memory of the one before (nlpkit.heap).
+        with heap.kept_heap(), _Writer(write) as writer:
             if pool is not None:
                 answers = pool.answers(jobs)
             elif read_ahead:

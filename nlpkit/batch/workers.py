@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import wait
 
+from .. import heap
 from ..predictor import Predictor
 from .answering import Answer, _run
 from .reading import Job
@@ -45,23 +46,27 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings) -> 
         from .. import load
 
         predictor = load(model_path)
-    while True:
-        try:
-            job = _receive(jobs)
-        except EOFError:
-            return
-        if job is None:
-            return
-        try:
-            answer = ("ok", _run(predictor, settings, job))
-        except Exception as exc:  # a bug: the parent stops and says what
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        if answer[0] == "ok":
-            data, *counts = answer[1]
-            answers.send(("ok", counts))
-            answers.send_bytes(data)
-        else:
-            answers.send(answer)
+    # This process is nlpkit's own: each job's chunk and output lines reuse the memory of the
+    # one before instead of faulting in fresh pages (nlpkit.heap).
+    heap.allow()
+    with heap.kept_heap():
+        while True:
+            try:
+                job = _receive(jobs)
+            except EOFError:
+                return
+            if job is None:
+                return
+            try:
+                answer = ("ok", _run(predictor, settings, job))
+            except Exception as exc:  # a bug: the parent stops and says what
+                answer = ("error", f"{type(exc).__name__}: {exc}")
+            if answer[0] == "ok":
+                data, *counts = answer[1]
+                answers.send(("ok", counts))
+                answers.send_bytes(data)
+            else:
+                answers.send(answer)
 
 
 # A chunk's bytes go as they are (send_bytes), beside the rest of its job: pickled, they would be

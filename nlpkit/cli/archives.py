@@ -39,8 +39,11 @@ def _cores() -> int:
 
 
 def _predict_file(args: argparse.Namespace) -> int:
+    from .. import heap
     from ..batch import BatchReport, InputError, OutputError, WorkerError, predict_file
 
+    # (this process is nlpkit's own: malloc may keep a chunk's freed memory for the next one)
+    heap.allow()
     if not (args.input and args.output):
         raise UsageError("--input and --output go together")
     if args.text or args.file:

@@ -17,7 +17,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"--n-jobs must be a number of processes (at least 1), or 0 for the machine's "
             f"cores; got {args.n_jobs}"
         )
-    from ..training import heap
+    from .. import heap
 
     # (this process is nlpkit's own: malloc may keep the features' freed arrays for reuse)
     heap.allow()

@@ -20,10 +20,10 @@ from sklearn.svm import LinearSVC
 
 from ..evaluate import classification_metrics
 from ..features import TfidfFeatures
+from ..heap import kept_heap
 from ..predictor import Predictor
 from ..topics import NONE, TOPICS
 from .calibration import calibration_split, temperature
-from .heap import kept_heap
 from .parallel import fork_tasks
 from .progress import Progress
 

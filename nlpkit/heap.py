@@ -1,14 +1,17 @@
-"""Large temporary arrays without a page fault per page (glibc on Linux).
+"""Large temporary buffers without a page fault per page (glibc on Linux).
 
 Counting the terms of many texts makes arrays of tens of millions of entries one after the
-other. glibc's malloc takes each such array from the kernel anew (mmap) and gives it back when
-freed, so every page of every array is faulted in again: on VNTC's 33,759 texts, a third of the
-features' time, more on a virtual machine. Within `kept_heap`, freed memory stays in malloc's
-heap for the next array; at its end the usual settings are restored and the heap's free memory
-given back to the kernel (before any process is forked, which would copy its page tables).
+other, and a stream reads, classifies and writes one chunk of lines after another. glibc's
+malloc takes each such block from the kernel anew (mmap) and gives it back when freed, so every
+page of every block is faulted in again: on VNTC's 33,759 texts, a third of the features' time;
+in a stream of full articles, a tenth of its CPU time (more on a virtual machine). Within
+`kept_heap`, freed memory stays in malloc's heap for the next block; at its end the usual
+settings are restored and the heap's free memory given back to the kernel (before any process
+is forked, which would copy its page tables).
 
 The setting is the process's, so it is made only where the process is nlpkit's own: the
-``nlpkit train`` command turns it on (`allow`); a Python caller's process is left as it is.
+``nlpkit train`` and ``nlpkit predict`` commands, and the worker processes of a stream, turn it
+on (`allow`); a Python caller's process is left as it is.
 """
 
 from __future__ import annotations
