@@ -3,7 +3,8 @@
 C...) so that the load of a shared machine falls on all alike; optionally Dask too. Prints a
 markdown table of the medians and the ratios, and the CPU time each run took (its own and its
 worker processes'), which the load of other jobs on a shared machine changes far less than the
-time on the clock; run from the repository root:
+time on the clock, and the page faults (pages of memory the kernel had to give); run from the
+repository root:
 
     python experiments/archive_throughput.py ../shared/data/raw_corpus.jsonl \\
         --kind full_article --records 20000 --rounds 3
@@ -44,17 +45,17 @@ def select(corpus: Path, kind: str | None, records: int | None, dest: Path) -> l
     return texts
 
 
-def in_process(texts: list[str]) -> tuple[float, list, tuple[float, float]]:
+def in_process(texts: list[str]) -> tuple[float, list, tuple[float, ...]]:
     before = _cpu()
     started = time.perf_counter()
     topics = nlpkit.predict(texts)
     seconds, after = time.perf_counter() - started, _cpu()
-    return seconds, topics, (after[0] - before[0], after[1] - before[1])
+    return seconds, topics, tuple(a - b for a, b in zip(after, before))
 
 
 def streaming(
     path: Path, workers: int, core_reader: bool = True, kept_heap: bool = True
-) -> tuple[float, list, tuple[float, float]]:
+) -> tuple[float, list, tuple[float, ...]]:
     # The model loaded once, as for the in-process run: both measure throughput, not loading
     # (which `nlpkit predict` does once per run: `nlpkit.load()` in BENCHMARKS.md). The CPU
     # time is the run's alone, not the reading of its output for the topics afterwards.
@@ -79,10 +80,10 @@ def streaming(
         heap._libc = libc
         if reader is not None:
             compiled.core.json_lines = reader
-    return seconds, topics, (after[0] - before[0], after[1] - before[1])
+    return seconds, topics, tuple(a - b for a, b in zip(after, before))
 
 
-def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float]]:
+def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, ...]]:
     import dask.bag as db
     from distributed import Client, LocalCluster
 
@@ -96,7 +97,7 @@ def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, float
             out = predict_partitions(bag, title_column="title").pluck("topic").compute()
             seconds, after = time.perf_counter() - started, _cpu()
             # (the cluster's worker processes are not children that ended: only this one's)
-            return seconds, out, (after[0] - before[0], after[1] - before[1])
+            return seconds, out, tuple(a - b for a, b in zip(after, before))
 
 
 def main() -> None:
@@ -141,7 +142,7 @@ def main() -> None:
             runs["dask, 1 worker"] = lambda: with_dask(path, 1)
             runs["dask, 2 workers"] = lambda: with_dask(path, 2)
         seconds: dict[str, list[float]] = {name: [] for name in runs}
-        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+        cpu: dict[str, list[tuple[float, ...]]] = {name: [] for name in runs}
         reference = None
         same = True
         for _ in range(args.rounds):
@@ -159,13 +160,14 @@ def main() -> None:
         )
         print(
             "\n| run | records/s (median) | each round, s | CPU s, this process (median) "
-            "| CPU s, worker processes (median) |\n| --- | --- | --- | --- | --- |"
+            "| CPU s, worker processes (median) | page faults (median) |"
+            "\n| --- | --- | --- | --- | --- | --- |"
         )
         for name, s in seconds.items():
-            own, workers = (statistics.median(c[i] for c in cpu[name]) for i in range(2))
+            own, workers, faults = (statistics.median(c[i] for c in cpu[name]) for i in range(3))
             print(
                 f"| {name} | {rate[name]:,.0f} | {', '.join(f'{x:.2f}' for x in s)} "
-                f"| {own:.2f} | {workers:.2f} |"
+                f"| {own:.2f} | {workers:.2f} | {faults:,.0f} |"
             )
         one, two = rate["streaming, 1 worker"], rate["streaming, 2 workers"]
         print(
@@ -183,11 +185,16 @@ def main() -> None:
         print(f"(nlpkit {nlpkit.__version__}, {compiled.describe()})")
 
 
-def _cpu() -> tuple[float, float]:
-    """CPU seconds (user + system) of this process, and of its finished child processes."""
+def _cpu() -> tuple[float, float, int]:
+    """CPU seconds (user + system) of this process, and of its finished child processes; and
+    the page faults of both (each one a page of memory the kernel had to give)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    return (
+        own.ru_utime + own.ru_stime,
+        children.ru_utime + children.ru_stime,
+        own.ru_minflt + children.ru_minflt,
+    )
 
 
 LOAD_BEFORE = f"{os.getloadavg()[0]:.2f}"

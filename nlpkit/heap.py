@@ -4,7 +4,7 @@ Counting the terms of many texts makes arrays of tens of millions of entries one
 other, and a stream reads, classifies and writes one chunk of lines after another. glibc's
 malloc takes each such block from the kernel anew (mmap) and gives it back when freed, so every
 page of every block is faulted in again: on VNTC's 33,759 texts, a third of the features' time;
-in a stream of full articles, a tenth of its CPU time (more on a virtual machine). Within
+in a stream of full articles, 5-12% of its CPU time (more on a virtual machine). Within
 `kept_heap`, freed memory stays in malloc's heap for the next block; at its end the usual
 settings are restored and the heap's free memory given back to the kernel (before any process
 is forked, which would copy its page tables).
