@@ -5,6 +5,7 @@ answers written in input order.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 from collections import deque
 from collections.abc import Iterator
@@ -63,28 +64,67 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings) -> 
                 answer = ("error", f"{type(exc).__name__}: {exc}")
             if answer[0] == "ok":
                 data, *counts = answer[1]
-                answers.send(("ok", counts))
-                answers.send_bytes(data)
+                answers.send(("ok", (counts, len(data))))
+                _send_data(answers, data)
             else:
                 answers.send(answer)
 
 
-# A chunk's bytes go as they are (send_bytes), beside the rest of its job: pickled, they would be
-# copied twice more on their way.
+# A chunk's bytes, and the output lines that answer it, go into the pipe as they are, after a
+# pickled header that gives their length: pickled, they would be copied twice more on their way;
+# through send_bytes and recv_bytes, once more on each side (recv_bytes gathers what it reads
+# in a buffer of its own and copies it out).
+_RAW = hasattr(os, "readv")  # (POSIX; elsewhere the pipes' own framing)
+
+
 def _send(conn, job: Job) -> None:
     first, lines, sep = job
     if isinstance(lines, bytes):
-        conn.send((first, ..., sep))
-        conn.send_bytes(lines)
+        conn.send((first, len(lines), sep))
+        _send_data(conn, lines)
     else:
         conn.send(job)
 
 
 def _receive(conn) -> Job | None:
     job = conn.recv()
-    if job is not None and job[1] is ...:
-        job = (job[0], conn.recv_bytes(), job[2])
+    if job is not None and isinstance(job[1], int):
+        job = (job[0], _receive_data(conn, job[1]), job[2])
     return job
+
+
+def _send_data(conn, data: bytes) -> None:
+    if not _RAW:
+        conn.send_bytes(data)
+        return
+    view, fd = memoryview(data), conn.fileno()
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _receive_data(conn, n: int, into: bool = False) -> bytes | bytearray:
+    """The ``n`` bytes `_send_data` sent: as bytes, or, ``into``, as a bytearray the pipe is
+    read straight into (for the parent, which only writes them out)."""
+    if not _RAW:
+        return conn.recv_bytes()
+    fd = conn.fileno()
+    if into:
+        buffer = bytearray(n)
+        view, got = memoryview(buffer), 0
+        while got < n:
+            k = os.readv(fd, [view[got:]])
+            if not k:
+                raise EOFError
+            got += k
+        return buffer
+    parts, got = [], 0
+    while got < n:
+        part = os.read(fd, n - got)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        got += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)  # (b"" for none)
 
 
 def _widen(conn) -> None:
@@ -195,7 +235,8 @@ class _Workers:
                     try:
                         status, answer = conn.recv()
                         if status == "ok":
-                            answer = (conn.recv_bytes(), *answer)
+                            counts, size = answer
+                            answer = (_receive_data(conn, size, into=True), *counts)
                     except EOFError:
                         raise WorkerError("a worker process ended unexpectedly") from None
                     if status != "ok":
