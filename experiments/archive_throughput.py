@@ -174,6 +174,17 @@ def main() -> None:
             f"\n1 worker / in-process: {one / rate['in-process nlpkit.predict']:.2f}; "
             f"2 workers / 1 worker: {two / one:.2f}; same topics in every run: {same}"
         )
+        # A shared machine's speed drifts over a run; the ratio of each round's own runs,
+        # minutes apart at most, is steadier than the ratio of medians taken across rounds.
+        for what, a, b in (
+            ("1 worker / in-process", "in-process nlpkit.predict", "streaming, 1 worker"),
+            ("2 workers / 1 worker", "streaming, 1 worker", "streaming, 2 workers"),
+        ):
+            each = sorted(x / y for x, y in zip(seconds[a], seconds[b]))
+            print(
+                f"{what}, round by round: median {statistics.median(each):.2f} "
+                f"({each[0]:.2f}-{each[-1]:.2f})"
+            )
         if args.usual_malloc:
             one_u = rate["streaming, 1 worker, usual malloc"]
             two_u = rate["streaming, 2 workers, usual malloc"]
