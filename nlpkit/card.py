@@ -51,7 +51,10 @@ def _groups(
 
 def _classifier_params(c: dict[str, Any]) -> str:
     if c["kind"] in ("logistic_regression", "linear_svc"):
-        return f"C={c['C']}, class_weight={c['class_weight'] or 'none'}"
+        params = f"C={c['C']}, class_weight={c['class_weight'] or 'none'}"
+        if c.get("nb_blend"):
+            params += f"; a complement naive Bayes's scores added, weighing {c['nb_blend']}"
+        return params
     if c["kind"] == "sgd":
         return f"alpha={c['alpha']}, class_weight={c['class_weight'] or 'none'}"
     return f"alpha={c['alpha']}"

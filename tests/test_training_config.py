@@ -58,6 +58,12 @@ def test_config_defaults_and_name(tmp_path):
         ("cv = 3.0\n", "'cv' must be int, got float 3.0"),
         ("[classifier]\nC = nan\n", "'classifier.C' must be finite"),
         ("[classifier]\nnone_offset = -1.5\n", "needs 'data.out_of_scope' class or detector"),
+        ("[classifier]\nnb_blend = -0.3\n", "'classifier.nb_blend' must be 0 (none) or positive"),
+        (
+            "[classifier]\nkind = 'linear_svc'\nnb_blend = 0.3\n",
+            "'classifier.nb_blend' is for logistic_regression's probabilities",
+        ),
+        ("[classifier]\nnb_alpha = 0\n", "'classifier.nb_alpha' must be positive"),
         (
             "[data]\nout_of_scope = 'detector'\n[classifier]\nkind = 'linear_svc'\n",
             "detector needs 'classifier.kind' logistic_regression",

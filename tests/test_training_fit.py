@@ -43,6 +43,44 @@ def test_complement_nb_probabilities_are_scikit_learns(tmp_path):
         assert [probs[t] for t in predictor.topics] == pytest.approx(row[order].tolist())
 
 
+def test_a_naive_bayes_blend_adds_its_scores_to_the_topics_rows_and_nothing_else(tmp_path):
+    import copy
+
+    import numpy as np
+    from sklearn.naive_bayes import ComplementNB
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.corpus import read_corpus
+    from nlpkit.text import prepare
+    from nlpkit.training import train_config as train
+    from nlpkit.training.labels import label_of as _label
+
+    cfg = _small_cfg(tmp_path, classifier={"kind": "logistic_regression", "C": 1.0})
+    cache = SegmentCache(tmp_path / "c.sqlite")
+    plain, _ = train(cfg, cache=cache)
+    blended_cfg = copy.deepcopy(cfg)
+    blended_cfg["classifier"].update(nb_blend=0.5, nb_alpha=0.2)
+    blended, _ = train(blended_cfg, cache=cache)
+    records = list(read_corpus(cfg["data"]["corpora"]))
+    texts = [prepare(r.full_text) for r in records]
+    labels = [_label(r, cfg)[0] for r in records]
+    weights = [_label(r, cfg)[1] for r in records]
+    ref = ComplementNB(alpha=0.2).fit(
+        plain.features.transform(texts), labels, sample_weight=weights
+    )
+    order = [list(ref.classes_).index(t) for t in plain.topics]
+    expected = plain.coef + 0.5 * ref.feature_log_prob_[order]
+    assert np.allclose(blended.coef, expected, rtol=0, atol=1e-9)
+    assert blended.intercept.tobytes() == plain.intercept.tobytes()
+    queries = ["Giá xăng tăng", "Nga và NATO", "Đội tuyển thắng 2-0"]
+    got = blended.predict_proba(queries)
+    X = plain.features.transform([prepare(q) for q in queries])
+    scores = np.asarray(X @ expected.T) + plain.intercept
+    for row, probs in zip(scores, got):
+        p = np.exp(row - row.max())
+        assert [probs[t] for t in plain.topics] == pytest.approx((p / p.sum()).tolist())
+
+
 def test_none_offset_moves_the_none_intercept_and_nothing_else(small_none_model, tmp_path):
     from conftest import _train_small
 

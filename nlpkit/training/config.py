@@ -104,6 +104,10 @@ DEFAULTS: dict[str, Any] = {
         # true: move that line further, by the offset the development sample's five-way
         # accuracy is best at (nlpkit.training.fit.tune_none_offset)
         "tune_none_offset": False,
+        # logistic_regression: the weight of a complement naive Bayes's scores (fitted on the
+        # same texts, with additive smoothing nb_alpha) added to the topics' (0: none)
+        "nb_blend": 0.0,
+        "nb_alpha": 0.1,
     },
     "output": {"model": "", "results": ""},
     "cv": 0,  # folds of cross-validation on the training data; 0: none
@@ -220,6 +224,14 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'cv' must be 0 (none) or from 2 to 20 folds, got {cfg['cv']}")
     if c["alpha"] <= 0:
         raise ConfigError(f"'classifier.alpha' must be positive, got {c['alpha']}")
+    if c["nb_blend"] < 0:
+        raise ConfigError(
+            f"'classifier.nb_blend' must be 0 (none) or positive, got {c['nb_blend']}"
+        )
+    if c["nb_blend"] and c["kind"] != "logistic_regression":
+        raise ConfigError("'classifier.nb_blend' is for logistic_regression's probabilities")
+    if c["nb_alpha"] <= 0:
+        raise ConfigError(f"'classifier.nb_alpha' must be positive, got {c['nb_alpha']}")
     if not 0 <= c["tol"] < 1:
         raise ConfigError(f"'classifier.tol' must be within [0, 1), got {c['tol']}")
     if c["solver"] not in _SOLVERS:

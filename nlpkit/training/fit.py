@@ -220,6 +220,19 @@ def _temperature(part: Any, X: Any, labels: list[str], cal_idx: np.ndarray) -> f
     return temperature(coef, intercept, known, X, labels, cal_idx)
 
 
+def _naive_bayes(
+    X: Any, labels: list[str], weights: np.ndarray, topics: list[str], alpha: float
+) -> np.ndarray:
+    """The weights of a complement naive Bayes fitted on the topics' texts (its scores are
+    ``X @ weights.T``), a row per topic: a second opinion from the same terms, counted rather
+    than fitted, that the logistic regression's rows take in (`classifier.nb_blend`). Both
+    are linear in the terms, so the blend is one linear model like any other."""
+    scope = np.flatnonzero(np.isin(np.asarray(labels), topics))
+    nb = ComplementNB(alpha=alpha)
+    nb.fit(X[scope], np.asarray(labels)[scope], sample_weight=weights[scope])
+    return linear_parts(nb, topics)[0]
+
+
 def _features(features: TfidfFeatures, texts: list[str], cfg: dict[str, Any]):
     """The features of the training texts, and the columns of kinds of names, if any."""
     if not cfg["features"]["kinds"]:
@@ -286,6 +299,11 @@ def fit(
         coef, intercept = np.vstack([coef, d_coef]), np.concatenate([intercept, d_intercept])
     else:
         coef, intercept = linear_parts(clf, classes)
+    if cfg["classifier"]["nb_blend"] and len(topics) > 1:
+        n_terms = len(features.terms_)
+        coef[: len(topics), :n_terms] += cfg["classifier"]["nb_blend"] * _naive_bayes(
+            X[:, :n_terms], labels, weights, topics, cfg["classifier"]["nb_alpha"]
+        )
     if kinds is not None:
         coef = kinds.fold(coef)
     if none:

@@ -1,0 +1,94 @@
+"""A model's topic scores blended with a naive Bayes fitted on the same examples, in the model's
+own TF-IDF space, scored on the development sample: a bag of words' second opinion, weighed
+by how much it counts. Both are linear in the features, so a blend would ship as one linear
+model. Never the held-out part.
+
+    python experiments/today/refit.py examples experiments/default.toml /tmp/final.pkl
+    python experiments/today/nb_blend.py /tmp/final.pkl models/default experiments/default.toml
+
+``/tmp/final.pkl``: the final fit's examples (prepared texts, labels, weights) that
+`refit.py examples` keeps. For each weight of the naive Bayes' log-likelihoods beside the
+model's scores: the four-topic macro-F1, energy's F1 and five-way accuracy on the development
+sample (every era, and the 2025-26 texts apart), and how many of its in-scope texts the blend
+answers right where the model alone did not, and the other way. The figures are those of
+`experiments/README.md` ("Today's news").
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
+
+import nlpkit
+from nlpkit.evaluate import classification_metrics
+from nlpkit.training.config import load_config
+from nlpkit.training.labels import prepare_records, read_parts
+
+
+def _features(model, texts: list[str]) -> sp.csr_matrix:
+    doc, col, value = model._tfidf.weights(texts)
+    return sp.csr_matrix((value, (doc, col)), shape=(len(texts), model.coef.shape[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("examples")
+    parser.add_argument("model")
+    parser.add_argument("config")
+    parser.add_argument("--kind", choices=["multinomial", "complement"], default="multinomial")
+    parser.add_argument("--alpha", type=float, default=0.1)
+    args = parser.parse_args()
+    with open(args.examples, "rb") as f:
+        ex = pickle.load(f)
+    model = nlpkit.load(args.model)
+    topics = list(model.topics)
+    labels = np.asarray(ex["labels"])
+    scope = np.isin(labels, topics)
+    texts = [t for t, s in zip(ex["texts"], scope) if s]
+    nb = (MultinomialNB if args.kind == "multinomial" else ComplementNB)(alpha=args.alpha)
+    nb.fit(_features(model, texts), labels[scope], sample_weight=np.asarray(ex["weights"])[scope])
+
+    cfg = load_config(args.config)
+    parts = read_parts(cfg)
+    dev = parts.dev
+    truth = np.asarray([parts.dev_labels[r.id] for r in dev])
+    prepared = prepare_records(dev, cfg, False)
+    scores = model.scores_prepared(prepared)
+    order = [list(nb.classes_).index(t) for t in topics]
+    likelihood = np.asarray(nb.predict_joint_log_proba(_features(model, prepared)))[:, order]
+    likelihood -= likelihood.max(axis=1, keepdims=True)  # (a row's constant: no answer moves)
+    names = topics + (["none"] if model.none else [])
+    today = np.asarray([r.file == "news_2025_26.jsonl" for r in dev])
+    every = np.ones(len(dev), dtype=bool)
+    in_scope = np.isin(truth, topics)
+    alone = np.asarray(topics)[model._decide(scores, False)]
+
+    def figures(moved: np.ndarray, among: np.ndarray) -> str:
+        four = among & in_scope
+        said = np.asarray(topics)[model._decide(moved, False)]
+        m = classification_metrics(truth[four].tolist(), said[four].tolist(), topics)
+        out = f"macro-F1 {m['macro_f1']:.3f}, energy F1 {m['per_label']['energy']['f1']:.3f}"
+        if model.none:
+            five = np.asarray(names)[model._decide(moved, True)]
+            out += f", five-way {np.mean(five[among] == truth[among]):.3f}"
+        return out
+
+    print(f"development sample: {len(dev)} texts, {int(today.sum())} of 2025-26")
+    for weight in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0):
+        moved = scores.copy()
+        moved[:, : len(topics)] += weight * likelihood
+        said = np.asarray(topics)[model._decide(moved, False)]
+        right = int(np.sum(in_scope & (alone != truth) & (said == truth)))
+        wrong = int(np.sum(in_scope & (alone == truth) & (said != truth)))
+        print(
+            f"{args.kind} naive Bayes x {weight:g}: all eras {figures(moved, every)} | 2025-26 "
+            f"{figures(moved, today)} | {right} texts right that were wrong, {wrong} the other way"
+        )
+
+
+if __name__ == "__main__":
+    main()
