@@ -72,6 +72,18 @@ def test_options_reach_the_config(kind, cache):
     assert all(" " not in term for term in model.features.terms_)
 
 
+def test_a_naive_bayes_blend_is_an_option_of_a_logistic_regression(cache):
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
+    plain = nlpkit.train(texts, LABELS, classifier="logistic_regression", min_df=1, cache=cache)
+    blended = nlpkit.train(
+        texts, LABELS, classifier="logistic_regression", min_df=1, nb_blend=0.5, cache=cache
+    )
+    assert blended.manifest["training_config"]["classifier"]["nb_blend"] == 0.5
+    assert not (blended.coef == plain.coef).all()
+    with pytest.raises(ValueError, match="'classifier.nb_blend' is for logistic_regression"):
+        nlpkit.train(texts, LABELS, classifier="linear_svc", nb_blend=0.5)
+
+
 def test_bad_options_and_data_are_one_clear_error():
     with pytest.raises(TypeError, match="unknown training option 'colour'"):
         nlpkit.train(TEXTS, LABELS, colour="red")
