@@ -22,18 +22,11 @@ import argparse
 import pickle
 
 import numpy as np
-import scipy.sparse as sp
+from offsets import DevSample  # (this folder: the script's own)
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 
 import nlpkit
 from nlpkit.evaluate import classification_metrics
-from nlpkit.training.config import load_config
-from nlpkit.training.labels import prepare_records, read_parts
-
-
-def _features(model, texts: list[str]) -> sp.csr_matrix:
-    doc, col, value = model._tfidf.weights(texts)
-    return sp.csr_matrix((value, (doc, col)), shape=(len(texts), model.coef.shape[1]))
 
 
 def main() -> None:
@@ -53,74 +46,53 @@ def main() -> None:
     with open(args.examples, "rb") as f:
         ex = pickle.load(f)
     model = nlpkit.load(args.model)
-    topics = list(model.topics)
+    topics, features = list(model.topics), model.features.transform
     labels = np.asarray(ex["labels"])
     nb = (MultinomialNB if args.kind == "multinomial" else ComplementNB)(alpha=args.alpha)
     if args.detector:
         if not model.none:
             raise SystemExit(f"{args.model}: no out-of-scope detector")
         is_none = np.where(labels == "none", "none", "topic")
-        nb.fit(_features(model, ex["texts"]), is_none, sample_weight=np.asarray(ex["weights"]))
+        nb.fit(features(ex["texts"]), is_none, sample_weight=np.asarray(ex["weights"]))
     else:
         scope = np.isin(labels, topics)
         texts = [t for t, s in zip(ex["texts"], scope) if s]
-        nb.fit(
-            _features(model, texts), labels[scope], sample_weight=np.asarray(ex["weights"])[scope]
-        )
+        nb.fit(features(texts), labels[scope], sample_weight=np.asarray(ex["weights"])[scope])
 
-    cfg = load_config(args.config)
-    parts = read_parts(cfg)
-    dev = parts.dev
-    truth = np.asarray([parts.dev_labels[r.id] for r in dev])
-    prepared = prepare_records(dev, cfg, False)
-    scores = model.scores_prepared(prepared)
-    names = topics + (["none"] if model.none else [])
-    today = np.asarray([r.file == "news_2025_26.jsonl" for r in dev])
-    joint = np.asarray(nb.predict_joint_log_proba(_features(model, prepared)))
+    dev = DevSample(model, args.config)
+    joint = np.asarray(nb.predict_joint_log_proba(features(dev.prepared)))
     if args.detector:
         k = list(nb.classes_)
-        odds = joint[:, k.index("none")] - joint[:, k.index("topic")]
-        _detector(model, scores, odds, truth, names, today)
+        _detector(dev, joint[:, k.index("none")] - joint[:, k.index("topic")])
         return
     likelihood = joint[:, [list(nb.classes_).index(t) for t in topics]]
     likelihood -= likelihood.max(axis=1, keepdims=True)  # (a row's constant: no answer moves)
-    every = np.ones(len(dev), dtype=bool)
-    in_scope = np.isin(truth, topics)
-    alone = np.asarray(topics)[model._decide(scores, False)]
-
-    def figures(moved: np.ndarray, among: np.ndarray) -> str:
-        four = among & in_scope
-        said = np.asarray(topics)[model._decide(moved, False)]
-        m = classification_metrics(truth[four].tolist(), said[four].tolist(), topics)
-        out = f"macro-F1 {m['macro_f1']:.3f}, energy F1 {m['per_label']['energy']['f1']:.3f}"
-        if model.none:
-            five = np.asarray(names)[model._decide(moved, True)]
-            out += f", five-way {np.mean(five[among] == truth[among]):.3f}"
-        return out
-
-    print(f"development sample: {len(dev)} texts, {int(today.sum())} of 2025-26")
+    alone, truth, in_scope = dev.said(dev.scores), dev.truth, dev.in_scope
+    print(dev.header())
     for weight in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0):
-        moved = scores.copy()
+        moved = dev.scores.copy()
         moved[:, : len(topics)] += weight * likelihood
-        said = np.asarray(topics)[model._decide(moved, False)]
+        said = dev.said(moved)
         right = int(np.sum(in_scope & (alone != truth) & (said == truth)))
         wrong = int(np.sum(in_scope & (alone == truth) & (said != truth)))
+        every, today = (dev.figures(moved, among, "energy") for among in (dev.every, dev.today))
         print(
-            f"{args.kind} naive Bayes x {weight:g}: all eras {figures(moved, every)} | 2025-26 "
-            f"{figures(moved, today)} | {right} texts right that were wrong, {wrong} the other way"
+            f"{args.kind} naive Bayes x {weight:g}: all eras {every} | 2025-26 {today} | "
+            f"{right} texts right that were wrong, {wrong} the other way"
         )
 
 
-def _detector(model, scores, odds, truth, names, today) -> None:
+def _detector(dev: DevSample, odds: np.ndarray) -> None:
     """Five-way accuracy and none's F1 with the naive Bayes's log-odds of none added to the
     detector's score, the line moved to where the development sample's five-way accuracy is
     best for each weight (as the recipe sets it: `tune_none_offset`)."""
+    truth, names, today = dev.truth, dev.names, dev.today
     for weight in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5):
         best = None
         for offset in np.round(np.arange(-4.0, 2.0001, 0.25), 2):
-            moved = scores.copy()
+            moved = dev.scores.copy()
             moved[:, -1] += weight * odds + offset
-            five = np.asarray(names)[model._decide(moved, True)]
+            five = np.asarray(names)[dev.model._decide(moved, True)]
             if best is None or np.mean(five == truth) > best[0]:
                 best = (np.mean(five == truth), offset, five)
         accuracy, offset, five = best
@@ -128,7 +100,7 @@ def _detector(model, scores, odds, truth, names, today) -> None:
             part: classification_metrics(truth[among].tolist(), five[among].tolist(), names)[
                 "per_label"
             ]["none"]["f1"]
-            for part, among in (("all", np.ones(len(truth), dtype=bool)), ("today", today))
+            for part, among in (("all", dev.every), ("today", today))
         }
         print(
             f"detector + naive Bayes x {weight:g} (offset {offset:+g}): five-way {accuracy:.3f}, "
