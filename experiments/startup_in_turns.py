@@ -46,15 +46,22 @@ MEASURES = ("import, CPU", "import, wall", "first predict, CPU", "first predict,
 BATCH = ("first batch, CPU", "first batch, wall")
 
 
-def run(checkout: Path, texts: str | None = None) -> list:
+def checkout_env(checkout: Path) -> dict[str, str]:
+    """This environment with ``checkout`` first on the path (and its compiled core, bytecode
+    written as after an install): what each run of a checkout gets here and in
+    `stream_in_turns.py`."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "NLPKIT_PURE")
     }
     env["PYTHONPATH"] = str(checkout)
+    return env
+
+
+def run(checkout: Path, texts: str | None = None) -> list:
     out = subprocess.run(
         [sys.executable, "-c", CODE, *([texts] if texts else [])],
         check=True,
-        env=env,
+        env=checkout_env(checkout),
         cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,

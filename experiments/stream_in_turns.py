@@ -30,14 +30,7 @@ import time
 from pathlib import Path
 
 import orjson
-
-
-def _env(checkout: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "NLPKIT_PURE")
-    }
-    env["PYTHONPATH"] = str(checkout)
-    return env
+from startup_in_turns import checkout_env as _env  # (this folder: the script's own)
 
 
 def run(checkout: Path, path: Path, workers: int, out: Path) -> tuple[float, float]:
