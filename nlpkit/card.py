@@ -134,7 +134,12 @@ def model_card(
         f"- Classifier: {cfg['classifier']['kind']} ({_classifier_params(cfg['classifier'])}), "
         f"seed {cfg['seed']}; probabilities: softmax of the scores"
         + (
-            f" at temperature {training['temperature']:.3g}."
+            f" at temperature {training['temperature']:.3g}"
+            + (
+                " (the one with the least log-loss on the development sample)."
+                if training.get("temperature_tuning")
+                else "."
+            )
             if training["temperature"] != 1
             else "."
         ),
@@ -200,6 +205,9 @@ def model_card(
         ]
         if picture and key == ("hand_none" if heldout.get("hand_none") else "distant"):
             lines += [f"![the confusion matrix above]({picture})", ""]
+        calibration = heldout.get("hand_calibration") or {}
+        if key == "hand" and calibration.get("n"):
+            lines += [*_calibration_lines(calibration), ""]
         baseline = heldout.get("top_probability_threshold")
         if key == "hand_none" and baseline:
             lines += [
@@ -239,6 +247,16 @@ def model_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _calibration_lines(c: dict[str, Any]) -> list[str]:
+    """The card's paragraph on how far the topic probabilities can be taken at their word."""
+    return [
+        f"Probabilities (`predict_proba`, the same texts): the top probability is "
+        f"{c['mean_top_probability']:.3f} on average for an accuracy of {c['accuracy']:.3f}; "
+        f"expected calibration error {c['ece']:.3f} (ten bins of the top probability), "
+        f"log-loss {c['log_loss']:.3f}.",
+    ]
 
 
 _IN_SCOPE = (
@@ -344,6 +362,8 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
             *_groups(hand),
             "",
         ]
+        if (heldout.get("hand_calibration") or {}).get("n"):
+            lines += [*_calibration_lines(heldout["hand_calibration"]), ""]
     return "\n".join(lines)
 
 

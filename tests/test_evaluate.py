@@ -33,3 +33,22 @@ def test_the_top_probability_threshold_baseline(small_model):
     assert (
         _threshold_baseline(predictor, scores, records[:2], list(zip(records[:2], truth))) is None
     )
+
+
+def test_held_out_calibration_is_of_the_in_scope_hand_labels(small_none_model):
+    import numpy as np
+
+    from nlpkit.corpus import Record
+    from nlpkit.evaluate import _calibration
+
+    predictor = small_none_model[0]
+    records = [
+        Record(id=str(i), source_dataset="vnexpress_2020s", source_category="x", text="t")
+        for i in range(3)
+    ]
+    scores = np.zeros((3, len(predictor.classes)))
+    scores[0, 0] = scores[1, 1] = 20.0
+    truth = ["geopolitics", "domestic", "none"]  # (none is not a topic: left out)
+    found = _calibration(predictor, scores, records, list(zip(records, truth)))
+    assert found["n"] == 2 and found["accuracy"] == 0.5
+    assert set(found["by_era"]) == {records[0].era}

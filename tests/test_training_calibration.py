@@ -81,3 +81,17 @@ def test_cross_validation_speaks_of_the_labels_not_of_scikit_learn():
     with pytest.warns(UserWarning, match=r"1 label\(s\) with fewer texts than the 5 folds") as seen:
         cross_validate(texts, labels, weights, cfg)
     assert not any("least populated" in str(w.message) for w in seen)
+
+
+def test_calibration_figures_measure_confidence_against_rightness():
+    from nlpkit.training.calibration import calibration_figures
+
+    # Sure and right: nothing to correct.
+    sure = calibration_figures(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1]))
+    assert sure["ece"] == 0 and sure["log_loss"] == 0 and sure["accuracy"] == 1
+    # 0.9 sure every time and right half the time: 0.4 too sure, in one bin.
+    probs = np.array([[0.9, 0.1]] * 4)
+    half = calibration_figures(probs, np.array([0, 0, 1, 1]))
+    assert half["ece"] == pytest.approx(0.4) and half["mean_top_probability"] == 0.9
+    assert half["log_loss"] == pytest.approx(-(np.log(0.9) + np.log(0.1)) / 2, abs=1e-4)
+    assert calibration_figures(np.zeros((0, 2)), np.zeros(0, dtype=int)) == {"n": 0}

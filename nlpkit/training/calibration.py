@@ -3,7 +3,9 @@
 A linear SVM's margins (or SGD's) are not log-probabilities; softmax(T * margins) is, for the T
 with the least log-loss on texts the margins' model was not fitted on. `nlpkit.training.fit`
 fits a second model on nine tenths of the training texts (`calibration_split`) and reads T off
-its margins on the last tenth (`temperature`); the clean-up reads its own the same way.
+its margins on the last tenth (`temperature`); the clean-up reads its own the same way. A
+recipe with a development sample may read T off that instead (`fit.tune_temperature`), and
+`calibration_figures` says how near the probabilities are to the answers' rightness.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-__all__ = ["fit_temperature", "calibration_split", "temperature"]
+__all__ = ["fit_temperature", "calibration_split", "temperature", "calibration_figures"]
 
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
@@ -28,6 +30,32 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
         if loss < best_loss:
             best, best_loss = float(t), loss
     return best
+
+
+def calibration_figures(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """How well probabilities (a row a text) match the answers' rightness, ``y`` the true
+    column of each row: log-loss, the expected calibration error (the top probability against
+    the share of right answers, in ``bins`` equal bins of the top probability, weighed by
+    their texts) and the mean top probability beside the accuracy."""
+    if not len(y):
+        return {"n": 0}
+    top, right = probs.max(axis=1), probs.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    # (a top probability of exactly 1 in the last bin)
+    which = np.clip(np.searchsorted(edges, top, side="right") - 1, 0, bins - 1)
+    ece = sum(
+        abs(top[b].mean() - right[b].mean()) * b.mean()
+        for k in range(bins)
+        if (b := which == k).any()
+    )
+    p_true = np.clip(probs[np.arange(len(y)), y], 1e-15, 1.0)
+    return {
+        "n": len(y),
+        "log_loss": round(float(-np.log(p_true).mean()), 4),
+        "ece": round(float(ece), 4),
+        "mean_top_probability": round(float(top.mean()), 4),
+        "accuracy": round(float(right.mean()), 4),
+    }
 
 
 def calibration_split(labels: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
