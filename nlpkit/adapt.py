@@ -54,6 +54,10 @@ def _student_config(teacher: Predictor, threshold: float, name: str) -> dict[str
         "self_training": {"threshold": threshold},
     }
     classifier = changes.setdefault("classifier", {})
+    if classifier.get("tune_temperature"):
+        # Nor a temperature to read off it: the teacher's is kept.
+        classifier["tune_temperature"] = False
+        classifier["temperature"] = teacher.temperature
     if not teacher.none:
         classifier["none_offset"] = 0.0
     elif classifier.get("tune_none_offset"):

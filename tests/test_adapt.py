@@ -79,6 +79,21 @@ def test_adapt_from_the_shipped_model_keeps_its_out_of_scope_line():
     assert model.none_head == "detector" and metrics["training"]["feed"]["labelled"] > 0
 
 
+def test_a_temperature_read_off_a_development_sample_is_kept(teacher):
+    import copy
+
+    # A feed has no development sample to read one off again.
+    tuned = copy.deepcopy(teacher)
+    tuned.temperature = 0.8
+    tuned.manifest = copy.deepcopy(teacher.manifest or {})
+    recorded = tuned.manifest.setdefault("training_config", {}).setdefault("classifier", {})
+    recorded["tune_temperature"] = True
+    model, _ = adapt(FEED, model=tuned, threshold=0.5)
+    classifier = model.manifest["training_config"]["classifier"]
+    assert not classifier["tune_temperature"] and classifier["temperature"] == 0.8
+    assert model.temperature == 0.8
+
+
 def test_adapt_joins_a_recipe(teacher, tmp_path):
     cfg = small_cfg(tmp_path)
     model, metrics = adapt(FEED, model=teacher, config=cfg, threshold=0.5)

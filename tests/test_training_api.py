@@ -84,6 +84,23 @@ def test_a_naive_bayes_blend_is_an_option_of_a_logistic_regression(cache):
         nlpkit.train(texts, LABELS, classifier="linear_svc", nb_blend=0.5)
 
 
+def test_a_temperature_given_is_the_models_and_changes_no_answer(tmp_path):
+    from nlpkit.cache import SegmentCache
+
+    cache = SegmentCache(tmp_path / "c.sqlite")
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
+    plain = nlpkit.train(texts, LABELS, classifier="logistic_regression", min_df=1, cache=cache)
+    flat = nlpkit.train(
+        texts, LABELS, classifier="logistic_regression", min_df=1, temperature=0.5, cache=cache
+    )
+    assert flat.temperature == 0.5 and plain.temperature == 1.0
+    assert flat.predict(texts) == plain.predict(texts)
+    surer = zip(flat.predict_proba(texts[:5]), plain.predict_proba(texts[:5]))
+    assert all(max(a.values()) < max(b.values()) for a, b in surer)
+    with pytest.raises(ValueError, match="'classifier.temperature' must be 0"):
+        nlpkit.train(texts, LABELS, temperature=-1.0)
+
+
 def test_bad_options_and_data_are_one_clear_error():
     with pytest.raises(TypeError, match="unknown training option 'colour'"):
         nlpkit.train(TEXTS, LABELS, colour="red")

@@ -65,6 +65,12 @@ def test_config_defaults_and_name(tmp_path):
         ),
         ("[classifier]\nnb_alpha = 0\n", "'classifier.nb_alpha' must be positive"),
         (
+            "[data]\ndev_labels = []\n[classifier]\ntune_temperature = true\n",
+            "'classifier.tune_temperature' needs a development sample (data.dev_labels)",
+        ),
+        ("[classifier]\ntemperature = -1\n", "'classifier.temperature' must be 0 (the"),
+        ("[classifier]\ntune_temperature = 1\n", "'classifier.tune_temperature' must be bool"),
+        (
             "[data]\nout_of_scope = 'detector'\n[classifier]\nkind = 'linear_svc'\n",
             "detector needs 'classifier.kind' logistic_regression",
         ),

@@ -185,3 +185,30 @@ def test_a_label_model_learned_from_hand_labels(tmp_path, small_model):
     assert metrics["training"]["hand_labelled"] == 12
     assert set(metrics["training"]["labels"]) == set(predictor.topics)
     assert predictor.predict("Giá xăng dầu tăng mạnh") == "energy"
+
+
+def test_a_recipe_reads_its_temperature_off_the_development_sample(tmp_path):
+    from conftest import SMALL_CORPUS
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.card import model_card
+    from nlpkit.training import train_config as train
+
+    dev = tmp_path / "dev.tsv"
+    rows = [
+        f"test-{topic}-2-{i}\t{topic}" for topic, ts in SMALL_CORPUS.items() for i in range(len(ts))
+    ]
+    dev.write_text("id\ttopic\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cfg = _small_cfg(
+        tmp_path,
+        classifier={"kind": "logistic_regression", "tune_temperature": True},
+        data={"dev_labels": [str(dev)]},
+    )
+    predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
+    tuned = metrics["training"]["temperature_tuning"]
+    assert tuned["n"] == len(rows)
+    assert predictor.temperature == pytest.approx(tuned["temperature"], rel=1e-3)
+    assert metrics["training"]["temperature"] == predictor.temperature != 1.0
+    info = {"training_config": cfg, "metrics": metrics, "corpus": {"files": []}}
+    card = model_card("small", list(predictor.topics), info)
+    assert "(the one with the least log-loss on the development sample)" in card

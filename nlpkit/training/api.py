@@ -37,6 +37,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "class_weight": ("classifier", "class_weight"),
     "nb_blend": ("classifier", "nb_blend"),
     "nb_alpha": ("classifier", "nb_alpha"),
+    "temperature": ("classifier", "temperature"),
 }
 
 
@@ -110,7 +111,8 @@ def train(
     ``classifier`` (logistic_regression, linear_svc, sgd, complement_nb) with its ``C``,
     ``alpha``, ``max_iter``, ``tol``, ``class_weight`` and (logistic regression's) ``solver``
     (lbfgs or newton-cg) and ``nb_blend``, the weight of a complement naive Bayes's scores
-    added to its own (``nb_alpha``, that naive Bayes's smoothing); ``n_jobs``, the processes to train with (0, the
+    added to its own (``nb_alpha``, that naive Bayes's smoothing); ``temperature``, the
+    probabilities' T in softmax(T * scores) (0, the default: the classifier's own); ``n_jobs``, the processes to train with (0, the
     default: the machine's cores, at most 4; the model is the same whatever the number). Bad
     data raises `ValueError` saying what.
     """

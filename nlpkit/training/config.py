@@ -104,6 +104,13 @@ DEFAULTS: dict[str, Any] = {
         # true: move that line further, by the offset the development sample's five-way
         # accuracy is best at (nlpkit.training.fit.tune_none_offset)
         "tune_none_offset": False,
+        # the temperature of the topics' probabilities, softmax(T * scores): 0 for the
+        # classifier's own (1 for logistic regression, read off a held-apart tenth for margin
+        # classifiers); true for tune_temperature: the T with the least log-loss on the
+        # development sample's in-scope texts (nlpkit.training.fit.tune_temperature), which
+        # then replaces it
+        "temperature": 0.0,
+        "tune_temperature": False,
         # logistic_regression: the weight of a complement naive Bayes's scores (fitted on the
         # same texts, with additive smoothing nb_alpha) added to the topics' (0: none)
         "nb_blend": 0.0,
@@ -190,6 +197,15 @@ def validate_config(cfg: dict[str, Any]) -> None:
     if c["tune_none_offset"] and not d["dev_labels"]:
         raise ConfigError(
             "'classifier.tune_none_offset' needs a development sample (data.dev_labels)"
+        )
+    if c["tune_temperature"] and not d["dev_labels"]:
+        raise ConfigError(
+            "'classifier.tune_temperature' needs a development sample (data.dev_labels)"
+        )
+    if c["temperature"] < 0:
+        raise ConfigError(
+            f"'classifier.temperature' must be 0 (the classifier's own) or positive, "
+            f"got {c['temperature']}"
         )
     if c["none_offset"] and cfg["data"]["out_of_scope"] == "drop":
         raise ConfigError("'classifier.none_offset' needs 'data.out_of_scope' class or detector")

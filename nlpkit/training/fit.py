@@ -21,9 +21,9 @@ from sklearn.svm import LinearSVC
 from ..evaluate import classification_metrics
 from ..features import TfidfFeatures
 from ..heap import kept_heap
-from ..predictor import Predictor
+from ..predictor import Predictor, softmax
 from ..topics import NONE, TOPICS
-from .calibration import calibration_split, temperature
+from .calibration import calibration_figures, calibration_split, fit_temperature, temperature
 from .parallel import fork_tasks
 from .progress import Progress
 
@@ -33,6 +33,7 @@ __all__ = [
     "fit",
     "cross_validate",
     "tune_none_offset",
+    "tune_temperature",
 ]
 
 _MARGIN_CLASSIFIERS = ("linear_svc", "sgd")
@@ -262,7 +263,9 @@ def fit(
     fits: list[dict[str, Any]] = []
     none = NONE in labels
     detector = none and cfg["data"]["out_of_scope"] == "detector"
-    calibrate = cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS
+    # (a temperature given in the config is kept as it is: no model to read one from)
+    fixed = cfg["classifier"]["temperature"]
+    calibrate = cfg["classifier"]["kind"] in _MARGIN_CLASSIFIERS and not fixed
     fitting = progress.step("fitting")
     features = build_features(cfg)
     with kept_heap():
@@ -308,7 +311,7 @@ def fit(
         coef = kinds.fold(coef)
     if none:
         intercept[-1] += cfg["classifier"]["none_offset"]
-    temperature = 1.0
+    temperature = fixed or 1.0
     if part is not None:
         # (fitted on X with the kind columns, if any: the calibration's weights are not folded)
         temperature = _temperature(fitted[-1], X, labels, cal_idx)
@@ -379,6 +382,35 @@ def cross_validate(
         "macro_f1_mean": round(float(np.mean(macro_f1)), 4),
         "macro_f1_std": round(float(np.std(macro_f1)), 4),
         "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def tune_temperature(predictor: Predictor, texts: list[str], truth: list[str]) -> dict[str, Any]:
+    """Set the temperature of ``predictor``'s topic probabilities to the one with the least
+    log-loss on the in-scope texts of the prepared ``texts`` (the development sample): a
+    model whose training texts it has fitted well (weighed examples, a naive Bayes blended in)
+    is surer of its answers than it is right, and the topic probabilities are what a caller
+    sets a threshold on. The answers among the topics do not change; with none, the line
+    between it and the topics moves (`tune_none_offset`, after this, sets it again). Changes
+    ``predictor`` in place; returns the temperature and the sample's calibration before and
+    after (`calibration_figures`)."""
+    topics = list(predictor.topics)
+    keep = [i for i, t in enumerate(truth) if t in topics]
+    if len({truth[i] for i in keep}) < 2:
+        raise ValueError(
+            "tuning the temperature needs in-scope texts of two topics or more in the "
+            "development sample (data.dev_labels)"
+        )
+    scores = predictor.scores_prepared([texts[i] for i in keep])[:, : len(topics)]
+    y = np.asarray([topics.index(truth[i]) for i in keep])
+    before = calibration_figures(softmax(predictor.temperature * scores), y)
+    chosen = fit_temperature(scores, y)
+    predictor.temperature = chosen
+    return {
+        "temperature": round(chosen, 4),
+        "n": len(keep),
+        "before": before,
+        "after": calibration_figures(softmax(chosen * scores), y),
     }
 
 

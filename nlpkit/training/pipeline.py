@@ -19,7 +19,7 @@ from ..predictor import Predictor
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
 from .feed import feed_labels
-from .fit import cross_validate, fit, tune_none_offset
+from .fit import cross_validate, fit, tune_none_offset, tune_temperature
 from .labels import (
     Example,
     corpus_examples,
@@ -146,12 +146,18 @@ def run(
         more, fed["self_training"] = _feed_examples(first, rest, st["threshold"], st["weight"])
         examples += more
     predictor, info = _fit_examples(examples, n_records, cfg, cache, progress)
-    if cfg["classifier"]["tune_none_offset"]:
-        chosen = tune_none_offset(
-            predictor,
-            prepare_records(parts.dev, cfg, cache),
-            [parts.dev_labels[r.id] for r in parts.dev],
+    if cfg["classifier"]["tune_temperature"] or cfg["classifier"]["tune_none_offset"]:
+        dev_texts = prepare_records(parts.dev, cfg, cache)
+        dev_truth = [parts.dev_labels[r.id] for r in parts.dev]
+    if cfg["classifier"]["tune_temperature"]:
+        # (first: the line between none and the topics is set on the probabilities shipped)
+        fed["temperature_tuning"] = tuned = tune_temperature(predictor, dev_texts, dev_truth)
+        progress.log(
+            f"temperature {tuned['temperature']:g} (development sample, log-loss "
+            f"{tuned['before']['log_loss']} -> {tuned['after']['log_loss']})"
         )
+    if cfg["classifier"]["tune_none_offset"]:
+        chosen = tune_none_offset(predictor, dev_texts, dev_truth)
         fed["none_offset"] = chosen
         progress.log(
             f"none offset {chosen['offset']:+g} (development sample, five ways: "
