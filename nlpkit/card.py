@@ -205,8 +205,10 @@ def model_card(
         ]
         if picture and key == ("hand_none" if heldout.get("hand_none") else "distant"):
             lines += [f"![the confusion matrix above]({picture})", ""]
-        calibration = heldout.get("hand_calibration") or {}
-        if key == "hand" and calibration.get("n"):
+        calibration = (
+            heldout.get("hand_calibration") if key == "hand" else m.get("calibration")
+        ) or {}
+        if key in ("hand", "distant") and calibration.get("n"):
             lines += [*_calibration_lines(calibration), ""]
         baseline = heldout.get("top_probability_threshold")
         if key == "hand_none" and baseline:
@@ -349,6 +351,8 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
             *_table(distant),
             "",
         ]
+        if (distant.get("calibration") or {}).get("n"):
+            lines += [*_calibration_lines(distant["calibration"]), ""]
         if picture:
             lines += [f"![confusion matrix]({picture})", ""]
     hand = heldout["hand"]

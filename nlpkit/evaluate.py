@@ -101,20 +101,29 @@ def score_file(
     texts = [join_title(title, text) for title, text in zip(data.titles, data.texts)]
     started = time.monotonic()
     try:
-        answers = predictor.predict(texts, allow_none=allow_none)
+        # The scores once: the answers as `predict` gives them, and the topic probabilities.
+        batch, _ = predictor._as_batch(texts)
     except ValueError as exc:  # a text with nothing to read: where it is in the file
         i = getattr(exc, "batch_index", None)
         if i is None:
             raise
         raise ValueError(f"{data.where[i]}: {exc.reason}") from None
-    seconds = time.monotonic() - started
-    predicted = [NONE if a is None else a for a in answers]
+    scores = predictor._batch_scores(batch, 1) if batch else np.zeros((0, len(predictor.classes)))
     classes = list(predictor.classes if allow_none else predictor.topics)
+    predicted = [classes[i] for i in predictor._decide(scores, allow_none).tolist()]
+    seconds = time.monotonic() - started
     lacking = sorted(set(data.labels) - set(classes))
+    topics = list(predictor.topics)
+    scope = [i for i, label in enumerate(data.labels) if label in topics]
     result = {
         "data": str(path),
         **classification_metrics(data.labels, predicted, classes + lacking),
         "texts_per_second": round(len(texts) / seconds, 1) if seconds else None,
+        # (the texts labelled with one of the model's topics: how far its probabilities hold)
+        "calibration": calibration_figures(
+            predictor._probabilities(scores[scope], allow_none=False),
+            np.asarray([topics.index(data.labels[i]) for i in scope], dtype=np.int64),
+        ),
     }
     if lacking:
         result["labels_the_model_lacks"] = {label: data.labels.count(label) for label in lacking}
@@ -195,6 +204,9 @@ def evaluate_model(
 
     distant_pairs = [(r, truth[r.id]) for r in wanted if r.id in truth]
     distant = block(distant_pairs, class_of, classes)
+    if distant_pairs and all(r.source_dataset == "file" for r, _ in distant_pairs):
+        # A user's file: its labels are read, not weak, and say how far the probabilities hold.
+        distant["calibration"] = _calibration(predictor, scores, wanted, distant_pairs)
     hand_pairs = pairs_of(hand, topics)
     out = {
         "accuracy": distant.get("accuracy"),

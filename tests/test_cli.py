@@ -387,6 +387,13 @@ def test_evaluate_scores_a_labelled_file_as_the_model_answers_it(tmp_path, capsy
     assert result["labels_the_model_lacks"] == {"business": 1}
     assert result["confusion_matrix"]["labels"][-1] == "business"
     assert "1 texts have labels the model does not have ('business')" in err
+    # How far its probabilities hold, on the texts of its topics (the one of another left out).
+    calibration = result["calibration"]
+    assert calibration["n"] == len(rows) - 1
+    assert calibration["accuracy"] == round(right / (len(rows) - 1), 4)
+    probs = nlpkit.predict_proba([r["text"] for r in rows[1:]])
+    top = sum(max(p.values()) for p in probs) / len(probs)
+    assert calibration["mean_top_probability"] == pytest.approx(top, abs=1e-4)
 
 
 def test_evaluate_errors_are_one_line(tmp_path, capsys):

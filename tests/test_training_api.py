@@ -49,7 +49,12 @@ def test_a_holdout_is_scored_and_the_card_shows_it(tmp_path, cache):
     assert metrics["heldout"]["accuracy"] > 0.5
     model.save(tmp_path / "m")
     assert (tmp_path / "m" / "confusion_matrix.png").exists() or pytest.importorskip("matplotlib")
-    assert "held-out texts of the file" in (tmp_path / "m" / "README.md").read_text("utf-8")
+    card = (tmp_path / "m" / "README.md").read_text("utf-8")
+    assert "held-out texts of the file" in card
+    # and how far the probabilities hold on them
+    calibration = metrics["heldout"]["distant"]["calibration"]
+    assert calibration["n"] == 24 and calibration["accuracy"] == metrics["heldout"]["accuracy"]
+    assert f"for an accuracy of {calibration['accuracy']:.3f}" in card
 
 
 def test_progress_is_reported_to_a_callback(cache):
