@@ -253,8 +253,9 @@ def _calibration(
     records: list[Record],
     pairs: list[tuple[Record, str]],
 ) -> dict[str, Any]:
-    """`calibration_figures` of the topic probabilities of the hand-labelled in-scope texts
-    (``pairs``), overall and by era: whether a probability of 0.9 is right nine times in ten."""
+    """`calibration_figures` of the topic probabilities of the in-scope texts of ``pairs``
+    (hand-labelled, or of a user's file), overall and by era (the corpora's): whether a
+    probability of 0.9 is right nine times in ten."""
     row = {r.id: i for i, r in enumerate(records)}
     topics = list(predictor.topics)
     # (a topic the model lacks has no column: its texts are not calibrated against it)

@@ -112,9 +112,9 @@ def train(
     ``alpha``, ``max_iter``, ``tol``, ``class_weight`` and (logistic regression's) ``solver``
     (lbfgs or newton-cg) and ``nb_blend``, the weight of a complement naive Bayes's scores
     added to its own (``nb_alpha``, that naive Bayes's smoothing); ``temperature``, the
-    probabilities' T in softmax(T * scores) (0, the default: the classifier's own); ``n_jobs``, the processes to train with (0, the
-    default: the machine's cores, at most 4; the model is the same whatever the number). Bad
-    data raises `ValueError` saying what.
+    probabilities' T in softmax(T * scores) (0, the default: the classifier's own);
+    ``n_jobs``, the processes to train with (0, the default: the machine's cores, at most 4;
+    the model is the same whatever the number). Bad data raises `ValueError` saying what.
     """
     from .output import model_extra
 
