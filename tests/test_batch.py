@@ -384,6 +384,16 @@ def _children(pid: int) -> set[int]:
 RECORDS = 30_000
 
 
+def _interruptible() -> None:
+    """In the command's process before it starts: SIGINT handled as in a terminal's
+    foreground job, where Ctrl-C comes from. Tests run as a shell's background job (``pytest
+    &``) start with SIGINT ignored, and the command keeps it so, as Unix programs do (nohup):
+    the test would not be of an interruption."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
@@ -406,6 +416,7 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
         [sys.executable, "-m", "nlpkit.cli", *args, "--batch-size", "64"],
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     deadline = time.monotonic() + 120
     while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
@@ -468,7 +479,7 @@ def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_
     out = tmp_path / "out.jsonl"
     args = ["predict", "--input", str(src), "--output", str(out), "--batch-size", "64"]
     proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args], stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+                            text=True, preexec_fn=_interruptible)  # fmt: skip
     deadline = time.monotonic() + 120
     while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
         time.sleep(0.01)
