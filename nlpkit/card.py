@@ -205,11 +205,13 @@ def model_card(
         ]
         if picture and key == ("hand_none" if heldout.get("hand_none") else "distant"):
             lines += [f"![the confusion matrix above]({picture})", ""]
-        calibration = (
-            heldout.get("hand_calibration") if key == "hand" else m.get("calibration")
-        ) or {}
-        if key in ("hand", "distant") and calibration.get("n"):
-            lines += [*_calibration_lines(calibration), ""]
+        calibration = {
+            "hand": heldout.get("hand_calibration"),
+            "hand_none": heldout.get("hand_none_calibration"),
+            "distant": m.get("calibration"),
+        }.get(key) or {}
+        if calibration.get("n"):
+            lines += [*_calibration_lines(calibration, five=key == "hand_none"), ""]
         baseline = heldout.get("top_probability_threshold")
         if key == "hand_none" and baseline:
             lines += [
@@ -251,10 +253,12 @@ def model_card(
     return "\n".join(lines)
 
 
-def _calibration_lines(c: dict[str, Any]) -> list[str]:
-    """The card's paragraph on how far the topic probabilities can be taken at their word."""
+def _calibration_lines(c: dict[str, Any], five: bool = False) -> list[str]:
+    """The card's paragraph on how far the topic probabilities (``five``: none's too) can be
+    taken at their word."""
+    call = "`predict_proba(..., allow_none=True)`" if five else "`predict_proba`"
     return [
-        f"Probabilities (`predict_proba`, the same texts): the top probability is "
+        f"Probabilities ({call}, the same texts): the top probability is "
         f"{c['mean_top_probability']:.3f} on average for an accuracy of {c['accuracy']:.3f}; "
         f"expected calibration error {c['ece']:.3f} (ten bins of the top probability), "
         f"log-loss {c['log_loss']:.3f}.",

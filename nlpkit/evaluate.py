@@ -218,6 +218,11 @@ def evaluate_model(
             predictor, scores, wanted, pairs_of(hand, [*topics, NONE])
         ),
         "hand_calibration": _calibration(predictor, scores, wanted, hand_pairs),
+        "hand_none_calibration": _calibration(
+            predictor, scores, wanted, pairs_of(hand, classes), allow_none=True
+        )
+        if predictor.none
+        else None,
         "boundaries": block(pairs_of(boundaries, topics), topic_of, topics, ("era", "kind")),
         "hand_labels_missing": sum(
             1 for i, t in labelled.items() if t in classes and i not in by_id
@@ -252,17 +257,19 @@ def _calibration(
     scores: np.ndarray,
     records: list[Record],
     pairs: list[tuple[Record, str]],
+    allow_none: bool = False,
 ) -> dict[str, Any]:
     """`calibration_figures` of the topic probabilities of the in-scope texts of ``pairs``
     (hand-labelled, or of a user's file), overall and by era (the corpora's): whether a
-    probability of 0.9 is right nine times in ten."""
+    probability of 0.9 is right nine times in ten. With ``allow_none``, of the five-way
+    probabilities (none included) of all of them."""
     row = {r.id: i for i, r in enumerate(records)}
-    topics = list(predictor.topics)
+    names = list(predictor.classes if allow_none else predictor.topics)
     # (a topic the model lacks has no column: its texts are not calibrated against it)
-    pairs = [(r, t) for r, t in pairs if t in topics]
-    probs = predictor._probabilities(scores[[row[r.id] for r, _ in pairs]], allow_none=False)
-    y = np.asarray([topics.index(t) for _, t in pairs], dtype=np.int64)
-    out = calibration_figures(probs.reshape(len(pairs), len(topics)), y)
+    pairs = [(r, t) for r, t in pairs if t in names]
+    probs = predictor._probabilities(scores[[row[r.id] for r, _ in pairs]], allow_none)
+    y = np.asarray([names.index(t) for _, t in pairs], dtype=np.int64)
+    out = calibration_figures(probs.reshape(len(pairs), len(names)), y)
     eras = np.asarray([r.era for r, _ in pairs])
     if pairs and not all(r.source_dataset == "file" for r, _ in pairs):
         out["by_era"] = {

@@ -52,3 +52,8 @@ def test_held_out_calibration_is_of_the_in_scope_hand_labels(small_none_model):
     found = _calibration(predictor, scores, records, list(zip(records, truth)))
     assert found["n"] == 2 and found["accuracy"] == 0.5
     assert set(found["by_era"]) == {records[0].era}
+    # Five ways, the out-of-scope text too, against the answers allow_none=True gives.
+    five = _calibration(predictor, scores, records, list(zip(records, truth)), allow_none=True)
+    answers = predictor._decide(scores, True)
+    right = [predictor.classes[i] == t for i, t in zip(answers, truth)]
+    assert five["n"] == 3 and five["accuracy"] == round(sum(right) / 3, 4)
