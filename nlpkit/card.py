@@ -209,9 +209,8 @@ def model_card(
             "hand": heldout.get("hand_calibration"),
             "hand_none": heldout.get("hand_none_calibration"),
             "distant": m.get("calibration"),
-        }.get(key) or {}
-        if calibration.get("n"):
-            lines += [*_calibration_lines(calibration, five=key == "hand_none"), ""]
+        }.get(key)
+        lines += _calibration_lines(calibration, five=key == "hand_none")
         baseline = heldout.get("top_probability_threshold")
         if key == "hand_none" and baseline:
             lines += [
@@ -253,15 +252,19 @@ def model_card(
     return "\n".join(lines)
 
 
-def _calibration_lines(c: dict[str, Any], five: bool = False) -> list[str]:
+def _calibration_lines(c: dict[str, Any] | None, five: bool = False) -> list[str]:
     """The card's paragraph on how far the topic probabilities (``five``: none's too) can be
-    taken at their word."""
+    taken at their word; none where ``c`` has no texts (a run without them, or before the
+    figures were written)."""
+    if not (c or {}).get("n"):
+        return []
     call = "`predict_proba(..., allow_none=True)`" if five else "`predict_proba`"
     return [
         f"Probabilities ({call}, the same texts): the top probability is "
         f"{c['mean_top_probability']:.3f} on average for an accuracy of {c['accuracy']:.3f}; "
         f"expected calibration error {c['ece']:.3f} (ten bins of the top probability), "
         f"log-loss {c['log_loss']:.3f}.",
+        "",
     ]
 
 
@@ -355,8 +358,7 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
             *_table(distant),
             "",
         ]
-        if (distant.get("calibration") or {}).get("n"):
-            lines += [*_calibration_lines(distant["calibration"]), ""]
+        lines += _calibration_lines(distant.get("calibration"))
         if picture:
             lines += [f"![confusion matrix]({picture})", ""]
     hand = heldout["hand"]
@@ -370,8 +372,7 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
             *_groups(hand),
             "",
         ]
-        if (heldout.get("hand_calibration") or {}).get("n"):
-            lines += [*_calibration_lines(heldout["hand_calibration"]), ""]
+        lines += _calibration_lines(heldout.get("hand_calibration"))
     return "\n".join(lines)
 
 

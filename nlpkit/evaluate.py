@@ -108,22 +108,17 @@ def score_file(
         if i is None:
             raise
         raise ValueError(f"{data.where[i]}: {exc.reason}") from None
-    scores = predictor._batch_scores(batch, 1) if batch else np.zeros((0, len(predictor.classes)))
+    scores = predictor._batch_scores(batch, 1)
     classes = list(predictor.classes if allow_none else predictor.topics)
     predicted = [classes[i] for i in predictor._decide(scores, allow_none).tolist()]
     seconds = time.monotonic() - started
     lacking = sorted(set(data.labels) - set(classes))
-    topics = list(predictor.topics)
-    scope = [i for i, label in enumerate(data.labels) if label in topics]
     result = {
         "data": str(path),
         **classification_metrics(data.labels, predicted, classes + lacking),
         "texts_per_second": round(len(texts) / seconds, 1) if seconds else None,
         # (the texts labelled with one of the model's topics: how far its probabilities hold)
-        "calibration": calibration_figures(
-            predictor._probabilities(scores[scope], allow_none=False),
-            np.asarray([topics.index(data.labels[i]) for i in scope], dtype=np.int64),
-        ),
+        "calibration": _calibration_of(predictor, scores, data.labels),
     }
     if lacking:
         result["labels_the_model_lacks"] = {label: data.labels.count(label) for label in lacking}
@@ -259,24 +254,37 @@ def _calibration(
     pairs: list[tuple[Record, str]],
     allow_none: bool = False,
 ) -> dict[str, Any]:
-    """`calibration_figures` of the topic probabilities of the in-scope texts of ``pairs``
-    (hand-labelled, or of a user's file), overall and by era (the corpora's): whether a
-    probability of 0.9 is right nine times in ten. With ``allow_none``, of the five-way
-    probabilities (none included) of all of them."""
-    row = {r.id: i for i, r in enumerate(records)}
-    names = list(predictor.classes if allow_none else predictor.topics)
+    """`_calibration_of` the texts of ``pairs`` (hand-labelled, or of a user's file), overall
+    and by era (the corpora's)."""
+    names = predictor.classes if allow_none else predictor.topics
     # (a topic the model lacks has no column: its texts are not calibrated against it)
     pairs = [(r, t) for r, t in pairs if t in names]
-    probs = predictor._probabilities(scores[[row[r.id] for r, _ in pairs]], allow_none)
-    y = np.asarray([names.index(t) for _, t in pairs], dtype=np.int64)
-    out = calibration_figures(probs.reshape(len(pairs), len(names)), y)
-    eras = np.asarray([r.era for r, _ in pairs])
+    row = {r.id: i for i, r in enumerate(records)}
+    scores = scores[[row[r.id] for r, _ in pairs]]
+    labels = np.asarray([t for _, t in pairs], dtype=object)
+    out = _calibration_of(predictor, scores, labels.tolist(), allow_none)
     if pairs and not all(r.source_dataset == "file" for r, _ in pairs):
-        out["by_era"] = {
-            era: calibration_figures(probs[eras == era], y[eras == era])
-            for era in sorted(set(eras.tolist()))
-        }
+        eras = np.asarray([r.era for r, _ in pairs])
+        out["by_era"] = {}
+        for era in sorted(set(eras.tolist())):
+            mask = eras == era
+            of_era = labels[mask].tolist()
+            out["by_era"][era] = _calibration_of(predictor, scores[mask], of_era, allow_none)
     return out
+
+
+def _calibration_of(
+    predictor: Predictor, scores: np.ndarray, labels: Sequence[str], allow_none: bool = False
+) -> dict[str, Any]:
+    """`calibration_figures` of the topic probabilities of the texts whose label is one of
+    the model's topics (``scores``: a row a text): whether a probability of 0.9 is right nine
+    times in ten. With ``allow_none``, of the probabilities five ways (none included), of the
+    texts labelled with any of its classes."""
+    names = list(predictor.classes if allow_none else predictor.topics)
+    keep = [i for i, label in enumerate(labels) if label in names]
+    probs = predictor._probabilities(scores[keep], allow_none).reshape(len(keep), len(names))
+    y = np.asarray([names.index(labels[i]) for i in keep], dtype=np.int64)
+    return calibration_figures(probs, y)
 
 
 def _threshold_baseline(
