@@ -26,7 +26,7 @@ from nlpkit.evaluate import read_labels
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "labels"))
-from at_random import at_random  # noqa: E402
+from at_random import at_random, scores  # noqa: E402
 from draw import _key  # noqa: E402  (the draw's own order: the same texts)
 
 DEV_AT_RANDOM = 300  # the development sample's texts of 2025-26 drawn at random, first
@@ -41,15 +41,6 @@ def estimates(model, texts: list[str]) -> tuple[float, float]:
     best_topic = sum(max(v for k, v in p.items() if k != "none") for p in five)
     in_scope = sum(1.0 - p["none"] for p in five)
     return best_topic / in_scope, float(np.mean([max(p.values()) for p in five]))
-
-
-def accuracies(model, texts: list[str], truth: list[str]) -> tuple[float, float, int]:
-    """Four-topic accuracy on the texts of the four, five-way accuracy on all."""
-    inside = [i for i, t in enumerate(truth) if t != "none"]
-    four = model.predict([texts[i] for i in inside])
-    five = ["none" if a is None else a for a in model.predict(texts, allow_none=True)]
-    right4 = float(np.mean([a == truth[i] for a, i in zip(four, inside)]))
-    return right4, float(np.mean([a == t for a, t in zip(five, truth)])), len(inside)
 
 
 def main() -> None:
@@ -73,10 +64,10 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, part, sample, kind in parts:
         e4, e5 = estimates(model, [r.full_text for r in part])
-        a4, a5, n4 = accuracies(model, [r.full_text for r, _ in sample], [t for _, t in sample])
+        m4, m5 = scores(model, [r.full_text for r, _ in sample], [t for _, t in sample])
         print(
             f"| {name} | {len(part):,} | {e4:.3f} / {e5:.3f} | {len(sample)} {kind} texts "
-            f"({n4} of the four) | {a4:.3f} / {a5:.3f} |"
+            f"({m4['n']} of the four) | {m4['accuracy']:.3f} / {m5['accuracy']:.3f} |"
         )
     months: dict[str, list] = defaultdict(list)
     for r in records:
