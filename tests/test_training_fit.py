@@ -92,37 +92,6 @@ def test_none_offset_moves_the_none_intercept_and_nothing_else(small_none_model,
     assert moved.intercept[-1] == pytest.approx(predictor.intercept[-1] - 1.5)
 
 
-def test_tune_none_offset_moves_none_to_the_best_line_on_a_sample(small_none_model):
-    import copy
-
-    from conftest import SMALL_CORPUS, SMALL_NONE
-
-    from nlpkit.text import prepare
-    from nlpkit.training.fit import tune_none_offset
-
-    model = copy.deepcopy(small_none_model[0])
-    before = model.intercept.copy()
-    texts = [t for ts in SMALL_CORPUS.values() for t in ts] + SMALL_NONE
-    truth = [topic for topic, ts in SMALL_CORPUS.items() for _ in ts] + ["none"] * len(SMALL_NONE)
-    chosen = tune_none_offset(model, [prepare(t) for t in texts], truth)
-    assert model.intercept[-1] == before[-1] + chosen["offset"]
-    assert (model.intercept[:-1] == before[:-1]).all()
-    # The chosen offset is among the best of the grid, and the model answers as scored.
-    assert chosen["grid"][f"{chosen['offset']:g}"] == chosen["dev_five_way_accuracy"]
-    assert chosen["dev_five_way_accuracy"] == max(chosen["grid"].values())
-    answers = ["none" if a is None else a for a in model.predict(texts, allow_none=True)]
-    assert sum(a == t for a, t in zip(answers, truth)) / len(truth) == pytest.approx(
-        chosen["dev_five_way_accuracy"], abs=1e-4
-    )
-
-
-def test_tune_none_offset_needs_a_model_with_none(small_model):
-    from nlpkit.training.fit import tune_none_offset
-
-    with pytest.raises(ValueError, match="out of scope"):
-        tune_none_offset(small_model[0], ["giá xăng"], ["energy"])
-
-
 def test_the_solvers_iterations_and_convergence_are_recorded(tmp_path, small_none_model):
     import warnings
 
@@ -244,45 +213,6 @@ def test_the_topics_and_the_detector_are_the_same_fitted_side_by_side(
     two, _ = train({**copy.deepcopy(cfg), "n_jobs": 2}, cache=False)
     assert two.coef.tobytes() == predictor.coef.tobytes()
     assert two.intercept.tobytes() == predictor.intercept.tobytes()
-
-
-def test_tune_temperature_sets_the_least_log_loss_on_a_sample(small_none_model):
-    import copy
-
-    import numpy as np
-    from conftest import SMALL_CORPUS, SMALL_NONE
-
-    from nlpkit.predictor import softmax
-    from nlpkit.text import prepare
-    from nlpkit.training.fit import tune_temperature
-
-    model = copy.deepcopy(small_none_model[0])
-    texts = [t for ts in SMALL_CORPUS.values() for t in ts] + SMALL_NONE
-    truth = [topic for topic, ts in SMALL_CORPUS.items() for _ in ts] + ["none"] * len(SMALL_NONE)
-    answers = model.predict(texts)
-    tuned = tune_temperature(model, [prepare(t) for t in texts], truth)
-    assert model.temperature == pytest.approx(tuned["temperature"], rel=1e-3)
-    # The in-scope texts alone are read, and their log-loss is no worse at the chosen one.
-    assert tuned["n"] == len(texts) - len(SMALL_NONE)
-    assert tuned["after"]["log_loss"] <= tuned["before"]["log_loss"]
-    scores = model.scores_prepared([prepare(t) for t in texts[: tuned["n"]]])[:, :4]
-    y = np.asarray([model.topics.index(t) for t in truth[: tuned["n"]]])
-    for other in (0.5 * model.temperature, 2 * model.temperature):
-        p = softmax(other * scores)[np.arange(len(y)), y]
-        assert -np.log(p).mean() >= tuned["after"]["log_loss"] - 1e-4
-    # The answers among the topics stay as they were.
-    assert model.predict(texts) == answers
-
-
-def test_tune_temperature_needs_two_topics_in_the_sample(small_model):
-    import copy
-
-    from nlpkit.training.fit import tune_temperature
-
-    with pytest.raises(ValueError, match="two topics or more"):
-        tune_temperature(
-            copy.deepcopy(small_model[0]), ["giá xăng", "xin chào"], ["energy", "none"]
-        )
 
 
 def test_a_temperature_given_in_the_config_is_the_models(tmp_path):

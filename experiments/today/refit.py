@@ -30,9 +30,10 @@ from at_random import scores  # (this folder: the script's own)
 from nlpkit.cache import SegmentCache
 from nlpkit.training import pipeline
 from nlpkit.training.config import load_config
-from nlpkit.training.fit import fit, tune_none_offset
+from nlpkit.training.fit import fit
 from nlpkit.training.labels import prepare_records, read_parts
 from nlpkit.training.progress import Progress
+from nlpkit.training.tuning import tune_none_offset
 from nlpkit.weak import BOUNDARY_RULES
 
 _TODAY = "news_2025_26.jsonl"  # the corpus file of today's news

@@ -5,6 +5,7 @@
   snippets, headlines), and `userdata`: a user's own labelled file, another source of them;
 - `cleanup`: weak labels the rest of the data contradicts, dropped or relabelled;
 - `fit`: features, classifier, calibration, cross-validation;
+- `tuning`: a fitted model's temperature and out-of-scope line set on the development sample;
 - `nlpkit.evaluate`: the held-out scores;
 - `pipeline`: the steps in order; `output`: the model folder and results written;
 - `api`: `nlpkit.train(texts, labels)` and `train_file`, the entry points for own data.

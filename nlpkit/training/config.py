@@ -102,12 +102,12 @@ DEFAULTS: dict[str, Any] = {
         # of scope and the topics falls, chosen on the development sample
         "none_offset": 0.0,
         # true: move that line further, by the offset the development sample's five-way
-        # accuracy is best at (nlpkit.training.fit.tune_none_offset)
+        # accuracy is best at (nlpkit.training.tuning.tune_none_offset)
         "tune_none_offset": False,
         # the temperature of the topics' probabilities, softmax(T * scores): 0 for the
         # classifier's own (1 for logistic regression, read off a held-apart tenth for margin
         # classifiers); true for tune_temperature: the T with the least log-loss on the
-        # development sample's in-scope texts (nlpkit.training.fit.tune_temperature), which
+        # development sample's in-scope texts (nlpkit.training.tuning.tune_temperature), which
         # then replaces it
         "temperature": 0.0,
         "tune_temperature": False,

@@ -19,7 +19,7 @@ from ..predictor import Predictor
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
 from .feed import feed_labels
-from .fit import cross_validate, fit, tune_none_offset, tune_temperature
+from .fit import cross_validate, fit
 from .labels import (
     Example,
     corpus_examples,
@@ -29,6 +29,7 @@ from .labels import (
     with_headlines,
 )
 from .progress import Progress
+from .tuning import tune_none_offset, tune_temperature
 from .userdata import UserSplit
 
 __all__ = ["run"]
