@@ -111,7 +111,8 @@ def test_command_line(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--input", "x.jsonl"], "--input and --output go together"),
+        (["--input", "x.jsonl"], "--input needs --output: a file, or - for standard output"),
+        (["--output", "o.jsonl"], "--output needs --input: a file, or - for standard input"),
         (["--input", "no/such.jsonl", "--output", "o.jsonl"], "--input no/such.jsonl: not found"),
         (["--input", "-", "--output", "-", "--workers", "0"], "at least 1"),
     ],

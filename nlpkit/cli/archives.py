@@ -44,8 +44,10 @@ def _predict_file(args: argparse.Namespace) -> int:
 
     # (this process is nlpkit's own: malloc may keep a chunk's freed memory for the next one)
     heap.allow()
-    if not (args.input and args.output):
-        raise UsageError("--input and --output go together")
+    if not args.output:
+        raise UsageError("--input needs --output: a file, or - for standard output")
+    if not args.input:
+        raise UsageError("--output needs --input: a file, or - for standard input")
     if args.text or args.file:
         raise UsageError("give texts or --input FILE, not both")
     for flag, on in (("--page", args.page), ("--proba", args.proba)):
