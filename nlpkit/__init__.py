@@ -57,9 +57,9 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def segment(text: str) -> str:
+def segment(text: str | Sequence[str]) -> str | list[str]:
     """Word-segment Vietnamese text: exactly ``pyvi.ViTokenizer.tokenize(text)``, syllables of
-    one word joined by ``_`` (see `nlpkit.text.segment`)."""
+    one word joined by ``_`` (see `nlpkit.text.segment`); a list of texts gives a list."""
     from .text import segment as segment_text
 
     return segment_text(text)
@@ -109,8 +109,8 @@ def predict(
     """The topic of a text, or a list of topics for a list of texts (shipped model).
 
     ``allow_none=True``: None for a text outside the four topics (entertainment, lifestyle,
-    gadgets, science...); it must be True or False (TypeError otherwise). ``n_jobs > 1`` spreads a large list over that many processes; the
-    answers are the same.
+    gadgets, science...); it must be True or False (TypeError otherwise). ``n_jobs > 1``
+    spreads a large list over that many processes; the answers are the same.
     """
     return (_default or _model()).predict(texts, n_jobs, allow_none)
 
@@ -125,7 +125,10 @@ def predict_proba(
     return _model().predict_proba(texts, n_jobs=n_jobs, allow_none=allow_none)
 
 
-def explain(text: str, k: int = 10, allow_none: bool = False) -> Explanation:
-    """The topic of ``text`` and the ``k`` terms that decided it (shipped model); with
-    ``allow_none=True`` the topic may be ``"none"``, and the terms say why."""
-    return _model().explain(text, k=k, allow_none=allow_none)
+def explain(
+    texts: str | Sequence[str], k: int = 10, allow_none: bool = False
+) -> Explanation | list[Explanation]:
+    """The topic of a text and the ``k`` terms that decided it, or a list of those for a list
+    of texts (shipped model); with ``allow_none=True`` the topic may be ``"none"``, and the
+    terms say why."""
+    return _model().explain(texts, k=k, allow_none=allow_none)

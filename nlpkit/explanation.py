@@ -1,11 +1,14 @@
-"""`Explanation`: why a text got its topic, term by term (`Predictor.explain`)."""
+"""`Explanation`: why a text got its topic, term by term, and its making (`Predictor.explain`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Explanation"]
+if TYPE_CHECKING:
+    from .predictor import Predictor
+
+__all__ = ["Explanation", "explain"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,59 @@ class Explanation:
             "intercept": self.intercept,
             "measure": self.measure,
         }
+
+
+def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanation:
+    """`Predictor.explain` of one checked text: its topic against the runner-up (or, for none
+    from a detector, the detector's log-odds), and the terms on each side."""
+    import numpy as np
+
+    from .names import describe
+
+    names = model._columns(allow_none)
+    doc, col, w = model._weights([text])
+    all_scores = model._scores(doc, col, w, 1)
+    probs = model._probabilities(all_scores, allow_none)[0]
+    n = len(model.topics)
+    detector = model._detects(allow_none)
+    # Topics are explained against the runner-up topic (or class); a detector's none by its
+    # own log-odds, against the best topic.
+    scores = all_scores[0, :n] if detector else all_scores[0, : len(names)]
+    order = np.argsort(-scores, kind="stable")
+    top, runner = int(order[0]), int(order[1])
+    measure = None
+    if allow_none and not len(col):
+        top, runner = len(names) - 1, int(order[0])
+        contrib, intercept, margin = np.zeros(0), 0.0, 0.0
+        measure = "no term of the text is known to the model: no evidence for any topic"
+    elif detector and int(probs.argmax()) == n:
+        top, runner = n, int(order[0])
+        contrib = w * model.coef[n, col]
+        intercept, margin = model.intercept[n], all_scores[0, n]
+        measure = "log-odds that the text is out of scope (the detector's score)"
+    else:
+        contrib = w * (model.coef[top, col] - model.coef[runner, col])
+        intercept = model.intercept[top] - model.intercept[runner]
+        margin = all_scores[0, top] - all_scores[0, runner]
+    # Both sides: the terms that pushed most toward the answer, and those that pushed most
+    # against it, so that a reader sees what was overruled.
+    order = np.argsort(-contrib, kind="stable")
+    best = [i for i in order[:k] if contrib[i] > 0]
+    worst = [i for i in order[::-1][:k] if contrib[i] < 0]
+    terms = [(model._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
+    against = [(model._tfidf.terms_[col[i]], float(contrib[i])) for i in worst]
+    listed = float(contrib[best].sum() + contrib[worst].sum()) if best or worst else 0.0
+    kinds = {term: kind for term, _ in terms + against if (kind := describe(term))}
+    return Explanation(
+        in_title=model._title_terms(text, [t for t, _ in terms + against]),
+        topic=names[top],
+        runner_up=names[runner],
+        probabilities=dict(zip(names, map(float, probs))),
+        terms=terms,
+        against=against,
+        other_terms=float(contrib.sum()) - listed,
+        intercept=float(intercept),
+        margin=float(margin),
+        measure=measure,
+        kinds=kinds,
+    )

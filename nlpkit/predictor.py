@@ -9,7 +9,7 @@ weighted sum over the text's terms, and every decision can be explained term by 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
@@ -38,18 +38,6 @@ def __getattr__(name: str) -> Any:
 
         return Explanation
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _is_sequence(texts: object) -> bool:
-    """A list, tuple or other sequence, a 1-D numpy array or a pandas Series: ordered, sized,
-    indexable; not bytes, a mapping or a set."""
-    if isinstance(texts, (str, bytes, bytearray, Mapping, Set)):
-        return False
-    if isinstance(texts, Sequence):
-        return True
-    # numpy arrays and pandas Series are not registered as Sequence; both have a length, item
-    # access and a dimension count.
-    return getattr(texts, "ndim", None) == 1 and hasattr(texts, "__len__")
 
 
 # Below this many texts, starting processes costs more than it saves.
@@ -275,7 +263,7 @@ class Predictor:
 
     @staticmethod
     def _as_batch(texts: str | Sequence[str]) -> tuple[list[str], bool]:
-        from .text import check_text
+        from .text import check_text, is_sequence
 
         if isinstance(texts, str):
             return [check_text(texts)], True
@@ -284,7 +272,7 @@ class Predictor:
                 f"a batch of texts must be one-dimensional, not a {texts.ndim}-D "
                 f"{type(texts).__name__}"
             )
-        if not _is_sequence(texts):
+        if not is_sequence(texts):
             # Generators, sets and other iterables are refused too: a batch must keep its order
             # and its length, so that answer i belongs to text i.
             check_text(texts)  # raises the TypeError that names the type
@@ -596,70 +584,29 @@ class Predictor:
         ) as pool:
             return np.vstack(list(pool.map(_worker_scores, chunks)))
 
-    def explain(self, text: str, k: int = 10, allow_none: bool = False) -> Explanation:
-        """The topic of ``text`` and the ``k`` terms that pushed it most toward that topic and
-        against the runner-up, with their contributions to the difference of the two scores.
+    @overload
+    def explain(self, texts: str, k: int = 10, allow_none: bool = False) -> Explanation: ...
+    @overload
+    def explain(
+        self, texts: Sequence[str], k: int = 10, allow_none: bool = False
+    ) -> list[Explanation]: ...
+    def explain(
+        self, texts: str | Sequence[str], k: int = 10, allow_none: bool = False
+    ) -> Explanation | list[Explanation]:
+        """The topic of a text and the ``k`` terms that pushed it most toward that topic and
+        against the runner-up, with their contributions to the difference of the two scores;
+        for a list of texts, a list of those, in order.
 
         With ``allow_none=True`` the topic may be ``"none"``: the terms then say why the text
         reads as out of scope rather than as its best topic."""
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         check_flag("allow_none", allow_none)
-        import numpy as np
+        from .explanation import explain
 
-        from .explanation import Explanation
-        from .text import check_text
-
-        names = self._columns(allow_none)
-        batch, _ = self._as_batch(check_text(text))
-        doc, col, w = self._weights(batch)
-        all_scores = self._scores(doc, col, w, 1)
-        probs = self._probabilities(all_scores, allow_none)[0]
-        n = len(self.topics)
-        detector = self._detects(allow_none)
-        # Topics are explained against the runner-up topic (or class); a detector's none by its
-        # own log-odds, against the best topic.
-        scores = all_scores[0, :n] if detector else all_scores[0, : len(names)]
-        order = np.argsort(-scores, kind="stable")
-        top, runner = int(order[0]), int(order[1])
-        measure = None
-        if allow_none and not len(col):
-            top, runner = len(names) - 1, int(order[0])
-            contrib, intercept, margin = np.zeros(0), 0.0, 0.0
-            measure = "no term of the text is known to the model: no evidence for any topic"
-        elif detector and int(probs.argmax()) == n:
-            top, runner = n, int(order[0])
-            contrib = w * self.coef[n, col]
-            intercept, margin = self.intercept[n], all_scores[0, n]
-            measure = "log-odds that the text is out of scope (the detector's score)"
-        else:
-            contrib = w * (self.coef[top, col] - self.coef[runner, col])
-            intercept = self.intercept[top] - self.intercept[runner]
-            margin = all_scores[0, top] - all_scores[0, runner]
-        # Both sides: the terms that pushed most toward the answer, and those that pushed most
-        # against it, so that a reader sees what was overruled.
-        order = np.argsort(-contrib, kind="stable")
-        best = [i for i in order[:k] if contrib[i] > 0]
-        worst = [i for i in order[::-1][:k] if contrib[i] < 0]
-        terms = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in best]
-        against = [(self._tfidf.terms_[col[i]], float(contrib[i])) for i in worst]
-        listed = float(contrib[best].sum() + contrib[worst].sum()) if best or worst else 0.0
-        from .names import describe
-
-        kinds = {term: kind for term, _ in terms + against if (kind := describe(term))}
-        return Explanation(
-            in_title=self._title_terms(batch[0], [t for t, _ in terms + against]),
-            topic=names[top],
-            runner_up=names[runner],
-            probabilities=dict(zip(names, map(float, probs))),
-            terms=terms,
-            against=against,
-            other_terms=float(contrib.sum()) - listed,
-            intercept=float(intercept),
-            margin=float(margin),
-            measure=measure,
-            kinds=kinds,
-        )
+        batch, single = self._as_batch(texts)
+        explained = [explain(self, text, k, allow_none) for text in batch]
+        return explained[0] if single else explained
 
 
 def _vocabulary_of(features: Any) -> Vocabulary | None:

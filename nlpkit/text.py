@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence, Set
+from typing import overload
 
 from . import compiled
 
@@ -132,14 +134,39 @@ def segmenter_version() -> str:
     return f"pyvi-{version('pyvi')}"
 
 
-def segment(text: str) -> str:
+@overload
+def segment(text: str) -> str: ...
+@overload
+def segment(text: Sequence[str]) -> list[str]: ...
+def segment(text: str | Sequence[str]) -> str | list[str]:
     """Word-segment Vietnamese text: syllables of one word are joined by ``_``.
 
     Returns exactly what ``pyvi.ViTokenizer.tokenize(text)`` returns (pyvi's model, decoded by
     `nlpkit.segmenter`), in time linear in the length of the text, for every string: an empty
-    one included, which pyvi returns as it is. Anything but a string is a `TypeError`.
+    one included, which pyvi returns as it is. A list, tuple, numpy array or pandas Series of
+    strings gives a list, in order. Anything else is a `TypeError`.
     """
-    return _tokenize(_check_type(text))
+    if isinstance(text, str) or not is_sequence(text):
+        return _tokenize(_check_type(text))
+    words = []
+    for i, one in enumerate(text):
+        try:
+            words.append(_tokenize(_check_type(one)))
+        except TypeError as exc:
+            raise TypeError(f"text #{i} of the batch: {exc}") from None
+    return words
+
+
+def is_sequence(texts: object) -> bool:
+    """A list, tuple or other sequence, a 1-D numpy array or a pandas Series: ordered, sized,
+    indexable; not bytes, a mapping or a set."""
+    if isinstance(texts, (str, bytes, bytearray, Mapping, Set)):
+        return False
+    if isinstance(texts, Sequence):
+        return True
+    # numpy arrays and pandas Series are not registered as Sequence; both have a length, item
+    # access and a dimension count.
+    return getattr(texts, "ndim", None) == 1 and hasattr(texts, "__len__")
 
 
 _SYLLABLE = re.compile(r"\w+|[^\w\s]")

@@ -136,6 +136,18 @@ def test_explanation_adds_up_to_the_score_difference(predictor):
         assert lines[-1].lstrip().startswith("(intercept)") and "rest of the text" in lines[-2]
 
 
+def test_explain_of_a_list_is_a_list_of_each_texts_explanation(predictor):
+    texts = [TEXTS[0], "Nga và NATO hội đàm về an ninh"]
+    explained = predictor.explain(texts, k=3)
+    assert isinstance(explained, list) and len(explained) == 2
+    for text, exp in zip(texts, explained):
+        assert exp == predictor.explain(text, k=3)
+    assert [e.topic for e in explained] == predictor.predict(texts)
+    assert predictor.explain([]) == []
+    with pytest.raises(ValueError, match="text #1 of the batch: text is empty"):
+        predictor.explain([TEXTS[0], "  "])
+
+
 @pytest.mark.parametrize("k", [0, -1, 2.5, "3", True])
 def test_explain_rejects_bad_k(predictor, k):
     with pytest.raises(ValueError, match="k must be a positive integer"):

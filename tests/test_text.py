@@ -74,10 +74,22 @@ def test_segment_is_pyvi_even_without_words(text):
     assert segment(text) == ViTokenizer.tokenize(text)
 
 
-@pytest.mark.parametrize("bad", [None, b"x", 3])
+@pytest.mark.parametrize("bad", [None, b"x", 3, {"a"}, {"a": 1}])
 def test_segment_rejects_non_strings(bad):
     with pytest.raises(TypeError, match="must be str"):
         segment(bad)
+
+
+def test_segment_of_a_list_is_a_list_in_order():
+    import numpy as np
+
+    texts = ["Tổng thống Nga Putin", "", "Giá xăng E5 tăng"]
+    expected = [ViTokenizer.tokenize(t) for t in texts]
+    for batch in (texts, tuple(texts), np.array(texts)):
+        assert segment(batch) == expected
+    assert segment([]) == []
+    with pytest.raises(TypeError, match="text #1 of the batch: text must be str, not int"):
+        segment(["Tổng thống", 3])
 
 
 def test_prepare_joins_syllables_of_words():
