@@ -342,6 +342,9 @@ def _read_folder(
     once. (Without ``keep``, the files are hashed a block at a time, holding none whole.)"""
     path = Path(path)
     if not path.is_dir():
+        if path.exists():
+            # (the manifest itself, or a file beside the folder, given for the folder)
+            raise ModelError(f"{path} is a file, not a model folder: give the folder that holds it")
         raise ModelError(f"model folder not found: {path}")
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():

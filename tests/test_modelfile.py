@@ -69,6 +69,11 @@ def test_missing_folder(tmp_path):
         load(tmp_path / "nothing")
 
 
+def test_a_file_given_for_the_folder_is_named_as_such(saved):
+    with pytest.raises(ModelError, match="manifest.json is a file, not a model folder"):
+        load(saved / "manifest.json")
+
+
 def test_missing_manifest(saved):
     (saved / "manifest.json").unlink()
     with pytest.raises(ModelError, match="manifest.json: missing manifest"):
