@@ -273,12 +273,49 @@ def import_joblib(path: str | Path, *, allow_pickle: bool = False, strict_versio
     return joblib.load(path / _JOBLIB_FILE)
 
 
+def check_replaceable(path: str | Path) -> None:
+    """Raise `FileExistsError` saying why, unless a model folder may be written at ``path``:
+    nothing there yet, an empty folder, or a model folder holding only the files its manifest
+    lists (a model saved again, as a rebuild does). Anything else there is the user's: a model
+    written in its place would delete it."""
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path} is a file: a model is a folder; name another path")
+    held = {entry.name for entry in path.iterdir()}
+    if not held:
+        return
+    listed: Any = None
+    if MANIFEST in held:
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            if manifest.get("format") in (FORMAT, JOBLIB_FORMAT):
+                listed = manifest.get("files")
+        except (OSError, ValueError, AttributeError):
+            pass
+    if not isinstance(listed, dict):
+        raise FileExistsError(
+            f"{path} is a folder that holds other files, not a model folder: nothing was "
+            "written (a model goes in a new or empty folder, or replaces a model folder)"
+        )
+    others = sorted(held - set(listed) - {MANIFEST})
+    if others:
+        raise FileExistsError(
+            f"{path} is a model folder that also holds files of its own ({', '.join(others[:3])}"
+            f"{', ...' if len(others) > 3 else ''}): nothing was written, as saving would delete "
+            "them; move them, or save elsewhere"
+        )
+
+
 def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     """Write a model folder atomically: ``fill(folder)`` writes the payload into a temporary
-    folder beside ``path``; then the checksums and manifest; then the folder takes its place."""
+    folder beside ``path``; then the checksums and manifest; then the folder takes its place
+    (only where `check_replaceable` allows: never a folder of the user's)."""
     import shutil
     import tempfile
 
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:

@@ -145,7 +145,9 @@ class Predictor:
 
     def save(self, path: str | Path) -> Path:
         """Write the model as a folder that `nlpkit.load` reads (atomically), with the card
-        and figures of its training when it has them; returns the path."""
+        and figures of its training when it has them; returns the path. The folder is new or
+        empty, or a model folder, which it replaces; a folder that holds anything else is
+        refused (`FileExistsError`), as replacing it would delete what it holds."""
         from .modelfile import save_model
 
         return save_model(self, path)

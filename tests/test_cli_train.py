@@ -145,14 +145,20 @@ def test_a_config_and_data_options_do_not_mix(capsys):
 
 def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, example, capsys):
     (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.txt").write_text("years of work", encoding="utf-8")
     for output, message in [
         (tmp_path / "a-file" / "model", "a-file is a file, not a folder"),
         (tmp_path / "a-file", "is a file; name a folder"),
+        # (a folder of one's own, which the model would have replaced, files and all)
+        (tmp_path / "mine", "holds other files, not a model folder"),
     ]:
         assert main(["train", "--data", str(example), "--output", str(output), "--quiet"]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1 and "fitting" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # the check left nothing
+    # The check left nothing, and took nothing.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "mine"]
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["thesis.txt"]
 
 
 def test_a_disk_that_fails_at_the_end_is_one_line_and_exit_1(

@@ -150,6 +150,49 @@ def test_save_over_an_existing_model_replaces_it(small_model, saved):
     assert [p.name for p in saved.parent.iterdir()] == ["model"]
 
 
+def _tree(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("save_as", ["save", "predictor", "joblib"])
+def test_a_folder_of_the_users_is_never_replaced_by_a_model(small_model, tmp_path, save_as):
+    # A model saved into a folder that holds other things (a home folder, a results folder)
+    # would delete them: refused, with nothing written and nothing left behind.
+    mine = tmp_path / "documents"
+    (mine / "notes").mkdir(parents=True)
+    (mine / "thesis.txt").write_text("three years of work", encoding="utf-8")
+    (mine / "notes" / "a.md").write_text("# notes", encoding="utf-8")
+    before = _tree(mine)
+    write = {
+        "save": lambda: modelfile.save(small_model[0], mine),
+        "predictor": lambda: small_model[0].save(mine),
+        "joblib": lambda: modelfile.export_joblib(small_model[0], mine),
+    }[save_as]
+    with pytest.raises(FileExistsError, match="holds other files, not a model folder"):
+        write()
+    assert _tree(mine) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]
+
+
+def test_a_model_folder_with_files_of_ones_own_is_not_replaced(small_model, saved):
+    (saved / "my-notes.txt").write_text("why this model", encoding="utf-8")
+    with pytest.raises(FileExistsError, match=r"also holds files of its own \(my-notes.txt\)"):
+        modelfile.save(small_model[0], saved)
+    assert (saved / "my-notes.txt").exists() and load(saved).manifest["name"] == "small"
+
+
+def test_a_model_goes_into_an_empty_folder_but_not_onto_a_file(small_model, tmp_path):
+    (tmp_path / "empty").mkdir()
+    modelfile.save(small_model[0], tmp_path / "empty")
+    assert load(tmp_path / "empty").predict(TEXTS) == small_model[0].predict(TEXTS)
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="is a file: a model is a folder"):
+        modelfile.save(small_model[0], tmp_path / "file")
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "x"
+
+
 def test_shipped_model_is_small_and_complete():
     path = modelfile.default_model_path()
     manifest = modelfile.read_manifest(path)

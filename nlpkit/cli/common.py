@@ -43,14 +43,22 @@ def _reporter(args: argparse.Namespace):
     return terminal("quiet" if args.quiet else "progress" if args.progress else "auto")
 
 
-def _writable(folder: Path, option: str) -> None:
+def _writable(folder: Path, option: str, model: bool = False) -> None:
     """Refuse, before any training, a folder that could not be written at the end: a file in
-    its place or on its way, or a place this process cannot create things in. Nothing is left
-    behind by the check."""
+    its place or on its way, or a place this process cannot create things in; for a ``model``
+    folder, a folder of the user's that saving would replace. Nothing is left behind by the
+    check."""
     import tempfile
 
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{option} {folder} is a file; name a folder")
+    if model:
+        from ..modelfile import check_replaceable
+
+        try:
+            check_replaceable(folder)
+        except FileExistsError as exc:
+            raise UsageError(f"{option} {exc}") from None
     ancestor = folder.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent

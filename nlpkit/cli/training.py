@@ -50,7 +50,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
     )
     results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
-    _writable(model_dir, "--model")
+    _writable(model_dir, "--model", model=True)
     _writable(results, "--results")
     try:
         predictor, metrics = train_config(cfg, progress=_reporter(args))
@@ -81,7 +81,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if not 0 < args.threshold <= 1:
         raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
     output = Path(args.output or f"{Path(args.unlabeled).name.split('.')[0]}-adapted")
-    _writable(output, "--output")
+    _writable(output, "--output", model=True)
     if args.results:
         _writable(Path(args.results), "--results")
     try:
@@ -153,7 +153,7 @@ def _train_data(args: argparse.Namespace) -> int:
         raise UsageError(f"--weight must be positive, got {args.weight}")
     name = Path(args.data).name.split(".")[0]
     output = Path(args.output or f"{name}-model")
-    _writable(output, "--output")
+    _writable(output, "--output", model=True)
     if args.results:
         _writable(Path(args.results), "--results")
     options = {
