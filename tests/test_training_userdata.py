@@ -186,5 +186,6 @@ def test_lists_of_the_wrong_length_or_kind():
     for wrong in ([True, False], np.array([True, False]), [1.0, 2.0]):
         with pytest.raises(DataError, match=r"labels\[0\] must be a string, got"):
             from_lists(["a", "b"], wrong)
-    with pytest.raises(DataError, match="holdout must be a share in"):
-        split(from_lists(["a", "b"], ["x", "y"]), holdout=1.0)
+    for wrong in (1.0, -0.1, "0.2", None, True, float("nan")):
+        with pytest.raises(DataError, match="holdout must be a share in"):
+            split(from_lists(["a", "b"], ["x", "y"]), holdout=wrong)

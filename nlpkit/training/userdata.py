@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -309,8 +309,8 @@ def split(
 ) -> UserSplit:
     """Check ``data`` and split it: by its split field when it has one, else a stratified,
     seeded share ``holdout`` of each label held out (a label's last example always trains)."""
-    if not 0 <= holdout < 1:
-        raise DataError(f"holdout must be a share in [0, 1), got {holdout}")
+    if isinstance(holdout, bool) or not isinstance(holdout, Real) or not 0 <= holdout < 1:
+        raise DataError(f"holdout must be a share in [0, 1), got {holdout!r}")
     group = check(data)
     n = len(data.texts)
     if data.parts is not None:
