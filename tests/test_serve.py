@@ -193,6 +193,17 @@ def test_explain_answers_as_the_library_does_with_the_words_in_the_text(server):
     assert len(default["terms"]) <= 10 and len(default["against"]) <= 10
 
 
+def test_explain_of_texts_is_each_texts_explanation_in_order(server):
+    texts = ["Giá xăng RON95 tăng mạnh", "Tuyển Việt Nam thắng Thái Lan ở AFF Cup"]
+    status, content = server.post("/explain", {"texts": texts, "k": 3, "allow_none": True})
+    assert status == 200 and len(content["explanations"]) == 2
+    for text, got in zip(texts, content["explanations"]):
+        alone = server.post("/explain", {"text": text, "k": 3, "allow_none": True})[1]
+        assert got == alone
+        assert got["topic"] == nlpkit.explain(text, k=3, allow_none=True).topic
+    assert server.post("/explain", {"texts": []})[1] == {"explanations": []}
+
+
 def test_model_says_topics_version_and_figures(server):
     status, content = server.request("GET", "/model")[::2]
     manifest = nlpkit.load().manifest
@@ -251,7 +262,11 @@ BAD = [
     ("/explain", {"text": "Giá điện tăng", "k": "5"}, 422, "k"),
     ("/explain", {"text": "Giá điện tăng", "k": 2.5}, 422, "k"),
     ("/explain", {"text": "Giá điện tăng", "k": MAX_K + 1}, 422, "k"),
-    ("/explain", {"text": "Giá điện tăng", "texts": []}, 422, "texts"),
+    ("/explain", {"text": "Giá điện tăng", "texts": []}, 422, None),
+    ("/explain", {"texts": ["Giá điện tăng", 3]}, 422, "texts[1]"),
+    ("/explain", {"texts": ["Giá điện tăng", " "]}, 422, "texts[1]"),
+    ("/explain", {"texts": "Giá điện tăng"}, 422, "texts"),
+    ("/explain", {"texts": ["Giá điện tăng"] * (MAX_BATCH + 1)}, 413, "texts"),
 ]
 
 

@@ -164,19 +164,28 @@ def predict(predictor: Predictor, data: dict[str, Any], limits: Limits) -> dict[
 
 
 def explain(predictor: Predictor, data: dict[str, Any], limits: Limits) -> dict[str, Any]:
-    """POST /explain: what `Predictor.explain` says (`explanation_json`)."""
-    _only(data, ("text", "k", "allow_none"))
-    if "text" not in data:
+    """POST /explain: what `Predictor.explain` says (`explanation_json`) of a ``text``, or
+    ``{"explanations": [...]}`` for ``texts``, in order."""
+    _only(data, ("text", "texts", "k", "allow_none"))
+    if "text" not in data and "texts" not in data:
         raise RequestError(422, "text is missing", "text")
-    text = _text(data["text"], "text")
+    texts, single = _texts(data, limits)
+    for i, text in enumerate([texts] if single else texts):
+        _text(text, "text" if single else f"texts[{i}]")
     k = data.get("k", 10)
     if type(k) is not int or not 1 <= k <= limits.max_k:
         raise RequestError(
             422, f"k must be a whole number from 1 to {limits.max_k}, not {json.dumps(k)}", "k"
         )
     allow_none = _allow_none(data, predictor)
-    explanation = predictor.explain(text, k=k, allow_none=allow_none)
-    return explanation_json(explanation, text, predictor.max_chars)
+    explained = predictor.explain(texts, k=k, allow_none=allow_none)
+    if single:
+        return explanation_json(explained, texts, predictor.max_chars)
+    return {
+        "explanations": [
+            explanation_json(one, text, predictor.max_chars) for one, text in zip(explained, texts)
+        ]
+    }
 
 
 def _term_pairs(key: str, value: object) -> list[tuple[str, float]]:

@@ -192,6 +192,7 @@ def _openapi(limits: Limits) -> dict[str, Any]:
     doc["info"]["version"] = __version__
     schemas = doc["components"]["schemas"]
     schemas["PredictRequest"]["properties"]["texts"]["maxItems"] = limits.max_batch
+    schemas["ExplainRequest"]["properties"]["texts"]["maxItems"] = limits.max_batch
     schemas["ExplainRequest"]["properties"]["k"]["maximum"] = limits.max_k
     doc["info"]["description"] += (
         f" Limits of this service: bodies up to {limits.max_body} bytes, batches up to "
