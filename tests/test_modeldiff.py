@@ -51,7 +51,14 @@ def test_the_command_tells_the_two_apart(small_model, tmp_path, capsys):
     assert capsys.readouterr().out.rstrip().endswith("different (tolerance 0.0001)")
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "a"), "--texts", str(texts)]) == 0
     assert capsys.readouterr().out == "identical\n"
-    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", "none.txt"]) == 2
+    # A --texts that is not there is a usage error before anything is compared, whether or not
+    # the folders would have differed.
+    capsys.readouterr()
+    for other in ("a", "b"):
+        args = ["diff", str(tmp_path / "a"), str(tmp_path / other), "--texts", "none.txt"]
+        assert main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and "--texts none.txt: not found" in err
 
 
 def test_texts_are_read_from_json_lines_and_plain_lines(tmp_path):

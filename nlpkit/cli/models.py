@@ -120,6 +120,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from ..modelfile import ModelError, differences
 
+    # The options are checked before the folders are compared: a misspelt --texts is a usage
+    # error whether or not the folders turn out to differ.
+    if not 0 <= args.tolerance < 1:
+        raise UsageError(f"--tolerance must be within [0, 1), got {args.tolerance}")
+    for path in args.texts or []:
+        if not Path(path).is_file():
+            what = "is a folder" if Path(path).is_dir() else "not found"
+            raise UsageError(f"--texts {path}: {what}")
     try:
         found = differences(args.first, args.second)
     except ModelError as exc:
@@ -142,8 +150,6 @@ def _diff_answers(args: argparse.Namespace) -> int:
 
     from ..modeldiff import compare, read_texts
 
-    if not 0 <= args.tolerance < 1:
-        raise UsageError(f"--tolerance must be within [0, 1), got {args.tolerance}")
     texts: list[str] = []
     for path in args.texts:
         try:
