@@ -9,6 +9,8 @@ repository root:
     python experiments/archive_throughput.py ../shared/data/raw_corpus.jsonl \\
         --kind full_article --records 20000 --rounds 3
 
+``--halves`` times two independent one-worker streams beside them, each on half the records:
+what two workers could reach if the pool cost nothing.
 ``--kind`` keeps the records of one ``text_kind`` (the first ``--records`` of them), written to
 a temporary file that every run reads.
 """
@@ -83,6 +85,36 @@ def streaming(
     return seconds, topics, tuple(a - b for a, b in zip(after, before))
 
 
+def halves(paths: list[Path]) -> tuple[float, list, tuple[float, ...]]:
+    """Two independent streams, one worker each, each on its half of the records, in two
+    processes forked at once: no parent between them and no pipe. What two workers could
+    reach if the pool cost nothing; the pool's own ceiling on this machine."""
+    import multiprocessing as mp
+
+    context = mp.get_context("fork")
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = [Path(tmp) / f"out{i}.jsonl" for i in range(len(paths))]
+        before = _cpu()
+        started = time.perf_counter()
+        procs = [
+            context.Process(
+                target=predict_file,
+                args=(path, out),
+                kwargs={"workers": 1, "progress": False, "predictor": nlpkit._model()},
+            )
+            for path, out in zip(paths, outs)
+        ]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        seconds, after = time.perf_counter() - started, _cpu()
+        if any(proc.exitcode for proc in procs):
+            raise SystemExit("a half's stream failed")
+        topics = [json.loads(line).get("topic") for out in outs for line in out.open("rb")]
+    return seconds, topics, tuple(a - b for a, b in zip(after, before))
+
+
 def with_dask(path: Path, workers: int) -> tuple[float, list, tuple[float, ...]]:
     import dask.bag as db
     from distributed import Client, LocalCluster
@@ -107,6 +139,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, help="keep the first N records")
     parser.add_argument("--rounds", type=int, default=3, help="turns of every run (default 3)")
     parser.add_argument("--dask", action="store_true", help="time nlpkit.dask too")
+    parser.add_argument(
+        "--halves",
+        action="store_true",
+        help="time two independent one-worker streams too, each on half the records, side by "
+        "side: the ceiling of two workers on this machine",
+    )
     parser.add_argument(
         "--before",
         action="store_true",
@@ -138,6 +176,9 @@ def main() -> None:
         if args.usual_malloc:
             runs["streaming, 1 worker, usual malloc"] = lambda: streaming(path, 1, kept_heap=False)
             runs["streaming, 2 workers, usual malloc"] = lambda: streaming(path, 2, kept_heap=False)
+        if args.halves:
+            parts = _halves(path, Path(tmp))
+            runs["2 independent streams, half each"] = lambda: halves(parts)
         if args.dask:
             runs["dask, 1 worker"] = lambda: with_dask(path, 1)
             runs["dask, 2 workers"] = lambda: with_dask(path, 2)
@@ -170,6 +211,11 @@ def main() -> None:
                 f"| {own:.2f} | {workers:.2f} | {faults:,.0f} |"
             )
         one, two = rate["streaming, 1 worker"], rate["streaming, 2 workers"]
+        if args.halves:
+            print(
+                f"\n2 independent streams / 1 worker: "
+                f"{rate['2 independent streams, half each'] / one:.2f} (the pool's ceiling)"
+            )
         print(
             f"\n1 worker / in-process: {one / rate['in-process nlpkit.predict']:.2f}; "
             f"2 workers / 1 worker: {two / one:.2f}; same topics in every run: {same}"
@@ -194,6 +240,16 @@ def main() -> None:
                 f"{two_u / one_u:.2f}"
             )
         print(f"(nlpkit {nlpkit.__version__}, {compiled.describe()})")
+
+
+def _halves(path: Path, folder: Path) -> list[Path]:
+    """The records of ``path`` in two files, the first half and the rest."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    parts = [folder / "first.jsonl", folder / "second.jsonl"]
+    middle = len(lines) // 2
+    parts[0].write_bytes(b"".join(lines[:middle]))
+    parts[1].write_bytes(b"".join(lines[middle:]))
+    return parts
 
 
 def _cpu() -> tuple[float, float, int]:
