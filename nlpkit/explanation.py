@@ -41,6 +41,9 @@ class Explanation:
     # The listed terms of the text's title, which a model with ``repeat_title`` counts twice
     # (empty for a text of one line, all title, and for other models).
     in_title: frozenset[str] = frozenset()
+    # The listed terms made where a title read twice meets itself (its last words, then its
+    # first): counted by a model with ``repeat_title``, but not words of the text.
+    title_seam: frozenset[str] = frozenset()
 
     def _named(self, pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
         named = []
@@ -48,6 +51,8 @@ class Explanation:
             notes = [self.kinds[t]] if t in self.kinds else []
             if t in self.in_title:
                 notes.append("in the title, counted twice")
+            if t in self.title_seam:
+                notes.append("the title's end, then its start: the title read twice")
             named.append((f"{t} ({'; '.join(notes)})" if notes else t, w))
         return named
 
@@ -57,6 +62,7 @@ class Explanation:
             "weight": weight,
             "kind": self.kinds.get(term),
             "in_title": term in self.in_title,
+            "title_seam": term in self.title_seam,
         }
 
     def __str__(self) -> str:
@@ -136,8 +142,10 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
     against = [(model._tfidf.terms_[col[i]], float(contrib[i])) for i in worst]
     listed = float(contrib[best].sum() + contrib[worst].sum()) if best or worst else 0.0
     kinds = {term: kind for term, _ in terms + against if (kind := describe(term))}
+    in_title, seam = model._title_terms(text, [t for t, _ in terms + against])
     return Explanation(
-        in_title=model._title_terms(text, [t for t, _ in terms + against]),
+        in_title=in_title,
+        title_seam=seam,
         topic=names[top],
         runner_up=names[runner],
         probabilities=dict(zip(names, map(float, probs))),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
 from .modelfile import NONE_HEADS
-from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf
+from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf, with_title
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -348,15 +348,19 @@ class Predictor:
         col = np.array(found[0], dtype=np.int64)
         return np.zeros(len(col), dtype=np.int64), col, np.array(found[1], dtype=np.float64)
 
-    def _title_terms(self, text: str, terms: list[str]) -> frozenset[str]:
-        """Those of ``terms`` that the text's title holds, where the model counts a title's
-        terms twice (``repeat_title``) and the text has more than its title."""
+    def _title_terms(self, text: str, terms: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """Where the model counts a title's terms twice (``repeat_title``), those of ``terms``
+        that the text's title holds (when the text has more than its title), and those made
+        only at the seam of the title read twice (its last words, then its first: terms the
+        text itself does not hold)."""
         if not getattr(self._tfidf, "repeat_title", False):
-            return frozenset()
-        title, newline, rest = self._prepare([text])[0].partition("\n")
+            return frozenset(), frozenset()
+        prepared, ngrams = self._prepare([text])[0], tuple(self._tfidf.ngram_range)
+        seam = set(analyze(with_title(prepared), ngrams)) - set(analyze(prepared, ngrams))
+        title, newline, rest = prepared.partition("\n")
         if not newline or not rest.strip():
-            return frozenset()
-        return frozenset(terms) & set(analyze(title, tuple(self._tfidf.ngram_range)))
+            return frozenset(), frozenset(terms) & seam
+        return frozenset(terms) & set(analyze(title, ngrams)), frozenset(terms) & seam
 
     def to_pipeline(self, allow_none: bool = False):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),

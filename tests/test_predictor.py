@@ -324,6 +324,27 @@ def test_explain_says_which_terms_a_title_counts_twice(small_model):
     assert small_model[0].explain(f"{title}\n{body}").in_title == frozenset()
 
 
+def test_explain_says_which_terms_only_the_title_read_twice_makes():
+    # A title read twice meets itself: its last word, then its first, make a bigram the text
+    # does not hold ("tăng giá" of "Giá điện tăng"). The explanation says so, where it lists it.
+    from nlpkit import load
+    from nlpkit.text import prepare
+    from nlpkit.vocabulary import analyze
+
+    shipped = load()
+    for text in ["Giá điện tăng", "Giá điện tăng\nEVN tăng giá điện từ hôm nay"]:
+        exp = shipped.explain(text, k=20)
+        listed = {t for t, _ in exp.terms + exp.against}
+        assert exp.title_seam == {"tăng giá"} <= listed
+        assert "tăng giá" not in analyze(prepare(text), (1, 2))
+        assert "tăng giá (the title's end, then its start: the title read twice)" in str(exp)
+        entries = exp.to_dict()["terms"] + exp.to_dict()["against"]
+        assert {e["term"] for e in entries if e["title_seam"]} == {"tăng giá"}
+    # A bigram the text holds itself is its own, wherever else it comes from.
+    exp = shipped.explain("Giá điện tăng\nGiá điện tăng, tăng giá điện từ hôm nay", k=20)
+    assert "tăng giá" in {t for t, _ in exp.terms + exp.against} and not exp.title_seam
+
+
 def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     model = small_model[0]
     exp = model.explain("Thủ tướng Nhật Bản hội đàm với Tổng thống Hàn Quốc tại Tokyo", k=10)
@@ -332,6 +353,5 @@ def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     assert set(exp.kinds) <= {t for t, _ in exp.terms}
     assert "hàn_quốc (a foreign state)" in str(exp)
     weight = dict(exp.terms)["hàn_quốc"]
-    assert {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state", "in_title": False} in (
-        exp.to_dict()["terms"]
-    )
+    entry = {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state", "in_title": False}
+    assert {**entry, "title_seam": False} in (exp.to_dict()["terms"])
