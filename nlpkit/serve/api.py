@@ -133,11 +133,16 @@ def _texts(data: dict[str, Any], limits: Limits) -> tuple[list[str] | str, bool]
     return texts, False
 
 
+def _each_text(texts: list[str] | str, single: bool) -> None:
+    """Raise the error of the first unusable text, named as its field (``texts[3]``)."""
+    for i, text in enumerate([texts] if single else texts):
+        _text(text, "text" if single else f"texts[{i}]")
+
+
 def _check_texts(texts: list[str] | str, single: bool, exc: Exception) -> RequestError:
     """The error to answer for texts the predictor refused with ``exc``: the first bad one,
     named as its field."""
-    for i, text in enumerate([texts] if single else texts):
-        _text(text, "text" if single else f"texts[{i}]")
+    _each_text(texts, single)
     return RequestError(422, str(exc), "text" if single else "texts")
 
 
@@ -170,8 +175,7 @@ def explain(predictor: Predictor, data: dict[str, Any], limits: Limits) -> dict[
     if "text" not in data and "texts" not in data:
         raise RequestError(422, "text is missing", "text")
     texts, single = _texts(data, limits)
-    for i, text in enumerate([texts] if single else texts):
-        _text(text, "text" if single else f"texts[{i}]")
+    _each_text(texts, single)  # (before k, as a request of one text always was)
     k = data.get("k", 10)
     if type(k) is not int or not 1 <= k <= limits.max_k:
         raise RequestError(
