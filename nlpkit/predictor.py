@@ -265,29 +265,11 @@ class Predictor:
 
     @staticmethod
     def _as_batch(texts: str | Sequence[str]) -> tuple[list[str], bool]:
-        from .text import check_text, is_sequence
+        from .text import check_batch, check_text
 
         if isinstance(texts, str):
             return [check_text(texts)], True
-        if getattr(texts, "ndim", 1) != 1:
-            raise TypeError(
-                f"a batch of texts must be one-dimensional, not a {texts.ndim}-D "
-                f"{type(texts).__name__}"
-            )
-        if not is_sequence(texts):
-            # Generators, sets and other iterables are refused too: a batch must keep its order
-            # and its length, so that answer i belongs to text i.
-            check_text(texts)  # raises the TypeError that names the type
-        batch = list(texts)
-        for i, text in enumerate(batch):
-            try:
-                check_text(text)
-            except (TypeError, ValueError) as exc:
-                # (where and what, for a caller that names the text its own way: a file's line)
-                error = type(exc)(f"text #{i} of the batch: {exc}")
-                error.batch_index, error.reason = i, str(exc)
-                raise error from None
-        return batch, False
+        return check_batch(texts), False
 
     def _prepare(self, batch: list[str]) -> list[str]:
         # The main subject of a news text is set out at its start; reading a bounded prefix of

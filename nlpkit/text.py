@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import overload
 
 from . import compiled
@@ -146,18 +146,35 @@ def segment(text: str | Sequence[str]) -> str | list[str]:
     one included, which pyvi returns as it is. A list, tuple, numpy array or pandas Series of
     strings gives a list, in order. Anything else is a `TypeError`.
     """
-    if isinstance(text, str) or not is_sequence(text):
-        return _tokenize(_check_type(text))
-    words = []
-    for i, one in enumerate(text):
+    if isinstance(text, str):
+        return _tokenize(text)
+    return [_tokenize(one) for one in check_batch(text, _check_type)]
+
+
+def check_batch(texts: object, check: Callable[[object], str] = check_text) -> list[str]:
+    """The texts of a batch (a list, tuple, 1-D numpy array or pandas Series), each passed by
+    ``check``; its first refusal is raised again saying which text (with ``batch_index`` and
+    ``reason``, for a caller that names the text its own way: a file's line)."""
+    if getattr(texts, "ndim", 1) != 1:
+        raise TypeError(
+            f"a batch of texts must be one-dimensional, not a {texts.ndim}-D {type(texts).__name__}"
+        )
+    if not _is_sequence(texts):
+        # Generators, sets and other iterables are refused too: a batch must keep its order
+        # and its length, so that answer i belongs to text i.
+        check(texts)  # raises the TypeError that names the type
+    batch = list(texts)
+    for i, text in enumerate(batch):
         try:
-            words.append(_tokenize(_check_type(one)))
-        except TypeError as exc:
-            raise TypeError(f"text #{i} of the batch: {exc}") from None
-    return words
+            check(text)
+        except (TypeError, ValueError) as exc:
+            error = type(exc)(f"text #{i} of the batch: {exc}")
+            error.batch_index, error.reason = i, str(exc)
+            raise error from None
+    return batch
 
 
-def is_sequence(texts: object) -> bool:
+def _is_sequence(texts: object) -> bool:
     """A list, tuple or other sequence, a 1-D numpy array or a pandas Series: ordered, sized,
     indexable; not bytes, a mapping or a set."""
     if isinstance(texts, (str, bytes, bytearray, Mapping, Set)):

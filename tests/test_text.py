@@ -90,6 +90,8 @@ def test_segment_of_a_list_is_a_list_in_order():
     assert segment([]) == []
     with pytest.raises(TypeError, match="text #1 of the batch: text must be str, not int"):
         segment(["Tổng thống", 3])
+    with pytest.raises(TypeError, match="one-dimensional, not a 2-D ndarray"):
+        segment(np.array([texts, texts]))
 
 
 def test_prepare_joins_syllables_of_words():
