@@ -180,3 +180,44 @@ def test_a_disk_that_fails_at_the_end_is_one_line_and_exit_1(
         f"({tmp_path / 'm' / 'coef.npy'}: No space left on device)"
     )
     assert "Traceback" not in "\n".join(err)
+
+
+@pytest.mark.parametrize("exc, status", [(KeyboardInterrupt, 130), ("Terminated", 143)])
+def test_an_interrupted_training_says_nothing_was_written(
+    tmp_path, example, monkeypatch, capsys, exc, status
+):
+    import nlpkit.training.api as api
+    from nlpkit.usage import Terminated
+
+    exc = Terminated if exc == "Terminated" else exc
+
+    def interrupted(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(api, "train_file", interrupted)
+    out = tmp_path / "m"
+    assert main(["train", "--data", str(example), "--output", str(out), "--quiet"]) == status
+    err = capsys.readouterr().err
+    assert err.strip() == "nlpkit train: interrupted; nothing was written."
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interruption_while_writing_says_what_it_may_have_left(
+    tmp_path, example, monkeypatch, capsys
+):
+    # The model folder is saved whole first; the results are written after it.
+    import nlpkit.training.output as output
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(output, "write_metrics", interrupted)
+    out, results = tmp_path / "m", tmp_path / "results"
+    args = ["train", "--data", str(example), "--output", str(out), "--results", str(results)]
+    assert main([*args, "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "nlpkit train: interrupted; while writing: the model folder is the new one" in err
+    assert "Traceback" not in err
+    model = nlpkit.load(out)
+    assert model.predict("Giá xăng tăng") in model.topics

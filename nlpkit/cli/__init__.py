@@ -6,7 +6,8 @@ weak-report), `models` (evaluate, compare, diff), `common` (what they share); `m
 Exit status: 0 on success, 2 for bad usage or an input that cannot be read (one line on
 standard error saying what), 1 for any other failure (for `predict --input`, more records
 failed than --max-errors allows; for `diff`, folders that differ), 130 after Ctrl-C, 143 after
-SIGTERM, 141 when the reader of standard output went away.
+SIGTERM, 141 when the reader of standard output went away. An interruption is one line saying
+what it left on disk.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 
 from ..usage import Terminated, UsageError
-from .common import _WriteFailed
+from .common import _NOTHING_WRITTEN, _WriteFailed
 from .parser import _parser
 
 __all__ = ["main"]
@@ -43,10 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     except _WriteFailed as exc:
         print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
-    except Terminated:
-        return 143
+    except (KeyboardInterrupt, Terminated) as exc:
+        # (a command that knows what the interruption left says it; otherwise, for a command
+        # that writes only at its end, nothing was written)
+        left = getattr(exc, "left", None) or _NOTHING_WRITTEN.get(args.command)
+        print(
+            f"\nnlpkit {args.command}: interrupted{f'; {left}' if left else ''}.", file=sys.stderr
+        )
+        return 130 if isinstance(exc, KeyboardInterrupt) else 143
     except BrokenPipeError:
         # The reader went away (`| head -n 1`): stop quietly, as other Unix tools do, and keep
         # Python from complaining when it flushes standard output at exit.

@@ -106,16 +106,16 @@ def _predict_file(args: argparse.Namespace) -> int:
         )
         print(f"nlpkit predict: error: {exc}{where}.", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, Terminated):
+    except (KeyboardInterrupt, Terminated) as exc:
         if args.output != "-":
-            # (interrupted while a resume checks the lines already there, say: nothing written)
-            done = (
+            # (`main` says it; interrupted while a resume checks the lines already there, say:
+            # nothing written)
+            exc.left = (
                 f"{report.complete:,} records are complete in {args.output}. To continue, run "
                 "the same command with --resume"
                 if report.started
                 else f"nothing was written, and {args.output} is as it was"
             )
-            print(f"\nnlpkit predict: interrupted; {done}.", file=sys.stderr)
         raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     if report.errors > max_errors:

@@ -7,7 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..usage import UsageError
+from ..usage import Terminated, UsageError
 
 
 def _load(args: argparse.Namespace):
@@ -72,10 +72,24 @@ def _writable(folder: Path, option: str, model: bool = False) -> None:
         ) from None
 
 
+# What an interruption leaves, for the commands that write only when their work is done (train
+# and adapt save their model at the end, in `_write`; weak-report writes its file at the end).
+_NOTHING_WRITTEN = {cmd: "nothing was written" for cmd in ("train", "adapt", "weak-report")}
+
+
 def _write(write, *args) -> None:
-    """``write(*args)``, a failure of the disk (full, gone, read-only) one line, exit 1."""
+    """``write(*args)``, a failure of the disk (full, gone, read-only) one line, exit 1; an
+    interruption while it writes says what it may have left."""
     try:
         write(*args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        # A model folder is saved whole or not at all (`modelfile`); the results beside it are
+        # written after it, file by file.
+        exc.left = (
+            "while writing: the model folder is the new one or as it was, but its results may "
+            "be incomplete; run the command again"
+        )
+        raise
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise _WriteFailed(
