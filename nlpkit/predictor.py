@@ -338,11 +338,19 @@ class Predictor:
         if not getattr(self._tfidf, "repeat_title", False):
             return frozenset(), frozenset()
         prepared, ngrams = self._prepare([text])[0], tuple(self._tfidf.ngram_range)
-        seam = set(analyze(with_title(prepared), ngrams)) - set(analyze(prepared, ngrams))
         title, newline, rest = prepared.partition("\n")
+        in_title = set(analyze(title, ngrams))
+        # A seam's n-grams lie within the title's two copies when the title has n - 1 words or
+        # more; then the whole text is read only when one of them is among ``terms`` (rarely),
+        # to see whether the text holds it too.
+        short = not in_title or (ngrams[1] > 2 and len(analyze(title, (1, 1))) < ngrams[1] - 1)
+        read_twice = with_title(prepared if short else title)
+        seam = (set(analyze(read_twice, ngrams)) - in_title) & set(terms)
+        if seam:
+            seam -= set(analyze(prepared, ngrams))
         if not newline or not rest.strip():
-            return frozenset(), frozenset(terms) & seam
-        return frozenset(terms) & set(analyze(title, ngrams)), frozenset(terms) & seam
+            return frozenset(), frozenset(seam)
+        return frozenset(terms) & in_title, frozenset(seam)
 
     def to_pipeline(self, allow_none: bool = False):
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),

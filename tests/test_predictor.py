@@ -355,3 +355,35 @@ def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     weight = dict(exp.terms)["hàn_quốc"]
     entry = {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state", "in_title": False}
     assert {**entry, "title_seam": False} in (exp.to_dict()["terms"])
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 2), (1, 3), (2, 2), (2, 4)])
+def test_the_title_and_seam_terms_are_those_of_the_whole_text_read_twice(ngram_range):
+    # `_title_terms` reads the title alone where it can; its answer must be that of the whole
+    # text read with and without its title again, for titles of any length.
+    import numpy as np
+
+    from nlpkit.features import TfidfFeatures
+    from nlpkit.predictor import Predictor
+    from nlpkit.text import prepare
+    from nlpkit.vocabulary import analyze, with_title
+
+    texts = [
+        "Giá điện tăng\nEVN tăng giá điện từ hôm nay",
+        "Giá điện tăng",
+        "Giá\nđiện tăng mạnh ở Hà Nội",  # a title of one word: a trigram's seam reaches the body
+        "12345 !!!\nGiá xăng tăng mạnh",  # a title with no word
+        "Giá điện tăng\nGiá điện tăng, tăng giá điện từ hôm nay",  # the text holds the seam
+        "Xăng\n\ndầu\nGiá xăng dầu tăng",
+    ]
+    prepared = [prepare(t) for t in texts]
+    features = TfidfFeatures(ngram_range=ngram_range, min_df=1, repeat_title=True)
+    features.fit(prepared)
+    coef = np.random.default_rng(0).normal(size=(2, len(features.terms_)))
+    model = Predictor(features, coef, np.zeros(2), ["a", "b"])
+    for text, p in zip(texts, prepared):
+        terms = sorted(set(analyze(with_title(p), ngram_range)))
+        seam = set(analyze(with_title(p), ngram_range)) - set(analyze(p, ngram_range))
+        title, newline, rest = p.partition("\n")
+        in_title = set(analyze(title, ngram_range)) if newline and rest.strip() else set()
+        assert model._title_terms(text, terms) == (in_title, seam), text

@@ -245,6 +245,17 @@ def test_large_batch_nlpkit(benchmark, predictor, n_jobs):
     assert len(out) == len(texts)
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_explain(benchmark, predictor, kind):
+    # `explain` of a batch: the answer, the terms on each side, their kinds and the title's.
+    texts = TEXTS[kind][:200]
+    benchmark.group = f"{kind}: explain {len(texts)}"
+    benchmark.extra_info.update(kind=kind, system="nlpkit", texts=len(texts), mode="explain")
+    predictor.explain(texts)  # warm
+    out = benchmark(predictor.explain, texts)
+    assert len(out) == len(texts)
+
+
 def test_model_load(benchmark):
     predictor = benchmark(nlpkit.load, default_model_path())
     assert predictor.topics == nlpkit.TOPICS
