@@ -87,9 +87,14 @@ enum {
     F_LETTER = 8,  /* regex [^\W\d_]: what makes a token a word (nlpkit.vocabulary) */
     F_UPPER = 16,  /* nlpkit.text.UPPER_LETTERS: isupper, below U+2000 */
     F_LOWER = 32,  /* nlpkit.text.LOWER_LETTERS: islower, below U+2000 */
-    F_CTRL = 64,   /* nlpkit.text._CONTROL: replaced by a space */
-    F_SPACES = 128 /* nlpkit.text._SPACES: runs collapse to one space */
+    F_CTRL = 64,    /* nlpkit.text._CONTROL: replaced by a space */
+    F_SPACES = 128, /* nlpkit.text._SPACES: runs collapse to one space */
+    /* Both bits (no character is both a control and a space; eight bits hold the table):
+     * nlpkit.text._INVISIBLE, removed. Content for no one, as a control character is not. */
+    F_INVISIBLE = F_CTRL | F_SPACES
 };
+
+#define IS_INVISIBLE(f) (((f) & F_INVISIBLE) == F_INVISIBLE)
 
 #define TABLE_SIZE 0x10000
 

@@ -25,9 +25,13 @@ compute_flags(cp_t c)
         f |= F_UPPER;
     if (c < 0x2000 && Py_UNICODE_ISLOWER(c))
         f |= F_LOWER;
-    if (c <= 0x08 || (c >= 0x0b && c <= 0x1f) || (c >= 0x7f && c <= 0x9f) ||
-        (c >= 0x200b && c <= 0x200f) || c == 0x2028 || c == 0x2029 || c == 0xfeff)
+    if (c <= 0x08 || (c >= 0x0b && c <= 0x1f) || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+        c == 0x2029)
         f |= F_CTRL;
+    if (c == 0xad || c == 0x61c || c == 0x180e || (c >= 0x200b && c <= 0x200f) ||
+        (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) ||
+        (c >= 0x2066 && c <= 0x206f) || c == 0xfeff)
+        f |= F_INVISIBLE;
     if (c == ' ' || c == '\t' || c == 0xa0 || (c >= 0x2000 && c <= 0x200a) || c == 0x202f ||
         c == 0x205f || c == 0x3000)
         f |= F_SPACES;
@@ -192,9 +196,9 @@ normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_su
     return status < 0 ? -1 : unglue_datelines(w, out, dateline);
 }
 
-/* In one pass: "\r\n" and "\r" to "\n"; control characters to " "; runs of _SPACES to one
- * " "; lines stripped (str.strip), empty ones dropped, joined by "\n". Into b, which has
- * room for n characters. Returns whether every character is NFC-inert (when check_inert);
+/* In one pass: "\r\n" and "\r" to "\n"; invisible characters removed, control characters to
+ * " "; runs of _SPACES to one " "; lines stripped (str.strip), empty ones dropped, joined by
+ * "\n". Into b, which has room for n characters. Returns whether every character is NFC-inert (when check_inert);
  * *dateline: whether the result may hold a glued dateline (_DATELINE_HINT: an upper-case
  * letter or digit, an upper-case letter, a lower-case letter). (Inlined once per kind of str,
  * with `kind` a constant.) */
@@ -224,6 +228,8 @@ clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, in
             continue;
         }
         unsigned f = flags_of(c);
+        if (IS_INVISIBLE(f))
+            continue;
         if (f & (F_CTRL | F_SPACES)) {
             if (at_start || b->p[b->n - 1] == ' ')
                 continue; /* a leading space, or the run's space is out already */

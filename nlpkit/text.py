@@ -16,10 +16,15 @@ from . import compiled
 __all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version", "join_title"]
 
 # Control characters other than tab and newline carry no meaning in news text; scrapers leave
-# them behind (NUL bytes, form feeds, zero-width marks) and they would split or glue words.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
-# A character that is neither white space nor one of those: what makes a text non-empty.
-_CONTENT = re.compile(r"[^\s\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# them behind (NUL bytes, form feeds, line separators) and they would glue words: a space each.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Invisible format characters (soft hyphen, zero-width space and joiners, direction marks and
+# embeddings, word joiner, byte-order mark): editors and scrapers leave them inside words
+# ("x\u00adăng"), where a space would split the word and change the answer. Removed.
+_INVISIBLE_CHARS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# A character that is none of those nor white space: what makes a text non-empty.
+_CONTENT = re.compile(rf"[^\s\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_INVISIBLE_CHARS}]")
 _SPACES = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
 _ODD_SPACE = re.compile(r"[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
 # VnExpress leads start with an upper-case dateline glued to the first word ("HÀ NỘIPhó chủ
@@ -52,8 +57,9 @@ def check_text(text: object) -> str:
 
 
 def normalize(text: str, max_chars: int | None = None) -> str:
-    """Unicode NFC, no control characters, single spaces, one newline between paragraphs;
-    then, with ``max_chars``, the first ``max_chars`` characters of that content.
+    """Unicode NFC, no control or invisible format characters, single spaces, one newline
+    between paragraphs; then, with ``max_chars``, the first ``max_chars`` characters of that
+    content.
 
     The cut is made after normalising, so leading white space, blank lines and control
     characters never count toward it, and the work stays proportional to what is kept (plus the
@@ -90,6 +96,8 @@ def _normalize_prefix(text: str, max_chars: int) -> str:
 def _normalize(text: str) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
     text = unicodedata.normalize("NFC", text)
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     # Each step first looks (in C) whether it has anything to do: this runs on every text a
     # predictor sees, and most need none of it.

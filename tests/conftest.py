@@ -76,10 +76,17 @@ def in_threads(work: Callable[[int], object], n: int) -> None:
 
 
 def readable(text: str) -> bool:
-    """Whether ``text`` holds anything but white space, control characters and zero-width marks
-    (an independent statement of what nlpkit reads as an empty text)."""
-    invisible = "\u200b\u200c\u200d\u200e\u200f\ufeff"
-    return any(not (c.isspace() or unicodedata.category(c) == "Cc" or c in invisible) for c in text)
+    """Whether ``text`` holds anything but white space, control characters and invisible format
+    characters (an independent statement of what nlpkit reads as an empty text)."""
+    return any(not (c.isspace() or unicodedata.category(c) == "Cc" or invisible(c)) for c in text)
+
+
+def invisible(c: str) -> bool:
+    """The format characters nlpkit removes (soft hyphen, zero-width, joiners, direction marks,
+    byte-order mark): all of Unicode's format characters ``Cf`` of these blocks."""
+    blocks = [(0xAD, 0xAD), (0x61C, 0x61C), (0x180E, 0x180E), (0x2000, 0x206F), (0xFEFF, 0xFEFF)]
+    code = ord(c)
+    return unicodedata.category(c) == "Cf" and any(lo <= code <= hi for lo, hi in blocks)
 
 
 # A tiny corpus in the corpora's format, written for the tests (no corpus text is copied).

@@ -236,7 +236,7 @@ ALPHABET = (
     + " " * 12
     + "\n\n\t\r\xa0\u2028"
     + ".,;:!?-_/()[]\"'“”…=><@%&+*#~"
-    + "\x00\u0300\u0301\u0323\ufeff\u200bΣςİǅ²½٣😀"
+    + "\x00\u0300\u0301\u0323\ufeff\u200b\u00ad\u200d\u2060\u202eΣςİǅ²½٣😀"
 )
 _SEED_WORDS = sorted(
     {w for p in SEEDS for w in p.read_text(encoding="utf-8").split()}

@@ -91,3 +91,10 @@ def test_terms_against_the_answer_are_highlighted_against_it():
         (["xăng"], 2.0),
         (["bóng_đá"], -0.7),
     ]
+
+
+def test_a_word_with_an_invisible_character_inside_is_found_whole():
+    # Text preparation removes soft hyphens and zero-width marks: the model reads "xăng".
+    text = "Giá x\u00adăng và t\u200bhuế"
+    spans = highlights(text, [("xăng", 1.0), ("thuế", 0.5)])
+    assert covered(text, spans) == [("x\u00adăng", ["xăng"], 1.0), ("t\u200bhuế", ["thuế"], 0.5)]

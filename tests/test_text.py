@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from conftest import readable
+from conftest import pure, readable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyvi import ViTokenizer
@@ -143,3 +143,21 @@ def test_cut_after_normalising_equals_normalising_then_cutting(pieces, max_chars
     if not readable(text):
         return
     assert normalize(text, max_chars=max_chars) == normalize(text)[:max_chars]
+
+
+@pytest.mark.parametrize(
+    "mark", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u200e", "\u2060", "\ufeff", "\u202e"]
+)
+def test_invisible_characters_inside_words_are_removed_not_made_spaces(mark):
+    # Editors and scrapers leave soft hyphens and zero-width marks inside words; a space there
+    # would split "xăng" and change the answer, silently.
+    import nlpkit
+
+    text = "Nga và NATO hội đàm về giá xăng"
+    marked = " ".join(w[0] + mark + w[1:] for w in text.split())
+    assert prepare(marked) == prepare(text)
+    assert nlpkit.predict_proba(marked) == nlpkit.predict_proba(text)
+    with pure():
+        assert prepare(marked) == prepare(text)
+    with pytest.raises(ValueError, match="empty once cleaned"):
+        prepare(mark * 3 + " \n")

@@ -15,17 +15,18 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 # The text preparation's own rule for datelines, so that words here are the model's words.
-from ..text import _DATELINE, _DATELINE_HINT, normalize
+from ..text import _DATELINE, _DATELINE_HINT, _INVISIBLE, _INVISIBLE_CHARS, normalize
 
 __all__ = ["highlights"]
 
 # Letters and digits (not the underscore, which joins the syllables of a segmented word), and
-# combining accents, which a decomposed (NFD) text writes apart from their letters.
-_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+# combining accents, which a decomposed (NFD) text writes apart from their letters; within a
+# word, the invisible characters text preparation removes ("x\u00adăng" is one word).
+_WORD = re.compile(rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f{_INVISIBLE_CHARS}])*")
 
 
 def _key(word: str) -> str:
-    return unicodedata.normalize("NFC", word).lower()
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", word)).lower()
 
 
 def _words(text: str, limit: int | None = None) -> list[tuple[int, int, str]]:
