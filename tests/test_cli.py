@@ -431,3 +431,40 @@ def test_evaluate_scores_out_of_scope_with_allow_none(tmp_path, capsys):
     assert "labels_the_model_lacks" not in result and err == ""
     assert result["accuracy"] == round(right / len(rows), 4)
     assert "none" in result["per_label"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a full device)")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "Giá xăng tăng"],
+        ["predict", "--proba", "Giá xăng tăng"],
+        ["explain", "--json", "Giá xăng tăng"],
+    ],
+)
+def test_standard_output_on_a_full_device_is_one_line_and_exit_1(args):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "nlpkit", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT / "tests",
+            timeout=300,
+        )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"nlpkit {args[0]}: error: cannot write standard output (No space left on device)\n"
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a full device)")
+def test_an_output_file_on_a_full_device_is_one_line_and_exit_1(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "Giá xăng tăng"}\n', encoding="utf-8")
+    result = run("predict", "--input", str(src), "--output", "/dev/full")
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == "nlpkit predict: error: cannot write the output: No space left on device.\n"
+    )

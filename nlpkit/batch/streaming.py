@@ -14,6 +14,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -245,6 +246,25 @@ def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
     print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
 
 
+@contextmanager
+def _sink(fd: int, mode: str) -> Iterator[IO[bytes]]:
+    """The output file, whose closing (the flush of its last bytes) fails as an `OutputError`,
+    or quietly when another error is on its way already (a full disk says so once)."""
+    sink = open(fd, mode)
+    try:
+        yield sink
+    except BaseException:
+        try:
+            sink.close()
+        except OSError:
+            pass
+        raise
+    try:
+        sink.close()
+    except OSError as exc:
+        raise OutputError.of(exc) from None
+
+
 def predict_file(
     input: str | Path,
     output: str | Path,
@@ -370,7 +390,7 @@ def predict_file(
             raise InputError(f"--output {output}: cannot write it ({exc.strerror})") from None
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
         # (a device or a pipe, such as /dev/null: written to as it is, with no run record)
-        with open(fd, "r+b" if regular else "wb") as sink:
+        with _sink(fd, "r+b" if regular else "wb") as sink:
             _lock(fd, str(output))
             if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
                 raise InputError(f"--output {output} is the input file; choose another")

@@ -12,6 +12,7 @@ what it left on disk.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -26,6 +27,11 @@ def _terminate(signum, frame) -> None:
     raise Terminated
 
 
+def _drop_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
@@ -37,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # (a full disk or a failing device says so here, not at exit)
+        return status
     except UsageError as exc:
         print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -55,8 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`| head -n 1`): stop quietly, as other Unix tools do, and keep
         # Python from complaining when it flushes standard output at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _drop_stdout()
         return 141
+    except OSError as exc:
+        # What no command catches: standard output on a full disk or a failing device, say.
+        # One line, and the output still buffered is dropped, not written again at exit.
+        if exc.filename:
+            what = f"{exc.filename}: {exc.strerror or exc}"
+        elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            what = f"cannot write standard output ({exc.strerror})"
+        else:
+            what = str(exc)
+        print(f"nlpkit {args.command}: error: {what}", file=sys.stderr)
+        _drop_stdout()
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
