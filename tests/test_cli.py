@@ -180,6 +180,28 @@ def test_weak_report(tmp_path, capsys):
     assert main(["weak-report", "--corpus", str(corpus), "--dev", str(tmp_path / "none.tsv")]) == 2
 
 
+def test_weak_report_refuses_what_it_cannot_report_on_or_write(tmp_path, capsys):
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl")
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("id\ttopic\ntest-energy-0-0\tenergy\n", encoding="utf-8")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Giá xăng tăng\nNga và Mỹ hội đàm\n", encoding="utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    base = ["weak-report", "--dev", str(dev), "--train", ""]
+    for args, message in [
+        (["--corpus", str(plain)], "--corpus: no corpus record read (0 records read, 2 malformed"),
+        (["--corpus", str(empty)], "--corpus: no corpus record read (0 records read, 0 malformed"),
+        (["--corpus", str(corpus), "--out", str(tmp_path)], "is a folder; name a file"),
+        (["--corpus", str(corpus), "--out", str(tmp_path / "no" / "r.md")], "does not exist"),
+        (["--corpus", str(corpus), "--dev", str(tmp_path / "no.tsv")], "--dev "),
+    ]:
+        assert main([*base, *args]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    assert not (tmp_path / "no").exists()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -77,24 +77,18 @@ def _writable(folder: Path, option: str, model: bool = False) -> None:
 _NOTHING_WRITTEN = {cmd: "nothing was written" for cmd in ("train", "adapt", "weak-report")}
 
 
-def _write(write, *args) -> None:
-    """``write(*args)``, a failure of the disk (full, gone, read-only) one line, exit 1; an
-    interruption while it writes says what it may have left."""
+def _write(write, *args, what: str = "the model or its results") -> None:
+    """``write(*args)``, a failure of the disk (full, gone, read-only) one line naming
+    ``what`` was written, exit 1; an interruption while it writes says what it may have left."""
     try:
         write(*args)
     except (KeyboardInterrupt, Terminated) as exc:
-        # A model folder is saved whole or not at all (`modelfile`); the results beside it are
-        # written after it, file by file.
-        exc.left = (
-            "while writing: the model folder is the new one or as it was, but its results may "
-            "be incomplete; run the command again"
-        )
+        # (a model folder is saved whole or not at all, `modelfile`; its results after it)
+        exc.left = f"while writing {what}; run the command again"
         raise
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        raise _WriteFailed(
-            f"cannot write the model or its results ({where}{exc.strerror or exc})"
-        ) from None
+        raise _WriteFailed(f"cannot write {what} ({where}{exc.strerror or exc})") from None
 
 
 class _WriteFailed(Exception):

@@ -203,18 +203,35 @@ def _train_data(args: argparse.Namespace) -> int:
 
 
 def cmd_weak_report(args: argparse.Namespace) -> int:
-    from ..corpus import CorpusError, is_heldout, read_corpus
+    from ..corpus import CorpusError, CorpusReport, is_heldout, read_corpus
     from ..evaluate import read_labels
     from ..weak import report
 
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        # (checked before the corpus is read: the report is written at the end)
+        if out.is_dir():
+            raise UsageError(f"--out {out} is a folder; name a file")
+        if not out.absolute().parent.is_dir():
+            raise UsageError(f"--out {out}: the folder {out.absolute().parent} does not exist")
+    read = CorpusReport()
     try:
-        records = [r for r in read_corpus(args.corpus) if not is_heldout(r)]
+        records = [r for r in read_corpus(args.corpus, read) if not is_heldout(r)]
+        labels = {"--dev": args.dev, "--train": args.train}
+        for option, path in labels.items():
+            if path and not Path(path).is_file():
+                raise UsageError(f"{option} {path}: no such file")
         dev = read_labels(args.dev)
         train = read_labels(args.train) if args.train else None
     except (CorpusError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    if not read.records:
+        # (a plain text file, an empty one, records of another kind: nothing to report on)
+        raise UsageError(f"--corpus: no corpus record read ({read.summary()})")
+    if read.skipped:
+        print(f"nlpkit weak-report: warning: corpus: {read.summary()}", file=sys.stderr)
     text = report(records, dev, args.dev, train, args.train or "")
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    if out is not None:
+        _write(out.write_text, text, "utf-8", what="the report")
     print(text, end="")
     return 0
