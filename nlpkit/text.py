@@ -152,11 +152,25 @@ def segment(text: str | Sequence[str]) -> str | list[str]:
     Returns exactly what ``pyvi.ViTokenizer.tokenize(text)`` returns (pyvi's model, decoded by
     `nlpkit.segmenter`), in time linear in the length of the text, for every string: an empty
     one included, which pyvi returns as it is. A list, tuple, numpy array or pandas Series of
-    strings gives a list, in order. Anything else is a `TypeError`.
+    strings gives a list, in order. Anything else is a `TypeError`; a string with a lone
+    surrogate, which pyvi fails on, a `ValueError` saying where.
     """
     if isinstance(text, str):
-        return _tokenize(text)
-    return [_tokenize(one) for one in check_batch(text, _check_type)]
+        return _tokenize(_segmentable(text))
+    return [_tokenize(one) for one in check_batch(text, _segmentable)]
+
+
+def _segmentable(text: object) -> str:
+    """A str that pyvi can segment: not one with a lone surrogate (half of a UTF-16 pair, from
+    badly decoded input), which its tagger fails on. (`prepare` replaces them instead.)"""
+    text = _check_type(text)
+    if _has_surrogates(text):
+        at = next(i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff")
+        raise ValueError(
+            f"text holds a lone surrogate (U+{ord(text[at]):04X} at position {at}), which is not "
+            "valid Unicode: decode the input with errors='replace', or clean it"
+        )
+    return text
 
 
 def check_batch(texts: object, check: Callable[[object], str] = check_text) -> list[str]:

@@ -161,3 +161,12 @@ def test_invisible_characters_inside_words_are_removed_not_made_spaces(mark):
         assert prepare(marked) == prepare(text)
     with pytest.raises(ValueError, match="empty once cleaned"):
         prepare(mark * 3 + " \n")
+
+
+def test_segment_of_a_lone_surrogate_is_a_clear_error():
+    # pyvi's tagger fails on half a UTF-16 pair; the public function says where it is.
+    with pytest.raises(ValueError, match=r"lone surrogate \(U\+D800 at position 8\)"):
+        segment("Giá xăng\ud800")
+    with pytest.raises(ValueError, match=r"text #1 of the batch: .* \(U\+DFFF at position 1\)"):
+        segment(["Giá xăng", "a\udfffb"])
+    assert segment("") == "" and segment(["Giá xăng"]) == ["Giá xăng"]
