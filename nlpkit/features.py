@@ -309,13 +309,20 @@ def count_terms(
     high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
     low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
     if high_count < low_count:
-        raise ValueError("max_df corresponds to < documents than min_df")
+        raise ValueError(
+            f"min_df {min_df} asks for terms in at least {low_count:g} of the {n_docs:,} texts, "
+            f"and max_df {max_df} for at most {high_count:g}: no term can be kept; lower min_df "
+            "or raise max_df"
+        )
     kept = np.flatnonzero((df >= low_count) & (df <= high_count))
     forced = _kept_terms(keep, index, keys, n_words, unigrams, bigrams)
     if len(forced):
         kept = np.setdiff1d(kept, forced, assume_unique=True)
     elif not len(kept) and not keep:
-        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        raise ValueError(
+            f"no term is in at least min_df {min_df} and at most max_df {max_df} of the "
+            f"{n_docs:,} texts: lower min_df or raise max_df"
+        )
     words = index
 
     def named(chosen: np.ndarray) -> list[str]:

@@ -113,6 +113,19 @@ def test_bad_options_and_data_are_one_clear_error():
         nlpkit.train(TEXTS, LABELS, seed=1.5)
     with pytest.raises(ValueError, match=r"only one label \('x'\)"):
         nlpkit.train(["a", "b"], ["x", "x"])
+    # A string is a sequence of characters and a dict one of its keys: neither is a batch.
+    for texts, labels, name, kind in [
+        ("xyxyxyxyxyxy", "abababababab", "texts", "str"),
+        ({"a": 1, "b": 2}, ["x", "y"], "texts", "dict"),
+        (TEXTS, "".join(LABELS), "labels", "str"),
+        ((t for t in TEXTS), LABELS, "texts", "generator"),
+    ]:
+        with pytest.raises(TypeError, match=f"{name} must be a list, .* not {kind}"):
+            nlpkit.train(texts, labels)
+    with pytest.raises(TypeError, match="titles must be a list, .* not str"):
+        nlpkit.train(TEXTS, LABELS, titles="a title")
+    with pytest.raises(ValueError, match="min_df 1000 asks for terms in at least 1000 of the"):
+        nlpkit.train(TEXTS, LABELS, min_df=1000)
 
 
 def test_nlpkit_train_is_the_function_whatever_is_imported():

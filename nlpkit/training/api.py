@@ -114,7 +114,9 @@ def train(
     added to its own (``nb_alpha``, that naive Bayes's smoothing); ``temperature``, the
     probabilities' T in softmax(T * scores) (0, the default: the classifier's own);
     ``n_jobs``, the processes to train with (0, the default: the machine's cores, at most 4;
-    the model is the same whatever the number). Bad data raises `ValueError` saying what.
+    the model is the same whatever the number). ``texts``, ``labels`` and ``titles`` are
+    lists, tuples, numpy arrays or pandas Series (anything else, a string or a generator, is a
+    `TypeError`); bad data raises `ValueError` saying what.
     """
     from .output import model_extra
 

@@ -180,6 +180,15 @@ def from_lists(
     texts: Sequence[str], labels: Sequence[Any], titles: Sequence[str] | None = None
 ) -> LabelledTexts:
     """Texts and labels given in Python (lists, arrays, Series)."""
+    from ..text import _is_sequence
+
+    for name, value in (("texts", texts), ("labels", labels), ("titles", titles)):
+        # (a string is a sequence of characters, a dict one of its keys: neither is meant)
+        if value is not None and not _is_sequence(value):
+            raise TypeError(
+                f"{name} must be a list, tuple, numpy array or pandas Series, "
+                f"not {type(value).__name__}"
+            )
     texts, labels = list(texts), list(labels)
     if len(texts) != len(labels):
         raise DataError(f"{len(texts)} texts but {len(labels)} labels")
