@@ -494,6 +494,39 @@ def test_a_signal_to_one_worker_keeps_complete_lines_and_says_how_to_resume(tmp_
     assert [r["id"] for r in read_out(out)] == list(range(RECORDS))
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_interrupted_gzip_output_is_whole_and_says_it_cannot_be_resumed(tmp_path, workers):
+    # The writing thread's last write ends before the gzip stream is closed: a stream closed
+    # during a write is corrupt (a CRC error), however many lines it holds.
+    import gzip
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl.gz"
+    args = ["predict", "--input", str(src), "--output", str(out), "--batch-size", "64"]
+    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args, "--workers", workers],
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while (not out.exists() or out.stat().st_size < 5_000) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "a whole gzip file. A compressed output cannot be resumed" in err
+    lines = gzip.decompress(out.read_bytes()).decode("utf-8").splitlines()
+    said = int(re.search(r"([\d,]+) records are complete", err).group(1).replace(",", ""))
+    assert 0 < len(lines) == said < RECORDS
+    assert [json.loads(line)["id"] for line in lines] == list(range(said))
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_damaged_gzip_input_is_one_line_after_the_complete_records(tmp_path, capsys, workers):
     import gzip

@@ -199,22 +199,27 @@ class _Writer:
         import queue
         import threading
 
-        self.write, self.error = write, None
+        self.write, self.error, self.stopped = write, None, False
         self.queue: queue.Queue = queue.Queue(maxsize=2)
+        # Held while an answer is written (by this thread only): an interruption waits on it
+        # for the write under way, so that nothing is written once the caller closes the
+        # output (a gzip stream closed during a write would be corrupt).
+        self.writing = threading.Lock()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         while (answer := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.write(answer() if callable(answer) else answer)
-                except BrokenPipeError as exc:
-                    self.error = exc  # (a reader gone, as in `| head`: the command ends quietly)
-                except OSError as exc:
-                    self.error = OutputError.of(exc)
-                except BaseException as exc:
-                    self.error = exc
+            with self.writing:
+                if self.error is None and not self.stopped:
+                    try:
+                        self.write(answer() if callable(answer) else answer)
+                    except BrokenPipeError as exc:
+                        self.error = exc  # (a reader gone, as in `| head`: ends quietly)
+                    except OSError as exc:
+                        self.error = OutputError.of(exc)
+                    except BaseException as exc:
+                        self.error = exc
 
     def put(self, answer: Answer | Callable[[], Answer]) -> None:
         if self.error is not None:
@@ -227,8 +232,11 @@ class _Writer:
     def __exit__(self, *exc_info: object) -> None:
         if exc_info[0] is not None:
             # Interrupted (Ctrl-C, SIGTERM, an error): the signal may have come inside the
-            # queue's own lock, so the queue is not touched again and the thread not waited
-            # for; the lines on disk are whole but for the last, which --resume cuts off.
+            # queue's own lock, so the queue is not touched again; the write under way ends
+            # (a while at most: a pipe's reader may have stalled), and none starts after it.
+            self.stopped = True
+            if self.writing.acquire(timeout=10):
+                self.writing.release()
             return
         self.queue.put(None)
         self.thread.join()

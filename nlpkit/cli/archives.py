@@ -6,9 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..usage import Terminated, UsageError
 from .common import _allow_none, _load
+
+if TYPE_CHECKING:
+    from ..batch import BatchReport
 
 _FILE_OPTIONS = {
     "format": "--format",
@@ -101,8 +105,7 @@ def _predict_file(args: argparse.Namespace) -> int:
         where = (
             ""
             if args.output == "-" or not Path(args.output).is_file()  # (stdout, a device)
-            else f"; {report.complete:,} records are complete in {args.output}. To continue, "
-            "run the same command with --resume"
+            else f"; {_complete(args.output, report)}"
         )
         print(f"nlpkit predict: error: {exc}{where}.", file=sys.stderr)
         return 1
@@ -111,8 +114,7 @@ def _predict_file(args: argparse.Namespace) -> int:
             # (`main` says it; interrupted while a resume checks the lines already there, say:
             # nothing written)
             exc.left = (
-                f"{report.complete:,} records are complete in {args.output}. To continue, run "
-                "the same command with --resume"
+                _complete(args.output, report)
                 if report.started
                 else f"nothing was written, and {args.output} is as it was"
             )
@@ -126,3 +128,15 @@ def _predict_file(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _complete(output: str, report: BatchReport) -> str:
+    """How many records an output stopped short holds, and how to go on from there."""
+    done = f"{report.complete:,} records are complete in {output}"
+    if output.endswith(".gz"):
+        # (closed whole, but a compressed output is not continued: `predict_file`)
+        return (
+            f"{done}, a whole gzip file. A compressed output cannot be resumed: run the command "
+            "again, or write it uncompressed and compress it when done"
+        )
+    return f"{done}. To continue, run the same command with --resume"
