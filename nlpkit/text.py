@@ -47,9 +47,15 @@ def _check_type(text: object) -> str:
     return text
 
 
+def has_content(text: str) -> bool:
+    """Whether a str holds a character that is not white space, a control or an invisible
+    format character: what text preparation keeps something of."""
+    return _CONTENT.search(text) is not None
+
+
 def check_text(text: object) -> str:
     """Return ``text`` if it is a usable text, or raise a clear error saying why not."""
-    if not _CONTENT.search(_check_type(text)):
+    if not has_content(_check_type(text)):
         if text.strip():
             raise ValueError("text is empty once cleaned: only white space and control characters")
         raise ValueError("text is empty or whitespace only")

@@ -106,6 +106,11 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
         ('{"text": "a", "label": "x"}\n', ["--weight", "2"], "--weight applies to --base only"),
         ('{"text": "", "label": "x"}\n', [], "x.jsonl:1: empty text"),
         (
+            '{"text": "a", "label": "x"}\n{"text": "\\u200b \\u0000", "label": "y"}\n',
+            [],
+            "x.jsonl:2: empty text once cleaned (only white space and control characters)",
+        ),
+        (
             '{"text": "a", "label": "x"}\n',
             ["--n-jobs", "-1"],
             "--n-jobs must be a number of processes (at least 1), or 0 for the machine's "

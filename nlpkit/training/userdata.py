@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import Record
+from ..text import has_content
 from .labels import Example
 
 __all__ = ["DataError", "LabelledTexts", "UserSplit", "read_file", "from_lists", "split"]
@@ -210,6 +211,10 @@ def from_lists(
     return LabelledTexts(texts, labels, titles, None, where, None, {})
 
 
+def _once_cleaned(text: str) -> str:
+    return " once cleaned (only white space and control characters)" if text.strip() else ""
+
+
 def check(data: LabelledTexts) -> list[int]:
     """Refuse what cannot be trained on (an empty text or label, a single label, a text both
     trained on and held out by the file's split field) and warn of what may be a mistake
@@ -221,8 +226,8 @@ def check(data: LabelledTexts) -> list[int]:
     repeats: list[int] = []
     conflicts: list[tuple[int, int]] = []
     for i, (text, title, label) in enumerate(zip(data.texts, data.titles, data.labels)):
-        if not text.strip() and not title.strip():
-            raise DataError(f"{data.where[i]}: empty text")
+        if not has_content(text) and not has_content(title):
+            raise DataError(f"{data.where[i]}: empty text{_once_cleaned(text + title)}")
         if not label:
             raise DataError(f"{data.where[i]}: empty label")
         j = first.setdefault((title.strip(), text.strip()), i)
@@ -393,8 +398,8 @@ def read_texts(
         text = _string(row[text_field], where, text_field, "text")
         title = row.get(title_field) if title_field else ""
         title = "" if title is None else _string(title, where, title_field, "title")
-        if not (text.strip() or title.strip()):
-            raise DataError(f"{where}: empty text")
+        if not (has_content(text) or has_content(title)):
+            raise DataError(f"{where}: empty text{_once_cleaned(text + title)}")
         texts.append(text)
         titles.append(title)
     if not texts:
