@@ -1071,3 +1071,16 @@ def test_a_failure_making_the_output_lines_on_the_writing_thread_reaches_the_cal
         predict_file(src, out, workers=1, batch_size=8)
     assert len(calls) >= 2
     assert [r["id"] for r in read_out(out)] == list(range(8))
+
+
+def test_an_input_that_cannot_be_opened_is_an_input_error(tmp_path):
+    # The command exits with 2 for these; Python callers get the documented InputError.
+    from nlpkit.batch import InputError, predict_file
+
+    for source, message in [
+        (tmp_path / "missing.jsonl", "no such file"),
+        (tmp_path, "is a folder"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            predict_file(source, tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()

@@ -324,7 +324,11 @@ def predict_file(
             f"{output}: --resume cannot continue a compressed output; write it uncompressed "
             "and compress it when done"
         )
-    source: IO[bytes] = sys.stdin.buffer if from_stdin else open(input, "rb")
+    try:
+        source: IO[bytes] = sys.stdin.buffer if from_stdin else open(input, "rb")
+    except OSError as exc:  # (missing, a folder, no permission: as the command says it)
+        what = "is a folder" if Path(input).is_dir() else (exc.strerror or str(exc)).lower()
+        raise InputError(f"{input}: {what}") from None
     try:
         in_stat = os.fstat(source.fileno())
         if to_stdout:
