@@ -54,9 +54,10 @@ def _predict_file(args: argparse.Namespace) -> int:
         raise UsageError("--output needs --input: a file, or - for standard input")
     if args.text or args.file:
         raise UsageError("give texts or --input FILE, not both")
-    for flag, on in (("--page", args.page), ("--proba", args.proba)):
-        if on:
-            raise UsageError(f"{flag} does not apply to --input (every output line has both)")
+    if args.proba:
+        raise UsageError("--proba does not apply to --input (every output line has both)")
+    if args.page:
+        raise UsageError("--page does not apply to --input (each record is one text)")
     if args.input != "-" and not Path(args.input).is_file():
         what = "is a folder" if Path(args.input).is_dir() else "not found"
         raise UsageError(f"--input {args.input}: {what}")

@@ -41,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     def progress_args(p: argparse.ArgumentParser) -> None:
         # For the commands that train: progress shows on a terminal, not in a pipe, by default.
         shown = p.add_mutually_exclusive_group()
-        shown.add_argument("--quiet", action="store_true", help="no progress and no messages")
+        shown.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress and no messages (errors, warnings and the result still)",
+        )
         shown.add_argument(
             "--progress",
             action="store_true",

@@ -197,8 +197,13 @@ def _train_data(args: argparse.Namespace) -> int:
             f"held-out: accuracy {heldout['accuracy']}, macro-F1 {heldout['macro_f1']} "
             f"(n={heldout['distant']['n']})"
         )
+    elif holdout == 0 or args.split_field:
+        print(
+            f"held-out: none ({'--holdout 0' if holdout == 0 else '--split-field'}): every text trained"
+        )
     else:
-        print("held-out: none (--holdout 0): every text trained")
+        # (a label's last example always trains: labels of one example each hold none out)
+        print("held-out: none: no label has two examples to hold one out of; every text trained")
     return 0
 
 
