@@ -139,6 +139,21 @@ has_content(PyObject *s)
     return 0;
 }
 
+/* Whether a str holds an invisible character (text._INVISIBLE). */
+static int
+has_invisible(PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    if (kind == PyUnicode_1BYTE_KIND)
+        return memchr(data, 0xad, (size_t)n) != NULL; /* (the only one below U+0100) */
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (IS_INVISIBLE(flags_of(PyUnicode_READ(kind, data, i))))
+            return 1;
+    return 0;
+}
+
 int
 has_surrogates(PyObject *s)
 {
@@ -174,14 +189,23 @@ normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_su
     if (inert)
         return unglue_datelines(w, out, dateline);
     PyObject *t;
-    if (may_have_surrogates && has_surrogates(s)) {
-        /* text.encode("utf-8", "replace").decode(): each lone surrogate becomes "?" */
+    int surrogates = may_have_surrogates && has_surrogates(s);
+    if (surrogates || has_invisible(s)) {
+        /* text.encode("utf-8", "replace").decode(): each lone surrogate becomes "?"; and the
+         * invisible characters removed before NFC, which may then compose what they kept
+         * apart (a letter and its accent) */
         if (cp_from_str(&w->raw, s, NULL) < 0)
             return -1;
-        for (Py_ssize_t i = 0; i < w->raw.n; i++)
-            if (w->raw.p[i] >= 0xd800 && w->raw.p[i] <= 0xdfff)
-                w->raw.p[i] = '?';
-        PyObject *fixed = str_from_cp(w->raw.p, w->raw.n);
+        Py_ssize_t n = 0;
+        for (Py_ssize_t i = 0; i < w->raw.n; i++) {
+            cp_t c = w->raw.p[i];
+            if (c >= 0xd800 && c <= 0xdfff)
+                c = '?';
+            else if (IS_INVISIBLE(flags_of(c)))
+                continue;
+            w->raw.p[n++] = c;
+        }
+        PyObject *fixed = str_from_cp(w->raw.p, n);
         if (fixed == NULL)
             return -1;
         t = nfc(seg, fixed);

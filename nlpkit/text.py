@@ -101,9 +101,10 @@ def _normalize_prefix(text: str, max_chars: int) -> str:
 
 def _normalize(text: str) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
-    text = unicodedata.normalize("NFC", text)
     if _INVISIBLE.search(text):
+        # (before NFC, which then composes a letter and an accent they kept apart)
         text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     # Each step first looks (in C) whether it has anything to do: this runs on every text a
     # predictor sees, and most need none of it.

@@ -170,3 +170,13 @@ def test_segment_of_a_lone_surrogate_is_a_clear_error():
     with pytest.raises(ValueError, match=r"text #1 of the batch: .* \(U\+DFFF at position 1\)"):
         segment(["Giá xăng", "a\udfffb"])
     assert segment("") == "" and segment(["Giá xăng"]) == ["Giá xăng"]
+
+
+def test_an_invisible_character_between_a_letter_and_its_accent_goes_before_nfc():
+    # Removed first, the letter and its accent compose: the prepared text is NFC.
+    for text in ["a\u200b\u0301", "Gia\u00ad\u0301 xăng"]:
+        out = prepare(text)
+        assert out == unicodedata.normalize("NFC", out)
+        with pure():
+            assert prepare(text) == out
+    assert prepare("a\u200b\u0301") == "á"
