@@ -59,6 +59,19 @@ def test_the_command_tells_the_two_apart(small_model, tmp_path, capsys):
         assert main(args) == 2
         out, err = capsys.readouterr()
         assert out == "" and "--texts none.txt: not found" in err
+    # So is one that cannot be read as texts: UTF-16, empty, blank.
+    (tmp_path / "u16.txt").write_bytes("Giá xăng\n".encode("utf-16"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.txt").write_bytes(b"\n \n")
+    for name, message in [
+        ("u16.txt", "it is UTF-16 (byte-order mark): convert it to UTF-8 first"),
+        ("empty.txt", "no text in it"),
+        ("blank.txt", "no text in it"),
+    ]:
+        args = ["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", str(tmp_path / name)]
+        assert main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err == f"nlpkit diff: error: --texts {tmp_path / name}: {message}\n"
 
 
 def test_texts_are_read_from_json_lines_and_plain_lines(tmp_path):

@@ -125,9 +125,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if not 0 <= args.tolerance < 1:
         raise UsageError(f"--tolerance must be within [0, 1), got {args.tolerance}")
     for path in args.texts or []:
-        if not Path(path).is_file():
-            what = "is a folder" if Path(path).is_dir() else "not found"
-            raise UsageError(f"--texts {path}: {what}")
+        _check_texts(Path(path))
     try:
         found = differences(args.first, args.second)
     except ModelError as exc:
@@ -144,6 +142,27 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return _diff_answers(args)
 
 
+def _check_texts(path: Path) -> None:
+    """A --texts file that cannot be read as texts, said before any folder is compared: its
+    first bytes are looked at (decompressed), as `predict --input` looks at its input's."""
+    import gzip
+
+    from ..batch.reading import InputError, sniff
+
+    if not path.is_file():
+        raise UsageError(f"--texts {path}: {'is a folder' if path.is_dir() else 'not found'}")
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as data:
+            head = data.read(1 << 16)
+        sniff(head)
+    except InputError as exc:
+        raise UsageError(f"--texts {path}: {exc}") from None
+    except OSError as exc:  # (a damaged gzip file, no permission)
+        raise UsageError(f"--texts {path}: cannot read it ({exc.strerror or exc})") from None
+    if not head.strip():
+        raise UsageError(f"--texts {path}: no text in it")
+
+
 def _diff_answers(args: argparse.Namespace) -> int:
     """Folders that differ may still answer the same: compare on the texts given."""
     import nlpkit
@@ -156,7 +175,9 @@ def _diff_answers(args: argparse.Namespace) -> int:
             texts.extend(read_texts(path))
         except FileNotFoundError:
             raise UsageError(f"--texts {path}: not found") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"--texts {path}: not UTF-8 ({exc.reason})") from None
+        except (OSError, ValueError) as exc:
             raise UsageError(f"--texts {path}: {exc}") from None
     if not texts:
         raise UsageError("--texts: no texts to compare the answers on")
