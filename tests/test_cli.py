@@ -82,6 +82,24 @@ def test_explain(capsys):
         (["evaluate", "no/such/model"], "model folder not found"),
         (["compare", "no/such/run"], "no metrics.json at no/such/run"),
         (
+            ["compare", str(ROOT / "tests" / "conftest.py")],
+            "conftest.py: not a metrics file (",
+        ),
+        (
+            ["compare", "--era", "1999", str(ROOT / "experiments" / "results" / "default")],
+            "--era 1999: no run has hand-labelled texts of that era",
+        ),
+        (
+            [
+                "compare",
+                "--era",
+                "2025-26",
+                "--hand",
+                str(ROOT / "experiments" / "results" / "default"),
+            ],
+            "--era gives the hand-labelled scores of one era; --hand those of all: choose one",
+        ),
+        (
             ["train", str(ROOT / "experiments" / "default.toml"), "--cv", "1"],
             "--cv: 'cv' must be 0 (none) or from 2",
         ),
@@ -151,6 +169,13 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     assert len(table) == 4 and table[2].startswith("| small | weak | pyvi | 1-2 |")
     assert main(["compare", "--hand", str(results)]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("| run | dev macro-F1 |")
+    # Files that are JSON but not a run's metrics name themselves.
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    (tmp_path / "other.json").write_text('{"name": "x"}', encoding="utf-8")
+    assert main(["compare", str(results), str(tmp_path / "list.json")]) == 2
+    assert "list.json: not a metrics file (a JSON list, not an object)" in capsys.readouterr().err
+    assert main(["compare", str(results), str(tmp_path / "other.json")]) == 2
+    assert "other.json: not a metrics file of a run (no field" in capsys.readouterr().err
     capsys.readouterr()
     assert main(["predict", "--model", str(model), "Giá xăng dầu tăng mạnh"]) == 0
     assert capsys.readouterr().out == "energy\n"

@@ -97,24 +97,43 @@ _EVALUATE_DATA_OPTIONS = {
 def cmd_compare(args: argparse.Namespace) -> int:
     from ..card import compare_era_table, compare_hand_table, compare_table
 
+    if args.era and args.hand:
+        raise UsageError(
+            "--era gives the hand-labelled scores of one era; --hand those of all: choose one"
+        )
+    if args.era:
+        table = lambda runs: compare_era_table(runs, args.era)  # noqa: E731
+    else:
+        table = compare_hand_table if args.hand else compare_table
     runs = []
     for run in args.runs:
         path = Path(run)
         path = path / "metrics.json" if path.is_dir() else path
         try:
-            runs.append(json.loads(path.read_text(encoding="utf-8")))
+            metrics = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UsageError(f"no metrics.json at {run}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UsageError(f"{path}: not a metrics file ({exc})") from None
-    try:
-        if args.era:
-            print(compare_era_table(runs, args.era))
-        else:
-            print(compare_hand_table(runs) if args.hand else compare_table(runs))
-    except (KeyError, TypeError) as exc:
-        raise UsageError(f"a metrics file lacks a field: {exc}") from None
+        if not isinstance(metrics, dict):
+            what = type(metrics).__name__
+            raise UsageError(f"{path}: not a metrics file (a JSON {what}, not an object)")
+        try:
+            table([metrics])  # (each run alone first: a field it lacks is said with its file)
+        except (KeyError, TypeError) as exc:
+            raise UsageError(f"{path}: not a metrics file of a run (no field {exc})") from None
+        runs.append(metrics)
+    if args.era and not any(_has_era(run, args.era) for run in runs):
+        raise UsageError(f"--era {args.era}: no run has hand-labelled texts of that era")
+    print(table(runs))
     return 0
+
+
+def _has_era(metrics: dict, era: str) -> bool:
+    for part in ("heldout", "dev"):
+        if era in ((metrics.get(part) or {}).get("hand") or {}).get("by_era", {}):
+            return True
+    return False
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
