@@ -162,7 +162,7 @@ def save(
     ``card`` is the model card's markdown (a short default is written otherwise);
     ``attachments`` are further files for the card (a confusion-matrix picture), checksummed too.
     """
-    path = Path(path)
+    path = _given(path, "a model folder to write")
     features = predictor.features
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -627,11 +627,19 @@ def _empty(shape: tuple[int, ...]) -> Any:
     return np.zeros(shape)
 
 
+def _given(path: str | Path, what: str) -> Path:
+    """``path`` as a Path; an empty string, which Path reads as the current folder, is a
+    `ValueError`: a caller who meant no path meant something else."""
+    if not str(path):
+        raise ValueError(f"the path is empty: name {what}")
+    return Path(path)
+
+
 def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
     """Load a model folder written by `save`, after checking it; raise `ModelError` if unusable.
     ``make`` builds the model from what was read: `nlpkit.predictor.Predictor` (`nlpkit.load`
     passes it; the model's class is no concern of its files')."""
-    path = Path(path)
+    path = _given(path, "a model folder")
     manifest, contents = _read_folder(path)
     _check_values(manifest, path / MANIFEST)
     try:

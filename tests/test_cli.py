@@ -515,3 +515,22 @@ def test_an_output_file_on_a_full_device_is_one_line_and_exit_1(tmp_path):
         result.stderr
         == "nlpkit predict: error: cannot write the output: No space left on device.\n"
     )
+
+
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (["train", "--data", "x.jsonl", "--output", ""], "--output"),
+        (["predict", "--model", "", "Giá xăng"], "-m/--model"),
+        (["predict", "-f", ""], "-f/--file"),
+        (["evaluate", ""], "model"),
+        (["diff", "", "models/default"], "first"),
+        (["predict", "--input", "x.jsonl", "--output", ""], "--output"),
+    ],
+)
+def test_an_empty_path_is_a_usage_error(capsys, args, name):
+    # An unset shell variable gives "": read as the current folder, or as no option at all.
+    with pytest.raises(SystemExit) as exit:
+        main(args)
+    assert exit.value.code == 2
+    assert f"error: {name} is empty: name a file or folder" in capsys.readouterr().err

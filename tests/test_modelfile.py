@@ -543,3 +543,14 @@ def test_a_link_to_a_file_outside_the_folder_is_refused(saved, tmp_path):
     (saved / "README.md").symlink_to(outside)
     with pytest.raises(ModelError, match="README.md: a link to a file outside the model folder"):
         load(saved)
+
+
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch):
+    import nlpkit
+
+    monkeypatch.chdir(tmp_path)  # (an empty folder: a save there would have gone through)
+    with pytest.raises(ValueError, match="the path is empty: name a model folder"):
+        nlpkit.load("")
+    with pytest.raises(ValueError, match="the path is empty: name a model folder to write"):
+        nlpkit.load().save("")
+    assert list(tmp_path.iterdir()) == []

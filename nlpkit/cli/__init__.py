@@ -23,6 +23,11 @@ from .parser import _parser
 __all__ = ["main"]
 
 
+# The arguments that name a file or folder (their argparse dest).
+_PATHS = {"model", "output", "results", "out", "input", "data", "unlabeled", "base", "corpus"}
+_PATHS |= {"texts", "file", "config", "runs", "first", "second"}
+
+
 def _terminate(signum, frame) -> None:
     raise Terminated
 
@@ -41,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         # (said by the command's own parser: "nlpkit evaluate: error: ... (see nlpkit evaluate
         # --help)", where the top one named neither the command nor its help)
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    command = parser.commands[args.command]
+    for action in command._actions:
+        value = getattr(args, action.dest, None) if action.dest in _PATHS else None
+        if value == "" or (isinstance(value, list) and "" in value):
+            # (an unset shell variable, say: read as the current folder, or as no option)
+            name = "/".join(action.option_strings) or action.metavar or action.dest
+            command.error(f"{name} is empty: name a file or folder")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         status = args.func(args)
