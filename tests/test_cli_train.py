@@ -141,6 +141,15 @@ def test_base_needs_labels_of_the_base_models_classes(tmp_path, example, capsys)
     assert "label 'business' is not one of the base model's classes" in capsys.readouterr().err
 
 
+def test_a_labelled_file_given_as_a_config_says_to_use_data(example, capsys):
+    assert main(["train", str(example)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1
+        and f"to train on a labelled file, give it with --data: --data {example}" in err
+    )
+
+
 def test_a_config_and_data_options_do_not_mix(capsys):
     assert main(["train", "x.toml", "--holdout", "0.1"]) == 2
     assert "--holdout applies to --data only" in capsys.readouterr().err

@@ -34,7 +34,11 @@ def _config(path: str):
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        hint = ""
+        if not path.endswith(".toml") and "not valid TOML" in str(exc):
+            # (a labelled file given where a config goes: `nlpkit train texts.jsonl`)
+            hint = f"; to train on a labelled file, give it with --data: --data {path}"
+        raise UsageError(f"{exc}{hint}") from None
 
 
 def _reporter(args: argparse.Namespace):
