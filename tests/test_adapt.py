@@ -106,6 +106,17 @@ def test_adapt_refuses_one_string(teacher):
         adapt("Giá xăng tăng", model=teacher)
 
 
+def test_the_counts_say_that_headlines_count_on_their_own(teacher):
+    # Each labelled text with a title gives two examples: the log must not look doubled.
+    from nlpkit.training.progress import Progress
+
+    seen = []
+    adapt(FEED, titles=[t.split(" ")[0] for t in FEED], model=teacher, threshold=0.5,
+          progress=Progress(log=seen.append))  # fmt: skip
+    line = next(m for m in seen if m.startswith("training labels:"))
+    assert f"from {len(FEED)} records, with " in line and "of their headlines on their own" in line
+
+
 def test_command_adapts_a_model_folder(small_none_folder, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     feed = tmp_path / "feed.jsonl"

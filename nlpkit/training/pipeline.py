@@ -44,7 +44,10 @@ def _fit_examples(
 ) -> tuple[Predictor, dict[str, Any]]:
     """Headlines, segmentation, clean-up, cross-validation and the fit of labelled examples:
     the model, and what the steps did."""
+    labelled = len(examples)
     examples = with_headlines(examples, cfg["data"]["title_weight"])
+    # (the counts below are of both: a feed's 2,652 labelled texts give 5,304 examples)
+    heads = len(examples) - labelled
     records = [r for r, _ in examples]
     texts = prepare_records(records, cfg, cache, progress)
     labels = [topic for _, (topic, _, _) in examples]
@@ -55,7 +58,10 @@ def _fit_examples(
         done = {"drop": "dropped", "relabel": "relabelled"}[cfg["data"]["cleanup"]]
         progress.log(f"label clean-up: {cleanup['changed']:,} labels {done}")
     counts = Counter(labels)
-    progress.log(f"training labels: {dict(sorted(counts.items()))} from {n_records:,} records")
+    also = f", with {heads:,} of their headlines on their own" if heads else ""
+    progress.log(
+        f"training labels: {dict(sorted(counts.items()))} from {n_records:,} records{also}"
+    )
     if len(counts) < 2:
         raise ValueError(f"training needs at least two labels, got {dict(counts)}")
     cv = cross_validate(texts, labels, weights, cfg, progress) if cfg["cv"] else None
