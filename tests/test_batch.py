@@ -161,6 +161,8 @@ def test_every_odd_record_gets_a_topic_or_an_error_and_one_line(tmp_path, worker
     rows = [json.loads(line) for line in raw[:-1]]
     assert [r.get("id") for r in rows] == [1, 2, 3, 4, None, 6, 7, 8]
     assert rows[0]["text"].endswith("\ud83d") and rows[0]["topic"] in nlpkit.TOPICS
+    # Written anew compact, as every other line, its accents as they are.
+    assert raw[0].startswith('{"id":1,"text":"Giá xăng tăng \\ud83d","topic":'.encode())
     assert rows[1]["topic"] == "energy"
     assert rows[2]["line"] == 3 and "empty" in rows[2]["error"]
     assert rows[3]["topic"] == "sports"

@@ -8,6 +8,7 @@ field asked for.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..text import join_title
@@ -46,6 +47,7 @@ def _loads(line: bytes) -> Any:
 
 
 _SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
@@ -57,12 +59,11 @@ def _dumps(record: dict[str, Any]) -> bytes:
         except TypeError:  # a lone surrogate, an integer beyond 64 bits: the standard library
             data = None
     if data is None:
-        try:
-            data = json.dumps(record, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate escape in the input ("\ud83d") decodes to a string UTF-8 cannot
-            # hold: written as JSON escapes, it round-trips exactly.
-            data = json.dumps(record, ensure_ascii=True).encode("ascii")
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        # A lone surrogate escape in the input ("\ud83d") decodes to a string UTF-8 cannot
+        # hold: written as a JSON escape again (only a string holds one), it round-trips.
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        data = text.encode("utf-8")
     # U+2028 and U+2029 are legal in JSON strings but end lines for many readers: escaped, so
     # that one record stays one line for everyone.
     if _SEPARATORS[0] in data or _SEPARATORS[1] in data:
