@@ -81,3 +81,18 @@ def test_texts_are_read_from_json_lines_and_plain_lines(tmp_path):
     plain = tmp_path / "t.txt"
     plain.write_text("một\n\nhai\n", "utf-8")
     assert list(read_texts(plain)) == ["một", "hai"]
+
+
+def test_an_answer_of_out_of_scope_is_printed_none(small_model, tmp_path, capsys, monkeypatch):
+    # As `nlpkit predict --allow-none` prints it, not Python's None.
+    import nlpkit.modeldiff as modeldiff
+
+    found = {"same_terms": False, "texts": 1, "answers_differ": 1, "same": False,
+             "probability_max_difference": 0.5,
+             "examples": [{"first": "domestic", "second": None, "text": "Lớp học miễn phí"}]}  # fmt: skip
+    monkeypatch.setattr(modeldiff, "compare", lambda *args: found)
+    (tmp_path / "t.txt").write_text("Lớp học miễn phí\n", encoding="utf-8")
+    small_model[0].save(tmp_path / "a")
+    nudged(small_model[0], 0.5).save(tmp_path / "b")
+    main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", str(tmp_path / "t.txt")])
+    assert "  domestic / none: Lớp học miễn phí" in capsys.readouterr().out.splitlines()

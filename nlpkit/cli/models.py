@@ -219,7 +219,9 @@ def _diff_answers(args: argparse.Namespace) -> int:
             f"probabilities by at most {found['probability_max_difference']:.3g}"
         )
         for example in found["examples"]:
-            print(f"  {example['first']} / {example['second']}: {example['text']}")
+            # (out of scope as `nlpkit predict` prints it: "none")
+            first, second = (example[k] or "none" for k in ("first", "second"))
+            print(f"  {first} / {second}: {example['text']}")
     if found["same"]:
         print(f"same answers within tolerance {args.tolerance:g}")
         return 0
