@@ -294,6 +294,16 @@ def confusion_png(metrics: dict[str, Any], title: str) -> bytes | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
+    import warnings
+
+    with warnings.catch_warnings():
+        # A label of a script the font lacks is drawn as boxes; the picture is a card's
+        # illustration, and matplotlib's warning per missing glyph would only be noise.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _confusion_png(metrics, title, plt)
+
+
+def _confusion_png(metrics: dict[str, Any], title: str, plt: Any) -> bytes:
     import io
 
     cm = metrics["confusion_matrix"]

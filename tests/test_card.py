@@ -21,3 +21,16 @@ def test_the_era_table_reads_one_eras_figures():
     # The era's figures, a dash where the run has none (its dev sample has no such era).
     assert rows[2] == "| r | – | – | 0.900 | 0.900 | 0.900 | 0.900 | 0.900 | 0.900 | 813 |"
     assert "| 0.500 |" in compare_era_table([run], "2005-2007")
+
+
+def test_a_label_the_font_lacks_draws_without_a_warning():
+    # (matplotlib warns once per missing glyph: noise in a training run's output)
+    import warnings
+
+    from nlpkit.card import confusion_png
+
+    metrics = {"confusion_matrix": {"labels": ["a\x00", "中文"], "matrix": [[1, 0], [0, 1]]}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picture = confusion_png(metrics, "labels of other scripts")
+    assert picture is None or picture.startswith(b"\x89PNG")
