@@ -198,9 +198,8 @@ def _train_data(args: argparse.Namespace) -> int:
             f"(n={heldout['distant']['n']})"
         )
     elif holdout == 0 or args.split_field:
-        print(
-            f"held-out: none ({'--holdout 0' if holdout == 0 else '--split-field'}): every text trained"
-        )
+        why = "--holdout 0" if holdout == 0 else "--split-field"
+        print(f"held-out: none ({why}): every text trained")
     else:
         # (a label's last example always trains: labels of one example each hold none out)
         print("held-out: none: no label has two examples to hold one out of; every text trained")

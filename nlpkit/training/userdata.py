@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import Record
-from ..text import has_content
+from ..text import _is_sequence, has_content
 from .labels import Example
 
 __all__ = ["DataError", "LabelledTexts", "UserSplit", "read_file", "from_lists", "split"]
@@ -181,8 +181,6 @@ def from_lists(
     texts: Sequence[str], labels: Sequence[Any], titles: Sequence[str] | None = None
 ) -> LabelledTexts:
     """Texts and labels given in Python (lists, arrays, Series)."""
-    from ..text import _is_sequence
-
     for name, value in (("texts", texts), ("labels", labels), ("titles", titles)):
         # (a string is a sequence of characters, a dict one of its keys: neither is meant)
         if value is not None and not _is_sequence(value):
