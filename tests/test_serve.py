@@ -221,6 +221,12 @@ def test_openapi_document(server):
     assert {"/predict", "/explain", "/health", "/model"} <= set(content["paths"])
     schemas = content["components"]["schemas"]
     assert schemas["PredictRequest"]["properties"]["texts"]["maxItems"] == MAX_BATCH
+    # Every field of an explanation, and of its terms, is described.
+    body = {"text": "Giá điện tăng\nEVN tăng giá điện từ hôm nay", "k": 5}
+    explanation = server.request("POST", "/explain", body)[2]
+    assert set(explanation) <= set(schemas["Explanation"]["properties"])
+    terms = explanation["terms"] + explanation["against"]
+    assert terms and set().union(*terms) <= set(schemas["Term"]["properties"])
 
 
 def test_page_is_self_contained(server):
@@ -578,3 +584,76 @@ def test_page_shows_topic_bars_and_highlighted_words(server, browser):
     browser.find_element(By.ID, "allow-none").click()
     wait.until(lambda b: b.find_element(By.ID, "topic").text == "none of these")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#probs .bar")) == len(nlpkit.TOPICS) + 1
+
+
+def test_mounted_with_a_model_folder_loads_it_at_its_first_request(tmp_path):
+    # Starlette runs no lifespan of a mounted application: the model comes at first use.
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from nlpkit.modelfile import default_model_path
+    from nlpkit.serve import create_app
+
+    outer = Starlette(routes=[Mount("/topics", create_app(default_model_path()))])
+    assert asgi_call(outer, "GET", "/topics/health") == (200, {"status": "ok"})
+    body = json.dumps({"text": TITLES[0]}, ensure_ascii=False).encode()
+    assert asgi_call(outer, "POST", "/topics/predict", body) == (
+        200,
+        {"topic": nlpkit.predict(TITLES[0])},
+    )
+    # A folder that is no model: /health says so, where it said ok.
+    broken = Starlette(routes=[Mount("/topics", create_app(tmp_path))])
+    status, content = asgi_call(broken, "GET", "/topics/health")
+    assert status == 503 and content["status"] == "error" and "manifest" in content["error"]
+
+
+def test_a_body_that_stalls_is_408_after_the_body_timeout():
+    from nlpkit.serve import Limits, create_app
+
+    calls = []
+
+    async def receive():
+        calls.append(None)
+        if len(calls) == 1:
+            return {"type": "http.request", "body": b'{"text": "Gi', "more_body": True}
+        await asyncio.sleep(3600)  # (a client that sends no more)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/predict", "root_path": "",
+             "headers": [(b"content-length", b"40")], "query_string": b""}  # fmt: skip
+    app = create_app(nlpkit.load(), Limits(body_timeout=1))
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"]) == {"error": "the body did not come whole within 1 seconds"}
+
+
+def test_health_is_answered_when_every_place_in_flight_is_taken():
+    from nlpkit.serve.app import InFlightLimit
+
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["path"])
+
+    limit = InFlightLimit(app, 1)
+    limit.in_flight = 1  # (a request in flight, stalled)
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(limit({"type": "http", "path": "/health"}, None, send))
+    asyncio.run(limit({"type": "http", "path": "/predict"}, None, send))
+    assert seen == ["/health"] and sent[0]["status"] == 503
+
+
+def test_an_integer_too_long_to_read_is_400_not_500():
+    from nlpkit.serve import create_app
+
+    body = b'{"text": "a", "k": ' + b"1" * 5000 + b"}"
+    status, content = asgi_call(create_app(nlpkit.load()), "POST", "/explain", body)
+    assert status == 400 and content["error"].startswith("body is not JSON that can be read")

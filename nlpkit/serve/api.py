@@ -58,6 +58,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise RequestError(400, f"body is not valid JSON: {exc}") from None
     except RecursionError:
         raise RequestError(400, "body is JSON nested too deeply to read") from None
+    except ValueError as exc:  # (an integer of more digits than Python reads: 4,300)
+        raise RequestError(400, f"body is not JSON that can be read: {exc}") from None
     if not isinstance(data, dict):
         raise RequestError(422, f"body must be a JSON object, not {_kind(data)}")
     return data

@@ -8,6 +8,7 @@ it. Every answer, errors included, is JSON (the page at ``/`` excepted); an erro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..modelfile import ModelError
 from . import api
 from .api import RequestError
 from .limits import Limits
@@ -73,7 +75,8 @@ class InFlightLimit:
         self.app, self.limit, self.in_flight = app, limit, 0
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        # (/health is not counted: a service full of slow requests is busy, not dead)
+        if scope["type"] != "http" or scope["path"] == "/health":
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
@@ -121,9 +124,12 @@ class Disconnected(Exception):
     """The client went away before its request was read whole."""
 
 
-async def _body(scope, receive, limit: int) -> bytes:
-    """The request's body, refused (413) as soon as it is known to be over ``limit`` bytes:
-    from its Content-Length before reading a byte of it, else while reading it."""
+async def _body(scope, receive, limits: Limits, deadlines: _Deadlines) -> bytes:
+    """The request's body, refused (413) as soon as it is known to be over the limit of bytes:
+    from its Content-Length before reading a byte of it, else while reading it; and (408) when
+    it has not come whole within the limit of seconds, so that a client that stalls does not
+    hold a place among the requests in flight."""
+    limit = limits.max_body
     for name, value in scope["headers"]:
         if name == b"content-length":
             if not value.isdigit():
@@ -133,18 +139,62 @@ async def _body(scope, receive, limit: int) -> bytes:
                     413, f"body of {int(value):,} bytes is over the limit of {limit:,} bytes"
                 )
             break
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, f"body is over the limit of {limit:,} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    task = asyncio.current_task()
+    deadlines.reading(task)
+    try:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, f"body is over the limit of {limit:,} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except asyncio.CancelledError:
+        if task not in deadlines.late:
+            raise  # (cancelled by the server: shutting down)
+        task.uncancel()  # (the task goes on: it answers 408)
+        raise RequestError(
+            408, f"the body did not come whole within {limits.body_timeout} seconds"
+        ) from None
+    finally:
+        deadlines.done(task)
+
+
+class _Deadlines:
+    """The requests whose body is being read, each with its deadline; a sweep every half
+    second, while any is being read, cancels the reading of those past theirs. (A timer for
+    each request, or a wait_for around each read, costs a few microseconds of the fast path;
+    this costs a dictionary entry.)"""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.deadline, self.late = seconds, {}, set()
+        self.sweeper: asyncio.Task | None = None
+
+    def reading(self, task: asyncio.Task) -> None:
+        loop = asyncio.get_running_loop()
+        self.deadline[task] = loop.time() + self.seconds
+        if self.sweeper is None or self.sweeper.done():
+            self.sweeper = loop.create_task(self._sweep())
+
+    def done(self, task: asyncio.Task) -> None:
+        del self.deadline[task]
+        if self.late:
+            self.late.discard(task)
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.deadline:
+            await asyncio.sleep(0.5)
+            now = loop.time()
+            for task, deadline in list(self.deadline.items()):
+                if deadline <= now and task not in self.late:
+                    self.late.add(task)
+                    task.cancel()
 
 
 _JSON = (b"content-type", b"application/json")
@@ -158,15 +208,27 @@ class JSONEndpoint:
     the server's work for a prediction request without them: these endpoints read and write
     the ASGI messages themselves. (Starlette still routes them, and answers everything else.)"""
 
-    def __init__(self, answer, state: dict[str, Any], limits: Limits):
-        self.answer, self.state, self.limits = answer, state, limits
+    def __init__(
+        self, answer, predictor, limits: Limits, deadlines: _Deadlines, in_thread: bool = False
+    ):
+        self.answer, self.predictor, self.limits = answer, predictor, limits
+        self.deadlines, self.in_thread = deadlines, in_thread
 
     async def __call__(self, scope, receive, send) -> None:
+        headers = [_JSON]
         try:
-            data = api.parse_json(await _body(scope, receive, self.limits.max_body))
-            status, content = 200, self.answer(self.state["predictor"], data, self.limits)
+            data = api.parse_json(await _body(scope, receive, self.limits, self.deadlines))
+            if self.in_thread:
+                from starlette.concurrency import run_in_threadpool
+
+                content = await run_in_threadpool(self.answer, self.predictor(), data, self.limits)
+            else:
+                content = self.answer(self.predictor(), data, self.limits)
+            status = 200
         except RequestError as exc:
             status, content = exc.status, exc.to_dict()
+            if status == 408:  # (the rest of the body may still come: not on this connection)
+                headers.append((b"connection", b"close"))
         except Disconnected:
             return
         body = encode(content)
@@ -174,7 +236,7 @@ class JSONEndpoint:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [_JSON, (b"content-length", b"%d" % len(body))],
+                "headers": [*headers, (b"content-length", b"%d" % len(body))],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -213,25 +275,35 @@ def create_app(
     page = _page()
     openapi = _openapi(limits)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette):
+    def predictor() -> Predictor:
+        # Loaded at start-up; but Starlette runs no lifespan of an application mounted in
+        # another, which then loads its model at its first request.
         if state["predictor"] is None:
             import nlpkit
 
-            state["predictor"] = nlpkit.load(model)
-        predictor = state["predictor"]
-        # The first prediction builds the compiled scorer and the first explanation imports
-        # numpy: done here, so that no client waits for them.
-        predictor.predict("khởi động", 1, False)
-        predictor.explain("khởi động", k=1)
-        log.info("nlpkit serve: model %r ready", predictor.manifest.get("name", "unsaved"))
+            loaded = nlpkit.load(model)
+            # The first prediction builds the compiled scorer and the first explanation
+            # imports numpy: done here, so that no client waits for them.
+            loaded.predict("khởi động", 1, False)
+            loaded.explain("khởi động", k=1)
+            state["predictor"] = loaded
+        return state["predictor"]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        loaded = predictor()
+        log.info("nlpkit serve: model %r ready", loaded.manifest.get("name", "unsaved"))
         yield
 
     async def health(request: Request) -> Response:
+        try:
+            predictor()
+        except ModelError as exc:  # (a mounted application's model, read at first use)
+            return _json({"status": "error", "error": str(exc)}, 503)
         return _json({"status": "ok"})
 
     async def model_info(request: Request) -> Response:
-        return _json(api.model_info(state["predictor"], limits))
+        return _json(api.model_info(predictor(), limits))
 
     async def openapi_json(request: Request) -> Response:
         return _json(openapi)
@@ -252,9 +324,12 @@ def create_app(
         log.exception("nlpkit serve: error answering %s %s", request.method, request.url.path)
         return _json({"error": f"internal error: {type(exc).__name__}"}, 500)
 
+    deadlines = _Deadlines(limits.body_timeout)
     endpoints = {
-        "/predict": JSONEndpoint(api.predict, state, limits),
-        "/explain": JSONEndpoint(api.explain, state, limits),
+        "/predict": JSONEndpoint(api.predict, predictor, limits, deadlines),
+        # (an explanation of a full batch takes a second or more: off the event loop, so that
+        # other requests, /health among them, are answered meanwhile)
+        "/explain": JSONEndpoint(api.explain, predictor, limits, deadlines, in_thread=True),
     }
     app = Starlette(
         routes=[

@@ -64,7 +64,8 @@ def add_subcommand(sub) -> None:
         type=_at_least(1),
         default=defaults.max_batch,
         metavar="N",
-        help=f"most texts in one /predict request (413 above; default {defaults.max_batch})",
+        help=f"most texts in one /predict or /explain request (413 above; default "
+        f"{defaults.max_batch})",
     )
     limits.add_argument(
         "--max-k",
@@ -80,6 +81,14 @@ def add_subcommand(sub) -> None:
         metavar="N",
         help="requests in flight at once, per worker; more are answered 503 at once "
         f"(default {defaults.max_in_flight})",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=_at_least(1),
+        default=defaults.body_timeout,
+        metavar="SECONDS",
+        help="how long a request's body may take to come whole (408 after; default "
+        f"{defaults.body_timeout})",
     )
     limits.add_argument(
         "--shutdown-timeout",
@@ -127,7 +136,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     from .limits import Limits
 
-    limits = Limits(args.max_body, args.max_batch, args.max_k, args.max_in_flight)
+    limits = Limits(
+        args.max_body, args.max_batch, args.max_k, args.max_in_flight, args.body_timeout
+    )
     _check_address(args.host, args.port)
     # Loaded here first, so that a bad model folder is one line and exit status 2, not a
     # failure in every worker.

@@ -17,8 +17,11 @@ class Limits:
     # Requests being read, answered or written at once; more get 503 at once rather than
     # waiting in a queue that grows without bound. 64 keep-alive clients fit with room.
     max_in_flight: int = 256
+    # Seconds a request's body may take to come whole: a client that stalls in the middle of
+    # one would hold its place among those in flight for as long as it liked.
+    body_timeout: int = 30
 
-    FIELDS = ("max_body", "max_batch", "max_k", "max_in_flight")
+    FIELDS = ("max_body", "max_batch", "max_k", "max_in_flight", "body_timeout")
 
     def __init__(
         self,
@@ -26,8 +29,10 @@ class Limits:
         max_batch: int = max_batch,
         max_k: int = max_k,
         max_in_flight: int = max_in_flight,
+        body_timeout: int = body_timeout,
     ):
-        for name, value in zip(self.FIELDS, (max_body, max_batch, max_k, max_in_flight)):
+        values = (max_body, max_batch, max_k, max_in_flight, body_timeout)
+        for name, value in zip(self.FIELDS, values):
             if type(value) is not int or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
             setattr(self, name, value)
