@@ -262,7 +262,7 @@ BAD = [
     ("/predict", {"text": "Giá điện tăng", "proba": 1}, 422, "proba"),
     ("/predict", {"texts": ["Giá điện tăng"] * (MAX_BATCH + 1)}, 413, "texts"),
     ("/predict", {"text": "Giá điện tăng " * (MAX_BODY // 10)}, 413, None),
-    ("/explain", {"k": 3}, 422, "text"),
+    ("/explain", {"k": 3}, 422, None),  # (neither text nor texts, as for /predict)
     ("/explain", {"text": ""}, 422, "text"),
     ("/explain", {"text": "Giá điện tăng", "k": 0}, 422, "k"),
     ("/explain", {"text": "Giá điện tăng", "k": "5"}, 422, "k"),

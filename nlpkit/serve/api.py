@@ -174,8 +174,6 @@ def explain(predictor: Predictor, data: dict[str, Any], limits: Limits) -> dict[
     """POST /explain: what `Predictor.explain` says (`explanation_json`) of a ``text``, or
     ``{"explanations": [...]}`` for ``texts``, in order."""
     _only(data, ("text", "texts", "k", "allow_none"))
-    if "text" not in data and "texts" not in data:
-        raise RequestError(422, "text is missing", "text")
     texts, single = _texts(data, limits)
     _each_text(texts, single)  # (before k, as a request of one text always was)
     k = data.get("k", 10)
