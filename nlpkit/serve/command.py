@@ -120,6 +120,22 @@ def _check_address(host: str, port: int) -> None:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+def _log_config() -> dict:
+    """uvicorn's logging, and the service's own lines (the model ready, an error answering)
+    written as uvicorn writes its own, in every worker process."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["nlpkit.serve"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .. import load
     from ..modelfile import ModelError
@@ -155,6 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Nothing here reads the client's address: no proxy headers to trust or parse.
         proxy_headers=False,
         log_level="info",
+        log_config=_log_config(),
     )
     try:
         if args.workers == 1:
