@@ -98,3 +98,44 @@ def test_a_word_with_an_invisible_character_inside_is_found_whole():
     text = "Giá x\u00adăng và t\u200bhuế"
     spans = highlights(text, [("xăng", 1.0), ("thuế", 0.5)])
     assert covered(text, spans) == [("x\u00adăng", ["xăng"], 1.0), ("t\u200bhuế", ["thuế"], 0.5)]
+
+
+def _pieces_by_brute_force(covered):
+    # (each piece between two cuts, against every range: what the sweep must give)
+    cuts = sorted({c for start, end, _, _ in covered for c in (start, end)})
+    spans = []
+    for start, end in zip(cuts, cuts[1:]):
+        over = {t: w for s, e, t, w in covered if s <= start and end <= e}
+        if not over:
+            continue
+        names, weight = list(over), sum(over.values())
+        last = spans[-1] if spans else None
+        if last and last["end"] == start and last["terms"] == names:
+            last["end"] = end
+        else:
+            spans.append({"start": start, "end": end, "weight": weight, "terms": names})
+    return spans
+
+
+def test_the_sweep_gives_what_every_piece_against_every_range_gives():
+    import random
+
+    from nlpkit.serve.highlight import _pieces
+
+    rng = random.Random(0)
+    for _ in range(300):
+        terms = [(f"t{i}", rng.uniform(-2, 2)) for i in range(rng.randint(1, 6))]
+        covered = []
+        for term, weight in terms:  # (ranges term by term, as highlights makes them)
+            for _ in range(rng.randint(1, 5)):
+                start = rng.randint(0, 40)
+                covered.append((start, start + rng.randint(1, 12), term, weight))
+        assert _pieces(covered) == _pieces_by_brute_force(covered)
+    # And a text that repeats its terms: thousands of ranges, quickly.
+    text = "Giá điện tăng " * 300
+    spans = highlights(text, [("giá điện", 1.0), ("điện", 0.5), ("tăng giá", -0.25)])
+    # Four spans a repetition (its "Giá" read with the "tăng" before it, the space, "điện",
+    # "tăng"), but for the first one's "Giá " (no "tăng" before it) and the last "tăng" (no
+    # "Giá" after it).
+    assert len(spans) == 4 * 300 - 2
+    assert spans[3] == {"start": 14, "end": 17, "weight": 0.75, "terms": ["giá điện", "tăng giá"]}

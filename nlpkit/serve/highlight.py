@@ -86,16 +86,40 @@ def highlights(
             j = i + len(parts)
             if j <= len(words) and all(words[i + n][2] == p for n, p in enumerate(parts)):
                 covered.append((words[i][0], words[j - 1][1], term, float(weight)))
+    return _pieces(covered)
+
+
+def _pieces(covered: list[tuple[int, int, str, float]]) -> list[dict]:
+    """The spans of the character ranges terms cover (start, end, term, weight), in the
+    order of the terms' first range."""
     if not covered:
         return []
-    # Cut at every boundary; each piece gets the terms that cover all of it.
+    # Cut at every boundary; each piece gets the terms that cover all of it, in the order of
+    # ``terms``: a sweep over the cuts, each range entering at its start and leaving at its
+    # end (a text that repeats its terms has thousands of ranges).
     cuts = sorted({c for start, end, _, _ in covered for c in (start, end)})
+    at = {c: i for i, c in enumerate(cuts)}
+    rank: dict[str, int] = {}
+    enter: dict[int, list[tuple[str, float]]] = {}
+    leave: dict[int, list[str]] = {}
+    for start, end, term, weight in covered:
+        rank.setdefault(term, len(rank))
+        enter.setdefault(at[start], []).append((term, weight))
+        leave.setdefault(at[end], []).append(term)
+    active: dict[str, list] = {}  # term -> [ranges covering the piece, weight]
     spans: list[dict] = []
-    for start, end in zip(cuts, cuts[1:]):
-        over = {t: w for s, e, t, w in covered if s <= start and end <= e}
-        if not over:
+    for i, (start, end) in enumerate(zip(cuts, cuts[1:])):
+        for term in leave.get(i, ()):
+            active[term][0] -= 1
+            if not active[term][0]:
+                del active[term]
+        for term, weight in enter.get(i, ()):
+            count = active[term][0] if term in active else 0
+            active[term] = [count + 1, weight]
+        if not active:
             continue
-        names, weight = list(over), sum(over.values())
+        names = sorted(active, key=rank.__getitem__)
+        weight = sum(active[name][1] for name in names)
         last = spans[-1] if spans else None
         if last and last["end"] == start and last["terms"] == names:
             last["end"] = end  # the same terms go on: one span
