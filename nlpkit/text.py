@@ -197,7 +197,7 @@ def check_batch(texts: object, check: Callable[[object], str] = check_text) -> l
         try:
             check(text)
         except (TypeError, ValueError) as exc:
-            error = type(exc)(f"text #{i} of the batch: {exc}")
+            error = type(exc)(f"texts[{i}]: {exc}")
             error.batch_index, error.reason = i, str(exc)
             raise error from None
     return batch

@@ -33,7 +33,7 @@ def test_numpy_arrays_and_pandas_series_are_batches(predictor):
     assert predictor.predict(pandas.Series(TEXTS, index=[10, 20])) == expected
     with pytest.raises(TypeError, match="one-dimensional, not a 2-D ndarray"):
         predictor.predict(np.array([TEXTS]).T)
-    with pytest.raises(TypeError, match="text #1 of the batch: text must be str, not int"):
+    with pytest.raises(TypeError, match=r"texts\[1\]: text must be str, not int"):
         predictor.predict(np.array(["Giá điện", 3], dtype=object))
     with pytest.raises(TypeError, match="must be str, not set"):
         predictor.predict(set(TEXTS))
@@ -61,9 +61,9 @@ def test_wrong_types_raise_type_error(predictor, bad):
 
 
 def test_bad_item_in_a_batch_is_named(predictor):
-    with pytest.raises(TypeError, match="text #1 of the batch"):
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
         predictor.predict(["Giá xăng tăng", None])
-    with pytest.raises(ValueError, match="text #0 of the batch: text is empty"):
+    with pytest.raises(ValueError, match=r"texts\[0\]: text is empty"):
         predictor.predict_proba(["  "])
 
 
@@ -144,7 +144,7 @@ def test_explain_of_a_list_is_a_list_of_each_texts_explanation(predictor):
         assert exp == predictor.explain(text, k=3)
     assert [e.topic for e in explained] == predictor.predict(texts)
     assert predictor.explain([]) == []
-    with pytest.raises(ValueError, match="text #1 of the batch: text is empty"):
+    with pytest.raises(ValueError, match=r"texts\[1\]: text is empty"):
         predictor.explain([TEXTS[0], "  "])
 
 
