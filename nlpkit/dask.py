@@ -88,6 +88,9 @@ def _predict_frame(
     return out
 
 
+_OURS = ("topic", "probabilities", "error")
+
+
 def _predict_items(
     items, predictor: Predictor, text_key: str, title_key: str | None, allow_none: bool
 ):
@@ -100,7 +103,13 @@ def _predict_items(
     ]
     out = []
     for item, p in zip(items, _answers(predictor, texts, allow_none)):
-        base = item if isinstance(item, dict) else {"text": item}
+        # (an item's own "topic" or "error" would stand beside nlpkit's answer: replaced, as
+        # `nlpkit predict --input` replaces them)
+        base = (
+            {k: v for k, v in item.items() if k not in _OURS}
+            if isinstance(item, dict)
+            else {"text": item}
+        )
         if isinstance(p, str):
             out.append({**base, "topic": None, "error": p})
         else:
@@ -139,8 +148,10 @@ def predict_partitions(
 
     if not isinstance(data, (dd.DataFrame, db.Bag)):
         raise TypeError(f"expected a dask DataFrame or Bag, got {type(data).__name__}")
-    if isinstance(data, dd.DataFrame) and text_column not in data.columns:
-        raise ValueError(f"no column {text_column!r} in the dataframe")
+    if isinstance(data, dd.DataFrame):
+        for column in (text_column, title_column):
+            if column is not None and column not in data.columns:
+                raise ValueError(f"no column {column!r} in the dataframe")
     predictor = model if isinstance(model, Predictor) else load(model)
     if allow_none:
         predictor.predict_proba([], allow_none=True)  # a model without none says so here

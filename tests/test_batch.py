@@ -185,6 +185,33 @@ def test_plain_text_lines_are_not_said_to_have_fields_of_ours(tmp_path, capsys):
     assert "3 records written" in err and "named like nlpkit's" not in err
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_every_field_named_like_ours_is_replaced_not_left_beside_the_answer(
+    tmp_path, capsys, workers
+):
+    # An input's "error" beside nlpkit's topic, or its "topic" beside nlpkit's error, would be
+    # an answer nlpkit never gave.
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": TEXTS[0], "error": "scrape failed", "line": 99}),
+                json.dumps({"text": 5, "line": 99, "topic": "sports"}),
+                json.dumps({"id": 3, "text": TEXTS[1], "probabilities": 1}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    main(["predict", "--input", str(src), "--output", str(out), "--workers", workers])
+    first, second, third = read_out(out)
+    assert "error" not in first and "line" not in first and first["topic"] == "energy"
+    assert second == {"text": 5, "line": 2, "error": "field 'text' missing or not a string"}
+    assert third["id"] == 3 and set(third["probabilities"]) == set(nlpkit.TOPICS)
+    assert "3 records had fields named like nlpkit's output" in capsys.readouterr().err
+
+
 def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(

@@ -67,6 +67,10 @@ def test_wrong_input_types(client):
         predict_partitions(
             dd.from_pandas(pd.DataFrame({"text": TEXTS}), npartitions=2), text_column="body"
         )
+    with pytest.raises(ValueError, match="no column 'headline'"):
+        predict_partitions(
+            dd.from_pandas(pd.DataFrame({"text": TEXTS}), npartitions=2), title_column="headline"
+        )
 
 
 def test_a_row_without_usable_text_gets_an_error_not_a_failed_computation(client):
@@ -87,6 +91,11 @@ def test_a_row_without_usable_text_gets_an_error_not_a_failed_computation(client
     assert first["topic"] == nlpkit.predict(TEXTS[0])
     assert second["topic"] is None and second["error"] == "no text (a missing value)"
     assert third["topic"] is None and third["error"] == "text must be str, not int"
+    # An item's own fields named like the answer's are replaced: no "error" beside a topic.
+    items = [{"text": TEXTS[0], "error": "old", "topic": "x"}, {"text": 5, "topic": "sports"}]
+    answered, failed = predict_partitions(db.from_sequence(items, npartitions=1)).compute()
+    assert "error" not in answered and answered["topic"] == nlpkit.predict(TEXTS[0])
+    assert failed["topic"] is None and failed["error"] == "text must be str, not int"
 
 
 def test_without_dask_the_error_says_what_to_install(monkeypatch):

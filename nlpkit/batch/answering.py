@@ -14,7 +14,7 @@ from ..predictor import Predictor, check_flag
 from ..text import check_text, join_title
 from ..topics import NONE
 from .reading import _BOM, LINE_LIMIT, Job
-from .records import _SEPARATORS, Item, _dumps, _Settings, orjson
+from .records import _SEPARATORS, Item, Replaced, _dumps, _Settings, orjson
 
 
 def probabilities_or_errors(
@@ -99,9 +99,14 @@ def _answer(
             # (a line of plain text has no fields of its own: its record's are nlpkit's)
             if settings.jsonl and not ours.isdisjoint(record):
                 replaced += 1
+                # All of them: an input's "error" beside nlpkit's topic, or its "topic" beside
+                # nlpkit's error, would be an answer nlpkit never gave.
+                for key in ours:
+                    record.pop(key, None)
             record.update(added)
         else:
             errors += 1
+            replaced += type(record) is Replaced
             if raw is not None:
                 added = {line_key: record[line_key], error_key: record[error_key]}
                 out += (raw, b",", orjson.dumps(added)[1:], b"\n")

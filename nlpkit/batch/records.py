@@ -20,6 +20,10 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the fallback i
     orjson = None
 
 
+class Replaced(dict):
+    """A failed record whose fields named like nlpkit's were taken out (to be counted)."""
+
+
 # The fields nlpkit adds to a record (behind the ``prefix`` of `predict_stream`).
 OUTPUT_FIELDS = ("topic", "probabilities", "error", "line")
 
@@ -137,6 +141,10 @@ class _Settings:
             # A text with nothing to read gets its error where the batch is classified.
             text = join_title(title, text) if title else text
             return line_no, record, text, _head(raw) if exact else None
+        if not self.ours.isdisjoint(record):
+            # Fields named like nlpkit's are replaced, all of them (an input's "topic" beside
+            # nlpkit's error would be an answer nlpkit never gave); `_answer` counts them.
+            record = Replaced((k, v) for k, v in record.items() if k not in self.ours)
         record[self.line], record[self.error] = line_no, error
         return line_no, record, None, _head(raw) if exact else None
 
