@@ -467,6 +467,52 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     assert [r["id"] for r in rows] == list(range(RECORDS))
 
 
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="Linux's /proc")
+def test_workers_end_with_a_parent_that_is_killed_and_the_output_can_be_resumed(tmp_path):
+    # SIGKILL (the out-of-memory killer, kill -9) gives the parent no time to end its workers:
+    # the system must, or they wait forever holding the output's lock.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--workers", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args, "--batch-size", "64"],
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert workers, "the workers should be running"
+    proc.kill()
+    proc.wait()
+    from pathlib import Path
+
+    def running(pid):  # (a zombie has ended: this machine's first process may not reap it)
+        try:
+            state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "workers outlived their killed parent"
+    assert main([*args, "--resume"]) == 0
+    assert [r["id"] for r in read_out(out)] == list(range(RECORDS))
+
+
 def test_an_interruption_while_resume_checks_says_the_output_is_untouched(
     tmp_path, monkeypatch, capsys
 ):
