@@ -11,13 +11,13 @@ import json
 import re
 from typing import Any
 
+from ..fastjson import load_orjson
 from ..text import join_title
 from .reading import _BOM, LINE_LIMIT, InputError, _split
 
-try:  # JSON in C, several times the standard library's speed on these records
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a dependency; the fallback is exact too
-    orjson = None
+# JSON in C, several times the standard library's speed on these records (without it, where
+# it is not installed, the standard library's reading is exact too)
+orjson = load_orjson()
 
 
 class Replaced(dict):

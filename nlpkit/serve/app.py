@@ -17,13 +17,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..fastjson import load_orjson
 from ..modelfile import ModelError
 from . import api
 from .api import RequestError
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["create_app", "from_environment", "ENVIRONMENT"]
 
+orjson = load_orjson()
 log = logging.getLogger("nlpkit.serve")
 
 # Where `nlpkit serve --workers N` puts the settings for the worker processes, which build the
