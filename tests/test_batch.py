@@ -620,6 +620,27 @@ def test_damaged_gzip_input_is_one_line_after_the_complete_records(tmp_path, cap
     assert data.endswith(b"\n") or not data
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_gzip_input_cut_short_answers_every_complete_line_then_exits_1(tmp_path, capsys, workers):
+    # Lines were answered: not "nothing done" (2), and every line the data holds whole is in
+    # the output (gzip's reader dropped what it had decompressed in the read that failed).
+    import gzip
+    import zlib
+
+    lines = "".join(json.dumps({"id": i, "text": TEXTS[i % 4]}) + "\n" for i in range(20_000))
+    packed = gzip.compress(lines.encode(), compresslevel=1)
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(packed[: len(packed) // 2])
+    whole = zlib.decompressobj(31).decompress(packed[: len(packed) // 2]).count(b"\n")
+    out = tmp_path / "out.jsonl"
+    status = main(["predict", "--input", str(src), "--output", str(out), "--workers", workers])
+    err = capsys.readouterr().err
+    assert status == 1, err
+    assert f"damaged gzip data after line {whole:,}" in err
+    assert f"the {whole:,} records before it are complete in {out}" in err
+    assert [row["id"] for row in read_out(out)] == list(range(whole))
+
+
 def test_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys

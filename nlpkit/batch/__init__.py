@@ -24,7 +24,7 @@ processes, in order), `output` (the output file's lock, run record and ``resume`
 
 from .answering import probabilities_or_errors, topic_of
 from .output import run_record_path
-from .reading import LINE_LIMIT, InputError
+from .reading import LINE_LIMIT, DamagedInput, InputError
 from .reading import sniff as sniff
 from .records import FIELD_SAMPLE as FIELD_SAMPLE
 from .records import OUTPUT_FIELDS
@@ -34,6 +34,7 @@ from .workers import WorkerError
 __all__ = [
     "BatchReport",
     "InputError",
+    "DamagedInput",
     "OutputError",
     "WorkerError",
     "LINE_LIMIT",

@@ -6,8 +6,7 @@ here decodes a line: the process that reads only moves bytes.
 
 from __future__ import annotations
 
-import gzip
-import io
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -24,6 +23,11 @@ class InputError(ValueError):
     """An input or output file cannot be used at all (binary, UTF-16, a JSON array, a field no
     record has, an output another job is writing or written by another run); the message says
     which and why."""
+
+
+class DamagedInput(InputError):
+    """Compressed input that ends early or is damaged, found after the lines before it were
+    read (and answered): those lines are complete in the output."""
 
 
 # A job: the first line's number, and the lines (a chunk of whole lines with its line end, or a
@@ -48,7 +52,7 @@ class _Reader:
         head = stream.read(_BLOCK)
         self.compressed = head.startswith(_GZIP)
         if self.compressed:
-            self.stream: IO[bytes] = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")
+            self.stream: IO[bytes] | _Gunzip = _Gunzip(head, stream)
             head = self._read()
         else:
             self.stream = stream
@@ -60,9 +64,9 @@ class _Reader:
     def _read(self) -> bytes:
         try:
             return self.stream.read(_BLOCK)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             where = getattr(self, "lines", 0)
-            raise InputError(f"damaged gzip data after line {where:,} ({exc})") from None
+            raise DamagedInput(f"damaged gzip data after line {where:,} ({exc})") from None
 
     def jobs(self) -> Iterator[Job]:
         sep, limit = self.sep, LINE_LIMIT
@@ -128,23 +132,47 @@ def _cr_line_ends(head: bytes) -> bool:
     return cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] not in (b"\n", b"")
 
 
-class _Prepend(io.RawIOBase):
-    """The bytes already read from a stream, then the rest of it."""
+class _Gunzip:
+    """A gzip stream (of one member or several) decompressed as it is read, every byte that
+    can be: where the data ends early or is damaged, what came before it is read first, and
+    the error at the next read. (gzip.GzipFile drops what it decompressed in the read that
+    fails: up to a block of lines that could have been answered.)"""
 
     def __init__(self, head: bytes, stream: IO[bytes]):
-        self.head, self.stream = head, stream
+        self.stream, self.compressed = stream, head  # compressed bytes not yet decompressed
+        self.unzip = zlib.decompressobj(31)
+        self.within = False  # inside a member whose end has not been read
+        self.error: Exception | None = None
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self.head:
-            n = min(len(buffer), len(self.head))
-            buffer[:n], self.head = self.head[:n], self.head[n:]
-            return n
-        data = self.stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def read(self, n: int) -> bytes:
+        out: list[bytes] = []
+        size = 0
+        while size < n and self.error is None:
+            if not self.compressed:
+                self.compressed = self.stream.read(1 << 16)
+                if not self.compressed:
+                    if self.within:
+                        self.error = EOFError("the compressed data ends before its end")
+                    break
+            if not self.within:
+                # A member starts (a file may hold several, and be padded with zero bytes).
+                self.compressed = self.compressed.lstrip(b"\0")
+                if not self.compressed:
+                    continue
+                self.unzip, self.within = zlib.decompressobj(31), True
+            try:
+                piece = self.unzip.decompress(self.compressed, n - size)
+            except zlib.error as exc:
+                self.error = exc
+                break
+            self.compressed = self.unzip.unconsumed_tail
+            if self.unzip.eof:
+                self.compressed, self.within = self.unzip.unused_data, False
+            out.append(piece)
+            size += len(piece)
+        if not out and self.error is not None:
+            raise self.error
+        return b"".join(out)
 
 
 def sniff(head: bytes) -> str:

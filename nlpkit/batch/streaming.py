@@ -33,7 +33,7 @@ from .output import (
     _write_atomically,
     run_record_path,
 )
-from .reading import _BLOCK, InputError, Job, _line_jobs, _Reader, sniff
+from .reading import _BLOCK, DamagedInput, InputError, Job, _line_jobs, _Reader, sniff
 from .records import _check_fields, _Settings
 from .workers import _Workers
 
@@ -230,7 +230,8 @@ class _Writer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if exc_info[0] is not None:
+        # (damaged input is no interruption: the answers of the lines before it are written)
+        if exc_info[0] is not None and not issubclass(exc_info[0], DamagedInput):
             # Interrupted (Ctrl-C, SIGTERM, an error): the signal may have come inside the
             # queue's own lock, so the queue is not touched again; the write under way ends
             # (a while at most: a pipe's reader may have stalled), and none starts after it.

@@ -44,7 +44,14 @@ def _cores() -> int:
 
 def _predict_file(args: argparse.Namespace) -> int:
     from .. import heap
-    from ..batch import BatchReport, InputError, OutputError, WorkerError, predict_file
+    from ..batch import (
+        BatchReport,
+        DamagedInput,
+        InputError,
+        OutputError,
+        WorkerError,
+        predict_file,
+    )
 
     # (this process is nlpkit's own: malloc may keep a chunk's freed memory for the next one)
     heap.allow()
@@ -100,6 +107,17 @@ def _predict_file(args: argparse.Namespace) -> int:
             report=report,
             **({"jsonl": args.format == "jsonl"} if args.format else {}),
         )
+    except DamagedInput as exc:
+        if not report.complete:
+            raise UsageError(f"{args.input}: {exc}") from None
+        # (the lines before the damage were answered: not "nothing done", and no resume: the
+        # same input would meet the same damage)
+        print(
+            f"nlpkit predict: error: {args.input}: {exc}; the {report.complete:,} records "
+            f"before it are complete in {args.output}.",
+            file=sys.stderr,
+        )
+        return 1
     except InputError as exc:
         raise UsageError(str(exc)) from None
     except (WorkerError, OutputError) as exc:
