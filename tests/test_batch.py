@@ -1180,3 +1180,31 @@ def test_an_input_that_cannot_be_opened_is_an_input_error(tmp_path):
         with pytest.raises(InputError, match=message):
             predict_file(source, tmp_path / "out.jsonl")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_predict_stream_checks_its_options_as_predict_file_does():
+    import io
+
+    line = [json.dumps({"text": TEXTS[0]})]
+    for options, error, message in [
+        ({"progress": "yes"}, TypeError, "progress must be True or False"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a whole number"),
+        ({"batch_size": 1.5}, ValueError, "batch_size must be a whole number"),
+        ({"prefix": None}, TypeError, "prefix must be a string, not NoneType"),
+        ({"text_field": None}, TypeError, "text_field must be a string"),
+        ({"text_field": ""}, ValueError, "text_field is empty"),
+    ]:
+        with pytest.raises(error, match=message):
+            predict_stream(line, io.BytesIO(), **options)
+    with pytest.raises(TypeError, match="line 2 must be bytes or str, not NoneType"):
+        predict_stream([*line, None], io.BytesIO())
+
+
+def test_an_empty_field_option_is_a_usage_error(tmp_path, capsys):
+    # (an unset shell variable: it meant the default field, silently)
+    src = write_jsonl(tmp_path / "in.jsonl")
+    for option in ("--text-field", "--title-field"):
+        args = ["predict", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
+        assert main([*args, option, ""]) == 2
+        assert f"{option} is empty: name the field" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()

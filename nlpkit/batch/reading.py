@@ -196,7 +196,12 @@ def _line_jobs(lines: Iterable[bytes | str], batch_size: int) -> Iterator[Job]:
     batch: list[bytes] = []
     first = 1
     for n, line in enumerate(lines, start=1):
-        raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+        if isinstance(line, str):
+            raw = line.encode("utf-8", "surrogatepass")
+        elif isinstance(line, (bytes, bytearray)):
+            raw = bytes(line)
+        else:
+            raise TypeError(f"line {n} must be bytes or str, not {type(line).__name__}")
         if raw.endswith(b"\n"):
             raw = raw[:-1]
         if raw.endswith(b"\r"):

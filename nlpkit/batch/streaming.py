@@ -105,10 +105,8 @@ def predict_stream(
     flight, so memory stays bounded whatever the input size. ``report`` is filled as the run
     goes, so an interrupted caller knows what is on disk.
     """
-    check_flag("jsonl", jsonl)
-    settings = _Settings(
-        jsonl, text_field, title_field, prefix, check_flag("allow_none", allow_none)
-    )
+    _check_options(jsonl, text_field, title_field, prefix, allow_none, batch_size, progress)
+    settings = _Settings(jsonl, text_field, title_field, prefix, allow_none)
     return _stream(
         _line_jobs(lines, batch_size),
         out,
@@ -119,6 +117,31 @@ def predict_stream(
         progress=progress,
         report=report,
     )
+
+
+def _check_options(
+    jsonl: bool | None,
+    text_field: object,
+    title_field: object,
+    prefix: object,
+    allow_none: bool,
+    batch_size: object,
+    progress: bool | None,
+) -> None:
+    """The options `predict_stream` and `predict_file` share, each refused with its name."""
+    for name, flag in (("jsonl", jsonl), ("allow_none", allow_none), ("progress", progress)):
+        if flag is not None or name == "allow_none":
+            check_flag(name, flag)
+    fields = (("text_field", text_field), ("title_field", title_field), ("prefix", prefix))
+    for name, value in fields:
+        if value is None and name == "title_field":
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+        if not value and name != "prefix":
+            raise ValueError(f"{name} is empty: name the field")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
 
 
 def _stream(
@@ -305,14 +328,8 @@ def predict_file(
     record names the same input, model and settings and each line already there answers the
     input line it stands for, all checked before anything is written.
     """
-    for name, value in (("resume", resume), ("allow_none", allow_none)):
-        check_flag(name, value)
-    if jsonl is not None:
-        check_flag("jsonl", jsonl)
-    if progress is not None:
-        check_flag("progress", progress)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
+    check_flag("resume", resume)
+    _check_options(jsonl, text_field, title_field, prefix, allow_none, batch_size, progress)
     from_stdin, to_stdout = str(input) == "-", str(output) == "-"
     if progress is None:
         progress = sys.stderr.isatty()
