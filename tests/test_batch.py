@@ -161,8 +161,8 @@ def test_every_odd_record_gets_a_topic_or_an_error_and_one_line(tmp_path, worker
     rows = [json.loads(line) for line in raw[:-1]]
     assert [r.get("id") for r in rows] == [1, 2, 3, 4, None, 6, 7, 8]
     assert rows[0]["text"].endswith("\ud83d") and rows[0]["topic"] in nlpkit.TOPICS
-    # Written anew compact, as every other line, its accents as they are.
-    assert raw[0].startswith('{"id":1,"text":"Giá xăng tăng \\ud83d","topic":'.encode())
+    # Valid JSON (a lone surrogate escape is): kept as it was written, as every such line.
+    assert raw[0].startswith(ODD_LINES[0][:-1] + b',"topic":')
     assert rows[1]["topic"] == "energy"
     assert rows[2]["line"] == 3 and "empty" in rows[2]["error"]
     assert rows[3]["topic"] == "sports"
@@ -1208,3 +1208,21 @@ def test_an_empty_field_option_is_a_usage_error(tmp_path, capsys):
         assert main([*args, option, ""]) == 2
         assert f"{option} is empty: name the field" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_valid_json_that_orjson_refuses_is_kept_as_it_was_written(tmp_path):
+    # A number beyond a float's range or an integer beyond 64 bits is valid JSON: re-encoding
+    # the record made 1e400 null. NaN is not JSON: that record is written anew, NaN as null.
+    lines = [
+        b'{"text": "Gi\\u00e1 x\\u0103ng t\\u0103ng", "n": -0.0, "f": 1e400, "g": 1.5E+3}',
+        b'{"text": "Nga", "id": 123456789012345678901234567890}',
+        b'{"text": "Nga", "score": NaN}',
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out.jsonl"
+    predict_file(src, out)
+    written = out.read_bytes().split(b"\n")
+    assert written[0].startswith(lines[0][:-1] + b',"topic":"energy"')
+    assert written[1].startswith(lines[1][:-1] + b',"topic":')
+    assert written[2].startswith(b'{"text":"Nga","score":null,"topic":')

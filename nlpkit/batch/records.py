@@ -117,13 +117,18 @@ class _Settings:
         exact = orjson is not None
         try:
             record = orjson.loads(raw) if exact else None
+            read = exact
         except orjson.JSONDecodeError:
-            exact = False
-        if not exact:
-            failed = self._not_json(raw, line_no)
-            if type(failed) is tuple:
-                return failed
-            record = failed
+            read = False
+        if not read:
+            try:
+                record, clean = self._not_json(raw, line_no)
+            except _Unreadable as exc:
+                return exc.item
+            # A lone surrogate escape, an integer beyond 64 bits or a number beyond a float's
+            # range is valid JSON: the line is kept as it was written. NaN and Infinity are
+            # not, and the record is written anew with null for them.
+            exact = exact and clean
         if type(record) is not dict:
             return self.failed(line_no, "not a JSON object")
         if exact and (
@@ -166,22 +171,38 @@ class _Settings:
             return self.failed(line_no, _not_utf8(raw, exc))
         return line_no, {self.line: line_no, "text": text}, text, None
 
-    def _not_json(self, raw: bytes, line_no: int) -> Any:
-        """What the standard library makes of a line orjson refused: the value (NaN as null,
-        lone surrogate escapes, integers beyond 64 bits), or the item of the error."""
+    def _not_json(self, raw: bytes, line_no: int) -> tuple[Any, bool]:
+        """What the standard library makes of a line orjson refused (lone surrogate escapes,
+        integers beyond 64 bits, numbers beyond a float's range, NaN as null): the value, and
+        whether it held no NaN or Infinity; `_Unreadable` with the item of the error."""
         if (unusable := self._unusable(raw, line_no)) is not None:
-            return unusable
+            raise _Unreadable(unusable)
+        constants: list[str] = []
+
+        def constant(name: str) -> None:
+            constants.append(name)
+            return _not_a_number(name)
+
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_not_a_number)
+            return json.loads(raw.decode("utf-8"), parse_constant=constant), not constants
         except UnicodeDecodeError as exc:
-            return self.failed(line_no, _not_utf8(raw, exc))
+            raise _Unreadable(self.failed(line_no, _not_utf8(raw, exc))) from None
         except json.JSONDecodeError as exc:
-            return self.failed(line_no, f"not valid JSON ({exc.msg})")
+            raise _Unreadable(self.failed(line_no, f"not valid JSON ({exc.msg})")) from None
         except (RecursionError, ValueError):
-            return self.failed(line_no, "not valid JSON (nested too deep or out of range)")
+            raise _Unreadable(
+                self.failed(line_no, "not valid JSON (nested too deep or out of range)")
+            ) from None
 
     def failed(self, line_no: int, error: str) -> Item:
         return line_no, {self.line: line_no, self.error: error}, None, None
+
+
+class _Unreadable(Exception):
+    """A line no reading can use; ``item``: its error item."""
+
+    def __init__(self, item: Item):
+        self.item = item
 
 
 def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
