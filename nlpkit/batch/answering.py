@@ -14,7 +14,7 @@ from ..predictor import Predictor, check_flag
 from ..text import check_text, join_title
 from ..topics import NONE
 from .reading import _BOM, LINE_LIMIT, Job
-from .records import _SEPARATORS, Item, Replaced, _dumps, _Settings, orjson
+from .records import _SEPARATORS, Item, _Replaced, _dumps, _Settings, orjson
 
 
 def probabilities_or_errors(
@@ -106,7 +106,7 @@ def _answer(
             record.update(added)
         else:
             errors += 1
-            replaced += type(record) is Replaced
+            replaced += type(record) is _Replaced
             if raw is not None:
                 added = {line_key: record[line_key], error_key: record[error_key]}
                 out += (raw, b",", orjson.dumps(added)[1:], b"\n")

@@ -20,7 +20,7 @@ from .reading import _BOM, LINE_LIMIT, InputError, _split
 orjson = load_orjson()
 
 
-class Replaced(dict):
+class _Replaced(dict):
     """A failed record whose fields named like nlpkit's were taken out (to be counted)."""
 
 
@@ -149,7 +149,7 @@ class _Settings:
         if not self.ours.isdisjoint(record):
             # Fields named like nlpkit's are replaced, all of them (an input's "topic" beside
             # nlpkit's error would be an answer nlpkit never gave); `_answer` counts them.
-            record = Replaced((k, v) for k, v in record.items() if k not in self.ours)
+            record = _Replaced((k, v) for k, v in record.items() if k not in self.ours)
         record[self.line], record[self.error] = line_no, error
         return line_no, record, None, _head(raw) if exact else None
 

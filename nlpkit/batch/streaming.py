@@ -319,8 +319,9 @@ def predict_file(
     The format is read from the input's first bytes unless ``jsonl`` is given: JSON lines when
     it opens with ``{``, plain text otherwise; gzip data is decompressed, binary data, UTF-16
     and JSON arrays are refused (`InputError`), as is a text field (or a title field given
-    outright) that none of the first `FIELD_SAMPLE` records has. An output whose name ends in
-    ``.gz`` is written gzip-compressed.
+    outright) that none of the first `FIELD_SAMPLE` records has. gzip data that ends early or
+    is damaged raises `DamagedInput` (an `InputError`) once every line before the damage is
+    answered and written. An output whose name ends in ``.gz`` is written gzip-compressed.
 
     One job per output: the output is locked while it is written, and an output that is the
     input (however named, standard input included) is refused. A run record beside the output
