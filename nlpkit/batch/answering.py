@@ -14,7 +14,7 @@ from ..predictor import Predictor, check_flag
 from ..text import check_text, join_title
 from ..topics import NONE
 from .reading import _BOM, LINE_LIMIT, Job
-from .records import _SEPARATORS, Item, _Replaced, _dumps, _Settings, orjson
+from .records import _SEPARATORS, Item, _dumps, _Replaced, _Settings, orjson
 
 
 def probabilities_or_errors(
