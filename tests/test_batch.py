@@ -424,13 +424,9 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
-@pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
-def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
-    tmp_path, sig, status
-):
-    import os
-    import signal
+def _running(tmp_path, out_name: str, workers: str, at_least: int = 20_000, **popen):
+    """A `predict --input` run of `RECORDS` records in a child process, once the first
+    ``at_least`` bytes of its output are out: the process, its arguments and its output."""
     import subprocess
     import sys
     import time
@@ -440,17 +436,29 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
         "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
         encoding="utf-8",
     )
-    out = tmp_path / "out.jsonl"
-    args = ["predict", "--input", str(src), "--output", str(out), "--workers", "2"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nlpkit.cli", *args, "--batch-size", "64"],
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_interruptible,
-    )
+    out = tmp_path / out_name
+    args = ["predict", "--input", str(src), "--output", str(out), "--workers", workers]
+    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args, "--batch-size", "64"],
+                            **popen)  # fmt: skip
     deadline = time.monotonic() + 120
-    while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
+    while (not out.exists() or out.stat().st_size < at_least) and time.monotonic() < deadline:
         time.sleep(0.01)
+    return proc, args, out
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
+@pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
+    tmp_path, sig, status
+):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    proc, args, out = _running(
+        tmp_path, "out.jsonl", "2", stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible
+    )
     workers = _children(proc.pid)
     assert workers, "the workers should be running"
     proc.send_signal(getattr(signal, sig))
@@ -474,21 +482,9 @@ def test_workers_end_with_a_parent_that_is_killed_and_the_output_can_be_resumed(
     import os
     import signal
     import subprocess
-    import sys
     import time
 
-    src = tmp_path / "in.jsonl"
-    src.write_text(
-        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
-        encoding="utf-8",
-    )
-    out = tmp_path / "out.jsonl"
-    args = ["predict", "--input", str(src), "--output", str(out), "--workers", "2"]
-    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args, "--batch-size", "64"],
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while (not out.exists() or out.stat().st_size < 20_000) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc, args, out = _running(tmp_path, "out.jsonl", "2", stderr=subprocess.DEVNULL)
     workers = _children(proc.pid)
     assert workers, "the workers should be running"
     proc.kill()
@@ -577,21 +573,9 @@ def test_an_interrupted_gzip_output_is_whole_and_says_it_cannot_be_resumed(tmp_p
     import re
     import signal
     import subprocess
-    import sys
-    import time
 
-    src = tmp_path / "in.jsonl"
-    src.write_text(
-        "".join(json.dumps({"id": i, "text": TEXTS[i % 4] * 10}) + "\n" for i in range(RECORDS)),
-        encoding="utf-8",
-    )
-    out = tmp_path / "out.jsonl.gz"
-    args = ["predict", "--input", str(src), "--output", str(out), "--batch-size", "64"]
-    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args, "--workers", workers],
+    proc, _, out = _running(tmp_path, "out.jsonl.gz", workers, at_least=5_000,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while (not out.exists() or out.stat().st_size < 5_000) and time.monotonic() < deadline:
-        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
