@@ -135,11 +135,12 @@ def _predict_file(args: argparse.Namespace) -> int:
         if args.output != "-":
             # (`main` says it; interrupted while a resume checks the lines already there, say:
             # nothing written)
-            exc.left = (
-                _complete(args.output, report)
-                if report.started
-                else f"nothing was written, and {args.output} is as it was"
-            )
+            if report.started:
+                exc.left = _complete(args.output, report)
+            elif Path(args.output).exists():
+                exc.left = f"nothing was written, and {args.output} is as it was"
+            else:
+                exc.left = f"nothing was written (there is no {args.output})"
         raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     if report.errors > max_errors:
