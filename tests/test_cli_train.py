@@ -237,3 +237,26 @@ def test_an_interruption_while_writing_says_what_it_may_have_left(
     assert "Traceback" not in err
     model = nlpkit.load(out)
     assert model.predict("Giá xăng tăng") in model.topics
+
+
+def test_no_held_out_part_says_why(tmp_path, example, monkeypatch, capsys):
+    # Not "--holdout 0" when it was not given: every label had one example, none to hold out.
+    import warnings
+
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    rows = [json.loads(line) for line in example.read_text(encoding="utf-8").splitlines()]
+    unique = tmp_path / "unique.jsonl"
+    unique.write_text(
+        "".join(
+            json.dumps({"text": r["text"], "label": f"l{i}"}) + "\n"
+            for i, r in enumerate(rows[:20])
+        ),
+        encoding="utf-8",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (labels of one example each: warned of, rightly)
+        assert (
+            main(["train", "--data", str(unique), "--output", str(tmp_path / "m"), "--quiet"]) == 0
+        )
+    out = capsys.readouterr().out
+    assert "held-out: none: no label has two examples to hold one out of" in out
