@@ -82,9 +82,10 @@ def _answer(
     # The output as pieces joined once: an input line kept as it is is not copied till then.
     out: list[bytes | memoryview] = []
     errors, replaced = 0, 0
-    ours, line_key, error_key = settings.ours, settings.line, settings.error
+    line_key, error_key = settings.line, settings.error
     topic_key, probabilities_key = settings.topic, settings.probabilities
     for line_no, record, text, raw in items:
+        replaced += type(record) is _Replaced
         if text is not None:
             p = next(ready) if text is _READY else next(slow)
             if isinstance(p, str):
@@ -96,17 +97,9 @@ def _answer(
                 # The input line up to its closing brace, then nlpkit's fields.
                 out += (raw, b",", orjson.dumps(added)[1:], b"\n")
                 continue
-            # (a line of plain text has no fields of its own: its record's are nlpkit's)
-            if settings.jsonl and not ours.isdisjoint(record):
-                replaced += 1
-                # All of them: an input's "error" beside nlpkit's topic, or its "topic" beside
-                # nlpkit's error, would be an answer nlpkit never gave.
-                for key in ours:
-                    record.pop(key, None)
             record.update(added)
         else:
             errors += 1
-            replaced += type(record) is _Replaced
             if raw is not None:
                 added = {line_key: record[line_key], error_key: record[error_key]}
                 out += (raw, b",", orjson.dumps(added)[1:], b"\n")

@@ -21,7 +21,7 @@ orjson = load_orjson()
 
 
 class _Replaced(dict):
-    """A failed record whose fields named like nlpkit's were taken out (to be counted)."""
+    """A record whose fields named like nlpkit's were taken out (to be counted)."""
 
 
 # The fields nlpkit adds to a record (behind the ``prefix`` of `predict_stream`).
@@ -138,6 +138,11 @@ class _Settings:
         ):
             exact = False  # (the record is written anew: fields replaced, separators escaped)
         text, title = record.get(self.text_field), record.get(self.title_field) or ""
+        if not self.ours.isdisjoint(record):
+            # Fields named like nlpkit's are replaced, all of them (an input's "error" beside
+            # nlpkit's topic, or its "topic" beside nlpkit's error, would be an answer nlpkit
+            # never gave); `_answer` counts them.
+            record = _Replaced((k, v) for k, v in record.items() if k not in self.ours)
         if type(text) is not str:
             error = f"field {self.text_field!r} missing or not a string"
         elif type(title) is not str:
@@ -146,10 +151,6 @@ class _Settings:
             # A text with nothing to read gets its error where the batch is classified.
             text = join_title(title, text) if title else text
             return line_no, record, text, _head(raw) if exact else None
-        if not self.ours.isdisjoint(record):
-            # Fields named like nlpkit's are replaced, all of them (an input's "topic" beside
-            # nlpkit's error would be an answer nlpkit never gave); `_answer` counts them.
-            record = _Replaced((k, v) for k, v in record.items() if k not in self.ours)
         record[self.line], record[self.error] = line_no, error
         return line_no, record, None, _head(raw) if exact else None
 
