@@ -128,20 +128,26 @@ def _check_options(
     batch_size: object,
     progress: bool | None,
 ) -> None:
-    """The options `predict_stream` and `predict_file` share, each refused with its name."""
-    for name, flag in (("jsonl", jsonl), ("allow_none", allow_none), ("progress", progress)):
-        if flag is not None or name == "allow_none":
-            check_flag(name, flag)
-    fields = (("text_field", text_field), ("title_field", title_field), ("prefix", prefix))
-    for name, value in fields:
-        if value is None and name == "title_field":
-            continue
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-        if not value and name != "prefix":
-            raise ValueError(f"{name} is empty: name the field")
+    """The options `predict_stream` and `predict_file` share, each refused with its name
+    (``jsonl``, ``progress`` and ``title_field`` may be None: `predict_file` decides them)."""
+    check_flag("allow_none", allow_none)
+    if jsonl is not None:
+        check_flag("jsonl", jsonl)
+    if progress is not None:
+        check_flag("progress", progress)
+    _string("text_field", text_field, empty=False)
+    if title_field is not None:
+        _string("title_field", title_field, empty=False)
+    _string("prefix", prefix)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
+
+
+def _string(name: str, value: object, empty: bool = True) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value and not empty:
+        raise ValueError(f"{name} is empty: name the field")
 
 
 def _stream(

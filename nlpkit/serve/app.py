@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -220,8 +221,6 @@ class JSONEndpoint:
         try:
             data = api.parse_json(await _body(scope, receive, self.limits, self.deadlines))
             if self.in_thread:
-                from starlette.concurrency import run_in_threadpool
-
                 content = await run_in_threadpool(self.answer, self.predictor(), data, self.limits)
             else:
                 content = self.answer(self.predictor(), data, self.limits)
