@@ -31,7 +31,8 @@ class Explanation:
     intercept: float = 0.0
     margin: float = 0.0
     # What ``margin`` measures when it is not the difference of two topics' scores: a model
-    # with an out-of-scope detector explains "none" by the detector's log-odds.
+    # with an out-of-scope detector explains "none", as the answer or the runner-up, by the
+    # detector's log-odds.
     measure: str | None = None
     # The terms that pushed against the answer, strongest first.
     against: list[tuple[str, float]] = field(default_factory=list)
@@ -102,8 +103,9 @@ class Explanation:
 
 
 def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanation:
-    """`Predictor.explain` of one checked text: its topic against the runner-up (or, for none
-    from a detector, the detector's log-odds), and the terms on each side."""
+    """`Predictor.explain` of one checked text: its topic against the runner-up, the next most
+    probable answer (or, where a detector's none is one of the two, the detector's log-odds),
+    and the terms on each side."""
     import numpy as np
 
     from .names import describe
@@ -129,6 +131,13 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
         contrib = w * model.coef[n, col]
         intercept, margin = model.intercept[n], all_scores[0, n]
         measure = "log-odds that the text is out of scope (the detector's score)"
+    elif detector and probs[n] > probs[runner]:
+        # A topic, with none the nearest answer: what kept the text in scope is the
+        # detector's score, the other way round (the runner-up topic was never close).
+        runner = n
+        contrib = -w * model.coef[n, col]
+        intercept, margin = -model.intercept[n], -all_scores[0, n]
+        measure = "log-odds that the text is in scope (minus the detector's score)"
     else:
         contrib = w * (model.coef[top, col] - model.coef[runner, col])
         intercept = model.intercept[top] - model.intercept[runner]

@@ -1,3 +1,4 @@
+import math
 import unicodedata
 
 import numpy as np
@@ -122,8 +123,6 @@ def test_explain_shows_the_terms_against_the_answer_too():
 
 
 def test_explanation_adds_up_to_the_score_difference(predictor):
-    import math
-
     for text in TEXTS + ["Nga và NATO hội đàm về an ninh"]:
         exp = predictor.explain(text, k=2)
         listed = sum(w for _, w in exp.terms) + sum(w for _, w in exp.against)
@@ -251,6 +250,37 @@ def test_a_detector_leaves_the_default_answers_to_the_topics_alone(with_none):
     assert exp.measure and "log-odds" in str(exp) and exp.margin == pytest.approx(scores[0, n])
     with pytest.raises(ValueError, match="out-of-scope detector"):
         with_none.to_pipeline(allow_none=True)
+
+
+def test_explain_with_none_names_the_next_answer_as_the_runner_up():
+    # With allow_none the runner-up is the second most probable of the five answers: a topic
+    # that wins with none close behind is explained by what kept it in scope (the detector's
+    # score, the other way round), not against a topic it was never near.
+    from nlpkit import load
+
+    shipped = load()
+    assert shipped.none_head == "detector"
+    n = len(shipped.topics)
+    texts = [
+        "'Tân binh huyền thoại' Wanna One tái hợp sau 7 năm tan rã",
+        "Giá xăng tăng mạnh",
+        "Công thức nấu phở bò",
+    ]
+    near_none = 0
+    for text in texts:
+        exp = shipped.explain(text, k=5, allow_none=True)
+        probs = shipped.predict_proba(text, allow_none=True)
+        first, second = sorted(probs, key=probs.get, reverse=True)[:2]
+        assert (exp.topic, exp.runner_up) == (first, second)
+        listed = sum(w for _, w in exp.terms) + sum(w for _, w in exp.against)
+        assert listed + exp.other_terms + exp.intercept == pytest.approx(exp.margin)
+        if second == "none":
+            near_none += 1
+            score = shipped._scores_of([text])[0, n]
+            assert exp.margin == pytest.approx(-score)
+            assert exp.margin == pytest.approx(math.log((1 - probs["none"]) / probs["none"]))
+            assert "in scope" in exp.measure and f"against {first} (for none):" in str(exp)
+    assert near_none == 1
 
 
 def test_a_none_model_exports_the_pipeline_of_its_answers(with_none):
