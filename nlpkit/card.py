@@ -286,7 +286,7 @@ _BOUNDARIES = (
 
 def confusion_png(metrics: dict[str, Any], title: str) -> bytes | None:
     """A confusion-matrix picture (PNG bytes) of a metrics block, or None without matplotlib
-    (``pip install 'nlpkit[train]'``)."""
+    (``pip install '.[train]'`` in nlpkit's source folder)."""
     try:
         import matplotlib
 

@@ -1,4 +1,5 @@
-"""Classifying Dask collections: when one machine is not enough (``pip install nlpkit[dask]``).
+"""Classifying Dask collections: when one machine is not enough (``pip install '.[dask]'`` in
+nlpkit's source folder).
 
 `predict_partitions` adds the topic and the per-topic probabilities to every row of a Dask
 dataframe (or every item of a Dask bag), partition by partition, with the same answers as
@@ -141,7 +142,7 @@ def predict_partitions(
         import dask.dataframe as dd
     except ImportError as exc:
         raise ImportError(
-            f"nlpkit.dask needs Dask ({exc}): install it with pip install 'nlpkit[dask]'"
+            f"nlpkit.dask needs Dask ({exc}): install it with pip install '.[dask]' in nlpkit's source folder, or pip install 'dask[dataframe,distributed]'"
         ) from None
 
     from . import load

@@ -3,7 +3,7 @@
 import pytest
 
 pytest.importorskip(
-    "distributed", reason="the dask extra is not installed (pip install nlpkit[dask])"
+    "distributed", reason="the dask extra is not installed (pip install '.[dask]')"
 )
 
 import dask.bag as db  # noqa: E402

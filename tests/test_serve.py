@@ -486,7 +486,7 @@ def test_a_port_in_use_is_one_line_before_serving(server, capsys):
 def test_without_the_serve_extra_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
     assert main(["serve", "--port", str(free_port())]) == 2
-    assert "pip install 'nlpkit[serve]'" in capsys.readouterr().err
+    assert "pip install '.[serve]' in nlpkit's source folder" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """`nlpkit serve`: the classifier as a local web service, with a page that shows why.
 
-    >>> from nlpkit.serve import create_app      # pip install 'nlpkit[serve]'
+    >>> from nlpkit.serve import create_app      # pip install '.[serve]' in nlpkit's source folder
     >>> app = create_app()                       # an ASGI app: run it with uvicorn, or any server
 
 The JSON endpoints and their checks are in `nlpkit.serve.api` (no web framework needed to

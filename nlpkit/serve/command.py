@@ -35,7 +35,7 @@ def add_subcommand(sub) -> None:
         description="Serve the model as a local web service: POST /predict, POST /explain, "
         "GET /health, GET /model, GET /openapi.json, and a page at / to try it in a browser. "
         "Stops on Ctrl-C or SIGTERM after answering the requests in flight (exit status 0). "
-        "Needs the serve extra: pip install 'nlpkit[serve]'.",
+        "Needs the serve extra: pip install '.[serve]' in nlpkit's source folder.",
     )
     p.add_argument(
         "--host",
@@ -148,7 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UsageError(
             f"serving needs the serve extra ({exc.name} is not installed): "
-            "pip install 'nlpkit[serve]'"
+            "pip install '.[serve]' in nlpkit's source folder"
         ) from None
     from .limits import Limits
 
