@@ -2,9 +2,7 @@
 
 import pytest
 
-pytest.importorskip(
-    "distributed", reason="the dask extra is not installed (pip install '.[dask]')"
-)
+pytest.importorskip("distributed", reason="the dask extra is not installed (pip install '.[dask]')")
 
 import dask.bag as db  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
