@@ -181,7 +181,10 @@ def _parser() -> argparse.ArgumentParser:
         "shipped model's; needs the corpora) or an experiment config",
     )
     own.add_argument(
-        "--weight", type=float, help="sample weight of your labels with --base (default: 10)"
+        "--weight",
+        type=float,
+        help="sample weight of your labels with --base (default: the recipe's weight of its "
+        "hand labels, data.train_label_weight: 200 in the shipped recipe)",
     )
     progress_args(p)
     p.add_argument(
