@@ -1007,6 +1007,54 @@ def test_a_field_no_record_has_is_a_usage_error_before_anything_is_written(
     assert not out.exists()
 
 
+def test_a_field_first_met_beyond_the_first_block_is_found(tmp_path, capsys):
+    # The check reads up to FIELD_SAMPLE records, past the first MiB when the records are
+    # long: a field the 300th record brings is no typo.
+    pad = " ".join(["Hà Nội"] * 700)  # (about 5 KB a record)
+    records = [{"id": i, "text": f"{TEXTS[i % 4]} {pad}"} for i in range(300)]
+    records += [{"id": 300 + i, "text": "x", "body": t} for i, t in enumerate(TEXTS)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    assert src.stat().st_size > 1 << 20
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--text-field", "body"]
+    assert main([*args, "--max-errors", "300"]) == 0, capsys.readouterr().err
+    rows = read_out(out)
+    assert len(rows) == 304 and all("error" in r for r in rows[:300])
+    assert [r["topic"] for r in rows[300:]] == ["energy", "sports", "geopolitics", "domestic"]
+
+
+def test_damaged_gzip_met_while_the_field_check_reads_ahead_comes_in_its_turn(tmp_path, capsys):
+    # The check reads past the first block for a title field the first records lack, and the
+    # data breaks off there: the records before the break are still answered, then exit 1.
+    import gzip
+    import random
+    import zlib
+
+    rng = random.Random(0)
+    lines = []
+    for i in range(2000):
+        record = {
+            "id": i,
+            "text": TEXTS[i % 4] + " " + " ".join(str(rng.random()) for _ in range(200)),
+        }
+        if i >= 300:
+            record["headline"] = "Giá xăng tăng"
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    packed = gzip.compress("".join(lines).encode(), compresslevel=1)
+    cut = packed[: len(packed) * 2 // 5]
+    whole = zlib.decompressobj(31).decompress(cut).count(b"\n")
+    assert 300 < whole < 1000 and len("".join(lines[:300])) > 1 << 20
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(cut)
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--title-field", "headline"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"damaged gzip data after line {whole:,}" in err
+    assert [row["id"] for row in read_out(out)] == list(range(whole))
+
+
 def test_workers_above_the_cores_are_capped_with_a_note(tmp_path, capsys, monkeypatch):
     from nlpkit.cli import archives
 

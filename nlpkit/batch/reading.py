@@ -49,6 +49,7 @@ class _Reader:
     line longer than `LINE_LIMIT` is dropped as it is read, and its job says so."""
 
     def __init__(self, stream: IO[bytes], batch_size: int = 256):
+        self._damage: Exception | None = None  # met while reading ahead, raised in its turn
         head = stream.read(_BLOCK)
         self.compressed = head.startswith(_GZIP)
         if self.compressed:
@@ -63,10 +64,31 @@ class _Reader:
 
     def _read(self) -> bytes:
         try:
+            if self._damage is not None:
+                raise self._damage
             return self.stream.read(_BLOCK)
         except (OSError, EOFError, zlib.error) as exc:
             where = getattr(self, "lines", 0)
             raise DamagedInput(f"damaged gzip data after line {where:,} ({exc})") from None
+
+    def read_ahead(self, lines: int, limit: int) -> None:
+        """Read on until the head holds ``lines`` whole lines, ``limit`` bytes or the whole
+        input, for a check that wants more lines than the first block holds. Damaged gzip
+        data met here is raised where the lines before it have been handed out."""
+        parts, size = [self.head], len(self.head)
+        held = self.head.count(self.sep)
+        while held < lines and size < limit:
+            try:
+                block = self.stream.read(_BLOCK)
+            except (OSError, EOFError, zlib.error) as exc:
+                self._damage = exc
+                break
+            if not block:
+                break
+            parts.append(block)
+            size += len(block)
+            held += block.count(self.sep)
+        self.head = b"".join(parts)
 
     def jobs(self) -> Iterator[Job]:
         sep, limit = self.sep, LINE_LIMIT

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..fastjson import load_orjson
 from ..text import join_title
-from .reading import _BOM, LINE_LIMIT, InputError, _split
+from .reading import _BOM, LINE_LIMIT, InputError, _Reader, _split
 
 # JSON in C, several times the standard library's speed on these records (without it, where
 # it is not installed, the standard library's reading is exact too)
@@ -27,8 +27,10 @@ class _Replaced(dict):
 # The fields nlpkit adds to a record (behind the ``prefix`` of `predict_stream`).
 OUTPUT_FIELDS = ("topic", "probabilities", "error", "line")
 
-# How many records the check of --text-field/--title-field reads before anything is written.
+# How many records the check of --text-field/--title-field reads before anything is written,
+# and at most how many bytes of the input, when its first block holds too few.
 FIELD_SAMPLE = 1000
+FIELD_BYTES = 16 << 20
 
 
 def _not_a_number(constant: str) -> None:
@@ -210,12 +212,11 @@ def _not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
     return f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
 
 
-def _check_fields(head: bytes, sep: bytes, settings: _Settings, title_given: bool) -> None:
-    """A usage error, before anything is written, when none of the first records has the
-    text field (or a title field given outright)."""
+def _fields(head: bytes, sep: bytes) -> tuple[set[str], int]:
+    """The fields of the JSON objects among the first `FIELD_SAMPLE` whole lines of ``head``,
+    and how many objects they are."""
     keys: set[str] = set()
     objects = 0
-    head = head[: 1 << 18]  # (a quarter of a MiB: enough records to know their fields)
     for raw in _split(head[: head.rfind(sep) + 1], sep)[:FIELD_SAMPLE]:
         try:
             record = _loads(raw)
@@ -224,6 +225,19 @@ def _check_fields(head: bytes, sep: bytes, settings: _Settings, title_given: boo
         if type(record) is dict:
             objects += 1
             keys.update(record)
+    return keys, objects
+
+
+def _check_fields(reader: _Reader, settings: _Settings, title_given: bool) -> None:
+    """A usage error, before anything is written, when none of the first `FIELD_SAMPLE`
+    records (within `FIELD_BYTES` of the input) has the text field (or a title field given
+    outright)."""
+    wanted = {settings.text_field, *([settings.title_field] if title_given else [])}
+    # (the first records mostly settle it: the input is read further only when they do not)
+    keys, objects = _fields(reader.head[: 1 << 18], reader.sep)
+    if not wanted <= keys:
+        reader.read_ahead(FIELD_SAMPLE, FIELD_BYTES)
+        keys, objects = _fields(reader.head, reader.sep)
     if not objects:
         return
     seen = ", ".join(sorted(keys)[:12]) + (", ..." if len(keys) > 12 else "")

@@ -385,7 +385,7 @@ def predict_file(
             jsonl = kind == "jsonl"
         settings = _Settings(jsonl, text_field, title_field or "title", prefix, allow_none)
         if jsonl:
-            _check_fields(reader.head, reader.sep, settings, title_field is not None)
+            _check_fields(reader, settings, title_field is not None)
         if predictor is None:
             from .. import load
 
