@@ -261,7 +261,7 @@ def test_an_unsealed_manifest_is_refused_and_seal_seals_it_once(saved, small_mod
 
 
 def test_the_shipped_model_is_sealed_as_save_writes_it(tmp_path):
-    """models/default is what modelfile.save writes for it: resaved, it is the same folder."""
+    """models/default is what saving it writes: resaved, it is the same folder."""
     shipped = modelfile.default_model_path()
     predictor = load(shipped)
     manifest = predictor.manifest
@@ -287,6 +287,9 @@ def test_the_shipped_model_is_sealed_as_save_writes_it(tmp_path):
     assert (tmp_path / "again/manifest.json").read_bytes() == (
         shipped / "manifest.json"
     ).read_bytes()
+    # A user's way: load, save.
+    predictor.save(tmp_path / "resaved")
+    assert modelfile.differences(shipped, tmp_path / "resaved") == []
 
 
 def _rewrite_manifest(folder, change):
