@@ -15,7 +15,6 @@ import gzip
 import io
 import json
 import random
-import sys
 from pathlib import Path
 
 PLACES = ["Hà Nội", "TP HCM", "Đà Nẵng", "Cần Thơ", "Hải Phòng", "Huế", "Nha Trang", "Quảng Ninh"]
@@ -163,6 +162,16 @@ def write(path: Path, records: list[dict[str, str]]) -> None:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("sections.jsonl")
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "out",
+        nargs="?",
+        type=Path,
+        default=Path(__file__).with_name("sections.jsonl"),
+        help="the file to write: .jsonl or .csv, .gz to gzip it (default: examples/sections.jsonl)",
+    )
+    target = parser.parse_args().out
     write(target, rows())
     print(f"wrote {target}")

@@ -163,7 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     labelled_fields(own)
     own.add_argument(
         "--split-field",
-        help="field saying which texts are held out (train; test, heldout, validation, dev)",
+        help="field saying which texts are held out (train, training: trained; test, heldout, "
+        "held-out, validation, valid, validate, dev, eval: held out)",
     )
     own.add_argument(
         "--holdout",

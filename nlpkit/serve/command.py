@@ -98,7 +98,9 @@ def add_subcommand(sub) -> None:
         help="on SIGTERM, how long to wait for requests in flight (default 30)",
     )
     p.add_argument(
-        "--access-log", action="store_true", help="log every request (default: startup and errors)"
+        "--access-log",
+        action="store_true",
+        help="log every request (default: startup, shutdown and errors)",
     )
     p.set_defaults(func=cmd_serve)
 
