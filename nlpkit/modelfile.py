@@ -10,9 +10,9 @@ A model folder holds
 - ``README.md``: the model card.
 
 Loading checks the manifest, then every checksum, then compatibility, before it reads any array,
-and never runs code from the folder. Saving writes a temporary folder and renames it into
-place, so a model folder is either whole or absent, and a failed save leaves an older model at
-the same path untouched.
+and never runs code from the folder. Saving writes a temporary folder and puts it in place
+(`nlpkit.folders`: on Linux, swapped with the old one in one step), so a model folder is
+either whole or absent, and a failed save leaves an older model at the same path untouched.
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ SEAL = "seal"
 _ARRAYS = ("idf", "coef", "intercept")
 _JOBLIB_FILE = "pipeline.joblib"
 _RESERVED = {MANIFEST, "README.md", "vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)}
+# The settings' ranges: a text's first 100 million characters are more than any text needs,
+# and a temperature beyond these makes every probability 0, 1 or the same.
+MAX_CHARS_LIMIT = 100_000_000
+TEMPERATURE_RANGE = (1e-6, 1e6)
 _REQUIRED_FILES = {
     FORMAT: {"vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)},
     JOBLIB_FORMAT: {_JOBLIB_FILE},
@@ -181,6 +185,13 @@ def save(
         **(extra or {}),
     }
 
+    try:
+        _check_topics(manifest, "the model")
+        _check_values(manifest, "the model")
+    except ModelError as exc:
+        # (what load would refuse is never written, and never replaces a working model)
+        raise ValueError(f"{exc}: nothing was written to {path}") from None
+
     def fill(folder: Path) -> None:
         for file_name, data in (attachments or {}).items():
             if Path(file_name).name != file_name or file_name in _RESERVED:
@@ -292,7 +303,7 @@ def check_replaceable(path: str | Path) -> None:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
             if manifest.get("format") in (FORMAT, JOBLIB_FORMAT):
                 listed = manifest.get("files")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             pass
     if not isinstance(listed, dict):
         raise FileExistsError(
@@ -313,39 +324,23 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     folder beside ``path``; then the checksums and manifest; then the folder takes its place
     (only where `check_replaceable` allows: never a folder of the user's)."""
     import shutil
-    import tempfile
+
+    from .folders import remove_leftovers, replace_folder, temporary_folder
 
     check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    remove_leftovers(path)
+    tmp = temporary_folder(path)
     try:
         fill(tmp)
         manifest["files"] = {
             f.name: "sha256:" + _sha256(f) for f in sorted(tmp.iterdir()) if f.name != MANIFEST
         }
         _write_manifest(tmp, manifest)
-        _replace(tmp, path)
+        replace_folder(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _replace(new: Path, path: Path) -> None:
-    # os.replace cannot swap a folder for a non-empty one; move the old one aside first so
-    # that at every moment either the old or the new model is complete at ``path``.
-    import shutil
-
-    if not path.exists():
-        os.replace(new, path)
-        return
-    old = path.with_name(f".{path.name}.old-{os.getpid()}")
-    os.replace(path, old)
-    try:
-        os.replace(new, path)
-    except BaseException:
-        os.replace(old, path)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(
@@ -376,8 +371,49 @@ def _read_folder(
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
     """`read_manifest`'s manifest, and (with ``keep``) the bytes of the files it lists as they
     were read for their checksums: what is loaded is what was checked, and each file is read
-    once. (Without ``keep``, the files are hashed a block at a time, holding none whole.)"""
+    once. (Without ``keep``, the files are hashed a block at a time, holding none whole.)
+
+    A folder saved again while it is read (a service reloading what a trainer writes) is read
+    again: the save swaps the whole folder in one step, so a read that met both the old files
+    and the new ones finds the folder at the path changed, and the second read one whole."""
     path = Path(path)
+    for tries_left in (2, 1, 0):
+        # The folder read is held open: its inode number cannot go to a new folder meanwhile,
+        # so a folder at the path with another one is another folder.
+        try:
+            held = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            held = None
+        try:
+            before = _identity(path) if held is None else _identity(held)
+            try:
+                return _read_folder_once(path, format, keep, unsealed)
+            except ModelError:
+                if not tries_left or _identity(path) == before:
+                    raise
+            except OSError as exc:
+                if tries_left and _identity(path) != before:
+                    continue
+                where = exc.filename or path
+                raise ModelError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+        finally:
+            if held is not None:
+                os.close(held)
+    raise AssertionError("unreachable")
+
+
+def _identity(path: Path | int) -> tuple[int, int] | None:
+    """Which folder is at ``path`` now, or is the open folder ``path`` (device and inode)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _read_folder_once(
+    path: Path, format: str, keep: bool, unsealed: bool
+) -> tuple[dict[str, Any], dict[str, bytes]]:
     if not path.is_dir():
         if path.exists():
             # (the manifest itself, or a file beside the folder, given for the folder)
@@ -386,10 +422,13 @@ def _read_folder(
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise ModelError(f"{manifest_path}: missing manifest; not an nlpkit model folder")
+    _inside(path, manifest_path)
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{manifest_path}: damaged manifest ({exc})") from None
+    except RecursionError:
+        raise ModelError(f"{manifest_path}: damaged manifest (nested too deeply)") from None
     if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, JOBLIB_FORMAT):
         raise ModelError(f"{manifest_path}: not an nlpkit model manifest")
     if manifest["format"] != format:
@@ -410,8 +449,7 @@ def _read_folder(
         file = path / name
         if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
             raise ModelError(f"{manifest_path}: file name {name!r} points outside the folder")
-        if file.is_symlink() and path.resolve() not in file.resolve().parents:
-            raise ModelError(f"{file}: a link to a file outside the model folder")
+        _inside(path, file)
         if not file.is_file():
             raise ModelError(f"{file}: missing model file")
         if keep:
@@ -420,6 +458,16 @@ def _read_folder(
         if "sha256:" + digest != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
     _check_versions(manifest, manifest_path)
+    _check_topics(manifest, manifest_path)
+    return manifest, contents
+
+
+def _inside(folder: Path, file: Path) -> None:
+    if file.is_symlink() and folder.resolve() not in file.resolve().parents:
+        raise ModelError(f"{file}: a link to a file outside the model folder")
+
+
+def _check_topics(manifest: dict[str, Any], where: Path | str) -> None:
     topics = manifest.get("topics")
     if (
         not isinstance(topics, list)
@@ -429,9 +477,9 @@ def _read_folder(
         or "none" in topics
     ):
         raise ModelError(
-            f"{manifest_path}: 'topics' must be a list of distinct names (none is not a topic)"
+            f"{where}: 'topics' must be a list of two or more distinct names (none is not a "
+            f"topic), got {topics!r}"
         )
-    return manifest, contents
 
 
 def _check_seal(manifest: dict[str, Any], manifest_path: Path, unsealed: bool) -> None:
@@ -466,7 +514,7 @@ def _check_versions(manifest: dict[str, Any], manifest_path: Path) -> None:
         )
 
 
-def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
+def _check_values(manifest: dict[str, Any], manifest_path: Path | str) -> None:
     """Every value the predictor uses must be of its kind and range: checksums only say the
     files are those the manifest lists, and whoever hands over a folder can reseal them."""
 
@@ -478,18 +526,22 @@ def _check_values(manifest: dict[str, Any], manifest_path: Path) -> None:
     if manifest.get("none_head", "class") not in NONE_HEADS:
         raise bad("none_head", " or ".join(NONE_HEADS))
     max_chars = manifest.get("max_chars", 5000)
-    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
-        raise bad("max_chars", "a positive whole number")
+    if max_chars is not None and (
+        isinstance(max_chars, bool)
+        or not isinstance(max_chars, int)
+        or not 1 <= max_chars <= MAX_CHARS_LIMIT
+    ):
+        raise bad("max_chars", f"a whole number from 1 to {MAX_CHARS_LIMIT:,}, or null (all)")
     if not isinstance(manifest.get("segment", True), bool):
         raise bad("segment", "true or false")
     temperature = manifest.get("temperature", 1.0)
     if (
         isinstance(temperature, bool)
         or not isinstance(temperature, (int, float))
-        or not math.isfinite(temperature)
-        or temperature <= 0
+        or not TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]
     ):
-        raise bad("temperature", "a positive finite number")
+        low, high = TEMPERATURE_RANGE
+        raise bad("temperature", f"a number from {low:g} to {high:g}")
     features = manifest.get("features")
     ngrams = features.get("ngram_range") if isinstance(features, dict) else None
     if not (
@@ -675,7 +727,7 @@ def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
             arrays["coef"],
             arrays["intercept"],
             manifest["topics"],
-            max_chars=int(manifest.get("max_chars", 5000)),
+            max_chars=manifest.get("max_chars", 5000),
             manifest=manifest,
             segment=bool(manifest.get("segment", True)),
             temperature=float(manifest.get("temperature", 1.0)),

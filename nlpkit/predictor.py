@@ -625,8 +625,9 @@ def _compiled_scorer(
     ``topic`` method answers with (the first rows'). A vocabulary file that is not one
     distinct, non-empty UTF-8 term per line is a ValueError naming the line."""
     # The sublinear tf values come from the same table as the Python path's. A term occurs
-    # at most once per character read; a text with a count beyond the table goes to Python.
-    size = (max_chars if max_chars is not None else 1 << 16) + 2
+    # at most once per character read; a text with a count beyond the table goes to Python
+    # (so a model reading millions of characters does not make a table of millions).
+    size = min(max_chars if max_chars is not None else 1 << 16, 1 << 16) + 2
     low, high = vocabulary.ngram_range
     return compiled.core.Scorer(
         compiled.segmenter(),

@@ -375,10 +375,14 @@ def _set_manifest(folder, **values):
 @pytest.mark.parametrize(
     "values, message",
     [
-        ({"temperature": -1}, "'temperature' must be a positive finite number"),
-        ({"temperature": "hot"}, "'temperature' must be a positive finite number"),
-        ({"max_chars": 0}, "'max_chars' must be a positive whole number"),
-        ({"max_chars": 5.5}, "'max_chars' must be a positive whole number"),
+        ({"temperature": -1}, "'temperature' must be a number from 1e-06 to 1e"),
+        ({"temperature": "hot"}, "'temperature' must be a number from"),
+        # (beyond the range every probability is NaN, or all the same)
+        ({"temperature": 1e308}, "'temperature' must be a number from"),
+        ({"temperature": 1e-320}, "'temperature' must be a number from"),
+        ({"max_chars": 0}, "'max_chars' must be a whole number from 1 to 100,000,000"),
+        ({"max_chars": 5.5}, "'max_chars' must be a whole number"),
+        ({"max_chars": 100_000_001}, "'max_chars' must be a whole number"),
         ({"segment": "yes"}, "'segment' must be true or false"),
         ({"none_head": "oracle"}, "'none_head' must be class or detector"),
         ({"features": {"ngram_range": [2, 9]}}, "'features' must be the feature settings"),
@@ -557,3 +561,118 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, monke
     with pytest.raises(ValueError, match="the path is empty: name a model folder to write"):
         nlpkit.load().save("")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- saving while others read -------------------------------------------------------------------
+
+
+def test_a_folder_saved_again_while_it_is_read_is_always_read_whole(small_model, tmp_path):
+    # A service reloading a model that a trainer saves again: every load finds one whole
+    # model, the old or the new, never a missing or mixed folder.
+    import threading
+
+    first = small_model[0]
+    second = load(modelfile.save(first, tmp_path / "b", name="b"))
+    second.intercept = second.intercept + 1.0  # (another model: other probabilities)
+    target = tmp_path / "target"
+    modelfile.save(first, target, name="a")
+    expected = {
+        "a": first.predict_proba(TEXTS[0]),
+        "b": second.predict_proba(TEXTS[0]),
+    }
+    stop, problems, loads = threading.Event(), [], []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                model = load(target)
+            except Exception as exc:  # noqa: BLE001 (any failure is the finding)
+                problems.append(repr(exc))
+                continue
+            loads.append(model.predict_proba(TEXTS[0]) == expected[model.manifest["name"]])
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for k in range(40):
+            model, name = (first, "a") if k % 2 else (second, "b")
+            modelfile.save(model, target, name=name)
+    finally:
+        stop.set()
+        thread.join()
+    assert problems == [] and loads and all(loads)
+
+
+def test_what_load_refuses_is_never_saved_and_the_old_model_stays(small_model, tmp_path):
+    model = load(modelfile.save(small_model[0], tmp_path / "m", name="m"))
+    for attribute, value, message in [
+        ("max_chars", 0, "'max_chars' must be a whole number"),
+        ("max_chars", 2.5, "'max_chars' must be a whole number"),
+        ("temperature", float("nan"), "'temperature' must be a number"),
+        ("topics", ("energy", "energy", "sports", "domestic"), "'topics' must be a list"),
+    ]:
+        saved_value = getattr(model, attribute)
+        setattr(model, attribute, value)
+        with pytest.raises(ValueError, match=message) as caught:
+            model.save(tmp_path / "m")
+        assert "nothing was written" in str(caught.value)
+        setattr(model, attribute, saved_value)
+        assert load(tmp_path / "m").predict_proba(TEXTS) == small_model[0].predict_proba(TEXTS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    # None, "all of the text", is a setting a folder keeps.
+    model.max_chars = None
+    assert load(model.save(tmp_path / "all")).max_chars is None
+
+
+def test_a_saved_folder_has_the_permissions_of_the_umask(small_model, tmp_path):
+    # (tempfile's folders are its owner's alone: a model another account serves must not be)
+    old = os.umask(0o022)
+    try:
+        path = small_model[0].save(tmp_path / "shared")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o755
+    assert (path / "coef.npy").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_killed_save_leaves_nothing_a_later_save_keeps(small_model, tmp_path):
+    from nlpkit import folders
+
+    host = folders._host()
+    dead = tmp_path / f".model.{host}.999999999.0123abcd.tmp"  # (no process has that number)
+    aside = tmp_path / f".model.{host}.999999999.old"
+    alive = tmp_path / f".model.{host}.{os.getppid()}.0123abcd.tmp"  # (a running process's)
+    elsewhere = tmp_path / ".model.another-host.999999999.0123abcd.tmp"
+    for folder in (dead, aside, alive, elsewhere):
+        folder.mkdir()
+        (folder / "coef.npy").write_bytes(b"half")
+    small_model[0].save(tmp_path / "model")
+    assert not dead.exists() and not aside.exists()
+    assert alive.exists() and elsewhere.exists()
+
+
+def test_an_unreadable_or_nested_manifest_is_a_model_error(saved, tmp_path):
+    with pytest.raises(ModelError, match="cannot be read"):
+        load(tmp_path / ("x" * 5000))  # (a name longer than the system takes)
+    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
+    manifest["name"] = "NESTED"
+    deep = "[" * 100_000 + "]" * 100_000
+    (saved / "manifest.json").write_text(json.dumps(manifest).replace('"NESTED"', deep))
+    with pytest.raises(ModelError, match="damaged manifest"):
+        load(saved)
+
+
+def test_a_manifest_linked_from_outside_the_folder_is_refused(saved, tmp_path):
+    outside = tmp_path / "elsewhere.json"
+    (saved / "manifest.json").rename(outside)
+    (saved / "manifest.json").symlink_to(outside)
+    with pytest.raises(ModelError, match="a link to a file outside the model folder"):
+        load(saved)
+
+
+def test_a_model_reading_the_most_characters_loads_and_answers_as_any(saved, small_model):
+    # (the compiled scorer's table of tf values was as long as max_chars: 10**8 entries)
+    _set_manifest(saved, max_chars=modelfile.MAX_CHARS_LIMIT)
+    model = load(saved)
+    assert model.max_chars == modelfile.MAX_CHARS_LIMIT
+    assert model.predict_proba(TEXTS) == small_model[0].predict_proba(TEXTS)

@@ -1,0 +1,120 @@
+"""Writing a folder in place of another, so that whoever reads it meanwhile finds one whole.
+
+A model folder is written beside its path under a hidden temporary name, then takes the path's
+place. On Linux the two are swapped in one step (``renameat2`` with ``RENAME_EXCHANGE``): at
+every moment the path holds the old folder or the new one, complete. Elsewhere, or on a file
+system without that call, the old folder is moved aside first, and the path is missing for the
+moment between the two renames.
+
+The temporary names say which machine and process made them, so that a later save can remove
+those a killed process left behind (never one of a process that is still running, or of
+another machine sharing the file system).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+__all__ = ["temporary_folder", "replace_folder", "remove_leftovers"]
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _host() -> str:
+    # (a name that fits a file name: the host's, without what a path cannot hold)
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+
+
+def temporary_folder(path: Path) -> Path:
+    """A new, empty, hidden folder beside ``path``, made with the permissions the process's
+    umask gives a new folder (`tempfile.mkdtemp` makes it readable by its owner alone, which
+    the folder would keep once it takes the path's place)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.mkdir(tmp, 0o777)
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step; False where the system cannot (not Linux, an old C
+    library, a file system without the call)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import errno
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    done = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def replace_folder(new: Path, path: Path) -> None:
+    """Put the folder ``new`` at ``path`` (a folder, or nothing yet), and remove the old one."""
+    if not os.path.lexists(path):
+        os.replace(new, path)
+        return
+    if _exchange(new, path):
+        shutil.rmtree(new, ignore_errors=True)  # (the old folder, now under the new's name)
+        return
+    # os.replace cannot put a folder in place of a non-empty one: the old one moves aside first.
+    old = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.old")
+    os.replace(path, old)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(old, path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # (another user's process)
+        return True
+    return True
+
+
+def remove_leftovers(path: Path) -> None:
+    """Remove the temporary folders beside ``path`` that a process of this machine left when
+    it was killed while saving there."""
+    pattern = re.compile(
+        rf"\.{re.escape(path.name)}\.{re.escape(_host())}\.(\d+)\.(?:[0-9a-f]{{8}}\.tmp|old)"
+    )
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found and int(found[1]) != os.getpid() and not _running(int(found[1])):
+            shutil.rmtree(entry.path, ignore_errors=True)
