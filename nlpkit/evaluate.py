@@ -9,6 +9,7 @@ era and text kind. A user's own labelled file is scored against its own labels.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -163,7 +164,14 @@ def evaluate_model(
     classes = topics + ["none"] if predictor.none else topics
     # (the labelling functions over every record: in as many processes as the config allows)
     truths = fork_map(partial(truth_of, cfg=cfg), records, cfg["n_jobs"])
-    truth = {r.id: t for r, t in zip(records, truths) if t in classes}
+    # A user's held-out text keeps its label even when the model has no such class (one only
+    # the held-out part has): always wrong, and counted, never left out of the figures.
+    truth = {
+        r.id: t
+        for r, t in zip(records, truths)
+        if t in classes or (r.source_dataset == "file" and t is not None)
+    }
+    lacking = sorted({t for t in truth.values() if t not in classes})
     hand = hand_labels(cfg["data"]["eval_labels"] if hand_files is None else hand_files)
     boundary_files = cfg["data"]["boundary_labels"] if hand_files is None else []
     boundaries = hand_labels(boundary_files, "boundary labels")
@@ -198,7 +206,11 @@ def evaluate_model(
         return [(by_id[i], t) for i, t in sorted(labels.items()) if t in among and i in by_id]
 
     distant_pairs = [(r, truth[r.id]) for r in wanted if r.id in truth]
-    distant = block(distant_pairs, class_of, classes)
+    distant = block(distant_pairs, class_of, classes + lacking)
+    if lacking:
+        distant["labels_the_model_lacks"] = dict(
+            sorted(Counter(t for _, t in distant_pairs if t in lacking).items())
+        )
     if distant_pairs and all(r.source_dataset == "file" for r, _ in distant_pairs):
         # A user's file: its labels are read, not weak, and say how far the probabilities hold.
         distant["calibration"] = _calibration(predictor, scores, wanted, distant_pairs)

@@ -136,3 +136,28 @@ def test_nlpkit_train_is_the_function_whatever_is_imported():
         importlib.import_module(module)
     assert callable(nlpkit.train) and nlpkit.train.__module__ == "nlpkit"
     assert "train" in nlpkit.__all__
+
+
+def test_held_out_texts_of_a_label_the_training_part_lacks_are_scored_wrong(tmp_path, cache):
+    # A label only the held-out part has: never answered, so counted wrong, not left out.
+    from nlpkit.training.api import train_file
+
+    rows = [
+        {"text": f"{t} ({i})", "label": x, "part": "train"}
+        for i, (t, x) in enumerate(zip(TEXTS, LABELS))
+    ]
+    rows += [
+        {"text": f"{t} [{i}]", "label": x, "part": "test"}
+        for i, (t, x) in enumerate(zip(TEXTS[:8], LABELS[:8]))
+    ]
+    rows += [{"text": f"Một bài mới số {i}", "label": "zz", "part": "test"} for i in range(3)]
+    path = tmp_path / "split.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    with pytest.warns(
+        UserWarning, match=r"3 held-out texts have labels no training text has \('zz'\)"
+    ):
+        _, metrics, _ = train_file(path, split_field="part", min_df=1, cache=cache)
+    distant = metrics["heldout"]["distant"]
+    assert distant["n"] == 11 and distant["labels_the_model_lacks"] == {"zz": 3}
+    assert distant["per_label"]["zz"]["support"] == 3 and distant["per_label"]["zz"]["recall"] == 0
+    assert metrics["heldout"]["accuracy"] <= round(8 / 11, 4)

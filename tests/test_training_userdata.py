@@ -194,3 +194,28 @@ def test_lists_of_the_wrong_length_or_kind():
     for wrong in (1.0, -0.1, "0.2", None, True, float("nan")):
         with pytest.raises(DataError, match="holdout must be a share in"):
             split(from_lists(["a", "b"], ["x", "y"]), holdout=wrong)
+
+
+def test_copies_in_another_unicode_form_or_spacing_are_one_text_for_the_split():
+    # The model reads NFD and NFC, or "a  b" and "a b", as one text: held out on one side and
+    # trained on the other, a copy would be scored on what the model learned.
+    import unicodedata
+
+    base = [f"Bài số {i}: Giá xăng dầu tăng, người dân lo lắng về chi phí" for i in range(40)]
+    texts = base + [unicodedata.normalize("NFD", t) for t in base[:20]]
+    texts += [t.replace(" ", "  ", 1) + "\n" for t in base[20:]]
+    labels = (["a", "b"] * 20) * 2
+    assert len(set(texts)) == 80
+    with pytest.warns(UserWarning, match="40 texts repeat an earlier one with the same label"):
+        out = split(from_lists(texts, labels), holdout=0.3, seed=0)
+    assert out.heldout
+    key = lambda r: " ".join(unicodedata.normalize("NFC", r.text).split())  # noqa: E731
+    assert not {key(r) for r in out.train} & {key(r) for r in out.heldout}
+
+
+def test_a_label_whose_texts_are_copies_of_another_labels_is_never_held_out_whole():
+    texts = [f"text {i}" for i in range(60)] + [f"text {i}" for i in range(12)]
+    labels = ["a", "b"] * 30 + [f"q{i}" for i in range(12)]
+    with pytest.warns(UserWarning):
+        out = split(from_lists(texts, labels), holdout=0.5, seed=3)
+    assert {r.source_category for r in out.train} == set(labels)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,16 @@ def _fit(data, cfg, holdout, progress, cache, base=None, weight=1.0):
                 f"({', '.join(base.classes)}): --base adds texts of its topics"
             )
         base_model = base
-    return run(cfg, cache=cache, progress=reporter, user=user, base=base_model)
+    predictor, metrics = run(cfg, cache=cache, progress=reporter, user=user, base=base_model)
+    lacking = metrics["heldout"]["distant"].get("labels_the_model_lacks")
+    if lacking:
+        warnings.warn(
+            f"{sum(lacking.values()):,} held-out texts have labels no training text has "
+            f"({', '.join(map(repr, list(lacking)[:5]))}): the model never answers them, so "
+            "they are scored as wrong",
+            stacklevel=3,
+        )
+    return predictor, metrics
 
 
 def train(

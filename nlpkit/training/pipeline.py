@@ -16,6 +16,7 @@ from ..corpus import Record, corpus_fingerprint
 from ..evaluate import classification_metrics, evaluate_model
 from ..modelfile import library_versions
 from ..predictor import Predictor
+from ..topics import NONE
 from ..weak import BOUNDARY_RULES
 from .cleanup import clean_up
 from .feed import feed_labels
@@ -230,10 +231,14 @@ def run(
 
 def score_texts(predictor: Predictor, records: list) -> dict[str, Any]:
     """A model's answers on labelled records (a user's held-out part) against their labels:
-    accuracy, macro-F1, per label and the confusion matrix."""
+    accuracy, macro-F1, per label and the confusion matrix. Texts labelled none are answered
+    five ways (``allow_none``) by a model that has none: four ways, they could not be right."""
     if not records:
         return {"n": 0}
-    answers = predictor.predict([r.full_text for r in records])
     truth = [r.source_category for r in records]
-    labels = list(predictor.topics) + sorted(set(truth) - set(predictor.topics))
-    return classification_metrics(truth, answers, labels)
+    five = predictor.none and NONE in truth
+    answers = predictor.predict([r.full_text for r in records], allow_none=five)
+    answers = [NONE if a is None else a for a in answers]
+    known = list(predictor.classes if five else predictor.topics)
+    labels = known + sorted(set(truth) - set(known))
+    return {**classification_metrics(truth, answers, labels), "allow_none": five}

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import random
+import unicodedata
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import Record
-from ..text import _is_sequence, has_content
+from ..text import _is_sequence, has_content, join_title, normalize
 from .labels import Example
 
 __all__ = ["DataError", "LabelledTexts", "UserSplit", "read_file", "from_lists", "split"]
@@ -213,22 +214,45 @@ def _once_cleaned(text: str) -> str:
     return " once cleaned (only white space and control characters)" if text.strip() else ""
 
 
+def _head(text: str) -> str:
+    # (white space at the start is cut after the slice: a text that opens with more than the
+    # slice only meets others like it, which are then compared whole)
+    return " ".join(unicodedata.normalize("NFC", text[:120]).split())[:40]
+
+
+def _copy_keys(data: LabelledTexts) -> list[Any]:
+    """A key per text, the same for two texts the model reads as one: the same words in
+    another Unicode form (NFC or NFD) or with other white space. Normalising every text would
+    cost as much as segmenting it: only texts whose starts, so normalised, meet another's are
+    normalised whole."""
+    heads = [(_head(title), _head(text)) for title, text in zip(data.titles, data.texts)]
+    met = Counter(heads)
+    keys: list[Any] = []
+    for head, title, text in zip(heads, data.titles, data.texts):
+        if met[head] > 1 and has_content(title + text):
+            keys.append(" ".join(normalize(join_title(title, text)).split()))
+        else:
+            keys.append((title.strip(), text.strip()))
+    return keys
+
+
 def check(data: LabelledTexts) -> list[int]:
     """Refuse what cannot be trained on (an empty text or label, a single label, a text both
     trained on and held out by the file's split field) and warn of what may be a mistake
     (texts given more than once, with one label or several; labels with one example). Returns
-    each text's group: the index of the first text equal to it, so that a text and its copies
-    are always on the same side of a split."""
-    first: dict[tuple[str, str], int] = {}
+    each text's group: the index of the first text equal to it (in another Unicode form or
+    white space too), so that a text and its copies are always on the same side of a split."""
+    first: dict[Any, int] = {}
     group: list[int] = []
     repeats: list[int] = []
     conflicts: list[tuple[int, int]] = []
+    keys = _copy_keys(data)
     for i, (text, title, label) in enumerate(zip(data.texts, data.titles, data.labels)):
         if not has_content(text) and not has_content(title):
             raise DataError(f"{data.where[i]}: empty text{_once_cleaned(text + title)}")
         if not label:
             raise DataError(f"{data.where[i]}: empty label")
-        j = first.setdefault((title.strip(), text.strip()), i)
+        j = first.setdefault(keys[i], i)
         group.append(j)
         if j == i:
             continue
@@ -350,6 +374,15 @@ def split(
             take = min(round(len(members) * holdout), len(members) - 1)
             chosen.update(members[:take])
         held = {i for i in range(n) if group[i] in chosen}
+        # A label whose only texts are copies of another label's held-out texts would be
+        # held out whole, and never learned: the first of its copies trains.
+        trained = {data.labels[i] for i in range(n) if i not in held}
+        for i in range(n):
+            if data.labels[i] not in trained:
+                chosen.discard(group[i])
+                members = {k for k in range(n) if group[k] == group[i]}
+                held -= members
+                trained.update(data.labels[k] for k in members)
     records = [
         Record(
             id=f"file-{i}",
