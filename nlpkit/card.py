@@ -303,22 +303,31 @@ def confusion_png(metrics: dict[str, Any], title: str) -> bytes | None:
         return _confusion_png(metrics, title, plt)
 
 
+# Above this many labels, the confusion picture's cells are not numbered.
+_NUMBERED_LABELS = 30
+
+
 def _confusion_png(metrics: dict[str, Any], title: str, plt: Any) -> bytes:
     import io
 
     cm = metrics["confusion_matrix"]
     labels, matrix = cm["labels"], cm["matrix"]
-    size = 2.2 + 0.65 * len(labels)
+    # Many labels: a picture of bounded size, its cells coloured but not numbered (each
+    # number is a text for matplotlib to lay out: 200 labels took minutes and 4 MB; the
+    # numbers are in the card and the manifest).
+    size = min(2.2 + 0.65 * len(labels), 16.0)
     fig, ax = plt.subplots(figsize=(size + 1, size), dpi=100)
     rows = [sum(row) or 1 for row in matrix]
     shares = [[value / total for value in row] for row, total in zip(matrix, rows)]
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    for i, row in enumerate(matrix):
-        for j, value in enumerate(row):
-            colour = "white" if shares[i][j] > 0.6 else "black"
-            ax.text(j, i, str(value), ha="center", va="center", color=colour, fontsize=8)
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
+    if len(labels) <= _NUMBERED_LABELS:
+        for i, row in enumerate(matrix):
+            for j, value in enumerate(row):
+                colour = "white" if shares[i][j] > 0.6 else "black"
+                ax.text(j, i, str(value), ha="center", va="center", color=colour, fontsize=8)
+    ticks = max(3.0, min(10.0, 600 / len(labels)))
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=ticks)
+    ax.set_yticks(range(len(labels)), labels, fontsize=ticks)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=10)

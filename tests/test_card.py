@@ -34,3 +34,21 @@ def test_a_label_the_font_lacks_draws_without_a_warning():
         warnings.simplefilter("error")
         picture = confusion_png(metrics, "labels of other scripts")
     assert picture is None or picture.startswith(b"\x89PNG")
+
+
+def test_the_picture_of_many_labels_is_of_bounded_size():
+    # (a cell numbered and an inch a label: 200 labels made a picture of 13,000 pixels a
+    # side, minutes to draw)
+    import struct
+
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    from nlpkit.card import confusion_png
+
+    n = 120
+    matrix = [[9 if i == j else (i * j) % 3 for j in range(n)] for i in range(n)]
+    metrics = {"confusion_matrix": {"labels": [f"label {i}" for i in range(n)], "matrix": matrix}}
+    picture = confusion_png(metrics, "many labels")
+    width, height = struct.unpack(">II", picture[16:24])  # (the PNG header's IHDR)
+    assert width <= 1700 and height <= 1600
