@@ -219,3 +219,21 @@ def test_a_label_whose_texts_are_copies_of_another_labels_is_never_held_out_whol
     with pytest.warns(UserWarning):
         out = split(from_lists(texts, labels), holdout=0.5, seed=3)
     assert {r.source_category for r in out.train} == set(labels)
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("news.jsonl", "news"),
+        ("news.2024.csv", "news.2024"),  # (news.2025.csv must not write the same folder)
+        ("v1.2.final.tsv.gz", "v1.2.final"),
+        ("feed.TXT", "feed"),
+        (".hidden.csv", "hidden"),
+        ("plain", "plain"),
+        (".jsonl", "data"),
+    ],
+)
+def test_a_data_file_names_its_model_by_all_but_its_kind(path, name):
+    from nlpkit.training.userdata import data_name
+
+    assert data_name(path) == name

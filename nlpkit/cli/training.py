@@ -76,11 +76,11 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from ..corpus import CorpusError
     from ..modelfile import ModelError
     from ..training.output import write_results
-    from ..training.userdata import read_texts
+    from ..training.userdata import data_name, read_texts
 
     if not 0 < args.threshold <= 1:
         raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
-    output = Path(args.output or f"{Path(args.unlabeled).name.split('.')[0]}-adapted")
+    output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
     _writable(output, "--output", model=True)
     if args.results:
         _writable(Path(args.results), "--results")
@@ -135,6 +135,7 @@ def _train_data(args: argparse.Namespace) -> int:
     from ..corpus import CorpusError
     from ..training.api import train_file
     from ..training.output import write_results
+    from ..training.userdata import data_name
 
     if args.config is not None:
         raise UsageError("give an experiment config or --data FILE, not both")
@@ -151,8 +152,7 @@ def _train_data(args: argparse.Namespace) -> int:
         raise UsageError("--weight applies to --base only")
     if args.weight is not None and args.weight <= 0:
         raise UsageError(f"--weight must be positive, got {args.weight}")
-    name = Path(args.data).name.split(".")[0]
-    output = Path(args.output or f"{name}-model")
+    output = Path(args.output or f"{data_name(args.data)}-model")
     _writable(output, "--output", model=True)
     if args.results:
         _writable(Path(args.results), "--results")

@@ -11,7 +11,7 @@ from typing import Any
 from ..predictor import Predictor
 from .config import OWN_DATA, ConfigError, make_config
 from .progress import Progress, ProgressCallback
-from .userdata import DataError, from_lists, read_file, split
+from .userdata import DataError, data_name, from_lists, read_file, split
 
 __all__ = ["train", "train_file", "OPTIONS"]
 
@@ -156,7 +156,7 @@ def train_file(
     file, whose training data the file's texts join with sample weight ``weight`` (default:
     the recipe's weight of hand labels)."""
     data = read_file(path, text_field, label_field, title_field, split_field)
-    name = options.pop("name", None) or Path(path).name.split(".")[0]
+    name = options.pop("name", None) or data_name(path)
     if base is None:
         cfg = own_data_config({"name": name, **options})
         predictor, metrics = _fit(data, cfg, holdout, progress, cache)

@@ -28,7 +28,15 @@ from ..corpus import Record
 from ..text import _is_sequence, has_content, join_title, normalize
 from .labels import Example
 
-__all__ = ["DataError", "LabelledTexts", "UserSplit", "read_file", "from_lists", "split"]
+__all__ = [
+    "DataError",
+    "LabelledTexts",
+    "UserSplit",
+    "data_name",
+    "read_file",
+    "from_lists",
+    "split",
+]
 
 # Values of a split field: these train; those are held out. Any other value is an error.
 TRAIN_VALUES = ("train", "training")
@@ -141,6 +149,18 @@ def _string(value: Any, where: str, name: str, what: str) -> str:
         return str(value)
     got = "null" if value is None else type(value).__name__
     raise DataError(f"{where}: field {name!r} ({what}) must be a string, got {got}")
+
+
+def data_name(path: str | Path) -> str:
+    """The name of a data file without its kind (``news.2024.csv.gz``: ``news.2024``): what
+    names the model trained on it, and its folder by default."""
+    name = Path(path).name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    stem, dot, kind = name.rpartition(".")
+    if dot and kind.lower() in ("jsonl", "json", "ndjson", "csv", "tsv", "txt"):
+        name = stem
+    return name.lstrip(".") or "data"
 
 
 def read_file(
