@@ -154,6 +154,7 @@ def test_command_reads_a_feed_of_plain_text(small_none_folder, tmp_path, capsys,
     [
         (["--text-field", "body"], "no field 'body'"),
         (["--threshold", "1.5"], "--threshold must be within (0, 1]"),
+        (["--corpus", "/nowhere.jsonl"], "--corpus applies to --config only"),
     ],
 )
 def test_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):

@@ -104,6 +104,11 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
             "--holdout must be a share in [0, 1), got 1.5",
         ),
         ('{"text": "a", "label": "x"}\n', ["--weight", "2"], "--weight applies to --base only"),
+        (
+            '{"text": "a", "label": "x"}\n',
+            ["--corpus", "/nowhere.jsonl"],
+            "--corpus applies to --base only: with --data alone, no corpus is read",
+        ),
         ('{"text": "", "label": "x"}\n', [], "x.jsonl:1: empty text"),
         (
             '{"text": "a", "label": "x"}\n{"text": "\\u200b \\u0000", "label": "y"}\n',

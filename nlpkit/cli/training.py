@@ -80,6 +80,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
     if not 0 < args.threshold <= 1:
         raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
+    if args.corpus and not args.config:
+        raise UsageError("--corpus applies to --config only: adapting a model reads no corpus")
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
     _writable(output, "--output", model=True)
     if args.results:
@@ -150,6 +152,9 @@ def _train_data(args: argparse.Namespace) -> int:
         )
     if args.weight is not None and not args.base:
         raise UsageError("--weight applies to --base only")
+    if args.corpus and not args.base:
+        # (own data alone reads no corpus: a --corpus given would be ignored)
+        raise UsageError("--corpus applies to --base only: with --data alone, no corpus is read")
     if args.weight is not None and args.weight <= 0:
         raise UsageError(f"--weight must be positive, got {args.weight}")
     output = Path(args.output or f"{data_name(args.data)}-model")
