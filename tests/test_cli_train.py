@@ -264,4 +264,17 @@ def test_no_held_out_part_says_why(tmp_path, example, monkeypatch, capsys):
             main(["train", "--data", str(unique), "--output", str(tmp_path / "m"), "--quiet"]) == 0
         )
     out = capsys.readouterr().out
-    assert "held-out: none: no label has two examples to hold one out of" in out
+    assert "held-out: none: --holdout 0.2 of each label's texts rounds to none" in out
+    # A share too small for any label says so the same way, where the labels have examples
+    # to spare.
+    many = tmp_path / "many.jsonl"
+    many.write_text(
+        "".join(json.dumps({"text": f"{r['text']} {k}", "label": r["label"]}) + "\n"
+                for k, r in enumerate(rows * 3)),
+        encoding="utf-8",
+    )  # fmt: skip
+    args = ["train", "--data", str(many), "--output", str(tmp_path / "n"), "--quiet"]
+    assert main([*args, "--holdout", "1e-9"]) == 0
+    assert "held-out: none: --holdout 1e-09 of each label's texts rounds to none" in (
+        capsys.readouterr().out
+    )

@@ -206,8 +206,11 @@ def _train_data(args: argparse.Namespace) -> int:
         why = "--holdout 0" if holdout == 0 else "--split-field"
         print(f"held-out: none ({why}): every text trained")
     else:
-        # (a label's last example always trains: labels of one example each hold none out)
-        print("held-out: none: no label has two examples to hold one out of; every text trained")
+        # (a share of each label, rounded, with its last example always trained)
+        print(
+            f"held-out: none: --holdout {holdout:g} of each label's texts rounds to none (a "
+            "label's last example always trains, and copies count as one); every text trained"
+        )
     return 0
 
 
