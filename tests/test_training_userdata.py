@@ -95,6 +95,52 @@ def test_a_csv_row_with_more_values_than_columns(tmp_path):
         read_file(path)
 
 
+def test_a_csv_row_with_fewer_values_than_columns(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("text,label,title\nhello,a\n", encoding="utf-8")
+    with pytest.raises(DataError, match="x.csv:2: 2 value\\(s\\) where the header has 3 columns"):
+        read_file(path)
+
+
+def test_a_csv_of_semicolons_says_so(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("text;label\nhello;a\n", encoding="utf-8")
+    with pytest.raises(DataError, match="x.csv:1: one column named 'text;label'.*not semicolons"):
+        read_file(path)
+
+
+def test_a_csv_field_of_a_long_article_is_read(tmp_path):
+    import csv
+
+    long = "Giá xăng tăng. " * 20_000  # (300,000 characters: the csv module's limit is 131,072)
+    path = tmp_path / "x.csv"
+    path.write_text(f'text,label\n"{long}",a\nshort,b\n', encoding="utf-8")
+    before = csv.field_size_limit()
+    assert read_file(path).texts == [long, "short"]
+    assert csv.field_size_limit() == before
+
+
+def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path):
+    rows = small_rows()
+    for name in ("x.JSONL.GZ", "x-packed"):
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+        ))  # fmt: skip
+        assert read_file(path).texts == [r["text"] for r in rows]
+
+
+def test_json_messages_name_the_problem_once(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('[\n  {"text": "a", "label": "x"}\n]\n', encoding="utf-8")
+    with pytest.raises(DataError, match="one object a line, not an array"):
+        read_file(path)
+    path.write_text('{"text": "abc', encoding="utf-8")  # (no line end: the string is cut)
+    with pytest.raises(DataError) as caught:
+        read_file(path)
+    assert "Unterminated string starting at column" in str(caught.value)
+
+
 def test_missing_file_and_not_utf8(tmp_path):
     with pytest.raises(DataError, match="file not found"):
         read_file(tmp_path / "none.jsonl")

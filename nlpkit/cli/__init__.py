@@ -26,6 +26,8 @@ __all__ = ["main"]
 # The arguments that name a file or folder (their argparse dest).
 _PATHS = {"model", "output", "results", "out", "input", "data", "unlabeled", "base", "corpus"}
 _PATHS |= {"texts", "file", "config", "runs", "first", "second"}
+# Options naming a field of the records: empty, they would fall back to the default name.
+_FIELDS = {"text_field", "label_field", "title_field", "split_field"}
 
 
 def _terminate(signum, frame) -> None:
@@ -53,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             # (an unset shell variable, say: read as the current folder, or as no option)
             name = "/".join(action.option_strings) or action.metavar or action.dest
             command.error(f"{name} is empty: name a file or folder")
+        if action.dest in _FIELDS and getattr(args, action.dest, None) == "":
+            command.error(f"{'/'.join(action.option_strings)} is empty: name the field")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         status = args.func(args)

@@ -71,8 +71,23 @@ class LabelledTexts:
 
 
 def _open_text(path: Path):
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    # gzip data is known by its first bytes, whatever the name (.GZ, none at all)
+    with path.open("rb") as probe:
+        packed = probe.read(2) == b"\x1f\x8b"
+    raw = gzip.open(path, "rb") if packed else path.open("rb")
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _long_fields() -> Iterator[None]:
+    # The csv module refuses a field over 128 KiB (a long article is one): up to the line
+    # limit of archives, for this reading only.
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, 10_000_000))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 
 @contextmanager
@@ -114,8 +129,14 @@ def _rows(path: Path):
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
+                    where = exc.msg if exc.msg.endswith(" at") else f"{exc.msg} at"
+                    array = (
+                        "; a file of JSON lines holds one object a line, not an array"
+                        if number == 1 and line.lstrip().startswith("[")
+                        else ""
+                    )
                     raise DataError(
-                        f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+                        f"{path}:{number}: not valid JSON ({where} column {exc.colno}){array}"
                     ) from None
                 if not isinstance(row, dict):
                     raise DataError(
@@ -126,15 +147,28 @@ def _rows(path: Path):
         reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
         done = 1  # the last line of the last record read whole
         try:
-            if not reader.fieldnames:
-                raise DataError(f"{path}: empty file, expected a header line")
-            for row in reader:
-                if None in row:
+            with _long_fields():
+                if not reader.fieldnames:
+                    raise DataError(f"{path}: empty file, expected a header line")
+                columns = len(reader.fieldnames)
+                if columns == 1 and ";" in reader.fieldnames[0]:
                     raise DataError(
-                        f"{path}:{reader.line_num}: more values than the header has columns"
+                        f"{path}:1: one column named {reader.fieldnames[0]!r}: a CSV file's "
+                        "values are separated by commas (tabs in .tsv), not semicolons"
                     )
-                yield reader.line_num, row
-                done = reader.line_num
+                for row in reader:
+                    if None in row:
+                        raise DataError(
+                            f"{path}:{reader.line_num}: more values than the header has columns"
+                        )
+                    if None in row.values():
+                        given = sum(value is not None for value in row.values())
+                        raise DataError(
+                            f"{path}:{reader.line_num}: {given} value(s) where the header has "
+                            f"{columns} columns"
+                        )
+                    yield reader.line_num, row
+                    done = reader.line_num
         except csv.Error as exc:
             raise DataError(
                 f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
