@@ -200,6 +200,17 @@ def test_a_disk_that_fails_at_the_end_is_one_line_and_exit_1(
     )
     assert "Traceback" not in "\n".join(err)
 
+    # A write that fails midway names no file: the folder it went to is named.
+    def midway(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output, "write_results", midway)
+    assert main(["train", "--data", str(example), "--output", str(tmp_path / "m"), "--quiet"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"nlpkit train: error: cannot write the model or its results "
+        f"({tmp_path / 'm'}: No space left on device)"
+    )
+
 
 @pytest.mark.parametrize("exc, status", [(KeyboardInterrupt, 130), ("Terminated", 143)])
 def test_an_interrupted_training_says_nothing_was_written(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from ..usage import Terminated, UsageError
 
@@ -81,9 +82,10 @@ def _writable(folder: Path, option: str, model: bool = False) -> None:
 _NOTHING_WRITTEN = {cmd: "nothing was written" for cmd in ("train", "adapt", "weak-report")}
 
 
-def _write(write, *args, what: str = "the model or its results") -> None:
+def _write(write, *args, what: str = "the model or its results", to: Any = None) -> None:
     """``write(*args)``, a failure of the disk (full, gone, read-only) one line naming
-    ``what`` was written, exit 1; an interruption while it writes says what it may have left."""
+    ``what`` was written and where (the file, or else ``to``), exit 1; an interruption while
+    it writes says what it may have left."""
     try:
         write(*args)
     except (KeyboardInterrupt, Terminated) as exc:
@@ -91,7 +93,9 @@ def _write(write, *args, what: str = "the model or its results") -> None:
         exc.left = f"while writing {what}; run the command again"
         raise
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
+        # (a write that fails midway names no file: the place it went to is named instead)
+        place = exc.filename or to
+        where = f"{place}: " if place else ""
         raise _WriteFailed(f"cannot write {what} ({where}{exc.strerror or exc})") from None
 
 

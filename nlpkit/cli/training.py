@@ -56,7 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         predictor, metrics = train_config(cfg, progress=_reporter(args))
     except (CorpusError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    _write(write_results, predictor, metrics, cfg, model_dir, results)
+    _write(write_results, predictor, metrics, cfg, model_dir, results, to=model_dir)
     heldout = metrics["heldout"]
     print(f"model: {model_dir}\nresults: {results}")
     print(
@@ -106,7 +106,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     except (CorpusError, ModelError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     cfg = predictor.manifest["training_config"]
-    _write(write_results, predictor, metrics, cfg, output, args.results)
+    _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     feed = metrics["training"]["feed"]
     print(f"model: {output}")
     print(
@@ -185,7 +185,7 @@ def _train_data(args: argparse.Namespace) -> int:
         finally:
             for warning in caught:
                 print(f"nlpkit train: warning: {warning.message}", file=sys.stderr)
-    _write(write_results, predictor, metrics, cfg, output, args.results)
+    _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     heldout = metrics["heldout"]
     user = metrics.get("user_data", {})
@@ -244,6 +244,6 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         print(f"nlpkit weak-report: warning: corpus: {read.summary()}", file=sys.stderr)
     text = report(records, dev, args.dev, train, args.train or "")
     if out is not None:
-        _write(out.write_text, text, "utf-8", what="the report")
+        _write(out.write_text, text, "utf-8", what="the report", to=out)
     print(text, end="")
     return 0
