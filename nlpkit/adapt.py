@@ -96,6 +96,10 @@ def adapt(
     from .training.pipeline import run
     from .training.progress import Progress
 
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be within (0, 1], got {threshold}")
     teacher = model if isinstance(model, Predictor) else load(model)
     if isinstance(texts, str):
         raise TypeError("adapt takes a list of texts, not one string")

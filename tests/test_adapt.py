@@ -101,6 +101,14 @@ def test_adapt_joins_a_recipe(teacher, tmp_path):
     assert metrics["training"]["records"] > len(FEED)
 
 
+def test_adapt_refuses_a_threshold_out_of_range(teacher):
+
+    with pytest.raises(ValueError, match=r"threshold must be within \(0, 1\], got 0"):
+        adapt(FEED, model=teacher, threshold=0)
+    with pytest.raises(TypeError, match="threshold must be a number, got str"):
+        adapt(FEED, model=teacher, threshold="0.5")
+
+
 def test_adapt_refuses_one_string(teacher):
     with pytest.raises(TypeError, match="list of texts"):
         adapt("Giá xăng tăng", model=teacher)

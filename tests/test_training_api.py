@@ -111,6 +111,15 @@ def test_bad_options_and_data_are_one_clear_error():
         nlpkit.train(TEXTS, LABELS, colour="red")
     with pytest.raises(ValueError, match="'seed' must be int, got float 1.5"):
         nlpkit.train(TEXTS, LABELS, seed=1.5)
+    with pytest.raises(ValueError, match="'seed' must be a whole number from 0 to 2"):
+        nlpkit.train(TEXTS, LABELS, seed=-1)
+    with pytest.raises(TypeError, match=r"progress must be a function of \(step, done, total\)"):
+        nlpkit.train(TEXTS, LABELS, progress=5)
+    with pytest.raises(TypeError, match="cache must be a nlpkit.cache.SegmentCache"):
+        nlpkit.train(TEXTS, LABELS, cache="cache.sqlite")
+    # (a setting the classifier would have ignored)
+    with pytest.raises(ValueError, match="'classifier.solver' is for logistic_regression"):
+        nlpkit.train(TEXTS, LABELS, classifier="linear_svc", solver="newton-cg")
     with pytest.raises(ValueError, match=r"only one label \('x'\)"):
         nlpkit.train(["a", "b"], ["x", "x"])
     # A string is a sequence of characters and a dict one of its keys: neither is a batch.

@@ -67,7 +67,18 @@ def own_data_config(options: dict[str, Any], base: dict[str, Any] | None = None)
 
 def _fit(data, cfg, holdout, progress, cache, base=None, weight=1.0):
     from .. import compiled
+    from ..cache import SegmentCache
     from .pipeline import run
+
+    if progress is not None and not callable(progress) and not isinstance(progress, Progress):
+        raise TypeError(
+            f"progress must be a function of (step, done, total), got {type(progress).__name__}"
+        )
+    if cache is not None and cache is not False and not isinstance(cache, SegmentCache):
+        raise TypeError(
+            "cache must be a nlpkit.cache.SegmentCache, False (none) or None (the default), "
+            f"got {type(cache).__name__}"
+        )
 
     if cache is None and compiled.core is not None and base is None:
         # The compiled segmenter reads a text faster than the cache looks it up and stores

@@ -236,6 +236,9 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError("'data.split' vntc is VNTC's own split: set data.datasets to ['vntc']")
     if d["cleanup"] not in ("none", "drop", "relabel"):
         raise ConfigError(f"'data.cleanup' must be none, drop or relabel, got {d['cleanup']!r}")
+    if not 0 <= cfg["seed"] < 2**32:
+        # (the seed of numpy's and scikit-learn's generators: they take no other)
+        raise ConfigError(f"'seed' must be a whole number from 0 to 2**32 - 1, got {cfg['seed']}")
     if not 0 <= cfg["cv"] <= 20 or cfg["cv"] == 1:
         raise ConfigError(f"'cv' must be 0 (none) or from 2 to 20 folds, got {cfg['cv']}")
     if c["alpha"] <= 0:
@@ -252,6 +255,9 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'classifier.tol' must be within [0, 1), got {c['tol']}")
     if c["solver"] not in _SOLVERS:
         raise ConfigError(f"'classifier.solver' must be one of {_SOLVERS}, got {c['solver']!r}")
+    if c["solver"] != "lbfgs" and c["kind"] != "logistic_regression":
+        # (a setting the classifier would silently ignore)
+        raise ConfigError("'classifier.solver' is for logistic_regression; the others have one")
     if c["max_iter"] < 1:
         raise ConfigError(f"'classifier.max_iter' must be at least 1, got {c['max_iter']}")
     if c["class_weight"] not in ("", "balanced"):
