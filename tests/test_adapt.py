@@ -102,7 +102,6 @@ def test_adapt_joins_a_recipe(teacher, tmp_path):
 
 
 def test_adapt_refuses_a_threshold_out_of_range(teacher):
-
     with pytest.raises(ValueError, match=r"threshold must be within \(0, 1\], got 0"):
         adapt(FEED, model=teacher, threshold=0)
     with pytest.raises(TypeError, match="threshold must be a number, got str"):
