@@ -38,7 +38,8 @@ class Progress:
         callback = self.callback
 
         def report(done: int, total: int) -> None:
-            if callback:
+            # (a step with nothing to do, the scoring of no held-out text, is not one to show)
+            if callback and total:
                 callback(name, done, total)
 
         return report
