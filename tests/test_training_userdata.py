@@ -283,3 +283,9 @@ def test_a_data_file_names_its_model_by_all_but_its_kind(path, name):
     from nlpkit.training.userdata import data_name
 
     assert data_name(path) == name
+
+
+def test_a_none_of_another_case_is_a_warning():
+    texts = [f"text {i}" for i in range(6)]
+    with pytest.warns(UserWarning, match="label 'None' is a class of its own: out of scope"):
+        split(from_lists(texts, ["a", "a", "None", "None", "b", "b"]), holdout=0)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import Record
+from ..topics import NONE
 from ..text import _is_sequence, has_content, join_title, normalize
 from .labels import Example
 
@@ -348,6 +349,13 @@ def check(data: LabelledTexts) -> list[int]:
             "they are trained on but cannot be held out, and are poorly learned",
             stacklevel=3,
         )
+    for label in sorted(counts):
+        if label != NONE and label.casefold().strip() == NONE:
+            warnings.warn(
+                f"label {label!r} is a class of its own: out of scope, which a model answers "
+                f"None for with allow_none, is the label {NONE!r}",
+                stacklevel=3,
+            )
     spellings = defaultdict(list)
     for label in sorted(counts):
         spellings[" ".join(label.casefold().split())].append(label)
