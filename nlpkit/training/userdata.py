@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import Record
-from ..topics import NONE
 from ..text import _is_sequence, has_content, join_title, normalize
+from ..topics import NONE
 from .labels import Example
 
 __all__ = [
