@@ -290,6 +290,20 @@ def check_replaceable(path: str | Path) -> None:
     lists (a model saved again, as a rebuild does). Anything else there is the user's: a model
     written in its place would delete it."""
     path = Path(path)
+    package = package_folder("nlpkit")
+    shipped = package_folder("nlpkit.models")
+    if (
+        package is not None
+        and shipped is not None
+        and package in shipped.resolve().parents
+        and path.resolve() == (shipped / "default").resolve()
+    ):
+        # (in an installed copy: every caller's default model; a checkout's models/default,
+        # outside the package's folder, is rebuilt by its recipe, and may be)
+        raise FileExistsError(
+            f"{path} is the model shipped inside the installed nlpkit, every caller's default: "
+            "nothing was written; save elsewhere and load it from there"
+        )
     if not path.exists():
         return
     if not path.is_dir():

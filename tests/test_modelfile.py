@@ -676,3 +676,23 @@ def test_a_model_reading_the_most_characters_loads_and_answers_as_any(saved, sma
     model = load(saved)
     assert model.max_chars == modelfile.MAX_CHARS_LIMIT
     assert model.predict_proba(TEXTS) == small_model[0].predict_proba(TEXTS)
+
+
+def test_the_model_shipped_inside_an_installed_nlpkit_is_never_replaced(
+    small_model, tmp_path, monkeypatch
+):
+    # Installed, the shipped model is every caller's default: a save onto it is refused. (A
+    # checkout's models/default, outside the package's folder, is rebuilt by its recipe.)
+    site = tmp_path / "site-packages" / "nlpkit"
+    (site / "models" / "default").mkdir(parents=True)
+    folders = {"nlpkit": site, "nlpkit.models": site / "models"}
+    monkeypatch.setattr(modelfile, "package_folder", folders.get)
+    with pytest.raises(FileExistsError, match="the model shipped inside the installed nlpkit"):
+        small_model[0].save(site / "models" / "default")
+    assert not any((site / "models" / "default").iterdir())
+    checkout = {
+        "nlpkit": tmp_path / "repo" / "nlpkit",
+        "nlpkit.models": tmp_path / "repo" / "models",
+    }
+    monkeypatch.setattr(modelfile, "package_folder", checkout.get)
+    assert load(small_model[0].save(tmp_path / "repo" / "models" / "default")).topics
