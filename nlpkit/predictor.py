@@ -8,6 +8,7 @@ weighted sum over the text's terms, and every decision can be explained term by 
 
 from __future__ import annotations
 
+import numbers
 from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
@@ -59,8 +60,19 @@ def check_flag(name: str, value: object) -> bool:
     """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
     "no" is true in Python, and would silently mean yes)."""
     if value is not True and value is not False:
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+        kind = type(value)
+        # (numpy's bool calls itself "bool": its module says which one it is)
+        where = "" if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}."
+        raise TypeError(f"{name} must be True or False, got {value!r} ({where}{kind.__name__})")
     return value
+
+
+def _positive(name: str, value: object) -> int:
+    """``value`` as an int if it is a whole number of at least 1 (numpy's too), else a
+    ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -561,8 +573,7 @@ class Predictor:
         return names, self._probabilities(scores, allow_none), failed
 
     def _batch_scores(self, batch: list[str], n_jobs: int) -> np.ndarray:
-        if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
-            raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+        n_jobs = _positive("n_jobs", n_jobs)
         if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
             return self._scores_of(batch)
         import multiprocessing as mp
@@ -595,8 +606,7 @@ class Predictor:
 
         With ``allow_none=True`` the topic may be ``"none"``: the terms then say why the text
         reads as out of scope rather than as its best topic."""
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        k = _positive("k", k)
         check_flag("allow_none", allow_none)
         from .explanation import explain
 

@@ -147,10 +147,18 @@ def test_explain_of_a_list_is_a_list_of_each_texts_explanation(predictor):
         predictor.explain([TEXTS[0], "  "])
 
 
-@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True])
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True, np.int64(0)])
 def test_explain_rejects_bad_k(predictor, k):
     with pytest.raises(ValueError, match="k must be a positive integer"):
         predictor.explain(TEXTS[0], k=k)
+
+
+def test_counts_may_be_numpy_integers_and_flags_say_which_bool_they_are(predictor):
+    # (a k or n_jobs computed with numpy is a whole number like any other)
+    assert predictor.explain(TEXTS[0], k=np.int64(3)) == predictor.explain(TEXTS[0], k=3)
+    assert predictor.predict(TEXTS, n_jobs=np.int32(1)) == predictor.predict(TEXTS)
+    with pytest.raises(TypeError, match=r"allow_none must be True or False, got .* \(numpy\.bool"):
+        predictor.predict(TEXTS, allow_none=np.True_)
 
 
 def test_one_predictor_shared_by_threads_gives_the_sequential_answers(predictor):
