@@ -54,7 +54,9 @@ __all__ = [
 def classification_metrics(
     y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]
 ) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix."""
+    """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix.
+    Macro-F1 is the mean over the labels ``y_true`` has: one that is only ever answered
+    (no text has it) is left out of the mean, where scikit-learn's default counts it as 0."""
     labels = list(labels)
     if not len(y_true):
         return {"n": 0}
