@@ -108,7 +108,18 @@ def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, A
             + f": {training['labels']}."
         )
     else:
-        lines.append(f"- Training texts by label: {training['labels']}.")
+        heads = training.get("headlines")
+        also = f" ({heads:,} of them a titled text's headline alone)" if heads else ""
+        lines.append(f"- Training texts by label{also}: {training['labels']}.")
+    feed = training.get("feed")
+    if feed:
+        source = f" of {feed['file']} (`sha256:{feed['sha256'][:16]}…`)" if feed.get("file") else ""
+        lines.append(
+            f"- Feed: {feed['labelled']:,} of the {feed['records']:,} unlabelled texts"
+            f"{source} labelled by the model adapted from (those it gave a probability of at "
+            f"least {feed['threshold']:g}) or by a boundary rule of the topic definitions: "
+            f"{feed['labels']}; by {feed['by']}."
+        )
     return lines
 
 
@@ -183,10 +194,12 @@ def model_card(
             ("by_era", "by_text_kind"),
         ),
     ]
+    scored = bool(cv)
     for key, title, note, groups in sections:
         m = heldout.get(key) or {}
         if not m.get("n"):
             continue
+        scored = True
         lines += [f"### {title}", ""]
         if note:
             lines += [note, ""]
@@ -234,15 +247,28 @@ def model_card(
             *_table(after),
             "",
         ]
-    none = heldout.get("hand_none")
+    if user_heldout and user_heldout["after"].get("n"):
+        scored = True
+    if not scored:
+        why = (
+            "an adapted model is fitted on its feed, which has no labels"
+            if training.get("feed")
+            else "every text was trained"
+        )
+        lines += [
+            f"No held-out texts were scored: {why}. `nlpkit evaluate MODEL --data FILE` "
+            "scores it on labelled texts of your own.",
+            "",
+        ]
+    measured = (heldout.get("hand_none") or {}).get("n")
     lines += [
         "## Limits",
         "",
         (
             "Texts outside the four topics (entertainment, lifestyle, gadgets, science...) get "
             "their nearest topic by default; `allow_none=True` (`--allow-none`) answers none "
-            "for them, as measured above."
-            if none
+            "for them" + (", as measured above." if measured else ".")
+            if "none" in training["labels"]
             else "This model has no out-of-scope class: texts outside its topics get their "
             "nearest topic."
         )

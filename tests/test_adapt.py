@@ -133,8 +133,16 @@ def test_command_adapts_a_model_folder(small_none_folder, tmp_path, capsys, monk
          "--threshold", "0.5"]
     )  # fmt: skip
     out = capsys.readouterr().out
-    assert code == 0 and "feed:" in out
+    assert code == 0 and "feed:" in out and "; by teacher " in out
     assert nlpkit.load(tmp_path / "feed-adapted").predict("Giá điện tăng") == "energy"
+    # The card says which feed made the model, and why nothing was scored.
+    import hashlib
+
+    card = (tmp_path / "feed-adapted" / "README.md").read_text("utf-8")
+    digest = hashlib.sha256(feed.read_bytes()).hexdigest()
+    assert f"unlabelled texts of feed.jsonl (`sha256:{digest[:16]}" in card
+    assert "No held-out texts were scored: an adapted model is fitted on its feed" in card
+    assert "as measured above" not in card
 
 
 def test_command_reads_a_feed_of_plain_text(small_none_folder, tmp_path, capsys, monkeypatch):

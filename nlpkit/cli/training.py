@@ -106,17 +106,31 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     except (CorpusError, ModelError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     cfg = predictor.manifest["training_config"]
-    _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     feed = metrics["training"]["feed"]
+    # (the card and manifest say which feed made the model)
+    feed["file"] = Path(args.unlabeled).name
+    feed["sha256"] = _sha256(args.unlabeled)
+    _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     print(
         f"feed: {feed['labelled']:,} of {feed['records']:,} texts labelled "
-        f"({', '.join(f'{k} {v:,}' for k, v in feed['labels'].items())})"
+        f"({', '.join(f'{k} {v:,}' for k, v in feed['labels'].items())}); by "
+        f"{', '.join(f'{k} {v:,}' for k, v in feed['by'].items())}"
     )
     hand = metrics["heldout"]["hand"]
     if hand.get("n"):
         print(f"held-out, hand labels: macro-F1 {hand['macro_f1']} (n={hand['n']})")
     return 0
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 _DATA_OPTIONS = {
