@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 from conftest import SMALL_CORPUS
@@ -49,6 +51,17 @@ def test_the_command_tells_the_two_apart(small_model, tmp_path, capsys):
     assert out.rstrip().endswith("same answers within tolerance 0.0001")
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "c"), "--texts", str(texts)]) == 1
     assert capsys.readouterr().out.rstrip().endswith("different (tolerance 0.0001)")
+    # Titled texts (JSON lines) are listed a line each, title and text together.
+    titled = tmp_path / "titled.jsonl"
+    titled.write_text(
+        "".join(json.dumps({"title": t, "text": t}, ensure_ascii=False) + "\n" for t in TEXTS),
+        encoding="utf-8",
+    )
+    nudged(predictor, 50.0).save(tmp_path / "d")  # (the first topic for every text)
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "d"), "--texts", str(titled)]) == 1
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    shown = {line.split(": ", 1)[1] for line in listed}
+    assert shown and shown <= {f"{t} {t}"[:80] for t in TEXTS}
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "a"), "--texts", str(texts)]) == 0
     assert capsys.readouterr().out == "identical\n"
     # A --texts that is not there is a usage error before anything is compared, whether or not

@@ -221,7 +221,9 @@ def _diff_answers(args: argparse.Namespace) -> int:
         for example in found["examples"]:
             # (out of scope as `nlpkit predict` prints it: "none")
             first, second = (example[k] or "none" for k in ("first", "second"))
-            print(f"  {first} / {second}: {example['text']}")
+            # (a title and its text on one line, as the rest of the report is a line each)
+            text = " ".join(example["text"].split())
+            print(f"  {first} / {second}: {text}")
     if found["same"]:
         print(f"same answers within tolerance {args.tolerance:g}")
         return 0
