@@ -212,3 +212,38 @@ def test_a_recipe_reads_its_temperature_off_the_development_sample(tmp_path):
     info = {"training_config": cfg, "metrics": metrics, "corpus": {"files": []}}
     card = model_card("small", list(predictor.topics), info)
     assert "(the one with the least log-loss on the development sample)" in card
+
+
+def test_held_out_texts_the_recipes_corpora_train_on_are_left_out_of_the_scores(
+    tmp_path, small_model
+):
+    # --base: a newsroom's held-out texts may be news the recipe's corpora hold; scored,
+    # they would count what both models were trained on.
+    from conftest import SMALL_CORPUS
+
+    from nlpkit.cache import SegmentCache
+    from nlpkit.training.pipeline import run
+    from nlpkit.training.userdata import from_lists, split
+
+    cfg = _small_cfg(tmp_path)
+    texts = [
+        f"Bản tin riêng số {i}: {t}" for i, (_, ts) in enumerate(SMALL_CORPUS.items()) for t in ts
+    ]
+    labels = [topic for topic, ts in SMALL_CORPUS.items() for _ in ts]
+    # (the corpus's own training records read "title\ntext.": two of them, held out)
+    copies = [(t, f"{t}.") for t in SMALL_CORPUS["sports"][:2]]
+    data = from_lists(
+        texts + [text for _, text in copies],
+        labels + ["sports", "sports"],
+        titles=[""] * len(texts) + [title for title, _ in copies],
+    )
+    user = split(data, holdout=0.3, seed=0)
+    user.train = [r for r in user.train if r.title == ""]
+    user.heldout = [r for r in user.heldout if r.title == ""]
+    user.heldout += [r for r in split(data, holdout=0).train if r.title]
+    before = len(user.heldout)
+    with pytest.warns(UserWarning, match=f"2 of your {before} held-out texts are in the recipe"):
+        _, metrics = run(
+            cfg, cache=SegmentCache(tmp_path / "c.sqlite"), user=user, base=small_model[0]
+        )
+    assert metrics["user_data"]["heldout_scores"]["after"]["n"] == before - 2

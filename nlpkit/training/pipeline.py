@@ -6,6 +6,7 @@ only runs them and gathers their figures into the run's metrics.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -138,6 +139,8 @@ def run(
     if user is not None:
         examples += user.examples()
         n_records += len(user.train)
+        if base is not None:
+            _drop_seen(user, parts.train)
     st = cfg["data"]["self_training"]
     fed: dict[str, Any] = {}
     if feed is not None:
@@ -227,6 +230,24 @@ def run(
             }
     metrics["training"]["total_seconds"] = round(time.monotonic() - started, 1)
     return predictor, metrics
+
+
+def _drop_seen(user: UserSplit, corpus: list[Record]) -> None:
+    """A user's held-out texts that the recipe's corpora train on (a newsroom labels the news
+    the corpora hold too) are left out of the scores, with a warning: scored, they would count
+    what both models learned."""
+    if not user.heldout:
+        return
+    seen = {" ".join(r.full_text.split()) for r in corpus}
+    kept = [r for r in user.heldout if " ".join(r.full_text.split()) not in seen]
+    if len(kept) < len(user.heldout):
+        warnings.warn(
+            f"{len(user.heldout) - len(kept):,} of your {len(user.heldout):,} held-out texts "
+            "are in the recipe's training corpora: left out of the scores, which would count "
+            "what the model was trained on",
+            stacklevel=4,
+        )
+        user.heldout = kept
 
 
 def score_texts(predictor: Predictor, records: list) -> dict[str, Any]:
