@@ -534,3 +534,21 @@ def test_an_empty_path_is_a_usage_error(capsys, args, name):
         main(args)
     assert exit.value.code == 2
     assert f"error: {name} is empty: name a file or folder" in capsys.readouterr().err
+
+
+def test_a_late_ctrl_c_leaves_a_finished_command_finished():
+    # The process's own command, done: a Ctrl-C while it ends is not an exit 130. A caller
+    # that passes its arguments keeps its own handler.
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, sys; from nlpkit.cli import main; sys.argv = ['nlpkit', 'predict', "
+        "'Giá xăng tăng']; status = main(); "
+        "print(status, signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "0 True", done.stderr
+    assert main(["predict", "Giá xăng tăng"]) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
