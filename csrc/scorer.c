@@ -210,6 +210,16 @@ add_terms_utf8(Scorer *self, const char *data, Py_ssize_t len, CpBuf *buf, uint3
             PyErr_Format(PyExc_ValueError, "line %zd: not UTF-8", col + 1);
             return -1;
         }
+        /* No term holds a control character or a byte-order mark: a file with Windows line
+         * ends would otherwise load with a carriage return in every term, matching none. */
+        for (Py_ssize_t i = 0; i < buf->n; i++) {
+            if (buf->p[i] < 0x20 || buf->p[i] == 0x7f || buf->p[i] == 0xFEFF) {
+                PyErr_Format(PyExc_ValueError,
+                             "line %zd: a control character or byte-order mark in a term",
+                             col + 1);
+                return -1;
+            }
+        }
         if (add_term(self, buf, col, ids, ids_cap, 1, first, first_id) < 0)
             return -1;
         p = q + 1;

@@ -188,6 +188,8 @@ def save(
     try:
         _check_topics(manifest, "the model")
         _check_values(manifest, "the model")
+        vocabulary = "".join(term + "\n" for term in features.terms_)
+        _parse_vocabulary(vocabulary.encode("utf-8", "surrogatepass"), Path("the model's terms"))
     except ModelError as exc:
         # (what load would refuse is never written, and never replaces a working model)
         raise ValueError(f"{exc}: nothing was written to {path}") from None
@@ -197,9 +199,7 @@ def save(
             if Path(file_name).name != file_name or file_name in _RESERVED:
                 raise ValueError(f"attachment name {file_name!r} is not allowed")
             (folder / file_name).write_bytes(data)
-        (folder / "vocabulary.txt").write_text(
-            "".join(term + "\n" for term in features.terms_), encoding="utf-8"
-        )
+        (folder / "vocabulary.txt").write_text(vocabulary, encoding="utf-8")
         import numpy as np
 
         arrays = {"idf": features.idf_, "coef": predictor.coef, "intercept": predictor.intercept}
@@ -584,21 +584,33 @@ def _read_vocabulary(path: Path) -> list[str]:
     return _parse_vocabulary(path.read_bytes(), path)
 
 
+_CONTROL_IN_TERM = re.compile("[\x00-\x09\x0b-\x1f\x7f\ufeff]")
+
+
 def _parse_vocabulary(data: bytes, path: Path) -> list[str]:
     """The terms of a vocabulary file: UTF-8, one distinct, non-empty term per line, each line
-    ended by a newline. (The compiled core reads the bytes itself, with the same checks.)"""
+    ended by a newline, no term holding a control character or byte-order mark (a file with
+    Windows line ends would load with "\r" in every term, matching none). The compiled core
+    reads the bytes itself, with the same checks, line by line in the same order."""
     try:
-        terms = data.decode("utf-8").split("\n")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _bad_vocabulary(path, data.count(b"\n", 0, exc.start) + 1, "not UTF-8") from None
+    terms = text.split("\n")
     if terms[-1] != "":
         raise _bad_vocabulary(path, len(terms), "no newline at the end")
     del terms[-1]
-    if len(set(terms)) != len(terms) or "" in terms:
+    if len(set(terms)) != len(terms) or "" in terms or _CONTROL_IN_TERM.search(text):
         seen: set[str] = set()
         for line, term in enumerate(terms, 1):
-            if not term or term in seen:
-                raise _bad_vocabulary(path, line, "a term given twice" if term else "an empty term")
+            if not term:
+                raise _bad_vocabulary(path, line, "an empty term")
+            if _CONTROL_IN_TERM.search(term):
+                raise _bad_vocabulary(
+                    path, line, "a control character or byte-order mark in a term"
+                )
+            if term in seen:
+                raise _bad_vocabulary(path, line, "a term given twice")
             seen.add(term)
     return terms
 

@@ -453,6 +453,13 @@ def _damage_terms(terms: list[str], how: str) -> tuple[bytes, int]:
                "not UTF-8, overlong": b"\xc0\xaf", "not UTF-8, cut short": b"\xe1\xba"}[how]  # fmt: skip
         lines[3] = lines[3][:-1] + bad + b"\n"
         return b"".join(lines), 4
+    if how == "Windows line ends":
+        return b"".join(line[:-1] + b"\r\n" for line in lines), 1
+    if how == "a NUL in a term":
+        lines[7] = lines[7][:-1] + b"\0\n"
+        return b"".join(lines), 8
+    if how == "a byte-order mark":
+        return "\ufeff".encode() + b"".join(lines), 1
     assert how == "no newline at the end"
     return b"".join(lines)[:-1], len(lines)
 
@@ -469,6 +476,9 @@ def _damage_terms(terms: list[str], how: str) -> tuple[bytes, int]:
         "not UTF-8, overlong",
         "not UTF-8, cut short",
         "no newline at the end",
+        "Windows line ends",
+        "a NUL in a term",
+        "a byte-order mark",
     ],
 )
 def test_a_damaged_vocabulary_is_refused_on_either_path(saved, on, how):
@@ -484,8 +494,11 @@ def test_a_damaged_vocabulary_is_refused_on_either_path(saved, on, how):
     data, line = _damage_terms(terms, how)
     (saved / "vocabulary.txt").write_bytes(data)
     _reseal(saved)
+    control = "a control character or byte-order mark in a term"
     problem = {"repeated word": "a term given twice", "repeated pair": "a term given twice",
-               "empty term": "an empty term"}.get(how, how.split(",")[0])  # fmt: skip
+               "empty term": "an empty term", "Windows line ends": control,
+               "a NUL in a term": control, "a byte-order mark": control,
+               }.get(how, how.split(",")[0])  # fmt: skip
     message = rf"vocabulary.txt: expected one distinct, non-empty term per line \(line {line}: {problem}\)"
     with pure() if on == "pure Python" else _nothing():
         with pytest.raises(ModelError, match=message):
@@ -499,12 +512,13 @@ def _nothing():
 
 
 def test_a_vocabulary_of_any_characters_loads_the_same_on_either_path(saved, small_model):
-    # Terms with characters of every UTF-8 length, a carriage return and a NUL are terms like
-    # any other: both paths read the file the same, and score the same.
+    # Terms with characters of every UTF-8 length, and a format character no text keeps, are
+    # terms like any other: both paths read the file the same, and score the same. (A control
+    # character or byte-order mark is refused: see above.)
     from conftest import pure
 
     terms = (saved / "vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    odd = ["giá_xăng\r", "x\x00y", "😀", "ü ñ"]
+    odd = ["giá_xăng\u00ad", "x\u200by", "😀", "ü ñ"]
     terms[-len(odd) :] = odd
     (saved / "vocabulary.txt").write_text("".join(t + "\n" for t in terms), encoding="utf-8")
     _reseal(saved)
@@ -696,3 +710,16 @@ def test_the_model_shipped_inside_an_installed_nlpkit_is_never_replaced(
     }
     monkeypatch.setattr(modelfile, "package_folder", checkout.get)
     assert load(small_model[0].save(tmp_path / "repo" / "models" / "default")).topics
+
+
+def test_terms_a_vocabulary_file_cannot_hold_are_refused_when_saving(small_model, tmp_path):
+    import copy
+
+    for bad in ["giá\nxăng", "giá\rxăng", "giá\x00"]:
+        model = copy.deepcopy(small_model[0])
+        terms = list(model.features.terms_)
+        terms[3] = bad
+        model.features.terms_ = terms
+        with pytest.raises(ValueError, match="nothing was written"):
+            modelfile.save(model, tmp_path / "m")
+        assert not (tmp_path / "m").exists()
