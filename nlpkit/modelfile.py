@@ -295,7 +295,7 @@ def check_replaceable(path: str | Path) -> None:
     if (
         package is not None
         and shipped is not None
-        and package in shipped.resolve().parents
+        and package.resolve() in shipped.resolve().parents
         and path.resolve() == (shipped / "default").resolve()
     ):
         # (in an installed copy: every caller's default model; a checkout's models/default,
