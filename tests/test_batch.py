@@ -1237,7 +1237,9 @@ def test_an_empty_field_option_is_a_usage_error(tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl")
     for option in ("--text-field", "--title-field"):
         args = ["predict", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
-        assert main([*args, option, ""]) == 2
+        with pytest.raises(SystemExit) as caught:  # (as argparse says a bad option)
+            main([*args, option, ""])
+        assert caught.value.code == 2
         assert f"{option} is empty: name the field" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
 

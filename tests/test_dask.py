@@ -107,7 +107,7 @@ def test_without_dask_the_error_says_what_to_install(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
-    with pytest.raises(ImportError, match=r"pip install 'nlpkit\[dask\]'"):
+    with pytest.raises(ImportError, match=r"pip install '\.\[dask\]' in nlpkit's source folder"):
         predict_partitions(TEXTS)
 
 
