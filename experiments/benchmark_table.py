@@ -10,7 +10,6 @@ startup. Run from the repository root, on one core:
 from __future__ import annotations
 
 import json
-import sys
 
 KINDS = {"headline": "headline", "title_lead": "title + lead", "full_article": "full article"}
 SYSTEMS = {
@@ -207,4 +206,8 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bench", help="the JSON file of pytest --benchmark-json")
+    main(parser.parse_args().bench)

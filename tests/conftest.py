@@ -4,6 +4,7 @@ when it is beside the checkout."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -25,7 +26,8 @@ def pytest_configure(config):
 
 
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# The corpora where the command line looks for them: $NLPKIT_DATA_DIR, else ../shared/data.
+SHARED_DATA = Path(os.environ.get("NLPKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 # Seed texts and their topics, as the topic definitions label them.
 SEED_TITLES = {
@@ -189,7 +191,8 @@ def shared_data() -> Path:
         (SHARED_DATA / name).is_file() for name in ("raw_corpus.jsonl", "vnexpress_2020s.jsonl")
     ):
         pytest.skip(
-            f"corpus not found beside the checkout ({SHARED_DATA.relative_to(ROOT.parent)})"
+            f"corpus not found: {SHARED_DATA} (../shared/data beside the checkout, or "
+            "$NLPKIT_DATA_DIR)"
         )
     return SHARED_DATA
 
