@@ -46,9 +46,15 @@ def machine(data: dict) -> str:
         for k in KINDS
         if (s := _stats(data).get(f"test_batch[nlpkit-{k}]"))
     ]
+    # (the family and model tell apart two processors of one brand name, whose ratios to the
+    # peers differ; lscpu says their caches, which py-cpuinfo reads unreliably in a VM)
+    detail = ", ".join(
+        f"{key} {cpu[key]}" for key in ("family", "model") if cpu.get(key) is not None
+    )
     return (
-        f"Machine: {cpu.get('brand_raw', info.get('processor', '?'))}, "
-        f"{cpu.get('count', '?')} cores, Python {info['python_version']}; "
+        f"Machine: {cpu.get('brand_raw', info.get('processor', '?'))}"
+        + (f" ({detail})" if detail else "")
+        + f", {cpu.get('count', '?')} cores, Python {info['python_version']}; "
         f"{data['datetime'][:10]}" + (f"; texts per batch: {', '.join(sizes)}." if sizes else ".")
     )
 
