@@ -1260,3 +1260,28 @@ def test_valid_json_that_orjson_refuses_is_kept_as_it_was_written(tmp_path):
     assert written[0].startswith(lines[0][:-1] + b',"topic":"energy"')
     assert written[1].startswith(lines[1][:-1] + b',"topic":')
     assert written[2].startswith(b'{"text":"Nga","score":null,"topic":')
+
+
+@pytest.mark.parametrize("cut", [20, 100, "inside the first line"])
+def test_gzip_damaged_before_its_first_line_is_nothing_done_and_the_output_stays(
+    tmp_path, capsys, cut
+):
+    # (cut within its first block, the data decompressed to nothing: an empty input, exit 0,
+    # the old output emptied; cut inside the first line, exit 2 with the output emptied)
+    import gzip
+    import random
+
+    rng = random.Random(1)
+    first = {"id": 0, "text": " ".join(str(rng.random()) for _ in range(20_000))}
+    lines = [json.dumps(first)] + [
+        json.dumps({"id": i, "text": TEXTS[i % 4]}) for i in range(1, 50)
+    ]
+    packed = gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=1)
+    size = len(packed) // 4 if cut == "inside the first line" else cut
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(packed[:size])
+    out = tmp_path / "out.jsonl"
+    out.write_text("kept\n", encoding="utf-8")
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 2
+    assert "damaged gzip data before its first line" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "kept\n"

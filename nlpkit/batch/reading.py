@@ -69,7 +69,15 @@ class _Reader:
             return self.stream.read(_BLOCK)
         except (OSError, EOFError, zlib.error) as exc:
             where = getattr(self, "lines", 0)
-            raise DamagedInput(f"damaged gzip data after line {where:,} ({exc})") from None
+            after = f"after line {where:,}" if where else "before its first line"
+            raise DamagedInput(f"damaged gzip data {after} ({exc})") from None
+
+    def check_start(self) -> None:
+        """Read on to the first line's end: gzip data damaged before it is found now, before
+        an output is touched (nothing could be answered)."""
+        self.read_ahead(1, LINE_LIMIT)
+        if self._damage is not None and self.sep not in self.head:
+            raise InputError(f"damaged gzip data before its first line ({self._damage})")
 
     def read_ahead(self, lines: int, limit: int) -> None:
         """Read on until the head holds ``lines`` whole lines, ``limit`` bytes or the whole
@@ -192,9 +200,12 @@ class _Gunzip:
                 self.compressed, self.within = self.unzip.unused_data, False
             out.append(piece)
             size += len(piece)
-        if not out and self.error is not None:
+        data = b"".join(out)
+        # (data cut inside its first block decompresses to nothing: that is damage too, not
+        # an empty file)
+        if not data and self.error is not None:
             raise self.error
-        return b"".join(out)
+        return data
 
 
 def sniff(head: bytes) -> str:

@@ -367,8 +367,9 @@ def predict_file(
             raise InputError(
                 f"--output {output} is the input file: it would be overwritten; choose another"
             )
-        reader = _Reader(source, batch_size)
         try:
+            reader = _Reader(source, batch_size)
+            reader.check_start()
             kind = sniff(reader.head[: 1 << 16])
         except InputError as exc:
             raise InputError(f"{input}: {exc}") from None
