@@ -1285,3 +1285,25 @@ def test_gzip_damaged_before_its_first_line_is_nothing_done_and_the_output_stays
     assert main(["predict", "--input", str(src), "--output", str(out)]) == 2
     assert "damaged gzip data before its first line" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_field_options_on_an_input_read_as_plain_text_are_a_usage_error(tmp_path, capsys):
+    # A header line before the JSON lines makes the input plain text by its first bytes: the
+    # raw JSON of every record would be its text. Field options say the user meant JSON.
+    records = [json.dumps({"text": t, "title": "x"}, ensure_ascii=False) for t in TEXTS]
+    src = tmp_path / "in.jsonl"
+    src.write_text("# exported 2026-04-01\n" + "\n".join(records) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    for option in (["--title-field", "title"], ["--text-field", "body"]):
+        assert main(["predict", "--input", str(src), "--output", str(out), *option]) == 2
+        assert "its first line is not JSON, so it reads as plain text" in capsys.readouterr().err
+        assert not out.exists()
+    args = ["predict", "--input", str(src), "--output", str(out), "--title-field", "title"]
+    assert main([*args, "--format", "jsonl", "--max-errors", "1"]) == 0
+    rows = read_out(out)
+    assert "error" in rows[0] and [r["topic"] for r in rows[1:]] == [
+        "energy",
+        "sports",
+        "geopolitics",
+        "domestic",
+    ]

@@ -384,6 +384,15 @@ def predict_file(
                 )
         if jsonl is None:
             jsonl = kind == "jsonl"
+            if not jsonl and (title_field is not None or text_field != "text"):
+                # (fields name parts of JSON records: read as plain text, a line such as a
+                # header before them would make every record's raw JSON its text)
+                raise InputError(
+                    f"{input}: its first line is not JSON, so it reads as plain text (one "
+                    "text a line), where --text-field/--title-field name fields of JSON lines; "
+                    "give --format jsonl to read it as JSON lines (a line that is not JSON "
+                    "then gets an error record), or leave the field options out"
+                )
         settings = _Settings(jsonl, text_field, title_field or "title", prefix, allow_none)
         if jsonl:
             _check_fields(reader, settings, title_field is not None)
