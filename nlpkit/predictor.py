@@ -68,9 +68,13 @@ def check_flag(name: str, value: object) -> bool:
 
 
 def _positive(name: str, value: object) -> int:
-    """``value`` as an int if it is a whole number of at least 1 (numpy's too), else a
-    ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    """``value`` as an int if it is a whole number of at least 1 (numpy's too): a TypeError
+    naming ``name`` for another type (a float, a bool, a string), a ValueError below 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be a positive integer, got {value!r} ({type(value).__name__})"
+        )
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 

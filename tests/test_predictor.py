@@ -147,9 +147,14 @@ def test_explain_of_a_list_is_a_list_of_each_texts_explanation(predictor):
         predictor.explain([TEXTS[0], "  "])
 
 
-@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True, np.int64(0)])
-def test_explain_rejects_bad_k(predictor, k):
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+@pytest.mark.parametrize(
+    "k, error",
+    [(0, ValueError), (-1, ValueError), (np.int64(0), ValueError), (2.5, TypeError),
+     (2.0, TypeError), ("3", TypeError), (True, TypeError)],
+)  # fmt: skip
+def test_explain_rejects_bad_k(predictor, k, error):
+    # (a wrong type is a TypeError, as for texts; a whole number below 1 a ValueError)
+    with pytest.raises(error, match="k must be a positive integer"):
         predictor.explain(TEXTS[0], k=k)
 
 
@@ -190,9 +195,10 @@ def test_parallel_batches_give_the_same_answers_in_order(predictor):
     assert predictor.predict_proba(texts[:2100], n_jobs=2) == predictor.predict_proba(texts[:2100])
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
-def test_bad_n_jobs(predictor, bad):
-    with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
+                                        (2.0, TypeError), (True, TypeError)])  # fmt: skip
+def test_bad_n_jobs(predictor, bad, error):
+    with pytest.raises(error, match="n_jobs must be a positive integer"):
         predictor.predict(TEXTS, n_jobs=bad)
 
 
