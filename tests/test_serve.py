@@ -586,6 +586,22 @@ def test_page_shows_topic_bars_and_highlighted_words(server, browser):
     assert len(browser.find_elements(By.CSS_SELECTOR, "#probs .bar")) == len(nlpkit.TOPICS) + 1
 
 
+@pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
+def test_the_page_asks_for_no_more_terms_than_the_service_allows(browser):
+    # (the page asked for 15 terms whatever --max-k said: below 15 it showed only an error)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with serving("--max-k", "5") as small:
+        browser.get(f"http://{HOST}:{small.port}/")
+        wait = WebDriverWait(browser, 10)
+        wait.until(lambda b: "," in b.find_element(By.ID, "topics").text)  # (/model read)
+        browser.find_element(By.ID, "text").send_keys("Giá xăng tăng mạnh")
+        browser.find_element(By.ID, "go").click()
+        assert wait.until(lambda b: b.find_element(By.ID, "topic").text or None) == "energy"
+        assert browser.find_element(By.ID, "error").text == ""
+
+
 def test_mounted_with_a_model_folder_loads_it_at_its_first_request(tmp_path):
     # Starlette runs no lifespan of a mounted application: the model comes at first use.
     from starlette.applications import Starlette
