@@ -246,6 +246,9 @@ BAD = [
     ("/predict", b"not json", 400, None),
     ("/predict", b"", 400, None),
     ("/predict", b'{"text": "\xff\xfe"}', 400, None),
+    # (a JSON body is UTF-8: json.loads of bytes would read UTF-16 and UTF-32 too)
+    ("/predict", '{"text": "Giá xăng"}'.encode("utf-16"), 400, None),
+    ("/predict", '{"text": "Giá xăng"}'.encode("utf-32-le"), 400, None),
     ("/predict", b"[1, 2]", 422, None),
     ("/predict", b"[" * 3000, 400, None),
     ("/predict", {"text": 42}, 422, "text"),

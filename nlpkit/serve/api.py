@@ -51,7 +51,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise RequestError(400, "empty body: send a JSON object")
     try:
-        data = json.loads(body)
+        # (decoded first: json.loads of bytes takes UTF-16 and UTF-32 too, where a JSON body
+        # is UTF-8)
+        data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RequestError(400, f"body is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
