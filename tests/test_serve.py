@@ -624,6 +624,11 @@ def test_mounted_with_a_model_folder_loads_it_at_its_first_request(tmp_path):
     broken = Starlette(routes=[Mount("/topics", create_app(tmp_path))])
     status, content = asgi_call(broken, "GET", "/topics/health")
     assert status == 503 and content["status"] == "error" and "manifest" in content["error"]
+    # The other paths say the same, not a 500 that hides the reason.
+    for method, path, data in (("POST", "/topics/predict", body), ("GET", "/topics/model", b"")):
+        status, content = asgi_call(broken, method, path, data)
+        assert status == 503 and "the model cannot be used" in content["error"]
+        assert "manifest" in content["error"]
 
 
 def test_a_body_that_stalls_is_408_after_the_body_timeout():

@@ -320,6 +320,10 @@ def create_app(
         return _json({"error": text}, exc.status_code, exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ModelError):
+            # (a mounted application's model, read at its first request, cannot be used: what
+            # /health says, with the reason, and not the client's fault)
+            return _json({"error": f"the model cannot be used: {exc}"}, 503)
         # Logged whole where the operator reads; the client gets one line.
         log.exception("nlpkit serve: error answering %s %s", request.method, request.url.path)
         return _json({"error": f"internal error: {type(exc).__name__}"}, 500)
