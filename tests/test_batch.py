@@ -220,7 +220,7 @@ def test_fields_named_like_ours_are_reported_or_kept_with_a_prefix(tmp_path, cap
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--input", str(src), "--output", str(out)]) == 0
     assert read_out(out)[0]["topic"] == "energy"
-    assert "1 records had fields named like nlpkit's output" in capsys.readouterr().err
+    assert "1 record had fields named like nlpkit's output" in capsys.readouterr().err
     assert main(["predict", "--input", str(src), "--output", str(out), "--prefix", "nlpkit_"]) == 0
     row = read_out(out)[0]
     assert (

@@ -47,6 +47,11 @@ class OutputError(OSError):
         return cls(f"cannot write the output: {exc.strerror or exc}")
 
 
+def records(n: int) -> str:
+    """ "1 record", "2 records": a count said as a reader says it."""
+    return f"{n:,} record" if n == 1 else f"{n:,} records"
+
+
 @dataclass
 class BatchReport:
     """What a batch run did: lines written, lines skipped by resume, lines with errors, and
@@ -64,12 +69,12 @@ class BatchReport:
     def summary(self) -> str:
         rate = self.written / self.seconds if self.seconds else 0.0
         text = (
-            f"{self.written:,} records written ({self.errors:,} with errors), "
+            f"{records(self.written)} written ({self.errors:,} with errors), "
             f"{self.resumed:,} skipped as already done; {self.seconds:.1f} s, {rate:,.0f} records/s"
         )
         if self.replaced:
             text += (
-                f"; {self.replaced:,} records had fields named like nlpkit's output, which "
+                f"; {records(self.replaced)} had fields named like nlpkit's output, which "
                 "replaced them (--prefix keeps both)"
             )
         return text

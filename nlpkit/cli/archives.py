@@ -52,6 +52,7 @@ def _predict_file(args: argparse.Namespace) -> int:
         WorkerError,
         predict_file,
     )
+    from ..batch.streaming import records
 
     # (this process is nlpkit's own: malloc may keep a chunk's freed memory for the next one)
     heap.allow()
@@ -116,8 +117,8 @@ def _predict_file(args: argparse.Namespace) -> int:
         # (the lines before the damage were answered: not "nothing done", and no resume: the
         # same input would meet the same damage)
         print(
-            f"nlpkit predict: error: {args.input}: {exc}; the {report.complete:,} records "
-            f"before it are complete in {args.output}.",
+            f"nlpkit predict: error: {args.input}: {exc}; the {records(report.complete)} "
+            f"before it {'is' if report.complete == 1 else 'are'} complete in {args.output}.",
             file=sys.stderr,
         )
         return 1
@@ -145,7 +146,7 @@ def _predict_file(args: argparse.Namespace) -> int:
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     if report.errors > max_errors:
         print(
-            f"nlpkit predict: {report.errors:,} records failed (their lines have an 'error' "
+            f"nlpkit predict: {records(report.errors)} failed (their lines have an 'error' "
             f"field), more than --max-errors {max_errors:,}: exit status 1",
             file=sys.stderr,
         )
@@ -155,7 +156,11 @@ def _predict_file(args: argparse.Namespace) -> int:
 
 def _complete(output: str, report: BatchReport) -> str:
     """How many records an output stopped short holds, and how to go on from there."""
-    done = f"{report.complete:,} records are complete in {output}"
+    from ..batch.streaming import records
+
+    done = (
+        f"{records(report.complete)} {'is' if report.complete == 1 else 'are'} complete in {output}"
+    )
     if output.endswith(".gz"):
         # (closed whole, but a compressed output is not continued: `predict_file`)
         return (
