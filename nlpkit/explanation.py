@@ -123,7 +123,8 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
     top, runner = int(order[0]), int(order[1])
     measure = None
     if allow_none and not len(col):
-        top, runner = len(names) - 1, int(order[0])
+        # (every topic at 0: the runner-up is the first of them, as the page's bars list them)
+        top, runner = len(names) - 1, 0
         contrib, intercept, margin = np.zeros(0), 0.0, 0.0
         measure = "no term of the text is known to the model: no evidence for any topic"
     elif detector and int(probs.argmax()) == n:

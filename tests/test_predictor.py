@@ -342,6 +342,8 @@ def test_a_text_with_no_known_term_is_none_when_none_is_allowed(small_none_model
     assert small_none_model.predict_proba(text, allow_none=True)["none"] == 1.0
     exp = small_none_model.explain(text, allow_none=True)
     assert exp.topic == "none" and "no term of the text is known" in exp.measure
+    # (every topic at 0: the runner-up is the first, not the one the intercepts favour)
+    assert exp.runner_up == small_none_model.topics[0]
     # Without allow_none, the four-topic classifier still gives its best topic.
     assert small_none_model.predict(text) in small_none_model.topics
 
