@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
 import re
 import sys
@@ -179,17 +180,38 @@ def save(
         "none": predictor.none,
         **({"none_head": predictor.none_head} if predictor.none else {}),
         "features": _feature_settings(features.get_params()),
-        "max_chars": predictor.max_chars,
+        # (numpy's integers too: a count computed with numpy is a whole number like another)
+        "max_chars": (
+            int(predictor.max_chars)
+            if isinstance(predictor.max_chars, numbers.Integral)
+            and not isinstance(predictor.max_chars, bool)
+            else predictor.max_chars
+        ),
         "segment": predictor.segment,
         "temperature": predictor.temperature,
         **(extra or {}),
     }
 
+    import numpy as np
+
+    arrays = {
+        "idf": np.asarray(features.idf_, dtype=np.float64),
+        "coef": np.asarray(predictor.coef, dtype=np.float64),
+        "intercept": np.asarray(predictor.intercept, dtype=np.float64),
+    }
     try:
         _check_topics(manifest, "the model")
         _check_values(manifest, "the model")
-        vocabulary = "".join(term + "\n" for term in features.terms_)
+        terms = list(features.terms_)
+        broken = next((t for t in terms if not isinstance(t, str) or "\n" in t), None)
+        if broken is not None:
+            raise ModelError(f"the model: a term holds a line end or is no string: {broken!r}")
+        vocabulary = "".join(term + "\n" for term in terms)
         _parse_vocabulary(vocabulary.encode("utf-8", "surrogatepass"), Path("the model's terms"))
+        for key, array in arrays.items():
+            if not np.isfinite(array).all() or (key == "idf" and not (array > 0).all()):
+                kind = "non-positive or non-finite" if key == "idf" else "non-finite"
+                raise ModelError(f"the model: its {key} holds {kind} numbers")
     except ModelError as exc:
         # (what load would refuse is never written, and never replaces a working model)
         raise ValueError(f"{exc}: nothing was written to {path}") from None
@@ -200,11 +222,8 @@ def save(
                 raise ValueError(f"attachment name {file_name!r} is not allowed")
             (folder / file_name).write_bytes(data)
         (folder / "vocabulary.txt").write_text(vocabulary, encoding="utf-8")
-        import numpy as np
-
-        arrays = {"idf": features.idf_, "coef": predictor.coef, "intercept": predictor.intercept}
         for key, array in arrays.items():
-            np.save(folder / f"{key}.npy", np.asarray(array, dtype=np.float64), allow_pickle=False)
+            np.save(folder / f"{key}.npy", array, allow_pickle=False)
         (folder / "README.md").write_text(card or _default_card(manifest), encoding="utf-8")
 
     _write_folder(path, manifest, fill)
@@ -250,7 +269,13 @@ def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = 
         "name": name or predictor.manifest.get("name") or path.name,
         "versions": library_versions(),
         "topics": list(predictor.topics),
-        "max_chars": predictor.max_chars,
+        # (numpy's integers too: a count computed with numpy is a whole number like another)
+        "max_chars": (
+            int(predictor.max_chars)
+            if isinstance(predictor.max_chars, numbers.Integral)
+            and not isinstance(predictor.max_chars, bool)
+            else predictor.max_chars
+        ),
     }
     _write_folder(
         path, manifest, lambda folder: joblib.dump(predictor.to_pipeline(), folder / _JOBLIB_FILE)

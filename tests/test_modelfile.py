@@ -723,3 +723,27 @@ def test_terms_a_vocabulary_file_cannot_hold_are_refused_when_saving(small_model
         with pytest.raises(ValueError, match="nothing was written"):
             modelfile.save(model, tmp_path / "m")
         assert not (tmp_path / "m").exists()
+
+
+def test_numbers_load_would_refuse_are_never_saved(small_model, tmp_path):
+    import copy
+
+    good = modelfile.save(small_model[0], tmp_path / "m", name="m")
+    for change, message in [
+        (lambda m: m.coef.__setitem__((0, 5), np.nan), "its coef holds non-finite"),
+        (lambda m: m.intercept.__setitem__(1, np.inf), "its intercept holds non-finite"),
+        (lambda m: m.features.idf_.__setitem__(3, -1.0), "its idf holds non-positive"),
+        (lambda m: m.features.terms_.__setitem__(7, "zzqx\nqqzy"), "holds a line end"),
+    ]:
+        model = copy.deepcopy(small_model[0])
+        model.coef, model.intercept = np.array(model.coef), np.array(model.intercept)
+        model.features.idf_ = np.array(model.features.idf_)
+        model.features.terms_ = list(model.features.terms_)
+        change(model)
+        with pytest.raises(ValueError, match=message) as caught:
+            modelfile.save(model, good)
+        assert "nothing was written" in str(caught.value)
+        assert load(good).predict_proba(TEXTS) == small_model[0].predict_proba(TEXTS)
+    model = copy.deepcopy(small_model[0])
+    model.max_chars = np.int64(300)  # (a count computed with numpy)
+    assert load(modelfile.save(model, tmp_path / "n")).max_chars == 300
