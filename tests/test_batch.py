@@ -1307,3 +1307,35 @@ def test_field_options_on_an_input_read_as_plain_text_are_a_usage_error(tmp_path
         "geopolitics",
         "domestic",
     ]
+
+
+def test_gzip_damaged_midway_answers_the_lines_before_the_damage(tmp_path, capsys):
+    # A failed decompression call gives nothing of what it decoded: up to a block (a MiB) of
+    # lines before the damage went unanswered, and the message named an earlier line.
+    import gzip
+    import random
+    import zlib
+
+    rng = random.Random(2)
+    lines = "".join(
+        json.dumps({"id": i, "text": f"{TEXTS[i % 4]} {rng.random()}"}) + "\n"
+        for i in range(30_000)
+    )
+    packed = bytearray(gzip.compress(lines.encode(), compresslevel=1))
+    at = len(packed) * 2 // 5
+    packed[at : at + 20] = bytes(b ^ 0x55 for b in packed[at : at + 20])
+    # What a reader fed a few bytes at a time gets before the damage: the lines it holds whole.
+    unzip, decoded = zlib.decompressobj(31), b""
+    try:
+        for k in range(0, len(packed), 64):
+            decoded += unzip.decompress(bytes(packed[k : k + 64]))
+    except zlib.error:
+        pass
+    whole = decoded.count(b"\n")
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(bytes(packed))
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 1
+    answered = len(read_out(out))
+    assert whole - 100 <= answered <= whole  # (at most the last 4 KiB before the damage lost)
+    assert f"damaged gzip data after line {answered:,}" in capsys.readouterr().err

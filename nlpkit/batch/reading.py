@@ -190,9 +190,13 @@ class _Gunzip:
                 if not self.compressed:
                     continue
                 self.unzip, self.within = zlib.decompressobj(31), True
+            before = self.unzip.copy()
             try:
                 piece = self.unzip.decompress(self.compressed, n - size)
             except zlib.error as exc:
+                # A failed call gives nothing of what it decoded (up to a block of lines
+                # before the damage): decoded again from where it began, a little at a time.
+                out.append(_up_to_damage(before, self.compressed, n - size))
                 self.error = exc
                 break
             self.compressed = self.unzip.unconsumed_tail
@@ -206,6 +210,24 @@ class _Gunzip:
         if not data and self.error is not None:
             raise self.error
         return data
+
+
+def _up_to_damage(unzip, compressed: bytes, n: int) -> bytes:
+    """What ``unzip`` decodes of ``compressed`` (at most ``n`` bytes) before its damage, 4 KiB
+    a call: a call that fails gives nothing, so at most the last 4 KiB are lost."""
+    out: list[bytes] = []
+    size = 0
+    while size < n and compressed:
+        try:
+            piece = unzip.decompress(compressed, min(1 << 12, n - size))
+        except zlib.error:
+            break
+        compressed = unzip.unconsumed_tail
+        if not piece:
+            break
+        out.append(piece)
+        size += len(piece)
+    return b"".join(out)
 
 
 def sniff(head: bytes) -> str:
