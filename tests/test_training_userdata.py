@@ -289,3 +289,16 @@ def test_a_none_of_another_case_is_a_warning():
     texts = [f"text {i}" for i in range(6)]
     with pytest.warns(UserWarning, match="label 'None' is a class of its own: out of scope"):
         split(from_lists(texts, ["a", "a", "None", "None", "b", "b"]), holdout=0)
+
+
+def test_damaged_gzip_data_is_one_line(tmp_path):
+    # (bytes changed inside the data, not cut short: zlib's own error, which was a traceback)
+    rows = small_rows() * 20
+    packed = bytearray(gzip.compress(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    ))  # fmt: skip
+    packed[len(packed) // 2 : len(packed) // 2 + 40] = bytes(40)
+    path = tmp_path / "x.jsonl.gz"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(DataError, match="x.jsonl.gz: damaged gzip file"):
+        read_file(path)
