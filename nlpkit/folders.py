@@ -27,6 +27,12 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
+def _stem(path: Path) -> str:
+    # (the start of the name: the hidden names add up to about 70 characters, and a file
+    # name is at most 255)
+    return path.name[:150]
+
+
 def _host() -> str:
     # (a name that fits a file name: the host's, without what a path cannot hold)
     return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
@@ -37,7 +43,7 @@ def temporary_folder(path: Path) -> Path:
     umask gives a new folder (`tempfile.mkdtemp` makes it readable by its owner alone, which
     the folder would keep once it takes the path's place)."""
     while True:
-        tmp = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp = path.with_name(f".{_stem(path)}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         try:
             os.mkdir(tmp, 0o777)
             return tmp
@@ -84,7 +90,7 @@ def replace_folder(new: Path, path: Path) -> None:
         shutil.rmtree(new, ignore_errors=True)  # (the old folder, now under the new's name)
         return
     # os.replace cannot put a folder in place of a non-empty one: the old one moves aside first.
-    old = path.with_name(f".{path.name}.{_host()}.{os.getpid()}.old")
+    old = path.with_name(f".{_stem(path)}.{_host()}.{os.getpid()}.old")
     os.replace(path, old)
     try:
         os.replace(new, path)
@@ -108,7 +114,7 @@ def remove_leftovers(path: Path) -> None:
     """Remove the temporary folders beside ``path`` that a process of this machine left when
     it was killed while saving there."""
     pattern = re.compile(
-        rf"\.{re.escape(path.name)}\.{re.escape(_host())}\.(\d+)\.(?:[0-9a-f]{{8}}\.tmp|old)"
+        rf"\.{re.escape(_stem(path))}\.{re.escape(_host())}\.(\d+)\.(?:[0-9a-f]{{8}}\.tmp|old)"
     )
     try:
         entries = list(os.scandir(path.parent))
@@ -117,4 +123,7 @@ def remove_leftovers(path: Path) -> None:
     for entry in entries:
         found = pattern.fullmatch(entry.name)
         if found and int(found[1]) != os.getpid() and not _running(int(found[1])):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if os.path.islink(entry.path):
+                os.unlink(entry.path)
+            else:
+                shutil.rmtree(entry.path, ignore_errors=True)

@@ -315,6 +315,12 @@ def check_replaceable(path: str | Path) -> None:
     lists (a model saved again, as a rebuild does). Anything else there is the user's: a model
     written in its place would delete it."""
     path = Path(path)
+    if path.name in ("", ".", ".."):
+        # (a folder is put in place of another beside it: "." would be the working folder
+        # itself, swapped away from under the process)
+        raise FileExistsError(
+            f"{path} names no folder of its own: name the model folder (such as my-model)"
+        )
     package = package_folder("nlpkit")
     shipped = package_folder("nlpkit.models")
     if (
@@ -367,6 +373,9 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     from .folders import remove_leftovers, replace_folder, temporary_folder
 
     check_replaceable(path)
+    if path.is_symlink():
+        # (a link to a model folder: the folder it names is the one saved again)
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
     tmp = temporary_folder(path)

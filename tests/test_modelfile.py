@@ -747,3 +747,25 @@ def test_numbers_load_would_refuse_are_never_saved(small_model, tmp_path):
     model = copy.deepcopy(small_model[0])
     model.max_chars = np.int64(300)  # (a count computed with numpy)
     assert load(modelfile.save(model, tmp_path / "n")).max_chars == 300
+
+
+def test_paths_of_every_shape_save_where_they_say(small_model, tmp_path, monkeypatch):
+    model = small_model[0]
+    # "." or "..": the working folder itself would be swapped away: refused, before anything.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    for name in (".", ".."):
+        with pytest.raises(FileExistsError, match="names no folder of its own"):
+            model.save(name)
+    assert list((tmp_path / "empty").iterdir()) == []
+    # A link to a model folder saves the folder it names, and leaves no link behind.
+    target = modelfile.save(model, tmp_path / "target", name="first")
+    (tmp_path / "link").symlink_to(target)
+    modelfile.save(model, tmp_path / "link", name="second")
+    assert (tmp_path / "link").is_symlink()
+    assert load(target).manifest["name"] == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "link", "target"]
+    # A long name (the system's limit is 255): its hidden twin fits too.
+    long = tmp_path / ("m" * 240)
+    assert load(model.save(long)).topics == model.topics
