@@ -681,3 +681,12 @@ def test_an_integer_too_long_to_read_is_400_not_500():
     body = b'{"text": "a", "k": ' + b"1" * 5000 + b"}"
     status, content = asgi_call(create_app(nlpkit.load()), "POST", "/explain", body)
     assert status == 400 and content["error"].startswith("body is not JSON that can be read")
+
+
+def test_a_utf8_body_with_a_byte_order_mark_is_read():
+    # (JSON's readers may ignore it, and json.loads of bytes did)
+    from nlpkit.serve import create_app
+
+    body = '{"text": "Giá xăng tăng"}'.encode("utf-8-sig")
+    status, content = asgi_call(create_app(nlpkit.load()), "POST", "/predict", body)
+    assert (status, content) == (200, {"topic": "energy"})

@@ -52,8 +52,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise RequestError(400, "empty body: send a JSON object")
     try:
         # (decoded first: json.loads of bytes takes UTF-16 and UTF-32 too, where a JSON body
-        # is UTF-8)
-        data = json.loads(body.decode("utf-8"))
+        # is UTF-8; a UTF-8 byte-order mark, which JSON's readers may ignore, is)
+        data = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise RequestError(400, f"body is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
