@@ -1294,7 +1294,7 @@ def test_field_options_on_an_input_read_as_plain_text_are_a_usage_error(tmp_path
     src = tmp_path / "in.jsonl"
     src.write_text("# exported 2026-04-01\n" + "\n".join(records) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    for option in (["--title-field", "title"], ["--text-field", "body"]):
+    for option in (["--title-field", "title"], ["--text-field", "body"], ["--text-field", "text"]):
         assert main(["predict", "--input", str(src), "--output", str(out), *option]) == 2
         assert "its first line is not JSON, so it reads as plain text" in capsys.readouterr().err
         assert not out.exists()

@@ -315,7 +315,7 @@ def predict_file(
     resume: bool = False,
     progress: bool | None = None,
     jsonl: bool | None = None,
-    text_field: str = "text",
+    text_field: str | None = None,
     title_field: str | None = None,
     prefix: str = "",
     allow_none: bool = False,
@@ -333,6 +333,8 @@ def predict_file(
     outright) that none of the first `FIELD_SAMPLE` records has. gzip data that ends early or
     is damaged raises `DamagedInput` (an `InputError`) once every line before the damage is
     answered and written. An output whose name ends in ``.gz`` is written gzip-compressed.
+    ``text_field`` is "text" unless given; a field given (text or title) for an input read as
+    plain text is an `InputError`: the user meant JSON lines.
 
     One job per output: the output is locked while it is written, and an output that is the
     input (however named, standard input included) is refused. A run record beside the output
@@ -341,6 +343,8 @@ def predict_file(
     input line it stands for, all checked before anything is written.
     """
     check_flag("resume", resume)
+    fields_given = text_field is not None or title_field is not None
+    text_field = "text" if text_field is None else text_field
     _check_options(jsonl, text_field, title_field, prefix, allow_none, batch_size, progress)
     from_stdin, to_stdout = str(input) == "-", str(output) == "-"
     if progress is None:
@@ -389,7 +393,7 @@ def predict_file(
                 )
         if jsonl is None:
             jsonl = kind == "jsonl"
-            if not jsonl and (title_field is not None or text_field != "text"):
+            if not jsonl and fields_given:
                 # (fields name parts of JSON records: read as plain text, a line such as a
                 # header before them would make every record's raw JSON its text)
                 raise InputError(

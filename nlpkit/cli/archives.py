@@ -102,7 +102,7 @@ def _predict_file(args: argparse.Namespace) -> int:
             resume=bool(args.resume),
             predictor=predictor,
             model_path=args.model,
-            text_field=args.text_field or "text",
+            text_field=args.text_field,
             title_field=args.title_field,
             prefix=args.prefix or "",
             allow_none=allow_none,
