@@ -33,6 +33,11 @@ FIELD_SAMPLE = 1000
 FIELD_BYTES = 16 << 20
 
 
+def records(n: int) -> str:
+    """A count of records as a reader says it: "1 record", "2 records"."""
+    return f"{n:,} record" if n == 1 else f"{n:,} records"
+
+
 def _not_a_number(constant: str) -> None:
     # JSON has no NaN or Infinity; Python's parser takes them, and writing them back would make
     # the output invalid JSON. They become null.
@@ -247,6 +252,6 @@ def _check_fields(reader: _Reader, settings: _Settings, title_given: bool) -> No
     ):
         if check and field not in keys:
             raise InputError(
-                f"{option} {field}: none of the first {objects:,} records has that field "
+                f"{option} {field}: none of the first {records(objects)} has that field "
                 f"(their fields: {seen})"
             )

@@ -34,7 +34,7 @@ from .output import (
     run_record_path,
 )
 from .reading import _BLOCK, DamagedInput, InputError, Job, _line_jobs, _Reader, sniff
-from .records import _check_fields, _Settings
+from .records import _check_fields, _Settings, records
 from .workers import _Workers
 
 
@@ -45,11 +45,6 @@ class OutputError(OSError):
     @classmethod
     def of(cls, exc: OSError) -> OutputError:
         return cls(f"cannot write the output: {exc.strerror or exc}")
-
-
-def records(n: int) -> str:
-    """ "1 record", "2 records": a count said as a reader says it."""
-    return f"{n:,} record" if n == 1 else f"{n:,} records"
 
 
 @dataclass

@@ -52,7 +52,7 @@ def _predict_file(args: argparse.Namespace) -> int:
         WorkerError,
         predict_file,
     )
-    from ..batch.streaming import records
+    from ..batch.records import records
 
     # (this process is nlpkit's own: malloc may keep a chunk's freed memory for the next one)
     heap.allow()
@@ -146,7 +146,8 @@ def _predict_file(args: argparse.Namespace) -> int:
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     if report.errors > max_errors:
         print(
-            f"nlpkit predict: {records(report.errors)} failed (their lines have an 'error' "
+            f"nlpkit predict: {records(report.errors)} failed "
+            f"({'its line has' if report.errors == 1 else 'their lines have'} an 'error' "
             f"field), more than --max-errors {max_errors:,}: exit status 1",
             file=sys.stderr,
         )
@@ -156,7 +157,7 @@ def _predict_file(args: argparse.Namespace) -> int:
 
 def _complete(output: str, report: BatchReport) -> str:
     """How many records an output stopped short holds, and how to go on from there."""
-    from ..batch.streaming import records
+    from ..batch.records import records
 
     done = (
         f"{records(report.complete)} {'is' if report.complete == 1 else 'are'} complete in {output}"
