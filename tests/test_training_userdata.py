@@ -302,3 +302,20 @@ def test_damaged_gzip_data_is_one_line(tmp_path):
     path.write_bytes(bytes(packed))
     with pytest.raises(DataError, match="x.jsonl.gz: damaged gzip file"):
         read_file(path)
+
+
+def test_field_names_must_name_a_field(tmp_path):
+    path = jsonl(tmp_path / "x.jsonl", small_rows())
+    for option in ("text_field", "label_field", "title_field", "split_field"):
+        with pytest.raises(ValueError, match=f"{option} must be the name of a field, got ''"):
+            read_file(path, **{option: ""})
+
+
+def test_a_label_the_split_field_holds_out_whole_is_not_said_to_train(tmp_path):
+    rows = [{"text": f"a {i}", "label": "x", "part": "train"} for i in range(3)]
+    rows += [{"text": f"b {i}", "label": "y", "part": "train"} for i in range(3)]
+    rows += [{"text": "c", "label": "z", "part": "test"}]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+    assert not any("one example" in str(w.message) for w in caught)

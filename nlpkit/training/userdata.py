@@ -210,6 +210,10 @@ def read_file(
     tab-separated), either gzipped (``.gz``). Fields are named by the arguments."""
     path = Path(path)
     wanted = {"text": text_field, "label": label_field, "title": title_field, "split": split_field}
+    for what, name in wanted.items():
+        if name is not None and (not isinstance(name, str) or not name):
+            # (an empty name read no field, and failed on the first record's look-up)
+            raise ValueError(f"{what}_field must be the name of a field, got {name!r}")
     out = LabelledTexts([], [], [], [] if split_field else None, [], path, wanted)
     for number, row in _rows(path):
         where = f"{path}:{number}"
@@ -343,7 +347,14 @@ def check(data: LabelledTexts) -> list[int]:
         raise DataError(
             f"only one label ({label!r}) in {len(data.texts)} texts: training needs two or more"
         )
-    single = sorted(label for label, n in counts.items() if n == 1)
+    # (a label whose one text the split field holds out is not trained on: the warning of
+    # held-out labels no training text has says so, after the fit)
+    trained = (
+        counts
+        if data.parts is None
+        else Counter(label for label, part in zip(data.labels, data.parts) if part in TRAIN_VALUES)
+    )
+    single = sorted(label for label, n in counts.items() if n == 1 and trained[label])
     if single:
         warnings.warn(
             f"{len(single)} label(s) with one example ({', '.join(map(repr, single[:5]))}): "
