@@ -289,6 +289,15 @@ def create_app(
             state["predictor"] = loaded
         return state["predictor"]
 
+    def usable() -> Predictor:
+        # A mounted application's model, read at its first request, that cannot be used:
+        # what /health says, with the reason, and not the client's fault (answered here, not
+        # raised: an error raised through Starlette is logged as a crash of the service).
+        try:
+            return predictor()
+        except ModelError as exc:
+            raise RequestError(503, f"the model cannot be used: {exc}") from None
+
     @asynccontextmanager
     async def lifespan(app: Starlette):
         loaded = predictor()
@@ -303,7 +312,10 @@ def create_app(
         return _json({"status": "ok"})
 
     async def model_info(request: Request) -> Response:
-        return _json(api.model_info(predictor(), limits))
+        try:
+            return _json(api.model_info(usable(), limits))
+        except RequestError as exc:
+            return _json(exc.to_dict(), exc.status)
 
     async def openapi_json(request: Request) -> Response:
         return _json(openapi)
@@ -320,20 +332,16 @@ def create_app(
         return _json({"error": text}, exc.status_code, exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, ModelError):
-            # (a mounted application's model, read at its first request, cannot be used: what
-            # /health says, with the reason, and not the client's fault)
-            return _json({"error": f"the model cannot be used: {exc}"}, 503)
         # Logged whole where the operator reads; the client gets one line.
         log.exception("nlpkit serve: error answering %s %s", request.method, request.url.path)
         return _json({"error": f"internal error: {type(exc).__name__}"}, 500)
 
     deadlines = _Deadlines(limits.body_timeout)
     endpoints = {
-        "/predict": JSONEndpoint(api.predict, predictor, limits, deadlines),
+        "/predict": JSONEndpoint(api.predict, usable, limits, deadlines),
         # (an explanation of a full batch takes a second or more: off the event loop, so that
         # other requests, /health among them, are answered meanwhile)
-        "/explain": JSONEndpoint(api.explain, predictor, limits, deadlines, in_thread=True),
+        "/explain": JSONEndpoint(api.explain, usable, limits, deadlines, in_thread=True),
     }
     app = Starlette(
         routes=[
