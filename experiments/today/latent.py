@@ -18,14 +18,9 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from at_random import scores  # (this folder: the script's own)
+from refit import score_dev  # (this folder: the script's own)
 
-from nlpkit.cache import SegmentCache
 from nlpkit.training import fit as fitting
-from nlpkit.training.labels import prepare_records, read_parts
-from nlpkit.training.tuning import tune_none_offset
-
-_TODAY = "news_2025_26.jsonl"
 
 
 class _Latent:
@@ -80,20 +75,7 @@ def main() -> None:
     started = time.monotonic()
     predictor = fitting.fit(d["texts"], list(d["labels"]), np.array(d["weights"]), cfg)
     print(f"fit: {time.monotonic() - started:.0f} s", flush=True)
-    parts = read_parts(cfg)
-    truth = [parts.dev_labels[r.id] for r in parts.dev]
-    chosen = tune_none_offset(predictor, prepare_records(parts.dev, cfg, SegmentCache()), truth)
-    print(f"k {args.k}, scale {args.scale:g}: none offset {chosen['offset']:+g}")
-    for era, today in (("2025-26", True), ("older", False)):
-        idx = [i for i, r in enumerate(parts.dev) if (r.file == _TODAY) == today]
-        texts = [parts.dev[i].full_text for i in idx]
-        m4, m5 = scores(predictor, texts, [truth[i] for i in idx])
-        titles = [parts.dev[i].title for i in idx if parts.dev[i].title and truth[i] != "none"]
-        print(
-            f"{era}: n {len(idx)}, macro-F1 {m4['macro_f1']:.3f}, "
-            f"energy F1 {m4['per_label']['energy']['f1']:.3f}, five-way {m5['accuracy']:.3f}, "
-            f"none F1 {m5['per_label']['none']['f1']:.3f} ({len(titles)} titles)"
-        )
+    score_dev(predictor, cfg, f"k {args.k}, scale {args.scale:g}: ")
 
 
 if __name__ == "__main__":

@@ -101,17 +101,24 @@ def refit(args: argparse.Namespace) -> None:
     if args.class_weight is not None:
         cfg["classifier"]["class_weight"] = "" if args.class_weight == "none" else "balanced"
     predictor = fit(d["texts"], labels, weights, cfg)
+    score_dev(predictor, cfg)
+
+
+def score_dev(predictor, cfg: dict, what: str = "") -> None:
+    """Set a refitted model's none line on the development sample, as the recipe does, and
+    print its figures there: the 2025-26 texts and the older ones apart."""
     parts = read_parts(cfg)
     truth = [parts.dev_labels[r.id] for r in parts.dev]
     chosen = tune_none_offset(predictor, prepare_records(parts.dev, cfg, SegmentCache()), truth)
-    print(f"none offset {chosen['offset']:+g}")
+    print(f"{what}none offset {chosen['offset']:+g}")
     for era, today in (("2025-26", True), ("older", False)):
         idx = [i for i, r in enumerate(parts.dev) if (r.file == _TODAY) == today]
         texts = [parts.dev[i].full_text for i in idx]
         m4, m5 = scores(predictor, texts, [truth[i] for i in idx])
         print(
             f"{era}: n {len(idx)}, macro-F1 {m4['macro_f1']:.3f}, "
-            f"energy F1 {m4['per_label']['energy']['f1']:.3f}, five-way {m5['accuracy']:.3f}"
+            f"energy F1 {m4['per_label']['energy']['f1']:.3f}, five-way {m5['accuracy']:.3f}, "
+            f"none F1 {m5['per_label']['none']['f1']:.3f}"
         )
 
 
