@@ -62,9 +62,6 @@ def _predict_file(args: argparse.Namespace) -> int:
         raise UsageError("--output needs --input: a file, or - for standard input")
     if args.text or args.file:
         raise UsageError("give texts or --input FILE, not both")
-    for option, value in (("--text-field", args.text_field), ("--title-field", args.title_field)):
-        if value == "":  # (an unset shell variable, say: not the default field)
-            raise UsageError(f"{option} is empty: name the field")
     if args.proba:
         raise UsageError("--proba does not apply to --input (every output line has both)")
     if args.page:
