@@ -74,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     from ..adapt import adapt
     from ..corpus import CorpusError
-    from ..modelfile import ModelError
+    from ..modelfile import ModelError, _sha256
     from ..training.output import write_results
     from ..training.userdata import data_name, read_texts
 
@@ -109,7 +109,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     feed = metrics["training"]["feed"]
     # (the card and manifest say which feed made the model)
     feed["file"] = Path(args.unlabeled).name
-    feed["sha256"] = _sha256(args.unlabeled)
+    feed["sha256"] = _sha256(Path(args.unlabeled))
     _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     print(
@@ -121,16 +121,6 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if hand.get("n"):
         print(f"held-out, hand labels: macro-F1 {hand['macro_f1']} (n={hand['n']})")
     return 0
-
-
-def _sha256(path: str) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _DATA_OPTIONS = {

@@ -10,7 +10,6 @@ file, `nlpkit.training.userdata`) adds its examples to the list before headlines
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..cache import SegmentCache, prepare_many
 from ..corpus import CorpusReport, Record, default_data_dir, is_heldout, read_corpus
+from ..modelfile import _sha256 as _hex_sha256
 from ..text import prepare
 from ..topics import NONE, TOPICS, section_topic
 from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record, votes
@@ -328,11 +328,7 @@ def corpus_examples(cfg: dict[str, Any], parts: CorpusParts) -> tuple[list[Examp
 
 
 def _sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+    return "sha256:" + _hex_sha256(Path(path))
 
 
 def training_inputs(cfg: dict[str, Any], corpus_paths: list[Path]) -> dict[str, dict[str, str]]:
