@@ -180,13 +180,7 @@ def save(
         "none": predictor.none,
         **({"none_head": predictor.none_head} if predictor.none else {}),
         "features": _feature_settings(features.get_params()),
-        # (numpy's integers too: a count computed with numpy is a whole number like another)
-        "max_chars": (
-            int(predictor.max_chars)
-            if isinstance(predictor.max_chars, numbers.Integral)
-            and not isinstance(predictor.max_chars, bool)
-            else predictor.max_chars
-        ),
+        "max_chars": _whole(predictor.max_chars),
         "segment": predictor.segment,
         "temperature": predictor.temperature,
         **(extra or {}),
@@ -209,7 +203,8 @@ def save(
         vocabulary = "".join(term + "\n" for term in terms)
         _parse_vocabulary(vocabulary.encode("utf-8", "surrogatepass"), Path("the model's terms"))
         for key, array in arrays.items():
-            if not np.isfinite(array).all() or (key == "idf" and not (array > 0).all()):
+            # (the check loading makes of the file's numbers)
+            if array.size and not _finite(memoryview(np.ascontiguousarray(array)), key == "idf"):
                 kind = "non-positive or non-finite" if key == "idf" else "non-finite"
                 raise ModelError(f"the model: its {key} holds {kind} numbers")
     except ModelError as exc:
@@ -269,13 +264,7 @@ def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = 
         "name": name or predictor.manifest.get("name") or path.name,
         "versions": library_versions(),
         "topics": list(predictor.topics),
-        # (numpy's integers too: a count computed with numpy is a whole number like another)
-        "max_chars": (
-            int(predictor.max_chars)
-            if isinstance(predictor.max_chars, numbers.Integral)
-            and not isinstance(predictor.max_chars, bool)
-            else predictor.max_chars
-        ),
+        "max_chars": _whole(predictor.max_chars),
     }
     _write_folder(
         path, manifest, lambda folder: joblib.dump(predictor.to_pipeline(), folder / _JOBLIB_FILE)
@@ -737,6 +726,14 @@ def _empty(shape: tuple[int, ...]) -> Any:
     import numpy as np
 
     return np.zeros(shape)
+
+
+def _whole(value: Any) -> Any:
+    """A whole number as JSON writes it (numpy's integers too: a count computed with numpy is
+    a whole number like another); anything else as it is, for the checks to name."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _given(path: str | Path, what: str) -> Path:
