@@ -24,6 +24,24 @@ def _at_least(minimum: int, most: int | None = None):
     return check
 
 
+# The options of `Limits`, each a field of it: (field, metavar, help with its default).
+_LIMIT_OPTIONS = (
+    ("max_body", "BYTES", "largest request body (413 above; default {})"),
+    ("max_batch", "N", "most texts in one /predict or /explain request (413 above; default {})"),
+    ("max_k", "K", "most terms one /explain request may ask for (422 above; default {})"),
+    (
+        "max_in_flight",
+        "N",
+        "requests in flight at once, per worker; more are answered 503 at once (default {})",
+    ),
+    (
+        "body_timeout",
+        "SECONDS",
+        "how long a request's body may take to come whole (408 after; default {})",
+    ),
+)
+
+
 def add_subcommand(sub) -> None:
     """Add ``serve`` to the subcommands of the ``nlpkit`` parser."""
     from .limits import Limits
@@ -52,44 +70,15 @@ def add_subcommand(sub) -> None:
         help="worker processes, each with its own copy of the model (default 1)",
     )
     limits = p.add_argument_group("limits (a request over one is refused with its HTTP status)")
-    limits.add_argument(
-        "--max-body",
-        type=_at_least(1),
-        default=defaults.max_body,
-        metavar="BYTES",
-        help=f"largest request body (413 above; default {defaults.max_body})",
-    )
-    limits.add_argument(
-        "--max-batch",
-        type=_at_least(1),
-        default=defaults.max_batch,
-        metavar="N",
-        help=f"most texts in one /predict or /explain request (413 above; default "
-        f"{defaults.max_batch})",
-    )
-    limits.add_argument(
-        "--max-k",
-        type=_at_least(1),
-        default=defaults.max_k,
-        metavar="K",
-        help=f"most terms one /explain request may ask for (422 above; default {defaults.max_k})",
-    )
-    limits.add_argument(
-        "--max-in-flight",
-        type=_at_least(1),
-        default=defaults.max_in_flight,
-        metavar="N",
-        help="requests in flight at once, per worker; more are answered 503 at once "
-        f"(default {defaults.max_in_flight})",
-    )
-    limits.add_argument(
-        "--body-timeout",
-        type=_at_least(1),
-        default=defaults.body_timeout,
-        metavar="SECONDS",
-        help="how long a request's body may take to come whole (408 after; default "
-        f"{defaults.body_timeout})",
-    )
+    for field, metavar, what in _LIMIT_OPTIONS:
+        default = getattr(defaults, field)
+        limits.add_argument(
+            "--" + field.replace("_", "-"),
+            type=_at_least(1),
+            default=default,
+            metavar=metavar,
+            help=what.format(default),
+        )
     limits.add_argument(
         "--shutdown-timeout",
         type=_at_least(1),
@@ -154,9 +143,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     from .limits import Limits
 
-    limits = Limits(
-        args.max_body, args.max_batch, args.max_k, args.max_in_flight, args.body_timeout
-    )
+    limits = Limits(**{field: getattr(args, field) for field in Limits.FIELDS})
     _check_address(args.host, args.port)
     # Loaded here first, so that a bad model folder is one line and exit status 2, not a
     # failure in every worker.
