@@ -98,7 +98,7 @@ def score_file(
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
     `ValueError` for a file or a text that cannot be read, naming where."""
     from .text import join_title
-    from .training.userdata import read_file
+    from .training.reading import read_file
 
     data = read_file(path, text_field, label_field, title_field)
     texts = [join_title(title, text) for title, text in zip(data.titles, data.texts)]

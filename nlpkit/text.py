@@ -188,7 +188,7 @@ def check_batch(texts: object, check: Callable[[object], str] = check_text) -> l
         raise TypeError(
             f"a batch of texts must be one-dimensional, not a {texts.ndim}-D {type(texts).__name__}"
         )
-    if not _is_sequence(texts):
+    if not is_sequence(texts):
         # Generators, sets and other iterables are refused too: a batch must keep its order
         # and its length, so that answer i belongs to text i.
         check(texts)  # raises the TypeError that names the type
@@ -203,7 +203,7 @@ def check_batch(texts: object, check: Callable[[object], str] = check_text) -> l
     return batch
 
 
-def _is_sequence(texts: object) -> bool:
+def is_sequence(texts: object) -> bool:
     """A list, tuple or other sequence, a 1-D numpy array or a pandas Series: ordered, sized,
     indexable; not bytes, a mapping or a set."""
     if isinstance(texts, (str, bytes, bytearray, Mapping, Set)):

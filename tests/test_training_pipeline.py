@@ -223,7 +223,8 @@ def test_held_out_texts_the_recipes_corpora_train_on_are_left_out_of_the_scores(
 
     from nlpkit.cache import SegmentCache
     from nlpkit.training.pipeline import run
-    from nlpkit.training.userdata import from_lists, split
+    from nlpkit.training.reading import from_lists
+    from nlpkit.training.userdata import split
 
     cfg = _small_cfg(tmp_path)
     texts = [

@@ -1,14 +1,13 @@
-import gzip
 import json
 import re
 import warnings
 from collections import Counter
 
-import numpy as np
 import pytest
 from conftest import SMALL_CORPUS
 
-from nlpkit.training.userdata import DataError, from_lists, read_file, split
+from nlpkit.training.reading import DataError, from_lists, read_file
+from nlpkit.training.userdata import split
 
 
 def jsonl(path, rows):
@@ -18,135 +17,6 @@ def jsonl(path, rows):
 
 def small_rows():
     return [{"text": t, "label": topic} for topic, texts in SMALL_CORPUS.items() for t in texts]
-
-
-def test_jsonl_csv_and_gzip_read_the_same(tmp_path):
-    import csv
-
-    rows = small_rows()
-    a = read_file(jsonl(tmp_path / "a.jsonl", rows))
-    with open(tmp_path / "b.csv", "w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, ["label", "text"])
-        writer.writeheader()
-        writer.writerows(rows)
-    b = read_file(tmp_path / "b.csv")
-    (tmp_path / "c.jsonl.gz").write_bytes(gzip.compress((tmp_path / "a.jsonl").read_bytes()))
-    c = read_file(tmp_path / "c.jsonl.gz")
-    (tmp_path / "d.csv.gz").write_bytes(gzip.compress((tmp_path / "b.csv").read_bytes()))
-    d = read_file(tmp_path / "d.csv.gz")
-    for other in (b, c, d):
-        assert other.texts == a.texts and other.labels == a.labels
-    assert a.where[3] == f"{tmp_path / 'a.jsonl'}:4"
-
-
-def test_fields_are_named_by_the_user(tmp_path):
-    rows = [
-        {"body": r["text"], "section": r["label"], "head": "T", "part": "train"}
-        for r in small_rows()
-    ]
-    data = read_file(jsonl(tmp_path / "x.jsonl", rows), "body", "section", "head", "part")
-    assert data.titles[0] == "T" and data.parts[0] == "train" and data.labels[0] == "geopolitics"
-
-
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (
-            '{"text": "a", "label": "x"}\n{"text": "b"}\n',
-            "x.jsonl:2: no field 'label' (fields: text); name the label field with --label-field",
-        ),
-        (
-            '{"text": "a", "label": "x"}\n{"text": "b", "label": "x"}\n',
-            "only one label ('x') in 2 texts",
-        ),
-        ('{"text": "a", "label": "x"}\n{"text": "  ", "label": "y"}\n', "x.jsonl:2: empty text"),
-        (
-            '{"text": "a", "label": "x"}\n{"text": 3, "label": "y"}\n',
-            "x.jsonl:2: field 'text' (text) must be a string, got int",
-        ),
-        (
-            '{"text": "a", "label": null}\n',
-            "x.jsonl:1: field 'label' (label) must be a string, got null",
-        ),
-        ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"\n', "x.jsonl:2: not valid JSON"),
-        ("", "x.jsonl: no records"),
-    ],
-)
-def test_bad_jsonl_gets_one_line_naming_the_problem(tmp_path, content, message):
-    path = tmp_path / "x.jsonl"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(DataError) as caught:
-        split(read_file(path))
-    text = str(caught.value).replace(str(tmp_path) + "/", "")
-    assert message in text and "\n" not in text
-
-
-def test_a_csv_with_a_stray_quote(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text('text,label\nhello,a\n"unclosed, b\nmore,c\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"x.csv:3: malformed CSV .*a stray quote"):
-        read_file(path)
-
-
-def test_a_csv_row_with_more_values_than_columns(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("text,label\nhello,a,extra\n", encoding="utf-8")
-    with pytest.raises(DataError, match="x.csv:2: more values than the header has columns"):
-        read_file(path)
-
-
-def test_a_csv_row_with_fewer_values_than_columns(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("text,label,title\nhello,a\n", encoding="utf-8")
-    with pytest.raises(DataError, match="x.csv:2: 2 value\\(s\\) where the header has 3 columns"):
-        read_file(path)
-
-
-def test_a_csv_of_semicolons_says_so(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("text;label\nhello;a\n", encoding="utf-8")
-    with pytest.raises(DataError, match="x.csv:1: one column named 'text;label'.*not semicolons"):
-        read_file(path)
-
-
-def test_a_csv_field_of_a_long_article_is_read(tmp_path):
-    import csv
-
-    long = "Giá xăng tăng. " * 20_000  # (300,000 characters: the csv module's limit is 131,072)
-    path = tmp_path / "x.csv"
-    path.write_text(f'text,label\n"{long}",a\nshort,b\n', encoding="utf-8")
-    before = csv.field_size_limit()
-    assert read_file(path).texts == [long, "short"]
-    assert csv.field_size_limit() == before
-
-
-def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path):
-    rows = small_rows()
-    for name in ("x.JSONL.GZ", "x-packed"):
-        path = tmp_path / name
-        path.write_bytes(gzip.compress(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
-        ))  # fmt: skip
-        assert read_file(path).texts == [r["text"] for r in rows]
-
-
-def test_json_messages_name_the_problem_once(tmp_path):
-    path = tmp_path / "x.json"
-    path.write_text('[\n  {"text": "a", "label": "x"}\n]\n', encoding="utf-8")
-    with pytest.raises(DataError, match="one object a line, not an array"):
-        read_file(path)
-    path.write_text('{"text": "abc', encoding="utf-8")  # (no line end: the string is cut)
-    with pytest.raises(DataError) as caught:
-        read_file(path)
-    assert "Unterminated string starting at column" in str(caught.value)
-
-
-def test_missing_file_and_not_utf8(tmp_path):
-    with pytest.raises(DataError, match="file not found"):
-        read_file(tmp_path / "none.jsonl")
-    (tmp_path / "latin.csv").write_bytes("text,label\ncaf\xe9,a\n".encode("latin-1"))
-    with pytest.raises(DataError, match="latin.csv: not UTF-8"):
-        read_file(tmp_path / "latin.csv")
 
 
 def test_the_holdout_is_stratified_seeded_and_keeps_every_label_in_training():
@@ -227,21 +97,6 @@ def test_a_split_field_decides_and_a_text_in_both_parts_is_an_error(tmp_path):
         split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
 
 
-def test_lists_of_the_wrong_length_or_kind():
-    with pytest.raises(DataError, match="2 texts but 1 labels"):
-        from_lists(["a", "b"], ["x"])
-    with pytest.raises(DataError, match=re.escape("texts[1] must be a string, got NoneType")):
-        from_lists(["a", None], ["x", "y"])
-    assert from_lists(["a", "b"], [1, 2]).labels == ["1", "2"]  # numbered classes are names
-    assert from_lists(["a", "b"], np.array([1, 2])).labels == ["1", "2"]  # as scikit-learn takes y
-    for wrong in ([True, False], np.array([True, False]), [1.0, 2.0]):
-        with pytest.raises(DataError, match=r"labels\[0\] must be a string, got"):
-            from_lists(["a", "b"], wrong)
-    for wrong in (1.0, -0.1, "0.2", None, True, float("nan")):
-        with pytest.raises(DataError, match="holdout must be a share in"):
-            split(from_lists(["a", "b"], ["x", "y"]), holdout=wrong)
-
-
 def test_copies_in_another_unicode_form_or_spacing_are_one_text_for_the_split():
     # The model reads NFD and NFC, or "a  b" and "a b", as one text: held out on one side and
     # trained on the other, a copy would be scored on what the model learned.
@@ -267,48 +122,10 @@ def test_a_label_whose_texts_are_copies_of_another_labels_is_never_held_out_whol
     assert {r.source_category for r in out.train} == set(labels)
 
 
-@pytest.mark.parametrize(
-    "path, name",
-    [
-        ("news.jsonl", "news"),
-        ("news.2024.csv", "news.2024"),  # (news.2025.csv must not write the same folder)
-        ("v1.2.final.tsv.gz", "v1.2.final"),
-        ("feed.TXT", "feed"),
-        (".hidden.csv", "hidden"),
-        ("plain", "plain"),
-        (".jsonl", "data"),
-    ],
-)
-def test_a_data_file_names_its_model_by_all_but_its_kind(path, name):
-    from nlpkit.training.userdata import data_name
-
-    assert data_name(path) == name
-
-
 def test_a_none_of_another_case_is_a_warning():
     texts = [f"text {i}" for i in range(6)]
     with pytest.warns(UserWarning, match="label 'None' is a class of its own: out of scope"):
         split(from_lists(texts, ["a", "a", "None", "None", "b", "b"]), holdout=0)
-
-
-def test_damaged_gzip_data_is_one_line(tmp_path):
-    # (bytes changed inside the data, not cut short: zlib's own error, which was a traceback)
-    rows = small_rows() * 20
-    packed = bytearray(gzip.compress(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
-    ))  # fmt: skip
-    packed[len(packed) // 2 : len(packed) // 2 + 40] = bytes(40)
-    path = tmp_path / "x.jsonl.gz"
-    path.write_bytes(bytes(packed))
-    with pytest.raises(DataError, match="x.jsonl.gz: damaged gzip file"):
-        read_file(path)
-
-
-def test_field_names_must_name_a_field(tmp_path):
-    path = jsonl(tmp_path / "x.jsonl", small_rows())
-    for option in ("text_field", "label_field", "title_field", "split_field"):
-        with pytest.raises(ValueError, match=f"{option} must be the name of a field, got ''"):
-            read_file(path, **{option: ""})
 
 
 def test_a_label_the_split_field_holds_out_whole_is_not_said_to_train(tmp_path):

@@ -15,7 +15,7 @@ from .common import _allow_none, _config, _load
 
 def _evaluate_data(args: argparse.Namespace, predictor) -> int:
     from ..evaluate import score_file
-    from ..training.userdata import DataError
+    from ..training.reading import DataError
 
     if args.config or args.corpus or args.labels:
         raise UsageError("--data scores a file of your own: --config, --corpus and --labels "

@@ -76,7 +76,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from ..corpus import CorpusError
     from ..modelfile import ModelError, _sha256
     from ..training.output import write_results
-    from ..training.userdata import data_name, read_texts
+    from ..training.reading import data_name, read_texts
 
     if not 0 < args.threshold <= 1:
         raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
@@ -141,7 +141,7 @@ def _train_data(args: argparse.Namespace) -> int:
     from ..corpus import CorpusError
     from ..training.api import train_file
     from ..training.output import write_results
-    from ..training.userdata import data_name
+    from ..training.reading import data_name
 
     if args.config is not None:
         raise UsageError("give an experiment config or --data FILE, not both")

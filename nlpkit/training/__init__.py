@@ -2,7 +2,8 @@
 
 - `config`: an experiment config read, defaults filled in, every value checked (once);
 - `labels`: labelled examples from the corpora (weak labels, hand labels, news-page
-  snippets, headlines), and `userdata`: a user's own labelled file, another source of them;
+  snippets, headlines), and a user's own labelled texts, another source of them: read by
+  `reading` (a file, lists, an unlabelled feed), checked and split by `userdata`;
 - `cleanup`: weak labels the rest of the data contradicts, dropped or relabelled;
 - `fit`: features, classifier, calibration, cross-validation;
 - `tuning`: a fitted model's temperature and out-of-scope line set on the development sample;
@@ -18,7 +19,9 @@ from typing import Any
 __all__ = ["train_config", "train_file", "train"]
 
 
-def train_config(cfg: dict[str, Any], cache=None, progress=None):
+def train_config(
+    cfg: dict[str, Any], cache: Any = None, progress: Any = None
+) -> tuple[Any, dict[str, Any]]:
     """Fit a model as an experiment config (from `config.load_config`) says: (Predictor, metrics)."""
     from .pipeline import run
 

@@ -11,7 +11,8 @@ from typing import Any
 from ..predictor import Predictor
 from .config import OWN_DATA, ConfigError, make_config
 from .progress import Progress, ProgressCallback
-from .userdata import DataError, data_name, from_lists, read_file, split
+from .reading import DataError, data_name, from_lists, read_file
+from .userdata import split
 
 __all__ = ["train", "train_file", "OPTIONS"]
 
@@ -162,7 +163,7 @@ def train_file(
     corpora: list[str] | None = None,
     **options: Any,
 ) -> tuple[Predictor, dict[str, Any], dict[str, Any]]:
-    """Train on a labelled file (see `nlpkit.training.userdata.read_file`): the model, the
+    """Train on a labelled file (see `nlpkit.training.reading.read_file`): the model, the
     run's metrics and its config. ``base``: "default" (the shipped model's recipe) or a config
     file, whose training data the file's texts join with sample weight ``weight`` (default:
     the recipe's weight of hand labels)."""

@@ -1,0 +1,293 @@
+"""A user's labelled texts read in: a file (JSON lines or CSV, gzipped or not), lists given in
+Python, or an unlabelled feed. What comes out is the texts, labels and titles as given, with
+where each came from; `nlpkit.training.userdata` checks and splits them. Every problem is one
+line naming the file, the line and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from numbers import Integral
+from pathlib import Path
+from typing import Any
+
+from ..text import has_content, is_sequence
+
+__all__ = [
+    "DataError",
+    "LabelledTexts",
+    "data_name",
+    "read_file",
+    "from_lists",
+    "read_texts",
+]
+
+
+class DataError(ValueError):
+    """A user's labelled data cannot be trained on as it is (one line saying why)."""
+
+
+@dataclass
+class LabelledTexts:
+    """Texts, their labels, optional titles and split values, and where each came from."""
+
+    texts: list[str]
+    labels: list[str]
+    titles: list[str]
+    parts: list[str] | None = None  # the split field's values, when one is named
+    where: list[str] = field(default_factory=list)  # "file:line" of each text
+    path: Path | None = None
+    fields: dict[str, str | None] = field(default_factory=dict)
+
+
+def _open_text(path: Path):
+    # gzip data is known by its first bytes, whatever the name (.GZ, none at all)
+    with path.open("rb") as probe:
+        packed = probe.read(2) == b"\x1f\x8b"
+    raw = gzip.open(path, "rb") if packed else path.open("rb")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+@contextmanager
+def _long_fields() -> Iterator[None]:
+    # The csv module refuses a field over 128 KiB (a long article is one): up to the line
+    # limit of archives, for this reading only.
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, 10_000_000))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A file's reading, its failures (missing, unreadable, not UTF-8, damaged gzip) a
+    `DataError` naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataError(f"file not found: {path}") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 ({exc.reason})") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: damaged gzip file ({exc})") from None
+
+
+def _format(path: Path, first: str) -> str:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    last = suffixes[-1] if suffixes else ""
+    if last in (".jsonl", ".json", ".ndjson"):
+        return "jsonl"
+    if last in (".csv", ".tsv"):
+        return last[1:]
+    return "jsonl" if first.lstrip().startswith("{") else "csv"
+
+
+def _rows(path: Path):
+    """(line number, dict) of every record of the file."""
+    with _reading(path), _open_text(path) as data:
+        head = data.read(4096)
+        data.seek(0)
+        kind = _format(path, head)
+        if kind == "jsonl":
+            for number, line in enumerate(data, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    where = exc.msg if exc.msg.endswith(" at") else f"{exc.msg} at"
+                    array = (
+                        "; a file of JSON lines holds one object a line, not an array"
+                        if number == 1 and line.lstrip().startswith("[")
+                        else ""
+                    )
+                    raise DataError(
+                        f"{path}:{number}: not valid JSON ({where} column {exc.colno}){array}"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise DataError(
+                        f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
+                    )
+                yield number, row
+            return
+        reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
+        done = 1  # the last line of the last record read whole
+        try:
+            with _long_fields():
+                if not reader.fieldnames:
+                    raise DataError(f"{path}: empty file, expected a header line")
+                columns = len(reader.fieldnames)
+                if columns == 1 and ";" in reader.fieldnames[0]:
+                    raise DataError(
+                        f"{path}:1: one column named {reader.fieldnames[0]!r}: a CSV file's "
+                        "values are separated by commas (tabs in .tsv), not semicolons"
+                    )
+                for row in reader:
+                    if None in row:
+                        raise DataError(
+                            f"{path}:{reader.line_num}: more values than the header has columns"
+                        )
+                    if None in row.values():
+                        given = sum(value is not None for value in row.values())
+                        raise DataError(
+                            f"{path}:{reader.line_num}: {given} value(s) where the header has "
+                            f"{columns} columns"
+                        )
+                    yield reader.line_num, row
+                    done = reader.line_num
+        except csv.Error as exc:
+            raise DataError(
+                f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
+                'holds quotes is quoted, with its quotes doubled: "say ""hi"""'
+            ) from None
+
+
+def _string(value: Any, where: str, name: str, what: str) -> str:
+    if isinstance(value, str):
+        return value
+    if what == "label" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    got = "null" if value is None else type(value).__name__
+    raise DataError(f"{where}: field {name!r} ({what}) must be a string, got {got}")
+
+
+def data_name(path: str | Path) -> str:
+    """The name of a data file without its kind (``news.2024.csv.gz``: ``news.2024``): what
+    names the model trained on it, and its folder by default."""
+    name = Path(path).name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    stem, dot, kind = name.rpartition(".")
+    if dot and kind.lower() in ("jsonl", "json", "ndjson", "csv", "tsv", "txt"):
+        name = stem
+    return name.lstrip(".") or "data"
+
+
+def read_file(
+    path: str | Path,
+    text_field: str = "text",
+    label_field: str = "label",
+    title_field: str | None = None,
+    split_field: str | None = None,
+) -> LabelledTexts:
+    """Read a labelled file: JSON lines (one object a line) or CSV with a header (``.tsv``:
+    tab-separated), either gzipped (``.gz``). Fields are named by the arguments."""
+    path = Path(path)
+    wanted = {"text": text_field, "label": label_field, "title": title_field, "split": split_field}
+    for what, name in wanted.items():
+        if name is not None and (not isinstance(name, str) or not name):
+            # (an empty name read no field, and failed on the first record's look-up)
+            raise ValueError(f"{what}_field must be the name of a field, got {name!r}")
+    out = LabelledTexts([], [], [], [] if split_field else None, [], path, wanted)
+    for number, row in _rows(path):
+        where = f"{path}:{number}"
+        for what, name in wanted.items():
+            if name and name not in row:
+                option = {"text": "--text-field", "label": "--label-field"}.get(
+                    what, f"--{what}-field"
+                )
+                raise DataError(
+                    f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
+                    f"name the {what} field with {option}"
+                )
+        out.texts.append(_string(row[text_field], where, text_field, "text"))
+        out.labels.append(_string(row[label_field], where, label_field, "label").strip())
+        title = row.get(title_field) if title_field else ""
+        out.titles.append("" if title is None else _string(title, where, title_field, "title"))
+        if split_field:
+            out.parts.append(_string(row[split_field], where, split_field, "split").strip().lower())
+        out.where.append(where)
+    if not out.texts:
+        raise DataError(f"{path}: no records")
+    return out
+
+
+def from_lists(
+    texts: Sequence[str], labels: Sequence[Any], titles: Sequence[str] | None = None
+) -> LabelledTexts:
+    """Texts and labels given in Python (lists, arrays, Series)."""
+    for name, value in (("texts", texts), ("labels", labels), ("titles", titles)):
+        # (a string is a sequence of characters, a dict one of its keys: neither is meant)
+        if value is not None and not is_sequence(value):
+            raise TypeError(
+                f"{name} must be a list, tuple, numpy array or pandas Series, "
+                f"not {type(value).__name__}"
+            )
+    texts, labels = list(texts), list(labels)
+    if len(texts) != len(labels):
+        raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+    titles = [""] * len(texts) if titles is None else list(titles)
+    if len(titles) != len(texts):
+        raise DataError(f"{len(texts)} texts but {len(titles)} titles")
+    where = [f"texts[{i}]" for i in range(len(texts))]
+    for i, (text, label, title) in enumerate(zip(texts, labels, titles)):
+        for name, value in (("texts", text), ("titles", title), ("labels", label)):
+            # (numbered classes are names, numpy's integers too: a label array as scikit-learn
+            # takes it; numpy's bool is no Integral)
+            if not isinstance(value, str) and not (
+                name == "labels" and isinstance(value, Integral) and not isinstance(value, bool)
+            ):
+                raise DataError(f"{name}[{i}] must be a string, got {type(value).__name__}")
+        labels[i] = str(label).strip()
+    if not texts:
+        raise DataError("no texts")
+    return LabelledTexts(texts, labels, titles, None, where, None, {})
+
+
+def once_cleaned(text: str) -> str:
+    return " once cleaned (only white space and control characters)" if text.strip() else ""
+
+
+def read_texts(
+    path: str | Path, text_field: str = "text", title_field: str | None = None
+) -> tuple[list[str], list[str]]:
+    """The texts (and titles) of an unlabelled file, in the formats of `read_file`, or plain
+    text (``.txt``, gzipped or not: one text a line, blank lines skipped): a feed."""
+    path = Path(path)
+    name_of_file = path.name.lower().removesuffix(".gz")
+    if name_of_file.endswith(".txt"):
+        return _plain_texts(path)
+    texts: list[str] = []
+    titles: list[str] = []
+    for number, row in _rows(path):
+        where = f"{path}:{number}"
+        for what, name in (("text", text_field), ("title", title_field)):
+            if name and name not in row:
+                plain = (
+                    "; a file of plain text, one text a line, is read so when its name ends in .txt"
+                    if what == "text" and not name_of_file.endswith((".jsonl", ".json", ".ndjson"))
+                    else ""
+                )
+                raise DataError(
+                    f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
+                    f"name the {what} field with --{what}-field{plain}"
+                )
+        text = _string(row[text_field], where, text_field, "text")
+        title = row.get(title_field) if title_field else ""
+        title = "" if title is None else _string(title, where, title_field, "title")
+        if not (has_content(text) or has_content(title)):
+            raise DataError(f"{where}: empty text{once_cleaned(text + title)}")
+        texts.append(text)
+        titles.append(title)
+    if not texts:
+        raise DataError(f"{path}: no records")
+    return texts, titles
+
+
+def _plain_texts(path: Path) -> tuple[list[str], list[str]]:
+    with _reading(path), _open_text(path) as data:
+        texts = [line.rstrip("\r\n") for line in data if line.strip()]
+    if not texts:
+        raise DataError(f"{path}: no records")
+    return texts, [""] * len(texts)
