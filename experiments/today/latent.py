@@ -6,8 +6,8 @@ The projection is linear in the terms, so its weights fold back into theirs, as 
 names do: a saved model would be terms and weights as any other. Scored on the development
 sample as `refit.py fit` scores, never the held-out part.
 
-    python experiments/today/latent.py /tmp/final.pkl --k 0          # the refit as it is
-    python experiments/today/latent.py /tmp/final.pkl --k 100 --scale 1
+    python experiments/today/latent.py EXAMPLES.pkl --k 0          # the refit as it is
+    python experiments/today/latent.py EXAMPLES.pkl --k 100 --scale 1
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ no section, no label, no id. The development sample's texts are left out, so tha
 stay those of texts no model trained on, and so are the few that copy a held-out text. The corpus stays outside the repository: write the
 feed outside it too.
 
-    python experiments/today/make_feed.py ../shared/data/news_2025_26.jsonl /tmp/feed.jsonl
-    nlpkit adapt --unlabeled /tmp/feed.jsonl --title-field title \\
+    python experiments/today/make_feed.py ../shared/data/news_2025_26.jsonl FEED.jsonl
+    nlpkit adapt --unlabeled FEED.jsonl --title-field title \\
         --config experiments/today/without-2025.toml \\
         --model experiments/results/today-without-2025/model \\
         --output experiments/results/today-adapted/model --results experiments/results/today-adapted

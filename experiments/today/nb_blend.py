@@ -3,12 +3,12 @@ own TF-IDF space, scored on the development sample: a bag of words' second opini
 by how much it counts. Both are linear in the features, so a blend would ship as one linear
 model. Never the held-out part.
 
-    python experiments/today/refit.py examples experiments/default.toml /tmp/final.pkl
-    python experiments/today/nb_blend.py /tmp/final.pkl models/default experiments/default.toml
-    python experiments/today/nb_blend.py /tmp/final.pkl models/default experiments/default.toml \
+    python experiments/today/refit.py examples experiments/default.toml EXAMPLES.pkl
+    python experiments/today/nb_blend.py EXAMPLES.pkl models/default experiments/default.toml
+    python experiments/today/nb_blend.py EXAMPLES.pkl models/default experiments/default.toml \
         --detector
 
-``/tmp/final.pkl``: the final fit's examples (prepared texts, labels, weights) that
+``EXAMPLES.pkl``: the final fit's examples (prepared texts, labels, weights) that
 `refit.py examples` keeps. For each weight of the naive Bayes' log-likelihoods beside the
 model's scores: the four-topic macro-F1, energy's F1 and five-way accuracy on the development
 sample (every era, and the 2025-26 texts apart), and how many of its in-scope texts the blend

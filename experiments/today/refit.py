@@ -5,13 +5,13 @@ fit's examples (prepared texts, labels, weights and what decided each label) in 
 the repository; ``fit`` refits them with the weights changed and scores the 2025-26 texts of
 the development sample and the older ones apart. Never the held-out part.
 
-    python experiments/today/refit.py examples experiments/default.toml /tmp/final.pkl
-    python experiments/today/refit.py fit /tmp/final.pkl --hand 5
-    python experiments/today/refit.py fit /tmp/final.pkl --boundary 3 --keep-boundary
-    python experiments/today/refit.py fit /tmp/final.pkl --today 2
-    python experiments/today/refit.py fit /tmp/final.pkl --weight energy_headline=0.5
-    python experiments/today/refit.py fit /tmp/final.pkl --max-features 300000
-    python experiments/today/refit.py fit /tmp/final.pkl --ngram-max 3 --min-df 3 --max-df 0.3
+    python experiments/today/refit.py examples experiments/default.toml EXAMPLES.pkl
+    python experiments/today/refit.py fit EXAMPLES.pkl --hand 5
+    python experiments/today/refit.py fit EXAMPLES.pkl --boundary 3 --keep-boundary
+    python experiments/today/refit.py fit EXAMPLES.pkl --today 2
+    python experiments/today/refit.py fit EXAMPLES.pkl --weight energy_headline=0.5
+    python experiments/today/refit.py fit EXAMPLES.pkl --max-features 300000
+    python experiments/today/refit.py fit EXAMPLES.pkl --ngram-max 3 --min-df 3 --max-df 0.3
 
 The figures are those of `experiments/README.md` ("Today's news": against energy's precision).
 ``--hand 5`` is the recipe's ``train_label_weight`` times 5; a whole run with the new weight
