@@ -124,7 +124,7 @@ def predict_partitions(
     text_column: str = "text",
     title_column: str | None = None,
     allow_none: bool = False,
-):
+) -> Any:
     """Classify a Dask dataframe or bag lazily; compute the result as usual.
 
     - A dataframe gets the columns ``topic`` and ``p_<topic>`` for each topic; the text is in

@@ -107,7 +107,9 @@ def default_model_path() -> Path:
     return folder / "default"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex, read a block at a time: what a model folder's
+    checksums are, and what a run records of the data it read."""
     digest = hashlib.sha256()
     with path.open("rb") as data:
         for block in iter(lambda: data.read(1 << 20), b""):
@@ -272,7 +274,9 @@ def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = 
     return path
 
 
-def import_joblib(path: str | Path, *, allow_pickle: bool = False, strict_versions: bool = False):
+def import_joblib(
+    path: str | Path, *, allow_pickle: bool = False, strict_versions: bool = False
+) -> Any:
     """Load the `Pipeline` of a joblib export; refused unless ``allow_pickle=True``.
 
     Unpickling runs whatever code the file names, so it is an explicit opt-in, and happens
@@ -371,7 +375,7 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     try:
         fill(tmp)
         manifest["files"] = {
-            f.name: "sha256:" + _sha256(f) for f in sorted(tmp.iterdir()) if f.name != MANIFEST
+            f.name: "sha256:" + file_sha256(f) for f in sorted(tmp.iterdir()) if f.name != MANIFEST
         }
         _write_manifest(tmp, manifest)
         replace_folder(tmp, path)
@@ -491,7 +495,7 @@ def _read_folder_once(
             raise ModelError(f"{file}: missing model file")
         if keep:
             contents[name] = _read_whole(file) if name.endswith(".npy") else file.read_bytes()
-        digest = hashlib.sha256(contents[name]).hexdigest() if keep else _sha256(file)
+        digest = hashlib.sha256(contents[name]).hexdigest() if keep else file_sha256(file)
         if "sha256:" + digest != expected:
             raise ModelError(f"{file}: checksum mismatch; the file is damaged or was changed")
     _check_versions(manifest, manifest_path)

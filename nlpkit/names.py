@@ -4,23 +4,21 @@ A bag of words learns yesterday's names; the news keeps bringing new leaders, ci
 bodies. The gazetteer (`nlpkit.places`) and the lists of offices (``data/names``) know
 far more names than any training corpus holds, and what kind of thing each names: a foreign
 state, a foreign city or region, an international body, a place in Vietnam, a Vietnamese or a
-foreign office holder. `KindFeatures` gives a linear model one column per kind beside its
-terms, so that the weight learned from the names seen in training carries to the names of the
-same kind that were not.
+foreign office holder. `nlpkit.features.KindFeatures` gives a linear model one column per kind
+beside its terms, so that the weight learned from the names seen in training carries to the
+names of the same kind that were not.
 
 Because the kind columns are sums of term columns, the fitted weights fold back into the
-terms' own (`fold`): a saved model is an ordinary vocabulary and weight matrix, scored by the
-same code (compiled or not) as any other, and every name of the gazetteer is in its vocabulary.
+terms' own (`KindFeatures.fold`): a saved model is an ordinary vocabulary and weight matrix,
+scored by the same code (compiled or not) as any other, and every name of the gazetteer is in
+its vocabulary.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
-import scipy.sparse as sp
-
-__all__ = ["KINDS", "name_kinds", "describe", "KindFeatures", "fold"]
+__all__ = ["KINDS", "name_kinds", "describe"]
 
 # The kinds, with the words `explain` uses for them.
 KINDS: dict[str, str] = {
@@ -86,42 +84,3 @@ def describe(term: str) -> str | None:
     """What kind of thing ``term`` names, in words ("a foreign state"), or None."""
     kind = name_kinds().get(term)
     return KINDS[kind] if kind else None
-
-
-class KindFeatures:
-    """The kind columns of TF-IDF rows: for each kind, the sum over the row's terms of that
-    kind of weight / idf, times the kind's median idf. Every name of a kind weighs alike
-    (scaled back from its own idf), whether the corpus saw it often, once or never.
-
-    ``terms`` and ``idf``: the vocabulary of the TF-IDF features the rows come from."""
-
-    def __init__(self, terms: list[str], idf: np.ndarray):
-        kinds = name_kinds()
-        self.kinds = list(KINDS)
-        rows, cols, values = [], [], []
-        for k, kind in enumerate(self.kinds):
-            members = [i for i, t in enumerate(terms) if kinds.get(t) == kind]
-            if not members:
-                continue
-            scale = float(np.median(idf[members]))
-            rows += members
-            cols += [k] * len(members)
-            values += [scale / idf[i] for i in members]
-        self.matrix = sp.csr_matrix(
-            (values, (rows, cols)), shape=(len(terms), len(self.kinds)), dtype=np.float64
-        )
-
-    def transform(self, X: sp.spmatrix) -> sp.csr_matrix:
-        """The rows with their kind columns appended."""
-        return sp.hstack([X, X @ self.matrix], format="csr")
-
-    def fold(self, coef: np.ndarray) -> np.ndarray:
-        """Weights over terms + kinds -> weights over the terms alone, scoring every row as
-        the wider weights score its widened row."""
-        n = self.matrix.shape[0]
-        return np.asarray(coef[:, :n] + (self.matrix @ coef[:, n:].T).T)
-
-
-def fold(kinds: KindFeatures, coef: np.ndarray) -> np.ndarray:
-    """`KindFeatures.fold`, as a function."""
-    return kinds.fold(coef)

@@ -198,7 +198,7 @@ class Predictor:
         self._drop_scorer()
 
     @property
-    def features(self):
+    def features(self) -> Any:
         """The fitted `TfidfFeatures` (a scikit-learn estimator), built at first use for a
         model loaded from a folder."""
         if self._features is None:
@@ -208,7 +208,7 @@ class Predictor:
         return self._features
 
     @features.setter
-    def features(self, features) -> None:
+    def features(self, features: Any) -> None:
         self._features = features
         self._tfidf = _vocabulary_of(features) or features
         self._drop_scorer()
@@ -368,7 +368,7 @@ class Predictor:
             return frozenset(), frozenset(seam)
         return frozenset(terms) & in_title, frozenset(seam)
 
-    def to_pipeline(self, allow_none: bool = False):
+    def to_pipeline(self, allow_none: bool = False) -> Any:
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
         for research use; `nlpkit.modelfile.export_joblib` saves it. Its answers and
         probabilities are those of `predict` and `predict_proba` with the same ``allow_none``:

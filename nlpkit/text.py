@@ -21,10 +21,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 # Invisible format characters (soft hyphen, zero-width space and joiners, direction marks and
 # embeddings, word joiner, byte-order mark): editors and scrapers leave them inside words
 # ("x\u00adăng"), where a space would split the word and change the answer. Removed.
-_INVISIBLE_CHARS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+INVISIBLE_CHARS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 # A character that is none of those nor white space: what makes a text non-empty.
-_CONTENT = re.compile(rf"[^\s\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_INVISIBLE_CHARS}]")
+_CONTENT = re.compile(rf"[^\s\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE_CHARS}]")
 _SPACES = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
 _ODD_SPACE = re.compile(r"[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
 # VnExpress leads start with an upper-case dateline glued to the first word ("HÀ NỘIPhó chủ
@@ -33,8 +33,8 @@ _ODD_SPACE = re.compile(r"[\t\xa0\u2000-\u200a\u202f\u205f\u3000]")
 # One regular expression over all cased letters does it without a Python call per word.
 UPPER_LETTERS = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.isupper())
 LOWER_LETTERS = "".join(re.escape(c) for c in map(chr, range(0x2000)) if c.islower())
-_DATELINE_HINT = re.compile(rf"[{UPPER_LETTERS}\d][{UPPER_LETTERS}][{LOWER_LETTERS}]")
-_DATELINE = re.compile(
+DATELINE_HINT = re.compile(rf"[{UPPER_LETTERS}\d][{UPPER_LETTERS}][{LOWER_LETTERS}]")
+DATELINE = re.compile(
     rf"(?<!\w)(?=\d*[{UPPER_LETTERS}])([{UPPER_LETTERS}\d]{{2,}})(?=[{UPPER_LETTERS}][{LOWER_LETTERS}]{{2}})"
 )
 
@@ -101,9 +101,9 @@ def _normalize_prefix(text: str, max_chars: int) -> str:
 
 def _normalize(text: str) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
-    if _INVISIBLE.search(text):
+    if INVISIBLE.search(text):
         # (before NFC, which then composes a letter and an accent they kept apart)
-        text = _INVISIBLE.sub("", text)
+        text = INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     # Each step first looks (in C) whether it has anything to do: this runs on every text a
@@ -111,8 +111,8 @@ def _normalize(text: str) -> str:
     if "  " in text or _ODD_SPACE.search(text):
         text = _SPACES.sub(" ", text)
     text = "\n".join(line for line in map(str.strip, text.split("\n")) if line)
-    if _DATELINE_HINT.search(text):
-        text = _DATELINE.sub(r"\1 ", text)
+    if DATELINE_HINT.search(text):
+        text = DATELINE.sub(r"\1 ", text)
     return text
 
 

@@ -814,7 +814,7 @@ def test_tokens_are_numbered_as_python_splits_them(texts):
 
 @needs_core
 def test_training_counts_terms_alike():
-    from nlpkit.features import count_terms
+    from nlpkit.counting import count_terms
     from nlpkit.text import prepare
 
     texts = [prepare(path.read_text(encoding="utf-8")) for path in SEEDS]

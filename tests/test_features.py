@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from nlpkit.features import Segmenter, TfidfFeatures, analyze
+from nlpkit.features import KindFeatures, Segmenter, TfidfFeatures, analyze
+from nlpkit.names import KINDS, name_kinds
 from nlpkit.vocabulary import with_title
 
 DOCS = [
@@ -213,63 +215,32 @@ def test_the_estimator_of_a_vocabulary_transforms_alike():
     assert (rebuilt.transform(DOCS) != features.transform(DOCS)).nnz == 0
 
 
-@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2)])
-@pytest.mark.parametrize("min_df, max_df", [(1, 1.0), (2, 1.0), (2, 0.5), (0.05, 0.9), (1, 3)])
-def test_count_terms_counts_as_scikit_learn_does(ngram_range, min_df, max_df):
-    import random
-
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from nlpkit.features import count_terms
-    from nlpkit.vocabulary import analyze
-
-    rng = random.Random(hash((ngram_range, min_df, max_df)) & 0xFFFF)
-    # Words, numbers, punctuation, segmented words, capitals and Greek final sigma.
-    vocab = [f"w{i}" for i in range(60)] + ["12", ",", "A_b", "Đà_Nẵng", "x1", "ΣΑΣ", "İ"]
-    for _ in range(5):
-        texts = [
-            " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
-            for _ in range(rng.randint(1, 40))
-        ]
-        counter = CountVectorizer(
-            analyzer=lambda t: analyze(t, ngram_range), min_df=min_df, max_df=max_df
-        )
-        try:
-            expected = counter.fit_transform(texts)
-        except ValueError:  # no terms left: the same refusal
-            with pytest.raises(ValueError):
-                count_terms(texts, ngram_range, min_df, max_df)
-            continue
-        counts, terms = count_terms(texts, ngram_range, min_df, max_df)
-        expected.sort_indices()
-        assert terms.tolist() == counter.get_feature_names_out().tolist()
-        assert counts.shape == expected.shape
-        for name in ("indptr", "indices", "data"):
-            assert getattr(counts, name).tolist() == getattr(expected, name).tolist()
+def test_kind_columns_fold_back_into_the_terms_weights():
+    texts = ["tổng_thống hội_đàm tại los_angeles", "giá xăng tại quảng_ninh", "giá điện tăng"]
+    features = TfidfFeatures(min_df=1)
+    X = features.fit_transform(texts, keep_terms=tuple(name_kinds()))
+    kinds = KindFeatures(features.terms_, features.idf_)
+    wide = kinds.fit_transform(X)
+    assert wide.shape == (3, len(features.terms_) + len(KINDS))
+    coef = np.random.default_rng(0).normal(size=(2, wide.shape[1]))
+    # The folded weights score the plain rows as the wide weights score the wide rows, for a
+    # text with a name the training texts never had too.
+    new = features.transform(["tổng_thống thăm california"])
+    for rows in (X, new):
+        assert np.allclose(kinds.transform(rows) @ coef.T, rows @ kinds.fold(coef).T)
+    assert kinds.transform(new)[0, len(features.terms_) + kinds.kinds_.index("foreign_place")] > 0
+    assert sp.issparse(wide)
 
 
-@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2)])
-@pytest.mark.parametrize("max_features", [1, 7, 40, 10_000])
-def test_count_terms_chooses_the_most_frequent_terms_as_the_estimator_does(
-    ngram_range, max_features
-):
-    # Counting with max_features keeps the columns that counting everything and then keeping
-    # the most frequent (ties alphabetically) keeps: few words, so many ties at the cut.
-    import random
+def test_kind_features_is_an_estimator_of_its_vocabulary():
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
 
-    from nlpkit.features import count_terms
-
-    rng = random.Random(max_features)
-    vocab = [f"w{i}" for i in range(25)] + ["Đà_Nẵng", "ΣΑΣ", "12", ","]
-    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 12))) for _ in range(30)]
-    everything, all_terms = count_terms(texts, ngram_range, 2, 0.9)
-    if everything.shape[1] > max_features:
-        everything, all_terms = TfidfFeatures._most_frequent(everything, all_terms, max_features)
-    counts, terms = count_terms(texts, ngram_range, 2, 0.9, max_features)
-    assert terms.tolist() == all_terms.tolist()
-    assert counts.shape[1] == min(max_features, everything.shape[1])
-    counts.sort_indices()
-    everything = everything.tocsr()
-    everything.sort_indices()
-    for name in ("indptr", "indices", "data"):
-        assert getattr(counts, name).tolist() == getattr(everything, name).tolist()
+    kinds = KindFeatures(["giá", "los_angeles"], np.array([1.0, 2.0]))
+    with pytest.raises(NotFittedError):
+        kinds.transform(sp.csr_matrix((1, 2)))
+    assert clone(kinds).get_params()["terms"] == ["giá", "los_angeles"]
+    with pytest.raises(ValueError, match="2 terms but"):
+        KindFeatures(["giá", "los_angeles"], np.array([1.0])).fit()
+    with pytest.raises(ValueError, match="rows of 3 columns for a vocabulary of 2"):
+        kinds.fit(sp.csr_matrix((1, 3)))

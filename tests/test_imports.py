@@ -173,7 +173,7 @@ BATCH_STEPS = ["reading", "records", "answering", "workers", "output", "streamin
 # modules, training's and the corpora's, stand outside the flow and only must not loop).
 STEPS = [
     ("text", ["text", "segmenter", "pyvi_model", "compiled", "installed"]),
-    ("features", ["vocabulary", "features"]),
+    ("features", ["vocabulary", "counting", "names", "features"]),
     ("model", ["predictor", "modelfile", "explanation"]),
     ("topic", ["", "batch", *(f"batch.{m}" for m in BATCH_STEPS), "dask", "cli"]),
 ]

@@ -123,7 +123,7 @@ def test_tampered_array_with_a_pickle_never_runs(saved, tmp_path):
     # An attacker swaps in a pickle and fixes the checksum: loading must still not execute it.
     marker = tmp_path / "pwned"
     (saved / "coef.npy").write_bytes(_exploit(marker))
-    checksum = "sha256:" + modelfile._sha256(saved / "coef.npy")
+    checksum = "sha256:" + modelfile.file_sha256(saved / "coef.npy")
     _rewrite_manifest(saved, lambda m: m["files"].update({"coef.npy": checksum}))
     with pytest.raises(ModelError):
         load(saved)

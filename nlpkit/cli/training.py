@@ -74,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     from ..adapt import adapt
     from ..corpus import CorpusError
-    from ..modelfile import ModelError, _sha256
+    from ..modelfile import ModelError, file_sha256
     from ..training.output import write_results
     from ..training.reading import data_name, read_texts
 
@@ -109,7 +109,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     feed = metrics["training"]["feed"]
     # (the card and manifest say which feed made the model)
     feed["file"] = Path(args.unlabeled).name
-    feed["sha256"] = _sha256(Path(args.unlabeled))
+    feed["sha256"] = file_sha256(Path(args.unlabeled))
     _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     print(

@@ -73,7 +73,7 @@ class InFlightLimit:
     one more is answered 503 at once, with Retry-After, instead of waiting in an unbounded
     queue."""
 
-    def __init__(self, app, limit: int):
+    def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit, self.in_flight = app, limit, 0
 
     async def __call__(self, scope, receive, send) -> None:
@@ -110,7 +110,7 @@ class JSONRoutes:
     answer their own errors; an exception they raise still reaches Starlette's error
     middleware, outside this one, which answers 500 as JSON."""
 
-    def __init__(self, app, routes: dict[str, Any]):
+    def __init__(self, app: Any, routes: dict[str, Any]) -> None:
         self.app, self.routes = app, routes
 
     async def __call__(self, scope, receive, send) -> None:
@@ -211,8 +211,13 @@ class JSONEndpoint:
     the ASGI messages themselves. (Starlette still routes them, and answers everything else.)"""
 
     def __init__(
-        self, answer, predictor, limits: Limits, deadlines: _Deadlines, in_thread: bool = False
-    ):
+        self,
+        answer: Any,
+        predictor: Any,
+        limits: Limits,
+        deadlines: _Deadlines,
+        in_thread: bool = False,
+    ) -> None:
         self.answer, self.predictor, self.limits = answer, predictor, limits
         self.deadlines, self.in_thread = deadlines, in_thread
 

@@ -42,7 +42,7 @@ _LIMIT_OPTIONS = (
 )
 
 
-def add_subcommand(sub) -> None:
+def add_subcommand(sub: argparse._SubParsersAction) -> None:
     """Add ``serve`` to the subcommands of the ``nlpkit`` parser."""
     from .limits import Limits
 

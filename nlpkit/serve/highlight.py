@@ -15,25 +15,25 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 # The text preparation's own rule for datelines, so that words here are the model's words.
-from ..text import _DATELINE, _DATELINE_HINT, _INVISIBLE, _INVISIBLE_CHARS, normalize
+from ..text import DATELINE, DATELINE_HINT, INVISIBLE, INVISIBLE_CHARS, normalize
 
 __all__ = ["highlights"]
 
 # Letters and digits (not the underscore, which joins the syllables of a segmented word), and
 # combining accents, which a decomposed (NFD) text writes apart from their letters; within a
 # word, the invisible characters text preparation removes ("x\u00adăng" is one word).
-_WORD = re.compile(rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f{_INVISIBLE_CHARS}])*")
+_WORD = re.compile(rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f{INVISIBLE_CHARS}])*")
 
 
 def _key(word: str) -> str:
-    return unicodedata.normalize("NFC", _INVISIBLE.sub("", word)).lower()
+    return unicodedata.normalize("NFC", INVISIBLE.sub("", word)).lower()
 
 
 def _words(text: str, limit: int | None = None) -> list[tuple[int, int, str]]:
     """The first ``limit`` words of ``text`` (all when None): (start, end, lower-cased NFC
     form), split as the model's text preparation splits them (a dateline glued to the first
     word, "HÀ NỘIPhó", is two)."""
-    cuts = [m.end(1) for m in _DATELINE.finditer(text)] if _DATELINE_HINT.search(text) else []
+    cuts = [m.end(1) for m in DATELINE.finditer(text)] if DATELINE_HINT.search(text) else []
     words: list[tuple[int, int, str]] = []
     for m in _WORD.finditer(text):
         if limit is not None and len(words) >= limit:

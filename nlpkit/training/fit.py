@@ -51,7 +51,7 @@ def build_features(cfg: dict[str, Any]) -> TfidfFeatures:
     )
 
 
-def build_classifier(cfg: dict[str, Any]):
+def build_classifier(cfg: dict[str, Any]) -> Any:
     c, seed = cfg["classifier"], cfg["seed"]
     common = {
         "max_iter": c["max_iter"],
@@ -71,7 +71,7 @@ def build_classifier(cfg: dict[str, Any]):
     return ComplementNB(alpha=c["alpha"])
 
 
-def linear_parts(clf, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def linear_parts(clf: Any, topics: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Weights and intercepts of a fitted linear classifier, one row per topic in ``topics``."""
     classes = list(clf.classes_)
     if isinstance(clf, ComplementNB):
@@ -239,11 +239,12 @@ def _features(features: TfidfFeatures, texts: list[str], cfg: dict[str, Any]):
     # A column per kind of name beside the terms (nlpkit.names), folded back into the terms'
     # weights below: the saved model is terms and weights, as any other, and every name of
     # the lists is among its terms.
-    from ..names import KindFeatures, name_kinds
+    from ..features import KindFeatures
+    from ..names import name_kinds
 
     X = features.fit_transform(texts, keep_terms=sorted(name_kinds()))
     kinds = KindFeatures(features.terms_, features.idf_)
-    return kinds.transform(X), kinds
+    return kinds.fit_transform(X), kinds
 
 
 def fit(

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..cache import SegmentCache, prepare_many
 from ..corpus import CorpusReport, Record, default_data_dir, is_heldout, read_corpus
-from ..modelfile import _sha256 as _hex_sha256
+from ..modelfile import file_sha256
 from ..text import prepare
 from ..topics import NONE, TOPICS, section_topic
 from ..weak import BOUNDARY_RULES, LABELLING_FUNCTIONS, LearnedVote, WeakLabel, label_record, votes
@@ -328,7 +328,7 @@ def corpus_examples(cfg: dict[str, Any], parts: CorpusParts) -> tuple[list[Examp
 
 
 def _sha256(path: str | Path) -> str:
-    return "sha256:" + _hex_sha256(Path(path))
+    return "sha256:" + file_sha256(Path(path))
 
 
 def training_inputs(cfg: dict[str, Any], corpus_paths: list[Path]) -> dict[str, dict[str, str]]:

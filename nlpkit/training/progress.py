@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import TextIO
 
 __all__ = ["Progress", "ProgressCallback", "terminal"]
 
@@ -49,7 +50,7 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def terminal(mode: str = "auto", stream=None) -> Progress:
+def terminal(mode: str = "auto", stream: TextIO | None = None) -> Progress:
     """The command line's reporter. ``mode``: "auto" (progress lines on a terminal, messages
     only when piped), "progress" (progress lines always, one per step's end when piped too),
     "quiet" (nothing)."""

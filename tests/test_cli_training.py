@@ -39,6 +39,7 @@ def _env(tmp_path):
     return {**os.environ, "NLPKIT_CACHE_DIR": str(tmp_path / "cache")}
 
 
+@pytest.mark.slow
 def test_train_on_a_file_outside_the_repository(example, tmp_path):
     result = run("train", "--data", str(example), cwd=tmp_path, env=_env(tmp_path))
     assert result.returncode == 0, result.stderr
