@@ -54,7 +54,11 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # What the package offers (the API, its submodules), not the names its own code imports.
+    modules = {
+        k for k, v in globals().items() if getattr(v, "__name__", "").startswith(__name__ + ".")
+    }
+    return sorted(set(__all__) | modules | {"__doc__", "__file__", "__name__", "__path__"})
 
 
 def segment(text: str | Sequence[str]) -> str | list[str]:
@@ -80,9 +84,9 @@ def load(path: str | Path | None = None) -> Predictor:
 def train(texts: Sequence[str], labels: Sequence[Any], **options: Any) -> Predictor:
     """A model of your own: ``texts`` filed under ``labels`` (two or more labels, any names).
 
-        >>> model = nlpkit.train(texts, labels)
-        >>> model.predict("...")
-        >>> model.save("my-model")            # nlpkit.load("my-model") reads it back
+        model = nlpkit.train(texts, labels)   # a list of texts, a label for each
+        model.predict("...")
+        model.save("my-model")                # nlpkit.load("my-model") reads it back
 
     ``holdout=0.2`` keeps a stratified, seeded share out of training and scores it (the
     figures: ``model.manifest["metrics"]``); ``titles=``, ``progress=`` (a callback

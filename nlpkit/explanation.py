@@ -23,6 +23,9 @@ class Explanation:
     reading a word).
     """
 
+    # (its dicts and lists are not hashable: refused by its own name, not a dict's)
+    __hash__ = None  # type: ignore[assignment]
+
     topic: str
     runner_up: str
     probabilities: dict[str, float]

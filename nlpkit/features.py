@@ -37,6 +37,11 @@ from .vocabulary import (
 __all__ = ["Segmenter", "TfidfFeatures", "KindFeatures", "analyze"]
 
 
+def _texts(X: object, what: str) -> None:
+    if isinstance(X, str):
+        raise TypeError(f"{what} expects a list of texts, not one string")
+
+
 class Segmenter(TransformerMixin, BaseEstimator):
     """Normalise and word-segment raw texts (see `nlpkit.text.prepare`); stateless.
 
@@ -50,9 +55,12 @@ class Segmenter(TransformerMixin, BaseEstimator):
         self.segment = segment
 
     def fit(self, X: Iterable[str], y=None) -> Segmenter:
+        _texts(X, "Segmenter.fit")
         return self
 
     def transform(self, X: Iterable[str]) -> list[str]:
+        # (a string is an iterable of characters: each would be a text of its own)
+        _texts(X, "Segmenter.transform")
         return [prepare(text, segment=self.segment, max_chars=self.max_chars) for text in X]
 
 
@@ -197,6 +205,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         return matrix
 
     def fit(self, X: Iterable[str], y=None, keep_terms: Sequence[str] = ()) -> TfidfFeatures:
+        _texts(X, "TfidfFeatures.fit")
         self._fit(X, keep_terms)
         return self
 
@@ -205,6 +214,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     ) -> sp.csr_matrix:
         # scikit-learn's matrix equals what `transform` would compute (the tests check it);
         # reusing it saves analysing every training text a second time.
+        _texts(X, "TfidfFeatures.fit_transform")
         return self._fit(X, keep_terms)
 
     def _set_vocabulary(self, terms: Sequence[str], idf: np.ndarray) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .modelfile import NONE_HEADS
+from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE
 from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf, with_title
 
 if TYPE_CHECKING:
@@ -79,6 +79,57 @@ def _positive(name: str, value: object) -> int:
     return int(value)
 
 
+def _temperature(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"temperature must be a number, got {value!r} ({type(value).__name__})")
+    low, high = TEMPERATURE_RANGE
+    # (NaN is within no range: refused too)
+    if not low <= value <= high:
+        raise ValueError(f"temperature must be a number from {low:g} to {high:g}, got {value!r}")
+    return float(value)
+
+
+def _max_chars(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"max_chars must be a whole number or None (all), got {value!r} "
+            f"({type(value).__name__})"
+        )
+    if not 1 <= value <= MAX_CHARS_LIMIT:
+        raise ValueError(
+            f"max_chars must be from 1 to {MAX_CHARS_LIMIT:,}, or None (all), got {value!r}"
+        )
+    return int(value)
+
+
+def _finite(name: str, values: Any) -> None:
+    # NaN or infinite weights give every text the same answer, without a word.
+    from .modelfile import all_finite
+
+    if not isinstance(values, memoryview):
+        import numpy as np
+
+        values = memoryview(np.ascontiguousarray(values))
+    if values.nbytes and not all_finite(values, False):
+        raise ValueError(f"{name} holds NaN or infinite numbers")
+
+
+def _n_terms(features: Any) -> int:
+    n_terms = getattr(features, "n_terms_", None)
+    return len(features.terms_) if n_terms is None else n_terms
+
+
+def _fit_weights(coef: Any, intercept: Any, n_classes: int, n_terms: int) -> None:
+    shapes = tuple(coef.shape), tuple(intercept.shape)
+    if shapes != ((n_classes, n_terms), (n_classes,)):
+        raise ValueError(
+            f"weights of shape {shapes[0]} and {shapes[1]} do not fit "
+            f"{n_classes} classes and {n_terms} terms"
+        )
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by each row's maximum so that no exponent overflows."""
     import numpy as np
@@ -128,15 +179,11 @@ class Predictor:
         # Numpy arrays, or the float64 memoryviews of a model folder (made numpy arrays when
         # something asks for `coef` or `intercept`; the compiled core reads them as they are).
         coef, intercept = float64(coef), float64(intercept)
-        n_terms = getattr(features, "n_terms_", None)
-        n_terms = len(features.terms_) if n_terms is None else n_terms
-        n_classes = len(topics) + bool(none)
-        shapes = tuple(coef.shape), tuple(intercept.shape)
-        if shapes != ((n_classes, n_terms), (n_classes,)):
-            raise ValueError(
-                f"weights of shape {shapes[0]} and {shapes[1]} do not fit "
-                f"{n_classes} classes and {n_terms} terms"
-            )
+        _fit_weights(coef, intercept, len(topics) + bool(none), _n_terms(features))
+        # (a model folder's weights, memoryviews, were checked as they were read)
+        for name, values in (("coef", coef), ("intercept", intercept)):
+            if not isinstance(values, memoryview):
+                _finite(name, values)
         # What transforms texts: the plain-data vocabulary where its settings are known (the
         # compiled core reads it too), else the given transformer itself.
         if isinstance(features, Vocabulary):
@@ -157,7 +204,16 @@ class Predictor:
         self.segment = segment
         # Probabilities are softmax(temperature * scores): 1 for models whose scores are
         # log-probabilities already (logistic regression, naive Bayes); fitted for margins (SVM).
-        self.temperature = float(temperature)
+        self.temperature = temperature
+
+    @property
+    def temperature(self) -> float:
+        """Probabilities are softmax(temperature * scores)."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, temperature: float) -> None:
+        self._temperature = _temperature(temperature)
 
     def save(self, path: str | Path) -> Path:
         """Write the model as a folder that `nlpkit.load` reads (atomically), with the card
@@ -182,7 +238,10 @@ class Predictor:
 
     @coef.setter
     def coef(self, coef: np.ndarray) -> None:
-        self._coef = float64(coef)
+        coef = float64(coef)
+        _fit_weights(coef, self._intercept, len(self.classes), _n_terms(self._tfidf))
+        _finite("coef", coef)
+        self._coef = coef
         self._drop_scorer()
         self._coef_t_ = None
 
@@ -194,7 +253,10 @@ class Predictor:
 
     @intercept.setter
     def intercept(self, intercept: np.ndarray) -> None:
-        self._intercept = float64(intercept)
+        intercept = float64(intercept)
+        _fit_weights(self._coef, intercept, len(self.classes), _n_terms(self._tfidf))
+        _finite("intercept", intercept)
+        self._intercept = intercept
         self._drop_scorer()
 
     @property
@@ -231,7 +293,7 @@ class Predictor:
 
     @max_chars.setter
     def max_chars(self, max_chars: int | None) -> None:
-        self._max_chars = max_chars
+        self._max_chars = _max_chars(max_chars)
         self._drop_scorer()
 
     @property
@@ -374,7 +436,9 @@ class Predictor:
         probabilities are those of `predict` and `predict_proba` with the same ``allow_none``:
         by default the topics', with ``allow_none=True`` none's too (a model with none as a
         class; a detector's sigmoid beside the topics' softmax is no one scikit-learn
-        classifier)."""
+        classifier). One exception: with ``allow_none=True``, a text with no known term is
+        None for `predict` whatever the intercepts favour, where the pipeline's classifier
+        answers what its intercepts favour."""
         names = self._columns(allow_none)
         if self._detects(allow_none):
             raise ValueError(
@@ -465,6 +529,7 @@ class Predictor:
                     return [names[i] for i in found]
         batch, single = self._as_batch(texts)
         if not batch:
+            _positive("n_jobs", n_jobs)  # (checked as for a list with texts)
             return []
         best = self._decide(self._batch_scores(batch, n_jobs), allow_none)
         topics = [self._answer(names[i], allow_none) for i in best]
@@ -531,6 +596,7 @@ class Predictor:
         names = self._columns(check_flag("allow_none", allow_none))
         batch, single = self._as_batch(texts)
         if not batch:
+            _positive("n_jobs", n_jobs)
             return []
         probs = self._probabilities(self._batch_scores(batch, n_jobs), allow_none)
         out = [dict(zip(names, map(float, row))) for row in probs]

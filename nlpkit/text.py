@@ -191,6 +191,12 @@ def check_batch(texts: object, check: Callable[[object], str] = check_text) -> l
     if not is_sequence(texts):
         # Generators, sets and other iterables are refused too: a batch must keep its order
         # and its length, so that answer i belongs to text i.
+        if hasattr(texts, "__iter__") and not isinstance(texts, (str, bytes, bytearray)):
+            raise TypeError(
+                "text must be str, or texts a list, tuple, numpy array or pandas Series of "
+                f"str, not {type(texts).__name__}: a batch keeps its order and length, so that "
+                "answer i is text i (make it a list first)"
+            )
         check(texts)  # raises the TypeError that names the type
     batch = list(texts)
     for i, text in enumerate(batch):

@@ -244,3 +244,18 @@ def test_kind_features_is_an_estimator_of_its_vocabulary():
         KindFeatures(["giá", "los_angeles"], np.array([1.0])).fit()
     with pytest.raises(ValueError, match="rows of 3 columns for a vocabulary of 2"):
         kinds.fit(sp.csr_matrix((1, 3)))
+
+
+def test_one_string_is_refused_where_a_list_of_texts_is_expected():
+    # A string is an iterable of characters: each would be answered as a text of its own.
+    fitted = TfidfFeatures(min_df=1).fit(DOCS)
+    steps = [
+        lambda: Segmenter().transform("Giá xăng"),
+        lambda: Segmenter().fit("Giá xăng"),
+        lambda: TfidfFeatures(min_df=1).fit("Giá xăng"),
+        lambda: TfidfFeatures(min_df=1).fit_transform("Giá xăng"),
+        lambda: fitted.transform("Giá xăng"),
+    ]
+    for step in steps:
+        with pytest.raises(TypeError, match="expects a list of texts, not one string"):
+            step()

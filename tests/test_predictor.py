@@ -36,8 +36,9 @@ def test_numpy_arrays_and_pandas_series_are_batches(predictor):
         predictor.predict(np.array([TEXTS]).T)
     with pytest.raises(TypeError, match=r"texts\[1\]: text must be str, not int"):
         predictor.predict(np.array(["Giá điện", 3], dtype=object))
-    with pytest.raises(TypeError, match="must be str, not set"):
-        predictor.predict(set(TEXTS))
+    for unordered in (set(TEXTS), (t for t in TEXTS), dict.fromkeys(TEXTS)):
+        with pytest.raises(TypeError, match="numpy array or pandas Series of str, not"):
+            predictor.predict(unordered)
 
 
 def test_batch_equals_one_by_one(predictor):
@@ -433,3 +434,46 @@ def test_the_title_and_seam_terms_are_those_of_the_whole_text_read_twice(ngram_r
         title, newline, rest = p.partition("\n")
         in_title = set(analyze(title, ngram_range)) if newline and rest.strip() else set()
         assert model._title_terms(text, terms) == (in_title, seam), text
+
+
+def test_settings_and_weights_set_on_a_model_are_checked_as_save_checks_them(predictor):
+    import copy
+
+    m = copy.deepcopy(predictor)
+    refused = [
+        ("temperature", -1.0, ValueError, "temperature must be a number from 1e-06 to 1e"),
+        ("temperature", float("nan"), ValueError, "temperature must be a number from"),
+        ("temperature", "2", TypeError, "temperature must be a number, got '2'"),
+        ("max_chars", 0, ValueError, "max_chars must be from 1 to 100,000,000, or None"),
+        ("max_chars", -5, ValueError, "max_chars must be from 1"),
+        ("max_chars", "abc", TypeError, "max_chars must be a whole number or None"),
+        ("coef", np.zeros((2, 2)), ValueError, r"weights of shape \(2, 2\)"),
+        ("intercept", np.zeros(len(m.classes) + 1), ValueError, "do not fit"),
+    ]
+    for name, value, error, message in refused:
+        with pytest.raises(error, match=message):
+            setattr(m, name, value)
+    coef = m.coef.copy()
+    coef[0, 0] = np.nan
+    with pytest.raises(ValueError, match="coef holds NaN or infinite numbers"):
+        m.coef = coef
+    intercept = m.intercept.copy()
+    intercept[-1] = np.inf
+    with pytest.raises(ValueError, match="intercept holds NaN or infinite numbers"):
+        m.intercept = intercept
+    # Nothing refused was kept: the model answers as before.
+    assert m.predict(TEXTS) == predictor.predict(TEXTS)
+    assert m.predict_proba(TEXTS) == predictor.predict_proba(TEXTS)
+    m.max_chars, m.temperature = np.int64(300), np.float32(2.0)
+    assert (m.max_chars, m.temperature) == (300, 2.0) and type(m.max_chars) is int
+
+
+def test_an_empty_list_checks_its_options_as_any_list(predictor):
+    for call in (predictor.predict, predictor.predict_proba):
+        assert call([]) == []
+        with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+            call([], n_jobs=0)
+        with pytest.raises(TypeError, match="n_jobs must be a positive integer"):
+            call([], n_jobs=1.5)
+        with pytest.raises(TypeError, match="allow_none must be True or False"):
+            call([], allow_none="no")

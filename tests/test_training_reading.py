@@ -1,6 +1,7 @@
 import gzip
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -151,12 +152,16 @@ def test_missing_file_and_not_utf8(tmp_path):
 def test_lists_of_the_wrong_length_or_kind():
     with pytest.raises(DataError, match="2 texts but 1 labels"):
         from_lists(["a", "b"], ["x"])
-    with pytest.raises(DataError, match=re.escape("texts[1] must be a string, got NoneType")):
+    with pytest.raises(DataError, match=re.escape("texts[1] is missing (None)")):
         from_lists(["a", None], ["x", "y"])
+    with pytest.raises(DataError, match=re.escape("labels[1] is missing (nan)")):
+        from_lists(["a", "b"], ["x", float("nan")])
+    with pytest.raises(TypeError, match=re.escape("texts[0] must be a string, got bytes")):
+        from_lists([b"a", "b"], ["x", "y"])
     assert from_lists(["a", "b"], [1, 2]).labels == ["1", "2"]  # numbered classes are names
     assert from_lists(["a", "b"], np.array([1, 2])).labels == ["1", "2"]  # as scikit-learn takes y
     for wrong in ([True, False], np.array([True, False]), [1.0, 2.0]):
-        with pytest.raises(DataError, match=r"labels\[0\] must be a string, got"):
+        with pytest.raises(TypeError, match=r"labels\[0\] must be a string or a whole number, got"):
             from_lists(["a", "b"], wrong)
     for wrong in (1.0, -0.1, "0.2", None, True, float("nan")):
         with pytest.raises(DataError, match="holdout must be a share in"):
@@ -197,3 +202,14 @@ def test_field_names_must_name_a_field(tmp_path):
     for option in ("text_field", "label_field", "title_field", "split_field"):
         with pytest.raises(ValueError, match=f"{option} must be the name of a field, got ''"):
             read_file(path, **{option: ""})
+
+
+def test_pandas_texts_and_labels_with_other_indexes_are_paired_by_position_with_a_warning():
+    pandas = pytest.importorskip("pandas")
+    texts = pandas.Series(["a", "b"], index=[0, 1])
+    with pytest.warns(UserWarning, match="paired by position, not by index"):
+        data = from_lists(texts, pandas.Series(["y", "x"], index=[1, 0]))
+    assert data.labels == ["y", "x"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_lists(texts, pandas.Series(["x", "y"], index=[0, 1]))

@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import json
+import warnings
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -224,6 +225,13 @@ def from_lists(
                 f"{name} must be a list, tuple, numpy array or pandas Series, "
                 f"not {type(value).__name__}"
             )
+    if hasattr(texts, "iloc") and hasattr(labels, "iloc") and not texts.index.equals(labels.index):
+        # (as scikit-learn's fit pairs X and y: by position; pandas would pair them by label)
+        warnings.warn(
+            "texts and labels are pandas objects with different indexes: they are paired by "
+            "position, not by index (reset_index(drop=True) both, or align them first)",
+            stacklevel=3,
+        )
     texts, labels = list(texts), list(labels)
     if len(texts) != len(labels):
         raise DataError(f"{len(texts)} texts but {len(labels)} labels")
@@ -235,10 +243,15 @@ def from_lists(
         for name, value in (("texts", text), ("titles", title), ("labels", label)):
             # (numbered classes are names, numpy's integers too: a label array as scikit-learn
             # takes it; numpy's bool is no Integral)
-            if not isinstance(value, str) and not (
+            if isinstance(value, str) or (
                 name == "labels" and isinstance(value, Integral) and not isinstance(value, bool)
             ):
-                raise DataError(f"{name}[{i}] must be a string, got {type(value).__name__}")
+                continue
+            if value is None or (isinstance(value, float) and value != value):
+                # (pandas gives NaN, or None, for an empty cell)
+                raise DataError(f"{name}[{i}] is missing ({value!r})")
+            kind = "a string or a whole number" if name == "labels" else "a string"
+            raise TypeError(f"{name}[{i}] must be {kind}, got {type(value).__name__}")
         labels[i] = str(label).strip()
     if not texts:
         raise DataError("no texts")
