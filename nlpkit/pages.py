@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .text import check_text, join_title, normalize
+from .wordlists import read_list
 
 __all__ = ["Page", "Snippet", "parse_page", "read_page"]
 
 _RELATED = re.compile(
-    r"^(tin liên quan|bài liên quan|tin cùng chuyên mục|xem thêm|đọc thêm|tin khác)\s*:?$",
+    rf"^({'|'.join(map(re.escape, read_list('lexicons/related_headings.txt')))})\s*:?$",
     re.IGNORECASE,
 )
 _AUTHOR = re.compile(r"^(?P<author>[^|]{0,80}?)\s*\|$")

@@ -79,9 +79,8 @@ class _Lexicon:
         alternatives = sorted(lengths, key=lengths.__getitem__, reverse=True)
         # A term is not matched when the next syllable makes it another word: "nhà máy điện tử"
         # (electronics), "điện thoại" (phone).
-        return re.compile(
-            r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?! (?:tử|thoại|ảnh|máy|toán)\b)"
-        )
+        after = "|".join(map(re.escape, read_list("lexicons/next_syllables.txt")))
+        return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + rf")(?!\w)(?! (?:{after})\b)")
 
     def _masked(self, text: str) -> str:
         if self.unless is None:
