@@ -1,4 +1,5 @@
-"""Whether two models that differ in their bytes still give the same answers.
+"""How two model folders differ: in their files (`differences`), and whether models that differ
+in their bytes still give the same answers (`compare`).
 
 A model rebuilt on another machine is rarely the same to the last bit (its fit adds numbers in
 another order); what matters is whether it answers the same. `compare` reads two model folders,
@@ -13,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compare", "read_texts", "DEFAULT_TOLERANCE"]
+from .modelfile import MANIFEST, SEAL, read_manifest, read_vocabulary
+
+__all__ = ["differences", "compare", "read_texts", "DEFAULT_TOLERANCE"]
 
 # Probabilities within this of each other are the same figure to four decimals, all but a
 # rounding's worth.
@@ -41,6 +44,55 @@ def read_texts(path: str | Path) -> Iterator[str]:
                 text = line.rstrip("\n")
             if text.strip():
                 yield text
+
+
+def differences(first: str | Path, second: str | Path) -> list[str]:
+    """How two model folders differ, one line per difference; empty when every file is the
+    same, byte for byte, and the manifests say the same but for how long things took (their
+    timings differ from run to run). Both folders are checked as `load` checks them."""
+    first, second = Path(first), Path(second)
+    manifests = [read_manifest(first), read_manifest(second)]
+    files = [m["files"] for m in manifests]
+    out = []
+    for name in sorted(set(files[0]) | set(files[1])):
+        if name not in files[0] or name not in files[1]:
+            out.append(f"{name}: only in {first if name in files[0] else second}")
+        elif files[0][name] != files[1][name]:
+            out.append(f"{name}: differs{_how(first, second, name, manifests)}")
+    if _without_timings(manifests[0]) != _without_timings(manifests[1]):
+        out.append(f"{MANIFEST}: differs{_how(first, second, MANIFEST, manifests)}")
+    return out
+
+
+def _without_timings(value: Any) -> Any:
+    """A manifest (or part of one) without "files" and its timings: seconds and rates."""
+    if isinstance(value, dict):
+        return {
+            k: _without_timings(v)
+            for k, v in value.items()
+            if k not in ("files", SEAL) and not k.endswith("_seconds") and k != "texts_per_second"
+        }
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def _how(first: Path, second: Path, name: str, manifests: list[dict[str, Any]]) -> str:
+    if name == "vocabulary.txt":
+        a, b = (set(read_vocabulary(folder / name)) for folder in (first, second))
+        return f" ({len(a - b):,} terms only in the first, {len(b - a):,} only in the second)"
+    if name.endswith(".npy"):
+        import numpy as np
+
+        a, b = (np.load(folder / name, allow_pickle=False) for folder in (first, second))
+        if a.shape != b.shape:
+            return f" (shapes {a.shape} and {b.shape})"
+        return f" (largest difference {np.abs(a - b).max():.3g})"
+    if name == MANIFEST:
+        a, b = (_without_timings(m) for m in manifests)
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        return f" (keys {', '.join(keys)})"
+    return ""
 
 
 def _weights(first: Any, second: Any) -> dict[str, Any]:

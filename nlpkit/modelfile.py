@@ -50,7 +50,6 @@ __all__ = [
     "import_joblib",
     "default_model_path",
     "library_versions",
-    "differences",
     "seal",
     "manifest_seal",
 ]
@@ -607,7 +606,8 @@ def _feature_settings(params: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _read_vocabulary(path: Path) -> list[str]:
+def read_vocabulary(path: Path) -> list[str]:
+    """The terms of a model folder's vocabulary.txt, checked as `load` checks them."""
     return _parse_vocabulary(path.read_bytes(), path)
 
 
@@ -806,55 +806,6 @@ def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
         raise
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ModelError(f"{path}: model files do not fit together ({exc})") from None
-
-
-def differences(first: str | Path, second: str | Path) -> list[str]:
-    """How two model folders differ, one line per difference; empty when every file is the
-    same, byte for byte, and the manifests say the same but for how long things took (their
-    timings differ from run to run). Both folders are checked as `load` checks them."""
-    first, second = Path(first), Path(second)
-    manifests = [read_manifest(first), read_manifest(second)]
-    files = [m["files"] for m in manifests]
-    out = []
-    for name in sorted(set(files[0]) | set(files[1])):
-        if name not in files[0] or name not in files[1]:
-            out.append(f"{name}: only in {first if name in files[0] else second}")
-        elif files[0][name] != files[1][name]:
-            out.append(f"{name}: differs{_how(first, second, name, manifests)}")
-    if _without_timings(manifests[0]) != _without_timings(manifests[1]):
-        out.append(f"{MANIFEST}: differs{_how(first, second, MANIFEST, manifests)}")
-    return out
-
-
-def _without_timings(value: Any) -> Any:
-    """A manifest (or part of one) without "files" and its timings: seconds and rates."""
-    if isinstance(value, dict):
-        return {
-            k: _without_timings(v)
-            for k, v in value.items()
-            if k not in ("files", SEAL) and not k.endswith("_seconds") and k != "texts_per_second"
-        }
-    if isinstance(value, list):
-        return [_without_timings(v) for v in value]
-    return value
-
-
-def _how(first: Path, second: Path, name: str, manifests: list[dict[str, Any]]) -> str:
-    if name == "vocabulary.txt":
-        a, b = (set(_read_vocabulary(folder / name)) for folder in (first, second))
-        return f" ({len(a - b):,} terms only in the first, {len(b - a):,} only in the second)"
-    if name.endswith(".npy"):
-        import numpy as np
-
-        a, b = (np.load(folder / name, allow_pickle=False) for folder in (first, second))
-        if a.shape != b.shape:
-            return f" (shapes {a.shape} and {b.shape})"
-        return f" (largest difference {np.abs(a - b).max():.3g})"
-    if name == MANIFEST:
-        a, b = (_without_timings(m) for m in manifests)
-        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-        return f" (keys {', '.join(keys)})"
-    return ""
 
 
 def _default_card(manifest: dict[str, Any]) -> str:

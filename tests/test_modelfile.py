@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from nlpkit import ModelError, load, modelfile
+from nlpkit import ModelError, load, modeldiff, modelfile
 
 TEXTS = ["Giá xăng dầu tăng mạnh", "Tuyển Việt Nam thắng Thái Lan", "Nga và NATO hội đàm"]
 
@@ -283,13 +283,13 @@ def test_the_shipped_model_is_sealed_as_save_writes_it(tmp_path):
             if name not in modelfile._RESERVED
         },
     )
-    assert modelfile.differences(shipped, tmp_path / "again") == []
+    assert modeldiff.differences(shipped, tmp_path / "again") == []
     assert (tmp_path / "again/manifest.json").read_bytes() == (
         shipped / "manifest.json"
     ).read_bytes()
     # A user's way: load, save.
     predictor.save(tmp_path / "resaved")
-    assert modelfile.differences(shipped, tmp_path / "resaved") == []
+    assert modeldiff.differences(shipped, tmp_path / "resaved") == []
 
 
 def _rewrite_manifest(folder, change):

@@ -137,7 +137,8 @@ def _has_era(metrics: dict, era: str) -> bool:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from ..modelfile import ModelError, differences
+    from ..modeldiff import differences
+    from ..modelfile import ModelError
 
     # The options are checked before the folders are compared: a misspelt --texts is a usage
     # error whether or not the folders turn out to differ.
