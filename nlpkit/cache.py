@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import multiprocessing
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .text import prepare, segmenter_version
@@ -127,13 +127,12 @@ def prepare_many(
         if progress:
             progress(done, len(texts))
 
-    if n_jobs > 1 and len(chunks) > 1:
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            results = pool.map(
-                _prepare_chunk, [[texts[i] for i in c] for c in chunks], [max_chars] * len(chunks)
-            )
-            for indices, prepared in zip(chunks, results):
-                collect(indices, prepared)
+    if n_jobs > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from .pools import forked
+
+        results = forked(lambda c: _prepare_chunk([texts[i] for i in c], max_chars), chunks, n_jobs)
+        for indices, prepared in zip(chunks, results):
+            collect(indices, prepared)
     else:
         for indices in chunks:
             collect(indices, _prepare_chunk([texts[i] for i in indices], max_chars))

@@ -647,15 +647,20 @@ class Predictor:
         if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
             return self._scores_of(batch)
         import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
 
         import numpy as np
 
-        # Four chunks per process balance uneven text lengths; each worker gets the predictor
-        # once, when it starts (inherited, not pickled, where processes fork).
+        # Four chunks per process balance uneven text lengths; where processes fork, each
+        # worker has the predictor as this process has it, not pickled.
         size = -(-len(batch) // (4 * n_jobs))
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-        context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        if "fork" in mp.get_all_start_methods():
+            from .pools import run_forked
+
+            return np.vstack(run_forked(self._scores_of, chunks, n_jobs))
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = mp.get_context("spawn")
         with ProcessPoolExecutor(
             n_jobs, mp_context=context, initializer=_set_worker_predictor, initargs=(self,)
         ) as pool:

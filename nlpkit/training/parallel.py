@@ -32,8 +32,6 @@ __all__ = [
 # data, so more processes than this add memory sooner than speed.
 AUTO_JOBS_MAX = 4
 
-_JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
-
 
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
@@ -63,25 +61,6 @@ def _parts(n: int, n_jobs: int) -> list[tuple[int, int]]:
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _run(bounds: tuple[int, int]) -> list[Any]:
-    assert _JOB is not None
-    func, items = _JOB
-    return [func(item) for item in items[bounds[0] : bounds[1]]]
-
-
-def _run_one(index: int) -> Any:
-    assert _JOB is not None
-    func, items = _JOB
-    return func(items[index])
-
-
-def _forked_pool(workers: int):
-    from concurrent.futures import ProcessPoolExecutor
-
-    # (with fork, every worker is started at the first submission, after _JOB is set)
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-
-
 def fork_map(
     func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int, minimum: int = 1000
 ) -> list[Any]:
@@ -91,14 +70,10 @@ def fork_map(
     n_jobs = resolve_jobs(n_jobs)
     if n_jobs <= 1 or len(items) < minimum or not can_fork():
         return [func(item) for item in items]
-    global _JOB
+    from ..pools import run_forked
+
     bounds = _parts(len(items), n_jobs)
-    _JOB = (func, items)
-    try:
-        with _forked_pool(len(bounds)) as pool:
-            parts = list(pool.map(_run, bounds))
-    finally:
-        _JOB = None
+    parts = run_forked(lambda b: [func(item) for item in items[b[0] : b[1]]], bounds, len(bounds))
     return [result for part in parts for result in part]
 
 
@@ -124,13 +99,9 @@ def fork_tasks(
 
     if n_jobs <= 1 or not can_fork():
         return collect(map(func, items))
-    global _JOB
-    _JOB = (func, items)
-    try:
-        with _forked_pool(n_jobs) as pool:
-            return collect(pool.map(_run_one, range(len(items))))
-    finally:
-        _JOB = None
+    from ..pools import run_forked
+
+    return run_forked(func, items, n_jobs, done and (lambda k: done(k, len(items))))
 
 
 def _fill(func: Callable[[Any], str], items: Sequence[Any], bounds, data, ends) -> None:
