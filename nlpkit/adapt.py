@@ -16,6 +16,7 @@ is the labelling step alone, which the recipe's self-training (``data.self_train
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from .predictor import Predictor
 
 __all__ = ["adapt", "feed_labels", "feed_records"]
+
+# A topic learned from fewer of the feed's texts than this, by a model fitted on the feed alone,
+# is as good as lost: said.
+_FEW = 20
 
 
 def _student_config(teacher: Predictor, threshold: float, name: str) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def adapt(
     from .predictor import Predictor
     from .training.config import load_config, make_config
     from .training.output import model_extra
-    from .training.pipeline import run
+    from .training.pipeline import TooFewLabels, run
     from .training.progress import Progress
 
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
@@ -112,6 +117,43 @@ def adapt(
         base = config if isinstance(config, dict) else load_config(config)
         cfg = make_config({"data": {"self_training": {"threshold": threshold}}}, base=base)
     reporter = progress if isinstance(progress, Progress) else Progress(progress)
-    predictor, metrics = run(cfg, cache=cache, progress=reporter, feed=(teacher, records))
+    try:
+        predictor, metrics = run(cfg, cache=cache, progress=reporter, feed=(teacher, records))
+    except TooFewLabels as exc:
+        raise ValueError(
+            f"the feed gave too little to learn from: {exc} (its texts the model was sure "
+            "of, and their headlines); adapt from a feed of wider news, with a lower "
+            "threshold, or with a recipe's corpora beside it (config)"
+        ) from None
+    # (the card and manifest say which model labelled the feed)
+    metrics["training"]["feed"]["teacher"] = {
+        "name": teacher.manifest.get("name"),
+        "seal": teacher.manifest.get("seal"),
+    }
     predictor.manifest = {"name": cfg["name"], **model_extra(cfg, metrics)}
+    alone = config is None
+    lost = [t for t in teacher.topics if t not in predictor.topics] if alone else []
+    scarce = {
+        t: n
+        for t, n in metrics["training"]["feed"]["labels"].items()
+        if alone and t in predictor.topics and n < _FEW
+    }
+    if lost or scarce:
+        warnings.warn(
+            "the adapted model "
+            + "; ".join(
+                ([f"has no {', '.join(lost)}: the feed gave it no text of it"] if lost else [])
+                + (
+                    [
+                        "learned "
+                        + ", ".join(f"{t} from {n} text{'s' * (n != 1)}" for t, n in scarce.items())
+                        + " of the feed alone"
+                    ]
+                    if scarce
+                    else []
+                )
+            )
+            + ": a feed of wider news, or a recipe's corpora beside it (config), keeps them",
+            stacklevel=2,
+        )
     return predictor, metrics

@@ -114,11 +114,15 @@ def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, A
     feed = training.get("feed")
     if feed:
         source = f" of {feed['file']} (`sha256:{feed['sha256'][:16]}…`)" if feed.get("file") else ""
+        teacher = feed.get("teacher") or {}
+        named = f" `{teacher['name']}`" if teacher.get("name") else ""
+        seal = (teacher.get("seal") or "").removeprefix("sha256:")
+        sealed = f" (seal `sha256:{seal[:16]}…`)" if seal else ""
         lines.append(
             f"- Feed: {feed['labelled']:,} of the {feed['records']:,} unlabelled texts"
-            f"{source} labelled by the model adapted from (those it gave a probability of at "
-            f"least {feed['threshold']:g}) or by a boundary rule of the topic definitions: "
-            f"{feed['labels']}; by {feed['by']}."
+            f"{source} labelled by the model adapted from{named}{sealed} (those it gave a "
+            f"probability of at least {feed['threshold']:g}) or by a boundary rule of the "
+            f"topic definitions: {feed['labels']}; by {feed['by']}."
         )
     return lines
 
@@ -377,8 +381,9 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
     lines = [
         f"# Run `{metrics['name']}`",
         "",
-        f"- Data: {', '.join(d['datasets'])}; labels: {d['labels']}; "
-        f"{training['labelled']:,} training texts: {training['labels']}",
+        *_data_lines(
+            {"metrics": metrics, "corpus": metrics.get("corpus") or {"files": []}}, cfg, training
+        ),
         f"- Features: {'pyvi words' if f['segment'] else 'raw syllables'}, n-grams "
         f"{f['ngram_range']}, min_df {f['min_df']}, max_df {f['max_df']}, sublinear tf "
         f"{f['sublinear_tf']}, {training['terms']:,} terms{_title_note(f)}",
@@ -418,7 +423,14 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
             "",
         ]
         lines += _calibration_lines(heldout.get("hand_calibration"))
+    if not distant.get("n") and not hand.get("n"):
+        lines += ["No held-out texts were scored.", ""]
     return "\n".join(lines)
+
+
+def _figure(value: float | None) -> str:
+    # (a run that scored no held-out text: trained on everything, or adapted from a feed)
+    return "–" if value is None else f"{value:.4f}"
 
 
 def compare_table(runs: list[dict[str, Any]]) -> str:
@@ -436,8 +448,8 @@ def compare_table(runs: list[dict[str, Any]]) -> str:
         rows.append(
             f"| {m['name']} | {cfg['data']['labels']} | {'pyvi' if f['segment'] else 'syllables'} "
             f"| {f['ngram_range'][0]}-{f['ngram_range'][1]} | {f['sublinear_tf']} "
-            f"| {cfg['classifier']['kind']} | {t['terms']:,} | {cv_text} | {h['accuracy']:.4f} "
-            f"| {h['macro_f1']:.4f} | {hand} | {t['fit_seconds']} | {t['total_seconds']} |"
+            f"| {cfg['classifier']['kind']} | {t['terms']:,} | {cv_text} | {_figure(h['accuracy'])} "
+            f"| {_figure(h['macro_f1'])} | {hand} | {t['fit_seconds']} | {t['total_seconds']} |"
         )
     return "\n".join(rows)
 

@@ -178,3 +178,24 @@ def test_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, messag
     code = main(["adapt", "--unlabeled", str(feed), *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_feed_of_one_topic_is_refused_in_the_feeds_words(teacher):
+    sports = SMALL_CORPUS["sports"] * 5
+    with pytest.raises(ValueError, match="the feed gave too little to learn from: training"):
+        adapt(sports, model=teacher, threshold=0.5)
+
+
+def test_topics_the_feed_all_but_lacks_are_said(teacher):
+    few = [t for topic, texts in SMALL_CORPUS.items() if topic != "energy" for t in texts] * 3
+    # (the teacher may still read energy into a few of the others)
+    with pytest.warns(UserWarning, match=r"the adapted model (has no energy|learned energy from)"):
+        adapt(few + SMALL_NONE * 3, model=teacher, threshold=0.5)
+
+
+def test_the_adapted_model_names_the_model_it_was_adapted_from(teacher, tmp_path):
+    student, metrics = adapt(FEED, model=teacher, threshold=0.5)
+    said = metrics["training"]["feed"]["teacher"]
+    assert said == {"name": teacher.manifest.get("name"), "seal": teacher.manifest.get("seal")}
+    card = (student.save(tmp_path / "m") / "README.md").read_text(encoding="utf-8")
+    assert f"labelled by the model adapted from `{teacher.manifest['name']}`" in card

@@ -290,3 +290,20 @@ def test_no_held_out_part_says_why(tmp_path, example, monkeypatch, capsys):
     assert "held-out: none: --holdout 1e-09 of each label's texts rounds to none" in (
         capsys.readouterr().out
     )
+
+
+def test_a_run_without_held_out_texts_is_summed_up_and_compared(
+    example, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["--data", str(example), "--holdout", "0", "--output", "m", "--results", "r"]
+    assert main(["train", *args, "--quiet"]) == 0
+    summary = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    # What the model was trained on: the file, not the corpora of the recipe's defaults.
+    assert "- Data: sections.jsonl, 160 texts trained and 0 held out" in summary
+    assert "vntc" not in summary and "No held-out texts were scored" in summary
+    capsys.readouterr()
+    assert main(["compare", "r"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert row.startswith("| sections |") and "| – | – |" in row

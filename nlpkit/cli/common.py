@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,19 @@ def _load(args: argparse.Namespace):
         return nlpkit.load(args.model)
     except nlpkit.ModelError as exc:
         raise UsageError(str(exc)) from None
+
+
+@contextmanager
+def _warnings_said(command: str) -> Iterator[None]:
+    """The warnings of the work inside, each one line on standard error, named for the command
+    (Python's own form names a file and line of nlpkit's code)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"nlpkit {command}: warning: {warning.message}", file=sys.stderr)
 
 
 def _allow_none(args: argparse.Namespace, predictor) -> bool:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..usage import UsageError
-from .common import _config, _reporter, _writable, _write
+from .common import _config, _reporter, _warnings_said, _writable, _write
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -95,14 +95,15 @@ def cmd_adapt(args: argparse.Namespace) -> int:
             config["output"] = {"model": "", "results": ""}
             if args.corpus:
                 config["data"]["corpora"] = args.corpus
-        predictor, metrics = adapt(
-            texts,
-            titles=titles,
-            model=args.model,
-            config=config,
-            threshold=args.threshold,
-            progress=_reporter(args),
-        )
+        with _warnings_said("adapt"):
+            predictor, metrics = adapt(
+                texts,
+                titles=titles,
+                model=args.model,
+                config=config,
+                threshold=args.threshold,
+                progress=_reporter(args),
+            )
     except (CorpusError, ModelError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
     cfg = predictor.manifest["training_config"]
@@ -136,7 +137,6 @@ _DATA_OPTIONS = {
 
 
 def _train_data(args: argparse.Namespace) -> int:
-    import warnings
 
     from ..corpus import CorpusError
     from ..training.api import train_file
@@ -168,8 +168,7 @@ def _train_data(args: argparse.Namespace) -> int:
     options = {
         key: getattr(args, key) for key in ("cv", "n_jobs") if getattr(args, key) is not None
     }
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _warnings_said("train"):
         try:
             predictor, metrics, cfg = train_file(
                 args.data,
@@ -186,9 +185,6 @@ def _train_data(args: argparse.Namespace) -> int:
             )
         except (CorpusError, ValueError) as exc:
             raise UsageError(str(exc)) from None
-        finally:
-            for warning in caught:
-                print(f"nlpkit train: warning: {warning.message}", file=sys.stderr)
     _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     heldout = metrics["heldout"]

@@ -34,7 +34,11 @@ from .progress import Progress
 from .tuning import tune_none_offset, tune_temperature
 from .userdata import UserSplit
 
-__all__ = ["run"]
+__all__ = ["run", "TooFewLabels"]
+
+
+class TooFewLabels(ValueError):
+    """The examples have fewer than two labels (or two topics beside out of scope)."""
 
 
 def _fit_examples(
@@ -64,8 +68,14 @@ def _fit_examples(
     progress.log(
         f"training labels: {dict(sorted(counts.items()))} from {n_records:,} records{also}"
     )
-    if len(counts) < 2:
-        raise ValueError(f"training needs at least two labels, got {dict(counts)}")
+    # (with out of scope detected apart, the topics' own classifier needs two topics)
+    detector = NONE in counts and cfg["data"]["out_of_scope"] == "detector"
+    if len(counts) - detector < 2:
+        besides = " besides none" if detector else ""
+        raise TooFewLabels(
+            f"training needs texts of at least two labels{besides}, "
+            f"got {dict(sorted(counts.items()))}"
+        )
     cv = cross_validate(texts, labels, weights, cfg, progress) if cfg["cv"] else None
     fit_started = time.monotonic()
     progress.log(f"fitting on {len(texts):,} texts")
