@@ -39,7 +39,12 @@ def read_texts(path: str | Path) -> Iterator[str]:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-                text = join_title(row.get("title") or "", row.get("text") or "")
+                if not isinstance(row, dict):
+                    raise ValueError(f"{path}:{number}: expected a JSON object")
+                fields = [row.get("title") or "", row.get("text") or ""]
+                if not all(isinstance(f, str) for f in fields):
+                    raise ValueError(f"{path}:{number}: 'title' and 'text' must be strings")
+                text = join_title(*fields)
             else:
                 text = line.rstrip("\n")
             if text.strip():

@@ -109,3 +109,28 @@ def test_an_answer_of_out_of_scope_is_printed_none(small_model, tmp_path, capsys
     nudged(small_model[0], 0.5).save(tmp_path / "b")
     main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", str(tmp_path / "t.txt")])
     assert "  domestic / none: Lớp học miễn phí" in capsys.readouterr().out.splitlines()
+
+
+def test_unreadable_texts_are_one_line_and_exit_2(small_model, tmp_path, capsys):
+    import gzip
+
+    small_model[0].save(tmp_path / "a")
+    nudged(small_model[0], 0.5).save(tmp_path / "b")
+    lines = "".join(json.dumps({"title": "", "text": f"{t} {i}"}) + "\n" for i, t in
+                    enumerate(TEXTS * 400)).encode()  # fmt: skip
+    packed = gzip.compress(lines)
+    cases = {
+        "cut.jsonl.gz": (packed[:200], "damaged gzip file"),
+        # (readable at its start, cut short after: found while the answers are compared)
+        "late.jsonl.gz": (packed[: len(packed) // 2], "damaged gzip file"),
+        "number.jsonl": (b'{"text": 5}\n', "num.jsonl:1: 'title' and 'text' must be strings"),
+        "random.dat": (bytes(range(128, 256)) * 8, "not UTF-8"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        capsys.readouterr()
+        code = main(["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", str(path)])
+        assert code == 2, name
+        err = capsys.readouterr().err
+        assert message.replace("num.jsonl", name) in err and "Traceback" not in err, err

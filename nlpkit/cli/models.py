@@ -165,7 +165,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _check_texts(path: Path) -> None:
     """A --texts file that cannot be read as texts, said before any folder is compared: its
     first bytes are looked at (decompressed), as `predict --input` looks at its input's."""
+    import codecs
     import gzip
+    import zlib
 
     from ..batch.reading import InputError, sniff
 
@@ -175,9 +177,15 @@ def _check_texts(path: Path) -> None:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as data:
             head = data.read(1 << 16)
         sniff(head)
+        # (a character cut at the end of the bytes read is no error)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except InputError as exc:
         raise UsageError(f"--texts {path}: {exc}") from None
-    except OSError as exc:  # (a damaged gzip file, no permission)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--texts {path}: not UTF-8 ({exc.reason})") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise UsageError(f"--texts {path}: damaged gzip file ({exc})") from None
+    except OSError as exc:  # (no permission)
         raise UsageError(f"--texts {path}: cannot read it ({exc.strerror or exc})") from None
     if not head.strip():
         raise UsageError(f"--texts {path}: no text in it")
@@ -185,6 +193,9 @@ def _check_texts(path: Path) -> None:
 
 def _diff_answers(args: argparse.Namespace) -> int:
     """Folders that differ may still answer the same: compare on the texts given."""
+    import gzip
+    import zlib
+
     import nlpkit
 
     from ..modeldiff import compare, read_texts
@@ -193,6 +204,8 @@ def _diff_answers(args: argparse.Namespace) -> int:
     for path in args.texts:
         try:
             texts.extend(read_texts(path))
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise UsageError(f"--texts {path}: damaged gzip file ({exc})") from None
         except FileNotFoundError:
             raise UsageError(f"--texts {path}: not found") from None
         except UnicodeDecodeError as exc:
