@@ -113,7 +113,8 @@ def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, A
         lines.append(f"- Training texts by label{also}: {training['labels']}.")
     feed = training.get("feed")
     if feed:
-        source = f" of {feed['file']} (`sha256:{feed['sha256'][:16]}…`)" if feed.get("file") else ""
+        digest = f" (`sha256:{feed['sha256'][:16]}…`)" if feed.get("sha256") else ""
+        source = f" of {feed['file']}{digest}" if feed.get("file") else ""
         teacher = feed.get("teacher") or {}
         named = f" `{teacher['name']}`" if teacher.get("name") else ""
         seal = (teacher.get("seal") or "").removeprefix("sha256:")

@@ -1,6 +1,8 @@
 import gzip
 import json
+import os
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -213,3 +215,21 @@ def test_pandas_texts_and_labels_with_other_indexes_are_paired_by_position_with_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from_lists(texts, pandas.Series(["x", "y"], index=[0, 1]))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes: POSIX only")
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_a_stream_is_read_once_from_its_start(tmp_path, packed):
+    # A pipe, standard input or a shell's <(...) cannot be opened twice nor read back.
+    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in small_rows()).encode()
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=lambda: fifo.write_bytes(gzip.compress(content) if packed else content)
+    )
+    writer.start()
+    try:
+        data = read_file(fifo)
+    finally:
+        writer.join(timeout=10)
+    assert data.texts == [r["text"] for r in small_rows()]

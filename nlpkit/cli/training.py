@@ -110,7 +110,9 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     feed = metrics["training"]["feed"]
     # (the card and manifest say which feed made the model)
     feed["file"] = Path(args.unlabeled).name
-    feed["sha256"] = file_sha256(Path(args.unlabeled))
+    # (a pipe or standard input was read once, already: no checksum of it)
+    unlabeled = Path(args.unlabeled)
+    feed["sha256"] = file_sha256(unlabeled) if unlabeled.is_file() else None
     _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     print(

@@ -48,12 +48,21 @@ class LabelledTexts:
     fields: dict[str, str | None] = field(default_factory=dict)
 
 
-def _open_text(path: Path):
-    # gzip data is known by its first bytes, whatever the name (.GZ, none at all)
-    with path.open("rb") as probe:
-        packed = probe.read(2) == b"\x1f\x8b"
-    raw = gzip.open(path, "rb") if packed else path.open("rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+@contextmanager
+def _open_text(path: Path) -> Iterator[tuple[io.TextIOWrapper, str]]:
+    """The file as text, and its first characters (what its format is told by), read once
+    from its start: a pipe, standard input or a shell's ``<(...)`` cannot be read twice."""
+    with path.open("rb") as raw:
+        stream: Any = raw
+        # gzip data is known by its first bytes, whatever the name (.GZ, none at all)
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            stream = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 16)
+        head = stream.peek(4096)[:4096].decode("utf-8", "ignore").lstrip("\ufeff")
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        try:
+            yield text, head
+        finally:
+            text.close()
 
 
 @contextmanager
@@ -96,9 +105,7 @@ def _format(path: Path, first: str) -> str:
 
 def _rows(path: Path):
     """(line number, dict) of every record of the file."""
-    with _reading(path), _open_text(path) as data:
-        head = data.read(4096)
-        data.seek(0)
+    with _reading(path), _open_text(path) as (data, head):
         kind = _format(path, head)
         if kind == "jsonl":
             for number, line in enumerate(data, start=1):
@@ -299,7 +306,7 @@ def read_texts(
 
 
 def _plain_texts(path: Path) -> tuple[list[str], list[str]]:
-    with _reading(path), _open_text(path) as data:
+    with _reading(path), _open_text(path) as (data, _):
         texts = [line.rstrip("\r\n") for line in data if line.strip()]
     if not texts:
         raise DataError(f"{path}: no records")

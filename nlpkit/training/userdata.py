@@ -166,8 +166,12 @@ class UserSplit:
         return [(r, (r.source_category, self.weight, "file")) for r in self.train]
 
     def inputs(self) -> dict[str, str]:
-        digest = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path else ""
-        return {self.path.name: "sha256:" + digest} if self.path else {}
+        if self.path is None:
+            return {}
+        if not self.path.is_file():
+            # (a pipe, standard input: read once, already)
+            return {self.path.name: "not recorded: read from a stream"}
+        return {self.path.name: "sha256:" + hashlib.sha256(self.path.read_bytes()).hexdigest()}
 
     def describe(self) -> dict[str, Any]:
         return {
