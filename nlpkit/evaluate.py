@@ -98,9 +98,12 @@ def score_file(
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
     `ValueError` for a file or a text that cannot be read, naming where."""
     from .text import join_title
-    from .training.reading import read_file
+    from .training.reading import DataError, read_file
 
     data = read_file(path, text_field, label_field, title_field)
+    for where, label in zip(data.where, data.labels):
+        if not label:  # (as training refuses it: it would be scored as always wrong)
+            raise DataError(f"{where}: empty label")
     texts = [join_title(title, text) for title, text in zip(data.titles, data.texts)]
     started = time.monotonic()
     try:
@@ -125,6 +128,15 @@ def score_file(
     }
     if lacking:
         result["labels_the_model_lacks"] = {label: data.labels.count(label) for label in lacking}
+        # (a label the model has, spelt another way: "Sports" for "sports")
+        spelt = {" ".join(c.casefold().split()): c for c in classes}
+        alike = {
+            label: spelt[key]
+            for label in lacking
+            if (key := " ".join(label.casefold().split())) in spelt
+        }
+        if alike:
+            result["labels_spelt_otherwise"] = alike
     return result
 
 

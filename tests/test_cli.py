@@ -459,6 +459,18 @@ def test_evaluate_errors_are_one_line(tmp_path, capsys):
         assert message in err and err.count("\n") == 1, err
 
 
+def test_evaluate_refuses_an_empty_label_and_names_a_label_spelt_otherwise(tmp_path, capsys):
+    model = str(ROOT / "models" / "default")
+    rows = [{"text": "Giá xăng tăng", "label": "energy"}, {"text": "Giá điện tăng", "label": ""}]
+    assert main(["evaluate", model, "--data", str(_labelled(tmp_path, rows))]) == 2
+    assert f"{tmp_path / 'test.jsonl'}:2: empty label" in capsys.readouterr().err
+    rows[1]["label"] = "Energy "
+    assert main(["evaluate", model, "--data", str(_labelled(tmp_path, rows))]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["labels_spelt_otherwise"] == {"Energy": "energy"}
+    assert "'Energy' is spelt 'energy' by the model" in err
+
+
 def test_evaluate_scores_out_of_scope_with_allow_none(tmp_path, capsys):
     from conftest import SMALL_NONE
 

@@ -37,8 +37,10 @@ def _evaluate_data(args: argparse.Namespace, predictor) -> int:
             f"nlpkit evaluate: warning: {sum(lacking.values()):,} texts have labels the model "
             f"does not have ({', '.join(map(repr, list(lacking)[:5]))}): never answered, so "
             "always wrong"
-            + (
-                "; --allow-none lets it answer none" if "none" in lacking and predictor.none else ""
+            + ("; --allow-none lets it answer none" if "none" in lacking and predictor.none else "")
+            + "".join(
+                f"; {label!r} is spelt {known!r} by the model"
+                for label, known in list(result.get("labels_spelt_otherwise", {}).items())[:3]
             ),
             file=sys.stderr,
         )
