@@ -307,3 +307,19 @@ def test_a_run_without_held_out_texts_is_summed_up_and_compared(
     assert main(["compare", "r"]) == 0
     row = capsys.readouterr().out.splitlines()[-1]
     assert row.startswith("| sections |") and "| – | – |" in row
+
+
+@pytest.mark.parametrize(
+    "command, hint",
+    [
+        (["adapt", "--unlabeled", "x.jsonl", "--config"], "to adapt from a feed, give it with --unlabeled"),
+        (["evaluate", str(ROOT / "models" / "default"), "--config"], "to score a labelled file, give it with --data"),
+    ],
+)  # fmt: skip
+def test_a_data_file_given_as_a_config_is_named_with_the_commands_own_option(
+    example, tmp_path, monkeypatch, capsys, command, hint
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.jsonl").write_text('{"text": "a"}\n', encoding="utf-8")
+    assert main([*command, str(example)]) == 2
+    assert hint in capsys.readouterr().err

@@ -46,7 +46,9 @@ def _allow_none(args: argparse.Namespace, predictor) -> bool:
     return bool(args.allow_none)
 
 
-def _config(path: str):
+def _config(path: str, data_option: str = "--data", what: str = "train on a labelled file"):
+    """The experiment config at ``path``; ``data_option``: the command's option for a data file
+    (to ``what``), named when a data file is given where the config goes."""
     from ..training.config import ConfigError, load_config
 
     try:
@@ -54,8 +56,8 @@ def _config(path: str):
     except ConfigError as exc:
         hint = ""
         if not path.endswith(".toml") and "not valid TOML" in str(exc):
-            # (a labelled file given where a config goes: `nlpkit train texts.jsonl`)
-            hint = f"; to train on a labelled file, give it with --data: --data {path}"
+            # (a data file given where a config goes: `nlpkit train texts.jsonl`)
+            hint = f"; to {what}, give it with {data_option}: {data_option} {path}"
         raise UsageError(f"{exc}{hint}") from None
 
 

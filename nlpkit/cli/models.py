@@ -60,7 +60,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if own:
         raise UsageError(f"{own[0]} applies to --data only")
     if args.config:
-        cfg = _config(args.config)
+        cfg = _config(args.config, "--data", "score a labelled file")
     else:  # the data settings the model was trained with, over the defaults
         cfg = copy.deepcopy(DEFAULTS)
         for key, value in predictor.manifest.get("training_config", {}).items():
