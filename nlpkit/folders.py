@@ -6,6 +6,8 @@ every moment the path holds the old folder or the new one, complete. Elsewhere, 
 system without that call, the old folder is moved aside first, and the path is missing for the
 moment between the two renames.
 
+A file (`write_file`: a report) is written whole the same way: beside its path, then renamed.
+
 The temporary names say which machine and process made them, so that a later save can remove
 those a killed process left behind (never one of a process that is still running, or of
 another machine sharing the file system).
@@ -13,6 +15,7 @@ another machine sharing the file system).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -21,7 +24,7 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["temporary_folder", "replace_folder", "remove_leftovers"]
+__all__ = ["temporary_folder", "replace_folder", "remove_leftovers", "write_file"]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -49,6 +52,22 @@ def temporary_folder(path: Path) -> Path:
             return tmp
         except FileExistsError:
             continue
+
+
+def write_file(path: Path, text: str) -> None:
+    """``text`` (UTF-8) as the file ``path``, whole or not at all: written beside it under a
+    hidden name, with the permissions the umask gives a new file, then renamed in its place."""
+    tmp = path.with_name(f".{_stem(path)}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(
+            os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8"
+        ) as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _exchange(first: Path, second: Path) -> bool:

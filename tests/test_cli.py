@@ -220,11 +220,47 @@ def test_weak_report_refuses_what_it_cannot_report_on_or_write(tmp_path, capsys)
         (["--corpus", str(corpus), "--out", str(tmp_path)], "is a folder; name a file"),
         (["--corpus", str(corpus), "--out", str(tmp_path / "no" / "r.md")], "does not exist"),
         (["--corpus", str(corpus), "--dev", str(tmp_path / "no.tsv")], "--dev "),
+        (
+            ["--corpus", str(corpus), "--out", str(plain / "r.md")],
+            "plain.txt is a file, not a folder",
+        ),
     ]:
         assert main([*base, *args]) == 2, args
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
     assert not (tmp_path / "no").exists()
+
+
+def test_a_report_that_cannot_be_written_is_shown_all_the_same(tmp_path, capsys, monkeypatch):
+    from nlpkit import folders
+
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl")
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("id\ttopic\ntest-energy-0-0\tenergy\n", encoding="utf-8")
+    out = tmp_path / "report.md"
+    out.write_text("the report before", encoding="utf-8")
+
+    def full(path, text):  # the disk filling up while the report is written
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(folders, "write_file", full)
+    args = [
+        "weak-report",
+        "--corpus",
+        str(corpus),
+        "--dev",
+        str(dev),
+        "--train",
+        "",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 1
+    shown, err = capsys.readouterr()
+    assert "| `energy_headline` |" in shown and "cannot write the report" in err
+    # (written whole or not at all: the file before is as it was)
+    assert out.read_text(encoding="utf-8") == "the report before"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 @pytest.mark.parametrize(

@@ -226,8 +226,12 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         # (checked before the corpus is read: the report is written at the end)
         if out.is_dir():
             raise UsageError(f"--out {out} is a folder; name a file")
-        if not out.absolute().parent.is_dir():
-            raise UsageError(f"--out {out}: the folder {out.absolute().parent} does not exist")
+        folder = out.absolute().parent
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out {out}: {folder} is a file, not a folder")
+        if not folder.is_dir():
+            raise UsageError(f"--out {out}: the folder {folder} does not exist")
+        _writable(folder, "--out")
     read = CorpusReport()
     try:
         records = [r for r in read_corpus(args.corpus, read) if not is_heldout(r)]
@@ -245,7 +249,10 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
     if read.skipped:
         print(f"nlpkit weak-report: warning: corpus: {read.summary()}", file=sys.stderr)
     text = report(records, dev, args.dev, train, args.train or "")
+    # (shown first: a file that cannot be written loses none of it)
+    print(text, end="", flush=True)
     if out is not None:
-        _write(out.write_text, text, "utf-8", what="the report", to=out)
-    print(text, end="")
+        from ..folders import write_file
+
+        _write(write_file, out, text, what="the report", to=out)
     return 0

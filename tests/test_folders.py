@@ -1,0 +1,30 @@
+"""`nlpkit.folders`: a folder or a file written in place of another, whole or not at all."""
+
+import os
+
+import pytest
+
+from nlpkit.folders import write_file
+
+
+def test_a_file_is_written_whole_with_the_umasks_permissions(tmp_path):
+    path = tmp_path / "report.md"
+    old = os.umask(0o022)
+    try:
+        write_file(path, "Giá xăng tăng\n")
+    finally:
+        os.umask(old)
+    assert path.read_text(encoding="utf-8") == "Giá xăng tăng\n"
+    assert path.stat().st_mode & 0o777 == 0o644
+    write_file(path, "again")
+    assert path.read_text(encoding="utf-8") == "again"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_a_write_that_fails_leaves_the_file_before_and_nothing_else(tmp_path):
+    path = tmp_path / "report.md"
+    write_file(path, "before")
+    with pytest.raises(UnicodeEncodeError):
+        write_file(path, "a lone surrogate \ud800 cannot be written")
+    assert path.read_text(encoding="utf-8") == "before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
