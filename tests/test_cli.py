@@ -421,6 +421,22 @@ def test_evaluate_names_missing_label_files(tmp_path, capsys):
     assert "hand labels not found:" in err and "none.tsv" in err and err.count("\n") == 1
 
 
+def test_evaluate_with_hand_labels_given_needs_no_file_of_the_repository(
+    tmp_path, capsys, monkeypatch
+):
+    # From a folder of one's own: the labels given, not the recipe's boundary slice too.
+    corpus = write_small_corpus(tmp_path / "corpus.jsonl", heldout_copies=1)
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    held = [r for r in records if r.get("split") == "validate"][:2]
+    assert len(held) == 2
+    labels = tmp_path / "mine.tsv"
+    labels.write_text("id\ttopic\n" + "".join(f"{r['id']}\tenergy\n" for r in held), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    model = str(ROOT / "models" / "default")
+    assert main(["evaluate", model, "--corpus", str(corpus), "--labels", str(labels)]) == 0
+    assert json.loads(capsys.readouterr().out)["hand"]["n"] == len(held)
+
+
 OUT_OF_SCOPE = "Nữ ca sĩ ra mắt album nhạc mới và bộ phim hoạt hình"
 
 

@@ -71,7 +71,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.corpus:
         cfg["data"]["corpora"] = args.corpus
     if args.labels:
+        # (the hand labels given, and those alone: the recipe's boundary slice is its own)
         cfg["data"]["eval_labels"] = args.labels
+        cfg["data"]["boundary_labels"] = []
     try:
         records, report = heldout_records(cfg)
         result = evaluate_model(predictor, records, cfg)

@@ -270,12 +270,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Analyse the labelling functions on the corpus and a hand-labelled development sample.",
     )
     p.add_argument(
-        "--dev", default="experiments/labels/dev.tsv", help="hand-labelled TSV (id, topic)"
+        "--dev",
+        default="experiments/labels/dev.tsv",
+        help="hand-labelled TSV (id, topic) (default: %(default)s, from the repository's root)",
     )
     p.add_argument(
         "--train",
         default="experiments/labels/train.tsv",
-        help="hand-labelled training texts to fit the learned vote on ('' for none)",
+        help="hand-labelled training texts to fit the learned vote on ('' for none; default: "
+        "%(default)s, from the repository's root)",
     )
     corpus_arg(p)
     p.add_argument("--out", help="also write the report (markdown) to this file")
@@ -332,7 +335,8 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument(
         "--labels",
         action="append",
-        help="hand-labelled TSV (id, topic) to score against (repeatable)",
+        help="hand-labelled TSV (id, topic) to score against (repeatable; default: the "
+        "recipe's, experiments/labels/heldout.tsv and boundaries.tsv, from the repository's root)",
     )
     p.set_defaults(func=cmd_evaluate)
 
