@@ -291,7 +291,9 @@ def _parser() -> argparse.ArgumentParser:
         "byte, and the manifests say the same but for timings (a rebuild of a model), 1 with a "
         "line per difference otherwise. With --texts, folders that differ are compared by "
         "their answers: exit 0 when every answer is the same and every probability within "
-        "--tolerance ('same answers within tolerance'), 1 otherwise ('different').",
+        "--tolerance ('same answers within tolerance'), 1 otherwise ('different'). A folder "
+        "that load refuses (a file changed since it was saved, missing or damaged) is exit 2, "
+        "naming the file: it is no model to compare.",
     )
     p.add_argument("first", help="model folder")
     p.add_argument("second", help="model folder")
