@@ -24,6 +24,9 @@ class WorkerDied(RuntimeError):
     """A worker process ended without an answer (killed: out of memory, say)."""
 
 
+_DIED = "a worker process ended without an answer (killed? out of memory?)"
+
+
 def _work(func: Callable[[Any], Any], items: Sequence[Any], conn: Connection) -> None:
     # Ctrl-C is the forking process's to handle; SIGTERM (being stopped) ends the process as
     # the system ends any, not by a handler the command set before forking.
@@ -80,7 +83,10 @@ def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Ite
             workers.append((process, here))
         given = 0
         for _, conn in workers:
-            conn.send(given)
+            try:
+                conn.send(given)
+            except OSError:
+                raise WorkerDied(_DIED) from None
             given += 1
         busy = {conn for _, conn in workers}
         while busy:
@@ -88,14 +94,13 @@ def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Ite
             for conn in wait(list(busy)):
                 try:
                     index, ok, value = conn.recv()
+                    if ok:
+                        conn.send(given if given < len(items) else None)
                 except (EOFError, OSError):
-                    raise WorkerDied(
-                        "a worker process ended without an answer (killed? out of memory?)"
-                    ) from None
+                    raise WorkerDied(_DIED) from None
                 if not ok:
                     raise value
                 results[index] = value
-                conn.send(given if given < len(items) else None)
                 if given < len(items):
                     given += 1
                 else:
