@@ -128,11 +128,16 @@ def prepare_many(
             progress(done, len(texts))
 
     if n_jobs > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from contextlib import closing
+
         from .pools import forked
 
-        results = forked(lambda c: _prepare_chunk([texts[i] for i in c], max_chars), chunks, n_jobs)
-        for indices, prepared in zip(chunks, results):
-            collect(indices, prepared)
+        # (closed however the loop is left: a progress callback or the cache may fail)
+        with closing(
+            forked(lambda c: _prepare_chunk([texts[i] for i in c], max_chars), chunks, n_jobs)
+        ) as results:
+            for indices, prepared in zip(chunks, results):
+                collect(indices, prepared)
     else:
         for indices in chunks:
             collect(indices, _prepare_chunk([texts[i] for i in indices], max_chars))

@@ -5,19 +5,28 @@ A Ctrl-C at a terminal reaches every process of the command's group. With
 stopped while sending a large result (a classifier's weights) left half a message that the
 pool's own thread waited for, for ever: the command hung at exit. Here each worker is a forked
 process with a pipe of its own, and no thread stands between: the workers leave interruptions
-to the process that forked them, which, interrupted, stops them and closes their pipes.
+to the process that forked them, which, interrupted, stops them and closes their pipes; a
+worker whose parent is gone, however it went, ends too.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
+import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["WorkerDied", "run_forked", "forked"]
+__all__ = ["WorkerDied", "run_forked", "forked", "end_with_parent"]
+
+# What stops a command: held back while a worker is forked, so that the worker is known (and
+# stopped) before they can act, and left to the parent in the worker.
+_STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 class WorkerDied(RuntimeError):
@@ -27,26 +36,77 @@ class WorkerDied(RuntimeError):
 _DIED = "a worker process ended without an answer (killed? out of memory?)"
 
 
-def _work(func: Callable[[Any], Any], items: Sequence[Any], conn: Connection) -> None:
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker, as its cause."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def end_with_parent(parent: int) -> None:
+    """Have the system end this worker (SIGTERM) when its parent ends, however it ends: killed
+    (SIGKILL, out of memory), or interrupted while it was starting the workers. Otherwise the
+    worker waits forever for work (its siblings hold the other end of its pipe, inherited when
+    they were forked). Linux's PR_SET_PDEATHSIG; elsewhere the parent's own ending of its
+    workers is all there is."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # (the parent ended before the request was made)
+        os._exit(0)
+
+
+def _answer(index: int, func: Callable[[Any], Any], item: Any) -> tuple[Any, ...]:
+    try:
+        return (index, True, func(item), None)
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(exc))
+        try:
+            # (an error that pickles but cannot be built again would fail in the parent)
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            exc = RuntimeError(f"item {index}: {type(exc).__name__}: {exc}")
+        return (index, False, exc, text)
+
+
+def _work(
+    func: Callable[[Any], Any], items: Sequence[Any], conn: Connection, parent: int, others
+) -> None:
     # Ctrl-C is the forking process's to handle; SIGTERM (being stopped) ends the process as
-    # the system ends any, not by a handler the command set before forking.
+    # the system ends any, not by a handler the command set before forking. (Both were held
+    # back while this process was forked.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    end_with_parent(parent)
+    # The parent's ends of the pipes, this one's and those of the workers before it: with them
+    # closed here, a pipe whose parent is gone reads as ended.
+    for end in others:
+        end.close()
     while True:
-        index = conn.recv()
+        try:
+            index = conn.recv()
+        except (EOFError, OSError):
+            return
         if index is None:
             return
-        try:
-            answer = (index, True, func(items[index]))
-        except BaseException as exc:
-            answer = (index, False, exc)
+        answer = _answer(index, func, items[index])
         try:
             conn.send(answer)
         except Exception as exc:
-            # (an answer, or an error, that does not pickle: said in words)
-            what = "result" if answer[1] else f"error ({answer[2]!r})"
+            # (an answer that does not pickle: said in words)
             conn.send(
-                (index, False, RuntimeError(f"item {index}: its {what} cannot be sent: {exc}"))
+                (
+                    index,
+                    False,
+                    RuntimeError(f"item {index}: its result cannot be sent: {exc}"),
+                    None,
+                )
             )
 
 
@@ -59,17 +119,26 @@ def run_forked(
     """``[func(item) for item in items]``, in ``n_jobs`` processes forked from this one (which
     see ``func`` and ``items`` without their being sent), each given the next item as soon as
     it is free, so that items are best given longest first. ``done(k)`` is called as the
-    answers in order reach k. An item's exception is raised here, as ``func`` raised it."""
+    answers in order reach k. An item's exception is raised here, as ``func`` raised it, with
+    the worker's traceback as its cause."""
     out = []
-    for result in forked(func, items, n_jobs):
-        out.append(result)
-        if done:
-            done(len(out))
+    with closing(forked(func, items, n_jobs)) as answers:
+        for result in answers:
+            out.append(result)
+            if done:
+                done(len(out))
     return out
 
 
 def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Iterator[Any]:
-    """`run_forked`'s answers, in order, each as soon as it and those before it are in."""
+    """`run_forked`'s answers, in order, each as soon as it and those before it are in. Close
+    the iterator (`contextlib.closing`) when leaving it early: its workers end then."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a whole number of at least 1, got {n_jobs!r}")
+    return _forked(func, items, n_jobs)
+
+
+def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Iterator[Any]:
     context = multiprocessing.get_context("fork")
     workers: list[tuple[Any, Connection]] = []
     results: dict[int, Any] = {}
@@ -77,30 +146,34 @@ def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Ite
     try:
         for _ in range(min(n_jobs, len(items))):
             here, there = context.Pipe()
-            process = context.Process(target=_work, args=(func, items, there))
-            process.start()
-            there.close()
-            workers.append((process, here))
+            others = [conn for _, conn in workers] + [here]
+            process = context.Process(target=_work, args=(func, items, there, os.getpid(), others))
+            # (held back until the worker is known, so that it is stopped with the others)
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+            try:
+                workers.append((process, here))
+                process.start()
+            finally:
+                there.close()
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
         given = 0
         for _, conn in workers:
-            try:
-                conn.send(given)
-            except OSError:
-                raise WorkerDied(_DIED) from None
+            _send(conn, given)
             given += 1
         busy = {conn for _, conn in workers}
         while busy:
             # (a worker that ends, however, closes its end of the pipe: its own reads as ended)
             for conn in wait(list(busy)):
                 try:
-                    index, ok, value = conn.recv()
-                    if ok:
-                        conn.send(given if given < len(items) else None)
+                    index, ok, value, text = conn.recv()
                 except (EOFError, OSError):
                     raise WorkerDied(_DIED) from None
                 if not ok:
+                    if text:
+                        value.__cause__ = _RemoteTraceback(f'\n"""\n{text}"""')
                     raise value
                 results[index] = value
+                _send(conn, given if given < len(items) else None)
                 if given < len(items):
                     given += 1
                 else:
@@ -111,11 +184,21 @@ def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Ite
     finally:
         # Done, failed, interrupted or left: no worker outlives the call.
         for process, conn in workers:
-            if process.is_alive():
+            if process.pid is not None and process.is_alive():
                 process.terminate()
             conn.close()
         for process, _ in workers:
+            if process.pid is None:
+                continue
             process.join(timeout=5)
             if process.is_alive():
                 os.kill(process.pid, signal.SIGKILL)
                 process.join()
+            process.close()
+
+
+def _send(conn: Connection, index: int | None) -> None:
+    try:
+        conn.send(index)
+    except OSError:  # (the worker is gone)
+        raise WorkerDied(_DIED) from None

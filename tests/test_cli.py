@@ -616,3 +616,19 @@ def test_a_late_ctrl_c_leaves_a_finished_command_finished():
     assert done.stdout.splitlines()[-1] == "0 True", done.stderr
     assert main(["predict", "Giá xăng tăng"]) == 0
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_worker_that_dies_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path):
+    from nlpkit.pools import WorkerDied
+    from nlpkit.training import api
+
+    def killed(*args, **kwargs):
+        raise WorkerDied("a worker process ended without an answer (killed? out of memory?)")
+
+    monkeypatch.setattr(api, "train_file", killed)
+    data = tmp_path / "x.jsonl"
+    data.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    assert main(["train", "--data", str(data), "--output", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nlpkit train: error: a worker process ended without an answer")
+    assert "nothing was written; with --n-jobs 1 it needs less memory" in err

@@ -61,17 +61,19 @@ def test_an_interruption_stops_the_workers_at_once_and_quietly(tmp_path):
             return np.ones((1000, 2000))
 
         try:
+            print("ready", flush=True)
             run_forked(work, list(range(200)), 2)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             sys.exit(130)
     """)
     )
-    for delay in (1.0, 1.5):
+    for delay in (0.5, 1.0):
         process = subprocess.Popen(
-            [sys.executable, str(script)], stderr=subprocess.PIPE, text=True,
-            start_new_session=True,
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
         )  # fmt: skip
+        assert process.stdout.readline() == "ready\n"  # (past Python's start and imports)
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -81,3 +83,95 @@ def test_an_interruption_stops_the_workers_at_once_and_quietly(tmp_path):
             pytest.fail("the interrupted run hung")
         assert process.returncode == 130, err
         assert err.strip() == "interrupted"
+
+
+def test_a_worker_count_below_one_is_refused():
+    for wrong in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="n_jobs must be a whole number of at least 1"):
+            run_forked(str, [1, 2], wrong)
+
+
+def test_the_workers_traceback_is_the_cause_of_its_exception():
+    def odd(x):
+        if x == 1:
+            raise KeyError("one")
+        return x
+
+    with pytest.raises(KeyError) as caught:
+        run_forked(odd, [0, 1, 2], 2)
+    assert "in odd" in str(caught.value.__cause__) and 'raise KeyError("one")' in str(
+        caught.value.__cause__
+    )
+
+
+def _marked(mark: str) -> list[int]:
+    """The processes whose environment holds ``mark``: a script's, and its workers'."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if mark.encode() in environ.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _gone(mark: str, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while _marked(mark):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+LOOP = textwrap.dedent("""
+    import sys, time
+    from nlpkit.pools import run_forked
+
+    try:
+        run_forked(lambda i: i, list(range(4)), 2)
+        print("ready", flush=True)
+        while True:
+            run_forked(lambda i: i, list(range(4)), 2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+""")
+
+
+@pytest.mark.slow
+def test_an_interruption_while_workers_are_forked_leaves_none_behind(tmp_path):
+    # Workers forked over and over: a Ctrl-C lands while one is being forked, sooner or later.
+    script = tmp_path / "loop.py"
+    script.write_text(LOOP)
+    for delay in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
+        mark = f"NLPKIT_TEST_POOL_{os.getpid()}_{delay}"
+        process = subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True, env={**os.environ, mark: "1"},
+        )  # fmt: skip
+        # (past Python's start and the imports: a Ctrl-C there is Python's own traceback)
+        assert process.stdout.readline() == "ready\n"
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 130 and err.strip() == "interrupted", err
+        assert _gone(mark), "a worker outlived the interrupted run"
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text("from nlpkit.pools import run_forked\nimport time\n"
+                      "run_forked(lambda x: time.sleep(1) or x, list(range(100)), 2)\n")  # fmt: skip
+    mark = f"NLPKIT_TEST_POOL_{os.getpid()}_killed"
+    process = subprocess.Popen([sys.executable, str(script)], env={**os.environ, mark: "1"})
+    deadline = time.monotonic() + 20
+    while len(_marked(mark)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(_marked(mark)) == 3  # the script and its two workers
+    process.kill()
+    process.wait()
+    assert _gone(mark), "the workers outlived their parent"

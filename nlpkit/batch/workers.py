@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import wait
 
 from .. import heap
+from ..pools import end_with_parent
 from ..predictor import Predictor
 from .answering import Answer, _run
 from .reading import Job
@@ -41,7 +42,7 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings, par
     # workers ignore it; the parent ends them with SIGTERM, at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _end_with(parent)
+    end_with_parent(parent)
     if _inherited is not None:
         predictor, settings = _inherited
     else:
@@ -69,26 +70,6 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings, par
                 _send_data(answers, data)
             else:
                 answers.send(answer)
-
-
-def _end_with(parent: int) -> None:
-    """Have the system end this worker (SIGTERM) when its parent ends, however it ends: killed
-    (SIGKILL, out of memory), or interrupted while it was starting the workers. Otherwise the
-    worker waits forever for a job (its siblings hold the write end of its pipe, inherited when
-    they were forked) and keeps the output file, and its lock, open. Linux's PR_SET_PDEATHSIG;
-    elsewhere the parent's own ending of its workers is all there is."""
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # (the parent ended before the request was made)
-        os._exit(0)
 
 
 # A chunk's bytes, and the output lines that answer it, go into the pipe as they are, after a

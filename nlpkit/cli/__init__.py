@@ -73,6 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     except _WriteFailed as exc:
         print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:
+        # (the pools' module is imported by the work that forks, not by every command)
+        from ..pools import WorkerDied
+
+        if not isinstance(exc, WorkerDied):
+            raise
+        left = _NOTHING_WRITTEN.get(args.command)
+        fewer = "; with --n-jobs 1 it needs less memory" if hasattr(args, "n_jobs") else ""
+        print(
+            f"nlpkit {args.command}: error: {exc}{f'; {left}' if left else ''}{fewer}",
+            file=sys.stderr,
+        )
+        return 1
     except (KeyboardInterrupt, Terminated) as exc:
         # (a command that knows what the interruption left says it; otherwise, for a command
         # that writes only at its end, nothing was written)
