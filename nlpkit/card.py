@@ -78,9 +78,11 @@ def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, A
             + "."
         )
     if corpora:
+        # (none for a user's file read from a stream: its bytes were read once, for training)
+        fingerprint = info["corpus"].get("fingerprint")
+        shown = f" (fingerprint `{fingerprint[:23]}…`)" if fingerprint else ""
         lines.append(
-            f"- Data: the non-held-out part of {', '.join(corpora)} "
-            f"(fingerprint `{info['corpus']['fingerprint'][:23]}…`), datasets "
+            f"- Data: the non-held-out part of {', '.join(corpora)}{shown}, datasets "
             f"{', '.join(cfg['data']['datasets'])}."
         )
         lines.append(

@@ -323,3 +323,24 @@ def test_a_data_file_given_as_a_config_is_named_with_the_commands_own_option(
     (tmp_path / "x.jsonl").write_text('{"text": "a"}\n', encoding="utf-8")
     assert main([*command, str(example)]) == 2
     assert hint in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes: POSIX only")
+def test_training_on_a_stream_reads_it_once(example, tmp_path, monkeypatch, capsys):
+    import os
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(example.read_bytes()))
+    writer.start()
+    try:
+        # (it hung after the fit, opening the stream again for the data's fingerprint)
+        assert main(["train", "--data", str(fifo), "--output", "m", "--quiet"]) == 0
+    finally:
+        writer.join(timeout=10)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["corpus"]["fingerprint"] is None
+    assert manifest["training_inputs"]["corpus"] == {"stream": "not recorded: read from a stream"}

@@ -3,6 +3,7 @@ import json
 import os
 import re
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -219,14 +220,25 @@ def test_pandas_texts_and_labels_with_other_indexes_are_paired_by_position_with_
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes: POSIX only")
 @pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
-def test_a_stream_is_read_once_from_its_start(tmp_path, packed):
-    # A pipe, standard input or a shell's <(...) cannot be opened twice nor read back.
-    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in small_rows()).encode()
+@pytest.mark.parametrize("by_bits", [False, True], ids=["at once", "a byte first"])
+def test_a_stream_is_read_once_from_its_start(tmp_path, packed, by_bits):
+    # A pipe, standard input or a shell's <(...) cannot be opened twice nor read back, and may
+    # give its first bytes a few at a time (its format is not told by the first few).
+    content = (
+        b"\n" + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in small_rows()).encode()
+    )
+    data = gzip.compress(content) if packed else content
     fifo = tmp_path / "stream"
     os.mkfifo(fifo)
-    writer = threading.Thread(
-        target=lambda: fifo.write_bytes(gzip.compress(content) if packed else content)
-    )
+
+    def write():
+        with fifo.open("wb", buffering=0) as out:
+            if by_bits:
+                out.write(data[:1])
+                time.sleep(0.3)
+            out.write(data[1 if by_bits else 0 :])
+
+    writer = threading.Thread(target=write)
     writer.start()
     try:
         data = read_file(fifo)

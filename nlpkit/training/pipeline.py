@@ -197,7 +197,10 @@ def run(
     if user is not None and user.path is not None:
         inputs["corpus"].update(user.inputs())
         corpus["files"].append(user.path.name)
-        corpus["fingerprint"] = corpus_fingerprint([*paths, user.path])
+        # (a stream, read once already, has no bytes left to take the fingerprint of: none)
+        corpus["fingerprint"] = (
+            corpus_fingerprint([*paths, user.path]) if user.path.is_file() else None
+        )
     heldout = parts.heldout + (user.heldout if user is not None and base is None else [])
     unique = parts.unique_heldout
     metrics = {

@@ -48,19 +48,41 @@ class LabelledTexts:
     fields: dict[str, str | None] = field(default_factory=dict)
 
 
+class _Replay(io.RawIOBase):
+    """A stream whose first bytes were read already: those bytes, then the rest of it."""
+
+    def __init__(self, head: bytes, rest: Any):
+        self._head, self._rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._rest.readinto(buffer)
+
+
 @contextmanager
 def _open_text(path: Path) -> Iterator[tuple[io.TextIOWrapper, str]]:
     """The file as text, and its first characters (what its format is told by), read once
-    from its start: a pipe, standard input or a shell's ``<(...)`` cannot be read twice."""
+    from its start: a pipe, standard input or a shell's ``<(...)`` cannot be read twice, and
+    may give its first bytes a few at a time."""
     with path.open("rb") as raw:
-        stream: Any = raw
         # gzip data is known by its first bytes, whatever the name (.GZ, none at all)
-        if raw.peek(2)[:2] == b"\x1f\x8b":
-            stream = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 16)
-        head = stream.peek(4096)[:4096].decode("utf-8", "ignore").lstrip("\ufeff")
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        magic = raw.read(2)
+        stream: Any = io.BufferedReader(_Replay(magic, raw))
+        if magic == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")
+        first = stream.read(4096)
+        text = io.TextIOWrapper(
+            io.BufferedReader(_Replay(first, stream), 1 << 16), encoding="utf-8-sig", newline=""
+        )
         try:
-            yield text, head
+            yield text, first.decode("utf-8", "ignore").lstrip("\ufeff")
         finally:
             text.close()
 
