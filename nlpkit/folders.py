@@ -56,7 +56,14 @@ def temporary_folder(path: Path) -> Path:
 
 def write_file(path: Path, text: str) -> None:
     """``text`` (UTF-8) as the file ``path``, whole or not at all: written beside it under a
-    hidden name, with the permissions the umask gives a new file, then renamed in its place."""
+    hidden name, with the permissions the umask gives a new file, then renamed in its place.
+    A link to a file writes the file it points to; a stream (a pipe, a terminal, standard
+    error) is written to as it is."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        return
+    path = path.resolve() if path.is_symlink() else path
     tmp = path.with_name(f".{_stem(path)}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(

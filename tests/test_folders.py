@@ -28,3 +28,25 @@ def test_a_write_that_fails_leaves_the_file_before_and_nothing_else(tmp_path):
         write_file(path, "a lone surrogate \ud800 cannot be written")
     assert path.read_text(encoding="utf-8") == "before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_a_link_writes_the_file_it_points_to(tmp_path):
+    (tmp_path / "real.md").write_text("before", encoding="utf-8")
+    (tmp_path / "link.md").symlink_to("real.md")
+    write_file(tmp_path / "link.md", "after")
+    assert (tmp_path / "link.md").is_symlink()
+    assert (tmp_path / "real.md").read_text(encoding="utf-8") == "after"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes: POSIX only")
+def test_a_stream_is_written_to_as_it_is(tmp_path):
+    import threading
+
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    write_file(fifo, "Giá xăng tăng\n")
+    reader.join(timeout=10)
+    assert got == ["Giá xăng tăng\n"] and fifo.is_fifo()

@@ -226,12 +226,15 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         # (checked before the corpus is read: the report is written at the end)
         if out.is_dir():
             raise UsageError(f"--out {out} is a folder; name a file")
-        folder = out.absolute().parent
-        if folder.exists() and not folder.is_dir():
+        # (a stream, `--out >(...)` or /dev/stderr, is written to as it is)
+        stream = out.exists() and not out.is_file()
+        folder = (out.resolve() if out.is_symlink() else out).absolute().parent
+        if not stream and folder.exists() and not folder.is_dir():
             raise UsageError(f"--out {out}: {folder} is a file, not a folder")
-        if not folder.is_dir():
+        if not stream and not folder.is_dir():
             raise UsageError(f"--out {out}: the folder {folder} does not exist")
-        _writable(folder, "--out")
+        if not stream:
+            _writable(folder, "--out")
     read = CorpusReport()
     try:
         records = [r for r in read_corpus(args.corpus, read) if not is_heldout(r)]
