@@ -339,6 +339,12 @@ class Predictor:
         state["_coef"], state["_intercept"] = self.coef, self.intercept
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # (pickled before the temperature was a checked setting: a plain attribute then)
+        if "temperature" in state:
+            state["_temperature"] = state.pop("temperature")
+        self.__dict__.update(state)
+
     # -- input handling -------------------------------------------------------------------
 
     @staticmethod

@@ -477,3 +477,14 @@ def test_an_empty_list_checks_its_options_as_any_list(predictor):
             call([], n_jobs=1.5)
         with pytest.raises(TypeError, match="allow_none must be True or False"):
             call([], allow_none="no")
+
+
+def test_a_model_pickled_when_its_temperature_was_a_plain_attribute_loads(predictor):
+    import pickle
+
+    state = predictor.__getstate__()
+    state["temperature"] = state.pop("_temperature")  # as a model pickled before kept it
+    old = object.__new__(type(predictor))
+    old.__setstate__(state)
+    again = pickle.loads(pickle.dumps(old))
+    assert again.predict_proba(TEXTS) == predictor.predict_proba(TEXTS)

@@ -22,6 +22,7 @@ def test_config_defaults_and_name(tmp_path):
     "text, message",
     [
         ("colour = 1\n", "unknown config key 'colour'"),
+        ("[data]\nmax_chars = 200000000\n", "'data.max_chars' must be from 100 to 100,000,000"),
         ("[features]\nngrams = [1, 2]\n", "unknown config key 'features.ngrams'"),
         ("[features]\nmin_df = 'two'\n", "'features.min_df' must be int"),
         ("[features]\nsublinear_tf = 1\n", "'features.sublinear_tf' must be bool"),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import DATASETS, DEFAULT_FILES
+from ..modelfile import MAX_CHARS_LIMIT
 from ..weak import LABELLING_FUNCTIONS
 
 __all__ = ["ConfigError", "DEFAULTS", "DATASETS", "load_config", "validate_config"]
@@ -209,8 +210,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
         )
     if c["none_offset"] and cfg["data"]["out_of_scope"] == "drop":
         raise ConfigError("'classifier.none_offset' needs 'data.out_of_scope' class or detector")
-    if d["max_chars"] < 100:
-        raise ConfigError(f"'data.max_chars' must be at least 100, got {d['max_chars']}")
+    if not 100 <= d["max_chars"] <= MAX_CHARS_LIMIT:
+        raise ConfigError(
+            f"'data.max_chars' must be from 100 to {MAX_CHARS_LIMIT:,}, got {d['max_chars']}"
+        )
     if not 0 <= d["min_confidence"] <= 1:
         raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
     if d["labels"] not in ("weak", "mapped", "section"):
