@@ -1,6 +1,7 @@
 """`run_forked`: work shared out among forked processes, the same answers in order, and an
 interruption that stops every worker at once, quietly."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -119,9 +120,14 @@ def _marked(mark: str) -> list[int]:
 
 
 def _gone(mark: str, seconds: float = 10) -> bool:
+    """Whether the marked processes are gone within ``seconds``; those left are killed, so that
+    a failing test leaves none behind."""
     deadline = time.monotonic() + seconds
     while _marked(mark):
         if time.monotonic() > deadline:
+            for pid in _marked(mark):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
             return False
         time.sleep(0.1)
     return True
@@ -157,7 +163,11 @@ def test_an_interruption_while_workers_are_forked_leaves_none_behind(tmp_path):
         assert process.stdout.readline() == "ready\n"
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("the interrupted run went on")
         assert process.returncode == 130 and err.strip() == "interrupted", err
         assert _gone(mark), "a worker outlived the interrupted run"
 
