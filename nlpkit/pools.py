@@ -143,18 +143,27 @@ def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> It
     workers: list[tuple[Any, Connection]] = []
     results: dict[int, Any] = {}
     ready = 0
+    # A pipe's end runs code of its own when it is let go of (Connection.__del__), and a Ctrl-C
+    # that lands there is lost ("Exception ignored"): every end is let go of while Ctrl-C and
+    # SIGTERM are held back, and they act after.
+    here = there = conn = others = None
+    busy: set[Connection] = set()
     try:
         for _ in range(min(n_jobs, len(items))):
-            here, there = context.Pipe()
-            others = [conn for _, conn in workers] + [here]
-            process = context.Process(target=_work, args=(func, items, there, os.getpid(), others))
             # (held back until the worker is known, so that it is stopped with the others)
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
+                here, there = context.Pipe()
+                others = [conn for _, conn in workers] + [here]
+                process = context.Process(
+                    target=_work, args=(func, items, there, os.getpid(), others)
+                )
                 workers.append((process, here))
                 process.start()
             finally:
-                there.close()
+                if there is not None:
+                    there.close()
+                there = others = conn = None
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
         given = 0
         for _, conn in workers:
@@ -183,18 +192,25 @@ def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> It
                 ready += 1
     finally:
         # Done, failed, interrupted or left: no worker outlives the call.
-        for process, conn in workers:
-            if process.pid is not None and process.is_alive():
-                process.terminate()
-            conn.close()
-        for process, _ in workers:
-            if process.pid is None:
-                continue
-            process.join(timeout=5)
-            if process.is_alive():
-                os.kill(process.pid, signal.SIGKILL)
-                process.join()
-            process.close()
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            for process, conn in workers:
+                if process.pid is not None and process.is_alive():
+                    process.terminate()
+                conn.close()
+            for process, _ in workers:
+                if process.pid is None:
+                    continue
+                process.join(timeout=5)
+                if process.is_alive():
+                    os.kill(process.pid, signal.SIGKILL)
+                    process.join()
+                process.close()
+            workers.clear()
+            busy.clear()
+            here = there = conn = others = None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _send(conn: Connection, index: int | None) -> None:
