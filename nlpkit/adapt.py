@@ -138,22 +138,14 @@ def adapt(
         for t, n in metrics["training"]["feed"]["labels"].items()
         if alone and t in predictor.topics and n < _FEW
     }
-    if lost or scarce:
+    said = [f"has no {', '.join(lost)}: the feed gave it no text of it"] if lost else []
+    if scarce:
+        learned = ", ".join(f"{t} from {n} text{'s' * (n != 1)}" for t, n in scarce.items())
+        said.append(f"learned {learned} of the feed alone")
+    if said:
         warnings.warn(
-            "the adapted model "
-            + "; ".join(
-                ([f"has no {', '.join(lost)}: the feed gave it no text of it"] if lost else [])
-                + (
-                    [
-                        "learned "
-                        + ", ".join(f"{t} from {n} text{'s' * (n != 1)}" for t, n in scarce.items())
-                        + " of the feed alone"
-                    ]
-                    if scarce
-                    else []
-                )
-            )
-            + ": a feed of wider news, or a recipe's corpora beside it (config), keeps them",
+            f"the adapted model {'; '.join(said)}: a feed of wider news, or a recipe's "
+            "corpora beside it (config), keeps them",
             stacklevel=2,
         )
     return predictor, metrics
