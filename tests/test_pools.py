@@ -70,20 +70,26 @@ def test_an_interruption_stops_the_workers_at_once_and_quietly(tmp_path):
     """)
     )
     for delay in (0.5, 1.0):
-        process = subprocess.Popen(
-            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, start_new_session=True,
-        )  # fmt: skip
-        assert process.stdout.readline() == "ready\n"  # (past Python's start and imports)
-        time.sleep(delay)
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            _, err = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail("the interrupted run hung")
-        assert process.returncode == 130, err
-        assert err.strip() == "interrupted"
+        _interrupt(script, delay)
+
+
+def _interrupt(script, delay: float, env: dict | None = None) -> None:
+    """Run ``script`` in a group of its own, Ctrl-C the group ``delay`` seconds after the script
+    says it is ready (past Python's start and imports, where a Ctrl-C is Python's own
+    traceback), and check that it says it was interrupted, and that alone, promptly."""
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True, env=env,
+    )  # fmt: skip
+    assert process.stdout.readline() == "ready\n"
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the interrupted run went on")
+    assert process.returncode == 130 and err.strip() == "interrupted", err
 
 
 def test_a_worker_count_below_one_is_refused():
@@ -155,20 +161,7 @@ def test_an_interruption_while_workers_are_forked_leaves_none_behind(tmp_path):
     script.write_text(LOOP)
     for delay in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
         mark = f"NLPKIT_TEST_POOL_{os.getpid()}_{delay}"
-        process = subprocess.Popen(
-            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, start_new_session=True, env={**os.environ, mark: "1"},
-        )  # fmt: skip
-        # (past Python's start and the imports: a Ctrl-C there is Python's own traceback)
-        assert process.stdout.readline() == "ready\n"
-        time.sleep(delay)
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            _, err = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail("the interrupted run went on")
-        assert process.returncode == 130 and err.strip() == "interrupted", err
+        _interrupt(script, delay, {**os.environ, mark: "1"})
         assert _gone(mark), "a worker outlived the interrupted run"
 
 
