@@ -98,7 +98,7 @@ def score_file(
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
     `ValueError` for a file or a text that cannot be read, naming where."""
     from .text import join_title
-    from .training.reading import DataError, read_file
+    from .training.reading import DataError, read_file, spelling
 
     data = read_file(path, text_field, label_field, title_field)
     for where, label in zip(data.where, data.labels):
@@ -129,12 +129,8 @@ def score_file(
     if lacking:
         result["labels_the_model_lacks"] = {label: data.labels.count(label) for label in lacking}
         # (a label the model has, spelt another way: "Sports" for "sports")
-        spelt = {" ".join(c.casefold().split()): c for c in classes}
-        alike = {
-            label: spelt[key]
-            for label in lacking
-            if (key := " ".join(label.casefold().split())) in spelt
-        }
+        spelt = {spelling(c): c for c in classes}
+        alike = {label: spelt[spelling(label)] for label in lacking if spelling(label) in spelt}
         if alike:
             result["labels_spelt_otherwise"] = alike
     return result

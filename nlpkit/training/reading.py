@@ -192,6 +192,12 @@ def _string(value: Any, where: str, name: str, what: str) -> str:
     raise DataError(f"{where}: field {name!r} ({what}) must be a string, got {got}")
 
 
+def spelling(label: str) -> str:
+    """A label as it reads whatever its case and spacing: two labels of one spelling are most
+    likely one label written two ways ("Sports", "sports ")."""
+    return " ".join(label.casefold().split())
+
+
 def data_name(path: str | Path) -> str:
     """The name of a data file without its kind (``news.2024.csv.gz``: ``news.2024``): what
     names the model trained on it, and its folder by default."""

@@ -22,7 +22,7 @@ from ..corpus import Record
 from ..text import has_content, join_title, normalize
 from ..topics import NONE
 from .labels import Example
-from .reading import DataError, LabelledTexts, once_cleaned
+from .reading import DataError, LabelledTexts, once_cleaned, spelling
 
 __all__ = ["UserSplit", "check", "split"]
 
@@ -138,7 +138,7 @@ def check(data: LabelledTexts) -> list[int]:
             )
     spellings = defaultdict(list)
     for label in sorted(counts):
-        spellings[" ".join(label.casefold().split())].append(label)
+        spellings[spelling(label)].append(label)
     alike = [names for names in spellings.values() if len(names) > 1]
     if alike:
         # (trained as given: two classes, each with part of what is likely one)
