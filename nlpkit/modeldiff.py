@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,18 @@ DEFAULT_TOLERANCE = 1e-4
 
 def read_texts(path: str | Path) -> Iterator[str]:
     """The texts of a file: JSON lines (a ``text`` field, a ``title`` read before it; a corpus
-    file, a batch input) or plain text, one text a line; gzipped or not."""
+    file, a batch input) or plain text, one text a line; gzipped or not. A ValueError names
+    what cannot be read: a line, a damaged gzip file."""
+    path = Path(path)
+    try:
+        yield from _texts(path)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(f"damaged gzip file ({exc})") from None
+
+
+def _texts(path: Path) -> Iterator[str]:
     from .text import join_title
 
-    path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8-sig") as lines:
         for number, line in enumerate(lines, start=1):
