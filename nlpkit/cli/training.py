@@ -227,13 +227,12 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         if out.is_dir():
             raise UsageError(f"--out {out} is a folder; name a file")
         # (a stream, `--out >(...)` or /dev/stderr, is written to as it is)
-        stream = out.exists() and not out.is_file()
-        folder = (out.resolve() if out.is_symlink() else out).absolute().parent
-        if not stream and folder.exists() and not folder.is_dir():
-            raise UsageError(f"--out {out}: {folder} is a file, not a folder")
-        if not stream and not folder.is_dir():
-            raise UsageError(f"--out {out}: the folder {folder} does not exist")
-        if not stream:
+        if not out.exists() or out.is_file():
+            folder = (out.resolve() if out.is_symlink() else out).absolute().parent
+            if folder.exists() and not folder.is_dir():
+                raise UsageError(f"--out {out}: {folder} is a file, not a folder")
+            if not folder.is_dir():
+                raise UsageError(f"--out {out}: the folder {folder} does not exist")
             _writable(folder, "--out")
     read = CorpusReport()
     try:
