@@ -205,7 +205,7 @@ def save(
         _parse_vocabulary(vocabulary.encode("utf-8", "surrogatepass"), Path("the model's terms"))
         for key, array in arrays.items():
             # (the check loading makes of the file's numbers)
-            if array.size and not all_finite(memoryview(np.ascontiguousarray(array)), key == "idf"):
+            if not all_finite(array, key == "idf"):
                 kind = "non-positive or non-finite" if key == "idf" else "non-finite"
                 raise ModelError(f"the model: its {key} holds {kind} numbers")
     except ModelError as exc:
@@ -679,7 +679,7 @@ def _read_array(
         import numpy as np
 
         values = memoryview(np.asarray(values).byteswap())
-    if count and not all_finite(values, positive):
+    if not all_finite(values, positive):
         raise ModelError(
             f"{path}: holds {'non-positive or ' if positive else ''}non-finite numbers"
         )
@@ -716,8 +716,15 @@ def _npy_header(content: bytearray, path: Path) -> tuple[str, bool, tuple[int, .
     return str(descr), bool(fortran), shape, 8 + width + length
 
 
-def all_finite(values: memoryview, positive: bool) -> bool:
-    """Whether every float64 of ``values`` is finite (and above 0, with ``positive``)."""
+def all_finite(values: Any, positive: bool = False) -> bool:
+    """Whether every float64 of ``values`` (a float64 memoryview, or numbers numpy reads) is
+    finite, and above 0 with ``positive``; True when there are none."""
+    if not isinstance(values, memoryview):
+        import numpy as np
+
+        values = memoryview(np.ascontiguousarray(values, dtype=np.float64))
+    if not values.nbytes:
+        return True
     if compiled.core is not None:
         return compiled.core.all_finite(values, positive)
     import numpy as np

@@ -108,11 +108,7 @@ def _finite(name: str, values: Any) -> None:
     # NaN or infinite weights give every text the same answer, without a word.
     from .modelfile import all_finite
 
-    if not isinstance(values, memoryview):
-        import numpy as np
-
-        values = memoryview(np.ascontiguousarray(values))
-    if values.nbytes and not all_finite(values, False):
+    if not all_finite(values):
         raise ValueError(f"{name} holds NaN or infinite numbers")
 
 
