@@ -84,31 +84,20 @@ def test_bad_jsonl_gets_one_line_naming_the_problem(tmp_path, content, message):
     assert message in text and "\n" not in text
 
 
-def test_a_csv_with_a_stray_quote(tmp_path):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('text,label\nhello,a\n"unclosed, b\nmore,c\n', r"x.csv:3: malformed CSV .*a stray quote"),
+        ("text,label\nhello,a,extra\n", "x.csv:2: more values than the header has columns"),
+        ("text,label,title\nhello,a\n", "x.csv:2: 2 value\\(s\\) where the header has 3 columns"),
+        ("text;label\nhello;a\n", "x.csv:1: one column named 'text;label'.*not semicolons"),
+    ],
+    ids=["a stray quote", "more values", "fewer values", "semicolons"],
+)  # fmt: skip
+def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message):
     path = tmp_path / "x.csv"
-    path.write_text('text,label\nhello,a\n"unclosed, b\nmore,c\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"x.csv:3: malformed CSV .*a stray quote"):
-        read_file(path)
-
-
-def test_a_csv_row_with_more_values_than_columns(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("text,label\nhello,a,extra\n", encoding="utf-8")
-    with pytest.raises(DataError, match="x.csv:2: more values than the header has columns"):
-        read_file(path)
-
-
-def test_a_csv_row_with_fewer_values_than_columns(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("text,label,title\nhello,a\n", encoding="utf-8")
-    with pytest.raises(DataError, match="x.csv:2: 2 value\\(s\\) where the header has 3 columns"):
-        read_file(path)
-
-
-def test_a_csv_of_semicolons_says_so(tmp_path):
-    path = tmp_path / "x.csv"
-    path.write_text("text;label\nhello;a\n", encoding="utf-8")
-    with pytest.raises(DataError, match="x.csv:1: one column named 'text;label'.*not semicolons"):
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
         read_file(path)
 
 
