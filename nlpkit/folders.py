@@ -24,7 +24,7 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["temporary_folder", "replace_folder", "remove_leftovers", "write_file"]
+__all__ = ["temporary_folder", "replace_folder", "remove_leftovers", "write_file", "is_stream"]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -54,22 +54,59 @@ def temporary_folder(path: Path) -> Path:
             continue
 
 
+# A name of one of this process's open descriptors: /dev/stdout, /dev/stderr, /dev/fd/N,
+# /proc/self/fd/N. Behind it may be a file the shell opened (``2>> run.log``), which must be
+# written through the descriptor's name, not replaced.
+_DESCRIPTOR = re.compile(r"/dev/(?:stdin|stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+
+
+def _descriptor(path: Path) -> bool:
+    """Whether ``path``, or a link on its way to what it names, is a descriptor's name."""
+    at = os.path.abspath(path)
+    for _ in range(40):  # (the system's own limit of links followed)
+        if _DESCRIPTOR.fullmatch(at):
+            return True
+        try:
+            target = os.readlink(at)
+        except OSError:  # (not a link: the end of the way)
+            return False
+        at = os.path.normpath(os.path.join(os.path.dirname(at), target))
+    return False
+
+
+def is_stream(path: Path) -> bool:
+    """Whether `write_file` writes to ``path`` as it is: a pipe, a terminal, a descriptor's
+    name (whatever file the shell sent it to)."""
+    return _descriptor(path) or (path.exists() and not path.is_file() and not path.is_dir())
+
+
 def write_file(path: Path, text: str) -> None:
     """``text`` (UTF-8) as the file ``path``, whole or not at all: written beside it under a
-    hidden name, with the permissions the umask gives a new file, then renamed in its place.
-    A link to a file writes the file it points to; a stream (a pipe, a terminal, standard
-    error) is written to as it is."""
-    if path.exists() and not path.is_file() and not path.is_dir():
-        with open(path, "w", encoding="utf-8") as out:
+    hidden name, flushed to the disk, then renamed in its place (a file already there keeps
+    its permissions; a new one has those the umask gives). A link to a file writes the file it
+    points to; a stream (a pipe, a terminal, standard output or error, whatever file the shell
+    sent them to) is written to as it is, after what it already holds."""
+    if is_stream(path):
+        with open(path, "a", encoding="utf-8") as out:
             out.write(text)
         return
     path = path.resolve() if path.is_symlink() else path
+    remove_leftovers(path)
     tmp = path.with_name(f".{_stem(path)}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = None
     try:
         with open(
             os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8"
         ) as out:
             out.write(text)
+            out.flush()
+            if mode is not None:
+                os.fchmod(out.fileno(), mode)
+            # (renamed before its bytes reach the disk, a crash could leave the path empty)
+            os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -137,8 +174,8 @@ def _running(pid: int) -> bool:
 
 
 def remove_leftovers(path: Path) -> None:
-    """Remove the temporary folders beside ``path`` that a process of this machine left when
-    it was killed while saving there."""
+    """Remove the temporary folders (or files) beside ``path`` that a process of this machine
+    left when it was killed while saving there."""
     pattern = re.compile(
         rf"\.{re.escape(_stem(path))}\.{re.escape(_host())}\.(\d+)\.(?:[0-9a-f]{{8}}\.tmp|old)"
     )
@@ -149,7 +186,8 @@ def remove_leftovers(path: Path) -> None:
     for entry in entries:
         found = pattern.fullmatch(entry.name)
         if found and int(found[1]) != os.getpid() and not _running(int(found[1])):
-            if os.path.islink(entry.path):
-                os.unlink(entry.path)
+            if os.path.islink(entry.path) or entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
             else:
                 shutil.rmtree(entry.path, ignore_errors=True)

@@ -50,3 +50,52 @@ def test_a_stream_is_written_to_as_it_is(tmp_path):
     write_file(fifo, "Giá xăng tăng\n")
     reader.join(timeout=10)
     assert got == ["Giá xăng tăng\n"] and fifo.is_fifo()
+
+
+def test_a_file_already_there_keeps_its_permissions(tmp_path):
+    path = tmp_path / "report.md"
+    path.write_text("before", encoding="utf-8")
+    path.chmod(0o600)
+    write_file(path, "after")
+    assert path.read_text(encoding="utf-8") == "after"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="descriptor names: Linux")
+@pytest.mark.parametrize("name", ["/dev/stderr", "/proc/self/fd/2", "/dev/fd/2"])
+def test_standard_error_sent_to_a_file_is_written_after_what_it_holds(tmp_path, name):
+    # (``2>> run.log``: the log must not be replaced by the report, nor lose what it held)
+    import subprocess
+    import sys
+
+    log = tmp_path / "run.log"
+    log.write_text("earlier log\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as err:
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from nlpkit.folders import write_file; "
+                "print('said first', file=sys.stderr, flush=True); "
+                f"write_file(Path({name!r}), 'Giá xăng tăng\\n')",
+            ],
+            stderr=err,
+            check=True,
+        )
+    assert log.read_text(encoding="utf-8") == "earlier log\nsaid first\nGiá xăng tăng\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.log"]
+
+
+def test_a_half_written_file_of_a_killed_run_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    from nlpkit import folders
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = folders._host()
+    left = tmp_path / f".report.md.{host}.{dead.pid}.0123abcd.tmp"
+    left.write_text("half", encoding="utf-8")
+    write_file(tmp_path / "report.md", "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]

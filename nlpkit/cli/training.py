@@ -226,8 +226,10 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         # (checked before the corpus is read: the report is written at the end)
         if out.is_dir():
             raise UsageError(f"--out {out} is a folder; name a file")
+        from ..folders import is_stream
+
         # (a stream, `--out >(...)` or /dev/stderr, is written to as it is)
-        if not out.exists() or out.is_file():
+        if not is_stream(out):
             folder = (out.resolve() if out.is_symlink() else out).absolute().parent
             if folder.exists() and not folder.is_dir():
                 raise UsageError(f"--out {out}: {folder} is a file, not a folder")
