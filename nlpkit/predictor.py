@@ -114,7 +114,29 @@ def _finite(name: str, values: Any) -> None:
 
 def _n_terms(features: Any) -> int:
     n_terms = getattr(features, "n_terms_", None)
-    return len(features.terms_) if n_terms is None else n_terms
+    if n_terms is None:
+        terms = getattr(features, "terms_", None)
+        if terms is None:
+            raise ValueError(
+                f"features must be fitted (a fitted TfidfFeatures or Vocabulary), got a "
+                f"{type(features).__name__} without terms"
+            )
+        n_terms = len(terms)
+    return n_terms
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    view = values.view()
+    view.flags.writeable = False
+    return view
+
+
+def _own_copy(values: Any) -> np.ndarray:
+    import numpy as np
+
+    if isinstance(values, memoryview) and values.format == "d":
+        values = np.asarray(values)
+    return np.array(values, dtype=np.float64)
 
 
 def _fit_weights(coef: Any, intercept: Any, n_classes: int, n_terms: int) -> None:
@@ -228,13 +250,16 @@ class Predictor:
 
     @property
     def coef(self) -> np.ndarray:
-        """The weights, one row per class (the topics, then none), one column per term."""
+        """The weights, one row per class (the topics, then none), one column per term: a
+        read-only view (the scorers keep copies of their own, which an edit in place would
+        not reach); set ``coef`` to change them."""
         self._coef = as_array(self._coef)
-        return self._coef
+        return _read_only(self._coef)
 
     @coef.setter
     def coef(self, coef: np.ndarray) -> None:
-        coef = float64(coef)
+        # (a copy: the caller's array, changed later, would bypass the checks)
+        coef = _own_copy(coef)
         _fit_weights(coef, self._intercept, len(self.classes), _n_terms(self._tfidf))
         _finite("coef", coef)
         self._coef = coef
@@ -243,13 +268,13 @@ class Predictor:
 
     @property
     def intercept(self) -> np.ndarray:
-        """The intercepts, one per class."""
+        """The intercepts, one per class: a read-only view, as `coef`."""
         self._intercept = as_array(self._intercept)
-        return self._intercept
+        return _read_only(self._intercept)
 
     @intercept.setter
     def intercept(self, intercept: np.ndarray) -> None:
-        intercept = float64(intercept)
+        intercept = _own_copy(intercept)
         _fit_weights(self._coef, intercept, len(self.classes), _n_terms(self._tfidf))
         _finite("intercept", intercept)
         self._intercept = intercept
@@ -267,8 +292,10 @@ class Predictor:
 
     @features.setter
     def features(self, features: Any) -> None:
-        self._features = features
-        self._tfidf = _vocabulary_of(features) or features
+        tfidf = _vocabulary_of(features) or features
+        # (checked now, as the weights are: else the next predict would fail, far from here)
+        _fit_weights(self._coef, self._intercept, len(self.classes), _n_terms(tfidf))
+        self._features, self._tfidf = features, tfidf
         self._drop_scorer()
 
     @property

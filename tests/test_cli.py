@@ -390,11 +390,14 @@ def test_diff_says_whether_two_model_folders_are_the_same(tmp_path, small_model,
     second = modelfile.save(predictor, tmp_path / "b", name="small")
     assert main(["diff", str(first), str(second)]) == 0
     assert capsys.readouterr().out == "identical\n"
-    predictor.coef[0, 0] += 0.5
+    before = predictor.coef
+    moved = before.copy()
+    moved[0, 0] += 0.5
+    predictor.coef = moved
     try:
         modelfile.save(predictor, second, name="small")
     finally:
-        predictor.coef[0, 0] -= 0.5
+        predictor.coef = before
     assert main(["diff", str(first), str(second)]) == 1
     out = capsys.readouterr().out
     assert "coef.npy: differs (largest difference 0.5)" in out and out.endswith("1 file differs\n")

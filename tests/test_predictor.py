@@ -468,6 +468,30 @@ def test_settings_and_weights_set_on_a_model_are_checked_as_save_checks_them(pre
     assert (m.max_chars, m.temperature) == (300, 2.0) and type(m.max_chars) is int
 
 
+def test_weights_change_only_through_their_setters_and_are_kept_as_given(predictor):
+    # An edit in place would reach the saved folder but not the scorers' own copies, and a
+    # caller's array changed after it was set would bypass the checks.
+    import copy
+
+    from nlpkit.features import TfidfFeatures
+
+    m = copy.deepcopy(predictor)
+    for name in ("coef", "intercept"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(m, name)[0] += 5.0
+    given = m.coef.copy()
+    m.coef = given
+    given[:] = np.nan
+    assert np.isfinite(m.coef).all()
+    assert m.predict(TEXTS) == predictor.predict(TEXTS)
+    small = TfidfFeatures(min_df=1).fit(["giá xăng tăng", "đội tuyển thắng"])
+    with pytest.raises(ValueError, match="do not fit"):
+        m.features = small
+    with pytest.raises(ValueError, match="features must be fitted"):
+        m.features = TfidfFeatures()
+    assert m.predict(TEXTS) == predictor.predict(TEXTS)
+
+
 def test_an_empty_list_checks_its_options_as_any_list(predictor):
     for call in (predictor.predict, predictor.predict_proba):
         assert call([]) == []

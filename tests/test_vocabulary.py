@@ -56,13 +56,20 @@ def test_analyze_is_the_features_analyzer():
 
 
 def test_features_can_be_set(small_model):
+    from nlpkit.features import TfidfFeatures
+
     predictor = nlpkit.load()
-    small = small_model[0]
-    predictor.predict("Giá xăng tăng")
-    predictor.features = small.features
-    assert predictor.features is small.features
-    assert predictor._tfidf.terms_ == small.features.terms_
+    before = predictor.predict_proba("Giá xăng tăng")
+    same = TfidfFeatures.of(predictor._tfidf)
+    predictor.features = same
+    assert predictor.features is same
+    assert predictor._tfidf.terms_ == same.terms_
     assert predictor._scorer_ is None
+    assert predictor.predict_proba("Giá xăng tăng") == before
+    # Features of other terms than the weights' columns are refused as they are set.
+    with pytest.raises(ValueError, match="do not fit"):
+        predictor.features = small_model[0].features
+    assert predictor.features is same
 
 
 def test_a_vocabulary_file_counted_once_is_the_same_vocabulary():
