@@ -70,7 +70,7 @@ def count_terms(
     df = np.bincount(term, minlength=n_terms)
     high_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_docs
     low_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_docs
-    if high_count < low_count:
+    if high_count < low_count and not keep:
         raise ValueError(
             f"min_df {min_df} asks for terms in at least {low_count:g} of the {n_docs:,} texts, "
             f"and max_df {max_df} for at most {high_count:g}: no term can be kept; lower min_df "

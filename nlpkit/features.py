@@ -14,6 +14,7 @@ private attributes across versions, and fast on one text.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -119,7 +120,36 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         counts = counter.fit_transform(X)
         return counts, counter.get_feature_names_out()
 
+    def _check_params(self) -> None:
+        # Checked before any text is read, as scikit-learn's vectorizers check theirs: a wrong
+        # value would surface as an error from deep inside the counting, or none at all.
+        pair = self.ngram_range
+        if not (
+            isinstance(pair, (tuple, list))
+            and len(pair) == 2
+            and all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in pair)
+            and 1 <= pair[0] <= pair[1]
+        ):
+            raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {pair!r}")
+        for name in ("min_df", "max_df"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a number, got {value!r}")
+            if not (value >= 0 if isinstance(value, numbers.Integral) else 0.0 <= value <= 1.0):
+                raise ValueError(
+                    f"{name} must be a number of texts (0 or more) or a share of them "
+                    f"(0.0 to 1.0), got {value!r}"
+                )
+        top = self.max_features
+        if top is not None and (
+            isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1
+        ):
+            raise ValueError(
+                f"max_features must be a whole number of at least 1, or None; got {top!r}"
+            )
+
     def _fit(self, X: Iterable[str], keep_terms: Sequence[str] = ()) -> sp.csr_matrix:
+        self._check_params()
         if keep_terms:
             return self._fit_keeping(X, keep_terms)
         counts, terms = self._count(X, self.min_df, self.max_df, self.max_features)
@@ -163,8 +193,8 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         counts = counts.tocsc()
         n = counts.shape[0]
         df = np.diff(counts.indptr)
-        low = self.min_df if isinstance(self.min_df, int) else self.min_df * n
-        high = self.max_df if isinstance(self.max_df, int) else self.max_df * n
+        low = self.min_df if isinstance(self.min_df, numbers.Integral) else self.min_df * n
+        high = self.max_df if isinstance(self.max_df, numbers.Integral) else self.max_df * n
         # (a set, not np.isin: numpy compares arrays of objects pair by pair)
         kept = np.fromiter((t in wanted for t in terms), dtype=bool, count=len(terms))
         free = np.flatnonzero(~kept & (df >= low) & (df <= high))

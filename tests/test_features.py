@@ -193,6 +193,39 @@ def test_keep_terms_chosen_in_the_counting_are_those_of_counting_everything(
         assert (X != Y).nnz == 0 and X.indices.tolist() == Y.indices.tolist()
 
 
+def test_kept_terms_stay_where_the_bounds_leave_no_other_term():
+    # min_df above max_df keeps no counted term, but the kept ones are kept whatever: the
+    # counting of (1, 2) and that of every term give them alike.
+    texts = ["xăng tăng", "nga mỹ", "giá xăng"]
+    for ngram_range in ((1, 2), (1, 3)):
+        features = TfidfFeatures(ngram_range=ngram_range, min_df=2, max_df=0.5)
+        assert features.fit(texts, keep_terms=["xăng"]).terms_ == ["xăng"]
+
+
+def test_document_frequency_bounds_of_numpy_integers_are_counts_in_every_counting():
+    texts = ["xăng tăng", "nga mỹ", "giá xăng", "giá mỹ"]
+    for ngram_range in ((1, 2), (1, 3)):
+        features = TfidfFeatures(ngram_range=ngram_range, min_df=np.int64(2))
+        assert features.fit(texts, keep_terms=["nga"]).terms_ == ["giá", "mỹ", "nga", "xăng"]
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"max_features": 0}, ValueError, "max_features must be a whole number of at least 1"),
+        ({"max_features": 2.5}, ValueError, "max_features must be a whole number"),
+        ({"min_df": "2"}, TypeError, "min_df must be a number, got '2'"),
+        ({"max_df": 1.5}, ValueError, r"max_df must be a number of texts \(0 or more\)"),
+        ({"min_df": -1}, ValueError, "min_df must be a number of texts"),
+        ({"ngram_range": (2, 1)}, ValueError, "ngram_range must be"),
+        ({"ngram_range": (0, 1)}, ValueError, "ngram_range must be"),
+    ],
+)
+def test_settings_out_of_range_are_refused_before_any_text_is_counted(options, error, message):
+    with pytest.raises(error, match=message):
+        TfidfFeatures(**options).fit(DOCS)
+
+
 def test_to_vocabulary_shares_the_arrays_and_refuses_what_it_does_not_know():
     from nlpkit.vocabulary import Vocabulary
 
