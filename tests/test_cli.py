@@ -314,15 +314,21 @@ def test_a_file_of_json_lines_given_as_one_text_is_refused(tmp_path, capsys):
     )
     assert main(["explain", "-f", str(records)]) == 2
     assert "--input" not in capsys.readouterr().err  # (explain has none)
+    # One record too: its answer would be of its JSON, field names and all.
     one = tmp_path / "one.json"
-    one.write_text('{"text": "Giá xăng tăng"}\n', "utf-8")  # one object: a text like any
-    assert main(["predict", "-f", str(one)]) == 0
-    piped = records.read_text("utf-8")
-    for args, how in [([], "each piped line is read as a text"), (["-f", "-"], "-f - reads")]:
-        result = run("predict", *args, stdin=piped)
-        assert result.returncode == 2 and result.stdout == ""
-        assert f"standard input holds JSON lines: {how}" in result.stderr
-        assert "--input - answers each record" in result.stderr
+    one.write_text('{"text": "Giá xăng tăng"}\n', "utf-8")
+    assert main(["predict", "-f", str(one)]) == 2
+    assert f"--input {one} answers each record" in capsys.readouterr().err
+    # (a text in braces that is no JSON object is a text like any)
+    braces = tmp_path / "braces.txt"
+    braces.write_text("{Giá xăng tăng}\n", "utf-8")
+    assert main(["predict", "-f", str(braces)]) == 0
+    for piped in (records.read_text("utf-8"), '{"text": "Giá xăng tăng"}\n'):
+        for args, how in [([], "each piped line is read as a text"), (["-f", "-"], "-f - reads")]:
+            result = run("predict", *args, stdin=piped)
+            assert result.returncode == 2 and result.stdout == ""
+            assert f"standard input holds JSON lines: {how}" in result.stderr
+            assert "--input - answers each record" in result.stderr
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")

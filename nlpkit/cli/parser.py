@@ -164,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     own.add_argument(
         "--split-field",
         help="field saying which texts are held out (train, training: trained; test, heldout, "
-        "held-out, validation, valid, validate, dev, eval: held out)",
+        "held-out, held_out, validation, valid, validate, dev, eval: held out)",
     )
     own.add_argument(
         "--holdout",

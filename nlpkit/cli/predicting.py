@@ -37,10 +37,25 @@ def _read_stream(data, name: str) -> str:
         ) from None
 
 
+def _is_object(line: str) -> bool:
+    import json
+
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
-    """Refuse JSON lines (two lines or more, each an object) where texts are expected."""
+    """Refuse JSON lines (two lines or more, each an object; or one line that is a JSON
+    object) where texts are expected."""
     lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines[:2]):
+    if len(lines) > 1:
+        records = all(line.lstrip().startswith("{") for line in lines[:2])
+    else:
+        # (one line: only a whole JSON object, which no news text is)
+        records = bool(lines) and lines[0].lstrip().startswith("{") and _is_object(lines[0])
+    if records:
         where = "standard input" if name == "-" else name
         raise UsageError(
             f"{where} holds JSON lines: {how}"
