@@ -428,6 +428,10 @@ def test_evaluate_names_missing_label_files(tmp_path, capsys):
     assert main([*args, "--labels", str(tmp_path / "none.tsv")]) == 2
     err = capsys.readouterr().err
     assert "hand labels not found:" in err and "none.tsv" in err and err.count("\n") == 1
+    # said before the corpus is read: a missing corpus is not what stops it
+    args = ["evaluate", str(model), "--corpus", str(tmp_path / "no-corpus.jsonl")]
+    assert main([*args, "--labels", str(tmp_path / "none.tsv")]) == 2
+    assert "hand labels not found:" in capsys.readouterr().err
 
 
 def test_evaluate_with_hand_labels_given_needs_no_file_of_the_repository(

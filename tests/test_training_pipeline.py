@@ -19,6 +19,20 @@ def test_missing_hand_labels_stop_training_with_their_name(tmp_path, small_model
         train(cfg)
 
 
+@pytest.mark.parametrize("key", ["train_labels", "dev_labels", "eval_labels", "boundary_labels"])
+def test_missing_hand_labels_are_named_before_the_corpora_are_read(tmp_path, small_model, key):
+    # (reading the corpora takes a minute: a label file missing is said before it)
+    import copy
+
+    from nlpkit.training import train_config as train
+
+    cfg = copy.deepcopy(small_model[2])
+    cfg["data"]["corpora"] = [str(tmp_path / "no-corpus.jsonl")]
+    cfg["data"][key] = [str(tmp_path / "missing.tsv")]
+    with pytest.raises(ValueError, match=r"labels not found: .*missing.tsv"):
+        train(cfg)
+
+
 def test_small_model_learns_energy_without_an_energy_section(small_model):
     predictor, metrics, _ = small_model
     assert metrics["training"]["labels"]["energy"] > 0

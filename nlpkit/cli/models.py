@@ -52,6 +52,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..corpus import CorpusError
     from ..evaluate import evaluate_model, heldout_records
     from ..training.config import DEFAULTS
+    from ..training.labels import check_label_files
 
     predictor = _load(args)
     if args.data:
@@ -75,6 +76,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         cfg["data"]["eval_labels"] = args.labels
         cfg["data"]["boundary_labels"] = []
     try:
+        check_label_files(cfg, ("eval_labels", "boundary_labels"))
         records, report = heldout_records(cfg)
         result = evaluate_model(predictor, records, cfg)
     except (CorpusError, ValueError) as exc:

@@ -78,16 +78,37 @@ def read_labels(path: str | Path) -> dict[str, str]:
     return labels
 
 
+# The hand-label files of a config, and what each kind is called in an error.
+LABEL_FILES = {
+    "train_labels": "training labels",
+    "dev_labels": "development labels",
+    "eval_labels": "hand labels",
+    "boundary_labels": "boundary labels",
+}
+
+
+def check_label_files(cfg: dict[str, Any], keys: Iterable[str] = LABEL_FILES) -> None:
+    """Refuse a config whose hand-label files (those of ``keys``) are not all there: checked
+    before the corpora are read, which takes a minute, rather than when the labels are."""
+    for key in keys:
+        for path in cfg["data"][key]:
+            _exists(path, LABEL_FILES[key])
+
+
+def _exists(path: str, what: str) -> None:
+    if not Path(path).is_file():
+        raise ValueError(
+            f"{what} not found: {path} (relative paths of a config are read from the "
+            "working directory: run from the repository's root, or give the path)"
+        )
+
+
 def hand_labels(paths: Iterable[str], what: str = "hand labels") -> dict[str, str]:
     """The hand labels of every file named; a missing file is an error, never an empty sample
     (a development sample that silently vanished would leak into training)."""
     labels: dict[str, str] = {}
     for path in paths:
-        if not Path(path).is_file():
-            raise ValueError(
-                f"{what} not found: {path} (relative paths of a config are read from the "
-                "working directory: run from the repository's root, or give the path)"
-            )
+        _exists(path, what)
         labels.update(read_labels(path))
     return labels
 
