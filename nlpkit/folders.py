@@ -24,7 +24,14 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["temporary_folder", "replace_folder", "remove_leftovers", "write_file", "is_stream"]
+__all__ = [
+    "temporary_folder",
+    "replace_folder",
+    "remove_leftovers",
+    "write_file",
+    "is_stream",
+    "is_descriptor",
+]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -60,7 +67,7 @@ def temporary_folder(path: Path) -> Path:
 _DESCRIPTOR = re.compile(r"/dev/(?:stdin|stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
 
 
-def _descriptor(path: Path) -> bool:
+def is_descriptor(path: str | Path) -> bool:
     """Whether ``path``, or a link on its way to what it names, is a descriptor's name."""
     at = os.path.abspath(path)
     for _ in range(40):  # (the system's own limit of links followed)
@@ -77,7 +84,7 @@ def _descriptor(path: Path) -> bool:
 def is_stream(path: Path) -> bool:
     """Whether `write_file` writes to ``path`` as it is: a pipe, a terminal, a descriptor's
     name (whatever file the shell sent it to)."""
-    return _descriptor(path) or (path.exists() and not path.is_file() and not path.is_dir())
+    return is_descriptor(path) or (path.exists() and not path.is_file() and not path.is_dir())
 
 
 def write_file(path: Path, text: str) -> None:

@@ -234,3 +234,22 @@ def test_a_stream_is_read_once_from_its_start(tmp_path, packed, by_bits):
     finally:
         writer.join(timeout=10)
     assert data.texts == [r["text"] for r in small_rows()]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="descriptor names: Linux")
+def test_a_stream_of_a_descriptor_is_named_stream_and_plain_text_of_a_stream_says_what_to_do(
+    tmp_path,
+):
+    from nlpkit.training.reading import read_texts
+
+    # (a shell's <(...) is /dev/fd/63: the number would name the model and its folder)
+    assert data_name("/dev/fd/63") == data_name("/dev/stdin") == "stream"
+    assert data_name(tmp_path / "news.2024.csv.gz") == "news.2024"
+    read, write = os.pipe()
+    os.write(write, "Giá xăng tăng\nĐội tuyển thắng\n".encode())
+    os.close(write)
+    try:
+        with pytest.raises(DataError, match=r"ends in \.txt \(save the stream to such a file\)"):
+            read_texts(f"/dev/fd/{read}")
+    finally:
+        os.close(read)

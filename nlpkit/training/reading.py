@@ -201,6 +201,10 @@ def spelling(label: str) -> str:
 def data_name(path: str | Path) -> str:
     """The name of a data file without its kind (``news.2024.csv.gz``: ``news.2024``): what
     names the model trained on it, and its folder by default."""
+    from ..folders import is_descriptor
+
+    if is_descriptor(path):  # (/dev/stdin, a shell's <(...): a number, not a name)
+        return "stream"
     name = Path(path).name
     if name.lower().endswith(".gz"):
         name = name[:-3]
@@ -314,6 +318,7 @@ def read_texts(
             if name and name not in row:
                 plain = (
                     "; a file of plain text, one text a line, is read so when its name ends in .txt"
+                    + ("" if path.is_file() else " (save the stream to such a file)")
                     if what == "text" and not name_of_file.endswith((".jsonl", ".json", ".ndjson"))
                     else ""
                 )
