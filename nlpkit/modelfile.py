@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import compiled
 from .installed import package_folder
+from .topics import name_problem
 from .vocabulary import Vocabulary, VocabularyFile
 
 if TYPE_CHECKING:
@@ -512,7 +513,8 @@ def _check_topics(manifest: dict[str, Any], where: Path | str) -> None:
     if (
         not isinstance(topics, list)
         or len(topics) < 2
-        or not all(isinstance(t, str) and t for t in topics)
+        # (a name of no letter, or with a line end, would break the one-answer-a-line output)
+        or any(name_problem(t) for t in topics)
         or len(set(topics)) != len(topics)
         or "none" in topics
     ):

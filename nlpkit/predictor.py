@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
 from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE
+from .topics import check_topics
 from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf, with_title
 
 if TYPE_CHECKING:
@@ -210,15 +211,11 @@ class Predictor:
             self._features = features
             self._tfidf = _vocabulary_of(features) or features
         self._coef, self._intercept = coef, intercept
-        self.topics = tuple(topics)
-        self.none = check_flag("none", none)
-        if none_head not in NONE_HEADS:
-            raise ValueError(f"none_head must be one of {NONE_HEADS}, got {none_head!r}")
-        self.none_head = none_head if self.none else "class"
-        # The classes of the weights' rows: the topics, then "none" when the model has it.
-        self.classes = self.topics + (("none",) if self.none else ())
+        self._none = check_flag("none", none)
+        self.topics = topics
+        self.none_head = none_head if self._none else "class"
         self.max_chars = max_chars
-        self.manifest = manifest or {}
+        self.manifest = {} if manifest is None else manifest
         self.segment = segment
         # Probabilities are softmax(temperature * scores): 1 for models whose scores are
         # log-probabilities already (logistic regression, naive Bayes); fitted for margins (SVM).
@@ -247,6 +244,59 @@ class Predictor:
         return (
             f"<nlpkit.Predictor {name!r}: {', '.join(self.classes)}; {self._coef.shape[1]} terms>"
         )
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics' names, in the order of the weights' rows (renamed by setting them: as
+        many names, all distinct, none of them "none")."""
+        return self._topics
+
+    @topics.setter
+    def topics(self, topics: Sequence[str]) -> None:
+        topics = check_topics(topics)
+        rows = len(topics) + self._none
+        if rows != self._coef.shape[0]:
+            raise ValueError(
+                f"{len(topics)} topics{' and none' if self._none else ''} for weights of "
+                f"{self._coef.shape[0]} rows: topics can be renamed, not added or removed"
+            )
+        self._topics = topics
+        self._drop_scorer()
+
+    @property
+    def none(self) -> bool:
+        """Whether the model knows out of scope (its weights' last row); fixed by the weights."""
+        return self._none
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The classes of the weights' rows: the topics, then "none" when the model has it."""
+        return self._topics + (("none",) if self._none else ())
+
+    @property
+    def none_head(self) -> str:
+        """How out of scope is told: "class" (its row is a class like the topics') or
+        "detector" (its row is a detector's, against all the topics)."""
+        return self._none_head
+
+    @none_head.setter
+    def none_head(self, none_head: str) -> None:
+        if none_head not in NONE_HEADS:
+            raise ValueError(f"none_head must be one of {NONE_HEADS}, got {none_head!r}")
+        if none_head == "detector" and not self._none:
+            raise ValueError("none_head 'detector' needs a model with out of scope (none)")
+        self._none_head = none_head
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """What the model's folder says of it (name, training, figures): a dict."""
+        return self._manifest
+
+    @manifest.setter
+    def manifest(self, manifest: dict[str, Any]) -> None:
+        if not isinstance(manifest, dict):
+            raise TypeError(f"manifest must be a dict, got {type(manifest).__name__}")
+        self._manifest = manifest
 
     @property
     def coef(self) -> np.ndarray:
@@ -363,9 +413,13 @@ class Predictor:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # (pickled before the temperature was a checked setting: a plain attribute then)
-        if "temperature" in state:
-            state["_temperature"] = state.pop("temperature")
+        # (pickled before these were checked settings: plain attributes then)
+        for name in ("temperature", "topics", "none", "none_head", "manifest"):
+            if name in state:
+                state["_" + name] = state.pop(name)
+        state.pop("classes", None)
+        if "_topics" in state:
+            state["_topics"] = tuple(state["_topics"])
         self.__dict__.update(state)
 
     # -- input handling -------------------------------------------------------------------

@@ -9,11 +9,20 @@ business sections also carry world-economy news; a health section carries hospit
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from .wordlists import read_list
 
-__all__ = ["TOPICS", "NONE", "SECTION_TOPICS", "section_topic", "section_kinds"]  # noqa: F822
+__all__ = [  # noqa: F822
+    "TOPICS",
+    "NONE",
+    "SECTION_TOPICS",
+    "section_topic",
+    "section_kinds",
+    "name_problem",
+    "check_topics",
+]
 
 TOPICS: tuple[str, ...] = ("geopolitics", "energy", "domestic", "sports")
 # The label of a text outside the four topics.
@@ -23,6 +32,36 @@ NONE = "none"
 # source_category), the topic it hints at ("none" where the section is mostly out of scope:
 # science, computing, culture, lifestyle, health advice, travel, opinion) and the kinds of
 # section some labelling functions look for (business, society, education, dateline).
+
+
+def name_problem(name: object) -> str | None:
+    """What keeps ``name`` from naming a topic, or None: a topic is printed one a line and
+    written into tab-separated files, so it is a string with something to read and no line end,
+    tab or other control character."""
+    if not isinstance(name, str):
+        return f"not a string ({type(name).__name__})"
+    if not name.strip():
+        return "empty"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "holds a line end, tab or other control character"
+    return None
+
+
+def check_topics(topics: object) -> tuple[str, ...]:
+    """``topics`` as a tuple: two or more distinct names (`name_problem`), none of them
+    "none" (out of scope is not a topic); a ValueError saying what is wrong otherwise."""
+    if isinstance(topics, str) or not isinstance(topics, (list, tuple)):
+        raise TypeError(f"topics must be a list or tuple of names, got {type(topics).__name__}")
+    topics = tuple(topics)
+    for name in topics:
+        problem = name_problem(name)
+        if problem:
+            raise ValueError(f"topic {name!r}: {problem}")
+    if len(topics) < 2 or len(set(topics)) != len(topics) or NONE in topics:
+        raise ValueError(
+            f"topics must be two or more distinct names (none is not a topic), got {list(topics)}"
+        )
+    return topics
 
 
 @cache

@@ -100,6 +100,17 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
             "only one label ('x') in 2 texts: training needs two or more",
         ),
         (
+            '{"text": "a", "label": "none"}\n{"text": "b", "label": "x"}\n',
+            [],
+            "one label ('x') besides none (out of scope) in 2 texts: training needs two or more "
+            "besides none",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n{"text": "b", "label": "ener\\ngy"}\n',
+            [],
+            "x.jsonl:2: label 'ener\\ngy' holds a line end, tab or other control character",
+        ),
+        (
             '{"text": "a", "label": "x"}\n',
             ["--holdout", "1.5"],
             "--holdout must be a share in [0, 1), got 1.5",

@@ -625,7 +625,7 @@ def test_what_load_refuses_is_never_saved_and_the_old_model_stays(small_model, t
         ("_max_chars", 0, "'max_chars' must be a whole number"),
         ("_max_chars", 2.5, "'max_chars' must be a whole number"),
         ("_temperature", float("nan"), "'temperature' must be a number"),
-        ("topics", ("energy", "energy", "sports", "domestic"), "'topics' must be a list"),
+        ("_topics", ("energy", "energy", "sports", "domestic"), "'topics' must be a list"),
     ]:
         saved_value = getattr(model, attribute)
         setattr(model, attribute, value)

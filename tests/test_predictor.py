@@ -503,12 +503,53 @@ def test_an_empty_list_checks_its_options_as_any_list(predictor):
             call([], allow_none="no")
 
 
-def test_a_model_pickled_when_its_temperature_was_a_plain_attribute_loads(predictor):
+def test_a_model_pickled_when_its_settings_were_plain_attributes_loads(predictor):
     import pickle
 
     state = predictor.__getstate__()
-    state["temperature"] = state.pop("_temperature")  # as a model pickled before kept it
+    # as a model pickled before kept them
+    for name in ("temperature", "topics", "none", "none_head", "manifest"):
+        state[name] = state.pop("_" + name)
+    state["topics"], state["classes"] = list(state["topics"]), predictor.classes
     old = object.__new__(type(predictor))
     old.__setstate__(state)
     again = pickle.loads(pickle.dumps(old))
     assert again.predict_proba(TEXTS) == predictor.predict_proba(TEXTS)
+
+
+def test_topics_are_renamed_not_added_and_the_structure_is_fixed_by_the_weights(predictor):
+    # Each setting that changes an answer is checked as it is set: a model whose names do not
+    # fit its rows answered one thing in predict and another in predict_proba.
+    import copy
+
+    m = copy.deepcopy(predictor)
+    renamed = ("world", "power", "home", "sport")
+    m.topics = list(renamed)
+    assert m.topics == renamed and m.classes == renamed
+    assert m.predict(TEXTS) == [
+        renamed[predictor.topics.index(t)] for t in predictor.predict(TEXTS)
+    ]
+    proba = m.predict_proba(TEXTS)
+    assert [max(p, key=p.get) for p in proba] == m.predict(TEXTS)
+    refused = [
+        (("a", "b"), ValueError, "2 topics for weights of 4 rows"),
+        (("a", "a", "b", "c"), ValueError, "two or more distinct names"),
+        (("a", "b", "c", "none"), ValueError, "none is not a topic"),
+        (("a", "b", "c", "ener\ngy"), ValueError, "holds a line end"),
+        (("a", "b", "c", " "), ValueError, "empty"),
+        (("a", "b", "c", 4), ValueError, "not a string"),
+        ("abcd", TypeError, "topics must be a list or tuple"),
+    ]
+    for value, error, message in refused:
+        with pytest.raises(error, match=message):
+            m.topics = value
+    for name in ("none", "classes"):
+        with pytest.raises(AttributeError):
+            setattr(m, name, False)
+    with pytest.raises(ValueError, match="none_head must be one of"):
+        m.none_head = "bogus"
+    with pytest.raises(ValueError, match="'detector' needs a model with out of scope"):
+        m.none_head = "detector"
+    with pytest.raises(TypeError, match="manifest must be a dict, got NoneType"):
+        m.manifest = None
+    assert m.topics == renamed and m.none_head == predictor.none_head == "class"

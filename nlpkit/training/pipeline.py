@@ -69,10 +69,10 @@ def _fit_examples(
     progress.log(
         f"training labels: {dict(sorted(counts.items()))} from {n_records:,} records{also}"
     )
-    # (with out of scope detected apart, the topics' own classifier needs two topics)
-    detector = NONE in counts and cfg["data"]["out_of_scope"] == "detector"
-    if len(counts) - detector < 2:
-        besides = " besides none" if detector else ""
+    # (a model's topics are two or more, out of scope beside them, whether it is a class or
+    # detected apart)
+    if len(counts) - (NONE in counts) < 2:
+        besides = " besides none" if NONE in counts else ""
         raise TooFewLabels(
             f"training needs texts of at least two labels{besides}, "
             f"got {dict(sorted(counts.items()))}"

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..corpus import Record
 from ..text import has_content, join_title, normalize
-from ..topics import NONE
+from ..topics import NONE, name_problem
 from .labels import Example
 from .reading import DataError, LabelledTexts, once_cleaned, spelling
 
@@ -110,10 +110,20 @@ def check(data: LabelledTexts) -> list[int]:
         )
     data.fields = {**data.fields, "repeated": len(repeats), "relabelled_copies": len(conflicts)}
     counts = Counter(data.labels)
+    for label in counts:
+        problem = name_problem(label)
+        if problem:  # (a label is a topic's name: printed one a line, written into TSV files)
+            raise DataError(f"{data.where[data.labels.index(label)]}: label {label!r} {problem}")
     if len(counts) < 2:
         label = next(iter(counts))
         raise DataError(
             f"only one label ({label!r}) in {len(data.texts)} texts: training needs two or more"
+        )
+    if len(counts) == 2 and NONE in counts:
+        (label,) = set(counts) - {NONE}
+        raise DataError(
+            f"one label ({label!r}) besides none (out of scope) in {len(data.texts)} texts: "
+            "training needs two or more besides none"
         )
     # (a label whose one text the split field holds out is not trained on: the warning of
     # held-out labels no training text has says so, after the fit)
@@ -242,7 +252,11 @@ def split(
     train = [r for i, r in enumerate(records) if i not in held]
     heldout = [r for i, r in enumerate(records) if i in held]
     train_labels = {r.source_category for r in train}
-    if len(train_labels) < 2:
-        raise DataError(f"the training part has one label only ({next(iter(train_labels))!r})")
+    if len(train_labels - {NONE}) < 2:
+        besides = " besides none" if NONE in train_labels else ""
+        raise DataError(
+            f"the training part has one label only{besides} "
+            f"({', '.join(map(repr, sorted(train_labels)))})"
+        )
     share = None if data.parts is not None else holdout
     return UserSplit(train, heldout, data.path, share, seed, data.fields, weight)
