@@ -357,6 +357,27 @@ def check_replaceable(path: str | Path) -> None:
         )
 
 
+def _can_write(path: Path) -> None:
+    """Refuse, before anything is written, a folder that could not be saved whole at ``path``:
+    a file on its way, a folder this process cannot create things in, or a model folder of
+    its own that it cannot empty (swapped with the new one, it would stay behind, hidden)."""
+    import errno
+
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"{ancestor} is a file, not a folder: nothing was written", str(path)
+        )
+    access = os.W_OK | os.X_OK
+    for folder, what in ((ancestor, "cannot write in"), (path, "cannot replace the read-only")):
+        if folder.is_dir() and not os.access(folder, access):
+            raise PermissionError(
+                errno.EACCES, f"{what} folder {folder}: nothing was written", str(path)
+            )
+
+
 def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     """Write a model folder atomically: ``fill(folder)`` writes the payload into a temporary
     folder beside ``path``; then the checksums and manifest; then the folder takes its place
@@ -369,6 +390,7 @@ def _write_folder(path: Path, manifest: dict[str, Any], fill) -> None:
     if path.is_symlink():
         # (a link to a model folder: the folder it names is the one saved again)
         path = path.resolve()
+    _can_write(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
     tmp = temporary_folder(path)

@@ -1,6 +1,7 @@
 import json
 import os
 import pickle
+import textwrap
 
 import numpy as np
 import pytest
@@ -751,6 +752,58 @@ def test_numbers_load_would_refuse_are_never_saved(small_model, tmp_path):
     model = copy.deepcopy(small_model[0])
     model.max_chars = np.int64(300)  # (a count computed with numpy)
     assert load(modelfile.save(model, tmp_path / "n")).max_chars == 300
+
+
+def _without_privileges() -> list[str]:
+    """A command prefix that runs a child without the privileges that pass over permissions
+    (root's), or none when this process has none to drop."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root, and no setpriv to drop root's privileges")
+    return ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
+
+
+def test_a_folder_that_cannot_be_saved_whole_is_refused_before_anything_is_written(tmp_path):
+    # A read-only model folder was swapped out and then could not be emptied: it stayed
+    # beside the new one, hidden; a file on the way gave "File exists".
+    import subprocess
+    import sys
+
+    script = textwrap.dedent("""
+        import os, sys
+        from nlpkit import load
+        model = load()
+        model.save("rom")
+        os.chmod("rom", 0o555)
+        os.mkdir("ro")
+        os.chmod("ro", 0o555)
+        open("afile", "w").close()
+        for target in ("rom", "ro/m", "afile/sub"):
+            try:
+                model.save(target)
+            except OSError as exc:
+                print(type(exc).__name__, exc.strerror)
+        print(sorted(os.listdir(".")))
+    """)
+    try:
+        result = subprocess.run(
+            [*_without_privileges(), sys.executable, "-c", script],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        for folder in ("rom", "ro"):
+            if (tmp_path / folder).exists():
+                (tmp_path / folder).chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "PermissionError cannot replace the read-only folder rom: nothing was written",
+        f"PermissionError cannot write in folder {tmp_path / 'ro'}: nothing was written",
+        f"NotADirectoryError {tmp_path / 'afile'} is a file, not a folder: nothing was written",
+        "['afile', 'ro', 'rom']",
+    ]
 
 
 def test_paths_of_every_shape_save_where_they_say(small_model, tmp_path, monkeypatch):
