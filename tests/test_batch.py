@@ -114,6 +114,11 @@ def test_command_line(tmp_path, capsys):
         (["--input", "x.jsonl"], "--input needs --output: a file, or - for standard output"),
         (["--output", "o.jsonl"], "--output needs --input: a file, or - for standard input"),
         (["--input", "no/such.jsonl", "--output", "o.jsonl"], "--input no/such.jsonl: not found"),
+        (
+            ["--input", "/dev/null", "--output", "o.jsonl"],
+            "--input /dev/null: is not a regular file (a pipe or a device): give a file, or - "
+            "with it on standard input",
+        ),
         (["--input", "-", "--output", "-", "--workers", "0"], "at least 1"),
     ],
 )

@@ -176,6 +176,15 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
     assert "list.json: not a metrics file (a JSON list, not an object)" in capsys.readouterr().err
     assert main(["compare", str(results), str(tmp_path / "other.json")]) == 2
     assert "other.json: not a metrics file of a run (no field" in capsys.readouterr().err
+    # A run's metrics with a field of another type: one line, not a traceback.
+    metrics = json.loads((results / "metrics.json").read_text(encoding="utf-8"))
+    metrics["heldout"]["hand"] = "x"
+    (tmp_path / "damaged.json").write_text(json.dumps(metrics), encoding="utf-8")
+    for args in ([], ["--hand"]):
+        assert main(["compare", *args, str(results), str(tmp_path / "damaged.json")]) == 2
+        err = capsys.readouterr().err
+        assert "damaged.json: not a metrics file of a run (a field of the wrong type" in err
+        assert err.count("\n") == 1
     capsys.readouterr()
     assert main(["predict", "--model", str(model), "Giá xăng dầu tăng mạnh"]) == 0
     assert capsys.readouterr().out == "energy\n"

@@ -690,3 +690,13 @@ def test_a_utf8_body_with_a_byte_order_mark_is_read():
     body = '{"text": "Giá xăng tăng"}'.encode("utf-8-sig")
     status, content = asgi_call(create_app(nlpkit.load()), "POST", "/predict", body)
     assert (status, content) == (200, {"topic": "energy"})
+
+
+def test_create_app_refuses_what_is_no_model_nor_limits_when_called():
+    # (else the server's start-up failed with uvicorn's traceback)
+    from nlpkit.serve import create_app
+
+    with pytest.raises(TypeError, match="model must be a Predictor, a model folder's path or None"):
+        create_app(5)
+    with pytest.raises(TypeError, match="limits must be a nlpkit.serve.Limits, got int"):
+        create_app(None, limits=5)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..usage import Terminated, UsageError
-from .common import _allow_none, _load
+from .common import _allow_none, _load, _not_a_file
 
 if TYPE_CHECKING:
     from ..batch import BatchReport
@@ -67,8 +67,7 @@ def _predict_file(args: argparse.Namespace) -> int:
     if args.page:
         raise UsageError("--page does not apply to --input (each record is one text)")
     if args.input != "-" and not Path(args.input).is_file():
-        what = "is a folder" if Path(args.input).is_dir() else "not found"
-        raise UsageError(f"--input {args.input}: {what}")
+        raise UsageError(f"--input {args.input}: {_not_a_file(Path(args.input))}")
     _check_output(args.output)
     workers = 1 if args.workers is None else args.workers
     batch_size = 256 if args.batch_size is None else args.batch_size

@@ -67,6 +67,17 @@ def _reporter(args: argparse.Namespace):
     return terminal("quiet" if args.quiet else "progress" if args.progress else "auto")
 
 
+def _not_a_file(path: Path, stdin: bool = True) -> str:
+    """Why ``path``, which is not a regular file, cannot be read as one."""
+    if path.is_dir():
+        return "is a folder"
+    if os.path.exists(path):
+        return "is not a regular file (a pipe or a device)" + (
+            ": give a file, or - with it on standard input" if stdin else ": give a file"
+        )
+    return "not found"
+
+
 def _writable(folder: Path, option: str, model: bool = False) -> None:
     """Refuse, before any training, a folder that could not be written at the end: a file in
     its place or on its way, or a place this process cannot create things in; for a ``model``

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..usage import UsageError
-from .common import _allow_none, _config, _load
+from .common import _allow_none, _config, _load, _not_a_file
 
 
 def _evaluate_data(args: argparse.Namespace, predictor) -> int:
@@ -126,8 +126,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: not a metrics file (a JSON {what}, not an object)")
         try:
             table([metrics])  # (each run alone first: a field it lacks is said with its file)
-        except (KeyError, TypeError) as exc:
+        except KeyError as exc:
             raise UsageError(f"{path}: not a metrics file of a run (no field {exc})") from None
+        except (TypeError, AttributeError, ValueError) as exc:
+            # (a field of another type than a run writes: a string where a table of figures is)
+            raise UsageError(
+                f"{path}: not a metrics file of a run (a field of the wrong type: {exc})"
+            ) from None
         runs.append(metrics)
     if args.era and not any(_has_era(run, args.era) for run in runs):
         raise UsageError(f"--era {args.era}: no run has hand-labelled texts of that era")
@@ -178,7 +183,7 @@ def _check_texts(path: Path) -> None:
     from ..batch.reading import InputError, sniff
 
     if not path.is_file():
-        raise UsageError(f"--texts {path}: {'is a folder' if path.is_dir() else 'not found'}")
+        raise UsageError(f"--texts {path}: {_not_a_file(path, stdin=False)}")
     try:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as data:
             head = data.read(1 << 16)

@@ -275,6 +275,12 @@ def create_app(
     when None), loaded once when the application starts (per worker process)."""
     from ..predictor import Predictor
 
+    if model is not None and not isinstance(model, (Predictor, str, os.PathLike)):
+        raise TypeError(
+            f"model must be a Predictor, a model folder's path or None, got {type(model).__name__}"
+        )
+    if limits is not None and not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a nlpkit.serve.Limits, got {type(limits).__name__}")
     limits = limits or Limits()
     state: dict[str, Any] = {"predictor": model if isinstance(model, Predictor) else None}
     page = _page()
