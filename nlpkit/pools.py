@@ -45,10 +45,10 @@ class _RemoteTraceback(Exception):
 
 def end_with_parent(parent: int) -> None:
     """Have the system end this worker (SIGTERM) when its parent ends, however it ends: killed
-    (SIGKILL, out of memory), or interrupted while it was starting the workers. Otherwise the
-    worker waits forever for work (its siblings hold the other end of its pipe, inherited when
-    they were forked). Linux's PR_SET_PDEATHSIG; elsewhere the parent's own ending of its
-    workers is all there is."""
+    (SIGKILL, out of memory), or interrupted while it was starting the workers. Otherwise a
+    worker could wait forever for work (where its siblings hold the other end of its pipe, as
+    an archive's workers do) or go on with work no one will read. Linux's PR_SET_PDEATHSIG;
+    elsewhere the parent's own ending of its workers is all there is."""
     if not sys.platform.startswith("linux"):
         return
     try:

@@ -85,3 +85,38 @@ def test_a_part_too_large_to_map_is_made_here(monkeypatch):
     monkeypatch.setattr(parallel, "mmap", Refusing)
     items = [f"văn bản {i}" for i in range(3000)]
     assert parallel.fork_strings(str.upper, items, n_jobs=2) == [t.upper() for t in items]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="needs /proc")
+def test_the_processes_making_strings_end_with_their_parent_and_leave_ctrl_c_to_it(tmp_path):
+    # (as nlpkit.pools's workers do: killed, the parent left them segmenting for no one; a
+    # Ctrl-C reached them too)
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_pools import _gone, _marked
+
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import time\nfrom nlpkit.training.parallel import fork_strings\n"
+        "fork_strings(lambda t: time.sleep(0.01) or t, [str(i) for i in range(20000)], 2)\n"
+    )
+    for stop in (signal.SIGINT, signal.SIGKILL):
+        mark = f"NLPKIT_TEST_STRINGS_{os.getpid()}_{stop}"
+        process = subprocess.Popen(
+            [sys.executable, str(script)], env={**os.environ, mark: "1"},
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while len(_marked(mark)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_marked(mark)) == 2  # the script and the one forked process
+        time.sleep(0.2)
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=30)
+        assert _gone(mark), "the forked process outlived its parent"
+        if stop == signal.SIGINT:
+            # one traceback, the parent's: none from the forked process
+            assert err.count("Traceback") == 1 and err.rstrip().endswith("KeyboardInterrupt")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import mmap
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -104,10 +105,25 @@ def fork_tasks(
     return run_forked(func, items, n_jobs, done and (lambda k: done(k, len(items))))
 
 
-def _fill(func: Callable[[Any], str], items: Sequence[Any], bounds, data, ends) -> None:
+# What stops a command: held back while a process is forked (`fork_strings`), so that it is
+# known, and stopped, before they act.
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _fill(
+    func: Callable[[Any], str], items: Sequence[Any], bounds, data, ends, parent: int
+) -> None:
     """In a forked process: the UTF-8 of ``func`` of the items within ``bounds``, one after the
     other in ``data``, where each ends in ``ends`` (-1 first: no room, or an error, which the
     parent meets again and reports, rather than a second traceback from here)."""
+    from ..pools import end_with_parent
+
+    # Ctrl-C is the parent's to handle (it stops this process), and this process ends with the
+    # parent however it ends, as `nlpkit.pools`'s workers do.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    end_with_parent(parent)
     at = 0
     try:
         for k in range(bounds[0], bounds[1]):
@@ -150,9 +166,15 @@ def fork_strings(
         except OSError:  # (more room than the system will map: the part is done here)
             others.append((lo, hi, None, None, None))
             continue
-        process = context.Process(target=_fill, args=(func, items, (lo, hi), data, ends))
-        process.start()
-        others.append((lo, hi, process, data, ends))
+        process = context.Process(
+            target=_fill, args=(func, items, (lo, hi), data, ends, os.getpid())
+        )
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            process.start()
+            others.append((lo, hi, process, data, ends))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         out = [func(items[k]) for k in range(*bounds[0])]
         for lo, hi, process, data, ends in others:

@@ -8,7 +8,6 @@ Every problem is one line naming the file, the line and what is wrong.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import unicodedata
 import warnings
@@ -181,7 +180,9 @@ class UserSplit:
         if not self.path.is_file():
             # (a pipe, standard input: read once, already)
             return {self.path.name: "not recorded: read from a stream"}
-        return {self.path.name: "sha256:" + hashlib.sha256(self.path.read_bytes()).hexdigest()}
+        from ..modelfile import file_sha256
+
+        return {self.path.name: "sha256:" + file_sha256(self.path)}
 
     def describe(self) -> dict[str, Any]:
         return {
