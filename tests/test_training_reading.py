@@ -91,8 +91,9 @@ def test_bad_jsonl_gets_one_line_naming_the_problem(tmp_path, content, message):
         ("text,label\nhello,a,extra\n", "x.csv:2: more values than the header has columns"),
         ("text,label,title\nhello,a\n", "x.csv:2: 2 value\\(s\\) where the header has 3 columns"),
         ("text;label\nhello;a\n", "x.csv:1: one column named 'text;label'.*not semicolons"),
+        ("text,text,label\nhello,bye,a\n", "x.csv:1: the header names 'text' twice"),
     ],
-    ids=["a stray quote", "more values", "fewer values", "semicolons"],
+    ids=["a stray quote", "more values", "fewer values", "semicolons", "a column twice"],
 )  # fmt: skip
 def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message):
     path = tmp_path / "x.csv"

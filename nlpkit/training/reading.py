@@ -158,6 +158,10 @@ def _rows(path: Path):
                 if not reader.fieldnames:
                     raise DataError(f"{path}: empty file, expected a header line")
                 columns = len(reader.fieldnames)
+                twice = sorted({n for n in reader.fieldnames if reader.fieldnames.count(n) > 1})
+                if twice:
+                    # (a row would keep the last column of the name, silently)
+                    raise DataError(f"{path}:1: the header names {twice[0]!r} twice")
                 if columns == 1 and ";" in reader.fieldnames[0]:
                     raise DataError(
                         f"{path}:1: one column named {reader.fieldnames[0]!r}: a CSV file's "
