@@ -535,7 +535,7 @@ def _check_topics(manifest: dict[str, Any], where: Path | str) -> None:
     if (
         not isinstance(topics, list)
         or len(topics) < 2
-        # (a name of no letter, or with a line end, would break the one-answer-a-line output)
+        # (a blank name, or one with a line end, would break the one-answer-a-line output)
         or any(name_problem(t) for t in topics)
         or len(set(topics)) != len(topics)
         or "none" in topics
