@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import probabilities_or_errors, topic_of
-from .predictor import Predictor
+from .predictor import Predictor, check_flag
 from .text import join_title
 
 __all__ = ["predict_partitions"]
@@ -147,6 +147,7 @@ def predict_partitions(
 
     from . import load
 
+    check_flag("allow_none", allow_none)
     if not isinstance(data, (dd.DataFrame, db.Bag)):
         raise TypeError(f"expected a dask DataFrame or Bag, got {type(data).__name__}")
     if isinstance(data, dd.DataFrame):

@@ -284,7 +284,12 @@ def import_joblib(
     than the one that wrote the file warns (`VersionMismatchWarning`), or raises `ModelError`
     with ``strict_versions=True``: pickled estimators can break or change across versions.
     """
+    from .predictor import check_flag
+
     path = Path(path)
+    # (a flag given as "no" is true in Python: here it would be the opt-in to run code)
+    check_flag("allow_pickle", allow_pickle)
+    check_flag("strict_versions", strict_versions)
     if not allow_pickle:
         raise ModelError(
             f"{path}: a joblib export is a pickle, and loading a pickle can run arbitrary code; "

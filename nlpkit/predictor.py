@@ -522,6 +522,7 @@ class Predictor:
         classifier). One exception: with ``allow_none=True``, a text with no known term is
         None for `predict` whatever the intercepts favour, where the pipeline's classifier
         answers what its intercepts favour."""
+        check_flag("allow_none", allow_none)
         names = self._columns(allow_none)
         if self._detects(allow_none):
             raise ValueError(

@@ -42,7 +42,9 @@ def name_problem(name: object) -> str | None:
         return f"not a string ({type(name).__name__})"
     if not name.strip():
         return "empty"
-    if any(unicodedata.category(c) == "Cc" for c in name):
+    # (Cc: tabs, line ends, NUL...; Zl and Zp: the line and paragraph separators, U+2028 and
+    # U+2029, which end a line for Python's splitlines and for many a reader)
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
         return "holds a line end, tab or other control character"
     return None
 

@@ -122,3 +122,6 @@ def test_allow_none_gives_topic_none_and_a_p_none_column(client, small_none_mode
     assert [r["topic"] for r in bag] == [None, "energy"]
     with pytest.raises(ValueError, match="has no out-of-scope class"):
         predict_partitions(frame, model=small_model[0], allow_none=True)
+    # (refused when called, not at compute: "no" is true in Python)
+    with pytest.raises(TypeError, match="allow_none must be True or False, got 'no'"):
+        predict_partitions(frame, model=predictor, allow_none="no")

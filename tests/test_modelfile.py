@@ -325,6 +325,10 @@ def exported(small_model, tmp_path):
 def test_joblib_export_round_trip_needs_opt_in(small_model, exported):
     with pytest.raises(ModelError, match="allow_pickle=True"):
         modelfile.import_joblib(exported)
+    # An opt-in to run a file's code is True itself: "no" (true in Python) is refused.
+    for option in ("allow_pickle", "strict_versions"):
+        with pytest.raises(TypeError, match=f"{option} must be True or False, got 'no'"):
+            modelfile.import_joblib(exported, **{option: "no"})
     pipeline = modelfile.import_joblib(exported, allow_pickle=True)
     assert list(pipeline.predict(TEXTS)) == small_model[0].predict(TEXTS)
     probs = pipeline.predict_proba(TEXTS)

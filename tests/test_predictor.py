@@ -265,6 +265,8 @@ def test_a_detector_leaves_the_default_answers_to_the_topics_alone(with_none):
     assert exp.measure and "log-odds" in str(exp) and exp.margin == pytest.approx(scores[0, n])
     with pytest.raises(ValueError, match="out-of-scope detector"):
         with_none.to_pipeline(allow_none=True)
+    with pytest.raises(TypeError, match="allow_none must be True or False, got 'no'"):
+        with_none.to_pipeline(allow_none="no")
 
 
 def test_explain_with_none_names_the_next_answer_as_the_runner_up():
@@ -536,6 +538,7 @@ def test_topics_are_renamed_not_added_and_the_structure_is_fixed_by_the_weights(
         (("a", "a", "b", "c"), ValueError, "two or more distinct names"),
         (("a", "b", "c", "none"), ValueError, "none is not a topic"),
         (("a", "b", "c", "ener\ngy"), ValueError, "holds a line end"),
+        (("a", "b", "c", "ener\u2028gy"), ValueError, "holds a line end"),
         (("a", "b", "c", " "), ValueError, "empty"),
         (("a", "b", "c", 4), ValueError, "not a string"),
         ("abcd", TypeError, "topics must be a list or tuple"),

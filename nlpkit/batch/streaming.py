@@ -50,9 +50,9 @@ class OutputError(OSError):
 @dataclass
 class BatchReport:
     """What a batch run did: lines written, lines skipped by resume, lines with errors, and
-    records whose own fields had the names of nlpkit's output fields. ``started``: whether the
-    output was touched yet (cut or written to); until then it is as it was before the run, its
-    lines not yet checked by a resume."""
+    records whose own fields had the names of nlpkit's output fields. ``started`` (a file's
+    run, `predict_file`): whether the output file was touched yet (cut or written to); until
+    then it is as it was before the run, its lines not yet checked by a resume."""
 
     written: int = 0
     resumed: int = 0
