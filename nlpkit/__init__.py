@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .topics import TOPICS
 from .version import __version__
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from .explanation import Explanation
     from .modelfile import ModelError
     from .predictor import Predictor
+    from .text import Texts
+else:
+    Texts = Sequence[str]  # (at run time; to a type checker, numpy's arrays too: nlpkit.text)
 
 __all__ = [
     "predict",
@@ -61,7 +64,11 @@ def __dir__() -> list[str]:
     return sorted(set(__all__) | modules | {"__doc__", "__file__", "__name__", "__path__"})
 
 
-def segment(text: str | Sequence[str]) -> str | list[str]:
+@overload
+def segment(text: str) -> str: ...  # type: ignore[overload-overlap]
+@overload
+def segment(text: Texts) -> list[str]: ...
+def segment(text: str | Texts) -> str | list[str]:
     """Word-segment Vietnamese text: exactly ``pyvi.ViTokenizer.tokenize(text)``, syllables of
     one word joined by ``_`` (see `nlpkit.text.segment`); a list of texts gives a list."""
     from .text import segment as segment_text
@@ -107,8 +114,12 @@ def _model() -> Predictor:
     return _default
 
 
+@overload
+def predict(texts: str, n_jobs: int = 1, allow_none: bool = False) -> str | None: ...  # type: ignore[overload-overlap]
+@overload
+def predict(texts: Texts, n_jobs: int = 1, allow_none: bool = False) -> list[str | None]: ...
 def predict(
-    texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    texts: str | Texts, n_jobs: int = 1, allow_none: bool = False
 ) -> str | None | list[str | None]:
     """The topic of a text, or a list of topics for a list of texts (shipped model).
 
@@ -119,8 +130,14 @@ def predict(
     return (_default or _model()).predict(texts, n_jobs, allow_none)
 
 
+@overload
+def predict_proba(texts: str, n_jobs: int = 1, allow_none: bool = False) -> dict[str, float]: ...  # type: ignore[overload-overlap]
+@overload
 def predict_proba(
-    texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+    texts: Texts, n_jobs: int = 1, allow_none: bool = False
+) -> list[dict[str, float]]: ...
+def predict_proba(
+    texts: str | Texts, n_jobs: int = 1, allow_none: bool = False
 ) -> dict[str, float] | list[dict[str, float]]:
     """A dict of topic probabilities for a text, or a list of them for a list (shipped model).
 
@@ -129,8 +146,12 @@ def predict_proba(
     return _model().predict_proba(texts, n_jobs=n_jobs, allow_none=allow_none)
 
 
+@overload
+def explain(texts: str, k: int = 10, allow_none: bool = False) -> Explanation: ...  # type: ignore[overload-overlap]
+@overload
+def explain(texts: Texts, k: int = 10, allow_none: bool = False) -> list[Explanation]: ...
 def explain(
-    texts: str | Sequence[str], k: int = 10, allow_none: bool = False
+    texts: str | Texts, k: int = 10, allow_none: bool = False
 ) -> Explanation | list[Explanation]:
     """The topic of a text and the ``k`` terms that decided it, or a list of those for a list
     of texts (shipped model); with ``allow_none=True`` the topic may be ``"none"``, and the

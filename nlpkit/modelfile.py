@@ -274,6 +274,17 @@ def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = 
     return path
 
 
+def check_flag(name: str, value: object) -> bool:
+    """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
+    "no" is true in Python, and would silently mean yes)."""
+    if value is not True and value is not False:
+        kind = type(value)
+        # (numpy's bool calls itself "bool": its module says which one it is)
+        where = "" if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}."
+        raise TypeError(f"{name} must be True or False, got {value!r} ({where}{kind.__name__})")
+    return value
+
+
 def import_joblib(
     path: str | Path, *, allow_pickle: bool = False, strict_versions: bool = False
 ) -> Any:
@@ -284,8 +295,6 @@ def import_joblib(
     than the one that wrote the file warns (`VersionMismatchWarning`), or raises `ModelError`
     with ``strict_versions=True``: pickled estimators can break or change across versions.
     """
-    from .predictor import check_flag
-
     path = Path(path)
     # (a flag given as "no" is true in Python: here it would be the opt-in to run code)
     check_flag("allow_pickle", allow_pickle)

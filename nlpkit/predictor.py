@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE
+from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE, check_flag
 from .topics import check_topics
 from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf, with_title
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .explanation import Explanation
+    from .text import Texts
+else:
+    Texts = Sequence[str]  # (at run time; to a type checker, numpy's arrays too: nlpkit.text)
 
 # numpy, scikit-learn and the Python text path are imported by the calls that need them: a
 # prediction on the compiled core needs none of them, and importing numpy alone takes longer
@@ -55,17 +58,6 @@ def _set_worker_predictor(predictor: Predictor) -> None:
 def _worker_scores(texts: list[str]) -> np.ndarray:
     assert _worker_predictor is not None
     return _worker_predictor._scores_of(texts)
-
-
-def check_flag(name: str, value: object) -> bool:
-    """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
-    "no" is true in Python, and would silently mean yes)."""
-    if value is not True and value is not False:
-        kind = type(value)
-        # (numpy's bool calls itself "bool": its module says which one it is)
-        where = "" if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}."
-        raise TypeError(f"{name} must be True or False, got {value!r} ({where}{kind.__name__})")
-    return value
 
 
 def _positive(name: str, value: object) -> int:
@@ -425,7 +417,7 @@ class Predictor:
     # -- input handling -------------------------------------------------------------------
 
     @staticmethod
-    def _as_batch(texts: str | Sequence[str]) -> tuple[list[str], bool]:
+    def _as_batch(texts: str | Texts) -> tuple[list[str], bool]:
         from .text import check_batch, check_text
 
         if isinstance(texts, str):
@@ -568,14 +560,16 @@ class Predictor:
         return self.classes
 
     @overload
-    def predict(self, texts: str, n_jobs: int = 1, allow_none: bool = False) -> str | None: ...
+    def predict(  # type: ignore[overload-overlap]
+        self, texts: str, n_jobs: int = 1, allow_none: bool = False
+    ) -> str | None: ...
     @overload
     def predict(
-        self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
+        self, texts: Texts, n_jobs: int = 1, allow_none: bool = False
     ) -> list[str | None]: ...
 
     def predict(
-        self, texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+        self, texts: str | Texts, n_jobs: int = 1, allow_none: bool = False
     ) -> str | None | list[str | None]:
         """The topic of a text (str), or the topics of a list of texts (list, same order).
 
@@ -662,16 +656,16 @@ class Predictor:
         return None if allow_none and name == "none" else name
 
     @overload
-    def predict_proba(
+    def predict_proba(  # type: ignore[overload-overlap]
         self, texts: str, n_jobs: int = 1, allow_none: bool = False
     ) -> dict[str, float]: ...
     @overload
     def predict_proba(
-        self, texts: Sequence[str], n_jobs: int = 1, allow_none: bool = False
+        self, texts: Texts, n_jobs: int = 1, allow_none: bool = False
     ) -> list[dict[str, float]]: ...
 
     def predict_proba(
-        self, texts: str | Sequence[str], n_jobs: int = 1, allow_none: bool = False
+        self, texts: str | Texts, n_jobs: int = 1, allow_none: bool = False
     ) -> dict[str, float] | list[dict[str, float]]:
         """Probabilities per topic (summing to 1) for a text, or a list of them for a list;
         ``n_jobs`` as in `predict`. ``allow_none=True`` adds the probability of ``"none"``
@@ -751,13 +745,13 @@ class Predictor:
             return np.vstack(list(pool.map(_worker_scores, chunks)))
 
     @overload
-    def explain(self, texts: str, k: int = 10, allow_none: bool = False) -> Explanation: ...
+    def explain(  # type: ignore[overload-overlap]
+        self, texts: str, k: int = 10, allow_none: bool = False
+    ) -> Explanation: ...
     @overload
+    def explain(self, texts: Texts, k: int = 10, allow_none: bool = False) -> list[Explanation]: ...
     def explain(
-        self, texts: Sequence[str], k: int = 10, allow_none: bool = False
-    ) -> list[Explanation]: ...
-    def explain(
-        self, texts: str | Sequence[str], k: int = 10, allow_none: bool = False
+        self, texts: str | Texts, k: int = 10, allow_none: bool = False
     ) -> Explanation | list[Explanation]:
         """The topic of a text and the ``k`` terms that pushed it most toward that topic and
         against the runner-up, with their contributions to the difference of the two scores;

@@ -9,9 +9,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence, Set
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from . import compiled
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    # A batch of texts: a list or tuple of strings, or a numpy array of them (a pandas Series
+    # is taken too). A string is a sequence of strings as well, so each function's overload for
+    # one string comes first.
+    Texts = Sequence[str] | np.ndarray
+else:
+    Texts = Sequence[str]  # (at run time: numpy is not imported to say so)
 
 __all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version", "join_title"]
 
@@ -150,10 +160,10 @@ def segmenter_version() -> str:
 
 
 @overload
-def segment(text: str) -> str: ...
+def segment(text: str) -> str: ...  # type: ignore[overload-overlap]
 @overload
-def segment(text: Sequence[str]) -> list[str]: ...
-def segment(text: str | Sequence[str]) -> str | list[str]:
+def segment(text: Texts) -> list[str]: ...
+def segment(text: str | Texts) -> str | list[str]:
     """Word-segment Vietnamese text: syllables of one word are joined by ``_``.
 
     Returns exactly what ``pyvi.ViTokenizer.tokenize(text)`` returns (pyvi's model, decoded by
