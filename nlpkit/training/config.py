@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import DATASETS, DEFAULT_FILES
-from ..modelfile import MAX_CHARS_LIMIT
+from ..modelfile import MAX_CHARS_LIMIT, TEMPERATURE_RANGE
 from ..weak import LABELLING_FUNCTIONS
 
 __all__ = ["ConfigError", "DEFAULTS", "DATASETS", "load_config", "validate_config"]
@@ -175,6 +175,14 @@ def _merge(base: dict[str, Any], update: dict[str, Any], where: str) -> dict[str
     return out
 
 
+# Weights and C beyond these bounds scale a fit's numbers out of what floats hold: a model of
+# all zeros came out, one topic for every text, with only scikit-learn's warnings said.
+_SMALLEST, _LARGEST = 1e-6, 1e6
+# More processes than this would each hold a copy of the solver's data; the model is the same
+# whatever the number (`nlpkit.training.parallel`).
+_MOST_JOBS = 256
+
+
 def validate_config(cfg: dict[str, Any]) -> None:
     """Raise `ConfigError` for a value out of its range (after a change to a loaded config)."""
     f, d, c = cfg["features"], cfg["data"], cfg["classifier"]
@@ -189,8 +197,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
         )
     if c["kind"] not in _CLASSIFIERS:
         raise ConfigError(f"'classifier.kind' must be one of {_CLASSIFIERS}, got {c['kind']!r}")
-    if c["C"] <= 0:
-        raise ConfigError(f"'classifier.C' must be positive, got {c['C']}")
+    if not _SMALLEST <= c["C"] <= _LARGEST:
+        raise ConfigError(
+            f"'classifier.C' must be from {_SMALLEST:g} to {_LARGEST:g}, got {c['C']}"
+        )
     if c["tune_none_offset"] and cfg["data"]["out_of_scope"] == "drop":
         raise ConfigError(
             "'classifier.tune_none_offset' needs 'data.out_of_scope' class or detector"
@@ -203,10 +213,11 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             "'classifier.tune_temperature' needs a development sample (data.dev_labels)"
         )
-    if c["temperature"] < 0:
+    low, high = TEMPERATURE_RANGE
+    if c["temperature"] and not low <= c["temperature"] <= high or c["temperature"] < 0:
         raise ConfigError(
-            f"'classifier.temperature' must be 0 (the classifier's own) or positive, "
-            f"got {c['temperature']}"
+            f"'classifier.temperature' must be 0 (the classifier's own) or from {low:g} to "
+            f"{high:g}, got {c['temperature']}"
         )
     if c["none_offset"] and cfg["data"]["out_of_scope"] == "drop":
         raise ConfigError("'classifier.none_offset' needs 'data.out_of_scope' class or detector")
@@ -218,14 +229,20 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(f"'data.min_confidence' must be within [0, 1], got {d['min_confidence']}")
     if d["labels"] not in ("weak", "mapped", "section"):
         raise ConfigError(f"'data.labels' must be weak, mapped or section, got {d['labels']!r}")
-    unread = [name for name in d["train_files"] if name not in d["files"]]
-    if unread and not d["corpora"]:
-        raise ConfigError(f"'data.train_files' names {unread[0]!r}, which data.files does not read")
+    # (the files read: data.files in the data folder, or the corpora given by path)
+    read, reader = (
+        ([Path(p).name for p in d["corpora"]], "data.corpora")
+        if d["corpora"]
+        else (d["files"], "data.files")
+    )
+    unread = [name for name in d["train_files"] if name not in read]
+    if unread:
+        raise ConfigError(f"'data.train_files' names {unread[0]!r}, which {reader} does not read")
     st = d["self_training"]
-    unread = [name for name in st["files"] if name not in d["files"]]
-    if unread and not d["corpora"]:
+    unread = [name for name in st["files"] if name not in read]
+    if unread:
         raise ConfigError(
-            f"'data.self_training.files' names {unread[0]!r}, which data.files does not read"
+            f"'data.self_training.files' names {unread[0]!r}, which {reader} does not read"
         )
     if not 0 < st["threshold"] <= 1:
         raise ConfigError(
@@ -298,8 +315,23 @@ def validate_config(cfg: dict[str, Any]) -> None:
                 f"'data.weights' names unknown dataset {name!r} "
                 f"(known: {', '.join((*DATASETS, 'snippets'))})"
             )
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
-            raise ConfigError(f"'data.weights.{name}' must be a positive number, got {factor!r}")
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, (int, float))
+            or not 0 < factor <= _LARGEST  # (NaN too)
+        ):
+            raise ConfigError(
+                f"'data.weights.{name}' must be a positive number, at most {_LARGEST:g}; "
+                f"got {factor!r}"
+            )
+    for key, value in (
+        ("data.boundary_weight", d["boundary_weight"]),
+        ("data.title_weight", d["title_weight"]),
+        ("data.train_label_weight", d["train_label_weight"]),
+        ("data.self_training.weight", st["weight"]),
+    ):
+        if value > _LARGEST:
+            raise ConfigError(f"'{key}' must be at most {_LARGEST:g}, got {value}")
     if not 0 < d["cleanup_threshold"] <= 1:
         raise ConfigError(
             f"'data.cleanup_threshold' must be within (0, 1], got {d['cleanup_threshold']}"
@@ -332,10 +364,10 @@ def validate_config(cfg: dict[str, Any]) -> None:
         )
     if d["title_weight"] < 0:
         raise ConfigError(f"'data.title_weight' must not be negative, got {d['title_weight']}")
-    if cfg["n_jobs"] < 0:
+    if not 0 <= cfg["n_jobs"] <= _MOST_JOBS:
         raise ConfigError(
-            f"'n_jobs' must be a number of processes (at least 1), or 0 for the machine's "
-            f"cores; got {cfg['n_jobs']}"
+            f"'n_jobs' must be a number of processes (1 to {_MOST_JOBS}), or 0 for the "
+            f"machine's cores; got {cfg['n_jobs']}"
         )
 
 
