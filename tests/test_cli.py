@@ -233,11 +233,23 @@ def test_weak_report_refuses_what_it_cannot_report_on_or_write(tmp_path, capsys)
             ["--corpus", str(corpus), "--out", str(plain / "r.md")],
             "plain.txt is a file, not a folder",
         ),
+        # the report written over what it reads: the sample, the corpus (by another name too)
+        (["--corpus", str(corpus), "--out", str(dev)], "which the report reads"),
+        (["--corpus", str(corpus), "--out", str(corpus)], "which the report reads"),
+        (["--corpus", str(corpus), "--out", str(tmp_path / "link")], "which the report reads"),
     ]:
+        if args[-1].endswith("link"):
+            (tmp_path / "link").symlink_to(corpus)
         assert main([*base, *args]) == 2, args
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
     assert not (tmp_path / "no").exists()
+    assert dev.read_text(encoding="utf-8").startswith("id\ttopic")
+    # A sample of which no id is in the corpus has no accuracy to give (0.000 of nothing).
+    other = tmp_path / "other.tsv"
+    other.write_text("id\ttopic\nnot-in-the-corpus\tenergy\n", encoding="utf-8")
+    assert main(["weak-report", "--corpus", str(corpus), "--dev", str(other), "--train", ""]) == 2
+    assert "none of its 1 ids is a record of the corpus read" in capsys.readouterr().err
 
 
 def test_a_report_that_cannot_be_written_is_shown_all_the_same(tmp_path, capsys, monkeypatch):
@@ -622,9 +634,9 @@ def test_an_empty_path_is_a_usage_error(capsys, args, name):
     assert f"error: {name} is empty: name a file or folder" in capsys.readouterr().err
 
 
-def test_a_late_ctrl_c_leaves_a_finished_command_finished():
-    # The process's own command, done: a Ctrl-C while it ends is not an exit 130. A caller
-    # that passes its arguments keeps its own handler.
+def test_a_late_ctrl_c_or_sigterm_leaves_a_finished_command_finished():
+    # The process's own command, done: a Ctrl-C or SIGTERM while it ends is not an exit 130
+    # or a silent 143. A caller that passes its arguments keeps its own handlers.
     import signal
     import subprocess
     import sys
@@ -632,12 +644,15 @@ def test_a_late_ctrl_c_leaves_a_finished_command_finished():
     code = (
         "import signal, sys; from nlpkit.cli import main; sys.argv = ['nlpkit', 'predict', "
         "'Giá xăng tăng']; status = main(); "
-        "print(status, signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"
+        "print(status, signal.getsignal(signal.SIGINT) is signal.SIG_IGN, "
+        "signal.getsignal(signal.SIGTERM) is signal.SIG_IGN)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.splitlines()[-1] == "0 True", done.stderr
+    assert done.stdout.splitlines()[-1] == "0 True True", done.stderr
+    before = signal.getsignal(signal.SIGTERM)
     assert main(["predict", "Giá xăng tăng"]) == 0
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_a_worker_that_dies_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path):

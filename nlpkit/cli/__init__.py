@@ -62,10 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args)
         sys.stdout.flush()  # (a full disk or a failing device says so here, not at exit)
         if argv is None:
-            # The command's work is done and said: a Ctrl-C while the process ends (freeing
-            # a trained model's memory takes a moment) would turn it into a silent exit 130.
-            # (Only as the process's own command: a caller passing argv keeps its handler.)
+            # The command's work is done and said: a Ctrl-C or SIGTERM while the process ends
+            # (freeing a trained model's memory takes a moment) would turn it into a silent
+            # exit 130 or 143. (Only as the process's own command: a caller passing argv keeps
+            # its handlers.)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            previous = signal.SIG_IGN
         return status
     except UsageError as exc:
         print(f"nlpkit {args.command}: error: {exc}", file=sys.stderr)

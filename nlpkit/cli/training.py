@@ -4,6 +4,7 @@ and `nlpkit weak-report`."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -226,8 +227,16 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         # (checked before the corpus is read: the report is written at the end)
         if out.is_dir():
             raise UsageError(f"--out {out} is a folder; name a file")
+        from ..corpus import default_corpus_paths
         from ..folders import is_stream
 
+        # (the report in place of what it reads would destroy it, and exit 0)
+        reads = [*(args.corpus or default_corpus_paths()), args.dev, args.train or None]
+        for path in filter(None, reads):
+            if out.exists() and Path(path).exists() and os.path.samefile(out, path):
+                raise UsageError(
+                    f"--out {out} is {path}, which the report reads; name another file"
+                )
         # (a stream, `--out >(...)` or /dev/stderr, is written to as it is)
         if not is_stream(out):
             folder = (out.resolve() if out.is_symlink() else out).absolute().parent
@@ -252,6 +261,13 @@ def cmd_weak_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--corpus: no corpus record read ({read.summary()})")
     if read.skipped:
         print(f"nlpkit weak-report: warning: corpus: {read.summary()}", file=sys.stderr)
+    ids = {r.id for r in records}
+    if not any(rid in ids for rid in dev):
+        # (its accuracy table would say 0.000 of nothing)
+        raise UsageError(
+            f"--dev {args.dev}: none of its {len(dev):,} ids is a record of the corpus read "
+            "(outside the held-out part)"
+        )
     text = report(records, dev, args.dev, train, args.train or "")
     # (shown first: a file that cannot be written loses none of it)
     print(text, end="", flush=True)
