@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .topics import NONE
 from .training.feed import feed_labels, feed_records
 
 if TYPE_CHECKING:
@@ -132,13 +133,15 @@ def adapt(
     }
     predictor.manifest = {"name": cfg["name"], **model_extra(cfg, metrics)}
     alone = config is None
-    lost = [t for t in teacher.topics if t not in predictor.topics] if alone else []
+    lost = [t for t in teacher.classes if t not in predictor.classes] if alone else []
     scarce = {
         t: n
         for t, n in metrics["training"]["feed"]["labels"].items()
         if alone and t in predictor.topics and n < _FEW
     }
     said = [f"has no {', '.join(lost)}: the feed gave it no text of it"] if lost else []
+    if NONE in lost:
+        said[0] += " (allow_none is refused by it)"
     if scarce:
         learned = ", ".join(f"{t} from {n} text{'s' * (n != 1)}" for t, n in scarce.items())
         said.append(f"learned {learned} of the feed alone")

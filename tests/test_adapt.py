@@ -193,6 +193,16 @@ def test_topics_the_feed_all_but_lacks_are_said(teacher):
         adapt(few + SMALL_NONE * 3, model=teacher, threshold=0.5)
 
 
+def test_out_of_scope_the_feed_lacks_is_said(teacher):
+    # A feed of the topics alone: the adapted model has no none, and allow_none is refused by
+    # it, where the teacher took it.
+    topics = [t for texts in SMALL_CORPUS.values() for t in texts] * 3
+    assert teacher.none
+    with pytest.warns(UserWarning, match=r"has no none.*\(allow_none is refused by it\)"):
+        student, _ = adapt(topics, model=teacher, threshold=0.5)
+    assert not student.none
+
+
 def test_the_adapted_model_names_the_model_it_was_adapted_from(teacher, tmp_path):
     student, metrics = adapt(FEED, model=teacher, threshold=0.5)
     said = metrics["training"]["feed"]["teacher"]
