@@ -175,7 +175,8 @@ def read_corpus(
     heldout: set[str] = set()
     for path in map(Path, paths):
         if not path.is_file():
-            raise CorpusError(f"corpus file not found: {path}")
+            what = "not a regular file" if path.exists() else "not found"
+            raise CorpusError(f"corpus file {what}: {path}")
         with path.open(encoding="utf-8", errors="replace") as lines:
             for line_no, line in enumerate(lines, start=1):
                 if not line.strip():

@@ -33,6 +33,32 @@ def test_missing_hand_labels_are_named_before_the_corpora_are_read(tmp_path, sma
         train(cfg)
 
 
+def test_a_missing_corpus_or_snippet_page_is_named_before_any_corpus_is_read(
+    tmp_path, small_model, monkeypatch
+):
+    # (a typo in the second of two corpora was found after the first was read: a minute)
+    import copy
+
+    from nlpkit.corpus import CorpusError
+    from nlpkit.training import labels
+    from nlpkit.training import train_config as train
+
+    def never(*args, **kwargs):
+        raise AssertionError("a corpus was read")
+
+    monkeypatch.setattr(labels, "read_corpus", never)
+    cfg = copy.deepcopy(small_model[2])
+    real = cfg["data"]["corpora"][0]
+    for corpora, snippets, error, message in [
+        ([real, str(tmp_path / "typo.jsonl")], [], CorpusError, "corpus file not found: .*typo"),
+        ([real, str(tmp_path)], [], CorpusError, "corpus file not a regular file"),
+        ([real], [str(tmp_path / "none*.txt")], ValueError, "'data.snippets' pattern .* matches"),
+    ]:
+        cfg["data"]["corpora"], cfg["data"]["snippets"] = corpora, snippets
+        with pytest.raises(error, match=message):
+            train(cfg)
+
+
 def test_small_model_learns_energy_without_an_energy_section(small_model):
     predictor, metrics, _ = small_model
     assert metrics["training"]["labels"]["energy"] > 0

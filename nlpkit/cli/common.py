@@ -78,6 +78,13 @@ def _not_a_file(path: Path, stdin: bool = True) -> str:
     return "not found"
 
 
+def _apart(model: Path, results: str | Path | None) -> None:
+    """Refuse results written into the model folder: a model folder holds the model alone,
+    and a folder with other files in it would be refused by the next save."""
+    if results and os.path.realpath(results) == os.path.realpath(model):
+        raise UsageError(f"--results {results} is the model's folder: name another")
+
+
 def _writable(folder: Path, option: str, model: bool = False) -> None:
     """Refuse, before any training, a folder that could not be written at the end: a file in
     its place or on its way, or a place this process cannot create things in; for a ``model``

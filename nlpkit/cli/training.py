@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..usage import UsageError
-from .common import _config, _reporter, _warnings_said, _writable, _write
+from .common import _apart, _config, _reporter, _warnings_said, _writable, _write
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -51,6 +51,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
     )
     results = Path(args.results or cfg["output"]["results"] or model_dir.parent)
+    _apart(model_dir, results)
     _writable(model_dir, "--model", model=True)
     _writable(results, "--results")
     try:
@@ -84,6 +85,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if args.corpus and not args.config:
         raise UsageError("--corpus applies to --config only: adapting a model reads no corpus")
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
+    _apart(output, args.results)
     _writable(output, "--output", model=True)
     if args.results:
         _writable(Path(args.results), "--results")
@@ -165,6 +167,7 @@ def _train_data(args: argparse.Namespace) -> int:
     if args.weight is not None and args.weight <= 0:
         raise UsageError(f"--weight must be positive, got {args.weight}")
     output = Path(args.output or f"{data_name(args.data)}-model")
+    _apart(output, args.results)
     _writable(output, "--output", model=True)
     if args.results:
         _writable(Path(args.results), "--results")

@@ -95,6 +95,28 @@ def check_label_files(cfg: dict[str, Any], keys: Iterable[str] = LABEL_FILES) ->
             _exists(path, LABEL_FILES[key])
 
 
+def check_inputs(cfg: dict[str, Any]) -> None:
+    """Refuse, before any of them is read, a config whose corpora, hand labels or snippet
+    pages are not all there (a typo found after the corpora were read cost a minute)."""
+    from ..corpus import CorpusError
+
+    check_label_files(cfg)
+    for path in corpus_paths(cfg):
+        if not path.is_file():
+            what = "not a regular file" if path.exists() else "not found"
+            raise CorpusError(f"corpus file {what}: {path}")
+    for pattern in cfg["data"]["snippets"]:
+        if not glob(pattern):
+            raise ValueError(_no_snippets(pattern))
+
+
+def _no_snippets(pattern: str) -> str:
+    return (
+        f"'data.snippets' pattern {pattern!r} matches no file (relative patterns are read from "
+        "the working directory)"
+    )
+
+
 def _exists(path: str, what: str) -> None:
     if not Path(path).is_file():
         raise ValueError(
@@ -246,10 +268,7 @@ def snippet_records(patterns: list[str]) -> list[Record]:
     for pattern in patterns:
         paths = sorted(glob(pattern))
         if not paths:
-            raise ValueError(
-                f"'data.snippets' pattern {pattern!r} matches no file (relative patterns are "
-                "read from the working directory)"
-            )
+            raise ValueError(_no_snippets(pattern))
         for path in paths:
             for i, snippet in enumerate(read_page(path).related):
                 records.append(

@@ -24,7 +24,7 @@ from .feed import feed_labels
 from .fit import cross_validate, fit
 from .labels import (
     Example,
-    check_label_files,
+    check_inputs,
     corpus_examples,
     prepare_records,
     read_parts,
@@ -140,7 +140,7 @@ def run(
     records of the files it names that the recipe left unlabelled, the teacher being the
     recipe's own model fitted without them: a second fit."""
     started = time.monotonic()
-    check_label_files(cfg)
+    check_inputs(cfg)
     progress = progress or Progress()
     # (None: the default cache; False: none, when segmenting is cheaper than looking up)
     cache = SegmentCache() if cache is None else cache or None
