@@ -87,15 +87,16 @@ def is_stream(path: Path) -> bool:
     return is_descriptor(path) or (path.exists() and not path.is_file() and not path.is_dir())
 
 
-def write_file(path: Path, text: str) -> None:
-    """``text`` (UTF-8) as the file ``path``, whole or not at all: written beside it under a
-    hidden name, flushed to the disk, then renamed in its place (a file already there keeps
-    its permissions; a new one has those the umask gives). A link to a file writes the file it
-    points to; a stream (a pipe, a terminal, standard output or error, whatever file the shell
-    sent them to) is written to as it is, after what it already holds."""
+def write_file(path: Path, text: str | bytes) -> None:
+    """``text`` (in UTF-8; or bytes) as the file ``path``, whole or not at all: written beside
+    it under a hidden name, flushed to the disk, then renamed in its place (a file already
+    there keeps its permissions; a new one has those the umask gives). A link to a file writes
+    the file it points to; a stream (a pipe, a terminal, standard output or error, whatever
+    file the shell sent them to) is written to as it is, after what it already holds."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     if is_stream(path):
-        with open(path, "a", encoding="utf-8") as out:
-            out.write(text)
+        with open(path, "ab") as out:
+            out.write(data)
         return
     path = path.resolve() if path.is_symlink() else path
     remove_leftovers(path)
@@ -105,10 +106,8 @@ def write_file(path: Path, text: str) -> None:
     except OSError:
         mode = None
     try:
-        with open(
-            os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8"
-        ) as out:
-            out.write(text)
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as out:
+            out.write(data)
             out.flush()
             if mode is not None:
                 os.fchmod(out.fileno(), mode)

@@ -360,3 +360,27 @@ def test_training_on_a_stream_reads_it_once(example, tmp_path, monkeypatch, caps
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["corpus"]["fingerprint"] is None
     assert manifest["training_inputs"]["corpus"] == {"stream": "not recorded: read from a stream"}
+
+
+def test_results_interrupted_as_they_are_made_leave_the_runs_before_whole(
+    tmp_path, example, monkeypatch
+):
+    # (a new metrics.json had been left beside the summary and picture of the run before)
+    import nlpkit.card as card
+    from nlpkit.training.api import train_file
+    from nlpkit.training.output import write_results
+
+    predictor, metrics, cfg = train_file(example, holdout=0.2)
+    results = tmp_path / "r"
+    write_results(predictor, metrics, cfg, tmp_path / "m", results)
+    before = {p.name: p.read_bytes() for p in results.iterdir()}
+    assert set(before) == {"metrics.json", "summary.md", "confusion_matrix.png"}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(card, "run_summary", interrupted)
+    metrics["heldout"]["distant"]["accuracy"] = 0.5  # (another run's figures)
+    with pytest.raises(KeyboardInterrupt):
+        write_results(predictor, metrics, cfg, tmp_path / "m", results)
+    assert {p.name: p.read_bytes() for p in results.iterdir()} == before

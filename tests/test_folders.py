@@ -99,3 +99,9 @@ def test_a_half_written_file_of_a_killed_run_is_removed(tmp_path):
     left.write_text("half", encoding="utf-8")
     write_file(tmp_path / "report.md", "whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_bytes_are_written_as_they_are(tmp_path):
+    path = tmp_path / "picture.png"
+    write_file(path, b"\x89PNG\r\n\x1a\n\x00")
+    assert path.read_bytes() == b"\x89PNG\r\n\x1a\n\x00"

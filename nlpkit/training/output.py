@@ -45,11 +45,11 @@ def model_extra(cfg: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_metrics(metrics: dict[str, Any], path: str | Path) -> None:
+    from ..folders import write_file
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_file(path, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_results(
@@ -67,11 +67,16 @@ def write_results(
     save_model(predictor, model_dir, name=cfg["name"])
     if results is None:
         return
+    from ..folders import write_file
+
+    # Everything made first, then each file written whole and renamed in place, one after the
+    # other: an interruption leaves the files of one run, not a new metrics.json beside the
+    # summary of the run before (but for the moment between two renames).
+    image = card_picture(cfg, metrics)
+    summary = run_summary(metrics, "confusion_matrix.png" if image else None)
     results = Path(results)
     results.mkdir(parents=True, exist_ok=True)
-    write_metrics(metrics, results / "metrics.json")
-    image = card_picture(cfg, metrics)
     if image:
-        (results / "confusion_matrix.png").write_bytes(image)
-    summary = run_summary(metrics, "confusion_matrix.png" if image else None)
-    (results / "summary.md").write_text(summary + "\n", encoding="utf-8")
+        write_file(results / "confusion_matrix.png", image)
+    write_file(results / "summary.md", summary + "\n")
+    write_metrics(metrics, results / "metrics.json")
