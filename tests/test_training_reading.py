@@ -254,3 +254,14 @@ def test_a_stream_of_a_descriptor_is_named_stream_and_plain_text_of_a_stream_say
             read_texts(f"/dev/fd/{read}")
     finally:
         os.close(read)
+
+
+def test_a_line_of_plain_text_with_nothing_to_read_is_named_by_its_line(tmp_path):
+    from nlpkit.training.reading import read_texts
+
+    feed = tmp_path / "feed.txt"
+    feed.write_text("Giá xăng tăng\n\nĐội tuyển thắng\n\n\u200b\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"feed.txt:5: empty text once cleaned"):
+        read_texts(feed)
+    feed.write_text("Giá xăng tăng\n\n  \nĐội tuyển thắng\n", encoding="utf-8")
+    assert read_texts(feed) == (["Giá xăng tăng", "Đội tuyển thắng"], ["", ""])

@@ -343,8 +343,17 @@ def read_texts(
 
 
 def _plain_texts(path: Path) -> tuple[list[str], list[str]]:
+    texts = []
     with _reading(path), _open_text(path) as (data, _):
-        texts = [line.rstrip("\r\n") for line in data if line.strip()]
+        for number, line in enumerate(data, start=1):
+            if not line.strip():
+                continue
+            text = line.rstrip("\r\n")
+            if not has_content(text):
+                # (said here, with its line: blank lines skipped, a text's place in the list
+                # is not its line)
+                raise DataError(f"{path}:{number}: empty text{once_cleaned(text)}")
+            texts.append(text)
     if not texts:
         raise DataError(f"{path}: no records")
     return texts, [""] * len(texts)
