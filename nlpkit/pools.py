@@ -18,11 +18,11 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["WorkerDied", "run_forked", "forked", "end_with_parent"]
+__all__ = ["WorkerDied", "run_forked", "forked", "end_with_parent", "become_worker", "stops_held"]
 
 # What stops a command: held back while a worker is forked, so that the worker is known (and
 # stopped) before they can act, and left to the parent in the worker.
@@ -61,6 +61,30 @@ def end_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back within, acting after: a process forked within is known,
+    and stopped with the others, before they can act, and inherits them held back
+    (`become_worker` lets them through)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def become_worker(parent: int) -> None:
+    """In a worker process: Ctrl-C is the forking process's to handle (it reaches the whole
+    process group; the parent stops its workers); SIGTERM (being stopped) ends the process as
+    the system ends any, not by a handler the command set before forking; both, held back
+    while the process was forked (`stops_held`), act again; and the worker ends with its
+    parent (`end_with_parent`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    end_with_parent(parent)
+
+
 def _answer(index: int, func: Callable[[Any], Any], item: Any) -> tuple[Any, ...]:
     try:
         return (index, True, func(item), None)
@@ -77,13 +101,7 @@ def _answer(index: int, func: Callable[[Any], Any], item: Any) -> tuple[Any, ...
 def _work(
     func: Callable[[Any], Any], items: Sequence[Any], conn: Connection, parent: int, others
 ) -> None:
-    # Ctrl-C is the forking process's to handle; SIGTERM (being stopped) ends the process as
-    # the system ends any, not by a handler the command set before forking. (Both were held
-    # back while this process was forked.)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
-    end_with_parent(parent)
+    become_worker(parent)
     # The parent's ends of the pipes, this one's and those of the workers before it: with them
     # closed here, a pipe whose parent is gone reads as ended.
     for end in others:
@@ -151,20 +169,19 @@ def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> It
     try:
         for _ in range(min(n_jobs, len(items))):
             # (held back until the worker is known, so that it is stopped with the others)
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-            try:
-                here, there = context.Pipe()
-                others = [conn for _, conn in workers] + [here]
-                process = context.Process(
-                    target=_work, args=(func, items, there, os.getpid(), others)
-                )
-                workers.append((process, here))
-                process.start()
-            finally:
-                if there is not None:
-                    there.close()
-                there = others = conn = None
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            with stops_held():
+                try:
+                    here, there = context.Pipe()
+                    others = [conn for _, conn in workers] + [here]
+                    process = context.Process(
+                        target=_work, args=(func, items, there, os.getpid(), others)
+                    )
+                    workers.append((process, here))
+                    process.start()
+                finally:
+                    if there is not None:
+                        there.close()
+                    there = others = conn = None
         given = 0
         for _, conn in workers:
             _send(conn, given)
@@ -192,8 +209,7 @@ def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> It
                 ready += 1
     finally:
         # Done, failed, interrupted or left: no worker outlives the call.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-        try:
+        with stops_held():
             for process, conn in workers:
                 if process.pid is not None and process.is_alive():
                     process.terminate()
@@ -209,8 +225,6 @@ def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> It
             workers.clear()
             busy.clear()
             here = there = conn = others = None
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _send(conn: Connection, index: int | None) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import signal
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.connection import wait
 
 from .. import heap
-from ..pools import end_with_parent
+from ..pools import become_worker
 from ..predictor import Predictor
 from .answering import Answer, _run
 from .reading import Job
@@ -40,9 +39,7 @@ def _worker_main(jobs, answers, model_path: str | None, settings: _Settings, par
     """A worker: answer the jobs that come on ``jobs``, in order, until None comes."""
     # The parent decides what an interruption means: Ctrl-C reaches the whole process group, so
     # workers ignore it; the parent ends them with SIGTERM, at once.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    end_with_parent(parent)
+    become_worker(parent)
     if _inherited is not None:
         predictor, settings = _inherited
     else:

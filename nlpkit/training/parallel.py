@@ -13,7 +13,6 @@ from __future__ import annotations
 import mmap
 import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -106,25 +105,17 @@ def fork_tasks(
     return run_forked(func, items, n_jobs, done and (lambda k: done(k, len(items))))
 
 
-# What stops a command: held back while a process is forked (`fork_strings`), so that it is
-# known, and stopped, before they act.
-_STOPS = {signal.SIGINT, signal.SIGTERM}
-
-
 def _fill(
     func: Callable[[Any], str], items: Sequence[Any], bounds, data, ends, parent: int
 ) -> None:
     """In a forked process: the UTF-8 of ``func`` of the items within ``bounds``, one after the
     other in ``data``, where each ends in ``ends`` (-1 first: no room, or an error, which the
     parent meets again and reports, rather than a second traceback from here)."""
-    from ..pools import end_with_parent
+    from ..pools import become_worker
 
-    # Ctrl-C is the parent's to handle (it stops this process), and this process ends with the
-    # parent however it ends, as `nlpkit.pools`'s workers do.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
-    end_with_parent(parent)
+    # (as `nlpkit.pools`'s workers: Ctrl-C left to the parent, which stops this process, and
+    # an end with the parent however it ends)
+    become_worker(parent)
     at = 0
     try:
         for k in range(bounds[0], bounds[1]):
@@ -157,6 +148,8 @@ def fork_strings(
     n_jobs = resolve_jobs(n_jobs)
     if n_jobs <= 1 or len(items) < minimum or not can_fork():
         return [func(item) for item in items]
+    from ..pools import stops_held
+
     bounds = _parts(len(items), n_jobs)
     context = multiprocessing.get_context("fork")
     others = []
@@ -170,12 +163,10 @@ def fork_strings(
         process = context.Process(
             target=_fill, args=(func, items, (lo, hi), data, ends, os.getpid())
         )
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-        try:
+        # (known before Ctrl-C or SIGTERM can act, so that it is stopped with the others)
+        with stops_held():
             process.start()
             others.append((lo, hi, process, data, ends))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         out = [func(items[k]) for k in range(*bounds[0])]
         for lo, hi, process, data, ends in others:
