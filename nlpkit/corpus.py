@@ -22,6 +22,7 @@ __all__ = [
     "CorpusError",
     "read_corpus",
     "is_heldout",
+    "check_corpus_file",
     "default_corpus_paths",
     "default_data_dir",
     "corpus_fingerprint",
@@ -174,9 +175,7 @@ def read_corpus(
     seen: set[str] = set()
     heldout: set[str] = set()
     for path in map(Path, paths):
-        if not path.is_file():
-            what = "not a regular file" if path.exists() else "not found"
-            raise CorpusError(f"corpus file {what}: {path}")
+        check_corpus_file(path)
         with path.open(encoding="utf-8", errors="replace") as lines:
             for line_no, line in enumerate(lines, start=1):
                 if not line.strip():
@@ -198,6 +197,13 @@ def read_corpus(
                     heldout.add(record.id)
                 report.records += 1
                 yield record
+
+
+def check_corpus_file(path: Path) -> None:
+    """A `CorpusError` for a corpus path that is no file to read (missing, a folder, a pipe)."""
+    if not path.is_file():
+        what = "not a regular file" if path.exists() else "not found"
+        raise CorpusError(f"corpus file {what}: {path}")
 
 
 def is_heldout(record: Record) -> bool:

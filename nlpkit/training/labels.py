@@ -98,13 +98,11 @@ def check_label_files(cfg: dict[str, Any], keys: Iterable[str] = LABEL_FILES) ->
 def check_inputs(cfg: dict[str, Any]) -> None:
     """Refuse, before any of them is read, a config whose corpora, hand labels or snippet
     pages are not all there (a typo found after the corpora were read cost a minute)."""
-    from ..corpus import CorpusError
+    from ..corpus import check_corpus_file
 
     check_label_files(cfg)
     for path in corpus_paths(cfg):
-        if not path.is_file():
-            what = "not a regular file" if path.exists() else "not found"
-            raise CorpusError(f"corpus file {what}: {path}")
+        check_corpus_file(path)
     for pattern in cfg["data"]["snippets"]:
         if not glob(pattern):
             raise ValueError(_no_snippets(pattern))
