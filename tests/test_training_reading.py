@@ -102,6 +102,15 @@ def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message)
         read_file(path)
 
 
+def test_a_spreadsheets_blank_trailing_columns_are_read_past(tmp_path):
+    # Spreadsheets export columns left empty as blank header cells: not a name given twice.
+    path = tmp_path / "x.csv"
+    path.write_text("text,label,,\nGiá xăng tăng,energy,,\nĐội tuyển thắng,sports,,\n", "utf-8")
+    data = read_file(path)
+    assert list(data.texts) == ["Giá xăng tăng", "Đội tuyển thắng"]
+    assert list(data.labels) == ["energy", "sports"]
+
+
 def test_a_csv_field_of_a_long_article_is_read(tmp_path):
     import csv
 

@@ -158,9 +158,11 @@ def _rows(path: Path):
                 if not reader.fieldnames:
                     raise DataError(f"{path}: empty file, expected a header line")
                 columns = len(reader.fieldnames)
-                twice = sorted({n for n in reader.fieldnames if reader.fieldnames.count(n) > 1})
+                # Blank header cells (a spreadsheet's trailing empty columns) name nothing
+                # that is read; a name twice would keep the last column of it, silently.
+                named = [n for n in reader.fieldnames if n.strip()]
+                twice = sorted({n for n in named if named.count(n) > 1})
                 if twice:
-                    # (a row would keep the last column of the name, silently)
                     raise DataError(f"{path}:1: the header names {twice[0]!r} twice")
                 if columns == 1 and ";" in reader.fieldnames[0]:
                     raise DataError(
