@@ -375,6 +375,7 @@ def test_results_interrupted_as_they_are_made_leave_the_runs_before_whole(
     write_results(predictor, metrics, cfg, tmp_path / "m", results)
     before = {p.name: p.read_bytes() for p in results.iterdir()}
     assert set(before) == {"metrics.json", "summary.md", "confusion_matrix.png"}
+    model_before = {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()}
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -384,3 +385,5 @@ def test_results_interrupted_as_they_are_made_leave_the_runs_before_whole(
     with pytest.raises(KeyboardInterrupt):
         write_results(predictor, metrics, cfg, tmp_path / "m", results)
     assert {p.name: p.read_bytes() for p in results.iterdir()} == before
+    # (the model folder, the results' parent by default, had been saved first)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()} == model_before

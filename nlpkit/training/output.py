@@ -63,17 +63,19 @@ def write_results(
     from ..card import card_picture, run_summary
     from ..modelfile import save_model
 
+    # Everything made first, then the model saved and each file written whole and renamed in
+    # place, one after the other: an interruption leaves the files of one run, not a new model
+    # or metrics.json beside the summary of the run before (but for the moment between two
+    # renames).
+    if results is not None:
+        image = card_picture(cfg, metrics)
+        summary = run_summary(metrics, "confusion_matrix.png" if image else None)
     predictor.manifest = {"name": cfg["name"], **model_extra(cfg, metrics)}
     save_model(predictor, model_dir, name=cfg["name"])
     if results is None:
         return
     from ..folders import write_file
 
-    # Everything made first, then each file written whole and renamed in place, one after the
-    # other: an interruption leaves the files of one run, not a new metrics.json beside the
-    # summary of the run before (but for the moment between two renames).
-    image = card_picture(cfg, metrics)
-    summary = run_summary(metrics, "confusion_matrix.png" if image else None)
     results = Path(results)
     results.mkdir(parents=True, exist_ok=True)
     if image:
