@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from conftest import SMALL_CORPUS, SMALL_NONE, small_cfg
+from conftest import ROOT, SMALL_CORPUS, SMALL_NONE, small_cfg
 
 import nlpkit
 from nlpkit.adapt import adapt, feed_labels, feed_records
@@ -170,6 +170,10 @@ def test_command_reads_a_feed_of_plain_text(small_none_folder, tmp_path, capsys,
         (["--text-field", "body"], "no field 'body'"),
         (["--threshold", "1.5"], "--threshold must be within (0, 1]"),
         (["--corpus", "/nowhere.jsonl"], "--corpus applies to --config only"),
+        (
+            ["--config", str(ROOT / "experiments" / "default.toml"), "--corpus", "/nowhere.jsonl"],
+            "--corpus: 'data.self_training.files' names 'news_2025_26.jsonl', which data.corpora",
+        ),
     ],
 )
 def test_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):

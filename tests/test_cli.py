@@ -103,6 +103,11 @@ def test_explain(capsys):
             ["train", str(ROOT / "experiments" / "default.toml"), "--cv", "1"],
             "--cv: 'cv' must be 0 (none) or from 2",
         ),
+        (
+            # (the config's train_files name corpora that --corpus replaced: said before reading)
+            ["train", str(ROOT / "experiments" / "default.toml"), "--corpus", "/nowhere/c.jsonl"],
+            "--corpus: 'data.self_training.files' names 'news_2025_26.jsonl', which data.corpora",
+        ),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(capsys, args, message):

@@ -118,6 +118,16 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
         ('{"text": "a", "label": "x"}\n', ["--weight", "2"], "--weight applies to --base only"),
         (
             '{"text": "a", "label": "x"}\n',
+            ["--base", "default", "--weight", "nan"],
+            "--weight must be from 1e-06 to 1e+06, got nan",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n',
+            ["--base", "default", "--weight", "1e308"],
+            "--weight must be from 1e-06 to 1e+06, got 1e+308",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n',
             ["--output", "m", "--results", "./m"],
             "--results ./m is the model's folder: name another",
         ),

@@ -43,10 +43,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg["n_jobs"] = args.n_jobs
     if args.cv is not None:
         cfg["cv"] = args.cv
+    overrides = [
+        option
+        for option, given in (
+            ("--corpus", args.corpus),
+            ("--n-jobs", args.n_jobs),
+            ("--cv", args.cv),
+        )
+        if given is not None and given != []
+    ]
+    if overrides:
+        # (the config was checked as read: what the options changed is checked before the work)
         try:
             validate_config(cfg)
         except ConfigError as exc:
-            raise UsageError(f"--cv: {exc}") from None
+            raise UsageError(f"{', '.join(overrides)}: {exc}") from None
     model_dir = Path(
         args.model or cfg["output"]["model"] or f"experiments/results/{cfg['name']}/model"
     )
@@ -77,6 +88,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     from ..adapt import adapt
     from ..corpus import CorpusError
     from ..modelfile import ModelError, file_sha256
+    from ..training.config import ConfigError, validate_config
     from ..training.output import write_results
     from ..training.reading import data_name, read_texts
 
@@ -98,6 +110,10 @@ def cmd_adapt(args: argparse.Namespace) -> int:
             config["output"] = {"model": "", "results": ""}
             if args.corpus:
                 config["data"]["corpora"] = args.corpus
+                try:
+                    validate_config(config)
+                except ConfigError as exc:
+                    raise UsageError(f"--corpus: {exc}") from None
         with _warnings_said("adapt"):
             predictor, metrics = adapt(
                 texts,
@@ -145,6 +161,7 @@ def _train_data(args: argparse.Namespace) -> int:
 
     from ..corpus import CorpusError
     from ..training.api import train_file
+    from ..training.config import ConfigError, check_weight
     from ..training.output import write_results
     from ..training.reading import data_name
 
@@ -164,8 +181,11 @@ def _train_data(args: argparse.Namespace) -> int:
     if args.corpus and not args.base:
         # (own data alone reads no corpus: a --corpus given would be ignored)
         raise UsageError("--corpus applies to --base only: with --data alone, no corpus is read")
-    if args.weight is not None and args.weight <= 0:
-        raise UsageError(f"--weight must be positive, got {args.weight}")
+    if args.weight is not None:
+        try:
+            check_weight("--weight", args.weight)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
     output = Path(args.output or f"{data_name(args.data)}-model")
     _apart(output, args.results)
     _writable(output, "--output", model=True)

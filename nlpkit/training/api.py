@@ -167,6 +167,10 @@ def train_file(
     run's metrics and its config. ``base``: "default" (the shipped model's recipe) or a config
     file, whose training data the file's texts join with sample weight ``weight`` (default:
     the recipe's weight of hand labels)."""
+    if weight is not None:
+        from .config import check_weight
+
+        check_weight("weight", weight)
     data = read_file(path, text_field, label_field, title_field, split_field)
     name = options.pop("name", None) or data_name(path)
     if base is None:

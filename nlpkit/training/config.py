@@ -183,6 +183,14 @@ _SMALLEST, _LARGEST = 1e-6, 1e6
 _MOST_JOBS = 256
 
 
+def check_weight(name: str, value: float, zero: str = "") -> None:
+    """Raise `ConfigError` unless ``value``, the sample weight ``name`` (as the message says
+    it), is within what a fit's numbers hold (``zero``: the message's words for 0, where it
+    is taken too)."""
+    if not _SMALLEST <= value <= _LARGEST:  # (NaN too)
+        raise ConfigError(f"{name} must be {zero}from {_SMALLEST:g} to {_LARGEST:g}, got {value!r}")
+
+
 def validate_config(cfg: dict[str, Any]) -> None:
     """Raise `ConfigError` for a value out of its range (after a change to a loaded config)."""
     f, d, c = cfg["features"], cfg["data"], cfg["classifier"]
@@ -248,8 +256,6 @@ def validate_config(cfg: dict[str, Any]) -> None:
         raise ConfigError(
             f"'data.self_training.threshold' must be within (0, 1], got {st['threshold']}"
         )
-    if st["weight"] <= 0:
-        raise ConfigError(f"'data.self_training.weight' must be positive, got {st['weight']}")
     if d["split"] not in ("heldout", "vntc"):
         raise ConfigError(f"'data.split' must be heldout or vntc, got {d['split']!r}")
     if d["split"] == "vntc" and d["datasets"] != ["vntc"]:
@@ -315,23 +321,17 @@ def validate_config(cfg: dict[str, Any]) -> None:
                 f"'data.weights' names unknown dataset {name!r} "
                 f"(known: {', '.join((*DATASETS, 'snippets'))})"
             )
-        if (
-            isinstance(factor, bool)
-            or not isinstance(factor, (int, float))
-            or not 0 < factor <= _LARGEST  # (NaN too)
-        ):
-            raise ConfigError(
-                f"'data.weights.{name}' must be a positive number, at most {_LARGEST:g}; "
-                f"got {factor!r}"
-            )
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)):
+            raise ConfigError(f"'data.weights.{name}' must be a number, got {factor!r}")
+        check_weight(f"'data.weights.{name}'", factor)
     for key, value in (
         ("data.boundary_weight", d["boundary_weight"]),
-        ("data.title_weight", d["title_weight"]),
         ("data.train_label_weight", d["train_label_weight"]),
         ("data.self_training.weight", st["weight"]),
     ):
-        if value > _LARGEST:
-            raise ConfigError(f"'{key}' must be at most {_LARGEST:g}, got {value}")
+        check_weight(f"'{key}'", value)
+    if d["title_weight"]:  # (0: no headline-alone examples)
+        check_weight("'data.title_weight'", d["title_weight"], zero="0 (none) or ")
     if not 0 < d["cleanup_threshold"] <= 1:
         raise ConfigError(
             f"'data.cleanup_threshold' must be within (0, 1], got {d['cleanup_threshold']}"
@@ -342,8 +342,6 @@ def validate_config(cfg: dict[str, Any]) -> None:
         )
     if not 1 <= d["cleanup_rounds"] <= 5:
         raise ConfigError(f"'data.cleanup_rounds' must be from 1 to 5, got {d['cleanup_rounds']}")
-    if d["boundary_weight"] <= 0:
-        raise ConfigError(f"'data.boundary_weight' must be positive, got {d['boundary_weight']}")
     if d["label_model"] not in ("rules", "learned"):
         raise ConfigError(f"'data.label_model' must be rules or learned, got {d['label_model']!r}")
     if d["label_model"] == "learned" and not d["train_labels"]:
@@ -358,12 +356,6 @@ def validate_config(cfg: dict[str, Any]) -> None:
             "'data.out_of_scope' detector needs 'classifier.kind' logistic_regression, got "
             f"{cfg['classifier']['kind']!r}"
         )
-    if d["train_label_weight"] <= 0:
-        raise ConfigError(
-            f"'data.train_label_weight' must be positive, got {d['train_label_weight']}"
-        )
-    if d["title_weight"] < 0:
-        raise ConfigError(f"'data.title_weight' must not be negative, got {d['title_weight']}")
     if not 0 <= cfg["n_jobs"] <= _MOST_JOBS:
         raise ConfigError(
             f"'n_jobs' must be a number of processes (1 to {_MOST_JOBS}), or 0 for the "
