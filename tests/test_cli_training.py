@@ -133,6 +133,11 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
         ),
         (
             '{"text": "a", "label": "x"}\n',
+            ["--output", "m", "--results", "m/results"],
+            "--results m/results is inside the model's folder: name another",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n',
             ["--corpus", "/nowhere.jsonl"],
             "--corpus applies to --base only: with --data alone, no corpus is read",
         ),

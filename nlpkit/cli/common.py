@@ -81,8 +81,13 @@ def _not_a_file(path: Path, stdin: bool = True) -> str:
 def _apart(model: Path, results: str | Path | None) -> None:
     """Refuse results written into the model folder: a model folder holds the model alone,
     and a folder with other files in it would be refused by the next save."""
-    if results and os.path.realpath(results) == os.path.realpath(model):
+    if not results:
+        return
+    inside, folder = Path(os.path.realpath(results)), Path(os.path.realpath(model))
+    if inside == folder:
         raise UsageError(f"--results {results} is the model's folder: name another")
+    if folder in inside.parents:
+        raise UsageError(f"--results {results} is inside the model's folder: name another")
 
 
 def _writable(folder: Path, option: str, model: bool = False) -> None:
