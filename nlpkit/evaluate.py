@@ -97,9 +97,11 @@ def score_file(
     ``allow_none``, out of scope is the label "none"). A label the model does not have is
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
     `ValueError` for a file or a text that cannot be read, naming where."""
+    from .modelfile import check_flag
     from .text import join_title
     from .training.reading import DataError, read_file, spelling
 
+    check_flag("allow_none", allow_none)
     data = read_file(path, text_field, label_field, title_field)
     for where, label in zip(data.where, data.labels):
         if not label:  # (as training refuses it: it would be scored as always wrong)

@@ -25,6 +25,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from .counting import count_terms
+from .modelfile import check_flag
 from .text import prepare
 from .vocabulary import (
     Vocabulary,
@@ -135,11 +136,15 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise TypeError(f"{name} must be a number, got {value!r}")
-            if not (value >= 0 if isinstance(value, numbers.Integral) else 0.0 <= value <= 1.0):
+            # (a count as scikit-learn's vectorizers take it, at least 1: the longer n-grams
+            # are counted by CountVectorizer, which refuses 0)
+            if not (value >= 1 if isinstance(value, numbers.Integral) else 0.0 <= value <= 1.0):
                 raise ValueError(
-                    f"{name} must be a number of texts (0 or more) or a share of them "
+                    f"{name} must be a number of texts (1 or more) or a share of them "
                     f"(0.0 to 1.0), got {value!r}"
                 )
+        for name in ("sublinear_tf", "repeat_title"):
+            check_flag(name, getattr(self, name))
         top = self.max_features
         if top is not None and (
             isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1

@@ -57,3 +57,13 @@ def test_held_out_calibration_is_of_the_in_scope_hand_labels(small_none_model):
     answers = predictor._decide(scores, True)
     right = [predictor.classes[i] == t for i, t in zip(answers, truth)]
     assert five["n"] == 3 and five["accuracy"] == round(sum(right) / 3, 4)
+
+
+def test_score_files_allow_none_is_a_flag(tmp_path, small_model):
+    # (a string such as "no" is true in Python: it scored five ways, silently)
+    from nlpkit.evaluate import score_file
+
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"text": "Giá xăng tăng", "label": "energy"}\n', encoding="utf-8")
+    with pytest.raises(TypeError, match="allow_none must be True or False, got 'no'"):
+        score_file(small_model, str(path), allow_none="no")
