@@ -97,6 +97,23 @@ def test_a_split_field_decides_and_a_text_in_both_parts_is_an_error(tmp_path):
         split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
 
 
+@pytest.mark.parametrize(
+    "train, message",
+    [
+        (
+            ["x", "x", "none", "none"],
+            "the training part has one label only besides none ('none', 'x'): ",
+        ),
+        (["none", "none"], "the training part has no label besides none ('none'): training"),
+    ],
+)
+def test_a_training_part_of_too_few_labels_says_how_many(tmp_path, train, message):
+    rows = [{"text": f"t{i}", "label": label, "part": "train"} for i, label in enumerate(train)]
+    rows += [{"text": f"h{i}", "label": label, "part": "test"} for i, label in enumerate("xy")]
+    with pytest.raises(DataError, match=re.escape(message)):
+        split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+
+
 def test_copies_in_another_unicode_form_or_spacing_are_one_text_for_the_split():
     # The model reads NFD and NFC, or "a  b" and "a b", as one text: held out on one side and
     # trained on the other, a copy would be scored on what the model learned.

@@ -253,11 +253,12 @@ def split(
     train = [r for i, r in enumerate(records) if i not in held]
     heldout = [r for i, r in enumerate(records) if i in held]
     train_labels = {r.source_category for r in train}
-    if len(train_labels - {NONE}) < 2:
+    topics = train_labels - {NONE}
+    if len(topics) < 2:
         besides = " besides none" if NONE in train_labels else ""
         raise DataError(
-            f"the training part has one label only{besides} "
-            f"({', '.join(map(repr, sorted(train_labels)))})"
+            f"the training part has {'one label only' if topics else 'no label'}{besides} "
+            f"({', '.join(map(repr, sorted(train_labels)))}): training needs two or more"
         )
     share = None if data.parts is not None else holdout
     return UserSplit(train, heldout, data.path, share, seed, data.fields, weight)
