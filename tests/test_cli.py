@@ -345,6 +345,17 @@ def test_a_file_of_json_lines_given_as_one_text_is_refused(tmp_path, capsys):
     one.write_text('{"text": "Giá xăng tăng"}\n', "utf-8")
     assert main(["predict", "-f", str(one)]) == 2
     assert f"--input {one} answers each record" in capsys.readouterr().err
+    # One object printed over several lines: each line, or its JSON, would be answered.
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text('{\n  "id": "a1",\n  "text": "Giá xăng tăng"\n}\n', "utf-8")
+    assert main(["predict", "-f", str(pretty)]) == 2
+    assert capsys.readouterr().err == (
+        f"nlpkit predict: error: {pretty} holds a JSON object: -f reads a file as one text; "
+        "--input reads records as JSON lines, an object a line\n"
+    )
+    result = run("predict", stdin=pretty.read_text("utf-8"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "standard input holds a JSON object: each piped line is read as a text" in result.stderr
     # (a text in braces that is no JSON object is a text like any)
     braces = tmp_path / "braces.txt"
     braces.write_text("{Giá xăng tăng}\n", "utf-8")

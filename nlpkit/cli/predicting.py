@@ -48,15 +48,26 @@ def _is_object(line: str) -> bool:
 
 def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
     """Refuse JSON lines (two lines or more, each an object; or one line that is a JSON
-    object) where texts are expected."""
+    object), or one JSON object over several lines, where texts are expected."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) > 1:
         records = all(line.lstrip().startswith("{") for line in lines[:2])
     else:
         # (one line: only a whole JSON object, which no news text is)
         records = bool(lines) and lines[0].lstrip().startswith("{") and _is_object(lines[0])
+    where = "standard input" if name == "-" else name
+    if not records and len(lines) > 1 and lines[0].lstrip().startswith("{") and _is_object(text):
+        # (a JSON object printed over several lines: each of its lines, or all its JSON, would
+        # be answered as news)
+        raise UsageError(
+            f"{where} holds a JSON object: {how}"
+            + (
+                "; --input reads records as JSON lines, an object a line"
+                if args.command == "predict"
+                else ""
+            )
+        )
     if records:
-        where = "standard input" if name == "-" else name
         raise UsageError(
             f"{where} holds JSON lines: {how}"
             + (f"; --input {name} answers each record" if args.command == "predict" else "")
