@@ -1344,3 +1344,32 @@ def test_gzip_damaged_midway_answers_the_lines_before_the_damage(tmp_path, capsy
     answered = len(read_out(out))
     assert whole - 100 <= answered <= whole  # (at most the last 4 KiB before the damage lost)
     assert f"damaged gzip data after line {answered:,}" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forked workers")
+def test_a_ctrl_c_as_a_worker_is_forked_ends_that_worker_too(tmp_path, monkeypatch, capsys):
+    # Ctrl-C the moment a worker has been forked, before the command knows of it: the worker
+    # must still be among those the interruption stops, not left waiting for work.
+    import multiprocessing.context
+    import os
+    import signal
+
+    started = []
+    start = multiprocessing.context.ForkProcess.start
+
+    def start_then_interrupt(self):
+        start(self)
+        started.append(self)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start_then_interrupt)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    args = ["predict", "--input", str(src), "--output", str(tmp_path / "out.jsonl")]
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main([*args, "--workers", "2"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert started and not any(proc.is_alive() for proc in started)
+    assert "interrupted" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import wait
 
 from .. import heap
-from ..pools import become_worker
+from ..pools import become_worker, stops_held
 from ..predictor import Predictor
 from .answering import Answer, _run
 from .reading import Job
@@ -166,12 +166,15 @@ class _Workers:
                     args=(jobs_in, answers_out, model_path, settings, os.getpid()),
                     daemon=True,
                 )
-                proc.start()
-                jobs_in.close()
-                answers_out.close()
-                self.jobs.append(jobs_out)
-                self.answers_of.append(answers_in)
-                self.procs.append(proc)
+                # (a Ctrl-C while forking acts once the worker and its pipes are known, so that
+                # stop() ends it too)
+                with stops_held():
+                    proc.start()
+                    jobs_in.close()
+                    answers_out.close()
+                    self.jobs.append(jobs_out)
+                    self.answers_of.append(answers_in)
+                    self.procs.append(proc)
         except BaseException:
             self.stop()
             raise
