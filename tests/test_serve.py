@@ -673,6 +673,10 @@ def test_health_is_answered_when_every_place_in_flight_is_taken():
     asyncio.run(limit({"type": "http", "path": "/health"}, None, send))
     asyncio.run(limit({"type": "http", "path": "/predict"}, None, send))
     assert seen == ["/health"] and sent[0]["status"] == 503
+    # Mounted under a path, or behind a proxy's root path: the path holds the prefix.
+    asyncio.run(limit({"type": "http", "path": "/nlp/health", "root_path": "/nlp"}, None, send))
+    asyncio.run(limit({"type": "http", "path": "/nlp/predict", "root_path": "/nlp"}, None, send))
+    assert seen == ["/health", "/nlp/health"] and sent[2]["status"] == 503
 
 
 def test_an_integer_too_long_to_read_is_400_not_500():

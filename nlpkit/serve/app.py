@@ -68,6 +68,13 @@ def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None
     return Response(encode(content), status, headers, media_type="application/json")
 
 
+def _route_path(scope: dict[str, Any]) -> str:
+    """The request's path within this application: without the root path it is served under
+    (a mount, or a proxy's ``--root-path``)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class InFlightLimit:
     """ASGI middleware: at most ``limit`` requests in flight (being read, answered or written);
     one more is answered 503 at once, with Retry-After, instead of waiting in an unbounded
@@ -77,8 +84,9 @@ class InFlightLimit:
         self.app, self.limit, self.in_flight = app, limit, 0
 
     async def __call__(self, scope, receive, send) -> None:
-        # (/health is not counted: a service full of slow requests is busy, not dead)
-        if scope["type"] != "http" or scope["path"] == "/health":
+        # (/health is not counted: a service full of slow requests is busy, not dead; under a
+        # mount or a proxy's root path, the path holds that prefix before it)
+        if scope["type"] != "http" or _route_path(scope) == "/health":
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
