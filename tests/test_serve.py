@@ -379,8 +379,52 @@ def test_workers_each_load_the_model_and_stop_on_sigterm():
                 200,
                 {"topic": nlpkit.predict(title)},
             )
+        # (each worker builds the application itself: the Host check too)
+        status, _, _ = server.request("GET", "/health", headers={"Host": "attacker.example"})
+        assert status == 400
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=15) == 0
+
+
+def test_a_foreign_host_name_is_refused_on_a_loopback_address(server):
+    # A web page whose name is made to resolve to 127.0.0.1 (DNS rebinding) sends its own name.
+    body = {"text": TITLES[0]}
+    for host in (
+        "localhost:8000",
+        "127.0.0.1",
+        f"127.0.0.1:{server.port}",
+        "[::1]:80",
+        "LOCALHOST",
+    ):
+        assert server.post("/predict", body, headers={"Host": host})[0] == 200, host
+    status, content = server.post("/predict", body, headers={"Host": "attacker.example:8000"})
+    assert status == 400 and content["error"].startswith(
+        "Host 'attacker.example' is not a name of this service (127.0.0.1, ::1, localhost)"
+    )
+    assert server.request("GET", "/", headers={"Host": "attacker.example"})[0] == 400
+
+
+def test_allowed_host_adds_a_name():
+    with serving("--allowed-host", "nlp.example") as server:
+        assert server.request("GET", "/health", headers={"Host": "nlp.example"})[0] == 200
+        assert server.request("GET", "/health", headers={"Host": "other.example"})[0] == 400
+
+
+def test_create_apps_allowed_hosts(tmp_path):
+    from nlpkit.serve import create_app
+
+    with pytest.raises(TypeError, match="allowed_hosts must be a list of host names"):
+        create_app(nlpkit.load(), allowed_hosts="localhost")
+    app = create_app(nlpkit.load(), allowed_hosts=["nlp.example"])
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/health", "root_path": "",
+             "headers": [(b"host", b"evil.example")], "query_string": b""}  # fmt: skip
+    asyncio.run(app(scope, None, send))
+    assert sent[0]["status"] == 400
 
 
 def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
@@ -401,8 +445,16 @@ def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
 # -- inside another application -------------------------------------------------------------
 
 
-def asgi_call(app, method: str, path: str, body: bytes = b"") -> tuple[int, dict]:
+def asgi_call(
+    app, method: str, path: str, body: bytes = b"", query: bytes = b""
+) -> tuple[int, dict]:
     """(status, JSON) of one request handed to an ASGI application in this process."""
+    sent = asgi_sent(app, method, path, body, query)
+    return sent[0]["status"], json.loads(sent[1]["body"])
+
+
+def asgi_sent(app, method: str, path: str, body: bytes = b"", query: bytes = b"") -> list[dict]:
+    """The ASGI messages an application sends for one request, in this process."""
     sent = []
 
     async def receive():
@@ -420,7 +472,7 @@ def asgi_call(app, method: str, path: str, body: bytes = b"") -> tuple[int, dict
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",
-        "query_string": b"",
+        "query_string": query,
         "headers": [(b"content-length", b"%d" % len(body))],
         "server": (HOST, 80),
     }
@@ -428,7 +480,7 @@ def asgi_call(app, method: str, path: str, body: bytes = b"") -> tuple[int, dict
         asyncio.run(app(scope, receive, send))
     except Exception:
         pass  # Starlette raises an unexpected error again, once it has answered 500
-    return sent[0]["status"], json.loads(sent[1]["body"])
+    return sent
 
 
 def test_mounted_under_a_path_of_a_larger_application():
@@ -704,3 +756,50 @@ def test_create_app_refuses_what_is_no_model_nor_limits_when_called():
         create_app(5)
     with pytest.raises(TypeError, match="limits must be a nlpkit.serve.Limits, got int"):
         create_app(None, limits=5)
+
+
+def test_a_request_cut_off_by_the_servers_shutdown_is_told_so_in_json():
+    # (past the shutdown's grace time the server cancels what is in flight: it answered a
+    # plain-text 500 and logged a traceback)
+    from nlpkit.serve import create_app
+
+    async def receive():
+        await asyncio.sleep(3600)  # (a body still coming)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/predict", "root_path": "",
+             "headers": [(b"content-length", b"40")], "query_string": b""}  # fmt: skip
+    app = create_app(nlpkit.load())
+
+    async def shutdown():
+        task = asyncio.create_task(app(scope, receive, send))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        await task
+
+    asyncio.run(asyncio.wait_for(shutdown(), 30))
+    assert sent[0]["status"] == 503 and (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"]) == {"error": "the service is stopping; retry shortly"}
+
+
+def test_what_the_address_adds_is_refused_or_not_found_in_json():
+    from nlpkit.serve import create_app
+
+    app = create_app(nlpkit.load())
+    body = json.dumps({"text": "Công thức nấu phở bò"}, ensure_ascii=False).encode()
+    # An option in the query would be ignored, the answer given as without it.
+    assert asgi_call(app, "POST", "/predict", body, b"allow_none=true") == (
+        422,
+        {
+            "error": "the address's query ?allow_none=true is not read: give options in the JSON body"
+        },
+    )
+    # A slash more is no path of the service: not a redirect with an empty body.
+    assert asgi_call(app, "POST", "/predict/", body) == (404, {"error": "no such path: /predict/"})
+    for method, path in [("POST", "/predict"), ("GET", "/nowhere"), ("GET", "/health")]:
+        headers = dict(asgi_sent(app, method, path, body)[0]["headers"])
+        assert headers[b"x-content-type-options"] == b"nosniff", path

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -65,6 +66,7 @@ def encode(content: Any) -> bytes:
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    headers = {**(headers or {}), "X-Content-Type-Options": "nosniff"}
     return Response(encode(content), status, headers, media_type="application/json")
 
 
@@ -73,6 +75,10 @@ def _route_path(scope: dict[str, Any]) -> str:
     (a mount, or a proxy's ``--root-path``)."""
     path, root = scope["path"], scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
+
+
+# (nosniff: a browser never reads an answer, whose text may echo the request's, as a page)
+_JSON = ((b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff"))
 
 
 class InFlightLimit:
@@ -96,7 +102,7 @@ class InFlightLimit:
                     "type": "http.response.start",
                     "status": 503,
                     "headers": [
-                        (b"content-type", b"application/json"),
+                        *_JSON,
                         (b"content-length", str(len(body)).encode()),
                         (b"retry-after", b"1"),
                     ],
@@ -109,6 +115,43 @@ class InFlightLimit:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+class HostCheck:
+    """ASGI middleware: a request whose Host header names none of ``hosts`` is refused (400).
+    A service on this machine's loopback address is otherwise open to any web page the user
+    opens: a page whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its
+    requests, and reads the answers, under its own name in the Host header."""
+
+    def __init__(self, app: Any, hosts: list[str]) -> None:
+        self.app, self.hosts = app, {host.lower() for host in hosts}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            given = next((v for k, v in scope["headers"] if k == b"host"), None)
+            name = _host_name(given.decode("latin-1")) if given is not None else None
+            # (no Host header, HTTP/1.0's way, is no browser's request)
+            if name is not None and name not in self.hosts:
+                body = encode(
+                    {
+                        "error": f"Host {name!r} is not a name of this service "
+                        f"({', '.join(sorted(self.hosts))}); nlpkit serve --allowed-host adds one"
+                    }
+                )
+                start = {"type": "http.response.start", "status": 400}
+                start["headers"] = [*_JSON, (b"content-length", b"%d" % len(body))]
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _host_name(header: str) -> str:
+    """A Host header's name, without its port: ``[::1]:8000`` is ``::1``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 class JSONRoutes:
@@ -207,9 +250,6 @@ class _Deadlines:
                     task.cancel()
 
 
-_JSON = (b"content-type", b"application/json")
-
-
 class JSONEndpoint:
     """A POST endpoint as a plain ASGI application, routed by Starlette: JSON body in, JSON out
     (``answer(predictor, data, limits)``, errors as `RequestError`).
@@ -230,8 +270,14 @@ class JSONEndpoint:
         self.deadlines, self.in_thread = deadlines, in_thread
 
     async def __call__(self, scope, receive, send) -> None:
-        headers = [_JSON]
+        headers = [*_JSON]
         try:
+            if scope.get("query_string"):
+                # (options go in the body: one given in the address would be silently ignored)
+                query = scope["query_string"].decode("latin-1")
+                raise RequestError(
+                    422, f"the address's query ?{query} is not read: give options in the JSON body"
+                )
             data = api.parse_json(await _body(scope, receive, self.limits, self.deadlines))
             if self.in_thread:
                 content = await run_in_threadpool(self.answer, self.predictor(), data, self.limits)
@@ -244,6 +290,13 @@ class JSONEndpoint:
                 headers.append((b"connection", b"close"))
         except Disconnected:
             return
+        except asyncio.CancelledError:
+            # The server is stopping, its grace time over (or a second Ctrl-C): the client is
+            # told so in JSON, where the server would answer a plain-text 500 and log a
+            # traceback; the task then ends as the server asked.
+            asyncio.current_task().uncancel()
+            status, content = 503, {"error": "the service is stopping; retry shortly"}
+            headers.append((b"connection", b"close"))
         body = encode(content)
         await send(
             {
@@ -277,10 +330,15 @@ def _openapi(limits: Limits) -> dict[str, Any]:
 
 
 def create_app(
-    model: Predictor | str | Path | None = None, limits: Limits | None = None
+    model: Predictor | str | Path | None = None,
+    limits: Limits | None = None,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> Starlette:
     """The service for a `Predictor`, or for the model folder at ``model`` (the shipped model
-    when None), loaded once when the application starts (per worker process)."""
+    when None), loaded once when the application starts (per worker process).
+    ``allowed_hosts``: the names a request's Host header may give (without the port); others
+    are refused with 400. None: any."""
     from ..predictor import Predictor
 
     if model is not None and not isinstance(model, (Predictor, str, os.PathLike)):
@@ -289,6 +347,11 @@ def create_app(
         )
     if limits is not None and not isinstance(limits, Limits):
         raise TypeError(f"limits must be a nlpkit.serve.Limits, got {type(limits).__name__}")
+    if allowed_hosts is not None and (
+        isinstance(allowed_hosts, str)
+        or not all(isinstance(h, str) and h.strip() for h in allowed_hosts)
+    ):
+        raise TypeError(f"allowed_hosts must be a list of host names, got {allowed_hosts!r}")
     limits = limits or Limits()
     state: dict[str, Any] = {"predictor": model if isinstance(model, Predictor) else None}
     page = _page()
@@ -373,9 +436,14 @@ def create_app(
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
+    # (/predict/ is no path of the service: a 404 in JSON, not a redirect with an empty body
+    # that a POST's client would follow, or not, by its own rules)
+    app.router.redirect_slashes = False
     # The last added is the outermost: requests in flight are counted before anything else.
     app.add_middleware(JSONRoutes, routes=endpoints)
     app.add_middleware(InFlightLimit, limit=limits.max_in_flight)
+    if allowed_hosts is not None:
+        app.add_middleware(HostCheck, hosts=[_host_name(h) for h in allowed_hosts])
     return app
 
 
@@ -383,4 +451,6 @@ def from_environment() -> Starlette:
     """The application of a worker process of `nlpkit serve --workers N` (a factory uvicorn
     calls in each worker), from the settings the command put in the environment."""
     settings = json.loads(os.environ[ENVIRONMENT])
-    return create_app(settings["model"], Limits(**settings["limits"]))
+    return create_app(
+        settings["model"], Limits(**settings["limits"]), allowed_hosts=settings["allowed_hosts"]
+    )

@@ -87,6 +87,15 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:
         help="on SIGTERM, how long to wait for requests in flight (default 30)",
     )
     p.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a name requests may give in their Host header, besides the loopback ones "
+        "(localhost, 127.0.0.1, ::1) that a service on a loopback address answers to; "
+        "repeatable. Other names are refused, so that no web page can reach the service "
+        "by DNS rebinding. On another address, only the names given, if any",
+    )
+    p.add_argument(
         "--access-log",
         action="store_true",
         help="log every request (default: startup, shutdown and errors)",
@@ -109,6 +118,20 @@ def _check_address(host: str, port: int) -> None:
             probe.bind(address)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _allowed_hosts(host: str, given: list[str] | None) -> list[str] | None:
+    """The Host header names the service answers to: on a loopback address, the loopback
+    names and those given; elsewhere those given, or any (None) when none are."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return ["localhost", "127.0.0.1", "::1", host.strip("[]"), *(given or [])]
+    return list(given) if given else None
 
 
 def _log_config() -> dict:
@@ -145,6 +168,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     limits = Limits(**{field: getattr(args, field) for field in Limits.FIELDS})
     _check_address(args.host, args.port)
+    hosts = _allowed_hosts(args.host, args.allowed_host)
     # Loaded here first, so that a bad model folder is one line and exit status 2, not a
     # failure in every worker.
     try:
@@ -164,10 +188,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     try:
         if args.workers == 1:
-            uvicorn.run(create_app(predictor, limits), **options)
+            uvicorn.run(create_app(predictor, limits, allowed_hosts=hosts), **options)
         else:
             del predictor  # each worker loads its own
-            os.environ[ENVIRONMENT] = json.dumps({"model": args.model, "limits": limits.to_dict()})
+            os.environ[ENVIRONMENT] = json.dumps(
+                {"model": args.model, "limits": limits.to_dict(), "allowed_hosts": hosts}
+            )
             uvicorn.run(
                 "nlpkit.serve.app:from_environment", factory=True, workers=args.workers, **options
             )
