@@ -313,6 +313,22 @@ def test_body_over_the_limit_without_a_length(server):
     conn.close()
 
 
+def test_body_over_the_limit_by_its_length_is_413_to_a_client_that_closes():
+    # A client that sends its whole body before reading, and asks for the connection to be
+    # closed (Python's urllib): a body left unread made the close a reset, and the 413 was lost.
+    import urllib.error
+    import urllib.request
+
+    body = b'{"text": "' + b"x" * (3 << 20) + b'"}'  # (3 MB: the default limit is 1 MiB)
+    with serving() as server:
+        for _ in range(3):
+            request = urllib.request.Request(f"http://{HOST}:{server.port}/predict", body)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 413
+            assert "over the limit" in json.loads(refused.value.read())["error"]
+
+
 def test_unknown_path_and_method(server):
     status, content = server.request("GET", "/nowhere")[::2]
     assert status == 404 and content == {"error": "no such path: /nowhere"}

@@ -177,20 +177,31 @@ class Disconnected(Exception):
     """The client went away before its request was read whole."""
 
 
+# How many times the limit a body refused by its Content-Length may be, and still be read (and
+# dropped) before the 413 is sent.
+_DRAINED = 16
+
+
 async def _body(scope, receive, limits: Limits, deadlines: _Deadlines) -> bytes:
-    """The request's body, refused (413) as soon as it is known to be over the limit of bytes:
-    from its Content-Length before reading a byte of it, else while reading it; and (408) when
-    it has not come whole within the limit of seconds, so that a client that stalls does not
-    hold a place among the requests in flight."""
+    """The request's body, refused (413) when it is over the limit of bytes: by its
+    Content-Length, once read and dropped (at once when it is far over), else as soon as
+    reading it goes over; and (408) when it has not come whole within the limit of seconds,
+    so that a client that stalls does not hold a place among the requests in flight."""
     limit = limits.max_body
+    refused = None
     for name, value in scope["headers"]:
         if name == b"content-length":
             if not value.isdigit():
                 raise RequestError(400, f"bad Content-Length: {value.decode('latin-1')!r}")
             if int(value) > limit:
-                raise RequestError(
+                refused = RequestError(
                     413, f"body of {int(value):,} bytes is over the limit of {limit:,} bytes"
                 )
+                # A body left unread when the connection closes makes the system reset it: a
+                # client still sending (Python's urllib, say) gets no answer but the reset.
+                # One not too large is read and dropped first, so that the 413 reaches it.
+                if int(value) > _DRAINED * limit:
+                    raise refused
             break
     task = asyncio.current_task()
     deadlines.reading(task)
@@ -201,6 +212,10 @@ async def _body(scope, receive, limits: Limits, deadlines: _Deadlines) -> bytes:
             if message["type"] == "http.disconnect":
                 raise Disconnected
             chunk = message.get("body", b"")
+            if refused is not None:
+                if not message.get("more_body", False):
+                    raise refused
+                continue
             size += len(chunk)
             if size > limit:
                 raise RequestError(413, f"body is over the limit of {limit:,} bytes")
