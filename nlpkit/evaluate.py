@@ -97,7 +97,7 @@ def score_file(
     ``allow_none``, out of scope is the label "none"). A label the model does not have is
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
     `ValueError` for a file or a text that cannot be read, naming where."""
-    from .modelfile import check_flag
+    from .arguments import check_flag
     from .text import join_title
     from .training.reading import DataError, read_file, spelling
 

@@ -24,8 +24,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from .arguments import check_flag
 from .counting import count_terms
-from .modelfile import check_flag
 from .text import prepare
 from .vocabulary import (
     Vocabulary,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import compiled
+from .arguments import check_flag
 from .installed import package_folder
 from .topics import name_problem
 from .vocabulary import Vocabulary, VocabularyFile
@@ -272,17 +273,6 @@ def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = 
         path, manifest, lambda folder: joblib.dump(predictor.to_pipeline(), folder / _JOBLIB_FILE)
     )
     return path
-
-
-def check_flag(name: str, value: object) -> bool:
-    """``value`` if it is True or False; a TypeError naming the flag otherwise (a string such as
-    "no" is true in Python, and would silently mean yes)."""
-    if value is not True and value is not False:
-        kind = type(value)
-        # (numpy's bool calls itself "bool": its module says which one it is)
-        where = "" if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}."
-        raise TypeError(f"{name} must be True or False, got {value!r} ({where}{kind.__name__})")
-    return value
 
 
 def import_joblib(

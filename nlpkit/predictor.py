@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE, check_flag
+from .arguments import check_flag
+from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE
 from .topics import check_topics
 from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf, with_title
 
