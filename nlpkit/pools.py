@@ -16,6 +16,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -66,11 +67,25 @@ def stops_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM held back within, acting after: a process forked within is known,
     and stopped with the others, before they can act, and inherits them held back
     (`become_worker` lets them through)."""
+    # Blocked in this thread, which a forked process inherits. This process may have other
+    # threads (a BLAS library's, numpy's), which the system may hand the signal to, and whose
+    # handling Python then runs in the main thread at once: in the main thread the handlers
+    # are also replaced by one that notes the signal, which is raised again after.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    noted: list[int] = []
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in _STOPS:
+            if signal.getsignal(number) is not None:  # (None: set outside Python, kept)
+                saved[number] = signal.signal(number, lambda n, frame: noted.append(n))
     try:
         yield
     finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for number in dict.fromkeys(noted):
+            signal.raise_signal(number)
 
 
 def become_worker(parent: int) -> None:

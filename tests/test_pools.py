@@ -178,3 +178,25 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     process.kill()
     process.wait()
     assert _gone(mark), "the workers outlived their parent"
+
+
+def test_a_stop_within_stops_held_acts_after_it_whatever_thread_receives_it():
+    # A process with other threads (a BLAS library's): the system may hand them the signal,
+    # and Python then runs its handler in the main thread at once, mask or not.
+    from nlpkit.pools import stops_held
+
+    idle = threading.Event()
+    threading.Thread(target=idle.wait, daemon=True).start()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    reached = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with stops_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)
+                reached.append("the end of the block")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        idle.set()
+    assert reached == ["the end of the block"]
+    assert signal.getsignal(signal.SIGINT) is previous
