@@ -1382,3 +1382,88 @@ def test_a_ctrl_c_as_a_worker_is_forked_ends_that_worker_too(tmp_path, monkeypat
         proc.join()
     assert started and not left, "a worker forked as the Ctrl-C came was left running"
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_output_to_a_descriptors_name_appends_to_what_the_shell_opened(tmp_path):
+    # `--output /dev/stdout >> log`: written after what the file holds, with no run record,
+    # as --output - is (the file was cut to nothing, and a record written in /dev).
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    log = tmp_path / "log.jsonl"
+    log.write_text("keep\n", encoding="utf-8")
+    started = time.time()
+    with open(log, "ab") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-m", "nlpkit.cli", "predict", "--input", str(src),
+             "--output", "/dev/stdout"],
+            stdout=stdout, stderr=subprocess.PIPE, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "keep" and len(lines) == 1 + len(src.read_bytes().splitlines())
+    record = Path("/dev/stdout.nlpkit.json")
+    assert not record.exists() or record.stat().st_mtime < started
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes")
+def test_a_named_pipe_whose_reader_goes_away_ends_the_run(tmp_path):
+    # (opened for reading too, the pipe never lost its last reader: the run waited for ever)
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"text": TEXTS[i % 4]}) + "\n" for i in range(RECORDS)), "utf-8"
+    )
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nlpkit.cli", "predict", "--input", str(src), "--output", str(fifo)],
+        stderr=subprocess.PIPE,
+    )
+    with open(fifo, "rb") as reader:
+        assert reader.read(100)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("the run went on writing to a pipe no one reads")
+    assert proc.returncode != 0
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="flock")
+def test_a_second_job_sent_to_the_same_file_by_the_shell_is_refused(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out.jsonl"
+    # The first job writes there by --output, and waits for more input.
+    first = subprocess.Popen(
+        [sys.executable, "-m", "nlpkit.cli", "predict", "--input", "-", "--output", str(out)],
+        stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        first.stdin.write((json.dumps({"text": TEXTS[0]}) + "\n").encode() * 50_000)
+        first.stdin.flush()
+        deadline = time.monotonic() + 60
+        while (not out.exists() or not out.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(out, "ab") as stdout:
+            second = subprocess.run(
+                [sys.executable, "-m", "nlpkit.cli", "predict", "--input", "-", "--output", "-"],
+                input=(json.dumps({"text": TEXTS[1]}) + "\n").encode(),
+                stdout=stdout, stderr=subprocess.PIPE, timeout=300,
+            )  # fmt: skip
+    finally:
+        first.kill()
+        first.wait()
+    assert second.returncode == 2, second.stderr
+    assert b"another nlpkit predict is writing this output" in second.stderr

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import heap
+from ..folders import is_descriptor
 from ..predictor import Predictor, check_flag
 from .answering import Answer, _read_ahead, _run
 from .output import (
@@ -430,17 +431,31 @@ def predict_file(
                 )
         report = report if report is not None else BatchReport()
         if to_stdout:
+            try:
+                out_fd = sys.stdout.fileno()
+            except (AttributeError, io.UnsupportedOperation):  # (replaced, as in a test)
+                out_fd = None
+            if out_fd is not None and stat.S_ISREG(os.fstat(out_fd).st_mode):
+                # (a file the shell opened: another job sent to it too would mix their lines)
+                _lock(out_fd, "standard output's file")
             report.started = True
             return _stream(
                 reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
                 progress=progress, total=total, report=report, read_ahead=True,
             )  # fmt: skip
+        # A stream (a pipe, a device, a descriptor's name such as /dev/stdout, whatever file
+        # the shell sent it to) is written to as it is, after what it holds, with no run
+        # record; opened for writing alone, so that a reader that goes away ends the run (as
+        # with --output -), where this process, reading it too, would wait for ever.
+        stream_out = is_descriptor(output) or (output.exists() and not output.is_file())
         try:
-            fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
+            if stream_out:
+                fd = os.open(output, os.O_WRONLY | os.O_APPEND)
+            else:
+                fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:  # (a read-only place, no permission, a system folder)
             raise InputError(f"--output {output}: cannot write it ({exc.strerror})") from None
-        regular = stat.S_ISREG(os.fstat(fd).st_mode)
-        # (a device or a pipe, such as /dev/null: written to as it is, with no run record)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode) and not stream_out
         with _sink(fd, "r+b" if regular else "wb") as sink:
             _lock(fd, str(output))
             if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
