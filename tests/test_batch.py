@@ -86,6 +86,25 @@ def test_resume_skips_finished_lines_and_cuts_a_half_written_one(tmp_path):
     report = predict_file(src, out, resume=True)
     assert report.resumed == 10 and report.written == 30
     assert out.read_text(encoding="utf-8") == full
+    # (of the lines kept, lines 6 and 10 are errors; of those written, line 13)
+    assert (report.resumed_errors, report.errors) == (2, 1)
+
+
+def test_a_resumed_runs_exit_status_counts_the_errors_of_the_lines_it_kept(tmp_path, capsys):
+    # (an interrupted run's errors were left out: resumed, the command said 0 and exited 0)
+    src = write_jsonl(tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out)]
+    assert main(args) == 1
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    for kept, status in ((11, 1), (30, 1)):
+        out.write_text("".join(lines[:kept]), encoding="utf-8")
+        assert main([*args, "--resume"]) == status
+        err = capsys.readouterr().err
+        assert "3 records failed" in err
+    out.write_text("".join(lines[:11]), encoding="utf-8")
+    assert main([*args, "--resume", "--max-errors", "3"]) == 0
+    assert "skipped as already done (2 with errors)" in capsys.readouterr().err
 
 
 def test_stream_to_a_buffer_with_a_given_predictor():

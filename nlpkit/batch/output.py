@@ -152,11 +152,13 @@ def _lines_of(fd: int, n: int) -> Iterator[bytes]:
 
 
 def _after(
-    jobs: Iterator[Job], skip: int, done: Iterator[bytes], settings: _Settings
+    jobs: Iterator[Job], skip: int, done: Iterator[bytes], settings: _Settings, failed: list[int]
 ) -> Iterator[Job]:
     """The jobs after the first ``skip`` lines, once each of those has been checked against the
-    line an earlier run wrote for it (here, before anything is written)."""
+    line an earlier run wrote for it (here, before anything is written); ``failed`` gets the
+    number of those lines that are errors."""
     n = 0
+    failed[:] = [0]
     leftover: list[Job] = []
     while n < skip:
         job = next(jobs, None)
@@ -172,8 +174,9 @@ def _after(
             lines = _split(lines, sep) if isinstance(lines, bytes) else lines
             items = [settings.item(raw, first + i) for i, raw in enumerate(lines)]
         take = min(skip - n, len(items))
-        for line_no, record, _, _ in items[:take]:
+        for line_no, record, text, _ in items[:take]:
             _check_done(next(done, None), line_no, record, settings)
+            failed[0] += text is None
         n += take
         if take < len(items):
             leftover.append((first + take, lines[take:], sep))

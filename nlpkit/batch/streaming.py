@@ -57,6 +57,7 @@ class BatchReport:
 
     written: int = 0
     resumed: int = 0
+    resumed_errors: int = 0  # (of the lines kept by resume: an earlier run's errors)
     errors: int = 0
     replaced: int = 0
     seconds: float = 0.0
@@ -66,7 +67,9 @@ class BatchReport:
         rate = self.written / self.seconds if self.seconds else 0.0
         text = (
             f"{records(self.written)} written ({self.errors:,} with errors), "
-            f"{self.resumed:,} skipped as already done; {self.seconds:.1f} s, {rate:,.0f} records/s"
+            f"{self.resumed:,} skipped as already done"
+            + (f" ({self.resumed_errors:,} with errors)" if self.resumed_errors else "")
+            + f"; {self.seconds:.1f} s, {rate:,.0f} records/s"
         )
         if self.replaced:
             text += (
@@ -468,8 +471,9 @@ def predict_file(
                 report.started = True
             elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)
-                jobs = _after(jobs, skip, _lines_of(fd, skip), settings)
-                report.resumed, report.started = skip, True
+                failed: list[int] = []
+                jobs = _after(jobs, skip, _lines_of(fd, skip), settings, failed)
+                report.resumed, report.resumed_errors, report.started = skip, failed[0], True
                 sink.truncate(end)  # a half-written last line
                 sink.seek(end)
             else:

@@ -140,10 +140,12 @@ def _predict_file(args: argparse.Namespace) -> int:
                 exc.left = f"nothing was written (there is no {args.output})"
         raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
-    if report.errors > max_errors:
+    # (the lines a resumed run kept count too: the output holds their errors as it holds these)
+    failed = report.errors + report.resumed_errors
+    if failed > max_errors:
         print(
-            f"nlpkit predict: {records(report.errors)} failed "
-            f"({'its line has' if report.errors == 1 else 'their lines have'} an 'error' "
+            f"nlpkit predict: {records(failed)} failed "
+            f"({'its line has' if failed == 1 else 'their lines have'} an 'error' "
             f"field), more than --max-errors {max_errors:,}: exit status 1",
             file=sys.stderr,
         )
