@@ -831,6 +831,37 @@ def test_a_nul_byte_anywhere_is_that_lines_error_only(tmp_path, workers):
     assert all("topic" in r for i, r in enumerate(rows) if i not in (0, 1500))
 
 
+def test_a_nul_byte_or_a_block_of_zeros_in_a_small_file_is_that_lines_error_only(tmp_path):
+    # (1% of a small file's bytes: the whole file was refused as binary)
+    good = [json.dumps({"text": t}).encode() for t in TEXTS]
+    for bad in (b'{"text": "B\x00ng"}', b"\x00" * 4096):
+        src = tmp_path / "in.jsonl"
+        src.write_bytes(b"\n".join([*good[:2], bad, *good[2:]]) + b"\n")
+        report = predict_file(src, tmp_path / "out.jsonl")
+        rows = _rows(tmp_path / "out.jsonl")
+        assert len(rows) == len(good) + 1 and report.errors == 1
+        assert rows[2]["error"].startswith("a NUL byte")
+
+
+def test_a_binary_file_is_refused_before_anything_is_written(tmp_path, capsys):
+    import bz2
+    import lzma
+
+    lines = "".join(json.dumps({"text": TEXTS[i % 4]}) + "\n" for i in range(3000)).encode()
+    for name, data, said in [
+        ("in.jsonl.bz2", bz2.compress(lines), "it is bzip2 data: decompress it first"),
+        ("in.jsonl.xz", lzma.compress(lines), "it is xz data: decompress it first"),
+        ("in.jsonl.zst", b"\x28\xb5\x2f\xfd" + lines[:100], "it is zstd data"),
+        ("in.bin", b"".join(i.to_bytes(4, "little") for i in range(20_000)), "not a text file"),
+    ]:
+        src = tmp_path / name
+        src.write_bytes(data)
+        out = tmp_path / "out.jsonl"
+        assert main(["predict", "--input", str(src), "--output", str(out)]) == 2
+        assert said in capsys.readouterr().err
+        assert not out.exists()
+
+
 @pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
 def test_the_input_is_cut_into_jobs_of_whole_lines_numbered_in_order(end):
     # Lines of every length around the reading's 1 MiB block and the batch size: each job holds

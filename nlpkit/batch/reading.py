@@ -230,13 +230,31 @@ def _up_to_damage(unzip, compressed: bytes, n: int) -> bytes:
     return b"".join(out)
 
 
+# Compressed data nlpkit does not decompress, by its first bytes.
+_PACKED = (
+    *((b"BZh%d" % level, "bzip2") for level in range(1, 10)),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"PK\x03\x04", "zip"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+)
+
+
 def sniff(head: bytes) -> str:
     """'jsonl' or 'text' from the first bytes of an input; `InputError` for what cannot be
-    read as lines of text (binary data, UTF-16, a JSON array). A stray NUL byte is a bad line,
-    not a binary file: binary data is known by NUL bytes making 1% of the first bytes."""
+    read as lines of text (binary data, compressed data but gzip, UTF-16, a JSON array). A stray
+    NUL byte is a bad line, not a binary file: binary data is known by NUL bytes making 1% of
+    the first bytes, in most of their lines."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("it is UTF-16 (byte-order mark): convert it to UTF-8 first")
-    if head.count(b"\0") * 100 > len(head):
+    for magic, name in _PACKED:
+        if head.startswith(magic):
+            # (gzip is read as it is, before this; the others would be read as lines of text)
+            raise InputError(f"it is {name} data: decompress it first (gzip is read as it is)")
+    lines = head.split(b"\n")
+    # (most lines holding NUL bytes: one line that does, a block of zeros left by a crash, is
+    # a bad line among good ones, in a small file too)
+    if head.count(b"\0") * 100 > len(head) and sum(b"\0" in x for x in lines) * 2 > len(lines):
         raise InputError("it is not a text file (it holds NUL bytes)")
     first = head.removeprefix(_BOM).lstrip()
     if first.startswith(b"["):
