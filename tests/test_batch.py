@@ -1062,6 +1062,18 @@ def test_a_field_no_record_has_is_a_usage_error_before_anything_is_written(
     assert not out.exists()
 
 
+def test_the_default_text_field_no_record_has_is_said_as_the_default(tmp_path, capsys):
+    # (the message named an option the user never gave: "--text-field text")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"body": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    assert main(["predict", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "nlpkit predict: error: the text field 'text' (the default; --text-field names "
+        "another): none of the first 4 records has that field (their fields: body)\n"
+    )
+
+
 def test_a_field_first_met_beyond_the_first_block_is_found(tmp_path, capsys):
     # The check reads up to FIELD_SAMPLE records, past the first MiB when the records are
     # long: a field the 300th record brings is no typo.

@@ -233,10 +233,12 @@ def _fields(head: bytes, sep: bytes) -> tuple[set[str], int]:
     return keys, objects
 
 
-def _check_fields(reader: _Reader, settings: _Settings, title_given: bool) -> None:
+def _check_fields(
+    reader: _Reader, settings: _Settings, title_given: bool, text_given: bool = True
+) -> None:
     """A usage error, before anything is written, when none of the first `FIELD_SAMPLE`
     records (within `FIELD_BYTES` of the input) has the text field (or a title field given
-    outright)."""
+    outright); ``text_given``: whether the text field was named, or is the default."""
     wanted = {settings.text_field, *([settings.title_field] if title_given else [])}
     # (the first records mostly settle it: the input is read further only when they do not)
     keys, objects = _fields(reader.head[: 1 << 18], reader.sep)
@@ -251,7 +253,12 @@ def _check_fields(reader: _Reader, settings: _Settings, title_given: bool) -> No
         ("--title-field", settings.title_field, title_given),
     ):
         if check and field not in keys:
+            named = (
+                f"{option} {field}"
+                if option != "--text-field" or text_given
+                else f"the text field {field!r} (the default; --text-field names another)"
+            )
             raise InputError(
-                f"{option} {field}: none of the first {records(objects)} has that field "
+                f"{named}: none of the first {records(objects)} has that field "
                 f"(their fields: {seen})"
             )

@@ -343,6 +343,7 @@ def predict_file(
     """
     check_flag("resume", resume)
     fields_given = text_field is not None or title_field is not None
+    text_given = text_field is not None
     text_field = "text" if text_field is None else text_field
     _check_options(jsonl, text_field, title_field, prefix, allow_none, batch_size, progress)
     from_stdin, to_stdout = str(input) == "-", str(output) == "-"
@@ -403,7 +404,7 @@ def predict_file(
                 )
         settings = _Settings(jsonl, text_field, title_field or "title", prefix, allow_none)
         if jsonl:
-            _check_fields(reader, settings, title_field is not None)
+            _check_fields(reader, settings, title_field is not None, text_given)
         if predictor is None:
             from .. import load
 
