@@ -1135,12 +1135,25 @@ def test_workers_above_the_cores_are_capped_with_a_note(tmp_path, capsys, monkey
     )
 
 
+def test_workers_above_the_cores_are_capped_with_a_warning_in_python(tmp_path, monkeypatch):
+    from nlpkit.training import parallel
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    with pytest.warns(UserWarning, match="workers=64 is more than the 2 cores .*; using 2"):
+        report = predict_file(src, tmp_path / "o.jsonl", workers=64)
+    assert report.written == len(TEXTS)
+
+
 def test_flags_must_be_true_or_false(tmp_path):
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     for call in (
         lambda: predict_file(src, tmp_path / "o.jsonl", allow_none="no"),
         lambda: predict_file(src, tmp_path / "o.jsonl", resume=1),
         lambda: predict_stream(TEXTS, io.BytesIO(), jsonl="false"),
+        # (None, predict_file's "decide", read as False here: JSON lines as plain text)
+        lambda: predict_stream(TEXTS, io.BytesIO(), jsonl=None),
+        lambda: predict_stream(TEXTS, io.BytesIO(), progress=None),
     ):
         with pytest.raises(TypeError, match="must be True or False"):
             call()

@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ def predict_stream(
     flight, so memory stays bounded whatever the input size. ``report`` is filled as the run
     goes, so an interrupted caller knows what is on disk.
     """
+    # (None, which `predict_file` reads as "decide", is no setting here: it read as False)
+    check_flag("jsonl", jsonl)
+    check_flag("progress", progress)
+    _string("title_field", title_field, empty=False)
     _check_options(jsonl, text_field, title_field, prefix, allow_none, batch_size, progress)
     settings = _Settings(jsonl, text_field, title_field, prefix, allow_none)
     return _stream(
@@ -171,6 +176,19 @@ def _stream(
     nlpkit's own reading, never a caller's iterable, which may belong to one thread)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number, at least 1, got {workers!r}")
+    if workers > 1:
+        from ..training.parallel import usable_cores
+
+        cores = usable_cores()
+        if workers > cores:
+            # (more processes than cores only take turns on them, each with its own model:
+            # 64 on two cores ran a fifth slower than two)
+            warnings.warn(
+                f"workers={workers} is more than the {cores} cores this process may use; "
+                f"using {cores}",
+                stacklevel=3,
+            )
+            workers = cores
     report = report if report is not None else BatchReport()
     started = time.monotonic()
     binary = not isinstance(out, io.TextIOBase)
