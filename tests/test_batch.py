@@ -780,6 +780,41 @@ def test_resume_refuses_other_settings(tmp_path, capsys, small_none_folder):
     assert out.read_bytes() == resumed
 
 
+def test_resume_through_another_name_of_the_file_keeps_one_kind_of_answer(tmp_path, capsys):
+    # A run through a link wrote the file whose own name's run record said otherwise.
+    import os
+
+    src, out, _ = _interrupted(tmp_path)
+    os.symlink(out, tmp_path / "soft.jsonl")
+    os.link(out, tmp_path / "hard.jsonl")
+    base = ["predict", "--input", str(src), "--resume"]
+    # Through the symbolic link: its record is the file's own, which says allow_none False.
+    assert main([*base, "--output", str(tmp_path / "soft.jsonl"), "--allow-none"]) == 2
+    assert "allow_none False, this run has True" in capsys.readouterr().err
+    # A fresh run with --allow-none through the hard link, interrupted; then resumed through
+    # the file's first name, whose record is of the first run: the lines say otherwise.
+    again = ["predict", "--input", str(src), "--output", str(tmp_path / "hard.jsonl")]
+    assert main([*again, "--allow-none"]) == 0
+    lines = out.read_bytes().split(b"\n")
+    with open(out, "r+b") as cut:
+        cut.truncate(len(b"\n".join(lines[:12])) + 1)
+    capsys.readouterr()
+    before = out.read_bytes()
+    assert main([*base, "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "line 1 of the output has probabilities of" in err and "none" in err
+    assert out.read_bytes() == before
+
+
+def test_an_output_whose_run_record_is_the_input_is_refused(tmp_path, capsys):
+    src = _jsonl(tmp_path / "rr.jsonl.nlpkit.json", TEXTS)
+    before = src.read_bytes()
+    assert main(["predict", "--input", str(src), "--output", str(tmp_path / "rr.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "its run record" in err and "is the input file" in err
+    assert src.read_bytes() == before
+
+
 def test_resume_refuses_an_input_changed_since(tmp_path, capsys):
     src, out, before = _interrupted(tmp_path)
     capsys.readouterr()

@@ -10,7 +10,7 @@ import itertools
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +22,9 @@ from .records import _loads, _Settings
 def run_record_path(output: str | Path) -> Path:
     """The run record beside an output file: what made it (input, model, settings), for
     ``resume`` to check."""
-    output = Path(output)
+    # (a link's record is its file's: a run through the link and one through the file's own
+    # name must find the same record)
+    output = Path(os.path.realpath(output))
     return output.with_name(output.name + ".nlpkit.json")
 
 
@@ -152,13 +154,20 @@ def _lines_of(fd: int, n: int) -> Iterator[bytes]:
 
 
 def _after(
-    jobs: Iterator[Job], skip: int, done: Iterator[bytes], settings: _Settings, failed: list[int]
+    jobs: Iterator[Job],
+    skip: int,
+    done: Iterator[bytes],
+    settings: _Settings,
+    failed: list[int],
+    classes: Sequence[str],
 ) -> Iterator[Job]:
     """The jobs after the first ``skip`` lines, once each of those has been checked against the
-    line an earlier run wrote for it (here, before anything is written); ``failed`` gets the
-    number of those lines that are errors."""
+    line an earlier run wrote for it (here, before anything is written): the same record,
+    answered with probabilities of ``classes``; ``failed`` gets the number of those lines that
+    are errors."""
     n = 0
     failed[:] = [0]
+    names = frozenset(classes)
     leftover: list[Job] = []
     while n < skip:
         job = next(jobs, None)
@@ -175,7 +184,7 @@ def _after(
             items = [settings.item(raw, first + i) for i, raw in enumerate(lines)]
         take = min(skip - n, len(items))
         for line_no, record, text, _ in items[:take]:
-            _check_done(next(done, None), line_no, record, settings)
+            _check_done(next(done, None), line_no, record, settings, names)
             failed[0] += text is None
         n += take
         if take < len(items):
@@ -184,7 +193,11 @@ def _after(
 
 
 def _check_done(
-    written_line: bytes | None, line_no: int, record: dict, settings: _Settings
+    written_line: bytes | None,
+    line_no: int,
+    record: dict,
+    settings: _Settings,
+    names: frozenset[str],
 ) -> None:
     try:
         written = _loads(written_line) if written_line is not None else None
@@ -197,4 +210,15 @@ def _check_done(
         raise InputError(
             f"--resume: line {line_no:,} of the output does not answer input line {line_no:,}: "
             "the output was written for another input"
+        )
+    probabilities = written.get(settings.probabilities)
+    if probabilities is not None and (
+        type(probabilities) is not dict or probabilities.keys() != names
+    ):
+        # (a run record may not be the file's own: one written through another name of it)
+        raise InputError(
+            f"--resume: line {line_no:,} of the output has probabilities of "
+            f"{', '.join(map(str, probabilities)) if type(probabilities) is dict else '?'}, "
+            f"this run gives {', '.join(sorted(names))}: another model or setting wrote it; "
+            "run the same command without --resume to start afresh"
         )

@@ -484,6 +484,11 @@ def predict_file(
                 raise InputError(f"--output {output} is the input file; choose another")
             jobs = reader.jobs()
             record_path = run_record_path(output)
+            if record_path.exists() and _same_file(in_stat, record_path.stat()):
+                raise InputError(
+                    f"--output {output}: its run record {record_path} is the input file: it "
+                    "would be overwritten; choose another"
+                )
             if not regular:
                 if resume:
                     raise InputError(f"--resume needs an output file; {output} is not one")
@@ -491,7 +496,8 @@ def predict_file(
             elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)
                 failed: list[int] = []
-                jobs = _after(jobs, skip, _lines_of(fd, skip), settings, failed)
+                classes = predictor.classes if allow_none else predictor.topics
+                jobs = _after(jobs, skip, _lines_of(fd, skip), settings, failed, classes)
                 report.resumed, report.resumed_errors, report.started = skip, failed[0], True
                 sink.truncate(end)  # a half-written last line
                 sink.seek(end)
