@@ -936,6 +936,18 @@ def test_lf_crlf_and_cr_line_ends(tmp_path, end, kind):
         assert rows[0]["text"] == texts[0]  # no CR left at the end of a text
 
 
+def test_a_cr_inside_a_json_record_is_white_space_not_a_line_end(tmp_path):
+    # (a CR before the first LF made the whole file read as of CR line ends: 51 records, 2
+    # answers)
+    first = b'{"id": 0,\r"text": "' + TEXTS[1].encode() + b'"}'
+    rest = [json.dumps({"id": i, "text": TEXTS[i % 4]}).encode() for i in range(1, 51)]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join([first, *rest]) + b"\n")
+    predict_file(src, tmp_path / "out.jsonl")
+    rows = _rows(tmp_path / "out.jsonl")
+    assert [r["id"] for r in rows] == list(range(51)) and rows[0]["topic"] == "sports"
+
+
 def test_a_line_over_the_limit_is_an_error_read_in_bounded_memory(tmp_path):
     import subprocess
     import sys

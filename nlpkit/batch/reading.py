@@ -157,9 +157,10 @@ class _Reader:
 
 
 def _cr_line_ends(head: bytes) -> bool:
-    """Whether the first line end of the data is a lone CR (a file of CR line ends)."""
-    lf, cr = head.find(b"\n"), head.find(b"\r")
-    return cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] not in (b"\n", b"")
+    """Whether the data is of CR line ends (an old Mac's file): its first block holds CRs and
+    no LF. (A CR before the first LF may be JSON's white space inside a record; one that ends
+    the block may be the first half of a CRLF.)"""
+    return b"\n" not in head and b"\r" in head.rstrip(b"\r")
 
 
 class _Gunzip:
