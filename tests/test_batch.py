@@ -743,6 +743,16 @@ def test_resume_refuses_a_file_that_is_not_one_of_our_outputs(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "was not written by nlpkit predict" in err and err.count("\n") == 1
         assert out.read_bytes() == content
+    # Our output once, its run record left beside it, then a file of one's own without a line
+    # end in its place: nothing in it can be checked against the input, so nothing is cut.
+    out = tmp_path / "ours.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out)]
+    assert main(args) == 0
+    out.write_bytes(b"my own notes, no line end")
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 2
+    assert "holds no complete line to check against the input" in capsys.readouterr().err
+    assert out.read_bytes() == b"my own notes, no line end"
 
 
 def _interrupted(tmp_path, *args):

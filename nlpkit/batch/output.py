@@ -135,6 +135,13 @@ def _resumable(
         if last >= 0:
             end = offset + last + 1
         offset += len(block)
+    if not count and offset:
+        # (no line of it can be checked against the input: a file of one's own, not ended by
+        # a line end, would be cut to nothing)
+        raise InputError(
+            f"--resume: {output} holds no complete line to check against the input: not "
+            f"resumed; {start_afresh}"
+        )
     return count, end
 
 
