@@ -1599,3 +1599,17 @@ def test_a_second_job_sent_to_the_same_file_by_the_shell_is_refused(tmp_path):
         first.wait()
     assert second.returncode == 2, second.stderr
     assert b"another nlpkit predict is writing this output" in second.stderr
+
+
+def test_long_output_names_are_written_or_refused_before_anything_is_made(tmp_path, capsys):
+    # (a name of 241 characters: the run record's temporary file was too long a name, and an
+    # empty output was left behind)
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    long = tmp_path / ("b" * 235 + ".jsonl")
+    assert main(["predict", "--input", str(src), "--output", str(long)]) == 0
+    assert len(read_out(long)) == len(TEXTS) and run_record_path(long).exists()
+    assert main(["predict", "--input", str(src), "--output", str(long), "--resume"]) == 0
+    longer = tmp_path / ("c" * 245 + ".jsonl")
+    assert main(["predict", "--input", str(src), "--output", str(longer)]) == 2
+    assert "its name is too long for the run record beside it" in capsys.readouterr().err
+    assert not longer.exists()

@@ -55,19 +55,6 @@ def _model_identity(predictor: Predictor) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _lock(fd: int, name: str) -> None:
     """An exclusive lock on the open output: the kernel drops it when the process ends, however
     it ends, so a crashed job never leaves it stuck."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import heap
-from ..folders import is_descriptor
+from ..folders import is_descriptor, write_file
 from ..predictor import Predictor, check_flag
 from .answering import Answer, _read_ahead, _run
 from .output import (
@@ -32,7 +32,6 @@ from .output import (
     _model_identity,
     _resumable,
     _same_file,
-    _write_atomically,
     run_record_path,
 )
 from .reading import _BLOCK, DamagedInput, InputError, Job, _line_jobs, _Reader, sniff
@@ -306,6 +305,21 @@ def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
     print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
 
 
+def _check_record_name(output: Path) -> None:
+    """Refuse, before the output is made, an output whose run record's name is longer than a
+    file's name may be (the output was made, then the run failed)."""
+    record = run_record_path(output)
+    try:
+        most = os.pathconf(record.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        most = 255
+    if len(os.fsencode(record.name)) > most:
+        raise InputError(
+            f"--output {output}: its name is too long for the run record beside it "
+            f"({record.name!r} would be over {most} bytes); choose a shorter name"
+        )
+
+
 @contextmanager
 def _sink(fd: int, mode: str) -> Iterator[IO[bytes]]:
     """The output file, whose closing (the flush of its last bytes) fails as an `OutputError`,
@@ -470,6 +484,8 @@ def predict_file(
         # record; opened for writing alone, so that a reader that goes away ends the run (as
         # with --output -), where this process, reading it too, would wait for ever.
         stream_out = is_descriptor(output) or (output.exists() and not output.is_file())
+        if not stream_out:
+            _check_record_name(output)
         try:
             if stream_out:
                 fd = os.open(output, os.O_WRONLY | os.O_APPEND)
@@ -502,7 +518,7 @@ def predict_file(
                 sink.truncate(end)  # a half-written last line
                 sink.seek(end)
             else:
-                _write_atomically(record_path, (json.dumps(run, indent=2) + "\n").encode())
+                write_file(record_path, json.dumps(run, indent=2) + "\n")
                 report.started = True
                 sink.truncate(0)
             writer: IO[bytes] = sink
