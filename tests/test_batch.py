@@ -1613,3 +1613,19 @@ def test_long_output_names_are_written_or_refused_before_anything_is_made(tmp_pa
     assert main(["predict", "--input", str(src), "--output", str(longer)]) == 2
     assert "its name is too long for the run record beside it" in capsys.readouterr().err
     assert not longer.exists()
+
+
+def test_after_a_failed_write_the_file_says_what_is_complete(tmp_path):
+    # A full disk: lines the run had not counted yet may have reached the file, and a gzip
+    # file whose write failed is not whole (it was said to be).
+    from nlpkit.batch import BatchReport
+    from nlpkit.cli.archives import _complete
+
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b"{}\n" * 7 + b"{")
+    report = BatchReport(written=5)
+    assert _complete(str(out), report, failed=True).startswith(f"7 records are complete in {out}")
+    assert _complete(str(out), report).startswith(f"5 records are complete in {out}")
+    gz = str(tmp_path / "out.jsonl.gz")
+    assert _complete(gz, report, failed=True).startswith("the gzip file is not whole")
+    assert "a whole gzip file" in _complete(gz, report)

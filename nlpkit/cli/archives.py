@@ -4,6 +4,7 @@ options checked first, its interruptions and failures said in one line with how 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,7 +125,7 @@ def _predict_file(args: argparse.Namespace) -> int:
         where = (
             ""
             if args.output == "-" or not Path(args.output).is_file()  # (stdout, a device)
-            else f"; {_complete(args.output, report)}"
+            else f"; {_complete(args.output, report, failed=isinstance(exc, OutputError))}"
         )
         print(f"nlpkit predict: error: {exc}{where}.", file=sys.stderr)
         return 1
@@ -153,13 +154,24 @@ def _predict_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _complete(output: str, report: BatchReport) -> str:
-    """How many records an output stopped short holds, and how to go on from there."""
+def _complete(output: str, report: BatchReport, failed: bool = False) -> str:
+    """How many records an output stopped short holds, and how to go on from there;
+    ``failed``: a write to it failed (a full disk), after which the file, not the run's count,
+    says what it holds."""
     from ..batch.records import records
 
-    done = (
-        f"{records(report.complete)} {'is' if report.complete == 1 else 'are'} complete in {output}"
-    )
+    if failed and output.endswith(".gz"):
+        return (
+            "the gzip file is not whole (a write to it failed); run the command again once it "
+            "can be written"
+        )
+    complete = report.complete
+    if failed:
+        # (bytes of lines the run had not counted yet may have reached the file before the
+        # write that failed)
+        with contextlib.suppress(OSError), open(output, "rb") as data:
+            complete = sum(block.count(b"\n") for block in iter(lambda: data.read(1 << 20), b""))
+    done = f"{records(complete)} {'is' if complete == 1 else 'are'} complete in {output}"
     if output.endswith(".gz"):
         # (closed whole, but a compressed output is not continued: `predict_file`)
         return (
