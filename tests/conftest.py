@@ -25,6 +25,28 @@ def pytest_configure(config):
         config.option.benchmark_disable = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_and_temporary_files(tmp_path_factory):
+    """The run's segment cache and temporary files in a folder of its own: the user's cache is
+    neither read (a test's answer would depend on it) nor written, and what libraries leave in
+    the temporary folder (pyvi's model, a crfsuite file per process that loads it) goes with
+    pytest's own folders."""
+    import tempfile
+
+    folder = tmp_path_factory.mktemp("run")
+    saved = {name: os.environ.get(name) for name in ("NLPKIT_CACHE_DIR", "TMPDIR")}
+    os.environ["NLPKIT_CACHE_DIR"] = str(folder / "cache")
+    os.environ["TMPDIR"] = str(folder)
+    saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(folder)
+    yield
+    tempfile.tempdir = saved_tempdir
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 # The corpora where the command line looks for them: $NLPKIT_DATA_DIR, else ../shared/data.
 SHARED_DATA = Path(os.environ.get("NLPKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -208,6 +230,9 @@ def small_cfg(tmp_path: Path, **changes) -> dict:
     cfg["name"] = "small"
     cfg["data"]["corpora"] = [str(write_small_corpus(tmp_path / "corpus.jsonl"))]
     cfg["data"]["eval_labels"] = []
+    # (the repository's samples by their full paths: the tests run from any folder)
+    for key in ("dev_labels", "boundary_labels"):
+        cfg["data"][key] = [str(ROOT / path) for path in cfg["data"][key]]
     cfg["features"].update(min_df=1, max_features=0)
     cfg["n_jobs"] = 1
     for section, values in changes.items():

@@ -197,7 +197,9 @@ def test_train_then_predict_with_the_new_model(tmp_path, capsys, monkeypatch):
 
 def test_train_reports_a_missing_corpus(tmp_path, capsys):
     config = tmp_path / "c.toml"
-    config.write_text("", encoding="utf-8")
+    config.write_text(  # (no hand labels: the repository's are found from its root only)
+        "[data]\ndev_labels = []\neval_labels = []\nboundary_labels = []\n", encoding="utf-8"
+    )
     assert main(["train", str(config), "--corpus", str(tmp_path / "none.jsonl")]) == 2
     assert "corpus file not found" in capsys.readouterr().err
 
@@ -209,7 +211,8 @@ def test_weak_report(tmp_path, capsys):
         "id\ttopic\ntest-energy-0-0\tenergy\ntest-sports-0-1\tsports\n", encoding="utf-8"
     )
     out = tmp_path / "report.md"
-    assert main(["weak-report", "--corpus", str(corpus), "--dev", str(dev), "--out", str(out)]) == 0
+    args = ["weak-report", "--corpus", str(corpus), "--dev", str(dev), "--train", ""]
+    assert main([*args, "--out", str(out)]) == 0
     report = out.read_text(encoding="utf-8")
     assert report == capsys.readouterr().out
     assert (
@@ -545,7 +548,8 @@ def test_evaluate_scores_a_labelled_file_as_the_model_answers_it(tmp_path, capsy
     assert calibration["mean_top_probability"] == pytest.approx(top, abs=1e-4)
 
 
-def test_evaluate_errors_are_one_line(tmp_path, capsys):
+def test_evaluate_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)  # (the shipped recipe's hand labels, named from the root)
     path = _labelled(
         tmp_path, [{"text": "Giá xăng tăng", "label": "energy"}, {"text": "\x01 ", "label": "x"}]
     )

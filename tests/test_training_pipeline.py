@@ -100,7 +100,8 @@ def test_train_on_a_slice_of_the_real_corpus(shared_data, tmp_path):
                 out.write(line)
     cfg = copy.deepcopy(DEFAULTS)
     cfg["data"]["corpora"] = [str(subset)]
-    cfg["data"]["eval_labels"] = [str(ROOT / "experiments/labels/heldout.tsv")]
+    for key in ("eval_labels", "dev_labels", "boundary_labels"):
+        cfg["data"][key] = [str(ROOT / path) for path in cfg["data"][key]]
     predictor, metrics = train(cfg, cache=SegmentCache(tmp_path / "c.sqlite"))
     assert metrics["heldout"]["distant"]["n"] > 300
     assert metrics["heldout"]["distant"]["accuracy"] > 0.8
