@@ -44,20 +44,29 @@ class _RemoteTraceback(Exception):
         return self.args[0]
 
 
+def _load_prctl() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+# Looked up here, in the process that forks, not in each worker: a worker importing as it
+# starts was seen to hang there (once in some hundred Ctrl-Cs), its parent waiting for it.
+_prctl = _load_prctl() if sys.platform.startswith("linux") else None
+
+
 def end_with_parent(parent: int) -> None:
     """Have the system end this worker (SIGTERM) when its parent ends, however it ends: killed
     (SIGKILL, out of memory), or interrupted while it was starting the workers. Otherwise a
     worker could wait forever for work (where its siblings hold the other end of its pipe, as
     an archive's workers do) or go on with work no one will read. Linux's PR_SET_PDEATHSIG;
     elsewhere the parent's own ending of its workers is all there is."""
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or _prctl is None:
         return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
+    _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # (the parent ended before the request was made)
         os._exit(0)
 
