@@ -18,6 +18,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import nlpkit
 
@@ -208,7 +209,13 @@ def test_batch_data_flows_one_way(i):
     assert not _reach(name) & later, f"{name} imports {sorted(_reach(name) & later)}"
 
 
-EXPERIMENTS = sorted((PACKAGE.parent / "experiments").rglob("*.py"))
+# (the checkout's: the package the tests import may be an installed copy, with no experiments
+# beside it)
+EXPERIMENTS = sorted((ROOT / "experiments").rglob("*.py"))
+
+
+def test_the_experiment_scripts_are_found():
+    assert len(EXPERIMENTS) >= 10
 
 
 @pytest.mark.parametrize("script", EXPERIMENTS, ids=lambda p: p.name)
