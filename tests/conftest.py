@@ -26,17 +26,22 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _own_cache_and_temporary_files(tmp_path_factory):
+def _the_runs_own_files_and_nlpkit(tmp_path_factory):
     """The run's segment cache and temporary files in a folder of its own: the user's cache is
     neither read (a test's answer would depend on it) nor written, and what libraries leave in
     the temporary folder (pyvi's model, a crfsuite file per process that loads it) goes with
-    pytest's own folders."""
+    pytest's own folders. And the Python processes the tests start import the same nlpkit."""
     import tempfile
 
     folder = tmp_path_factory.mktemp("run")
-    saved = {name: os.environ.get(name) for name in ("NLPKIT_CACHE_DIR", "TMPDIR")}
+    names = ("NLPKIT_CACHE_DIR", "TMPDIR", "PYTHONSAFEPATH")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["NLPKIT_CACHE_DIR"] = str(folder / "cache")
     os.environ["TMPDIR"] = str(folder)
+    # The Python processes the tests start import the nlpkit these tests import (the installed
+    # one), not the source folder that `python -m` or `-c` would find first in the working
+    # directory: without its compiled core, that one runs on pure Python.
+    os.environ["PYTHONSAFEPATH"] = "1"
     saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(folder)
     yield
     tempfile.tempdir = saved_tempdir

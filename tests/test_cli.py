@@ -426,6 +426,18 @@ def test_python_dash_m_in_a_checkout_runs_the_installed_nlpkit(tmp_path):
     assert result.returncode == 0 and result.stdout.startswith("nlpkit ")
 
 
+def test_the_processes_the_tests_start_run_the_nlpkit_they_test():
+    # From the checkout's root, `python -m nlpkit.cli` found the source folder first: on a
+    # machine where nlpkit is installed (compiled), the tests of commands ran pure Python.
+    from nlpkit import compiled
+
+    result = subprocess.run(
+        [sys.executable, "-m", "nlpkit.cli", "--version"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert ("(compiled core)" in result.stdout) == (compiled.core is not None), result.stdout
+
+
 def test_diff_says_whether_two_model_folders_are_the_same(tmp_path, small_model, capsys):
     import numpy as np
 
