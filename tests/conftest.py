@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -43,7 +44,15 @@ def _the_runs_own_files_and_nlpkit(tmp_path_factory):
     # directory: without its compiled core, that one runs on pure Python.
     os.environ["PYTHONSAFEPATH"] = "1"
     saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(folder)
+    # Ctrl-C as in a terminal's foreground job, in this process and those it starts: a run
+    # started with it ignored (`nohup`, a script's `pytest &`) passes that on to every
+    # process, and the tests of what an interruption does would interrupt nothing.
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     tempfile.tempdir = saved_tempdir
     for name, value in saved.items():
         if value is None:
