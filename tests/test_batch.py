@@ -470,6 +470,14 @@ def _running(tmp_path, out_name: str, workers: str, at_least: int = 20_000, **po
     return proc, args, out
 
 
+# (the command runs no more workers than the cores this process may use)
+one_core = pytest.mark.skipif(
+    __import__("nlpkit.training.parallel").training.parallel.usable_cores() < 2,
+    reason="two workers need two usable cores",
+)
+
+
+@one_core
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
@@ -499,6 +507,7 @@ def test_a_signal_ends_the_workers_keeps_complete_lines_and_says_how_to_resume(
     assert [r["id"] for r in rows] == list(range(RECORDS))
 
 
+@one_core
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="Linux's /proc")
 def test_workers_end_with_a_parent_that_is_killed_and_the_output_can_be_resumed(tmp_path):
     # SIGKILL (the out-of-memory killer, kill -9) gives the parent no time to end its workers:
@@ -1234,12 +1243,12 @@ def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch
     import os
 
     from nlpkit.batch import workers
-    from nlpkit.cli import archives
+    from nlpkit.training import parallel
 
     def dies(predictor, settings, job):
         os._exit(3)
 
-    monkeypatch.setattr(archives, "_cores", lambda: 2)  # (two workers, never this process)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)  # (two workers, never this process)
     monkeypatch.setattr(workers, "_run", dies)  # (the workers are forked with it)
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     out = tmp_path / "out.jsonl"
@@ -1496,6 +1505,9 @@ def test_a_ctrl_c_as_a_worker_is_forked_ends_that_worker_too(tmp_path, monkeypat
         os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start_then_interrupt)
+    from nlpkit.training import parallel
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)  # (two workers on a machine of one)
     # Another thread, as a BLAS library starts: the system may hand it the signal.
     idle = threading.Event()
     threading.Thread(target=idle.wait, daemon=True).start()
