@@ -150,6 +150,7 @@ def test_record_full_text_and_era():
 
 
 @pytest.mark.corpus
+@pytest.mark.slow  # (every record of every corpus: about ten seconds)
 def test_real_corpus_reads_cleanly_and_labels_respect_the_heldout_rule(shared_data):
     report = CorpusReport()
     paths = [shared_data / "raw_corpus.jsonl", shared_data / "vnexpress_2020s.jsonl"]
