@@ -105,6 +105,12 @@ def test_a_resumed_runs_exit_status_counts_the_errors_of_the_lines_it_kept(tmp_p
     out.write_text("".join(lines[:11]), encoding="utf-8")
     assert main([*args, "--resume", "--max-errors", "3"]) == 0
     assert "skipped as already done (2 with errors)" in capsys.readouterr().err
+    # A text with nothing to read: its error comes from the classification, not the reading.
+    src.write_text(json.dumps({"text": TEXTS[0]}) + "\n" + json.dumps({"text": "   "}) + "\n")
+    assert main(args) == 1
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 1  # (both lines kept, one of them an error)
+    assert "2 skipped as already done (1 with errors)" in capsys.readouterr().err
 
 
 def test_stream_to_a_buffer_with_a_given_predictor():

@@ -177,9 +177,8 @@ def _after(
             lines = _split(lines, sep) if isinstance(lines, bytes) else lines
             items = [settings.item(raw, first + i) for i, raw in enumerate(lines)]
         take = min(skip - n, len(items))
-        for line_no, record, text, _ in items[:take]:
-            _check_done(next(done, None), line_no, record, settings, names)
-            failed[0] += text is None
+        for line_no, record, _, _ in items[:take]:
+            failed[0] += _check_done(next(done, None), line_no, record, settings, names)
         n += take
         if take < len(items):
             leftover.append((first + take, lines[take:], sep))
@@ -192,7 +191,9 @@ def _check_done(
     record: dict,
     settings: _Settings,
     names: frozenset[str],
-) -> None:
+) -> bool:
+    """Whether the line written for an input line is an error; an `InputError` when it does
+    not answer that line as this run would."""
     try:
         written = _loads(written_line) if written_line is not None else None
     except (ValueError, RecursionError):
@@ -216,3 +217,5 @@ def _check_done(
             f"this run gives {', '.join(sorted(names))}: another model or setting wrote it; "
             "run the same command without --resume to start afresh"
         )
+    # (a text empty once cleaned is an error of the classification, not of the reading)
+    return settings.error in written
