@@ -2,6 +2,7 @@ import io
 import json
 
 import pytest
+from conftest import ROOT
 
 import nlpkit
 from nlpkit.batch import predict_file, predict_stream, run_record_path
@@ -894,13 +895,30 @@ def test_a_nul_byte_anywhere_is_that_lines_error_only(tmp_path, workers):
 def test_a_nul_byte_or_a_block_of_zeros_in_a_small_file_is_that_lines_error_only(tmp_path):
     # (1% of a small file's bytes: the whole file was refused as binary)
     good = [json.dumps({"text": t}).encode() for t in TEXTS]
-    for bad in (b'{"text": "B\x00ng"}', b"\x00" * 4096):
+    for bad, end in (
+        (b'{"text": "B\x00ng"}', b"\n"),
+        (b"\x00" * 4096, b"\n"),
+        (b"\x00" * 4096, b"\r"),
+    ):
         src = tmp_path / "in.jsonl"
-        src.write_bytes(b"\n".join([*good[:2], bad, *good[2:]]) + b"\n")
+        src.write_bytes(end.join([*good[:2], bad, *good[2:]]) + end)
         report = predict_file(src, tmp_path / "out.jsonl")
         rows = _rows(tmp_path / "out.jsonl")
         assert len(rows) == len(good) + 1 and report.errors == 1
         assert rows[2]["error"].startswith("a NUL byte")
+
+
+def _compiled_module() -> bytes:
+    import importlib.util
+    import json as module
+
+    return (
+        importlib.util.MAGIC_NUMBER
+        + b"\0" * 12
+        + __import__("marshal").dumps(
+            compile(open(module.__file__, encoding="utf-8").read(), "json", "exec")
+        )
+    )
 
 
 def test_a_binary_file_is_refused_before_anything_is_written(tmp_path, capsys):
@@ -913,6 +931,9 @@ def test_a_binary_file_is_refused_before_anything_is_written(tmp_path, capsys):
         ("in.jsonl.xz", lzma.compress(lines), "it is xz data: decompress it first"),
         ("in.jsonl.zst", b"\x28\xb5\x2f\xfd" + lines[:100], "it is zstd data"),
         ("in.bin", b"".join(i.to_bytes(4, "little") for i in range(20_000)), "not a text file"),
+        # (zeros bunched in a few lines, the others not UTF-8: a numpy array, compiled Python)
+        ("intercept.npy", (ROOT / "models/default/intercept.npy").read_bytes(), "not a text file"),
+        ("json.pyc", _compiled_module(), "not a text file"),
     ]:
         src = tmp_path / name
         src.write_bytes(data)

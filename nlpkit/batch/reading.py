@@ -6,6 +6,7 @@ here decodes a line: the process that reads only moves bytes.
 
 from __future__ import annotations
 
+import codecs
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -241,6 +242,24 @@ _PACKED = (
 )
 
 
+def _text_but_for_some_lines(head: bytes) -> bool:
+    """Whether data whose NUL bytes make 1% of it is text with a few bad lines (a stray NUL,
+    a block of zeros left by a crash): NUL bytes in a minority of its lines, and the other
+    lines UTF-8. Binary data (a compiled file, a numpy array, a database) fails one or the
+    other."""
+    sep = b"\r" if _cr_line_ends(head) else b"\n"
+    lines = head.split(sep)
+    bad = sum(b"\0" in line for line in lines)
+    if len(lines) < 3 or bad * 4 > len(lines):
+        return False
+    rest = sep.join(line for line in lines if b"\0" not in line)
+    try:  # (not final: the first bytes may end inside a character)
+        codecs.getincrementaldecoder("utf-8")().decode(rest, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def sniff(head: bytes) -> str:
     """'jsonl' or 'text' from the first bytes of an input; `InputError` for what cannot be
     read as lines of text (binary data, compressed data but gzip, UTF-16, a JSON array). A stray
@@ -252,10 +271,7 @@ def sniff(head: bytes) -> str:
         if head.startswith(magic):
             # (gzip is read as it is, before this; the others would be read as lines of text)
             raise InputError(f"it is {name} data: decompress it first (gzip is read as it is)")
-    lines = head.split(b"\n")
-    # (most lines holding NUL bytes: one line that does, a block of zeros left by a crash, is
-    # a bad line among good ones, in a small file too)
-    if head.count(b"\0") * 100 > len(head) and sum(b"\0" in x for x in lines) * 2 > len(lines):
+    if head.count(b"\0") * 100 > len(head) and not _text_but_for_some_lines(head):
         raise InputError("it is not a text file (it holds NUL bytes)")
     first = head.removeprefix(_BOM).lstrip()
     if first.startswith(b"["):
