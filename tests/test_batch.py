@@ -1648,6 +1648,10 @@ def test_long_output_names_are_written_or_refused_before_anything_is_made(tmp_pa
     assert main(["predict", "--input", str(src), "--output", str(long)]) == 0
     assert len(read_out(long)) == len(TEXTS) and run_record_path(long).exists()
     assert main(["predict", "--input", str(src), "--output", str(long), "--resume"]) == 0
+    # Vietnamese letters take two or three bytes: 234 bytes of name
+    viet = tmp_path / ("ễ" * 76 + ".jsonl")
+    assert main(["predict", "--input", str(src), "--output", str(viet)]) == 0
+    assert len(read_out(viet)) == len(TEXTS)
     longer = tmp_path / ("c" * 245 + ".jsonl")
     assert main(["predict", "--input", str(src), "--output", str(longer)]) == 2
     assert "its name is too long for the run record beside it" in capsys.readouterr().err
