@@ -437,10 +437,23 @@ def test_create_apps_allowed_hosts(tmp_path):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/health", "root_path": "",
-             "headers": [(b"host", b"evil.example")], "query_string": b""}  # fmt: skip
-    asyncio.run(app(scope, None, send))
-    assert sent[0]["status"] == 400
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    def status(host: bytes, server: str) -> int:
+        sent.clear()
+        scope = {"type": "http", "method": "GET", "path": "/health", "root_path": "",
+                 "headers": [(b"host", host)], "query_string": b"", "server": (server, 80)}  # fmt: skip
+        asyncio.run(app(scope, receive, send))
+        return sent[0]["status"]
+
+    assert status(b"evil.example", "127.0.0.1") == 400
+    assert status(b"nlp.example", "127.0.0.1") == status(b"localhost:80", "10.0.0.5") == 200
+    # "*": any name, but on a request that came in on the loopback address (0.0.0.0 is there too)
+    app = create_app(nlpkit.load(), allowed_hosts=["*"])
+    assert status(b"evil.example", "10.0.0.5") == 200
+    assert status(b"evil.example", "127.0.0.1") == status(b"evil.example", "::1") == 400
+    assert status(b"127.0.0.1:8000", "127.0.0.1") == 200
 
 
 def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
@@ -576,6 +589,35 @@ def test_a_port_beyond_sixteen_bits_is_refused(port, message, capsys):
         main(["serve", "--port", port])
     assert exit.value.code == 2
     assert f"argument --port: must be {message}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["", " ", "http://nlp.example", "nlp.example/api"])
+def test_an_allowed_host_that_is_no_host_name_is_refused(name, capsys):
+    # (an empty name was a traceback after the model loaded; a URL was kept as "http")
+    with pytest.raises(SystemExit) as exit:
+        main(["serve", "--allowed-host", name])
+    assert exit.value.code == 2
+    assert "argument --allowed-host: not a host name" in capsys.readouterr().err
+
+
+def test_a_refused_body_is_not_asked_for_when_the_client_waits_to_send_it():
+    # Expect: 100-continue: a client that waits to be told before sending is told 413 at once,
+    # where reading the body to drop it had the server ask for all of it.
+    from nlpkit.serve import Limits, create_app
+
+    async def receive():
+        raise AssertionError("the body was asked for")
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-length", b"5000"), (b"expect", b"100-continue")]
+    scope = {"type": "http", "method": "POST", "path": "/predict", "root_path": "",
+             "headers": headers, "query_string": b""}  # fmt: skip
+    asyncio.run(create_app(nlpkit.load(), Limits(max_body=1000))(scope, receive, send))
+    assert sent[0]["status"] == 413
 
 
 # -- the page, in a real browser -------------------------------------------------------------

@@ -117,33 +117,55 @@ class InFlightLimit:
             self.in_flight -= 1
 
 
-class HostCheck:
-    """ASGI middleware: a request whose Host header names none of ``hosts`` is refused (400).
-    A service on this machine's loopback address is otherwise open to any web page the user
-    opens: a page whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its
-    requests, and reads the answers, under its own name in the Host header."""
+# Names of this machine that no other site can be given: a request by one of them is from it.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
-    def __init__(self, app: Any, hosts: list[str]) -> None:
-        self.app, self.hosts = app, {host.lower() for host in hosts}
+
+class HostCheck:
+    """ASGI middleware: a request whose Host header names none of ``hosts`` (nor a loopback
+    name) is refused (400). A service reachable on this machine's loopback address is
+    otherwise open to any web page the user opens: a page whose domain is made to resolve to
+    127.0.0.1 (DNS rebinding) sends its requests, and reads the answers, under its own name in
+    the Host header. ``"*"`` among ``hosts``: any name for a request that came in on another
+    address than a loopback one (a service listening on every address, 0.0.0.0)."""
+
+    def __init__(self, app: Any, hosts: list[str], most: int = Limits.max_body) -> None:
+        self.app, self.hosts, self.most = app, {host.lower() for host in hosts}, most
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             given = next((v for k, v in scope["headers"] if k == b"host"), None)
             name = _host_name(given.decode("latin-1")) if given is not None else None
             # (no Host header, HTTP/1.0's way, is no browser's request)
-            if name is not None and name not in self.hosts:
+            if name is not None and not self._allows(name, scope.get("server")):
+                named = sorted((self.hosts - {"*"}) | LOOPBACK_NAMES)
                 body = encode(
                     {
                         "error": f"Host {name!r} is not a name of this service "
-                        f"({', '.join(sorted(self.hosts))}); nlpkit serve --allowed-host adds one"
+                        f"({', '.join(named)}); nlpkit serve --allowed-host adds one"
                     }
                 )
                 start = {"type": "http.response.start", "status": 400}
                 start["headers"] = [*_JSON, (b"content-length", b"%d" % len(body))]
+                await _drain(receive, scope, _DRAINED * self.most)
                 await send(start)
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+    def _allows(self, name: str, server: tuple[str, int] | None) -> bool:
+        if name in self.hosts or name in LOOPBACK_NAMES:
+            return True
+        return "*" in self.hosts and not _is_loopback(server[0] if server else "")
+
+
+def _is_loopback(address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 def _host_name(header: str) -> str:
@@ -177,16 +199,47 @@ class Disconnected(Exception):
     """The client went away before its request was read whole."""
 
 
-# How many times the limit a body refused by its Content-Length may be, and still be read (and
-# dropped) before the 413 is sent.
+# A body left unread when the connection closes makes the system reset it: a client still
+# sending (Python's urllib, say) gets no answer but the reset. A request refused before its
+# body is read has it read and dropped first, up to this many times the limit of a body (far
+# larger, it is refused at once), unless the client waits to be told before it sends the body
+# (Expect: 100-continue), which then it never sends.
 _DRAINED = 16
+
+
+def _waits_to_send(scope) -> bool:
+    return any(name == b"expect" for name, _ in scope["headers"])
+
+
+async def _drain(receive, scope, most: int, seconds: float = 10) -> None:
+    """Read and drop the body of a request refused before it was read (see `_DRAINED`): at
+    most ``most`` bytes, for at most ``seconds``."""
+    if _waits_to_send(scope):
+        return
+    for name, value in scope["headers"]:
+        if name == b"content-length" and (not value.isdigit() or int(value) > most):
+            return
+
+    async def drop() -> None:
+        size = 0
+        while size <= most:
+            message = await receive()
+            size += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
+    try:
+        await asyncio.wait_for(drop(), seconds)
+    except (TimeoutError, OSError):
+        pass
 
 
 async def _body(scope, receive, limits: Limits, deadlines: _Deadlines) -> bytes:
     """The request's body, refused (413) when it is over the limit of bytes: by its
-    Content-Length, once read and dropped (at once when it is far over), else as soon as
-    reading it goes over; and (408) when it has not come whole within the limit of seconds,
-    so that a client that stalls does not hold a place among the requests in flight."""
+    Content-Length, or as soon as reading it goes over, in both cases once the rest is read
+    and dropped (`_DRAINED`); and (408) when it has not come whole within the limit of
+    seconds, so that a client that stalls does not hold a place among the requests in
+    flight."""
     limit = limits.max_body
     refused = None
     for name, value in scope["headers"]:
@@ -197,10 +250,7 @@ async def _body(scope, receive, limits: Limits, deadlines: _Deadlines) -> bytes:
                 refused = RequestError(
                     413, f"body of {int(value):,} bytes is over the limit of {limit:,} bytes"
                 )
-                # A body left unread when the connection closes makes the system reset it: a
-                # client still sending (Python's urllib, say) gets no answer but the reset.
-                # One not too large is read and dropped first, so that the 413 reaches it.
-                if int(value) > _DRAINED * limit:
+                if int(value) > _DRAINED * limit or _waits_to_send(scope):
                     raise refused
             break
     task = asyncio.current_task()
@@ -212,15 +262,16 @@ async def _body(scope, receive, limits: Limits, deadlines: _Deadlines) -> bytes:
             if message["type"] == "http.disconnect":
                 raise Disconnected
             chunk = message.get("body", b"")
-            if refused is not None:
-                if not message.get("more_body", False):
-                    raise refused
-                continue
             size += len(chunk)
-            if size > limit:
-                raise RequestError(413, f"body is over the limit of {limit:,} bytes")
-            chunks.append(chunk)
+            if refused is None and size > limit:
+                refused = RequestError(413, f"body is over the limit of {limit:,} bytes")
+            if refused is None:
+                chunks.append(chunk)
+            elif size > _DRAINED * limit:
+                raise refused
             if not message.get("more_body", False):
+                if refused is not None:
+                    raise refused
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except asyncio.CancelledError:
         if task not in deadlines.late:
@@ -289,6 +340,7 @@ class JSONEndpoint:
         try:
             if scope.get("query_string"):
                 # (options go in the body: one given in the address would be silently ignored)
+                await _drain(receive, scope, _DRAINED * self.limits.max_body)
                 query = scope["query_string"].decode("latin-1")
                 raise RequestError(
                     422, f"the address's query ?{query} is not read: give options in the JSON body"
@@ -458,7 +510,8 @@ def create_app(
     app.add_middleware(JSONRoutes, routes=endpoints)
     app.add_middleware(InFlightLimit, limit=limits.max_in_flight)
     if allowed_hosts is not None:
-        app.add_middleware(HostCheck, hosts=[_host_name(h) for h in allowed_hosts])
+        hosts = [_host_name(h) for h in allowed_hosts]
+        app.add_middleware(HostCheck, hosts=hosts, most=limits.max_body)
     return app
 
 

@@ -89,11 +89,13 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--allowed-host",
         action="append",
+        type=_host_name,
         metavar="NAME",
         help="a name requests may give in their Host header, besides the loopback ones "
-        "(localhost, 127.0.0.1, ::1) that a service on a loopback address answers to; "
-        "repeatable. Other names are refused, so that no web page can reach the service "
-        "by DNS rebinding. On another address, only the names given, if any",
+        "(localhost, 127.0.0.1, ::1); repeatable. Other names are refused, so that no web page "
+        "can reach the service by DNS rebinding. On an address that is not a loopback one "
+        "(0.0.0.0), without this option any name is answered but on requests that come in "
+        "on the loopback address",
     )
     p.add_argument(
         "--access-log",
@@ -120,18 +122,28 @@ def _check_address(host: str, port: int) -> None:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _allowed_hosts(host: str, given: list[str] | None) -> list[str] | None:
-    """The Host header names the service answers to: on a loopback address, the loopback
-    names and those given; elsewhere those given, or any (None) when none are."""
+def _allowed_hosts(host: str, given: list[str] | None) -> list[str]:
+    """The Host header names the service answers to, besides the loopback names: on a
+    loopback address those given; elsewhere those given, or when none are, any ("*") but on
+    a request that came in on a loopback address (a service on 0.0.0.0 is on 127.0.0.1 too)."""
     import ipaddress
 
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         loopback = False
-    if loopback:
-        return ["localhost", "127.0.0.1", "::1", host.strip("[]"), *(given or [])]
-    return list(given) if given else None
+    return list(given or ([] if loopback else ["*"]))
+
+
+def _host_name(value: str) -> str:
+    """An ``--allowed-host``: a name as a Host header gives it, without a scheme or a path."""
+    name = value.strip().lower()
+    if not name or any(c in name for c in "/ \t@?#") or "://" in name:
+        raise argparse.ArgumentTypeError(
+            f"not a host name: {value!r} (a name such as nlp.example.com, without http:// "
+            "or a path)"
+        )
+    return name
 
 
 def _log_config() -> dict:
