@@ -22,9 +22,9 @@ from .records import _loads, _Settings
 def run_record_path(output: str | Path) -> Path:
     """The run record beside an output file: what made it (input, model, settings), for
     ``resume`` to check."""
-    # (a link's record is its file's: a run through the link and one through the file's own
-    # name must find the same record)
-    output = Path(os.path.realpath(output))
+    # (beside the name given, a link's too, where this process can write: a record found by
+    # another name of the file may not be the lines', which resume checks line by line)
+    output = Path(output)
     return output.with_name(output.name + ".nlpkit.json")
 
 

@@ -486,6 +486,15 @@ def predict_file(
         stream_out = is_descriptor(output) or (output.exists() and not output.is_file())
         if not stream_out:
             _check_record_name(output)
+            record = run_record_path(output)
+            if record.exists() and _same_file(in_stat, record.stat()):
+                raise InputError(
+                    f"--output {output}: its run record {record} is the input file: it would "
+                    "be overwritten; choose another"
+                )
+        elif resume:
+            # (before opening: a named pipe's opening waits for a reader)
+            raise InputError(f"--resume needs an output file; {output} is not one")
         try:
             if stream_out:
                 fd = os.open(output, os.O_WRONLY | os.O_APPEND)
@@ -500,11 +509,6 @@ def predict_file(
                 raise InputError(f"--output {output} is the input file; choose another")
             jobs = reader.jobs()
             record_path = run_record_path(output)
-            if record_path.exists() and _same_file(in_stat, record_path.stat()):
-                raise InputError(
-                    f"--output {output}: its run record {record_path} is the input file: it "
-                    "would be overwritten; choose another"
-                )
             if not regular:
                 if resume:
                     raise InputError(f"--resume needs an output file; {output} is not one")
