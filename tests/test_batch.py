@@ -1281,7 +1281,9 @@ def test_a_worker_that_dies_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--input", str(src), "--output", str(out), "--workers", "2"]) == 1
     err = capsys.readouterr().err
-    assert "a worker process ended unexpectedly" in err and "--resume" in err
+    # (no line complete: resume would refuse an output with nothing to check)
+    assert "a worker process ended unexpectedly; 0 records are complete" in err
+    assert "Run the same command again to start afresh" in err and "--resume" not in err
 
 
 @pytest.mark.skipif(
@@ -1672,3 +1674,30 @@ def test_after_a_failed_write_the_file_says_what_is_complete(tmp_path):
     gz = str(tmp_path / "out.jsonl.gz")
     assert _complete(gz, report, failed=True).startswith("the gzip file is not whole")
     assert "a whole gzip file" in _complete(gz, report)
+    out.write_bytes(b"{")  # (nothing complete: resume would refuse it)
+    assert _complete(str(out), BatchReport(), failed=True).endswith("again to start afresh")
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/fd"), reason="needs /proc")
+def test_the_lock_on_standard_outputs_file_ends_with_the_job(tmp_path):
+    # (locked through the shell's descriptor, which the commands after it share, the file
+    # stayed locked after the job ended)
+    import subprocess
+    import sys
+    import time
+
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    job = f'"{sys.executable}" -m nlpkit.cli predict --input "{src}" --output -'
+    shell = subprocess.Popen(["sh", "-c", f'({job}; sleep 30) > "{out}"'], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            out.exists() and len(out.read_bytes().splitlines()) >= len(TEXTS)
+        ):
+            time.sleep(0.05)
+        time.sleep(1)  # (the job's process gone; the shell's sleep holds the file open)
+        assert main(["predict", "--input", str(src), "--output", str(out)]) == 0
+    finally:
+        __import__("os").killpg(shell.pid, 9)
+        shell.wait()

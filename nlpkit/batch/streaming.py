@@ -467,18 +467,30 @@ def predict_file(
                 )
         report = report if report is not None else BatchReport()
         if to_stdout:
+            own = None
             try:
                 out_fd = sys.stdout.fileno()
             except (AttributeError, io.UnsupportedOperation):  # (replaced, as in a test)
                 out_fd = None
             if out_fd is not None and stat.S_ISREG(os.fstat(out_fd).st_mode):
-                # (a file the shell opened: another job sent to it too would mix their lines)
-                _lock(out_fd, "standard output's file")
-            report.started = True
-            return _stream(
-                reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
-                progress=progress, total=total, report=report, read_ahead=True,
-            )  # fmt: skip
+                # A file the shell opened: another job sent to it too would mix their lines.
+                # Locked through a descriptor of this process's own: the shell's, shared with
+                # the commands after this one, would hold the lock after it ends.
+                try:
+                    own = os.open(f"/proc/self/fd/{out_fd}", os.O_WRONLY | os.O_APPEND)
+                except OSError:  # (no /proc: not locked)
+                    own = None
+            try:
+                if own is not None:
+                    _lock(own, "standard output's file")
+                report.started = True
+                return _stream(
+                    reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,
+                    progress=progress, total=total, report=report, read_ahead=True,
+                )  # fmt: skip
+            finally:
+                if own is not None:
+                    os.close(own)
         # A stream (a pipe, a device, a descriptor's name such as /dev/stdout, whatever file
         # the shell sent it to) is written to as it is, after what it holds, with no run
         # record; opened for writing alone, so that a reader that goes away ends the run (as

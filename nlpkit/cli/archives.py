@@ -178,4 +178,6 @@ def _complete(output: str, report: BatchReport, failed: bool = False) -> str:
             f"{done}, a whole gzip file. A compressed output cannot be resumed: run the command "
             "again, or write it uncompressed and compress it when done"
         )
+    if not complete:  # (resume refuses an output with no complete line to check)
+        return f"{done}. Run the same command again to start afresh"
     return f"{done}. To continue, run the same command with --resume"
