@@ -63,7 +63,8 @@ def _texts(path: Path) -> Iterator[str]:
 def differences(first: str | Path, second: str | Path) -> list[str]:
     """How two model folders differ, one line per difference; empty when every file is the
     same, byte for byte, and the manifests say the same but for how long things took (their
-    timings differ from run to run). Both folders are checked as `load` checks them."""
+    timings differ from run to run) and how many processes trained it. Both folders are
+    checked as `load` checks them."""
     first, second = Path(first), Path(second)
     manifests = [read_manifest(first), read_manifest(second)]
     files = [m["files"] for m in manifests]
@@ -78,13 +79,19 @@ def differences(first: str | Path, second: str | Path) -> list[str]:
     return out
 
 
+# What a manifest records that changes no answer and differs from run to run, or with the
+# machine: timings, and the processes it was trained with (the same model whatever n_jobs).
+_UNCOMPARED = ("files", SEAL, "texts_per_second", "n_jobs")
+
+
 def _without_timings(value: Any) -> Any:
-    """A manifest (or part of one) without "files" and its timings: seconds and rates."""
+    """A manifest (or part of one) without "files", its timings (seconds and rates) and the
+    processes it was trained with."""
     if isinstance(value, dict):
         return {
             k: _without_timings(v)
             for k, v in value.items()
-            if k not in ("files", SEAL) and not k.endswith("_seconds") and k != "texts_per_second"
+            if k not in _UNCOMPARED and not k.endswith("_seconds")
         }
     if isinstance(value, list):
         return [_without_timings(v) for v in value]

@@ -467,6 +467,15 @@ def test_diff_says_whether_two_model_folders_are_the_same(tmp_path, small_model,
     timed["metrics"] = {"training": {"fit_seconds": 2.0}, "texts_per_second": 7.0}
     modelfile.save(predictor, second, name="small", extra=timed)
     assert main(["diff", str(first), str(second)]) == 0
+    # And the processes it was trained with: the same model whatever their number.
+    modelfile.save(
+        predictor, first, name="small", extra={**timed, "training_config": {"n_jobs": 1}}
+    )
+    modelfile.save(
+        predictor, second, name="small", extra={**timed, "training_config": {"n_jobs": 2}}
+    )
+    assert main(["diff", str(first), str(second)]) == 0
+    modelfile.save(predictor, first, name="small", extra=timed)
     capsys.readouterr()
     modelfile.save(predictor, second, name="small", extra={**timed, "temperature": 2.0})
     assert main(["diff", str(first), str(second)]) == 1
