@@ -299,7 +299,7 @@ def test_input_that_is_not_lines_of_text_is_refused(tmp_path, capsys):
     array.write_text(json.dumps([{"text": TEXTS[0]}]), encoding="utf-8")
     for path, message in (
         (utf16, "UTF-16"),
-        (binary, "not a text file"),
+        (binary, "it is a program (ELF), not lines of text"),
         (array, "a JSON array, not JSON lines"),
     ):
         assert main(["predict", "--input", str(path), "--output", str(tmp_path / "o")]) == 2
@@ -932,8 +932,15 @@ def test_a_binary_file_is_refused_before_anything_is_written(tmp_path, capsys):
         ("in.jsonl.zst", b"\x28\xb5\x2f\xfd" + lines[:100], "it is zstd data"),
         ("in.bin", b"".join(i.to_bytes(4, "little") for i in range(20_000)), "not a text file"),
         # (zeros bunched in a few lines, the others not UTF-8: a numpy array, compiled Python)
-        ("intercept.npy", (ROOT / "models/default/intercept.npy").read_bytes(), "not a text file"),
+        (
+            "array.bin",
+            b"X" + (ROOT / "models/default/intercept.npy").read_bytes()[1:],
+            "not a text",
+        ),
         ("json.pyc", _compiled_module(), "not a text file"),
+        # (few NUL bytes, under 1%)
+        ("picture.png", (ROOT / "models/default/confusion_matrix.png").read_bytes(), "PNG"),
+        ("coef.npy", (ROOT / "models/default/coef.npy").read_bytes(), "a numpy array, not lines"),
     ]:
         src = tmp_path / name
         src.write_bytes(data)

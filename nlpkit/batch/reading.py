@@ -242,6 +242,18 @@ _PACKED = (
 )
 
 
+# Files of other kinds, by their first bytes.
+_BINARY = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x93NUMPY", "a numpy array"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "a program (ELF)"),
+)
+
+
 def _text_but_for_some_lines(head: bytes) -> bool:
     """Whether data whose NUL bytes make 1% of it is text with a few bad lines (a stray NUL,
     a block of zeros left by a crash): NUL bytes in a minority of its lines, and the other
@@ -271,6 +283,10 @@ def sniff(head: bytes) -> str:
         if head.startswith(magic):
             # (gzip is read as it is, before this; the others would be read as lines of text)
             raise InputError(f"it is {name} data: decompress it first (gzip is read as it is)")
+    for magic, name in _BINARY:
+        if head.startswith(magic):
+            # (few NUL bytes, but lines of bytes all the same, some of which would be answered)
+            raise InputError(f"it is {name}, not lines of text")
     if head.count(b"\0") * 100 > len(head) and not _text_but_for_some_lines(head):
         raise InputError("it is not a text file (it holds NUL bytes)")
     first = head.removeprefix(_BOM).lstrip()
