@@ -109,6 +109,9 @@ def test_a_temperature_given_is_the_models_and_changes_no_answer(tmp_path):
 def test_bad_options_and_data_are_one_clear_error():
     with pytest.raises(TypeError, match="unknown training option 'colour'"):
         nlpkit.train(TEXTS, LABELS, colour="red")
+    # (the list of known options left out train's own arguments, the one meant here)
+    with pytest.raises(TypeError, match=r"unknown training option 'holdot' \(known: .*holdout"):
+        nlpkit.train(TEXTS, LABELS, holdot=0.2)
     with pytest.raises(ValueError, match="'seed' must be int, got float 1.5"):
         nlpkit.train(TEXTS, LABELS, seed=1.5)
     with pytest.raises(ValueError, match="'seed' must be a whole number from 0 to 2"):

@@ -102,6 +102,14 @@ def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message)
         read_file(path)
 
 
+def test_plain_text_given_as_labelled_data_is_said_to_be_read_as_csv(tmp_path):
+    # (its first text was named as the header's field, and nothing said why)
+    path = tmp_path / "texts.txt"
+    path.write_text("Giá xăng tăng\nĐội tuyển thắng\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no field 'text' .*the file is read as CSV, its first"):
+        read_file(path)
+
+
 def test_a_spreadsheets_blank_trailing_columns_are_read_past(tmp_path):
     # Spreadsheets export columns left empty as blank header cells: not a name given twice.
     path = tmp_path / "x.csv"

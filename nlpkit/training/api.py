@@ -49,9 +49,9 @@ def own_data_config(options: dict[str, Any], base: dict[str, Any] | None = None)
     changes: dict[str, Any] = {}
     for key, value in options.items():
         if key not in OPTIONS:
-            raise TypeError(
-                f"unknown training option {key!r} (known: {', '.join(sorted(OPTIONS))})"
-            )
+            # (train's own arguments too: a misspelt one arrives here)
+            known = sorted({*OPTIONS, "titles", "holdout", "progress", "cache"})
+            raise TypeError(f"unknown training option {key!r} (known: {', '.join(known)})")
         if key == "ngram_range" and isinstance(value, tuple):
             value = list(value)
         *tables, last = OPTIONS[key]

@@ -243,9 +243,20 @@ def read_file(
                 option = {"text": "--text-field", "label": "--label-field"}.get(
                     what, f"--{what}-field"
                 )
+                csv = (
+                    not path.name.lower()
+                    .removesuffix(".gz")
+                    .endswith((".jsonl", ".json", ".ndjson"))
+                )
                 raise DataError(
                     f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
                     f"name the {what} field with {option}"
+                    + (
+                        "; the file is read as CSV, its first line the header (labelled data "
+                        "is JSON lines, or CSV with a header line)"
+                        if csv
+                        else ""
+                    )
                 )
         out.texts.append(_string(row[text_field], where, text_field, "text"))
         out.labels.append(_string(row[label_field], where, label_field, "label").strip())
