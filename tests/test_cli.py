@@ -318,7 +318,7 @@ def test_unreadable_files_get_one_line(tmp_path, capsys):
     latin1 = tmp_path / "b.txt"
     latin1.write_bytes("Giá xâng".encode("latin-1"))
     binary = tmp_path / "c.bin"
-    binary.write_bytes(b"\x7fELF\x00\x01" * 100)
+    binary.write_bytes(b"\x00\x01\x02" * 200)  # (no known first bytes: by its NUL bytes)
     for path, message in (
         (utf16, "UTF-16"),
         (latin1, "not UTF-8 (byte 0xe1 at offset 2)"),
@@ -359,6 +359,15 @@ def test_a_file_of_json_lines_given_as_one_text_is_refused(tmp_path, capsys):
     result = run("predict", stdin=pretty.read_text("utf-8"))
     assert result.returncode == 2 and result.stdout == ""
     assert "standard input holds a JSON object: each piped line is read as a text" in result.stderr
+    # A JSON array, on one line or several: its lines, brackets and all, were answered.
+    for array in ('[{"text": "Giá xăng tăng"}, {"text": "Đội tuyển thắng"}]\n',
+                  '[\n {"text": "Giá xăng tăng"},\n {"text": "Đội tuyển thắng"}\n]\n'):  # fmt: skip
+        result = run("predict", stdin=array)
+        assert result.returncode == 2 and result.stdout == ""
+        assert "standard input holds a JSON array" in result.stderr
+    # Nothing piped at all: no "line 1" to name.
+    result = run("predict", stdin="")
+    assert result.returncode == 2 and "standard input is empty" in result.stderr
     # (a text in braces that is no JSON object is a text like any)
     braces = tmp_path / "braces.txt"
     braces.write_text("{Giá xăng tăng}\n", "utf-8")

@@ -37,12 +37,12 @@ def _read_stream(data, name: str) -> str:
         ) from None
 
 
-def _is_object(line: str) -> bool:
+def _is_object(line: str, kind: type = dict) -> bool:
     import json
 
     try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
+        return isinstance(json.loads(line), kind)
+    except (ValueError, RecursionError):
         return False
 
 
@@ -56,6 +56,12 @@ def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> No
         # (one line: only a whole JSON object, which no news text is)
         records = bool(lines) and lines[0].lstrip().startswith("{") and _is_object(lines[0])
     where = "standard input" if name == "-" else name
+    if not records and lines and lines[0].lstrip().startswith("[") and _is_object(text, list):
+        # (its lines, brackets and all, or its JSON would be answered as news)
+        raise UsageError(
+            f"{where} holds a JSON array: {how}; convert it to JSON lines, an object a line "
+            "(jq -c '.[]' FILE)" + (", for --input" if args.command == "predict" else "")
+        )
     if not records and len(lines) > 1 and lines[0].lstrip().startswith("{") and _is_object(text):
         # (a JSON object printed over several lines: each of its lines, or all its JSON, would
         # be answered as news)
@@ -109,6 +115,8 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
             text = _read_stream(sys.stdin.buffer, "standard input")
             # (each record's answer would be of its JSON: field names, other fields and all)
             _not_records(text, "-", "each piped line is read as a text", args)
+            if not text:
+                raise UsageError("standard input is empty")
             texts = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
             names = [f"line {i} of standard input" for i in range(1, len(texts) + 1)]
     else:
