@@ -8,6 +8,17 @@ import nlpkit
 from nlpkit.batch import predict_file, predict_stream, run_record_path
 from nlpkit.cli import main
 
+
+@pytest.fixture(autouse=True)
+def _two_cores_at_least(monkeypatch):
+    # The runs in this process with two workers run two on a machine of one core too (the
+    # command and the functions run no more workers than cores: they would test one).
+    from nlpkit.training import parallel
+
+    cores = parallel.usable_cores
+    monkeypatch.setattr(parallel, "usable_cores", lambda: max(2, cores()))
+
+
 TEXTS = [
     "Giá xăng dầu tăng mạnh từ chiều nay",
     "Tuyển Việt Nam thắng Thái Lan ở AFF Cup",
