@@ -404,8 +404,9 @@ def create_app(
 ) -> Starlette:
     """The service for a `Predictor`, or for the model folder at ``model`` (the shipped model
     when None), loaded once when the application starts (per worker process).
-    ``allowed_hosts``: the names a request's Host header may give (without the port); others
-    are refused with 400. None: any."""
+    ``allowed_hosts``: the names a request's Host header may give (without the port) besides
+    the loopback names; others are refused with 400. ``"*"`` among them: any name on a request
+    that did not come in on a loopback address (`HostCheck`). None: any name."""
     from ..predictor import Predictor
 
     if model is not None and not isinstance(model, (Predictor, str, os.PathLike)):
