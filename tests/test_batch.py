@@ -843,6 +843,24 @@ def test_resume_through_another_name_of_the_file_keeps_one_kind_of_answer(tmp_pa
     assert out.read_bytes() == before
 
 
+def test_resume_refuses_lines_another_model_of_the_same_topics_wrote(
+    tmp_path, capsys, small_none_folder
+):
+    # A run through a link, with another model, left the file's own record as it was: the
+    # lines name the same topics, but their probabilities are another model's.
+    import os
+
+    src, out, _ = _interrupted(tmp_path)
+    os.symlink(out, tmp_path / "link.jsonl")
+    again = ["predict", "--input", str(src), "--output", str(tmp_path / "link.jsonl")]
+    assert main([*again, "--model", str(small_none_folder)]) == 0
+    lines = out.read_bytes().split(b"\n")
+    out.write_bytes(b"\n".join(lines[:12]) + b"\n")
+    capsys.readouterr()
+    assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
+    assert "was answered otherwise than this run answers it" in capsys.readouterr().err
+
+
 def test_an_output_whose_run_record_is_the_input_is_refused(tmp_path, capsys):
     src = _jsonl(tmp_path / "rr.jsonl.nlpkit.json", TEXTS)
     before = src.read_bytes()

@@ -10,7 +10,7 @@ import itertools
 import json
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -153,15 +153,16 @@ def _after(
     done: Iterator[bytes],
     settings: _Settings,
     failed: list[int],
-    classes: Sequence[str],
+    predictor: Predictor,
 ) -> Iterator[Job]:
     """The jobs after the first ``skip`` lines, once each of those has been checked against the
     line an earlier run wrote for it (here, before anything is written): the same record,
-    answered with probabilities of ``classes``; ``failed`` gets the number of those lines that
-    are errors."""
+    answered with probabilities of this run's classes, and the last answered one with this
+    run's probabilities; ``failed`` gets the number of those lines that are errors."""
     n = 0
     failed[:] = [0]
-    names = frozenset(classes)
+    names = frozenset(predictor.classes if settings.allow_none else predictor.topics)
+    last: tuple[Any, bytes] | None = None
     leftover: list[Job] = []
     while n < skip:
         job = next(jobs, None)
@@ -177,12 +178,35 @@ def _after(
             lines = _split(lines, sep) if isinstance(lines, bytes) else lines
             items = [settings.item(raw, first + i) for i, raw in enumerate(lines)]
         take = min(skip - n, len(items))
-        for line_no, record, _, _ in items[:take]:
-            failed[0] += _check_done(next(done, None), line_no, record, settings, names)
+        for item in items[:take]:
+            written = next(done, None)
+            error = _check_done(written, item[0], item[1], settings, names)
+            failed[0] += error
+            if not error and written is not None:
+                last = (item, written)
         n += take
         if take < len(items):
             leftover.append((first + take, lines[take:], sep))
+    if last is not None:
+        _check_answer(*last, predictor, settings)
     return itertools.chain(leftover, jobs)
+
+
+def _check_answer(item: Any, written: bytes, predictor: Predictor, settings: _Settings) -> None:
+    """An `InputError` unless this run answers ``item`` with the probabilities written for it:
+    a run record found beside another name of the file (a link) may not be the lines' own, and
+    another model with the same topics names the same classes."""
+    from .answering import _answer
+
+    mine = _loads(_answer(predictor, settings, [item])[0])
+    theirs = _loads(written)
+    p, q = (r.get(settings.probabilities) or {} for r in (mine, theirs))
+    if p.keys() != q.keys() or any(abs(p[k] - q[k]) > 1e-6 for k in p):
+        raise InputError(
+            f"--resume: line {item[0]:,} of the output was answered otherwise than this run "
+            "answers it (another model or setting wrote it): not resumed; run the same command "
+            "without --resume to start afresh"
+        )
 
 
 def _check_done(

@@ -528,8 +528,7 @@ def predict_file(
             elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)
                 failed: list[int] = []
-                classes = predictor.classes if allow_none else predictor.topics
-                jobs = _after(jobs, skip, _lines_of(fd, skip), settings, failed, classes)
+                jobs = _after(jobs, skip, _lines_of(fd, skip), settings, failed, predictor)
                 report.resumed, report.resumed_errors, report.started = skip, failed[0], True
                 sink.truncate(end)  # a half-written last line
                 sink.seek(end)
