@@ -40,7 +40,7 @@ _RENAME_EXCHANGE = 2
 def _stem(path: Path) -> str:
     # (the start of the name: the hidden names add up to about 70 bytes more, and a file name
     # is at most 255 bytes; a Vietnamese letter takes two or three)
-    return os.fsdecode(os.fsencode(path.name)[:150])
+    return os.fsencode(path.name)[:150].decode("utf-8", "ignore")
 
 
 def _host() -> str:

@@ -431,6 +431,9 @@ def test_create_apps_allowed_hosts(tmp_path):
 
     with pytest.raises(TypeError, match="allowed_hosts must be a list of host names"):
         create_app(nlpkit.load(), allowed_hosts="localhost")
+    for bad in ("http://nlp.example", "nlp.example/api", "a,b", " "):
+        with pytest.raises(ValueError, match="not a host name"):
+            create_app(nlpkit.load(), allowed_hosts=[bad])
     app = create_app(nlpkit.load(), allowed_hosts=["nlp.example"])
     sent = []
 
@@ -453,7 +456,11 @@ def test_create_apps_allowed_hosts(tmp_path):
     app = create_app(nlpkit.load(), allowed_hosts=["*"])
     assert status(b"evil.example", "10.0.0.5") == 200
     assert status(b"evil.example", "127.0.0.1") == status(b"evil.example", "::1") == 400
+    # (an IPv4 connection on an IPv6 socket, as on 0.0.0.0's dual-stack twin, ::)
+    assert status(b"evil.example", "::ffff:127.0.0.1") == 400
     assert status(b"127.0.0.1:8000", "127.0.0.1") == 200
+    # An address is no name a page can be given: 127.0.0.2, another loopback address, is taken.
+    assert status(b"127.0.0.2:8000", "127.0.0.2") == status(b"[::1]:8000", "::1") == 200
 
 
 def test_serves_the_model_folder_it_is_given(small_model, tmp_path):

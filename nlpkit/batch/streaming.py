@@ -467,7 +467,7 @@ def predict_file(
                 )
         report = report if report is not None else BatchReport()
         if to_stdout:
-            own = None
+            own = lock = None
             try:
                 out_fd = sys.stdout.fileno()
             except (AttributeError, io.UnsupportedOperation):  # (replaced, as in a test)
@@ -478,11 +478,12 @@ def predict_file(
                 # the commands after this one, would hold the lock after it ends.
                 try:
                     own = os.open(f"/proc/self/fd/{out_fd}", os.O_WRONLY | os.O_APPEND)
-                except OSError:  # (no /proc: not locked)
+                except OSError:  # (no /proc, or no right to open the file again)
                     own = None
+                lock = out_fd if own is None else own
             try:
-                if own is not None:
-                    _lock(own, "standard output's file")
+                if lock is not None:
+                    _lock(lock, "standard output's file")
                 report.started = True
                 return _stream(
                     reader.jobs(), sys.stdout.buffer, predictor, model_path, settings, workers,

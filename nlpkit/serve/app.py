@@ -154,18 +154,43 @@ class HostCheck:
         await self.app(scope, receive, send)
 
     def _allows(self, name: str, server: tuple[str, int] | None) -> bool:
-        if name in self.hosts or name in LOOPBACK_NAMES:
+        # (an address is no name a page can be given: DNS rebinding needs a name)
+        if name in self.hosts or name in LOOPBACK_NAMES or _address(name) is not None:
             return True
         return "*" in self.hosts and not _is_loopback(server[0] if server else "")
 
 
-def _is_loopback(address: str) -> bool:
+def _address(text: str) -> Any:
     import ipaddress
 
     try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
+        address = ipaddress.ip_address(text.strip("[]"))
     except ValueError:
-        return address == "localhost"
+        return None
+    # (an IPv4 connection on an IPv6 socket comes from ::ffff:127.0.0.1)
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def _is_loopback(address: str) -> bool:
+    found = _address(address)
+    return found.is_loopback if found is not None else address == "localhost"
+
+
+def check_host_names(names: Any) -> list[str]:
+    """``names`` as `HostCheck` takes them: host names as a Host header gives them, without a
+    scheme, a path or a port (``"*"`` too); a `TypeError` or `ValueError` naming a bad one."""
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"allowed_hosts must be a list of host names, got {names!r}")
+    out = []
+    for given in names:
+        name = given.strip().lower()
+        if not name or any(c in name for c in "/ \t@?#,") or "://" in name:
+            raise ValueError(
+                f"not a host name: {given!r} (a name such as nlp.example.com, without http:// "
+                "or a path)"
+            )
+        out.append(_host_name(name))
+    return out
 
 
 def _host_name(header: str) -> str:
@@ -415,11 +440,7 @@ def create_app(
         )
     if limits is not None and not isinstance(limits, Limits):
         raise TypeError(f"limits must be a nlpkit.serve.Limits, got {type(limits).__name__}")
-    if allowed_hosts is not None and (
-        isinstance(allowed_hosts, str)
-        or not all(isinstance(h, str) and h.strip() for h in allowed_hosts)
-    ):
-        raise TypeError(f"allowed_hosts must be a list of host names, got {allowed_hosts!r}")
+    hosts = None if allowed_hosts is None else check_host_names(allowed_hosts)
     limits = limits or Limits()
     state: dict[str, Any] = {"predictor": model if isinstance(model, Predictor) else None}
     page = _page()
@@ -510,8 +531,7 @@ def create_app(
     # The last added is the outermost: requests in flight are counted before anything else.
     app.add_middleware(JSONRoutes, routes=endpoints)
     app.add_middleware(InFlightLimit, limit=limits.max_in_flight)
-    if allowed_hosts is not None:
-        hosts = [_host_name(h) for h in allowed_hosts]
+    if hosts is not None:
         app.add_middleware(HostCheck, hosts=hosts, most=limits.max_body)
     return app
 
