@@ -935,6 +935,13 @@ def test_a_nul_byte_or_a_block_of_zeros_in_a_small_file_is_that_lines_error_only
         rows = _rows(tmp_path / "out.jsonl")
         assert len(rows) == len(good) + 1 and report.errors == 1
         assert rows[2]["error"].startswith("a NUL byte")
+    # Two lines, one of them bad; a text that starts as a picture's first bytes do.
+    for content, errors in (
+        (good[0] + b"\n" + b'{"text": "B\x00ng"}\n', 1),
+        ("GIF89a là định dạng ảnh động\n%PDF-1.7 là gì\n".encode(), 0),
+    ):
+        src.write_bytes(content)
+        assert predict_file(src, tmp_path / "out.jsonl").errors == errors
 
 
 def _compiled_module() -> bytes:

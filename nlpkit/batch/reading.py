@@ -260,13 +260,18 @@ def _text_but_for_some_lines(head: bytes) -> bool:
     lines UTF-8. Binary data (a compiled file, a numpy array, a database) fails one or the
     other."""
     sep = b"\r" if _cr_line_ends(head) else b"\n"
-    lines = head.split(sep)
+    lines = head.removesuffix(sep).split(sep)
     bad = sum(b"\0" in line for line in lines)
-    if len(lines) < 3 or bad * 4 > len(lines):
+    # (one bad line among good ones, in a file of two lines too)
+    if bad == len(lines) or (bad * 4 > len(lines) and bad > 1):
         return False
-    rest = sep.join(line for line in lines if b"\0" not in line)
-    try:  # (not final: the first bytes may end inside a character)
-        codecs.getincrementaldecoder("utf-8")().decode(rest, final=False)
+    return _utf8(sep.join(line for line in lines if b"\0" not in line))
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether the first bytes of a file are UTF-8 (the last character may be cut)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
     except UnicodeDecodeError:
         return False
     return True
@@ -284,8 +289,9 @@ def sniff(head: bytes) -> str:
             # (gzip is read as it is, before this; the others would be read as lines of text)
             raise InputError(f"it is {name} data: decompress it first (gzip is read as it is)")
     for magic, name in _BINARY:
-        if head.startswith(magic):
-            # (few NUL bytes, but lines of bytes all the same, some of which would be answered)
+        # (few NUL bytes, but lines of bytes all the same, some of which would be answered; a
+        # text that starts with the same letters, "GIF89a là...", is text: UTF-8, no NUL)
+        if head.startswith(magic) and not _utf8(head[:4096].replace(b"\0", b"\xff")):
             raise InputError(f"it is {name}, not lines of text")
     if head.count(b"\0") * 100 > len(head) and not _text_but_for_some_lines(head):
         raise InputError("it is not a text file (it holds NUL bytes)")
