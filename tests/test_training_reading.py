@@ -108,6 +108,11 @@ def test_plain_text_given_as_labelled_data_is_said_to_be_read_as_csv(tmp_path):
     path.write_text("Giá xăng tăng\nĐội tuyển thắng\n", encoding="utf-8")
     with pytest.raises(DataError, match="no field 'text' .*the file is read as CSV, its first"):
         read_file(path)
+    # JSON lines under such a name are read as JSON lines, and not said to be CSV.
+    path.write_text('{"body": "Giá xăng tăng", "label": "energy"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="no field 'text'") as refused:
+        read_file(path)
+    assert "CSV" not in str(refused.value)
 
 
 def test_a_spreadsheets_blank_trailing_columns_are_read_past(tmp_path):

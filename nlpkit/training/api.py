@@ -43,14 +43,25 @@ OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def own_data_config(options: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
+# The arguments of `train` and `train_file` besides the training options.
+_TRAIN_ARGUMENTS = ("titles", "holdout", "progress", "cache")
+_FILE_ARGUMENTS = (
+    "text_field", "label_field", "title_field", "split_field", "holdout", "base", "weight",
+    "progress", "cache", "corpora",
+)  # fmt: skip
+
+
+def own_data_config(
+    options: dict[str, Any], base: dict[str, Any] | None = None, arguments: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The config of a run on a user's data: the own-data defaults (or ``base``, a recipe the
-    user's texts are added to) with ``options`` (names of `OPTIONS`)."""
+    user's texts are added to) with ``options`` (names of `OPTIONS`); ``arguments``: the
+    caller's own, named with them when an option is unknown."""
     changes: dict[str, Any] = {}
     for key, value in options.items():
         if key not in OPTIONS:
-            # (train's own arguments too: a misspelt one arrives here)
-            known = sorted({*OPTIONS, "titles", "holdout", "progress", "cache"})
+            # (the caller's own arguments too: a misspelt one arrives here)
+            known = sorted({*OPTIONS, *arguments})
             raise TypeError(f"unknown training option {key!r} (known: {', '.join(known)})")
         if key == "ngram_range" and isinstance(value, tuple):
             value = list(value)
@@ -142,7 +153,7 @@ def train(
     """
     from .output import model_extra
 
-    cfg = own_data_config({"name": "model", **options})
+    cfg = own_data_config({"name": "model", **options}, arguments=_TRAIN_ARGUMENTS)
     predictor, metrics = _fit(from_lists(texts, labels, titles), cfg, holdout, progress, cache)
     predictor.manifest = {"name": cfg["name"], **model_extra(cfg, metrics)}
     return predictor
@@ -174,7 +185,7 @@ def train_file(
     data = read_file(path, text_field, label_field, title_field, split_field)
     name = options.pop("name", None) or data_name(path)
     if base is None:
-        cfg = own_data_config({"name": name, **options})
+        cfg = own_data_config({"name": name, **options}, arguments=_FILE_ARGUMENTS)
         predictor, metrics = _fit(data, cfg, holdout, progress, cache)
         return predictor, metrics, cfg
     from ..modelfile import default_model_path, load
@@ -188,7 +199,7 @@ def train_file(
         recipe = load_config(base)
     if corpora:
         recipe["data"]["corpora"] = corpora
-    cfg = own_data_config({"name": name, **options}, base=recipe)
+    cfg = own_data_config({"name": name, **options}, base=recipe, arguments=_FILE_ARGUMENTS)
     weight = cfg["data"]["train_label_weight"] if weight is None else weight
     base_model = shipped if shipped is not None else None
     if base_model is None:

@@ -126,7 +126,8 @@ def _format(path: Path, first: str) -> str:
 
 
 def _rows(path: Path):
-    """(line number, dict) of every record of the file."""
+    """(line number, dict, the file's format: "jsonl", "csv" or "tsv") of every record of the
+    file."""
     with _reading(path), _open_text(path) as (data, head):
         kind = _format(path, head)
         if kind == "jsonl":
@@ -149,7 +150,7 @@ def _rows(path: Path):
                     raise DataError(
                         f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
                     )
-                yield number, row
+                yield number, row, kind
             return
         reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
         done = 1  # the last line of the last record read whole
@@ -180,7 +181,7 @@ def _rows(path: Path):
                             f"{path}:{reader.line_num}: {given} value(s) where the header has "
                             f"{columns} columns"
                         )
-                    yield reader.line_num, row
+                    yield reader.line_num, row, kind
                     done = reader.line_num
         except csv.Error as exc:
             raise DataError(
@@ -236,17 +237,12 @@ def read_file(
             # (an empty name read no field, and failed on the first record's look-up)
             raise ValueError(f"{what}_field must be the name of a field, got {name!r}")
     out = LabelledTexts([], [], [], [] if split_field else None, [], path, wanted)
-    for number, row in _rows(path):
+    for number, row, kind in _rows(path):
         where = f"{path}:{number}"
         for what, name in wanted.items():
             if name and name not in row:
                 option = {"text": "--text-field", "label": "--label-field"}.get(
                     what, f"--{what}-field"
-                )
-                csv = (
-                    not path.name.lower()
-                    .removesuffix(".gz")
-                    .endswith((".jsonl", ".json", ".ndjson"))
                 )
                 raise DataError(
                     f"{where}: no field {name!r} (fields: {', '.join(map(str, row))}); "
@@ -254,7 +250,7 @@ def read_file(
                     + (
                         "; the file is read as CSV, its first line the header (labelled data "
                         "is JSON lines, or CSV with a header line)"
-                        if csv
+                        if kind != "jsonl"
                         else ""
                     )
                 )
@@ -329,7 +325,7 @@ def read_texts(
         return _plain_texts(path)
     texts: list[str] = []
     titles: list[str] = []
-    for number, row in _rows(path):
+    for number, row, _ in _rows(path):
         where = f"{path}:{number}"
         for what, name in (("text", text_field), ("title", title_field)):
             if name and name not in row:
