@@ -365,6 +365,14 @@ def test_a_file_of_json_lines_given_as_one_text_is_refused(tmp_path, capsys):
         result = run("predict", stdin=array)
         assert result.returncode == 2 and result.stdout == ""
         assert "standard input holds a JSON array" in result.stderr
+    # One larger than what is read of standard input: known by its start.
+    big = json.dumps([{"text": "Giá xăng tăng mạnh " * 20}] * 12_000, ensure_ascii=False, indent=1)
+    result = run("predict", stdin=big)
+    assert result.returncode == 2 and "standard input holds a JSON array" in result.stderr
+    assert (
+        "[Video]" not in result.stdout
+        and run("predict", stdin="[Video] Messi ghi bàn\n").returncode == 0
+    )
     # Nothing piped at all: no "line 1" to name.
     result = run("predict", stdin="")
     assert result.returncode == 2 and "standard input is empty" in result.stderr

@@ -46,6 +46,24 @@ def _is_object(line: str, kind: type = dict) -> bool:
         return False
 
 
+def _starts_an_array(text: str) -> bool:
+    """Whether ``text`` starts as a JSON array of objects or strings does: its first item read
+    whole (the text may be cut at the reading's limit; "[Video] ..." is a headline)."""
+    import json
+
+    start = text.lstrip()
+    if not start.startswith("["):
+        return False
+    rest = start[1:].lstrip()
+    if rest[:1] not in ("{", '"'):
+        return False
+    try:
+        json.JSONDecoder().raw_decode(rest)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
     """Refuse JSON lines (two lines or more, each an object; or one line that is a JSON
     object), or one JSON object over several lines, where texts are expected."""
@@ -56,12 +74,14 @@ def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> No
         # (one line: only a whole JSON object, which no news text is)
         records = bool(lines) and lines[0].lstrip().startswith("{") and _is_object(lines[0])
     where = "standard input" if name == "-" else name
-    if not records and lines and lines[0].lstrip().startswith("[") and _is_object(text, list):
+    if not records and _starts_an_array(text):
         # (its lines, brackets and all, or its JSON would be answered as news)
-        raise UsageError(
-            f"{where} holds a JSON array: {how}; convert it to JSON lines, an object a line "
-            "(jq -c '.[]' FILE)" + (", for --input" if args.command == "predict" else "")
+        convert = (
+            "convert it to JSON lines, an object a line (jq -c '.[]' FILE), for --input"
+            if args.command == "predict"
+            else "give its texts one a line (jq -r '.[].text' FILE)"
         )
+        raise UsageError(f"{where} holds a JSON array: {how}; {convert}")
     if not records and len(lines) > 1 and lines[0].lstrip().startswith("{") and _is_object(text):
         # (a JSON object printed over several lines: each of its lines, or all its JSON, would
         # be answered as news)
