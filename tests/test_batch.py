@@ -859,6 +859,12 @@ def test_resume_refuses_lines_another_model_of_the_same_topics_wrote(
     capsys.readouterr()
     assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
     assert "was answered otherwise than this run answers it" in capsys.readouterr().err
+    # A probability that is no number: said the same way, not a traceback.
+    last = json.loads(lines[11])
+    last["probabilities"] = {k: "x" for k in last["probabilities"]}
+    out.write_bytes(b"\n".join([*lines[:11], json.dumps(last).encode()]) + b"\n")
+    assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
+    assert "was answered otherwise" in capsys.readouterr().err
 
 
 def test_an_output_whose_run_record_is_the_input_is_refused(tmp_path, capsys):
@@ -977,6 +983,8 @@ def test_a_binary_file_is_refused_before_anything_is_written(tmp_path, capsys):
         # (few NUL bytes, under 1%)
         ("picture.png", (ROOT / "models/default/confusion_matrix.png").read_bytes(), "PNG"),
         ("coef.npy", (ROOT / "models/default/coef.npy").read_bytes(), "a numpy array, not lines"),
+        # (a PDF of ASCII alone: known by its objects)
+        ("plain.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n", "a PDF"),
     ]:
         src = tmp_path / name
         src.write_bytes(data)

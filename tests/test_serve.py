@@ -415,7 +415,7 @@ def test_a_foreign_host_name_is_refused_on_a_loopback_address(server):
         assert server.post("/predict", body, headers={"Host": host})[0] == 200, host
     status, content = server.post("/predict", body, headers={"Host": "attacker.example:8000"})
     assert status == 400 and content["error"].startswith(
-        "Host 'attacker.example' is not a name of this service (127.0.0.1, ::1, localhost)"
+        "Host 'attacker.example' is not a name of this service (localhost, addresses)"
     )
     assert server.request("GET", "/", headers={"Host": "attacker.example"})[0] == 400
 

@@ -201,7 +201,11 @@ def _check_answer(item: Any, written: bytes, predictor: Predictor, settings: _Se
     mine = _loads(_answer(predictor, settings, [item])[0])
     theirs = _loads(written)
     p, q = (r.get(settings.probabilities) or {} for r in (mine, theirs))
-    if p.keys() != q.keys() or any(abs(p[k] - q[k]) > 1e-6 for k in p):
+    if (
+        type(q) is not dict
+        or p.keys() != q.keys()
+        or any(not isinstance(q[k], float) or not abs(p[k] - q[k]) <= 1e-6 for k in p)
+    ):
         raise InputError(
             f"--resume: line {item[0]:,} of the output was answered otherwise than this run "
             "answers it (another model or setting wrote it): not resumed; run the same command "

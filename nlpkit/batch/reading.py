@@ -291,7 +291,11 @@ def sniff(head: bytes) -> str:
     for magic, name in _BINARY:
         # (few NUL bytes, but lines of bytes all the same, some of which would be answered; a
         # text that starts with the same letters, "GIF89a là...", is text: UTF-8, no NUL)
-        if head.startswith(magic) and not _utf8(head[:4096].replace(b"\0", b"\xff")):
+        if head.startswith(magic) and (
+            not _utf8(head[:4096].replace(b"\0", b"\xff"))
+            # (a PDF may be all ASCII: known by its objects)
+            or (magic == b"%PDF-" and b"endobj" in head)
+        ):
             raise InputError(f"it is {name}, not lines of text")
     if head.count(b"\0") * 100 > len(head) and not _text_but_for_some_lines(head):
         raise InputError("it is not a text file (it holds NUL bytes)")

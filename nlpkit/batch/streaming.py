@@ -305,6 +305,15 @@ def _show(report: BatchReport, elapsed: float, total: int | None) -> None:
     print(f"\r{text:<60}", end="", file=sys.stderr, flush=True)
 
 
+def _unlock(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except (ImportError, OSError):
+        pass
+
+
 def _check_record_name(output: Path) -> None:
     """Refuse, before the output is made, an output whose run record's name is longer than a
     file's name may be (the output was made, then the run failed)."""
@@ -492,6 +501,8 @@ def predict_file(
             finally:
                 if own is not None:
                     os.close(own)
+                elif lock is not None:  # (the shell's descriptor outlives this job)
+                    _unlock(lock)
         # A stream (a pipe, a device, a descriptor's name such as /dev/stdout, whatever file
         # the shell sent it to) is written to as it is, after what it holds, with no run
         # record; opened for writing alone, so that a reader that goes away ends the run (as

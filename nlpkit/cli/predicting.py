@@ -58,10 +58,12 @@ def _starts_an_array(text: str) -> bool:
     if rest[:1] not in ("{", '"'):
         return False
     try:
-        json.JSONDecoder().raw_decode(rest)
+        _, end = json.JSONDecoder().raw_decode(rest)
     except (ValueError, RecursionError):
         return False
-    return True
+    # (then a comma, or the end of the array and of the text: '["Video"] Messi...' is news)
+    after = rest[end:].lstrip()
+    return after.startswith(",") or (after.startswith("]") and not after[1:].strip())
 
 
 def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
@@ -79,7 +81,7 @@ def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> No
         convert = (
             "convert it to JSON lines, an object a line (jq -c '.[]' FILE), for --input"
             if args.command == "predict"
-            else "give its texts one a line (jq -r '.[].text' FILE)"
+            else "give its texts one a line (jq -r '.[]' FILE for strings, '.[].text' for objects)"
         )
         raise UsageError(f"{where} holds a JSON array: {how}; {convert}")
     if not records and len(lines) > 1 and lines[0].lstrip().startswith("{") and _is_object(text):

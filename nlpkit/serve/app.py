@@ -138,7 +138,7 @@ class HostCheck:
             name = _host_name(given.decode("latin-1")) if given is not None else None
             # (no Host header, HTTP/1.0's way, is no browser's request)
             if name is not None and not self._allows(name, scope.get("server")):
-                named = sorted((self.hosts - {"*"}) | LOOPBACK_NAMES)
+                named = [*sorted(self.hosts - {"*"} - LOOPBACK_NAMES), "localhost", "addresses"]
                 body = encode(
                     {
                         "error": f"Host {name!r} is not a name of this service "
@@ -186,8 +186,8 @@ def check_host_names(names: Any) -> list[str]:
         name = given.strip().lower()
         if not name or any(c in name for c in "/ \t@?#,") or "://" in name:
             raise ValueError(
-                f"not a host name: {given!r} (a name such as nlp.example.com, without http:// "
-                "or a path)"
+                f"not a host name: {given!r} (one name, such as nlp.example.com, without "
+                "http://, a path or a comma: give the option once a name)"
             )
         out.append(_host_name(name))
     return out
