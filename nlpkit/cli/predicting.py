@@ -37,11 +37,11 @@ def _read_stream(data, name: str) -> str:
         ) from None
 
 
-def _is_object(line: str, kind: type = dict) -> bool:
+def _is_object(line: str) -> bool:
     import json
 
     try:
-        return isinstance(json.loads(line), kind)
+        return isinstance(json.loads(line), dict)
     except (ValueError, RecursionError):
         return False
 
@@ -68,7 +68,7 @@ def _starts_an_array(text: str) -> bool:
 
 def _not_records(text: str, name: str, how: str, args: argparse.Namespace) -> None:
     """Refuse JSON lines (two lines or more, each an object; or one line that is a JSON
-    object), or one JSON object over several lines, where texts are expected."""
+    object), one JSON object over several lines, or a JSON array, where texts are expected."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) > 1:
         records = all(line.lstrip().startswith("{") for line in lines[:2])
