@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from . import compiled
 from .arguments import check_flag
 from .installed import package_folder
-from .topics import name_problem
+from .topics import check_topics
 from .vocabulary import Vocabulary, VocabularyFile
 
 if TYPE_CHECKING:
@@ -536,18 +536,16 @@ def _inside(folder: Path, file: Path) -> None:
 
 def _check_topics(manifest: dict[str, Any], where: Path | str) -> None:
     topics = manifest.get("topics")
-    if (
-        not isinstance(topics, list)
-        or len(topics) < 2
+    try:
+        if not isinstance(topics, list):  # (JSON's list: a string would be its letters)
+            raise TypeError
         # (a blank name, or one with a line end, would break the one-answer-a-line output)
-        or any(name_problem(t) for t in topics)
-        or len(set(topics)) != len(topics)
-        or "none" in topics
-    ):
+        check_topics(topics)
+    except (TypeError, ValueError):
         raise ModelError(
             f"{where}: 'topics' must be a list of two or more distinct names (none is not a "
             f"topic), got {topics!r}"
-        )
+        ) from None
 
 
 def _check_seal(manifest: dict[str, Any], manifest_path: Path, unsealed: bool) -> None:
