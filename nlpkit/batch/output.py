@@ -152,15 +152,13 @@ def _after(
     skip: int,
     done: Iterator[bytes],
     settings: _Settings,
-    failed: list[int],
     predictor: Predictor,
-) -> Iterator[Job]:
+) -> tuple[Iterator[Job], int]:
     """The jobs after the first ``skip`` lines, once each of those has been checked against the
     line an earlier run wrote for it (here, before anything is written): the same record,
     answered with probabilities of this run's classes, and the last answered one with this
-    run's probabilities; ``failed`` gets the number of those lines that are errors."""
-    n = 0
-    failed[:] = [0]
+    run's probabilities; and how many of those lines are errors."""
+    n = failed = 0
     names = frozenset(predictor.classes if settings.allow_none else predictor.topics)
     last: tuple[Any, bytes] | None = None
     leftover: list[Job] = []
@@ -181,7 +179,7 @@ def _after(
         for item in items[:take]:
             written = next(done, None)
             error = _check_done(written, item[0], item[1], settings, names)
-            failed[0] += error
+            failed += error
             if not error and written is not None:
                 last = (item, written)
         n += take
@@ -189,7 +187,7 @@ def _after(
             leftover.append((first + take, lines[take:], sep))
     if last is not None:
         _check_answer(*last, predictor, settings)
-    return itertools.chain(leftover, jobs)
+    return itertools.chain(leftover, jobs), failed
 
 
 def _check_answer(item: Any, written: bytes, predictor: Predictor, settings: _Settings) -> None:

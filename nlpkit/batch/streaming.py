@@ -539,9 +539,8 @@ def predict_file(
                 report.started = True
             elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)
-                failed: list[int] = []
-                jobs = _after(jobs, skip, _lines_of(fd, skip), settings, failed, predictor)
-                report.resumed, report.resumed_errors, report.started = skip, failed[0], True
+                jobs, failed = _after(jobs, skip, _lines_of(fd, skip), settings, predictor)
+                report.resumed, report.resumed_errors, report.started = skip, failed, True
                 sink.truncate(end)  # a half-written last line
                 sink.seek(end)
             else:
