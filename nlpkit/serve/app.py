@@ -81,6 +81,20 @@ def _route_path(scope: dict[str, Any]) -> str:
 _JSON = ((b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff"))
 
 
+async def _send_json(send, status: int, content: Any, *headers: tuple[bytes, bytes]) -> None:
+    """An answer in JSON, as ASGI messages: for the middleware and endpoints that answer
+    without Starlette's Response (which costs more than the prediction)."""
+    body = encode(content)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON, *headers, (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class InFlightLimit:
     """ASGI middleware: at most ``limit`` requests in flight (being read, answered or written);
     one more is answered 503 at once, with Retry-After, instead of waiting in an unbounded
@@ -96,19 +110,8 @@ class InFlightLimit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
-            body = encode({"error": f"overloaded: {self.limit} requests in flight; retry shortly"})
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        *_JSON,
-                        (b"content-length", str(len(body)).encode()),
-                        (b"retry-after", b"1"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            error = f"overloaded: {self.limit} requests in flight; retry shortly"
+            await _send_json(send, 503, {"error": error}, (b"retry-after", b"1"))
             return
         self.in_flight += 1
         try:
@@ -139,17 +142,12 @@ class HostCheck:
             # (no Host header, HTTP/1.0's way, is no browser's request)
             if name is not None and not self._allows(name, scope.get("server")):
                 named = [*sorted(self.hosts - {"*"} - LOOPBACK_NAMES), "localhost", "addresses"]
-                body = encode(
-                    {
-                        "error": f"Host {name!r} is not a name of this service "
-                        f"({', '.join(named)}); nlpkit serve --allowed-host adds one"
-                    }
+                error = (
+                    f"Host {name!r} is not a name of this service ({', '.join(named)}); "
+                    "nlpkit serve --allowed-host adds one"
                 )
-                start = {"type": "http.response.start", "status": 400}
-                start["headers"] = [*_JSON, (b"content-length", b"%d" % len(body))]
                 await _drain(receive, scope, _DRAINED * self.most)
-                await send(start)
-                await send({"type": "http.response.body", "body": body})
+                await _send_json(send, 400, {"error": error})
                 return
         await self.app(scope, receive, send)
 
@@ -361,7 +359,7 @@ class JSONEndpoint:
         self.deadlines, self.in_thread = deadlines, in_thread
 
     async def __call__(self, scope, receive, send) -> None:
-        headers = [*_JSON]
+        headers: list[tuple[bytes, bytes]] = []
         try:
             if scope.get("query_string"):
                 # (options go in the body: one given in the address would be silently ignored)
@@ -389,15 +387,7 @@ class JSONEndpoint:
             asyncio.current_task().uncancel()
             status, content = 503, {"error": "the service is stopping; retry shortly"}
             headers.append((b"connection", b"close"))
-        body = encode(content)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*headers, (b"content-length", b"%d" % len(body))],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, status, content, *headers)
 
 
 def _page() -> bytes:
