@@ -64,7 +64,7 @@ def end_with_parent(parent: int) -> None:
     worker could wait forever for work (where its siblings hold the other end of its pipe, as
     an archive's workers do) or go on with work no one will read. Linux's PR_SET_PDEATHSIG;
     elsewhere the parent's own ending of its workers is all there is."""
-    if not sys.platform.startswith("linux") or _prctl is None:
+    if _prctl is None:  # (not Linux, or no prctl)
         return
     _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # (the parent ended before the request was made)

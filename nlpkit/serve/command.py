@@ -126,13 +126,9 @@ def _allowed_hosts(host: str, given: list[str] | None) -> list[str]:
     """The Host header names the service answers to, besides the loopback names: on a
     loopback address those given; elsewhere those given, or when none are, any ("*") but on
     a request that came in on a loopback address (a service on 0.0.0.0 is on 127.0.0.1 too)."""
-    import ipaddress
+    from .app import _is_loopback
 
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    return list(given or ([] if loopback else ["*"]))
+    return list(given or ([] if _is_loopback(host) else ["*"]))
 
 
 def _host_name(value: str) -> str:
