@@ -194,8 +194,7 @@ def model_card(
         (
             "distant",
             "The held-out texts of the file, against their labels"
-            if info["metrics"].get("user_data")
-            and not cfg["data"]["files"] + cfg["data"]["corpora"]
+            if heldout_labels(cfg, info["metrics"]) == "the file's labels"
             else f"Distant labels ({cfg['data']['labels']} labels of all held-out records)",
             "",
             ("by_era", "by_text_kind"),
@@ -380,7 +379,7 @@ def _title_note(features: dict[str, Any]) -> str:
 def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
     """The markdown summary of one training run, written beside its metrics.json."""
     cfg, training, heldout = metrics["config"], metrics["training"], metrics["heldout"]
-    f, c, d = cfg["features"], cfg["classifier"], cfg["data"]
+    f, c = cfg["features"], cfg["classifier"]
     lines = [
         f"# Run `{metrics['name']}`",
         "",
@@ -405,7 +404,7 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
     lines += ["", "## Held-out", ""]
     if distant.get("n"):
         lines += [
-            f"Against the {d['labels']} labels: n = {distant['n']:,}, accuracy "
+            f"Against {heldout_labels(cfg, metrics)}: n = {distant['n']:,}, accuracy "
             f"**{distant['accuracy']:.4f}**, macro-F1 **{distant['macro_f1']:.4f}**",
             "",
             *_table(distant),
@@ -551,17 +550,21 @@ def card_picture(cfg: dict[str, Any], metrics: dict[str, Any]) -> bytes | None:
             hand_none, f"{cfg['name']}: hand-labelled held-out sample, allow_none=True"
         )
     if heldout["distant"].get("n"):
-        what = (
-            "file's"
-            if cfg["data"]["labels"] == "section"
-            and not bool(cfg["data"]["corpora"] or cfg["data"]["files"])
-            else cfg["data"]["labels"]
-        )
         return confusion_png(
-            heldout["distant"], f"{cfg['name']}: held-out part against its {what} labels"
+            heldout["distant"],
+            f"{cfg['name']}: held-out part against {heldout_labels(cfg, metrics)}",
         )
     return None
 
 
 def _reads_corpora(cfg: dict[str, Any]) -> bool:
     return bool(cfg["data"]["corpora"] or cfg["data"]["files"])
+
+
+def heldout_labels(cfg: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """What the held-out part is scored against, in words: a user's file's own labels when
+    the model was trained on that file alone, else the recipe's kind of labels ("weak",
+    "section")."""
+    if metrics.get("user_data") and not _reads_corpora(cfg):
+        return "the file's labels"
+    return f"the {cfg['data']['labels']} labels"

@@ -478,6 +478,21 @@ def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
         assert "without none" in content["error"]
 
 
+def test_model_says_what_the_held_out_part_is_scored_against():
+    from conftest import SMALL_CORPUS
+
+    from nlpkit.serve.api import model_info
+    from nlpkit.serve.limits import Limits
+
+    texts = [t for ts in SMALL_CORPUS.values() for t in ts] * 3
+    labels = [label for label, ts in SMALL_CORPUS.items() for _ in ts] * 3
+    own = nlpkit.train([f"{t} ({i})" for i, t in enumerate(texts)], labels, holdout=0.25, min_df=1)
+    about = model_info(own, Limits())["heldout"]["distant"]["about"]
+    assert about == "held-out part against the file's labels"
+    shipped = model_info(nlpkit.load(), Limits())["heldout"]
+    assert shipped["distant"]["about"] == "held-out part against the weak labels"
+
+
 # -- inside another application -------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..batch import topic_of
+from ..card import heldout_labels
 from ..text import check_text
 from .highlight import highlights
 from .limits import Limits
@@ -233,12 +234,13 @@ def explanation_json(
     return out
 
 
-# The model card's key figures: (manifest key under metrics.heldout, what it measures).
+# The model card's key figures: (manifest key under metrics.heldout, what it measures; the
+# held-out part's labels are said as the card says them: the file's, weak or section labels).
 FIGURES = {
     "hand": "hand-labelled held-out sample, four topics",
     "hand_none": "hand-labelled held-out sample, four topics and none (allow_none)",
     "hand_title_only": "the same four-topic sample, headlines alone",
-    "distant": "held-out part against its weak (section) labels",
+    "distant": "held-out part against {labels}",
 }
 
 
@@ -247,13 +249,16 @@ def model_info(predictor: Predictor, limits: Limits) -> dict[str, Any]:
     from .. import __version__
 
     manifest = predictor.manifest
-    heldout = manifest.get("metrics", {}).get("heldout", {})
+    metrics = manifest.get("metrics", {})
+    heldout = metrics.get("heldout", {})
+    config = manifest.get("training_config")
+    labels = heldout_labels(config, metrics) if config else "its labels"
     figures = {}
     for key, about in FIGURES.items():
         found = heldout.get(key)
         if isinstance(found, dict) and found.get("n"):
             figures[key] = {
-                "about": about,
+                "about": about.format(labels=labels),
                 **{name: found.get(name) for name in ("n", "accuracy", "macro_f1")},
             }
     return {
