@@ -278,6 +278,22 @@ def test_a_stream_of_a_descriptor_is_named_stream_and_plain_text_of_a_stream_say
         os.close(read)
 
 
+def test_the_plain_text_hint_is_for_a_file_read_as_csv_by_its_content_alone(tmp_path):
+    from nlpkit.training.reading import read_texts
+
+    hint = "is read so when its name ends in .txt"
+    for name, content, hinted in [
+        ("feed", "Giá xăng tăng\nĐội tuyển thắng\n", True),  # plain text, read as CSV
+        ("feed", '{"body": "Giá xăng tăng"}\n', False),  # JSON lines: the field is the matter
+        ("feed.csv", "body\nGiá xăng tăng\n", False),  # a table by its name
+        ("feed.tsv", "body\nGiá xăng tăng\n", False),
+    ]:
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(DataError, match="no field 'text'") as caught:
+            read_texts(tmp_path / name)
+        assert (hint in str(caught.value)) is hinted, (name, content)
+
+
 def test_a_line_of_plain_text_with_nothing_to_read_is_named_by_its_line(tmp_path):
     from nlpkit.training.reading import read_texts
 

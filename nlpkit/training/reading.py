@@ -115,12 +115,15 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError(f"{path}: damaged gzip file ({exc})") from None
 
 
+_TABLES = (".csv", ".tsv")
+
+
 def _format(path: Path, first: str) -> str:
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     last = suffixes[-1] if suffixes else ""
     if last in (".jsonl", ".json", ".ndjson"):
         return "jsonl"
-    if last in (".csv", ".tsv"):
+    if last in _TABLES:
         return last[1:]
     return "jsonl" if first.lstrip().startswith("{") else "csv"
 
@@ -325,14 +328,16 @@ def read_texts(
         return _plain_texts(path)
     texts: list[str] = []
     titles: list[str] = []
-    for number, row, _ in _rows(path):
+    for number, row, kind in _rows(path):
         where = f"{path}:{number}"
         for what, name in (("text", text_field), ("title", title_field)):
             if name and name not in row:
+                # (plain text under a name of no format is read as CSV, its first line the
+                # header: the hint is for that file, not for JSON or a file named .csv)
                 plain = (
                     "; a file of plain text, one text a line, is read so when its name ends in .txt"
                     + ("" if path.is_file() else " (save the stream to such a file)")
-                    if what == "text" and not name_of_file.endswith((".jsonl", ".json", ".ndjson"))
+                    if what == "text" and kind != "jsonl" and not name_of_file.endswith(_TABLES)
                     else ""
                 )
                 raise DataError(
