@@ -5,7 +5,7 @@ import pytest
 from conftest import ROOT
 
 import nlpkit
-from nlpkit.batch import predict_file, predict_stream, run_record_path
+from nlpkit.batch import InputError, predict_file, predict_stream, run_record_path
 from nlpkit.cli import main
 
 
@@ -759,6 +759,25 @@ def test_a_crashed_job_leaves_no_lock_behind(tmp_path):
 
 
 # -- resume: only the same input, model and settings, checked before anything is written -------
+
+
+def test_messages_name_python_arguments_to_python_and_options_to_the_command(tmp_path, capsys):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "mine.jsonl"
+    out.write_bytes(b"notes of my own\n")
+    with pytest.raises(InputError) as caught:
+        predict_file(src, out, resume=True)
+    said = str(caught.value)
+    assert said.startswith("resume: ") and "call again with resume=False" in said
+    assert "--" not in said
+    with pytest.raises(InputError, match=r"^text_field='body': none of the first"):
+        predict_file(src, tmp_path / "out.jsonl", text_field="body")
+    assert main(["predict", "--input", str(src), "--output", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --resume: " in err and "run the same command without --resume" in err
+    args = ["predict", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
+    assert main([*args, "--text-field", "body"]) == 2
+    assert "error: --text-field body: none of the first" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_file_that_is_not_one_of_our_outputs(tmp_path, capsys):

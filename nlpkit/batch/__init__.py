@@ -19,7 +19,8 @@ Its modules, one job each, in the order the data goes: `reading` (an input as jo
 lines), `records` (a line to its record and item, a record to its output line), `answering`
 (a job's items classified and written as output lines), `workers` (jobs answered by worker
 processes, in order), `output` (the output file's lock, run record and ``resume`` checks) and
-`streaming` (`predict_stream` and `predict_file`, which run them).
+`streaming` (`predict_stream` and `predict_file`, which run them); beside them, `naming` (how
+their messages name a setting: ``--text-field`` to the command, ``text_field=`` to Python).
 """
 
 from .answering import probabilities_or_errors, topic_of

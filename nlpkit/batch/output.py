@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..predictor import Predictor
+from .naming import option, start_afresh
 from .reading import _BLOCK, InputError, Job, _split
 from .records import _loads, _Settings
 
@@ -67,7 +68,7 @@ def _lock(fd: int, name: str) -> None:
     except BlockingIOError:
         raise InputError(
             f"{name}: another nlpkit predict is writing this output; wait for it to end or "
-            "choose another --output"
+            f"choose another {option('output')}"
         ) from None
 
 
@@ -80,39 +81,39 @@ def _resumable(
 ) -> tuple[int, int]:
     """(complete lines, bytes they take) of an earlier output that this run may continue; an
     `InputError` saying why not otherwise. Reads only."""
-    start_afresh = "run the same command without --resume to start afresh"
+    afresh, resume = start_afresh(), option("resume")
     try:
         earlier = json.loads(record_path.read_bytes())
     except FileNotFoundError:
         raise InputError(
-            f"--resume: {output} was not written by nlpkit predict (no {record_path.name} beside "
-            f"it): not resumed; {start_afresh}, or choose another --output"
+            f"{resume}: {output} was not written by nlpkit predict (no {record_path.name} "
+            f"beside it): not resumed; {afresh}, or choose another {option('output')}"
         ) from None
     except (OSError, ValueError) as exc:
-        raise InputError(f"--resume: {record_path}: damaged run record ({exc})") from None
+        raise InputError(f"{resume}: {record_path}: damaged run record ({exc})") from None
     if not isinstance(earlier, dict) or earlier.get("nlpkit") != "predict":
-        raise InputError(f"--resume: {record_path}: not an nlpkit predict run record")
+        raise InputError(f"{resume}: {record_path}: not an nlpkit predict run record")
     was, now = earlier.get("settings") or {}, run["settings"]
     for key in now:
         if was.get(key) != now[key]:
             raise InputError(
-                f"--resume: {output} was written with {key} {was.get(key)!r}, this run has "
+                f"{resume}: {output} was written with {key} {was.get(key)!r}, this run has "
                 f"{now[key]!r}: not resumed, so that one file holds one kind of answer; "
-                f"{start_afresh}"
+                f"{afresh}"
             )
     if earlier.get("model") != run["model"]:
         raise InputError(
-            f"--resume: {output} was written by another model ({earlier.get('model')}, this "
-            f"one is {run['model']}): not resumed; {start_afresh}"
+            f"{resume}: {output} was written by another model ({earlier.get('model')}, this "
+            f"one is {run['model']}): not resumed; {afresh}"
         )
     was, now = earlier.get("input") or {}, run["input"]
     if was != now:
         what = "standard input" if now["path"] == "-" else now["path"]
         raise InputError(
-            f"--resume: {output} was written for another input than {what} (it was "
+            f"{resume}: {output} was written for another input than {what} (it was "
             f"{'standard input' if was.get('path') == '-' else was.get('path')}"
             f"{', since changed' if was.get('path') == now['path'] else ''}): not resumed; "
-            f"{start_afresh}"
+            f"{afresh}"
         )
     count, end, offset = 0, 0, 0
     sink.seek(0)
@@ -126,8 +127,8 @@ def _resumable(
         # (no line of it can be checked against the input: a file of one's own, not ended by
         # a line end, would be cut to nothing)
         raise InputError(
-            f"--resume: {output} holds no complete line to check against the input: not "
-            f"resumed; {start_afresh}"
+            f"{resume}: {output} holds no complete line to check against the input: not "
+            f"resumed; {afresh}"
         )
     return count, end
 
@@ -166,8 +167,8 @@ def _after(
         job = next(jobs, None)
         if job is None:
             raise InputError(
-                f"--resume: the output holds {skip:,} lines but the input gives only {n:,}: it "
-                "was not written for this input"
+                f"{option('resume')}: the output holds {skip:,} lines but the input gives only "
+                f"{n:,}: it was not written for this input"
             )
         first, lines, sep = job
         if lines is None:
@@ -205,9 +206,9 @@ def _check_answer(item: Any, written: bytes, predictor: Predictor, settings: _Se
         or any(not isinstance(q[k], float) or not abs(p[k] - q[k]) <= 1e-6 for k in p)
     ):
         raise InputError(
-            f"--resume: line {item[0]:,} of the output was answered otherwise than this run "
-            "answers it (another model or setting wrote it): not resumed; run the same command "
-            "without --resume to start afresh"
+            f"{option('resume')}: line {item[0]:,} of the output was answered otherwise than "
+            "this run answers it (another model or setting wrote it): not resumed; "
+            f"{start_afresh()}"
         )
 
 
@@ -229,8 +230,8 @@ def _check_done(
     theirs = {k: v for k, v in written.items() if k not in ours} if type(written) is dict else None
     if theirs != mine or written.get(settings.line, line_no) != line_no:
         raise InputError(
-            f"--resume: line {line_no:,} of the output does not answer input line {line_no:,}: "
-            "the output was written for another input"
+            f"{option('resume')}: line {line_no:,} of the output does not answer input line "
+            f"{line_no:,}: the output was written for another input"
         )
     probabilities = written.get(settings.probabilities)
     if probabilities is not None and (
@@ -238,10 +239,10 @@ def _check_done(
     ):
         # (a run record may not be the file's own: one written through another name of it)
         raise InputError(
-            f"--resume: line {line_no:,} of the output has probabilities of "
+            f"{option('resume')}: line {line_no:,} of the output has probabilities of "
             f"{', '.join(map(str, probabilities)) if type(probabilities) is dict else '?'}, "
             f"this run gives {', '.join(sorted(names))}: another model or setting wrote it; "
-            "run the same command without --resume to start afresh"
+            f"{start_afresh()}"
         )
     # (a text empty once cleaned is an error of the classification, not of the reading)
     return settings.error in written

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..fastjson import load_orjson
 from ..text import join_title
+from .naming import option
 from .reading import _BOM, LINE_LIMIT, InputError, _Reader, _split
 
 # JSON in C, several times the standard library's speed on these records (without it, where
@@ -248,15 +249,15 @@ def _check_fields(
     if not objects:
         return
     seen = ", ".join(sorted(keys)[:12]) + (", ..." if len(keys) > 12 else "")
-    for option, field, check in (
-        ("--text-field", settings.text_field, True),
-        ("--title-field", settings.title_field, title_given),
+    for name, field, check in (
+        ("text_field", settings.text_field, True),
+        ("title_field", settings.title_field, title_given),
     ):
         if check and field not in keys:
             named = (
-                f"{option} {field}"
-                if option != "--text-field" or text_given
-                else f"the text field {field!r} (the default; --text-field names another)"
+                option(name, field)
+                if name != "text_field" or text_given
+                else f"the text field {field!r} (the default; {option(name)} names another)"
             )
             raise InputError(
                 f"{named}: none of the first {records(objects)} has that field "

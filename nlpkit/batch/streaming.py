@@ -24,6 +24,7 @@ from .. import heap
 from ..folders import is_descriptor, write_file
 from ..predictor import Predictor, check_flag
 from .answering import Answer, _read_ahead, _run
+from .naming import option
 from .output import (
     _after,
     _fingerprint,
@@ -74,7 +75,7 @@ class BatchReport:
         if self.replaced:
             text += (
                 f"; {records(self.replaced)} had fields named like nlpkit's output, which "
-                "replaced them (--prefix keeps both)"
+                f"replaced them ({option('prefix')} keeps both)"
             )
         return text
 
@@ -324,7 +325,7 @@ def _check_record_name(output: Path) -> None:
         most = 255
     if len(os.fsencode(record.name)) > most:
         raise InputError(
-            f"--output {output}: its name is too long for the run record beside it "
+            f"{option('output', output)}: its name is too long for the run record beside it "
             f"({record.name!r} would be over {most} bytes); choose a shorter name"
         )
 
@@ -393,11 +394,11 @@ def predict_file(
     output = Path(output)
     compress = not to_stdout and output.name.endswith(".gz")
     if resume and to_stdout:
-        raise InputError("--resume needs an output file, not standard output")
+        raise InputError(f"{option('resume')} needs an output file, not standard output")
     if resume and compress:
         raise InputError(
-            f"{output}: --resume cannot continue a compressed output; write it uncompressed "
-            "and compress it when done"
+            f"{output}: {option('resume')} cannot continue a compressed output; write it "
+            "uncompressed and compress it when done"
         )
     try:
         source: IO[bytes] = sys.stdin.buffer if from_stdin else open(input, "rb")
@@ -415,7 +416,8 @@ def predict_file(
                 raise InputError("standard output is the input file: it would be overwritten")
         elif output.exists() and _same_file(in_stat, output.stat()):
             raise InputError(
-                f"--output {output} is the input file: it would be overwritten; choose another"
+                f"{option('output', output)} is the input file: it would be overwritten; "
+                "choose another"
             )
         try:
             reader = _Reader(source, batch_size)
@@ -429,8 +431,8 @@ def predict_file(
                 # as several, and its header as a text)
                 raise InputError(
                     f"{input}: CSV is not read here, only JSON lines or plain text (one text "
-                    "a line): convert it to JSON lines, or give --format text to read each of "
-                    "its lines as a text"
+                    f"a line): convert it to JSON lines, or give {option('format', 'text')} to "
+                    "read each of its lines as a text"
                 )
         if jsonl is None:
             jsonl = kind == "jsonl"
@@ -439,9 +441,10 @@ def predict_file(
                 # header before them would make every record's raw JSON its text)
                 raise InputError(
                     f"{input}: its first line is not JSON, so it reads as plain text (one "
-                    "text a line), where --text-field/--title-field name fields of JSON lines; "
-                    "give --format jsonl to read it as JSON lines (a line that is not JSON "
-                    "then gets an error record), or leave the field options out"
+                    f"text a line), where {option('text_field')}/{option('title_field')} name "
+                    f"fields of JSON lines; give {option('format', 'jsonl')} to read it as JSON "
+                    "lines (a line that is not JSON then gets an error record), or leave the "
+                    "field options out"
                 )
         settings = _Settings(jsonl, text_field, title_field or "title", prefix, allow_none)
         if jsonl:
@@ -513,29 +516,33 @@ def predict_file(
             record = run_record_path(output)
             if record.exists() and _same_file(in_stat, record.stat()):
                 raise InputError(
-                    f"--output {output}: its run record {record} is the input file: it would "
-                    "be overwritten; choose another"
+                    f"{option('output', output)}: its run record {record} is the input file: "
+                    "it would be overwritten; choose another"
                 )
         elif resume:
             # (before opening: a named pipe's opening waits for a reader)
-            raise InputError(f"--resume needs an output file; {output} is not one")
+            raise InputError(f"{option('resume')} needs an output file; {output} is not one")
         try:
             if stream_out:
                 fd = os.open(output, os.O_WRONLY | os.O_APPEND)
             else:
                 fd = os.open(output, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:  # (a read-only place, no permission, a system folder)
-            raise InputError(f"--output {output}: cannot write it ({exc.strerror})") from None
+            raise InputError(
+                f"{option('output', output)}: cannot write it ({exc.strerror})"
+            ) from None
         regular = stat.S_ISREG(os.fstat(fd).st_mode) and not stream_out
         with _sink(fd, "r+b" if regular else "wb") as sink:
             _lock(fd, str(output))
             if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
-                raise InputError(f"--output {output} is the input file; choose another")
+                raise InputError(f"{option('output', output)} is the input file; choose another")
             jobs = reader.jobs()
             record_path = run_record_path(output)
             if not regular:
                 if resume:
-                    raise InputError(f"--resume needs an output file; {output} is not one")
+                    raise InputError(
+                        f"{option('resume')} needs an output file; {output} is not one"
+                    )
                 report.started = True
             elif resume and os.fstat(fd).st_size:
                 skip, end = _resumable(sink, record_path, run, output)

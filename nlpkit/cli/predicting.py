@@ -159,7 +159,11 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.input or args.output:
-        return _predict_file(args)
+        from ..batch.naming import by_command
+
+        # (the batch's messages then name this command's options, not Python's arguments)
+        with by_command():
+            return _predict_file(args)
     given = [flag for key, flag in _FILE_OPTIONS.items() if getattr(args, key) not in (None, False)]
     if given:
         raise UsageError(f"{given[0]} applies to --input/--output only")
