@@ -145,6 +145,30 @@ def test_command_adapts_a_model_folder(small_none_folder, tmp_path, capsys, monk
     assert "as measured above" not in card
 
 
+def test_command_refuses_to_write_over_the_model_it_refreshes(
+    small_none_folder, tmp_path, capsys, monkeypatch
+):
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(small_none_folder, tmp_path / "mine")
+    (tmp_path / "link").symlink_to(tmp_path / "mine")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in FEED))
+    before = {p.name: p.read_bytes() for p in (tmp_path / "mine").iterdir()}
+    for model, output in [("mine", "mine"), ("mine", "./mine/"), ("link", str(tmp_path / "mine"))]:
+        args = ["adapt", "--unlabeled", "feed.jsonl", "--model", model, "--output", output]
+        assert main([*args, "--threshold", "0.5"]) == 2
+        err = capsys.readouterr().err
+        assert "is the model being refreshed" in err and len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in (tmp_path / "mine").iterdir()} == before
+    # Nor the shipped model, the one refreshed when --model is not given.
+    from nlpkit.modelfile import default_model_path
+
+    assert main(["adapt", "--unlabeled", "feed.jsonl", "--output", str(default_model_path())]) == 2
+    assert "is the model being refreshed" in capsys.readouterr().err
+
+
 def test_command_reads_a_feed_of_plain_text(small_none_folder, tmp_path, capsys, monkeypatch):
     # One text a line (.txt, gzipped or not), as `nlpkit predict --input` reads plain text.
     import gzip

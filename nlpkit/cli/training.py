@@ -87,7 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     from ..adapt import adapt
     from ..corpus import CorpusError
-    from ..modelfile import ModelError, file_sha256
+    from ..modelfile import ModelError, default_model_path, file_sha256
     from ..training.config import ConfigError, validate_config
     from ..training.output import write_results
     from ..training.reading import data_name, read_texts
@@ -97,6 +97,13 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if args.corpus and not args.config:
         raise UsageError("--corpus applies to --config only: adapting a model reads no corpus")
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
+    teacher = Path(args.model) if args.model else default_model_path()
+    if os.path.realpath(output) == os.path.realpath(teacher):
+        # (the refreshed model would replace the one it learns from, and a second run would
+        # learn from that one: what the first model knew is lost)
+        raise UsageError(
+            f"--output {output} is the model being refreshed ({teacher}): name another folder"
+        )
     _apart(output, args.results)
     _writable(output, "--output", model=True)
     if args.results:
