@@ -83,6 +83,35 @@ def test_cross_validation_speaks_of_the_labels_not_of_scikit_learn():
     assert not any("least populated" in str(w.message) for w in seen)
 
 
+def test_cross_validation_scores_the_answers_the_model_gives_out_of_scope_included(monkeypatch):
+    from conftest import SMALL_NONE
+
+    from nlpkit.text import prepare
+    from nlpkit.training import fit as fitting
+    from nlpkit.training.config import make_config
+
+    # An out-of-scope detector's row is a logit against all the topics, not a class's score:
+    # each fold's figures are those of the model's own answers, none included.
+    raw = [t for texts in SMALL_CORPUS.values() for t in texts] + SMALL_NONE
+    labels = [label for label, texts in SMALL_CORPUS.items() for _ in texts]
+    labels += ["none"] * len(SMALL_NONE)
+    cfg = make_config(
+        {"cv": 4, "features": {"min_df": 1}, "data": {"out_of_scope": "detector"}, "n_jobs": 1}
+    )
+    models, fit = [], fitting.fit
+    monkeypatch.setattr(fitting, "fit", lambda *a, **k: models.append(fit(*a, **k)) or models[-1])
+    texts = [prepare(t, segment=True, max_chars=cfg["data"]["max_chars"]) for t in raw]
+    cv = fitting.cross_validate(texts, labels, np.ones(len(texts)), cfg)
+    splitter = StratifiedKFold(4, shuffle=True, random_state=cfg["seed"])
+    accuracy = []
+    for model, (_, test) in zip(models, splitter.split(texts, labels)):
+        assert model.none_head == "detector"
+        answers = model.predict([raw[i] for i in test], allow_none=True)
+        right = [(a or "none") == labels[i] for a, i in zip(answers, test)]
+        accuracy.append(np.mean(right))
+    assert len(models) == 4 and cv["accuracy_mean"] == round(float(np.mean(accuracy)), 4)
+
+
 def test_calibration_figures_measure_confidence_against_rightness():
     from nlpkit.training.calibration import calibration_figures
 

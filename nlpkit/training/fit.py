@@ -368,7 +368,9 @@ def cross_validate(
             [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights[train_idx], cfg
         )
         scores = model.scores_prepared([texts[i] for i in test_idx])
-        predicted = [model.classes[j] for j in scores.argmax(axis=1)]
+        # (the model's answers, out of scope included: an out-of-scope detector's row is a
+        # logit against all the topics, no class's score to take the highest of)
+        predicted = [model.classes[j] for j in model._decide(scores, model.none).tolist()]
         m = classification_metrics([labels[i] for i in test_idx], predicted, model.classes)
         accuracy.append(m["accuracy"])
         macro_f1.append(m["macro_f1"])
