@@ -1,4 +1,6 @@
 import json
+import re
+import warnings
 
 import pytest
 from conftest import ROOT, SMALL_CORPUS, SMALL_NONE, small_cfg
@@ -70,7 +72,8 @@ def test_adapt_fits_a_model_of_the_feed_with_the_teachers_settings(teacher, tmp_
 def test_adapt_from_the_shipped_model_keeps_its_out_of_scope_line():
     # The shipped recipe sets its line on a development sample, which a feed does not have.
     shipped = nlpkit.load()
-    model, metrics = adapt(FEED, threshold=0.5)
+    with pytest.warns(UserWarning, match="texts of the feed alone, where the model it refreshes"):
+        model, metrics = adapt(FEED, threshold=0.5)
     recorded = shipped.manifest["training_config"]["classifier"]
     tuned = shipped.manifest["metrics"]["training"]["none_offset"]["offset"]
     classifier = model.manifest["training_config"]["classifier"]
@@ -219,6 +222,25 @@ def test_topics_the_feed_all_but_lacks_are_said(teacher):
     # (the teacher may still read energy into a few of the others)
     with pytest.warns(UserWarning, match=r"the adapted model (has no energy|learned energy from)"):
         adapt(few + SMALL_NONE * 3, model=teacher, threshold=0.5)
+
+
+def test_a_feed_smaller_than_what_the_teacher_learned_from_is_said():
+    # (a model of nlpkit.train: its manifest says how many texts it learned from)
+    texts = [t for ts in SMALL_CORPUS.values() for t in ts] + SMALL_NONE
+    labels = [label for label, ts in SMALL_CORPUS.items() for _ in ts]
+    labels += ["none"] * len(SMALL_NONE)
+    teacher = nlpkit.train([f"{t} ({i})" for i, t in enumerate(texts * 2)], labels * 2, min_df=1)
+    taught = teacher.manifest["metrics"]["training"]["labelled"]
+    small = FEED[: len(SMALL_CORPUS) * 8 + 2]
+    assert len(small) < taught < len(FEED)
+    said = rf"learned from \d+ texts of the feed alone, where the model it refreshes learned from {taught}"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        adapt(small, model=teacher, threshold=0.5)  # (its topics too few: said as well)
+    assert any(re.search(said, str(w.message)) for w in seen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        adapt(FEED, model=teacher, threshold=0.5)  # (more texts than the teacher's: nothing said)
 
 
 def test_out_of_scope_the_feed_lacks_is_said(teacher):
