@@ -157,8 +157,9 @@ def adapt(
         # (a model of the feed alone knows only the feed: from the shipped model, a feed of
         # 3,000 or 20,000 texts gave a model worse on the development sample, docs/adapt.md)
         warnings.warn(
-            f"the adapted model learned from {learned:,} texts of the feed alone, where the "
-            f"model it refreshes learned from {taught:,}: it may well answer worse; measure "
+            f"the adapted model learned from {learned:,} training examples of the feed alone, "
+            f"where the model it refreshes learned from {taught:,}: it may well answer worse; "
+            "measure "
             "both on texts of yours labelled by hand (nlpkit evaluate) before using it, or "
             "give a recipe whose corpora are at hand (config) to keep what the model knew",
             stacklevel=2,

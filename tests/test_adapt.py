@@ -72,7 +72,9 @@ def test_adapt_fits_a_model_of_the_feed_with_the_teachers_settings(teacher, tmp_
 def test_adapt_from_the_shipped_model_keeps_its_out_of_scope_line():
     # The shipped recipe sets its line on a development sample, which a feed does not have.
     shipped = nlpkit.load()
-    with pytest.warns(UserWarning, match="texts of the feed alone, where the model it refreshes"):
+    with pytest.warns(
+        UserWarning, match="training examples of the feed alone, where the model it refreshes"
+    ):
         model, metrics = adapt(FEED, threshold=0.5)
     recorded = shipped.manifest["training_config"]["classifier"]
     tuned = shipped.manifest["metrics"]["training"]["none_offset"]["offset"]
@@ -233,7 +235,7 @@ def test_a_feed_smaller_than_what_the_teacher_learned_from_is_said():
     taught = teacher.manifest["metrics"]["training"]["labelled"]
     small = FEED[: len(SMALL_CORPUS) * 8 + 2]
     assert len(small) < taught < len(FEED)
-    said = rf"learned from \d+ texts of the feed alone, where the model it refreshes learned from {taught}"
+    said = rf"learned from \d+ training examples of the feed alone, where the model it refreshes learned from {taught}"
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         adapt(small, model=teacher, threshold=0.5)  # (its topics too few: said as well)

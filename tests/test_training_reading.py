@@ -278,6 +278,29 @@ def test_a_stream_of_a_descriptor_is_named_stream_and_plain_text_of_a_stream_say
         os.close(read)
 
 
+def test_a_feed_reads_its_titles_and_leaves_out_records_with_nothing_to_read(tmp_path):
+    from nlpkit.training.reading import read_texts
+
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"title": "Giá xăng tăng", "text": ""},  # a headline without a lead: a text
+        {"title": "", "text": "  "},  # nothing to read: left out, said
+        {"text": "Tuyển Việt Nam thắng"},
+    ]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    with pytest.warns(
+        UserWarning, match=r"1 record with nothing to read .* e\.g\. \S*feed.jsonl:2$"
+    ):
+        texts, titles = read_texts(feed)
+    assert (texts, titles) == (["", "Tuyển Việt Nam thắng"], ["Giá xăng tăng", ""])
+    # A title field named outright must be there; with none to read at all, nothing is left.
+    with pytest.raises(DataError, match=r"feed.jsonl:1: no field 'headline'"):
+        read_texts(feed, title_field="headline")
+    feed.write_text('{"text": ""}\n{"text": "\u200b"}\n', "utf-8")
+    with pytest.raises(DataError, match=r"no records with a text \(e\.g\. \S*feed.jsonl:1\)"):
+        read_texts(feed)
+
+
 def test_the_plain_text_hint_is_for_a_file_read_as_csv_by_its_content_alone(tmp_path):
     from nlpkit.training.reading import read_texts
 
@@ -299,7 +322,9 @@ def test_a_line_of_plain_text_with_nothing_to_read_is_named_by_its_line(tmp_path
 
     feed = tmp_path / "feed.txt"
     feed.write_text("Giá xăng tăng\n\nĐội tuyển thắng\n\n\u200b\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"feed.txt:5: empty text once cleaned"):
-        read_texts(feed)
+    with pytest.warns(
+        UserWarning, match=r"1 record with nothing to read .*/feed.txt:5, empty once cleaned"
+    ):
+        assert read_texts(feed) == (["Giá xăng tăng", "Đội tuyển thắng"], ["", ""])
     feed.write_text("Giá xăng tăng\n\n  \nĐội tuyển thắng\n", encoding="utf-8")
     assert read_texts(feed) == (["Giá xăng tăng", "Đội tuyển thắng"], ["", ""])

@@ -222,7 +222,10 @@ def _parser() -> argparse.ArgumentParser:
         help="the unlabelled texts: JSON lines, CSV, or plain text (.txt: one text a line)",
     )
     p.add_argument("--text-field", default="text", help="field with the text (default: text)")
-    p.add_argument("--title-field", help="field with a title, read before the text")
+    p.add_argument(
+        "--title-field",
+        help="field with a title, read before the text (default: title, where a record has it)",
+    )
     p.add_argument(
         "--output", metavar="DIR", help="the model folder to write (default: FILE-adapted)"
     )

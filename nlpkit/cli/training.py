@@ -109,7 +109,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if args.results:
         _writable(Path(args.results), "--results")
     try:
-        texts, titles = read_texts(args.unlabeled, args.text_field, args.title_field)
+        with _warnings_said("adapt"):
+            texts, titles = read_texts(args.unlabeled, args.text_field, args.title_field)
         config = _config(args.config, "--unlabeled", "adapt from a feed") if args.config else None
         if config is not None:
             # The recipe's run, with the feed: named for both, written where --output says.

@@ -321,16 +321,23 @@ def read_texts(
     path: str | Path, text_field: str = "text", title_field: str | None = None
 ) -> tuple[list[str], list[str]]:
     """The texts (and titles) of an unlabelled file, in the formats of `read_file`, or plain
-    text (``.txt``, gzipped or not: one text a line, blank lines skipped): a feed."""
+    text (``.txt``, gzipped or not: one text a line, blank lines skipped): a feed.
+
+    Without ``title_field``, a record's ``title`` is read when it has one, as `nlpkit predict
+    --input` reads it. A record with nothing to read (its text and title empty) is left out
+    with a warning that counts them: one empty record of a feed does not stop the rest."""
     path = Path(path)
     name_of_file = path.name.lower().removesuffix(".gz")
     if name_of_file.endswith(".txt"):
         return _plain_texts(path)
     texts: list[str] = []
     titles: list[str] = []
+    empty: list[str] = []
+    given = title_field
+    title_field = title_field or "title"
     for number, row, kind in _rows(path):
         where = f"{path}:{number}"
-        for what, name in (("text", text_field), ("title", title_field)):
+        for what, name in (("text", text_field), ("title", given)):
             if name and name not in row:
                 # (plain text under a name of no format is read as CSV, its first line the
                 # header: the hint is for that file, not for JSON or a file named .csv)
@@ -345,29 +352,49 @@ def read_texts(
                     f"name the {what} field with --{what}-field{plain}"
                 )
         text = _string(row[text_field], where, text_field, "text")
-        title = row.get(title_field) if title_field else ""
+        title = row.get(title_field)
         title = "" if title is None else _string(title, where, title_field, "title")
         if not (has_content(text) or has_content(title)):
-            raise DataError(f"{where}: empty text{once_cleaned(text + title)}")
+            empty.append(where + _empty_once_cleaned(text + title))
+            continue
         texts.append(text)
         titles.append(title)
-    if not texts:
-        raise DataError(f"{path}: no records")
+    _check_some(path, texts, empty)
     return texts, titles
 
 
 def _plain_texts(path: Path) -> tuple[list[str], list[str]]:
-    texts = []
+    texts: list[str] = []
+    empty: list[str] = []
     with _reading(path), _open_text(path) as (data, _):
         for number, line in enumerate(data, start=1):
             if not line.strip():
                 continue
             text = line.rstrip("\r\n")
             if not has_content(text):
-                # (said here, with its line: blank lines skipped, a text's place in the list
-                # is not its line)
-                raise DataError(f"{path}:{number}: empty text{once_cleaned(text)}")
+                # (named by its line: blank lines skipped, a text's place in the list is not
+                # its line)
+                empty.append(f"{path}:{number}" + _empty_once_cleaned(text))
+                continue
             texts.append(text)
-    if not texts:
-        raise DataError(f"{path}: no records")
+    _check_some(path, texts, empty)
     return texts, [""] * len(texts)
+
+
+def _empty_once_cleaned(text: str) -> str:
+    return once_cleaned(text).replace(" once", ", empty once")
+
+
+def _check_some(path: Path, texts: list[str], empty: list[str]) -> None:
+    """A `DataError` for a feed with no text to read; a warning counting the records left
+    out for having none."""
+    if not texts:
+        raise DataError(
+            f"{path}: no records" + (f" with a text (e.g. {empty[0]})" if empty else "")
+        )
+    if empty:
+        warnings.warn(
+            f"{len(empty):,} record{'s' * (len(empty) != 1)} with nothing to read (an empty "
+            f"text and no title) left out, e.g. {empty[0]}",
+            stacklevel=3,
+        )
