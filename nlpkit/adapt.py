@@ -34,6 +34,36 @@ __all__ = ["adapt", "feed_labels", "feed_records"]
 _FEW = 20
 
 
+def _feed_lists(texts: object, titles: object) -> tuple[list[str], list[str] | None]:
+    """The feed's texts and titles as lists of strings (a title None or NaN, as pandas gives for
+    an empty cell, is no title); a `TypeError` or `ValueError` naming the item otherwise."""
+    from .text import has_content, is_sequence
+
+    for what, value in (("texts", texts), ("titles", titles)):
+        # (a string is a sequence of characters: one text, or its titles, letter by letter)
+        if value is not None and not is_sequence(value):
+            raise TypeError(
+                f"adapt takes {what} as a list, tuple, numpy array or pandas Series of str, "
+                f"not {type(value).__name__}"
+            )
+    texts = list(texts)  # type: ignore[call-overload]
+    heads = None if titles is None else list(titles)  # type: ignore[call-overload]
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] must be str, not {type(text).__name__}")
+    for i, title in enumerate(heads or []):
+        if title is None or (isinstance(title, float) and title != title):
+            heads[i] = ""  # type: ignore[index]
+        elif not isinstance(title, str):
+            raise TypeError(f"titles[{i}] must be str, not {type(title).__name__}")
+    if heads is not None and len(heads) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(heads)} titles")
+    for i, text in enumerate(texts):
+        if not has_content(text) and not (heads and has_content(heads[i])):
+            raise ValueError(f"texts[{i}] has nothing to read (empty, and no title)")
+    return texts, heads
+
+
 def _student_config(teacher: Predictor, threshold: float, name: str) -> dict[str, Any]:
     """A config for a model of the feed alone: the teacher's features, classifier, headlines
     and out-of-scope settings where its manifest records them, no corpus, no hand labels."""
@@ -83,6 +113,7 @@ def adapt(
     model: Predictor | str | Path | None = None,
     config: str | Path | dict[str, Any] | None = None,
     threshold: float = 0.7,
+    name: str = "adapted",
     progress: Any = None,
     cache: Any = None,
 ) -> tuple[Predictor, dict[str, Any]]:
@@ -92,8 +123,9 @@ def adapt(
     text settles, and a new model is fitted on them — with the training data of ``config`` (an
     experiment config, whose corpora must be at hand), or on the feed alone.
 
-    Returns the new model and the run's metrics (what labelled the feed, the training figures
-    and, with a recipe, its held-out scores); ``model.save(path)`` writes it.
+    Returns the new model, named ``name`` when fitted on the feed alone (with a recipe, by the
+    recipe's name), and the run's metrics (what labelled the feed, the training
+    figures and, with a recipe, its held-out scores); ``model.save(path)`` writes it.
     """
     from . import load
     from .predictor import Predictor
@@ -106,14 +138,14 @@ def adapt(
         raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be within (0, 1], got {threshold}")
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"name must be a non-empty string, got {name!r}")
     teacher = model if isinstance(model, Predictor) else load(model)
-    if isinstance(texts, str):
-        raise TypeError("adapt takes a list of texts, not one string")
-    records = feed_records(list(texts), None if titles is None else list(titles))
+    records = feed_records(*_feed_lists(texts, titles))
     if not records:
         raise ValueError("adapt needs at least one text")
     if config is None:
-        cfg = _student_config(teacher, threshold, "adapted")
+        cfg = _student_config(teacher, threshold, name)
     else:
         base = config if isinstance(config, dict) else load_config(config)
         cfg = make_config({"data": {"self_training": {"threshold": threshold}}}, base=base)
@@ -159,8 +191,7 @@ def adapt(
         warnings.warn(
             f"the adapted model learned from {learned:,} training examples of the feed alone, "
             f"where the model it refreshes learned from {taught:,}: it may well answer worse; "
-            "measure "
-            "both on texts of yours labelled by hand (nlpkit evaluate) before using it, or "
+            "measure both on texts of yours labelled by hand (nlpkit evaluate) before using it, or "
             "give a recipe whose corpora are at hand (config) to keep what the model knew",
             stacklevel=2,
         )

@@ -114,8 +114,35 @@ def test_adapt_refuses_a_threshold_out_of_range(teacher):
 
 
 def test_adapt_refuses_one_string(teacher):
-    with pytest.raises(TypeError, match="list of texts"):
+    with pytest.raises(TypeError, match="adapt takes texts as a list"):
         adapt("Giá xăng tăng", model=teacher)
+
+
+@pytest.mark.parametrize(
+    "texts, titles, error, message",
+    [
+        ((t for t in FEED), None, TypeError, "adapt takes texts as a list, .* not generator"),
+        (FEED[:3], "abc", TypeError, "adapt takes titles as a list, .* not str"),
+        (FEED[:2] + [b"x"], None, TypeError, r"texts\[2\] must be str, not bytes"),
+        (FEED[:2], ["a", 5], TypeError, r"titles\[1\] must be str, not int"),
+        (FEED[:2], ["a"], ValueError, "2 texts but 1 titles"),
+        (FEED[:2] + [" "], None, ValueError, r"texts\[2\] has nothing to read"),
+    ],
+)
+def test_adapt_refuses_what_is_not_a_feed_naming_the_item(teacher, texts, titles, error, message):
+    with pytest.raises(error, match=message):
+        adapt(texts, titles=titles, model=teacher)
+
+
+def test_a_missing_title_is_no_title_and_the_model_is_named(teacher):
+    texts = FEED + [""]
+    titles = [None] * len(FEED) + ["Giá xăng dầu tăng mạnh"]
+    model, metrics = adapt(texts, titles=titles, model=teacher, threshold=0.5, name="feed-2026")
+    assert model.manifest["name"] == "feed-2026" and metrics["training"]["feed"]["records"] == len(
+        texts
+    )
+    with pytest.raises(TypeError, match="name must be a non-empty string"):
+        adapt(FEED, model=teacher, name="")
 
 
 def test_the_counts_say_that_headlines_count_on_their_own(teacher):
@@ -139,7 +166,9 @@ def test_command_adapts_a_model_folder(small_none_folder, tmp_path, capsys, monk
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and "feed:" in out and "; by teacher " in out
-    assert nlpkit.load(tmp_path / "feed-adapted").predict("Giá điện tăng") == "energy"
+    adapted = nlpkit.load(tmp_path / "feed-adapted")
+    assert adapted.predict("Giá điện tăng") == "energy"
+    assert adapted.manifest["name"] == "feed-adapted"  # (its errors name it as its folder)
     # The card says which feed made the model, and why nothing was scored.
     import hashlib
 

@@ -129,6 +129,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
                 model=args.model,
                 config=config,
                 threshold=args.threshold,
+                name=f"{data_name(args.unlabeled)}-adapted",
                 progress=_reporter(args),
             )
     except (CorpusError, ModelError, ValueError, OSError) as exc:
