@@ -98,6 +98,22 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: with a key twice, Python keeps the last
+    value and another reader (or a person) the first, so the seal would vouch for a setting
+    that is not the one read."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(f"the key {key!r} is given twice")
+        seen[key] = value
+    return seen
+
+
 def default_model_path() -> Path:
     """Where the shipped model is: inside the installed package, or, when the package is
     imported from a source checkout (the repository's root on the path shadows the installed
@@ -491,8 +507,10 @@ def _read_folder_once(
         raise ModelError(f"{manifest_path}: missing manifest; not an nlpkit model folder")
     _inside(path, manifest_path)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = json.loads(
+            manifest_path.read_text(encoding="utf-8"), object_pairs_hook=_without_repeats
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, _RepeatedKey) as exc:
         raise ModelError(f"{manifest_path}: damaged manifest ({exc})") from None
     except RecursionError:
         raise ModelError(f"{manifest_path}: damaged manifest (nested too deeply)") from None

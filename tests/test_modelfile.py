@@ -87,6 +87,21 @@ def test_damaged_manifest(saved):
         load(saved)
 
 
+def test_a_key_given_twice_in_the_manifest_is_refused(saved):
+    # (Python keeps the last value, another reader the first: the seal, over what Python read,
+    # would vouch for a value a reader of the file does not see)
+    path = saved / "manifest.json"
+    text = path.read_text(encoding="utf-8")
+    temperature = json.loads(text)["temperature"]
+    edited = text.replace(
+        f'"temperature": {temperature}', f'"temperature": 9.0, "temperature": {temperature}', 1
+    )
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    with pytest.raises(ModelError, match="damaged manifest .the key 'temperature' is given twice"):
+        load(saved)
+
+
 def test_unknown_format_version(saved):
     path = saved / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
