@@ -48,6 +48,9 @@ class Explanation:
     # The listed terms made where a title read twice meets itself (its last words, then its
     # first): counted by a model with ``repeat_title``, but not words of the text.
     title_seam: frozenset[str] = frozenset()
+    # What the two lists of terms argue for and against, when not the topic and the runner-up:
+    # a detector's terms argue for or against being in scope, for no topic in particular.
+    sides: tuple[str, str] | None = None
 
     def _named(self, pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
         named = []
@@ -73,17 +76,18 @@ class Explanation:
         terms, against = self._named(self.terms), self._named(self.against)
         rest = [("rest of the text", self.other_terms), ("(intercept)", self.intercept)]
         width = max(len(term) for term, _ in [*terms, *against, *rest])
+        pro, con = self.sides or (self.topic, self.runner_up)
         lines = [
             f"topic: {self.topic} ({self.probabilities[self.topic]:.3f}); "
             f"runner-up: {self.runner_up} ({self.probabilities[self.runner_up]:.3f})",
             f"{self.measure or f'score of {self.topic} minus score of {self.runner_up}'}: "
             f"{self.margin:+.4f}, made of",
-            f" for {self.topic}:",
+            f" for {pro}:",
         ]
         lines += [
             f"  {term:<{width}}  {weight:+.4f}" for term, weight in terms or [("(none)", 0.0)]
         ]
-        lines.append(f" against {self.topic} (for {self.runner_up}):")
+        lines.append(f" against {pro} (for {con}):")
         lines += [
             f"  {term:<{width}}  {weight:+.4f}" for term, weight in against or [("(none)", 0.0)]
         ]
@@ -124,7 +128,7 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
     scores = all_scores[0, :n] if detector else all_scores[0, : len(names)]
     order = np.argsort(-scores, kind="stable")
     top, runner = int(order[0]), int(order[1])
-    measure = None
+    measure, sides = None, None
     if allow_none and not len(col):
         # (every topic at 0: the runner-up is the first of them, as the page's bars list them)
         top, runner = len(names) - 1, 0
@@ -135,6 +139,7 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
         contrib = w * model.coef[n, col]
         intercept, margin = model.intercept[n], all_scores[0, n]
         measure = "log-odds that the text is out of scope (the detector's score)"
+        sides = ("none", "being in scope")
     elif detector and probs[n] > probs[runner]:
         # A topic, with none the nearest answer: what kept the text in scope is the
         # detector's score, the other way round (the runner-up topic was never close).
@@ -142,6 +147,7 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
         contrib = -w * model.coef[n, col]
         intercept, margin = -model.intercept[n], -all_scores[0, n]
         measure = "log-odds that the text is in scope (minus the detector's score)"
+        sides = ("being in scope", "none")
     else:
         contrib = w * (model.coef[top, col] - model.coef[runner, col])
         intercept = model.intercept[top] - model.intercept[runner]
@@ -168,5 +174,6 @@ def explain(model: Predictor, text: str, k: int, allow_none: bool) -> Explanatio
         intercept=float(intercept),
         margin=float(margin),
         measure=measure,
+        sides=sides,
         kinds=kinds,
     )
