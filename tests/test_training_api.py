@@ -41,6 +41,30 @@ def test_train_save_load_in_three_lines(tmp_path, cache):
     assert "repeat_title" not in saved["features"]  # (written only when set)
 
 
+def test_a_label_typed_decomposed_or_with_invisible_characters_is_one_label(tmp_path, cache):
+    import unicodedata
+
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
+    composed = [SECTIONS[x] if x != "sports" else "Thể thao" for x in LABELS]
+    typed = [  # (a Mac's decomposed form, a zero-width space, a byte-order mark)
+        [unicodedata.normalize("NFD", y), y + "\u200b", "\ufeff" + y][i % 3]
+        if y == "Thể thao"
+        else y
+        for i, y in enumerate(composed)
+    ]
+    assert len(set(typed)) == 6
+    model = nlpkit.train(texts, typed, min_df=1, cache=cache)
+    assert set(model.topics) == {"world", "money", "home", "Thể thao"}
+    assert model.predict("Tuyển Việt Nam thắng Thái Lan") == "Thể thao"
+    # and a file of them reads so too, for training and for evaluate
+    from nlpkit.training.reading import read_file
+
+    path = tmp_path / "typed.jsonl"
+    lines = [json.dumps({"text": t, "label": y}, ensure_ascii=False) for t, y in zip(texts, typed)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert read_file(path).labels == composed
+
+
 def test_a_holdout_is_scored_and_the_card_shows_it(tmp_path, cache):
     texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
     model = nlpkit.train(texts, LABELS, holdout=0.25, min_df=1, seed=3, cache=cache)

@@ -202,6 +202,19 @@ def _string(value: Any, where: str, name: str, what: str) -> str:
     raise DataError(f"{where}: field {name!r} ({what}) must be a string, got {got}")
 
 
+def clean_label(label: str) -> str:
+    """A label as it is typed, whatever its encoding: composed (NFC) Unicode, without invisible
+    format characters or white space at its ends. "Thể thao" typed composed or decomposed (a
+    Mac, Unikey's "Unicode tổ hợp"), or with a zero-width space, is one label, as the texts
+    are one text; case and inner spacing are kept (a user's "Sports" and "sports" may be two
+    classes: `spelling` says when they look alike)."""
+    import unicodedata
+
+    from ..text import INVISIBLE
+
+    return unicodedata.normalize("NFC", INVISIBLE.sub("", label)).strip()
+
+
 def spelling(label: str) -> str:
     """A label as it reads whatever its case and spacing: two labels of one spelling are most
     likely one label written two ways ("Sports", "sports ")."""
@@ -258,7 +271,7 @@ def read_file(
                     )
                 )
         out.texts.append(_string(row[text_field], where, text_field, "text"))
-        out.labels.append(_string(row[label_field], where, label_field, "label").strip())
+        out.labels.append(clean_label(_string(row[label_field], where, label_field, "label")))
         title = row.get(title_field) if title_field else ""
         out.titles.append("" if title is None else _string(title, where, title_field, "title"))
         if split_field:
@@ -307,7 +320,7 @@ def from_lists(
                 raise DataError(f"{name}[{i}] is missing ({value!r})")
             kind = "a string or a whole number" if name == "labels" else "a string"
             raise TypeError(f"{name}[{i}] must be {kind}, got {type(value).__name__}")
-        labels[i] = str(label).strip()
+        labels[i] = clean_label(str(label))
     if not texts:
         raise DataError("no texts")
     return LabelledTexts(texts, labels, titles, None, where, None, {})
