@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 from conftest import SMALL_CORPUS
 
+from nlpkit.text import join_title
 from nlpkit.training.reading import DataError, from_lists, read_file
 from nlpkit.training.userdata import split
 
@@ -128,6 +129,26 @@ def test_copies_in_another_unicode_form_or_spacing_are_one_text_for_the_split():
         out = split(from_lists(texts, labels), holdout=0.3, seed=0)
     assert out.heldout
     key = lambda r: " ".join(unicodedata.normalize("NFC", r.text).split())  # noqa: E731
+    assert not {key(r) for r in out.train} & {key(r) for r in out.heldout}
+
+
+def test_copies_in_other_letter_case_or_with_the_title_apart_are_one_text_for_the_split():
+    # The terms are lower-cased, and a title is read as the text's first line: a headline in
+    # capitals, or a title given apart in one export and inside the text in another, is the
+    # text the model trained on.
+    base = [f"Bài số {i}: Giá xăng dầu tăng" for i in range(40)]
+    leads = [f"Người dân lo lắng về chi phí, lần {i}" for i in range(40)]
+    texts = [f"{t}\n{lead}" for t, lead in zip(base, leads)]
+    titles = [""] * 40
+    texts += [f"{t.upper()}\n{lead}" for t, lead in zip(base[:20], leads[:20])]
+    titles += [""] * 20
+    texts += leads[20:]  # (their titles apart)
+    titles += base[20:]
+    labels = (["a", "b"] * 20) * 2
+    with pytest.warns(UserWarning, match="40 texts repeat an earlier one with the same label"):
+        out = split(from_lists(texts, labels, titles), holdout=0.3, seed=0)
+    assert out.heldout
+    key = lambda r: join_title(r.title, r.text).casefold()  # noqa: E731
     assert not {key(r) for r in out.train} & {key(r) for r in out.heldout}
 
 

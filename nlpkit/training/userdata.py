@@ -44,22 +44,25 @@ HELDOUT_VALUES = (
 def _head(text: str) -> str:
     # (white space at the start is cut after the slice: a text that opens with more than the
     # slice only meets others like it, which are then compared whole)
-    return " ".join(unicodedata.normalize("NFC", text[:120]).split())[:40]
+    return " ".join(unicodedata.normalize("NFC", text[:120]).casefold().split())[:40]
 
 
 def _copy_keys(data: LabelledTexts) -> list[Any]:
     """A key per text, the same for two texts the model reads as one: the same words in
-    another Unicode form (NFC or NFD) or with other white space. Normalising every text would
-    cost as much as segmenting it: only texts whose starts, so normalised, meet another's are
-    normalised whole."""
-    heads = [(_head(title), _head(text)) for title, text in zip(data.titles, data.texts)]
+    another Unicode form (NFC or NFD), with other white space or letter case (the terms are
+    lower-cased), or with the title given apart or as the text's first line (the model reads
+    a title and its text as those two lines). Normalising every text would cost as much as
+    segmenting it: only texts whose starts, so normalised, meet another's are normalised
+    whole."""
+    joined = [join_title(title, text) for title, text in zip(data.titles, data.texts)]
+    heads = [_head(text) for text in joined]
     met = Counter(heads)
     keys: list[Any] = []
-    for head, title, text in zip(heads, data.titles, data.texts):
-        if met[head] > 1 and has_content(title + text):
-            keys.append(" ".join(normalize(join_title(title, text)).split()))
+    for head, text in zip(heads, joined):
+        if met[head] > 1 and has_content(text):
+            keys.append(" ".join(normalize(text).casefold().split()))
         else:
-            keys.append((title.strip(), text.strip()))
+            keys.append((text.strip(),))
     return keys
 
 
