@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import pytest
 from conftest import ROOT
@@ -262,6 +263,28 @@ def test_an_interrupted_training_says_nothing_was_written(
     err = capsys.readouterr().err
     assert err.strip() == "nlpkit train: interrupted; nothing was written."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warning_of_the_data_is_said_when_it_comes_before_the_fit_ends(
+    tmp_path, example, monkeypatch, capsys
+):
+    # (a long training is stopped once its warning is read: said then, not at its end)
+    import nlpkit.training.api as api
+
+    said_before_the_end = []
+
+    def warned_then_interrupted(*args, **kwargs):
+        warnings.warn("3 texts repeat an earlier one with another label", stacklevel=1)
+        said_before_the_end.append(capsys.readouterr().err)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "_fit", warned_then_interrupted)
+    out = tmp_path / "m"
+    assert main(["train", "--data", str(example), "--output", str(out), "--quiet"]) == 130
+    assert said_before_the_end == [
+        "nlpkit train: warning: 3 texts repeat an earlier one with another label\n"
+    ]
+    assert capsys.readouterr().err.strip() == "nlpkit train: interrupted; nothing was written."
 
 
 def test_an_interruption_while_writing_says_what_it_may_have_left(

@@ -27,14 +27,16 @@ def _load(args: argparse.Namespace):
 @contextmanager
 def _warnings_said(command: str) -> Iterator[None]:
     """The warnings of the work inside, each one line on standard error, named for the command
-    (Python's own form names a file and line of nlpkit's code)."""
-    with warnings.catch_warnings(record=True) as caught:
+    (Python's own form names a file and line of nlpkit's code), said as they come: a warning of
+    the data comes before a long training, while there is time to stop it and mend the file."""
+
+    def say(message, *_: object, **__: object) -> None:
+        print(f"nlpkit {command}: warning: {message}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            for warning in caught:
-                print(f"nlpkit {command}: warning: {warning.message}", file=sys.stderr)
+        warnings.showwarning = say
+        yield
 
 
 def _allow_none(args: argparse.Namespace, predictor) -> bool:
