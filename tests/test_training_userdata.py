@@ -152,6 +152,16 @@ def test_copies_in_other_letter_case_or_with_the_title_apart_are_one_text_for_th
     assert not {key(r) for r in out.train} & {key(r) for r in out.heldout}
 
 
+def test_a_holdout_of_most_of_the_file_is_said():
+    texts = [f"Bài số {i}: tin {i}" for i in range(40)]
+    labels = ["a", "b"] * 20
+    with pytest.warns(UserWarning, match="a holdout of 0.9 trains on 4 texts and holds out 36"):
+        split(from_lists(texts, labels), holdout=0.9, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split(from_lists(texts, labels), holdout=0.5, seed=0)  # (as many each side: not said)
+
+
 def test_a_label_whose_texts_are_copies_of_another_labels_is_never_held_out_whole():
     texts = [f"text {i}" for i in range(60)] + [f"text {i}" for i in range(12)]
     labels = ["a", "b"] * 30 + [f"q{i}" for i in range(12)]

@@ -263,5 +263,15 @@ def split(
             f"the training part has {'one label only' if topics else 'no label'}{besides} "
             f"({', '.join(map(repr, sorted(train_labels)))}): training needs two or more"
         )
+    if len(heldout) > len(train):
+        # (a model of a few texts a label, scored on the rest: figures of little worth, said
+        # before the fit, not met as a failure deep in it)
+        asked = "the split field" if data.parts is not None else f"a holdout of {holdout:g}"
+        warnings.warn(
+            f"{asked} trains on {len(train):,} texts and holds out {len(heldout):,}: the "
+            "model learns from fewer texts than it is scored on (a holdout of 0.1-0.3 is "
+            "usual)",
+            stacklevel=3,
+        )
     share = None if data.parts is not None else holdout
     return UserSplit(train, heldout, data.path, share, seed, data.fields, weight)
