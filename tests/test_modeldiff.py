@@ -72,14 +72,21 @@ def test_the_command_tells_the_two_apart(small_model, tmp_path, capsys):
         assert main(args) == 2
         out, err = capsys.readouterr()
         assert out == "" and "--texts none.txt: not found" in err
-    # So is one that cannot be read as texts: UTF-16, empty, blank.
+    # So is one that cannot be read as texts: UTF-16, empty, blank, CSV (read a line a text,
+    # its header would be a text and each text would hold its label).
     (tmp_path / "u16.txt").write_bytes("Giá xăng\n".encode("utf-16"))
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blank.txt").write_bytes(b"\n \n")
+    (tmp_path / "train.csv").write_text("text,label\nGiá xăng tăng,energy\n", "utf-8")
     for name, message in [
         ("u16.txt", "it is UTF-16 (byte-order mark): convert it to UTF-8 first"),
         ("empty.txt", "no text in it"),
         ("blank.txt", "no text in it"),
+        (
+            "train.csv",
+            "CSV is not read here, only JSON lines (text and title fields) or plain text, one "
+            "text a line: convert it to JSON lines",
+        ),
     ]:
         args = ["diff", str(tmp_path / "a"), str(tmp_path / "b"), "--texts", str(tmp_path / name)]
         assert main(args) == 2

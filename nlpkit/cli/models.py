@@ -184,6 +184,12 @@ def _check_texts(path: Path) -> None:
 
     if not path.is_file():
         raise UsageError(f"--texts {path}: {_not_a_file(path, stdin=False)}")
+    if path.name.lower().removesuffix(".gz").endswith((".csv", ".tsv")):
+        # (read as lines, its header would be a text, and every text would hold its label)
+        raise UsageError(
+            f"--texts {path}: CSV is not read here, only JSON lines (text and title fields) or "
+            "plain text, one text a line: convert it to JSON lines"
+        )
     try:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as data:
             head = data.read(1 << 16)
