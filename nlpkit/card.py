@@ -229,7 +229,7 @@ def model_card(
             "hand_none": heldout.get("hand_none_calibration"),
             "distant": m.get("calibration"),
         }.get(key)
-        lines += _calibration_lines(calibration, five=key == "hand_none")
+        lines += _calibration_lines(calibration, five=key == "hand_none", of=m.get("n"))
         baseline = heldout.get("top_probability_threshold")
         if key == "hand_none" and baseline:
             lines += [
@@ -267,32 +267,48 @@ def model_card(
             "",
         ]
     measured = (heldout.get("hand_none") or {}).get("n")
-    lines += [
-        "## Limits",
-        "",
-        (
+    if "none" not in training["labels"]:
+        scope = (
+            "This model has no out-of-scope class: texts outside its topics get their "
+            "nearest topic."
+        )
+    elif heldout_labels(cfg, info["metrics"]) == "the file's labels":
+        scope = (
+            "Texts like those the file labels none get their nearest topic by default; "
+            "`allow_none=True` (`--allow-none`) answers none for them."
+        )
+    else:
+        scope = (
             "Texts outside the four topics (entertainment, lifestyle, gadgets, science...) get "
             "their nearest topic by default; `allow_none=True` (`--allow-none`) answers none "
             "for them" + (", as measured above." if measured else ".")
-            if "none" in training["labels"]
-            else "This model has no out-of-scope class: texts outside its topics get their "
-            "nearest topic."
         )
-        + f" Only the first {cfg['data']['max_chars']:,} characters of a text are read.",
+    lines += [
+        "## Limits",
+        "",
+        scope + f" Only the first {cfg['data']['max_chars']:,} characters of a text are read.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _calibration_lines(c: dict[str, Any] | None, five: bool = False) -> list[str]:
+def _calibration_lines(
+    c: dict[str, Any] | None, five: bool = False, of: int | None = None
+) -> list[str]:
     """The card's paragraph on how far the topic probabilities (``five``: none's too) can be
     taken at their word; none where ``c`` has no texts (a run without them, or before the
-    figures were written)."""
+    figures were written). ``of``: the number of texts the figures above it are of, which the
+    topic probabilities' may not all be (those labelled none have no topic)."""
     if not (c or {}).get("n"):
         return []
     call = "`predict_proba(..., allow_none=True)`" if five else "`predict_proba`"
+    which = (
+        "the same texts"
+        if of is None or of == c["n"]
+        else f"the {c['n']:,} of these texts labelled with a topic, not none"
+    )
     return [
-        f"Probabilities ({call}, the same texts): the top probability is "
+        f"Probabilities ({call}, {which}): the top probability is "
         f"{c['mean_top_probability']:.3f} on average for an accuracy of {c['accuracy']:.3f}; "
         f"expected calibration error {c['ece']:.3f} (ten bins of the top probability), "
         f"log-loss {c['log_loss']:.3f}.",
@@ -410,7 +426,7 @@ def run_summary(metrics: dict[str, Any], picture: str | None = None) -> str:
             *_table(distant),
             "",
         ]
-        lines += _calibration_lines(distant.get("calibration"))
+        lines += _calibration_lines(distant.get("calibration"), of=distant["n"])
         if picture:
             lines += [f"![confusion matrix]({picture})", ""]
     hand = heldout["hand"]

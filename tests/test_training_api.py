@@ -81,6 +81,22 @@ def test_a_holdout_is_scored_and_the_card_shows_it(tmp_path, cache):
     assert f"for an accuracy of {calibration['accuracy']:.3f}" in card
 
 
+def test_the_card_of_a_model_with_a_none_label_speaks_of_the_files_none(tmp_path, cache):
+    from conftest import SMALL_NONE
+
+    texts = TEXTS + SMALL_NONE * 3
+    labels = LABELS + ["none"] * len(SMALL_NONE) * 3
+    texts = [f"{t} ({i})" for i, t in enumerate(texts)]
+    model = nlpkit.train(texts, labels, holdout=0.25, min_df=1, seed=3, cache=cache)
+    distant = model.manifest["metrics"]["heldout"]["distant"]
+    in_scope = distant["calibration"]["n"]
+    assert in_scope < distant["n"]
+    card = model.save(tmp_path / "m").joinpath("README.md").read_text("utf-8")
+    assert "Texts like those the file labels none get their nearest topic" in card
+    assert "four topics (entertainment" not in card
+    assert f"the {in_scope:,} of these texts labelled with a topic, not none" in card
+
+
 def test_progress_is_reported_to_a_callback(cache):
     seen = []
     texts = [f"{t} [{i}]" for i, t in enumerate(TEXTS)]
