@@ -90,15 +90,28 @@ def test_bad_jsonl_gets_one_line_naming_the_problem(tmp_path, content, message):
         ('text,label\nhello,a\n"unclosed, b\nmore,c\n', r"x.csv:3: malformed CSV .*a stray quote"),
         ("text,label\nhello,a,extra\n", "x.csv:2: more values than the header has columns"),
         ("text,label,title\nhello,a\n", "x.csv:2: 2 value\\(s\\) where the header has 3 columns"),
-        ("text;label\nhello;a\n", "x.csv:1: one column named 'text;label'.*not semicolons"),
+        ("text;label\nhello;a\n", "x.csv:1: one column named 'text;label': .*separated by semicolons"),
+        ('\ufeff"text";"label"\r\n"hello";"a"\r\n', "x.csv:1: its values are separated by semicolons"),
+        ("text\tlabel\nhello\ta\n", "x.csv:1: .*separated by tabs: name the file .tsv"),
         ("text,text,label\nhello,bye,a\n", "x.csv:1: the header names 'text' twice"),
     ],
-    ids=["a stray quote", "more values", "fewer values", "semicolons", "a column twice"],
+    ids=[
+        "a stray quote", "more values", "fewer values", "semicolons", "semicolons quoted",
+        "tabs", "a column twice",
+    ],
 )  # fmt: skip
 def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message):
     path = tmp_path / "x.csv"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message):
+        read_file(path)
+
+
+def test_a_utf16_file_is_said_to_be_utf16(tmp_path):
+    # (a spreadsheet's "Unicode Text" export)
+    path = tmp_path / "u16.txt"
+    path.write_bytes("text\tlabel\nGiá xăng\tenergy\n".encode("utf-16"))
+    with pytest.raises(DataError, match=r"u16.txt: UTF-16 \(byte-order mark\), not UTF-8: save"):
         read_file(path)
 
 

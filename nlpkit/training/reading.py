@@ -78,6 +78,9 @@ def _open_text(path: Path) -> Iterator[tuple[io.TextIOWrapper, str]]:
         if magic == b"\x1f\x8b":
             stream = gzip.GzipFile(fileobj=stream, mode="rb")
         first = stream.read(4096)
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # (a spreadsheet's "Unicode Text" export: UTF-16, its byte-order mark first)
+            raise DataError(f"{path}: UTF-16 (byte-order mark), not UTF-8: save it as UTF-8")
         text = io.TextIOWrapper(
             io.BufferedReader(_Replay(first, stream), 1 << 16), encoding="utf-8-sig", newline=""
         )
@@ -156,11 +159,12 @@ def _rows(path: Path):
                 yield number, row, kind
             return
         reader = csv.DictReader(data, delimiter="\t" if kind == "tsv" else ",", strict=True)
-        done = 1  # the last line of the last record read whole
+        done = 0  # the last line of the last record read whole (1: the header)
         try:
             with _long_fields():
                 if not reader.fieldnames:
                     raise DataError(f"{path}: empty file, expected a header line")
+                done = 1
                 columns = len(reader.fieldnames)
                 # Blank header cells (a spreadsheet's trailing empty columns) name nothing
                 # that is read; a name twice would keep the last column of it, silently.
@@ -168,10 +172,10 @@ def _rows(path: Path):
                 twice = sorted({n for n in named if named.count(n) > 1})
                 if twice:
                     raise DataError(f"{path}:1: the header names {twice[0]!r} twice")
-                if columns == 1 and ";" in reader.fieldnames[0]:
+                if columns == 1 and _separator(head, kind):
                     raise DataError(
-                        f"{path}:1: one column named {reader.fieldnames[0]!r}: a CSV file's "
-                        "values are separated by commas (tabs in .tsv), not semicolons"
+                        f"{path}:1: one column named {reader.fieldnames[0]!r}: "
+                        f"{_separator(head, kind)}"
                     )
                 for row in reader:
                     if None in row:
@@ -187,10 +191,28 @@ def _rows(path: Path):
                     yield reader.line_num, row, kind
                     done = reader.line_num
         except csv.Error as exc:
+            if not done and _separator(head, kind):
+                raise DataError(f"{path}:1: {_separator(head, kind)}") from None
             raise DataError(
-                f"{path}:{done + 1}: malformed CSV ({exc}): a stray quote? A field that "
-                'holds quotes is quoted, with its quotes doubled: "say ""hi"""'
+                f"{path}:{done + 1}: malformed CSV ({str(exc).replace(chr(9), 'tab')}): a stray "
+                'quote? A field that holds quotes is quoted, with its quotes doubled: "say '
+                '""hi"""'
             ) from None
+
+
+def _separator(head: str, kind: str) -> str:
+    """What is wrong with the separator of a CSV file's header line, if that is the matter:
+    semicolons (a spreadsheet's export where the comma is the decimal mark), or tabs in a
+    file not named .tsv; "" otherwise."""
+    line = head.split("\n", 1)[0]
+    if kind == "csv" and "," not in line and "\t" in line:
+        return "its values are separated by tabs: name the file .tsv (or .tsv.gz)"
+    if "," not in line and "\t" not in line and ";" in line:
+        return (
+            "its values are separated by semicolons; a CSV file's are separated by commas "
+            "(tabs in .tsv): export it again with commas"
+        )
+    return ""
 
 
 def _string(value: Any, where: str, name: str, what: str) -> str:
