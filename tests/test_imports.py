@@ -168,7 +168,7 @@ def test_no_import_cycle_among_nlpkit_modules():
 # The modules of nlpkit.batch, in the order an archive's lines go through them: reading (the
 # input's lines, their records), answering (here or in worker processes), writing (the output
 # file, the run that ties them together).
-BATCH_STEPS = ["reading", "records", "answering", "workers", "output", "streaming"]
+BATCH_STEPS = ["naming", "reading", "records", "answering", "workers", "output", "streaming"]
 
 # The steps a text goes through, in order; a module imports nothing of a later step (the other
 # modules, training's and the corpora's, stand outside the flow and only must not loop).
