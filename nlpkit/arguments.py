@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["check_flag"]
+import numbers
+
+__all__ = ["check_count", "check_flag"]
 
 
 def check_flag(name: str, value: object) -> bool:
@@ -14,3 +16,17 @@ def check_flag(name: str, value: object) -> bool:
         where = "" if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}."
         raise TypeError(f"{name} must be True or False, got {value!r} ({where}{kind.__name__})")
     return value
+
+
+def check_count(name: str, value: object, zero: str | None = None) -> int:
+    """``value`` as an int if it is a whole number of at least 1 (numpy's integers too), or 0
+    where ``zero`` says what 0 means; a TypeError naming ``name`` for another type (a float, a
+    bool, a string), a ValueError below that."""
+    least = "at least 1" + (f", or 0 for {zero}" if zero else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be a whole number, {least}; got {value!r} ({type(value).__name__})"
+        )
+    if value < (0 if zero else 1):
+        raise ValueError(f"{name} must be a whole number, {least}; got {value!r}")
+    return int(value)

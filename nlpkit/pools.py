@@ -175,9 +175,9 @@ def run_forked(
 def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Iterator[Any]:
     """`run_forked`'s answers, in order, each as soon as it and those before it are in. Close
     the iterator (`contextlib.closing`) when leaving it early: its workers end then."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a whole number of at least 1, got {n_jobs!r}")
-    return _forked(func, items, n_jobs)
+    from .arguments import check_count
+
+    return _forked(func, items, check_count("n_jobs", n_jobs))
 
 
 def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Iterator[Any]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import compiled
-from .arguments import check_flag
+from .arguments import check_count, check_flag
 from .modelfile import MAX_CHARS_LIMIT, NONE_HEADS, TEMPERATURE_RANGE
 from .topics import check_topics
 from .vocabulary import Vocabulary, analyze, as_array, float64, log_tf, with_title
@@ -59,18 +59,6 @@ def _set_worker_predictor(predictor: Predictor) -> None:
 def _worker_scores(texts: list[str]) -> np.ndarray:
     assert _worker_predictor is not None
     return _worker_predictor._scores_of(texts)
-
-
-def _positive(name: str, value: object) -> int:
-    """``value`` as an int if it is a whole number of at least 1 (numpy's too): a TypeError
-    naming ``name`` for another type (a float, a bool, a string), a ValueError below 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be a positive integer, got {value!r} ({type(value).__name__})"
-        )
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _temperature(value: object) -> float:
@@ -608,7 +596,7 @@ class Predictor:
                     return [names[i] for i in found]
         batch, single = self._as_batch(texts)
         if not batch:
-            _positive("n_jobs", n_jobs)  # (checked as for a list with texts)
+            check_count("n_jobs", n_jobs)  # (checked as for a list with texts)
             return []
         best = self._decide(self._batch_scores(batch, n_jobs), allow_none)
         topics = [self._answer(names[i], allow_none) for i in best]
@@ -675,7 +663,7 @@ class Predictor:
         names = self._columns(check_flag("allow_none", allow_none))
         batch, single = self._as_batch(texts)
         if not batch:
-            _positive("n_jobs", n_jobs)
+            check_count("n_jobs", n_jobs)
             return []
         probs = self._probabilities(self._batch_scores(batch, n_jobs), allow_none)
         out = [dict(zip(names, map(float, row))) for row in probs]
@@ -722,7 +710,7 @@ class Predictor:
         return names, self._probabilities(scores, allow_none), failed
 
     def _batch_scores(self, batch: list[str], n_jobs: int) -> np.ndarray:
-        n_jobs = _positive("n_jobs", n_jobs)
+        n_jobs = check_count("n_jobs", n_jobs)
         if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
             return self._scores_of(batch)
         import multiprocessing as mp
@@ -760,7 +748,7 @@ class Predictor:
 
         With ``allow_none=True`` the topic may be ``"none"``: the terms then say why the text
         reads as out of scope rather than as its best topic."""
-        k = _positive("k", k)
+        k = check_count("k", k)
         check_flag("allow_none", allow_none)
         from .explanation import explain
 

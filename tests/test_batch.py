@@ -1466,7 +1466,7 @@ def test_predict_stream_checks_its_options_as_predict_file_does():
     for options, error, message in [
         ({"progress": "yes"}, TypeError, "progress must be True or False"),
         ({"batch_size": 0}, ValueError, "batch_size must be a whole number"),
-        ({"batch_size": 1.5}, ValueError, "batch_size must be a whole number"),
+        ({"batch_size": 1.5}, TypeError, "batch_size must be a whole number"),
         ({"prefix": None}, TypeError, "prefix must be a string, not NoneType"),
         ({"text_field": None}, TypeError, "text_field must be a string"),
         ({"text_field": ""}, ValueError, "text_field is empty"),

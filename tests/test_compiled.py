@@ -387,7 +387,7 @@ def test_one_text_gets_the_same_topic_by_every_road(shipped):
                  (texts[0], 2, False), (texts[0], 1, True), (texts[0], 1, None), (b"x", 1, False),
                  ("   ", 1, False)]:  # fmt: skip
         assert topic(*args) is None
-    with pytest.raises(TypeError, match="n_jobs must be a positive integer"):
+    with pytest.raises(TypeError, match="n_jobs must be a whole number, at least 1"):
         shipped.predict(texts[0], n_jobs=True)
     with pytest.raises(ValueError, match="empty"):
         shipped.predict("   ")

@@ -93,8 +93,8 @@ def _interrupt(script, delay: float, env: dict | None = None) -> None:
 
 
 def test_a_worker_count_below_one_is_refused():
-    for wrong in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="n_jobs must be a whole number of at least 1"):
+    for wrong, error in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="n_jobs must be a whole number, at least 1"):
             run_forked(str, [1, 2], wrong)
 
 

@@ -155,7 +155,7 @@ def test_explain_of_a_list_is_a_list_of_each_texts_explanation(predictor):
 )  # fmt: skip
 def test_explain_rejects_bad_k(predictor, k, error):
     # (a wrong type is a TypeError, as for texts; a whole number below 1 a ValueError)
-    with pytest.raises(error, match="k must be a positive integer"):
+    with pytest.raises(error, match="k must be a whole number, at least 1"):
         predictor.explain(TEXTS[0], k=k)
 
 
@@ -199,7 +199,7 @@ def test_parallel_batches_give_the_same_answers_in_order(predictor):
 @pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
                                         (2.0, TypeError), (True, TypeError)])  # fmt: skip
 def test_bad_n_jobs(predictor, bad, error):
-    with pytest.raises(error, match="n_jobs must be a positive integer"):
+    with pytest.raises(error, match="n_jobs must be a whole number, at least 1"):
         predictor.predict(TEXTS, n_jobs=bad)
 
 
@@ -504,9 +504,9 @@ def test_weights_change_only_through_their_setters_and_are_kept_as_given(predict
 def test_an_empty_list_checks_its_options_as_any_list(predictor):
     for call in (predictor.predict, predictor.predict_proba):
         assert call([]) == []
-        with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+        with pytest.raises(ValueError, match="n_jobs must be a whole number, at least 1"):
             call([], n_jobs=0)
-        with pytest.raises(TypeError, match="n_jobs must be a positive integer"):
+        with pytest.raises(TypeError, match="n_jobs must be a whole number, at least 1"):
             call([], n_jobs=1.5)
         with pytest.raises(TypeError, match="allow_none must be True or False"):
             call([], allow_none="no")

@@ -35,9 +35,12 @@ def test_tasks_are_handed_out_one_by_one_and_come_back_in_order():
     assert fork_tasks(str, [1, 2], n_jobs=1) == ["1", "2"]
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "2", True, None])
-def test_a_bad_number_of_processes_is_a_clear_error(bad):
-    with pytest.raises(ValueError, match="n_jobs must be a whole number, at least 1, or 0"):
+@pytest.mark.parametrize(
+    "bad, error",
+    [(-1, ValueError), (1.5, TypeError), ("2", TypeError), (True, TypeError), (None, TypeError)],
+)
+def test_a_bad_number_of_processes_is_a_clear_error(bad, error):
+    with pytest.raises(error, match="n_jobs must be a whole number, at least 1, or 0"):
         resolve_jobs(bad)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import heap
+from ..arguments import check_count
 from ..folders import is_descriptor, write_file
 from ..predictor import Predictor, check_flag
 from .answering import Answer, _read_ahead, _run
@@ -148,8 +149,7 @@ def _check_options(
     if title_field is not None:
         _string("title_field", title_field, empty=False)
     _string("prefix", prefix)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number, at least 1, got {batch_size!r}")
+    check_count("batch_size", batch_size)
 
 
 def _string(name: str, value: object, empty: bool = True) -> None:
@@ -174,8 +174,7 @@ def _stream(
 ) -> BatchReport:
     """``read_ahead``: with one worker, read the next chunk on a thread of its own (for jobs of
     nlpkit's own reading, never a caller's iterable, which may belong to one thread)."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a whole number, at least 1, got {workers!r}")
+    workers = check_count("workers", workers)
     if workers > 1:
         from ..training.parallel import usable_cores
 

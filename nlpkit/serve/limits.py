@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..arguments import check_count
+
 __all__ = ["Limits"]
 
 
@@ -33,9 +35,7 @@ class Limits:
     ):
         values = (max_body, max_batch, max_k, max_in_flight, body_timeout)
         for name, value in zip(self.FIELDS, values):
-            if type(value) is not int or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-            setattr(self, name, value)
+            setattr(self, name, check_count(name, value))
 
     def to_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.FIELDS}

@@ -40,10 +40,9 @@ def can_fork() -> bool:
 def resolve_jobs(n_jobs: int) -> int:
     """The number of processes ``n_jobs`` asks for: itself when positive, at most the cores
     this process may run on; 0 is those cores, at most `AUTO_JOBS_MAX`."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 0:
-        raise ValueError(
-            f"n_jobs must be a whole number, at least 1, or 0 for the machine's cores; got {n_jobs!r}"
-        )
+    from ..arguments import check_count
+
+    n_jobs = check_count("n_jobs", n_jobs, zero="the machine's cores")
     # (more processes than cores make pure work no faster: hundreds of them, only slower)
     return min(n_jobs, usable_cores()) if n_jobs else max(1, min(usable_cores(), AUTO_JOBS_MAX))
 
