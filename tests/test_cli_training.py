@@ -425,3 +425,29 @@ def test_results_interrupted_as_they_are_made_leave_the_runs_before_whole(
     assert {p.name: p.read_bytes() for p in results.iterdir()} == before
     # (the model folder, the results' parent by default, had been saved first)
     assert {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()} == model_before
+
+
+def test_the_commands_own_process_sets_its_imports_aside_from_the_collector(tmp_path, example):
+    # (some 125,000 objects of scikit-learn and scipy, which the collector's full passes went
+    # over during training and again at exit); a caller of main keeps its collector as it is
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert main(["train", "--data", str(example), "--output", str(tmp_path / "a"), "--quiet"]) == 0
+    assert gc.get_freeze_count() == frozen
+    script = (
+        "import atexit, gc, sys; from nlpkit.cli import main; "
+        "atexit.register(lambda: print(gc.get_freeze_count(), file=sys.stderr)); "
+        "sys.argv[1:] = sys.argv[2:]; sys.exit(main())"
+    )
+    args = ["train", "--data", str(example), "--output", str(tmp_path / "b"), "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "nlpkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stderr.split()[-1]) > 10_000
