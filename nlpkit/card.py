@@ -7,11 +7,17 @@ from typing import Any
 __all__ = ["model_card", "card_picture"]
 
 
+def _cell(name: str) -> str:
+    """A label as a Markdown table's cell: a user's label may hold a "|", which would end it."""
+    return name.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def _table(metrics: dict[str, Any]) -> list[str]:
     rows = ["| topic | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
     for topic, m in metrics["per_label"].items():
         rows.append(
-            f"| {topic} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
+            f"| {_cell(topic)} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+            f"| {m['support']} |"
         )
     return rows
 
@@ -32,9 +38,13 @@ def _title_rows(heldout: dict[str, Any], key: str = "hand_title_only") -> list[s
 def _confusion(metrics: dict[str, Any]) -> list[str]:
     cm = metrics["confusion_matrix"]
     labels = cm["labels"]
-    rows = ["| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    rows = [
+        "| true \\ predicted | " + " | ".join(map(_cell, labels)) + " |",
+        "|---" * (len(labels) + 1) + "|",
+    ]
     rows += [
-        f"| {lab} | " + " | ".join(map(str, row)) + " |" for lab, row in zip(labels, cm["matrix"])
+        f"| {_cell(lab)} | " + " | ".join(map(str, row)) + " |"
+        for lab, row in zip(labels, cm["matrix"])
     ]
     return rows
 

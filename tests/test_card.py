@@ -1,3 +1,5 @@
+from conftest import SMALL_CORPUS
+
 from nlpkit.card import compare_era_table
 
 
@@ -55,3 +57,21 @@ def test_the_picture_of_many_labels_is_of_bounded_size():
     picture = confusion_png(metrics, "many labels")
     width, height = struct.unpack(">II", picture[16:24])  # (the PNG header's IHDR)
     assert width <= 1700 and height <= 1600
+
+
+def test_a_label_holding_a_bar_stays_in_its_cell(tmp_path):
+    import re
+
+    import nlpkit
+
+    texts = [t for ts in SMALL_CORPUS.values() for t in ts] * 3
+    names = {"energy": "Kinh doanh | Tài chính", "sports": "Thể thao"}
+    labels = [names.get(label, label) for label, ts in SMALL_CORPUS.items() for _ in ts] * 3
+    texts = [f"{t} ({i})" for i, t in enumerate(texts)]
+    model = nlpkit.train(texts, labels, holdout=0.25, min_df=1, seed=3)
+    card = model.save(tmp_path / "m").joinpath("README.md").read_text("utf-8")
+    assert "Kinh doanh \\| Tài chính" in card
+    for table in re.findall(r"(?:^\|.*\|\n)+", card, flags=re.M):
+        rows = table.strip().splitlines()
+        cells = [len(re.findall(r"(?<!\\)\|", row)) for row in rows]
+        assert len(set(cells)) == 1, rows
