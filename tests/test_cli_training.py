@@ -154,6 +154,17 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
             "--n-jobs must be a number of processes (at least 1), or 0 for the machine's "
             "cores; got -1",
         ),
+        (
+            '{"text": "a b", "label": "x"}\n{"text": "c d", "label": "y"}\n' * 2,
+            ["--n-jobs", "1000"],
+            "--n-jobs: 'n_jobs' must be a number of processes (1 to 256), or 0 for the "
+            "machine's cores; got 1000",
+        ),
+        (
+            '{"text": "a b", "label": "x"}\n{"text": "c d", "label": "y"}\n' * 2,
+            ["--cv", "1"],
+            "--cv: 'cv' must be 0 (none) or from 2 to 20 folds, got 1",
+        ),
     ],
 )
 def test_bad_data_is_one_line_and_exit_2(tmp_path, content, args, message, monkeypatch, capsys):

@@ -219,7 +219,10 @@ def _train_data(args: argparse.Namespace) -> int:
                 **options,
             )
         except (CorpusError, ValueError) as exc:
-            raise UsageError(str(exc)) from None
+            said = str(exc)
+            # (a value of --n-jobs or --cv is refused in the config's words: named as given)
+            named = [f"--{k.replace('_', '-')}" for k in options if said.startswith(f"'{k}' must")]
+            raise UsageError(f"{named[0]}: {said}" if named else said) from None
     _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     heldout = metrics["heldout"]
