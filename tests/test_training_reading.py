@@ -107,6 +107,16 @@ def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message)
         read_file(path)
 
 
+def test_a_spreadsheets_empty_rows_are_skipped_as_blank_lines(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_text("text,label\nGiá xăng,energy\n,\n , \nĐội tuyển,sports\n,\n", "utf-8")
+    data = read_file(path)
+    assert data.texts == ["Giá xăng", "Đội tuyển"] and data.where[1].endswith("sheet.csv:5")
+    path.write_text("text,label\nGiá xăng,energy\n,sports\n", "utf-8")  # (a label: not blank)
+    with pytest.raises(DataError, match="empty text"):
+        split(read_file(path))
+
+
 def test_a_utf16_file_is_said_to_be_utf16(tmp_path):
     # (a spreadsheet's "Unicode Text" export)
     path = tmp_path / "u16.txt"

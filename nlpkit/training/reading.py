@@ -178,6 +178,10 @@ def _rows(path: Path):
                         f"{_separator(head, kind)}"
                     )
                 for row in reader:
+                    if None not in row and not any((v or "").strip() for v in row.values()):
+                        # (a spreadsheet's trailing rows, ",,": as a blank line, nothing)
+                        done = reader.line_num
+                        continue
                     if None in row:
                         raise DataError(
                             f"{path}:{reader.line_num}: more values than the header has columns"
