@@ -117,6 +117,18 @@ def test_a_spreadsheets_empty_rows_are_skipped_as_blank_lines(tmp_path):
         split(read_file(path))
 
 
+def test_a_record_without_its_title_has_none_and_a_title_no_record_has_is_said(tmp_path):
+    path = tmp_path / "x.jsonl"
+    rows = [{"title": "Giá xăng", "text": "tăng", "label": "energy"}, {"text": "b", "label": "y"}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    assert read_file(path, title_field="title").titles == ["Giá xăng", ""]
+    with pytest.raises(DataError, match=r"x.jsonl: no record has the title field 'headline' \("):
+        read_file(path, title_field="headline")
+    # In Python, None or NaN (pandas' empty cell) is no title.
+    data = from_lists(["a", "b", "c"], ["x", "y", "x"], ["Tít", None, float("nan")])
+    assert data.titles == ["Tít", "", ""]
+
+
 def test_a_utf16_file_is_said_to_be_utf16(tmp_path):
     # (a spreadsheet's "Unicode Text" export)
     path = tmp_path / "u16.txt"

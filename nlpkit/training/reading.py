@@ -279,10 +279,14 @@ def read_file(
             # (an empty name read no field, and failed on the first record's look-up)
             raise ValueError(f"{what}_field must be the name of a field, got {name!r}")
     out = LabelledTexts([], [], [], [] if split_field else None, [], path, wanted)
+    # (a record without the title field has no title; no record with it, a typo)
+    titled, first = False, None
     for number, row, kind in _rows(path):
         where = f"{path}:{number}"
+        titled = titled or title_field in row
+        first = first if first is not None else row
         for what, name in wanted.items():
-            if name and name not in row:
+            if name and name not in row and what != "title":
                 option = {"text": "--text-field", "label": "--label-field"}.get(
                     what, f"--{what}-field"
                 )
@@ -305,6 +309,11 @@ def read_file(
         out.where.append(where)
     if not out.texts:
         raise DataError(f"{path}: no records")
+    if title_field and not titled:
+        raise DataError(
+            f"{path}: no record has the title field {title_field!r} (fields of the first: "
+            f"{', '.join(map(str, first or {}))}); name the title field with --title-field"
+        )
     return out
 
 
@@ -334,6 +343,9 @@ def from_lists(
         raise DataError(f"{len(texts)} texts but {len(titles)} titles")
     where = [f"texts[{i}]" for i in range(len(texts))]
     for i, (text, label, title) in enumerate(zip(texts, labels, titles)):
+        if title is None or (isinstance(title, float) and title != title):
+            # (no title: pandas gives NaN, or None, for an empty cell of a title column)
+            titles[i] = title = ""
         for name, value in (("texts", text), ("titles", title), ("labels", label)):
             # (numbered classes are names, numpy's integers too: a label array as scikit-learn
             # takes it; numpy's bool is no Integral)
