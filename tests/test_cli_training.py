@@ -462,3 +462,18 @@ def test_the_commands_own_process_sets_its_imports_aside_from_the_collector(tmp_
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stderr.split()[-1]) > 10_000
+
+
+def test_standard_input_is_read_as_the_data(tmp_path, example):
+    done = subprocess.run(
+        [sys.executable, "-m", "nlpkit", "train", "--data", "-", "--holdout", "0", "--quiet"],
+        input=example.read_text("utf-8"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "model: stream-model"
+    assert nlpkit.load(tmp_path / "stream-model").predict("Bệnh viện tiếp nhận bệnh nhân")

@@ -159,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         "your own data",
         "train on a labelled file: JSON lines or CSV (.tsv: tab-separated), gzipped or not",
     )
-    own.add_argument("--data", metavar="FILE", help="the labelled file")
+    own.add_argument("--data", metavar="FILE", help="the labelled file ('-' for standard input)")
     labelled_fields(own)
     own.add_argument(
         "--split-field",
@@ -219,7 +219,8 @@ def _parser() -> argparse.ArgumentParser:
         "--unlabeled",
         required=True,
         metavar="FILE",
-        help="the unlabelled texts: JSON lines, CSV, or plain text (.txt: one text a line)",
+        help="the unlabelled texts: JSON lines, CSV, or plain text (.txt: one text a line); "
+        "'-' for standard input",
     )
     p.add_argument("--text-field", default="text", help="field with the text (default: text)")
     p.add_argument(

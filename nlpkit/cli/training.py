@@ -12,6 +12,12 @@ from ..usage import UsageError
 from .common import _apart, _config, _reporter, _warnings_said, _writable, _write
 
 
+def _stdin_named(path: str) -> str:
+    """'-', standard input, as the name the readers open (they read a stream once, from its
+    start, as they read a shell's <(...))."""
+    return "/dev/stdin" if path == "-" else path
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     if args.n_jobs is not None and args.n_jobs < 0:
         raise UsageError(
@@ -23,6 +29,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # (this process is nlpkit's own: malloc may keep the features' freed arrays for reuse)
     heap.allow()
     if args.data:
+        args.data = _stdin_named(args.data)
         return _train_data(args)
     if args.config is None:
         raise UsageError(
@@ -96,6 +103,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         raise UsageError(f"--threshold must be within (0, 1], got {args.threshold}")
     if args.corpus and not args.config:
         raise UsageError("--corpus applies to --config only: adapting a model reads no corpus")
+    args.unlabeled = _stdin_named(args.unlabeled)
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
     teacher = Path(args.model) if args.model else default_model_path()
     if os.path.realpath(output) == os.path.realpath(teacher):
