@@ -123,6 +123,8 @@ def score_file(
     lacking = sorted(set(data.labels) - set(classes))
     result = {
         "data": str(path),
+        # (the fields read: a reader of the figures knows whether titles were)
+        "fields": {"text": text_field, "label": label_field, "title": title_field},
         **classification_metrics(data.labels, predicted, classes + lacking),
         "texts_per_second": round(len(texts) / seconds, 1) if seconds else None,
         # (the texts labelled with one of the model's topics: how far its probabilities hold)

@@ -585,6 +585,35 @@ def test_evaluate_scores_a_labelled_file_as_the_model_answers_it(tmp_path, capsy
     assert calibration["mean_top_probability"] == pytest.approx(top, abs=1e-4)
 
 
+def test_evaluate_reads_the_title_field_the_model_was_trained_with(tmp_path, capsys):
+    # (a model of titles and leads, scored on its leads alone, scores lower: nothing said)
+    from nlpkit.text import join_title
+
+    rows = [
+        {"title": t, "text": f"Tin số {i}", "label": label}
+        for label, texts in SMALL_CORPUS.items()
+        for i, t in enumerate(texts)
+    ]
+    train = _labelled(tmp_path, rows * 3)
+    model = str(tmp_path / "m")
+    args = ["--title-field", "title", "--holdout", "0", "--quiet", "--output", model]
+    assert main(["train", "--data", str(train), *args]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", model, "--data", str(train)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["fields"]["title"] == "title"
+    answers = nlpkit.load(model).predict([join_title(r["title"], r["text"]) for r in rows * 3])
+    right = sum(a == r["label"] for a, r in zip(answers, rows * 3))
+    assert result["accuracy"] == round(right / len(answers), 4)
+    # A file without that field is read without titles, as it is.
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text(
+        "".join(json.dumps({"text": r["title"], "label": r["label"]}) + "\n" for r in rows)
+    )
+    assert main(["evaluate", model, "--data", str(bare)]) == 0
+    assert json.loads(capsys.readouterr().out)["fields"]["title"] is None
+
+
 def test_evaluate_errors_are_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)  # (the shipped recipe's hand labels, named from the root)
     path = _labelled(

@@ -20,15 +20,22 @@ def _evaluate_data(args: argparse.Namespace, predictor) -> int:
     if args.config or args.corpus or args.labels:
         raise UsageError("--data scores a file of your own: --config, --corpus and --labels "
                          "are for the corpus's held-out part")  # fmt: skip
+    # A model trained on a file with titles reads its texts title first: unless told, the
+    # file is read with the title field the model was trained with, where its records have it.
+    trained = ((predictor.manifest.get("metrics") or {}).get("user_data") or {}).get("fields")
+    title_field = args.title_field or (trained or {}).get("title")
+    options = {
+        "text_field": args.text_field or "text",
+        "label_field": args.label_field or "label",
+        "allow_none": _allow_none(args, predictor),
+    }
     try:
-        result = score_file(
-            predictor,
-            args.data,
-            text_field=args.text_field or "text",
-            label_field=args.label_field or "label",
-            title_field=args.title_field,
-            allow_none=_allow_none(args, predictor),
-        )
+        try:
+            result = score_file(predictor, args.data, title_field=title_field, **options)
+        except DataError as exc:
+            if args.title_field or not title_field or "no record has the title" not in str(exc):
+                raise
+            result = score_file(predictor, args.data, **options)
     except (DataError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     lacking = result.get("labels_the_model_lacks")
