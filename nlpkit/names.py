@@ -22,7 +22,7 @@ __all__ = ["KINDS", "name_kinds", "describe"]
 
 # The kinds, with the words `explain` uses for them.
 KINDS: dict[str, str] = {
-    "foreign_state": "a foreign state",
+    "foreign_state": "a foreign country or territory",
     "foreign_place": "a foreign city or region",
     "international_body": "an international body or foreign institution",
     "vietnamese_place": "a place in Vietnam",
@@ -81,6 +81,6 @@ def name_kinds() -> dict[str, str]:
 
 
 def describe(term: str) -> str | None:
-    """What kind of thing ``term`` names, in words ("a foreign state"), or None."""
+    """What kind of thing ``term`` names, in words ("a foreign country or territory"), or None."""
     kind = name_kinds().get(term)
     return KINDS[kind] if kind else None

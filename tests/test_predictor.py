@@ -404,12 +404,12 @@ def test_explain_says_which_terms_only_the_title_read_twice_makes():
 def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     model = small_model[0]
     exp = model.explain("Thủ tướng Nhật Bản hội đàm với Tổng thống Hàn Quốc tại Tokyo", k=10)
-    assert exp.kinds.get("hàn_quốc") == "a foreign state"
+    assert exp.kinds.get("hàn_quốc") == "a foreign country or territory"
     assert exp.kinds.get("tổng_thống") == "a foreign office holder"
     assert set(exp.kinds) <= {t for t, _ in exp.terms}
-    assert "hàn_quốc (a foreign state)" in str(exp)
+    assert "hàn_quốc (a foreign country or territory)" in str(exp)
     weight = dict(exp.terms)["hàn_quốc"]
-    entry = {"term": "hàn_quốc", "weight": weight, "kind": "a foreign state", "in_title": False}
+    entry = {"term": "hàn_quốc", "weight": weight, "kind": "a foreign country or territory", "in_title": False}
     assert {**entry, "title_seam": False} in (exp.to_dict()["terms"])
 
 
