@@ -19,8 +19,8 @@ from .topics import TOPICS
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .errors import ModelError
     from .explanation import Explanation
-    from .modelfile import ModelError
     from .predictor import Predictor
     from .text import Texts
 else:
@@ -45,7 +45,7 @@ _lock = threading.Lock()
 
 # `import nlpkit` loads nothing else: numpy, the model and the compiled core come with the
 # first call that needs them.
-_LAZY = {"Predictor": "predictor", "Explanation": "explanation", "ModelError": "modelfile"}
+_LAZY = {"Predictor": "predictor", "Explanation": "explanation", "ModelError": "errors"}
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .modelfile import MANIFEST, SEAL, read_manifest, read_vocabulary
+from .modelfile import MANIFEST, SEAL, read_manifest
+from .vocabulary import read_vocabulary
 
 __all__ = ["differences", "compare", "read_texts", "DEFAULT_TOLERANCE"]
 

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import numbers
 import os
-import re
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import compiled
 from .arguments import check_flag
+from .errors import ModelError
 from .installed import package_folder
+from .npyfile import all_finite, read_array
 from .topics import check_topics
-from .vocabulary import Vocabulary, VocabularyFile
+from .vocabulary import (
+    Vocabulary,
+    VocabularyFile,
+    bad_vocabulary,
+    parse_vocabulary,
+)
 
 if TYPE_CHECKING:
     from .predictor import Predictor
@@ -74,10 +78,6 @@ _REQUIRED_FILES = {
     FORMAT: {"vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)},
     JOBLIB_FORMAT: {_JOBLIB_FILE},
 }
-
-
-class ModelError(Exception):
-    """A model folder is missing, damaged, tampered with, or incompatible."""
 
 
 class VersionMismatchWarning(UserWarning):
@@ -220,7 +220,7 @@ def save(
         if broken is not None:
             raise ModelError(f"the model: a term holds a line end or is no string: {broken!r}")
         vocabulary = "".join(term + "\n" for term in terms)
-        _parse_vocabulary(vocabulary.encode("utf-8", "surrogatepass"), Path("the model's terms"))
+        parse_vocabulary(vocabulary.encode("utf-8", "surrogatepass"), Path("the model's terms"))
         for key, array in arrays.items():
             # (the check loading makes of the file's numbers)
             if not all_finite(array, key == "idf"):
@@ -650,140 +650,6 @@ def _feature_settings(params: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def read_vocabulary(path: Path) -> list[str]:
-    """The terms of a model folder's vocabulary.txt, checked as `load` checks them."""
-    return _parse_vocabulary(path.read_bytes(), path)
-
-
-_CONTROL_IN_TERM = re.compile("[\x00-\x09\x0b-\x1f\x7f\ufeff]")
-
-
-def _parse_vocabulary(data: bytes, path: Path) -> list[str]:
-    """The terms of a vocabulary file: UTF-8, one distinct, non-empty term per line, each line
-    ended by a newline, no term holding a control character or byte-order mark (a file with
-    Windows line ends would load with "\r" in every term, matching none). The compiled core
-    reads the bytes itself, with the same checks, line by line in the same order."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _bad_vocabulary(path, data.count(b"\n", 0, exc.start) + 1, "not UTF-8") from None
-    terms = text.split("\n")
-    if terms[-1] != "":
-        raise _bad_vocabulary(path, len(terms), "no newline at the end")
-    del terms[-1]
-    if len(set(terms)) != len(terms) or "" in terms or _CONTROL_IN_TERM.search(text):
-        seen: set[str] = set()
-        for line, term in enumerate(terms, 1):
-            if not term:
-                raise _bad_vocabulary(path, line, "an empty term")
-            if _CONTROL_IN_TERM.search(term):
-                raise _bad_vocabulary(
-                    path, line, "a control character or byte-order mark in a term"
-                )
-            if term in seen:
-                raise _bad_vocabulary(path, line, "a term given twice")
-            seen.add(term)
-    return terms
-
-
-def _bad_vocabulary(path: Path, line: int | str, problem: str = "") -> ModelError:
-    where = f"line {line}: {problem}" if problem else str(line)
-    return ModelError(f"{path}: expected one distinct, non-empty term per line ({where})")
-
-
-_NPY_MAGIC = b"\x93NUMPY"
-# The header numpy writes (its keys in this order since the format began); any other form of
-# the same dict is read as the Python literal it is.
-_NPY_HEADER = re.compile(
-    r"\{'descr': '([<>|=]?\w+)', 'fortran_order': (True|False), 'shape': \(((?:\d+, ?)*\d*)\), \} *\n?"
-)
-
-
-def _read_array(
-    path: Path, content: bytearray, shape: tuple[int, ...], positive: bool = False
-) -> memoryview:
-    """Float64 numbers of ``shape``, finite (and positive), from the ``content`` of a numpy
-    ``.npy`` file (``path``, for messages), as a memoryview of that shape (`numpy.asarray`
-    takes it without a copy). numpy is not needed: prediction with the compiled
-    core never imports it."""
-    *found, start = _npy_header(content, path)
-    found, size = tuple(found), len(content) - start
-    if found != ("<f8", False, shape):
-        descr, fortran, got = found
-        raise ModelError(
-            f"{path}: expected float64 numbers of shape {shape}, the file says "
-            f"{descr}{' (Fortran order)' if fortran else ''} {got}"
-        )
-    count = math.prod(shape)
-    if size != count * 8:
-        raise ModelError(f"{path}: {size} bytes of data where {shape} needs {count * 8}")
-    data = memoryview(content)[start:]  # (the file's own buffer, writable as numpy's arrays)
-    values = data.cast("d", shape) if count else data
-    if sys.byteorder != "little":  # .npy "<f8" is little-endian
-        import numpy as np
-
-        values = memoryview(np.asarray(values).byteswap())
-    if not all_finite(values, positive):
-        raise ModelError(
-            f"{path}: holds {'non-positive or ' if positive else ''}non-finite numbers"
-        )
-    return values if count else _empty(shape)
-
-
-def _npy_header(content: bytearray, path: Path) -> tuple[str, bool, tuple[int, ...], int]:
-    """(descr, fortran_order, shape, where the data starts) of a ``.npy`` file's content
-    (format versions 1 to 3)."""
-    head = bytes(content[: len(_NPY_MAGIC) + 2])
-    if len(head) < 8 or not head.startswith(_NPY_MAGIC) or head[6] not in (1, 2, 3):
-        raise ModelError(f"{path}: not a numpy array file")
-    width = 2 if head[6] == 1 else 4
-    length = int.from_bytes(content[8 : 8 + width], "little")
-    text = bytes(content[8 + width : 8 + width + length])
-    try:
-        header = text.decode("latin-1" if head[6] < 3 else "utf-8")
-        usual = _NPY_HEADER.fullmatch(header)
-        if usual:
-            descr, fortran = usual[1], usual[2] == "True"
-            shape = tuple(int(n) for n in usual[3].replace(",", " ").split())
-        else:
-            import ast
-
-            # A Python literal: the dict of the descr, the order and the shape.
-            header = ast.literal_eval(header)
-            descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
-        if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
-            raise ValueError(f"shape {shape!r}")
-    except (ValueError, SyntaxError, TypeError, KeyError, MemoryError, RecursionError) as exc:
-        raise ModelError(f"{path}: not a numpy array file (header: {exc})") from None
-    if len(text) != length:
-        raise ModelError(f"{path}: not a numpy array file (header cut short)")
-    return str(descr), bool(fortran), shape, 8 + width + length
-
-
-def all_finite(values: Any, positive: bool = False) -> bool:
-    """Whether every float64 of ``values`` (a float64 memoryview, or numbers numpy reads) is
-    finite, and above 0 with ``positive``; True when there are none."""
-    if not isinstance(values, memoryview):
-        import numpy as np
-
-        values = memoryview(np.ascontiguousarray(values, dtype=np.float64))
-    if not values.nbytes:
-        return True
-    if compiled.core is not None:
-        return compiled.core.all_finite(values, positive)
-    import numpy as np
-
-    array = np.asarray(values)
-    return bool(np.isfinite(array).all() and (not positive or (array > 0).all()))
-
-
-def _empty(shape: tuple[int, ...]) -> Any:
-    # A memoryview cannot take a shape with no values: an empty numpy array can.
-    import numpy as np
-
-    return np.zeros(shape)
-
-
 def _whole(value: Any) -> Any:
     """A whole number as JSON writes it (numpy's integers too: a count computed with numpy is
     a whole number like another); anything else as it is, for the checks to name."""
@@ -820,13 +686,13 @@ def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
             and Vocabulary.supports(params)
         )
         if core_reads and data and not data.endswith(b"\n"):
-            raise _bad_vocabulary(vocabulary, data.count(b"\n") + 1, "no newline at the end")
-        terms = VocabularyFile(data) if core_reads else _parse_vocabulary(data, vocabulary)
+            raise bad_vocabulary(vocabulary, data.count(b"\n") + 1, "no newline at the end")
+        terms = VocabularyFile(data) if core_reads else parse_vocabulary(data, vocabulary)
         n_topics = len(manifest["topics"]) + manifest.get("none", False)
         n_terms = terms.lines if core_reads else len(terms)
         shapes = {"idf": (n_terms,), "coef": (n_topics, n_terms), "intercept": (n_topics,)}
         arrays = {
-            key: _read_array(path / f"{key}.npy", contents[f"{key}.npy"], shape, key == "idf")
+            key: read_array(path / f"{key}.npy", contents[f"{key}.npy"], shape, key == "idf")
             for key, shape in shapes.items()
         }
         if Vocabulary.supports(params):  # plain data: prediction needs no scikit-learn
@@ -851,7 +717,7 @@ def load(path: str | Path, make: Callable[..., Predictor]) -> Predictor:
             try:
                 predictor._scorer()  # made now, for the first prediction; checks the terms
             except ValueError as exc:
-                raise _bad_vocabulary(vocabulary, str(exc)) from None
+                raise bad_vocabulary(vocabulary, str(exc)) from None
         return predictor
     except ModelError:
         raise

@@ -88,7 +88,7 @@ def _max_chars(value: object) -> int | None:
 
 def _finite(name: str, values: Any) -> None:
     # NaN or infinite weights give every text the same answer, without a word.
-    from .modelfile import all_finite
+    from .npyfile import all_finite
 
     if not all_finite(values):
         raise ValueError(f"{name} holds NaN or infinite numbers")

@@ -4,7 +4,7 @@
 terms, their idf and the settings — without scikit-learn, which only training needs: a model
 loaded for prediction never imports it. `analyze` and `tfidf_weights` are the terms and
 weights of texts, shared by both classes, and the reference the compiled core is tested
-against.
+against. `read_vocabulary` and `parse_vocabulary` read a model folder's vocabulary file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,6 +29,8 @@ __all__ = [
     "tfidf_weights",
     "log_tf",
     "smooth_idf",
+    "read_vocabulary",
+    "parse_vocabulary",
 ]
 
 # A token (whitespace-separated; segmented words keep "_" inside) counts as a word when it has
@@ -257,3 +262,45 @@ class Vocabulary:
         state["_index"] = None  # rebuilt where it is needed: smaller to send to workers
         state["_idf"] = self.idf_  # (a memoryview does not pickle)
         return state
+
+
+# -- the vocabulary file of a model folder ---------------------------------------------------
+
+
+def read_vocabulary(path: Path) -> list[str]:
+    """The terms of a model folder's vocabulary.txt, checked as `load` checks them."""
+    return parse_vocabulary(path.read_bytes(), path)
+
+
+_CONTROL_IN_TERM = re.compile("[\x00-\x09\x0b-\x1f\x7f\ufeff]")
+
+
+def parse_vocabulary(data: bytes, path: Path) -> list[str]:
+    """The terms of a vocabulary file: UTF-8, one distinct, non-empty term per line, each line
+    ended by a newline, no term holding a control character or byte-order mark (a file with
+    Windows line ends would load with "\r" in every term, matching none). The compiled core
+    reads the bytes itself, with the same checks, line by line in the same order."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise bad_vocabulary(path, data.count(b"\n", 0, exc.start) + 1, "not UTF-8") from None
+    terms = text.split("\n")
+    if terms[-1] != "":
+        raise bad_vocabulary(path, len(terms), "no newline at the end")
+    del terms[-1]
+    if len(set(terms)) != len(terms) or "" in terms or _CONTROL_IN_TERM.search(text):
+        seen: set[str] = set()
+        for line, term in enumerate(terms, 1):
+            if not term:
+                raise bad_vocabulary(path, line, "an empty term")
+            if _CONTROL_IN_TERM.search(term):
+                raise bad_vocabulary(path, line, "a control character or byte-order mark in a term")
+            if term in seen:
+                raise bad_vocabulary(path, line, "a term given twice")
+            seen.add(term)
+    return terms
+
+
+def bad_vocabulary(path: Path, line: int | str, problem: str = "") -> ModelError:
+    where = f"line {line}: {problem}" if problem else str(line)
+    return ModelError(f"{path}: expected one distinct, non-empty term per line ({where})")

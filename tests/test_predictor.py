@@ -409,7 +409,12 @@ def test_explain_says_what_kind_of_thing_a_term_names(small_model):
     assert set(exp.kinds) <= {t for t, _ in exp.terms}
     assert "hàn_quốc (a foreign country or territory)" in str(exp)
     weight = dict(exp.terms)["hàn_quốc"]
-    entry = {"term": "hàn_quốc", "weight": weight, "kind": "a foreign country or territory", "in_title": False}
+    entry = {
+        "term": "hàn_quốc",
+        "weight": weight,
+        "kind": "a foreign country or territory",
+        "in_title": False,
+    }
     assert {**entry, "title_seam": False} in (exp.to_dict()["terms"])
 
 
