@@ -21,13 +21,11 @@ import hashlib
 import json
 import numbers
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import compiled
-from .arguments import check_flag
 from .errors import ModelError
 from .installed import package_folder
 from .npyfile import all_finite, read_array
@@ -48,12 +46,9 @@ NONE_HEADS = ("class", "detector")
 
 __all__ = [
     "ModelError",
-    "VersionMismatchWarning",
     "save",
     "load",
     "read_manifest",
-    "export_joblib",
-    "import_joblib",
     "default_model_path",
     "library_versions",
     "seal",
@@ -61,14 +56,15 @@ __all__ = [
 ]
 
 FORMAT = "nlpkit-linear"
+# The research export's (`nlpkit.joblib_export`): its folder is checked as a model folder is.
 JOBLIB_FORMAT = "nlpkit-joblib"
+JOBLIB_FILE = "pipeline.joblib"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 # The manifest's own checksum: every setting in it (topics, temperature, max_chars, features...)
 # and every file's checksum, so that any edit of the manifest is refused like a changed file.
 SEAL = "seal"
 _ARRAYS = ("idf", "coef", "intercept")
-_JOBLIB_FILE = "pipeline.joblib"
 _RESERVED = {MANIFEST, "README.md", "vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)}
 # The settings' ranges: a text's first 100 million characters are more than any text needs,
 # and a temperature beyond these makes every probability 0, 1 or the same.
@@ -76,12 +72,8 @@ MAX_CHARS_LIMIT = 100_000_000
 TEMPERATURE_RANGE = (1e-6, 1e6)
 _REQUIRED_FILES = {
     FORMAT: {"vocabulary.txt", *(f"{key}.npy" for key in _ARRAYS)},
-    JOBLIB_FORMAT: {_JOBLIB_FILE},
+    JOBLIB_FORMAT: {JOBLIB_FILE},
 }
-
-
-class VersionMismatchWarning(UserWarning):
-    """A joblib export was written by another scikit-learn version than the one installed."""
 
 
 def library_versions() -> dict[str, str]:
@@ -265,61 +257,6 @@ def save_model(predictor: Predictor, path: str | Path, name: str | None = None) 
         card=model_card(name, list(predictor.topics), extra, picture=card_picture),
         attachments={"confusion_matrix.png": image} if image else None,
     )
-
-
-def export_joblib(predictor: Predictor, path: str | Path, *, name: str | None = None) -> Path:
-    """Write ``predictor`` as a scikit-learn `Pipeline` in a joblib file, for research use:
-    `Predictor.to_pipeline()`, the pipeline of its default answers (the topics).
-
-    The folder carries a manifest with checksums like a native model folder. Loading it back
-    (`import_joblib`) unpickles, which can run code: prefer `save` for anything you share.
-    """
-    import joblib
-
-    path = Path(path)
-    manifest: dict[str, Any] = {
-        "format": JOBLIB_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "name": name or predictor.manifest.get("name") or path.name,
-        "versions": library_versions(),
-        "topics": list(predictor.topics),
-        "max_chars": _whole(predictor.max_chars),
-    }
-    _write_folder(
-        path, manifest, lambda folder: joblib.dump(predictor.to_pipeline(), folder / _JOBLIB_FILE)
-    )
-    return path
-
-
-def import_joblib(
-    path: str | Path, *, allow_pickle: bool = False, strict_versions: bool = False
-) -> Any:
-    """Load the `Pipeline` of a joblib export; refused unless ``allow_pickle=True``.
-
-    Unpickling runs whatever code the file names, so it is an explicit opt-in, and happens
-    only after the manifest and every checksum have been checked. A scikit-learn version other
-    than the one that wrote the file warns (`VersionMismatchWarning`), or raises `ModelError`
-    with ``strict_versions=True``: pickled estimators can break or change across versions.
-    """
-    path = Path(path)
-    # (a flag given as "no" is true in Python: here it would be the opt-in to run code)
-    check_flag("allow_pickle", allow_pickle)
-    check_flag("strict_versions", strict_versions)
-    if not allow_pickle:
-        raise ModelError(
-            f"{path}: a joblib export is a pickle, and loading a pickle can run arbitrary code; "
-            "pass allow_pickle=True only for files you trust"
-        )
-    manifest = read_manifest(path, format=JOBLIB_FORMAT)
-    saved, ours = manifest["versions"].get("scikit-learn"), library_versions()["scikit-learn"]
-    if saved != ours:
-        message = f"{path}: written with scikit-learn {saved}, this is scikit-learn {ours}"
-        if strict_versions:
-            raise ModelError(message)
-        warnings.warn(message + "; results may differ", VersionMismatchWarning, stacklevel=2)
-    import joblib
-
-    return joblib.load(path / _JOBLIB_FILE)
 
 
 def check_replaceable(path: str | Path) -> None:
@@ -517,7 +454,9 @@ def _read_folder_once(
     if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, JOBLIB_FORMAT):
         raise ModelError(f"{manifest_path}: not an nlpkit model manifest")
     if manifest["format"] != format:
-        hint = " (a joblib export: use import_joblib)" if format == FORMAT else ""
+        hint = (
+            " (a joblib export: use nlpkit.joblib_export.import_joblib)" if format == FORMAT else ""
+        )
         raise ModelError(f"{manifest_path}: a {manifest['format']!r} folder, not {format!r}{hint}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(

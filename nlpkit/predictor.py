@@ -496,7 +496,7 @@ class Predictor:
 
     def to_pipeline(self, allow_none: bool = False) -> Any:
         """The same model as a fitted scikit-learn `Pipeline` (segment, features, classifier),
-        for research use; `nlpkit.modelfile.export_joblib` saves it. Its answers and
+        for research use; `nlpkit.joblib_export.export_joblib` saves it. Its answers and
         probabilities are those of `predict` and `predict_proba` with the same ``allow_none``:
         by default the topics', with ``allow_none=True`` none's too (a model with none as a
         class; a detector's sigmoid beside the topics' softmax is no one scikit-learn

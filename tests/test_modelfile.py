@@ -6,7 +6,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from nlpkit import ModelError, load, modeldiff, modelfile
+from nlpkit import ModelError, joblib_export, load, modeldiff, modelfile
 
 TEXTS = ["Giá xăng dầu tăng mạnh", "Tuyển Việt Nam thắng Thái Lan", "Nga và NATO hội đàm"]
 
@@ -184,7 +184,7 @@ def test_a_folder_of_the_users_is_never_replaced_by_a_model(small_model, tmp_pat
     write = {
         "save": lambda: modelfile.save(small_model[0], mine),
         "predictor": lambda: small_model[0].save(mine),
-        "joblib": lambda: modelfile.export_joblib(small_model[0], mine),
+        "joblib": lambda: joblib_export.export_joblib(small_model[0], mine),
     }[save_as]
     with pytest.raises(FileExistsError, match="holds other files, not a model folder"):
         write()
@@ -334,17 +334,17 @@ def test_file_names_outside_the_folder_are_refused(saved):
 
 @pytest.fixture
 def exported(small_model, tmp_path):
-    return modelfile.export_joblib(small_model[0], tmp_path / "export")
+    return joblib_export.export_joblib(small_model[0], tmp_path / "export")
 
 
 def test_joblib_export_round_trip_needs_opt_in(small_model, exported):
     with pytest.raises(ModelError, match="allow_pickle=True"):
-        modelfile.import_joblib(exported)
+        joblib_export.import_joblib(exported)
     # An opt-in to run a file's code is True itself: "no" (true in Python) is refused.
     for option in ("allow_pickle", "strict_versions"):
         with pytest.raises(TypeError, match=f"{option} must be True or False, got 'no'"):
-            modelfile.import_joblib(exported, **{option: "no"})
-    pipeline = modelfile.import_joblib(exported, allow_pickle=True)
+            joblib_export.import_joblib(exported, **{option: "no"})
+    pipeline = joblib_export.import_joblib(exported, allow_pickle=True)
     assert list(pipeline.predict(TEXTS)) == small_model[0].predict(TEXTS)
     probs = pipeline.predict_proba(TEXTS)
     expected = [[p[t] for t in small_model[0].topics] for p in small_model[0].predict_proba(TEXTS)]
@@ -352,7 +352,7 @@ def test_joblib_export_round_trip_needs_opt_in(small_model, exported):
 
 
 def test_joblib_export_is_not_loaded_as_a_native_model(exported):
-    with pytest.raises(ModelError, match="use import_joblib"):
+    with pytest.raises(ModelError, match="use nlpkit.joblib_export.import_joblib"):
         load(exported)
 
 
@@ -360,16 +360,16 @@ def test_tampered_joblib_export_is_refused_before_it_runs(exported, tmp_path):
     marker = tmp_path / "pwned"
     (exported / "pipeline.joblib").write_bytes(_exploit(marker))
     with pytest.raises(ModelError, match="pipeline.joblib: checksum mismatch"):
-        modelfile.import_joblib(exported, allow_pickle=True)
+        joblib_export.import_joblib(exported, allow_pickle=True)
     assert not marker.exists()
 
 
 def test_joblib_export_from_another_scikit_learn_warns_or_refuses(exported):
     _rewrite_manifest(exported, lambda m: m["versions"].update({"scikit-learn": "0.24.2"}))
-    with pytest.warns(modelfile.VersionMismatchWarning, match="scikit-learn 0.24.2"):
-        modelfile.import_joblib(exported, allow_pickle=True)
+    with pytest.warns(joblib_export.VersionMismatchWarning, match="scikit-learn 0.24.2"):
+        joblib_export.import_joblib(exported, allow_pickle=True)
     with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
-        modelfile.import_joblib(exported, allow_pickle=True, strict_versions=True)
+        joblib_export.import_joblib(exported, allow_pickle=True, strict_versions=True)
 
 
 def _reseal(folder):
