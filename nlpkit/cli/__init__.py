@@ -39,19 +39,6 @@ def _drop_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def _settle_imports() -> None:
-    """Training's imports made, and what they made set aside from the cyclic collector: some
-    125,000 objects of scikit-learn, scipy and numpy that live as long as the process, which
-    the collector's full passes went over a few times during training and again at exit
-    (0.4-0.6 s of CPU of `train --data` on VNTC's Train_Full). Only in a process that is the
-    command's own: a caller of `main` keeps its collector as it is."""
-    import gc
-
-    from ..training import pipeline  # noqa: F401  (scikit-learn and scipy come with it)
-
-    gc.freeze()
-
-
 def main(argv: list[str] | None = None) -> int:
     import signal
 
@@ -70,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             command.error(f"{name} is empty: name a file or folder")
         if action.dest in _FIELDS and getattr(args, action.dest, None) == "":
             command.error(f"{'/'.join(action.option_strings)} is empty: name the field")
-    if argv is None and args.command in ("train", "adapt"):
-        _settle_imports()
+    # (the process is the command's own: train and adapt may set their imports aside from the
+    # collector once their arguments are checked, `common._settle_imports`)
+    args.own_process = argv is None
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         status = args.func(args)

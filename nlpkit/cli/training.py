@@ -9,13 +9,27 @@ import sys
 from pathlib import Path
 
 from ..usage import UsageError
-from .common import _apart, _config, _reporter, _warnings_said, _writable, _write
+from .common import (
+    _apart,
+    _config,
+    _reporter,
+    _settle_imports,
+    _warnings_said,
+    _writable,
+    _write,
+)
 
 
 def _stdin_named(path: str) -> str:
     """'-', standard input, as the name the readers open (they read a stream once, from its
     start, as they read a shell's <(...))."""
     return "/dev/stdin" if path == "-" else path
+
+
+def _there(path: str) -> None:
+    """A file that is not there, said at once (its reading comes after training's imports)."""
+    if not os.path.exists(path):
+        raise UsageError(f"file not found: {path}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -30,6 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     heap.allow()
     if args.data:
         args.data = _stdin_named(args.data)
+        _there(args.data)
         return _train_data(args)
     if args.config is None:
         raise UsageError(
@@ -72,6 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _apart(model_dir, results)
     _writable(model_dir, "--model", model=True)
     _writable(results, "--results")
+    _settle_imports(args)
     try:
         predictor, metrics = train_config(cfg, progress=_reporter(args))
     except (CorpusError, ValueError) as exc:
@@ -104,6 +120,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     if args.corpus and not args.config:
         raise UsageError("--corpus applies to --config only: adapting a model reads no corpus")
     args.unlabeled = _stdin_named(args.unlabeled)
+    _there(args.unlabeled)
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
     teacher = Path(args.model) if args.model else default_model_path()
     if os.path.realpath(output) == os.path.realpath(teacher):
@@ -130,6 +147,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
                     validate_config(config)
                 except ConfigError as exc:
                     raise UsageError(f"--corpus: {exc}") from None
+        _settle_imports(args)
         with _warnings_said("adapt"):
             predictor, metrics = adapt(
                 texts,
@@ -211,6 +229,7 @@ def _train_data(args: argparse.Namespace) -> int:
     options = {
         key: getattr(args, key) for key in ("cv", "n_jobs") if getattr(args, key) is not None
     }
+    _settle_imports(args)
     with _warnings_said("train"):
         try:
             predictor, metrics, cfg = train_file(
