@@ -477,3 +477,26 @@ def test_standard_input_is_read_as_the_data(tmp_path, example):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "model: stream-model"
     assert nlpkit.load(tmp_path / "stream-model").predict("Bệnh viện tiếp nhận bệnh nhân")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["train", "--data", "missing.jsonl"], ["train", "--data", "x.jsonl", "--holdout", "2"]],
+)
+def test_a_mistake_in_the_arguments_is_said_before_trainings_imports(tmp_path, args):
+    # (scikit-learn's import is a second: a typo is said at once)
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    script = (
+        "import atexit, sys; from nlpkit.cli import main; "
+        "atexit.register(lambda: print('sklearn' in sys.modules, file=sys.stderr)); "
+        "sys.argv[1:] = sys.argv[2:]; sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "nlpkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == "False", done.stderr
