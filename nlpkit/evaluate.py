@@ -99,7 +99,7 @@ def score_file(
     `ValueError` for a file or a text that cannot be read, naming where."""
     from .arguments import check_flag
     from .text import join_title
-    from .training.reading import DataError, read_file, spelling
+    from .training.reading import DataError, clean_label, read_file, spelling
 
     check_flag("allow_none", allow_none)
     data = read_file(path, text_field, label_field, title_field)
@@ -117,7 +117,9 @@ def score_file(
             raise
         raise ValueError(f"{data.where[i]}: {exc.reason}") from None
     scores = predictor._batch_scores(batch, 1)
-    classes = list(predictor.classes if allow_none else predictor.topics)
+    # (the model's names read as the file's labels are, whatever their encoding: a model
+    # trained on labels typed decomposed, before labels were read so, keeps them so)
+    classes = [clean_label(c) for c in (predictor.classes if allow_none else predictor.topics)]
     predicted = [classes[i] for i in predictor._decide(scores, allow_none).tolist()]
     seconds = time.monotonic() - started
     lacking = sorted(set(data.labels) - set(classes))
@@ -306,7 +308,9 @@ def _calibration_of(
     the model's topics (``scores``: a row a text): whether a probability of 0.9 is right nine
     times in ten. With ``allow_none``, of the probabilities five ways (none included), of the
     texts labelled with any of its classes."""
-    names = list(predictor.classes if allow_none else predictor.topics)
+    from .training.reading import clean_label
+
+    names = [clean_label(c) for c in (predictor.classes if allow_none else predictor.topics)]
     keep = [i for i, label in enumerate(labels) if label in names]
     probs = predictor._probabilities(scores[keep], allow_none).reshape(len(keep), len(names))
     y = np.asarray([names.index(labels[i]) for i in keep], dtype=np.int64)

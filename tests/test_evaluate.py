@@ -67,3 +67,25 @@ def test_score_files_allow_none_is_a_flag(tmp_path, small_model):
     path.write_text('{"text": "Giá xăng tăng", "label": "energy"}\n', encoding="utf-8")
     with pytest.raises(TypeError, match="allow_none must be True or False, got 'no'"):
         score_file(small_model, str(path), allow_none="no")
+
+
+def test_a_models_labels_typed_decomposed_are_read_as_the_files_labels(tmp_path):
+    # (a model trained before labels were read as typed kept the decomposed names)
+    import json
+    import unicodedata
+
+    from conftest import SMALL_CORPUS
+
+    import nlpkit
+    from nlpkit.evaluate import score_file
+
+    texts = [f"{t} ({i})" for i, t in enumerate(t for ts in SMALL_CORPUS.values() for t in ts)]
+    labels = [("Thể thao" if x == "sports" else x) for x, ts in SMALL_CORPUS.items() for _ in ts]
+    model = nlpkit.train(texts, labels, min_df=1)
+    model.topics = [unicodedata.normalize("NFD", t) for t in model.topics]
+    path = tmp_path / "test.jsonl"
+    rows = [json.dumps({"text": t, "label": y}, ensure_ascii=False) for t, y in zip(texts, labels)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = score_file(model, str(path))
+    assert "labels_the_model_lacks" not in result and result["per_label"]["Thể thao"]["support"] > 0
+    assert result["calibration"]["n"] == len(texts)
