@@ -91,6 +91,7 @@ def score_file(
     label_field: str = "label",
     title_field: str | None = None,
     allow_none: bool = False,
+    title_optional: bool = False,
 ) -> dict[str, Any]:
     """`classification_metrics` of ``predictor`` on a labelled file of one's own, read as
     `nlpkit train --data` reads it: every text, title first, as the model answers it (with
@@ -102,7 +103,7 @@ def score_file(
     from .training.reading import DataError, clean_label, read_file, spelling
 
     check_flag("allow_none", allow_none)
-    data = read_file(path, text_field, label_field, title_field)
+    data = read_file(path, text_field, label_field, title_field, title_optional=title_optional)
     for where, label in zip(data.where, data.labels):
         if not label:  # (as training refuses it: it would be scored as always wrong)
             raise DataError(f"{where}: empty label")
@@ -126,7 +127,11 @@ def score_file(
     result = {
         "data": str(path),
         # (the fields read: a reader of the figures knows whether titles were)
-        "fields": {"text": text_field, "label": label_field, "title": title_field},
+        "fields": {
+            "text": text_field,
+            "label": label_field,
+            "title": title_field if any(data.titles) or not title_optional else None,
+        },
         **classification_metrics(data.labels, predicted, classes + lacking),
         "texts_per_second": round(len(texts) / seconds, 1) if seconds else None,
         # (the texts labelled with one of the model's topics: how far its probabilities hold)

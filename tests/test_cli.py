@@ -614,6 +614,29 @@ def test_evaluate_reads_the_title_field_the_model_was_trained_with(tmp_path, cap
     assert json.loads(capsys.readouterr().out)["fields"]["title"] is None
 
 
+def test_evaluate_reads_titles_by_default_as_predict_does_and_reads_a_pipe(tmp_path, capsys):
+    rows = [{"title": t, "text": "", "label": x} for x, ts in SMALL_CORPUS.items() for t in ts]
+    path = _labelled(tmp_path, rows)
+    model = str(ROOT / "models" / "default")
+    assert main(["evaluate", model, "--data", str(path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    answers = nlpkit.predict([r["title"] for r in rows])
+    assert result["fields"]["title"] == "title"
+    assert result["accuracy"] == round(
+        sum(a == r["label"] for a, r in zip(answers, rows)) / len(rows), 4
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "nlpkit", "evaluate", model, "--data", "-"],
+        input=path.read_text("utf-8"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["accuracy"] == result["accuracy"]
+
+
 def test_evaluate_errors_are_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)  # (the shipped recipe's hand labels, named from the root)
     path = _labelled(

@@ -336,6 +336,26 @@ def test_a_feed_reads_its_titles_and_leaves_out_records_with_nothing_to_read(tmp
         read_texts(feed)
 
 
+def test_a_feeds_default_title_is_never_its_text_nor_something_else_than_a_string(tmp_path):
+    from nlpkit.training.reading import read_texts
+
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"title": "Giá xăng tăng", "text": "Lần 1"},
+        {"title": {"rendered": "Tít"}, "text": "Lần 2"},  # (a CMS's export)
+    ]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    with pytest.warns(UserWarning, match=r"1 record with a 'title' that is not a string read"):
+        assert read_texts(feed) == (["Lần 1", "Lần 2"], ["Giá xăng tăng", ""])
+    # The title as the text: read once, not as its own title too.
+    feed.write_text(json.dumps({"title": "Giá xăng tăng"}, ensure_ascii=False) + "\n", "utf-8")
+    assert read_texts(feed, text_field="title") == (["Giá xăng tăng"], [""])
+    # Named outright, a title that is not a string is the record's error, as before.
+    feed.write_text(json.dumps(records[1]) + "\n", "utf-8")
+    with pytest.raises(DataError, match="field 'title' \\(title\\) must be a string"):
+        read_texts(feed, title_field="title")
+
+
 def test_the_plain_text_hint_is_for_a_file_read_as_csv_by_its_content_alone(tmp_path):
     from nlpkit.training.reading import read_texts
 

@@ -20,22 +20,25 @@ def _evaluate_data(args: argparse.Namespace, predictor) -> int:
     if args.config or args.corpus or args.labels:
         raise UsageError("--data scores a file of your own: --config, --corpus and --labels "
                          "are for the corpus's held-out part")  # fmt: skip
-    # A model trained on a file with titles reads its texts title first: unless told, the
-    # file is read with the title field the model was trained with, where its records have it.
+    # Texts are read title first, as the model was trained: unless told, the file's title is
+    # the field the model was trained with (a model of one's own file), else "title", where
+    # its records have it (as predict --input reads it).
     trained = ((predictor.manifest.get("metrics") or {}).get("user_data") or {}).get("fields")
-    title_field = args.title_field or (trained or {}).get("title")
-    options = {
-        "text_field": args.text_field or "text",
-        "label_field": args.label_field or "label",
-        "allow_none": _allow_none(args, predictor),
-    }
+    text_field = args.text_field or "text"
+    title_field = args.title_field or (trained or {}).get("title") or "title"
+    if title_field == text_field and not args.title_field:
+        title_field = None
+    data = "/dev/stdin" if args.data == "-" else args.data
     try:
-        try:
-            result = score_file(predictor, args.data, title_field=title_field, **options)
-        except DataError as exc:
-            if args.title_field or not title_field or "no record has the title" not in str(exc):
-                raise
-            result = score_file(predictor, args.data, **options)
+        result = score_file(
+            predictor,
+            data,
+            text_field=text_field,
+            label_field=args.label_field or "label",
+            title_field=title_field,
+            allow_none=_allow_none(args, predictor),
+            title_optional=not args.title_field,
+        )
     except (DataError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     lacking = result.get("labels_the_model_lacks")

@@ -269,9 +269,11 @@ def read_file(
     label_field: str = "label",
     title_field: str | None = None,
     split_field: str | None = None,
+    title_optional: bool = False,
 ) -> LabelledTexts:
     """Read a labelled file: JSON lines (one object a line) or CSV with a header (``.tsv``:
-    tab-separated), either gzipped (``.gz``). Fields are named by the arguments."""
+    tab-separated), either gzipped (``.gz``). Fields are named by the arguments; a title field
+    no record has is an error unless ``title_optional`` (a default the caller chose)."""
     path = Path(path)
     wanted = {"text": text_field, "label": label_field, "title": title_field, "split": split_field}
     for what, name in wanted.items():
@@ -309,7 +311,7 @@ def read_file(
         out.where.append(where)
     if not out.texts:
         raise DataError(f"{path}: no records")
-    if title_field and not titled:
+    if title_field and not titled and not title_optional:
         raise DataError(
             f"{path}: no record has the title field {title_field!r} (fields of the first: "
             f"{', '.join(map(str, first or {}))}); name the title field with --title-field"
@@ -384,8 +386,10 @@ def read_texts(
     texts: list[str] = []
     titles: list[str] = []
     empty: list[str] = []
+    odd: list[str] = []
     given = title_field
-    title_field = title_field or "title"
+    # (the default, as predict --input's: "title" where a record has it, unless it is the text)
+    title_field = title_field or ("title" if text_field != "title" else "")
     for number, row, kind in _rows(path):
         where = f"{path}:{number}"
         for what, name in (("text", text_field), ("title", given)):
@@ -403,7 +407,11 @@ def read_texts(
                     f"name the {what} field with --{what}-field{plain}"
                 )
         text = _string(row[text_field], where, text_field, "text")
-        title = row.get(title_field)
+        title = row.get(title_field) if title_field else None
+        if title is not None and not isinstance(title, str) and not given:
+            # (a default's field of something else: the record is read without it, and said)
+            odd.append(where)
+            title = None
         title = "" if title is None else _string(title, where, title_field, "title")
         if not (has_content(text) or has_content(title)):
             empty.append(where + _empty_once_cleaned(text + title))
@@ -411,6 +419,12 @@ def read_texts(
         texts.append(text)
         titles.append(title)
     _check_some(path, texts, empty)
+    if odd:
+        warnings.warn(
+            f"{len(odd):,} record{'s' * (len(odd) != 1)} with a {title_field!r} that is not a "
+            f"string read without it, e.g. {odd[0]}",
+            stacklevel=2,
+        )
     return texts, titles
 
 
