@@ -761,6 +761,16 @@ def test_a_crashed_job_leaves_no_lock_behind(tmp_path):
 # -- resume: only the same input, model and settings, checked before anything is written -------
 
 
+@pytest.mark.parametrize("workers, error", [(0, ValueError), (True, TypeError), (1.5, TypeError)])
+def test_a_bad_worker_count_leaves_the_output_as_it_was(tmp_path, workers, error):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b"an earlier run's lines\n")
+    with pytest.raises(error, match="workers must be a whole number"):
+        predict_file(src, out, workers=workers)
+    assert out.read_bytes() == b"an earlier run's lines\n"
+
+
 def test_messages_name_python_arguments_to_python_and_options_to_the_command(tmp_path, capsys):
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)
     out = tmp_path / "mine.jsonl"

@@ -383,6 +383,8 @@ def predict_file(
     input line it stands for, all checked before anything is written.
     """
     check_flag("resume", resume)
+    # (refused before the output is opened: it would be made, or cut, for nothing)
+    check_count("workers", workers)
     fields_given = text_field is not None or title_field is not None
     text_given = text_field is not None
     text_field = "text" if text_field is None else text_field
