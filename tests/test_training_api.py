@@ -213,3 +213,13 @@ def test_held_out_texts_of_a_label_the_training_part_lacks_are_scored_wrong(tmp_
     assert distant["n"] == 11 and distant["labels_the_model_lacks"] == {"zz": 3}
     assert distant["per_label"]["zz"]["support"] == 3 and distant["per_label"]["zz"]["recall"] == 0
     assert metrics["heldout"]["accuracy"] <= round(8 / 11, 4)
+
+
+def test_numpy_integers_are_taken_as_counts(cache):
+    import numpy as np
+
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
+    model = nlpkit.train(texts, LABELS, min_df=np.int64(1), n_jobs=np.int64(1), cache=cache)
+    assert model.predict("Giá xăng dầu tăng mạnh") == "energy"
+    with pytest.raises(ValueError, match="n_jobs"):
+        nlpkit.train(texts, LABELS, n_jobs=np.int64(-1))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,6 +66,8 @@ def own_data_config(
             raise TypeError(f"unknown training option {key!r} (known: {', '.join(known)})")
         if key == "ngram_range" and isinstance(value, tuple):
             value = list(value)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = int(value)  # (numpy's integers, as every count of nlpkit takes them)
         *tables, last = OPTIONS[key]
         target = changes
         for table in tables:
