@@ -184,3 +184,11 @@ def test_a_label_the_split_field_holds_out_whole_is_not_said_to_train(tmp_path):
         warnings.simplefilter("always")
         split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
     assert not any("one example" in str(w.message) for w in caught)
+
+
+def test_a_holdout_of_most_of_the_texts_added_to_a_recipe_is_not_said():
+    # (with a recipe's texts the model learns from far more than the user's training part)
+    texts = [f"Bài số {i}: tin {i}" for i in range(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split(from_lists(texts, ["a", "b"] * 20), holdout=0.9, seed=0, alone=False)

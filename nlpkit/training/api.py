@@ -100,7 +100,7 @@ def _fit(data, cfg, holdout, progress, cache, base=None, weight=1.0):
         # it; the cache is for the pure-Python one, and for the recipes over the corpora.
         cache = False
 
-    user = split(data, holdout, cfg["seed"], weight)
+    user = split(data, holdout, cfg["seed"], weight, alone=base is None)
     reporter = progress if isinstance(progress, Progress) else Progress(progress)
     base_model = None
     if base is not None:

@@ -201,10 +201,15 @@ class UserSplit:
 
 
 def split(
-    data: LabelledTexts, holdout: float = 0.2, seed: int = 0, weight: float = 1.0
+    data: LabelledTexts,
+    holdout: float = 0.2,
+    seed: int = 0,
+    weight: float = 1.0,
+    alone: bool = True,
 ) -> UserSplit:
     """Check ``data`` and split it: by its split field when it has one, else a stratified,
-    seeded share ``holdout`` of each label held out (a label's last example always trains)."""
+    seeded share ``holdout`` of each label held out (a label's last example always trains).
+    ``alone``: the model learns from these texts alone (not added to a recipe's)."""
     if isinstance(holdout, bool) or not isinstance(holdout, Real) or not 0 <= holdout < 1:
         raise DataError(f"holdout must be a share in [0, 1), got {holdout!r}")
     group = check(data)
@@ -263,7 +268,7 @@ def split(
             f"the training part has {'one label only' if topics else 'no label'}{besides} "
             f"({', '.join(map(repr, sorted(train_labels)))}): training needs two or more"
         )
-    if len(heldout) > len(train):
+    if alone and len(heldout) > len(train):
         # (a model of a few texts a label, scored on the rest: figures of little worth, said
         # before the fit, not met as a failure deep in it)
         asked = "the split field" if data.parts is not None else f"a holdout of {holdout:g}"
