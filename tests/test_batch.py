@@ -761,6 +761,21 @@ def test_a_crashed_job_leaves_no_lock_behind(tmp_path):
 # -- resume: only the same input, model and settings, checked before anything is written -------
 
 
+def test_a_setting_resume_refuses_is_named_as_its_caller_gave_it(tmp_path, capsys):
+    src = _jsonl(tmp_path / "in.jsonl", TEXTS)
+    out = tmp_path / "out.jsonl"
+    predict_file(src, out)
+    with pytest.raises(
+        InputError, match="written with allow_none=False, this run has allow_none=True"
+    ):
+        predict_file(src, out, resume=True, allow_none=True)
+    args = ["predict", "--input", str(src), "--output", str(out), "--resume"]
+    assert main([*args, "--allow-none"]) == 2
+    assert "written with no --allow-none, this run has --allow-none:" in capsys.readouterr().err
+    assert main([*args, "--format", "text"]) == 2
+    assert "written with --format jsonl, this run has --format text:" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("workers, error", [(0, ValueError), (True, TypeError), (1.5, TypeError)])
 def test_a_bad_worker_count_leaves_the_output_as_it_was(tmp_path, workers, error):
     src = _jsonl(tmp_path / "in.jsonl", TEXTS)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["by_command", "option", "start_afresh"]
+__all__ = ["by_command", "option", "setting", "start_afresh"]
 
 _BY_COMMAND: ContextVar[bool] = ContextVar("nlpkit_batch_by_command", default=False)
 
@@ -37,6 +37,17 @@ def option(name: str, value: object = None) -> str:
     if value is None:
         return name
     return _ARGUMENTS.get((name, value)) or f"{name}={str(value)!r}"
+
+
+def setting(name: str, value: object) -> str:
+    """A setting of a run as its caller gave it: ``--allow-none`` (or ``no --allow-none``),
+    ``--format text``, ``--text-field body`` to the command; ``allow_none=True``,
+    ``jsonl=False``, ``text_field='body'`` to Python."""
+    if _BY_COMMAND.get() and isinstance(value, bool):
+        return option(name) if value else f"no {option(name)}"
+    if not _BY_COMMAND.get() and isinstance(value, bool):
+        return f"{name}={value}"
+    return option(name, value)
 
 
 def start_afresh() -> str:

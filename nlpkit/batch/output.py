@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..predictor import Predictor
-from .naming import option, start_afresh
+from .naming import option, setting, start_afresh
 from .reading import _BLOCK, InputError, Job, _split
 from .records import _loads, _Settings
 
@@ -97,9 +97,9 @@ def _resumable(
     for key in now:
         if was.get(key) != now[key]:
             raise InputError(
-                f"{resume}: {output} was written with {key} {was.get(key)!r}, this run has "
-                f"{now[key]!r}: not resumed, so that one file holds one kind of answer; "
-                f"{afresh}"
+                f"{resume}: {output} was written with {setting(key, was.get(key))}, this run "
+                f"has {setting(key, now[key])}: not resumed, so that one file holds one kind of "
+                f"answer; {afresh}"
             )
     if earlier.get("model") != run["model"]:
         raise InputError(
