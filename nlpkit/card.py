@@ -83,7 +83,8 @@ def _data_lines(info: dict[str, Any], cfg: dict[str, Any], training: dict[str, A
         )
         lines.append(
             f"- Data: {user['file'] or 'texts given in Python'}, {user['train']:,} texts trained "
-            f"and {user['heldout']:,} held out ({held}), labels as the file gives them"
+            f"and {user['heldout']:,} held out ({held}), labels as "
+            f"{'the file gives them' if user['file'] else 'given'}"
             + (f", sample weight {user['weight']:g}" if corpora else "")
             + "."
         )
@@ -147,6 +148,7 @@ def model_card(
     cfg = info["training_config"]
     heldout = info["metrics"]["heldout"]
     training = info["metrics"]["training"]
+    user_file = (info["metrics"].get("user_data") or {}).get("file")
     lines = [
         f"# nlpkit model `{name}`",
         "",
@@ -203,8 +205,8 @@ def model_card(
         ("boundaries", "Boundaries slice", _BOUNDARIES, ("by_kind", "by_era")),
         (
             "distant",
-            "The held-out texts of the file, against their labels"
-            if heldout_labels(cfg, info["metrics"]) == "the file's labels"
+            f"The held-out texts{' of the file' if user_file else ''}, against their labels"
+            if _own_labels(cfg, info["metrics"])
             else f"Distant labels ({cfg['data']['labels']} labels of all held-out records)",
             "",
             ("by_era", "by_text_kind"),
@@ -282,10 +284,11 @@ def model_card(
             "This model has no out-of-scope class: texts outside its topics get their "
             "nearest topic."
         )
-    elif heldout_labels(cfg, info["metrics"]) == "the file's labels":
+    elif _own_labels(cfg, info["metrics"]):
         scope = (
-            "Texts like those the file labels none get their nearest topic by default; "
-            "`allow_none=True` (`--allow-none`) answers none for them."
+            f"Texts like those {'the file labels' if user_file else 'labelled'} none get "
+            "their nearest topic by default; `allow_none=True` (`--allow-none`) answers none "
+            "for them."
         )
     else:
         scope = (
@@ -587,10 +590,18 @@ def _reads_corpora(cfg: dict[str, Any]) -> bool:
     return bool(cfg["data"]["corpora"] or cfg["data"]["files"])
 
 
+def _own_labels(cfg: dict[str, Any], metrics: dict[str, Any]) -> str | None:
+    """Whose labels a model trained on a user's texts alone learned, in words ("the file's",
+    or, for texts given in Python, "the given"); None for a recipe's model."""
+    user = metrics.get("user_data")
+    if not user or _reads_corpora(cfg):
+        return None
+    return "the file's" if user.get("file") else "the given"
+
+
 def heldout_labels(cfg: dict[str, Any], metrics: dict[str, Any]) -> str:
-    """What the held-out part is scored against, in words: a user's file's own labels when
-    the model was trained on that file alone, else the recipe's kind of labels ("weak",
-    "section")."""
-    if metrics.get("user_data") and not _reads_corpora(cfg):
-        return "the file's labels"
-    return f"the {cfg['data']['labels']} labels"
+    """What the held-out part is scored against, in words: a user's own labels (of a file, or
+    given in Python) when the model was trained on them alone, else the recipe's kind of
+    labels ("weak", "section")."""
+    own = _own_labels(cfg, metrics)
+    return f"{own} labels" if own else f"the {cfg['data']['labels']} labels"

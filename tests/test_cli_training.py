@@ -54,6 +54,9 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
     assert (user["train"], user["heldout"]) == (128, 32)
     assert manifest["metrics"]["heldout"]["distant"]["n"] == 32
     assert (tmp_path / "sections-model" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    card = (tmp_path / "sections-model" / "README.md").read_text("utf-8")
+    assert "The held-out texts of the file, against their labels" in card
+    assert "labels as the file gives them" in card
     # Piped, the progress lines stay away; --quiet silences the messages too.
     assert "\r" not in result.stderr and "training labels" in result.stderr
     quiet = run(

@@ -74,14 +74,15 @@ def test_a_holdout_is_scored_and_the_card_shows_it(tmp_path, cache):
     model.save(tmp_path / "m")
     assert (tmp_path / "m" / "confusion_matrix.png").exists() or pytest.importorskip("matplotlib")
     card = (tmp_path / "m" / "README.md").read_text("utf-8")
-    assert "held-out texts of the file" in card
+    # (texts given in Python: no file to speak of)
+    assert "The held-out texts, against their labels" in card and "the file" not in card
     # and how far the probabilities hold on them
     calibration = metrics["heldout"]["distant"]["calibration"]
     assert calibration["n"] == 24 and calibration["accuracy"] == metrics["heldout"]["accuracy"]
     assert f"for an accuracy of {calibration['accuracy']:.3f}" in card
 
 
-def test_the_card_of_a_model_with_a_none_label_speaks_of_the_files_none(tmp_path, cache):
+def test_the_card_of_a_model_with_a_none_label_speaks_of_its_none(tmp_path, cache):
     from conftest import SMALL_NONE
 
     texts = TEXTS + SMALL_NONE * 3
@@ -92,7 +93,7 @@ def test_the_card_of_a_model_with_a_none_label_speaks_of_the_files_none(tmp_path
     in_scope = distant["calibration"]["n"]
     assert in_scope < distant["n"]
     card = model.save(tmp_path / "m").joinpath("README.md").read_text("utf-8")
-    assert "Texts like those the file labels none get their nearest topic" in card
+    assert "Texts like those labelled none get their nearest topic" in card
     assert "four topics (entertainment" not in card
     assert f"the {in_scope:,} of these texts labelled with a topic, not none" in card
 
