@@ -195,6 +195,10 @@ def test_command_refuses_to_write_over_the_model_it_refreshes(
         assert main([*args, "--threshold", "0.5"]) == 2
         err = capsys.readouterr().err
         assert "is the model being refreshed" in err and len(err.strip().splitlines()) == 1
+    # Nor its results, which would be files of the user's in a model folder.
+    args = ["adapt", "--unlabeled", "feed.jsonl", "--model", "mine", "--output", "new"]
+    assert main([*args, "--results", "link"]) == 2
+    assert "--results link is in the model being refreshed" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in (tmp_path / "mine").iterdir()} == before
     # Nor the shipped model, the one refreshed when --model is not given.
     from nlpkit.modelfile import default_model_path

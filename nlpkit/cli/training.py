@@ -129,6 +129,14 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--output {output} is the model being refreshed ({teacher}): name another folder"
         )
+    if args.results:
+        results = Path(os.path.realpath(args.results))
+        refreshed = Path(os.path.realpath(teacher))
+        if results == refreshed or refreshed in results.parents:
+            raise UsageError(
+                f"--results {args.results} is in the model being refreshed ({teacher}): "
+                "name another folder"
+            )
     _apart(output, args.results)
     _writable(output, "--output", model=True)
     if args.results:
