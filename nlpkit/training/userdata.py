@@ -54,15 +54,17 @@ def _copy_keys(data: LabelledTexts) -> list[Any]:
     a title and its text as those two lines). Normalising every text would cost as much as
     segmenting it: only texts whose starts, so normalised, meet another's are normalised
     whole."""
-    joined = [join_title(title, text) for title, text in zip(data.titles, data.texts)]
-    heads = [_head(text) for text in joined]
+    # (the start of each text as read, title first: the whole of it only where starts meet)
+    heads = [_head(join_title(t[:120], x[:120])) for t, x in zip(data.titles, data.texts)]
     met = Counter(heads)
     keys: list[Any] = []
-    for head, text in zip(heads, joined):
-        if met[head] > 1 and has_content(text):
-            keys.append(" ".join(normalize(text).casefold().split()))
+    for head, title, text in zip(heads, data.titles, data.texts):
+        joined = join_title(title, text) if met[head] > 1 else ""
+        if joined and has_content(joined):
+            keys.append(" ".join(normalize(joined).casefold().split()))
         else:
-            keys.append((text.strip(),))
+            # (a text whose start meets no other's is its own: its position is its key)
+            keys.append(len(keys))
     return keys
 
 
