@@ -135,6 +135,14 @@ def test_a_utf16_file_is_said_to_be_utf16(tmp_path):
     path.write_bytes("text\tlabel\nGiá xăng\tenergy\n".encode("utf-16"))
     with pytest.raises(DataError, match=r"u16.txt: UTF-16 \(byte-order mark\), not UTF-8: save"):
         read_file(path)
+    path.write_bytes("text\tlabel\nGiá xăng\tenergy\n".encode("utf-32"))
+    with pytest.raises(DataError, match=r"u16.txt: UTF-32 \(byte-order mark\), not UTF-8: save"):
+        read_file(path)
+    # (and a .tsv of semicolons is told of tabs, not commas)
+    path = tmp_path / "x.tsv"
+    path.write_text("text;label\nGiá;x\n", encoding="utf-8")
+    with pytest.raises(DataError, match="a .tsv file's are separated by tabs: export it again"):
+        read_file(path)
 
 
 def test_plain_text_given_as_labelled_data_is_said_to_be_read_as_csv(tmp_path):

@@ -78,9 +78,10 @@ def _open_text(path: Path) -> Iterator[tuple[io.TextIOWrapper, str]]:
         if magic == b"\x1f\x8b":
             stream = gzip.GzipFile(fileobj=stream, mode="rb")
         first = stream.read(4096)
-        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if first.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
             # (a spreadsheet's "Unicode Text" export: UTF-16, its byte-order mark first)
-            raise DataError(f"{path}: UTF-16 (byte-order mark), not UTF-8: save it as UTF-8")
+            wide = "UTF-32" if first.startswith((b"\xff\xfe\x00\x00", b"\x00\x00")) else "UTF-16"
+            raise DataError(f"{path}: {wide} (byte-order mark), not UTF-8: save it as UTF-8")
         text = io.TextIOWrapper(
             io.BufferedReader(_Replay(first, stream), 1 << 16), encoding="utf-8-sig", newline=""
         )
@@ -212,9 +213,10 @@ def _separator(head: str, kind: str) -> str:
     if kind == "csv" and "," not in line and "\t" in line:
         return "its values are separated by tabs: name the file .tsv (or .tsv.gz)"
     if "," not in line and "\t" not in line and ";" in line:
+        mark, name = ("tabs", "a .tsv file's") if kind == "tsv" else ("commas", "a CSV file's")
         return (
-            "its values are separated by semicolons; a CSV file's are separated by commas "
-            "(tabs in .tsv): export it again with commas"
+            f"its values are separated by semicolons; {name} are separated by {mark}: export "
+            f"it again with {mark}"
         )
     return ""
 
