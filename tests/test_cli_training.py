@@ -503,3 +503,19 @@ def test_a_mistake_in_the_arguments_is_said_before_trainings_imports(tmp_path, a
         timeout=300,
     )
     assert done.returncode == 2 and done.stderr.splitlines()[-1] == "False", done.stderr
+
+
+def test_standard_inputs_errors_name_it_so(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "nlpkit", "train", "--data", "-"],
+        input='{"text": "a", "label": "x"}\nnot json\n',
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "nlpkit train: error: standard input:2: not valid JSON (Expecting value at column 1)"
+    )

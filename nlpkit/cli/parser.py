@@ -220,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         metavar="FILE",
         help="the unlabelled texts: JSON lines, CSV, or plain text (.txt: one text a line); "
-        "'-' for standard input",
+        "'-' for standard input (JSON lines or CSV)",
     )
     p.add_argument("--text-field", default="text", help="field with the text (default: text)")
     p.add_argument(

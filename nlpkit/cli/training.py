@@ -26,6 +26,11 @@ def _stdin_named(path: str) -> str:
     return "/dev/stdin" if path == "-" else path
 
 
+def _stdin_said(message: str) -> str:
+    """A message of the readers, which name standard input by the name they opened it by."""
+    return message.replace("/dev/stdin", "standard input")
+
+
 def _there(path: str) -> None:
     """A file that is not there, said at once (its reading comes after training's imports)."""
     if not os.path.exists(path):
@@ -167,7 +172,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
                 progress=_reporter(args),
             )
     except (CorpusError, ModelError, ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(_stdin_said(str(exc))) from None
     cfg = predictor.manifest["training_config"]
     feed = metrics["training"]["feed"]
     # (the card and manifest say which feed made the model)
@@ -257,7 +262,7 @@ def _train_data(args: argparse.Namespace) -> int:
             said = str(exc)
             # (a value of --n-jobs or --cv is refused in the config's words: named as given)
             named = [f"--{k.replace('_', '-')}" for k in options if said.startswith(f"'{k}' must")]
-            raise UsageError(f"{named[0]}: {said}" if named else said) from None
+            raise UsageError(_stdin_said(f"{named[0]}: {said}" if named else said)) from None
     _write(write_results, predictor, metrics, cfg, output, args.results, to=output)
     print(f"model: {output}")
     heldout = metrics["heldout"]
