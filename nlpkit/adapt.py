@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .arguments import empty_cell
 from .topics import NONE
 from .training.feed import feed_labels, feed_records
 
@@ -52,7 +53,7 @@ def _feed_lists(texts: object, titles: object) -> tuple[list[str], list[str] | N
         if not isinstance(text, str):
             raise TypeError(f"texts[{i}] must be str, not {type(text).__name__}")
     for i, title in enumerate(heads or []):
-        if title is None or (isinstance(title, float) and title != title):
+        if empty_cell(title):
             heads[i] = ""  # type: ignore[index]
         elif not isinstance(title, str):
             raise TypeError(f"titles[{i}] must be str, not {type(title).__name__}")
@@ -138,8 +139,12 @@ def adapt(
         raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be within (0, 1], got {threshold}")
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"name must be a non-empty string, got {name!r}")
+    from .topics import name_problem
+
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, not {type(name).__name__}")
+    if name_problem(name):  # (it heads the model card and names the model in its errors)
+        raise ValueError(f"name {name!r} {name_problem(name)}")
     teacher = model if isinstance(model, Predictor) else load(model)
     records = feed_records(*_feed_lists(texts, titles))
     if not records:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["check_count", "check_flag"]
+__all__ = ["check_count", "check_flag", "empty_cell"]
 
 
 def check_flag(name: str, value: object) -> bool:
@@ -30,3 +30,13 @@ def check_count(name: str, value: object, zero: str | None = None) -> int:
     if value < (0 if zero else 1):
         raise ValueError(f"{name} must be a whole number, {least}; got {value!r}")
     return int(value)
+
+
+def empty_cell(value: object) -> bool:
+    """Whether ``value`` is an empty cell of a table: None, a NaN of any float type (numpy's
+    too), or pandas' NA; what a column of titles holds where a text has none."""
+    return (
+        value is None
+        or (isinstance(value, numbers.Real) and value != value)
+        or type(value).__name__ == "NAType"
+    )

@@ -135,14 +135,17 @@ def test_adapt_refuses_what_is_not_a_feed_naming_the_item(teacher, texts, titles
 
 
 def test_a_missing_title_is_no_title_and_the_model_is_named(teacher):
-    texts = FEED + [""]
-    titles = [None] * len(FEED) + ["Giá xăng dầu tăng mạnh"]
+    import numpy as np
+
+    texts = FEED + ["", ""]
+    # (None, any float NaN: an empty cell, as pandas and numpy give it)
+    titles = [None] * (len(FEED) - 1) + [np.float32("nan"), "Giá xăng dầu tăng mạnh", "Giá điện"]
     model, metrics = adapt(texts, titles=titles, model=teacher, threshold=0.5, name="feed-2026")
-    assert model.manifest["name"] == "feed-2026" and metrics["training"]["feed"]["records"] == len(
-        texts
-    )
-    with pytest.raises(TypeError, match="name must be a non-empty string"):
-        adapt(FEED, model=teacher, name="")
+    assert model.manifest["name"] == "feed-2026"
+    assert metrics["training"]["feed"]["records"] == len(texts)
+    for bad, error in [("", ValueError), ("a\nb", ValueError), (5, TypeError)]:
+        with pytest.raises(error, match="name"):
+            adapt(FEED, model=teacher, name=bad)
 
 
 def test_the_counts_say_that_headlines_count_on_their_own(teacher):

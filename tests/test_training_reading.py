@@ -125,8 +125,12 @@ def test_a_record_without_its_title_has_none_and_a_title_no_record_has_is_said(t
     with pytest.raises(DataError, match=r"x.jsonl: no record has the title field 'headline' \("):
         read_file(path, title_field="headline")
     # In Python, None or NaN (pandas' empty cell) is no title.
-    data = from_lists(["a", "b", "c"], ["x", "y", "x"], ["Tít", None, float("nan")])
-    assert data.titles == ["Tít", "", ""]
+    import numpy as np
+
+    data = from_lists(
+        ["a", "b", "c", "d"], ["x", "y", "x", "y"], ["Tít", None, float("nan"), np.float32("nan")]
+    )
+    assert data.titles == ["Tít", "", "", ""]
 
 
 def test_a_utf16_file_is_said_to_be_utf16(tmp_path):

@@ -19,6 +19,7 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
+from ..arguments import empty_cell
 from ..text import has_content, is_sequence
 
 __all__ = [
@@ -347,7 +348,7 @@ def from_lists(
         raise DataError(f"{len(texts)} texts but {len(titles)} titles")
     where = [f"texts[{i}]" for i in range(len(texts))]
     for i, (text, label, title) in enumerate(zip(texts, labels, titles)):
-        if title is None or (isinstance(title, float) and title != title):
+        if empty_cell(title):
             # (no title: pandas gives NaN, or None, for an empty cell of a title column)
             titles[i] = title = ""
         for name, value in (("texts", text), ("titles", title), ("labels", label)):
