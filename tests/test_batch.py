@@ -839,9 +839,9 @@ def test_resume_refuses_other_settings(tmp_path, capsys, small_none_folder):
     src, out, before = _interrupted(tmp_path, "--model", str(small_none_folder))
     capsys.readouterr()
     for args, message in (
-        (["--allow-none"], "allow_none False, this run has True"),
-        (["--prefix", "p_"], "prefix '', this run has 'p_'"),
-        (["--format", "text"], "format 'jsonl', this run has 'text'"),
+        (["--allow-none"], "no --allow-none, this run has --allow-none"),
+        (["--prefix", "p_"], "--prefix '', this run has --prefix p_"),
+        (["--format", "text"], "--format jsonl, this run has --format text"),
     ):
         cmd = ["predict", "--input", str(src), "--output", str(out), "--resume"]
         assert main([*cmd, "--model", str(small_none_folder), *args]) == 2

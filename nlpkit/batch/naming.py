@@ -33,7 +33,7 @@ def option(name: str, value: object = None) -> str:
     Python's spelling; without a value, the name alone)."""
     if _BY_COMMAND.get():
         flag = "--" + name.replace("_", "-")
-        return flag if value is None else f"{flag} {value}"
+        return flag if value is None else f"{flag} {value if value != '' else repr('')}"
     if value is None:
         return name
     return _ARGUMENTS.get((name, value)) or f"{name}={str(value)!r}"
