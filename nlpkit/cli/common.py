@@ -39,6 +39,17 @@ def _warnings_said(command: str) -> Iterator[None]:
         yield
 
 
+def _stdin_named(path: str) -> str:
+    """'-', standard input, as the name the readers open (they read a stream once, from its
+    start, as they read a shell's <(...))."""
+    return "/dev/stdin" if path == "-" else path
+
+
+def _stdin_said(message: str) -> str:
+    """A message of the readers, which name standard input by the name they opened it by."""
+    return message.replace("/dev/stdin", "standard input")
+
+
 def _settle_imports(args: argparse.Namespace) -> None:
     """Training's imports made, and what they made set aside from the cyclic collector: some
     125,000 objects of scikit-learn, scipy and numpy that live as long as the process, which

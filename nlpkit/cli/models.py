@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..usage import UsageError
-from .common import _allow_none, _config, _load, _not_a_file
+from .common import _allow_none, _config, _load, _not_a_file, _stdin_named, _stdin_said
 
 
 def _evaluate_data(args: argparse.Namespace, predictor) -> int:
@@ -28,7 +28,7 @@ def _evaluate_data(args: argparse.Namespace, predictor) -> int:
     title_field = args.title_field or (trained or {}).get("title") or "title"
     if title_field == text_field and not args.title_field:
         title_field = None
-    data = "/dev/stdin" if args.data == "-" else args.data
+    data = _stdin_named(args.data)
     try:
         result = score_file(
             predictor,
@@ -40,7 +40,7 @@ def _evaluate_data(args: argparse.Namespace, predictor) -> int:
             title_optional=not args.title_field,
         )
     except (DataError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(_stdin_said(str(exc))) from None
     lacking = result.get("labels_the_model_lacks")
     if lacking:
         print(

@@ -14,21 +14,12 @@ from .common import (
     _config,
     _reporter,
     _settle_imports,
+    _stdin_named,
+    _stdin_said,
     _warnings_said,
     _writable,
     _write,
 )
-
-
-def _stdin_named(path: str) -> str:
-    """'-', standard input, as the name the readers open (they read a stream once, from its
-    start, as they read a shell's <(...))."""
-    return "/dev/stdin" if path == "-" else path
-
-
-def _stdin_said(message: str) -> str:
-    """A message of the readers, which name standard input by the name they opened it by."""
-    return message.replace("/dev/stdin", "standard input")
 
 
 def _there(path: str) -> None:
