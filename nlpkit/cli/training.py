@@ -119,15 +119,16 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     _there(args.unlabeled)
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
     teacher = Path(args.model) if args.model else default_model_path()
-    if os.path.realpath(output) == os.path.realpath(teacher):
+    refreshed = Path(os.path.realpath(teacher))
+    if refreshed in (Path(os.path.realpath(output)), *Path(os.path.realpath(output)).parents):
         # (the refreshed model would replace the one it learns from, and a second run would
         # learn from that one: what the first model knew is lost)
         raise UsageError(
-            f"--output {output} is the model being refreshed ({teacher}): name another folder"
+            f"--output {output} is, or is in, the model being refreshed ({teacher}): name "
+            "another folder"
         )
     if args.results:
         results = Path(os.path.realpath(args.results))
-        refreshed = Path(os.path.realpath(teacher))
         if results == refreshed or refreshed in results.parents:
             raise UsageError(
                 f"--results {args.results} is in the model being refreshed ({teacher}): "
