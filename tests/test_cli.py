@@ -637,6 +637,25 @@ def test_evaluate_reads_titles_by_default_as_predict_does_and_reads_a_pipe(tmp_p
     assert json.loads(done.stdout)["accuracy"] == result["accuracy"]
 
 
+def test_evaluate_reads_a_record_whose_default_title_is_no_string_without_it(tmp_path, capsys):
+    rows = [
+        {"title": {"rendered": "x"}, "text": t, "label": x}
+        for x, ts in SMALL_CORPUS.items()
+        for t in ts
+    ]
+    assert (
+        main(
+            ["evaluate", str(ROOT / "models" / "default"), "--data", str(_labelled(tmp_path, rows))]
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    answers = nlpkit.predict([r["text"] for r in rows])
+    assert result["accuracy"] == round(
+        sum(a == r["label"] for a, r in zip(answers, rows)) / len(rows), 4
+    )
+
+
 def test_evaluate_errors_are_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)  # (the shipped recipe's hand labels, named from the root)
     path = _labelled(

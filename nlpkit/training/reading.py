@@ -308,6 +308,8 @@ def read_file(
         out.texts.append(_string(row[text_field], where, text_field, "text"))
         out.labels.append(clean_label(_string(row[label_field], where, label_field, "label")))
         title = row.get(title_field) if title_field else ""
+        if title_optional and title is not None and not isinstance(title, str):
+            title = None  # (a default's field of something else: read without it)
         out.titles.append("" if title is None else _string(title, where, title_field, "title"))
         if split_field:
             out.parts.append(_string(row[split_field], where, split_field, "split").strip().lower())
