@@ -192,3 +192,10 @@ def test_a_holdout_of_most_of_the_texts_added_to_a_recipe_is_not_said():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         split(from_lists(texts, ["a", "b"] * 20), holdout=0.9, seed=0, alone=False)
+
+
+def test_a_copy_after_much_white_space_is_still_a_copy():
+    texts = [f"Bài số {i}: Giá xăng dầu tăng" for i in range(20)]
+    texts += [" " * 200 + t for t in texts[:10]]
+    with pytest.warns(UserWarning, match="10 texts repeat an earlier one with the same label"):
+        split(from_lists(texts, (["a", "b"] * 10) + (["a", "b"] * 5)), holdout=0.3, seed=0)

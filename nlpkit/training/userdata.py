@@ -55,7 +55,10 @@ def _copy_keys(data: LabelledTexts) -> list[Any]:
     segmenting it: only texts whose starts, so normalised, meet another's are normalised
     whole."""
     # (the start of each text as read, title first: the whole of it only where starts meet)
-    heads = [_head(join_title(t[:120], x[:120])) for t, x in zip(data.titles, data.texts)]
+    heads = [
+        _head(join_title(t.strip()[:120], x.lstrip()[:120]))
+        for t, x in zip(data.titles, data.texts)
+    ]
     met = Counter(heads)
     keys: list[Any] = []
     for head, title, text in zip(heads, data.titles, data.texts):
