@@ -58,6 +58,12 @@ def own_data_config(
     """The config of a run on a user's data: the own-data defaults (or ``base``, a recipe the
     user's texts are added to) with ``options`` (names of `OPTIONS`); ``arguments``: the
     caller's own, named with them when an option is unknown."""
+    from ..topics import name_problem
+
+    name = options.get("name")
+    if isinstance(name, str) and name_problem(name):
+        # (it heads the model card and names the model in its errors, as adapt's does)
+        raise ValueError(f"name {name!r} {name_problem(name)}")
     changes: dict[str, Any] = {}
     for key, value in options.items():
         if key not in OPTIONS:
