@@ -199,3 +199,24 @@ def test_a_copy_after_much_white_space_is_still_a_copy():
     texts += [" " * 200 + t for t in texts[:10]]
     with pytest.warns(UserWarning, match="10 texts repeat an earlier one with the same label"):
         split(from_lists(texts, (["a", "b"] * 10) + (["a", "b"] * 5)), holdout=0.3, seed=0)
+
+
+def test_texts_of_one_topic_added_to_a_recipe_are_split():
+    # (corrections of one topic: the recipe's texts have the others)
+    texts = [f"Bài số {i}: tin thể thao" for i in range(10)]
+    out = split(from_lists(texts, ["sports"] * 10), holdout=0.2, seed=0, alone=False)
+    assert len(out.train) == 8 and len(out.heldout) == 2
+    with pytest.raises(DataError, match="only one label"):
+        split(from_lists(texts, ["sports"] * 10), holdout=0.2, seed=0)
+
+
+def test_a_models_name_that_a_card_cannot_carry_is_refused():
+    import nlpkit
+
+    for name in ("", "a\nb"):
+        with pytest.raises(ValueError, match="name"):
+            nlpkit.train(
+                [t for ts in SMALL_CORPUS.values() for t in ts],
+                [x for x, ts in SMALL_CORPUS.items() for _ in ts],
+                name=name,
+            )

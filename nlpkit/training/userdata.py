@@ -71,7 +71,7 @@ def _copy_keys(data: LabelledTexts) -> list[Any]:
     return keys
 
 
-def check(data: LabelledTexts) -> list[int]:
+def check(data: LabelledTexts, alone: bool = True) -> list[int]:
     """Refuse what cannot be trained on (an empty text or label, a single label, a text both
     trained on and held out by the file's split field) and warn of what may be a mistake
     (texts given more than once, with one label or several; labels with one example). Returns
@@ -121,12 +121,12 @@ def check(data: LabelledTexts) -> list[int]:
         problem = name_problem(label)
         if problem:  # (a label is a topic's name: printed one a line, written into TSV files)
             raise DataError(f"{data.where[data.labels.index(label)]}: label {label!r} {problem}")
-    if len(counts) < 2:
+    if len(counts) < 2 and alone:  # (added to a recipe, the recipe has the other labels)
         label = next(iter(counts))
         raise DataError(
             f"only one label ({label!r}) in {len(data.texts)} texts: training needs two or more"
         )
-    if len(counts) == 2 and NONE in counts:
+    if len(counts) == 2 and NONE in counts and alone:
         (label,) = set(counts) - {NONE}
         raise DataError(
             f"one label ({label!r}) besides none (out of scope) in {len(data.texts)} texts: "
@@ -217,7 +217,7 @@ def split(
     ``alone``: the model learns from these texts alone (not added to a recipe's)."""
     if isinstance(holdout, bool) or not isinstance(holdout, Real) or not 0 <= holdout < 1:
         raise DataError(f"holdout must be a share in [0, 1), got {holdout!r}")
-    group = check(data)
+    group = check(data, alone)
     n = len(data.texts)
     if data.parts is not None:
         unknown = sorted(set(data.parts) - set(TRAIN_VALUES) - set(HELDOUT_VALUES))
@@ -267,7 +267,7 @@ def split(
     heldout = [r for i, r in enumerate(records) if i in held]
     train_labels = {r.source_category for r in train}
     topics = train_labels - {NONE}
-    if len(topics) < 2:
+    if len(topics) < 2 and alone:  # (added to a recipe, the recipe has the other topics)
         besides = " besides none" if NONE in train_labels else ""
         raise DataError(
             f"the training part has {'one label only' if topics else 'no label'}{besides} "
