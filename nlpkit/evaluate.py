@@ -97,7 +97,9 @@ def score_file(
     `nlpkit train --data` reads it: every text, title first, as the model answers it (with
     ``allow_none``, out of scope is the label "none"). A label the model does not have is
     scored as it is, always wrong, and counted in ``labels_the_model_lacks``. `DataError` or
-    `ValueError` for a file or a text that cannot be read, naming where."""
+    `ValueError` for a file or a text that cannot be read, naming where. ``title_optional``:
+    the title field is a default of the caller's (a file without it, or a record whose title
+    is no string, is read without titles)."""
     from .arguments import check_flag
     from .text import join_title
     from .training.reading import DataError, clean_label, read_file, spelling

@@ -326,7 +326,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model folder")
     own = p.add_argument_group("a labelled file of your own")
     own.add_argument(
-        "--data", metavar="FILE", help="JSON lines or CSV, gzipped or not, as train --data reads"
+        "--data",
+        metavar="FILE",
+        help="JSON lines or CSV, gzipped or not, as train --data reads ('-' for standard input; "
+        "a record's title read first by default: the model's own title field, else title, "
+        "where records have it)",
     )
     labelled_fields(own)
     own.add_argument(
