@@ -224,3 +224,11 @@ def test_numpy_integers_are_taken_as_counts(cache):
     assert model.predict("Giá xăng dầu tăng mạnh") == "energy"
     with pytest.raises(ValueError, match="n_jobs"):
         nlpkit.train(texts, LABELS, n_jobs=np.int64(-1))
+
+
+def test_a_holdout_of_numpys_floats_is_saved(tmp_path, cache):
+    import numpy as np
+
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS)]
+    model = nlpkit.train(texts, LABELS, holdout=np.float32(0.25), min_df=1, cache=cache)
+    assert nlpkit.load(model.save(tmp_path / "m")).predict("Giá xăng dầu tăng mạnh") == "energy"

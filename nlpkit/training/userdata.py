@@ -217,6 +217,8 @@ def split(
     ``alone``: the model learns from these texts alone (not added to a recipe's)."""
     if isinstance(holdout, bool) or not isinstance(holdout, Real) or not 0 <= holdout < 1:
         raise DataError(f"holdout must be a share in [0, 1), got {holdout!r}")
+    # (numpy's float32 too: recorded in the model's manifest, which JSON writes)
+    holdout, weight = float(holdout), float(weight)
     group = check(data, alone)
     n = len(data.texts)
     if data.parts is not None:
