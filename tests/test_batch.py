@@ -308,8 +308,14 @@ def test_input_that_is_not_lines_of_text_is_refused(tmp_path, capsys):
     binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00" * 50)
     array = tmp_path / "array.json"
     array.write_text(json.dumps([{"text": TEXTS[0]}]), encoding="utf-8")
+    utf32 = tmp_path / "utf32.txt"
+    utf32.write_text(TEXTS[0], encoding="utf-32")
+    utf32be = tmp_path / "utf32be.txt"
+    utf32be.write_bytes(b"\x00\x00\xfe\xff" + TEXTS[0].encode("utf-32-be"))
     for path, message in (
         (utf16, "UTF-16"),
+        (utf32, "it is UTF-32 (byte-order mark)"),
+        (utf32be, "it is UTF-32 (byte-order mark)"),
         (binary, "it is a program (ELF), not lines of text"),
         (array, "a JSON array, not JSON lines"),
     ):

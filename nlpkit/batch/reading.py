@@ -282,6 +282,8 @@ def sniff(head: bytes) -> str:
     read as lines of text (binary data, compressed data but gzip, UTF-16, a JSON array). A stray
     NUL byte is a bad line, not a binary file: binary data is known by NUL bytes making 1% of
     the first bytes, in most of their lines."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise InputError("it is UTF-32 (byte-order mark): convert it to UTF-8 first")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("it is UTF-16 (byte-order mark): convert it to UTF-8 first")
     for magic, name in _PACKED:
