@@ -519,3 +519,15 @@ def test_standard_inputs_errors_name_it_so(tmp_path):
     assert done.stderr.strip() == (
         "nlpkit train: error: standard input:2: not valid JSON (Expecting value at column 1)"
     )
+    # and its warnings
+    rows = '{"text": "a b", "label": "x"}\n' * 2 + '{"text": "c d", "label": "y"}\n' * 2
+    done = subprocess.run(
+        [sys.executable, "-m", "nlpkit", "train", "--data", "-", "--holdout", "0", "--quiet"],
+        input=rows,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert "(e.g. standard input:2 = standard input:1)" in done.stderr, done.stderr

@@ -31,7 +31,8 @@ def _warnings_said(command: str) -> Iterator[None]:
     the data comes before a long training, while there is time to stop it and mend the file."""
 
     def say(message, *_: object, **__: object) -> None:
-        print(f"nlpkit {command}: warning: {message}", file=sys.stderr, flush=True)
+        said = _stdin_said(str(message))
+        print(f"nlpkit {command}: warning: {said}", file=sys.stderr, flush=True)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always")
