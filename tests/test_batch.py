@@ -780,6 +780,10 @@ def test_a_setting_resume_refuses_is_named_as_its_caller_gave_it(tmp_path, capsy
     assert "written with no --allow-none, this run has --allow-none:" in capsys.readouterr().err
     assert main([*args, "--format", "text"]) == 2
     assert "written with --format jsonl, this run has --format text:" in capsys.readouterr().err
+    assert main([*args, "--prefix", "my answers "]) == 2  # (a value to quote)
+    assert (
+        "written with --prefix '', this run has --prefix 'my answers ':" in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("workers, error", [(0, ValueError), (True, TypeError), (1.5, TypeError)])

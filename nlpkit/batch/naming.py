@@ -5,6 +5,7 @@ caller reads the names it wrote."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,7 +34,7 @@ def option(name: str, value: object = None) -> str:
     Python's spelling; without a value, the name alone)."""
     if _BY_COMMAND.get():
         flag = "--" + name.replace("_", "-")
-        return flag if value is None else f"{flag} {value if value != '' else repr('')}"
+        return flag if value is None else f"{flag} {shlex.quote(str(value))}"
     if value is None:
         return name
     return _ARGUMENTS.get((name, value)) or f"{name}={str(value)!r}"
@@ -43,6 +44,8 @@ def setting(name: str, value: object) -> str:
     """A setting of a run as its caller gave it: ``--allow-none`` (or ``no --allow-none``),
     ``--format text``, ``--text-field body`` to the command; ``allow_none=True``,
     ``jsonl=False``, ``text_field='body'`` to Python."""
+    if value is None:  # (a record of another version, without the setting)
+        return f"no {option(name)} recorded"
     if _BY_COMMAND.get() and isinstance(value, bool):
         return option(name) if value else f"no {option(name)}"
     if not _BY_COMMAND.get() and isinstance(value, bool):
