@@ -235,6 +235,7 @@ def test_command_reads_a_feed_of_plain_text(small_none_folder, tmp_path, capsys,
     [
         (["--text-field", "body"], "no field 'body'"),
         (["--threshold", "1.5"], "--threshold must be within (0, 1]"),
+        (["--model", "/no/such/model"], "model folder not found: /no/such/model"),
         (["--corpus", "/nowhere.jsonl"], "--corpus applies to --config only"),
         (
             ["--config", str(ROOT / "experiments" / "default.toml"), "--corpus", "/nowhere.jsonl"],

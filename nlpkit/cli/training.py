@@ -119,6 +119,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     _there(args.unlabeled)
     output = Path(args.output or f"{data_name(args.unlabeled)}-adapted")
     teacher = Path(args.model) if args.model else default_model_path()
+    if not teacher.exists():  # (said at once: the model is read after training's imports)
+        raise UsageError(f"model folder not found: {teacher}")
     refreshed = Path(os.path.realpath(teacher))
     if refreshed in (Path(os.path.realpath(output)), *Path(os.path.realpath(output)).parents):
         # (the refreshed model would replace the one it learns from, and a second run would
