@@ -96,6 +96,7 @@ class Explanation:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        pro, con = self.sides or (self.topic, self.runner_up)
         return {
             "topic": self.topic,
             "runner_up": self.runner_up,
@@ -106,6 +107,9 @@ class Explanation:
             "other_terms": self.other_terms,
             "intercept": self.intercept,
             "measure": self.measure,
+            # (what ``terms`` argue for and ``against`` against: the topic and the runner-up,
+            # or, where an out-of-scope detector decides, none and being in scope)
+            "sides": {"for": pro, "against": con},
         }
 
 

@@ -300,10 +300,12 @@ def test_explain_with_none_names_the_next_answer_as_the_runner_up():
             assert "in scope" in exp.measure and " for being in scope:" in str(exp)
             assert " against being in scope (for none):" in str(exp)
             assert f" for {first}:" not in str(exp)
+            assert exp.to_dict()["sides"] == {"for": "being in scope", "against": "none"}
         elif first == "none":
             assert " for none:" in str(exp) and " against none (for being in scope):" in str(exp)
         else:
             assert f" for {first}:" in str(exp) and f" against {first} (for {second}):" in str(exp)
+            assert exp.to_dict()["sides"] == {"for": first, "against": second}
     assert near_none == 1
 
 
