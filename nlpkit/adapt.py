@@ -139,12 +139,11 @@ def adapt(
         raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be within (0, 1], got {threshold}")
-    from .topics import name_problem
+    from .topics import check_model_name
 
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, not {type(name).__name__}")
-    if name_problem(name):  # (it heads the model card and names the model in its errors)
-        raise ValueError(f"name {name!r} {name_problem(name)}")
+    check_model_name(name)
     teacher = model if isinstance(model, Predictor) else load(model)
     records = feed_records(*_feed_lists(texts, titles))
     if not records:

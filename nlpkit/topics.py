@@ -21,6 +21,7 @@ __all__ = [  # noqa: F822
     "section_topic",
     "section_kinds",
     "name_problem",
+    "check_model_name",
     "check_topics",
 ]
 
@@ -47,6 +48,15 @@ def name_problem(name: object) -> str | None:
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
         return "holds a line end, tab or other control character"
     return None
+
+
+def check_model_name(name: str) -> str:
+    """``name``, a model's name, or a `ValueError` saying why not: it heads the model card and
+    names the model in its errors, so it is a name as a topic's is (`name_problem`)."""
+    problem = name_problem(name)
+    if problem:
+        raise ValueError(f"name {name!r} {problem}")
+    return name
 
 
 def check_topics(topics: object) -> tuple[str, ...]:

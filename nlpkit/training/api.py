@@ -58,12 +58,10 @@ def own_data_config(
     """The config of a run on a user's data: the own-data defaults (or ``base``, a recipe the
     user's texts are added to) with ``options`` (names of `OPTIONS`); ``arguments``: the
     caller's own, named with them when an option is unknown."""
-    from ..topics import name_problem
+    from ..topics import check_model_name
 
-    name = options.get("name")
-    if isinstance(name, str) and name_problem(name):
-        # (it heads the model card and names the model in its errors, as adapt's does)
-        raise ValueError(f"name {name!r} {name_problem(name)}")
+    if isinstance(options.get("name"), str):  # (another type: refused by the config's check)
+        check_model_name(options["name"])
     changes: dict[str, Any] = {}
     for key, value in options.items():
         if key not in OPTIONS:
