@@ -108,16 +108,20 @@ def _not_a_file(path: Path, stdin: bool = True) -> str:
     return "not found"
 
 
+def _within(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path`` is ``folder`` or inside it, whatever the names (links, ./x/)."""
+    inside, outer = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return inside == outer or outer in inside.parents
+
+
 def _apart(model: Path, results: str | Path | None) -> None:
     """Refuse results written into the model folder: a model folder holds the model alone,
     and a folder with other files in it would be refused by the next save."""
-    if not results:
+    if not results or not _within(results, model):
         return
-    inside, folder = Path(os.path.realpath(results)), Path(os.path.realpath(model))
-    if inside == folder:
+    if os.path.realpath(results) == os.path.realpath(model):
         raise UsageError(f"--results {results} is the model's folder: name another")
-    if folder in inside.parents:
-        raise UsageError(f"--results {results} is inside the model's folder: name another")
+    raise UsageError(f"--results {results} is inside the model's folder: name another")
 
 
 def _writable(folder: Path, option: str, model: bool = False) -> None:

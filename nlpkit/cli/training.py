@@ -17,6 +17,7 @@ from .common import (
     _stdin_named,
     _stdin_said,
     _warnings_said,
+    _within,
     _writable,
     _write,
 )
@@ -121,21 +122,18 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     teacher = Path(args.model) if args.model else default_model_path()
     if not teacher.exists():  # (said at once: the model is read after training's imports)
         raise UsageError(f"model folder not found: {teacher}")
-    refreshed = Path(os.path.realpath(teacher))
-    if refreshed in (Path(os.path.realpath(output)), *Path(os.path.realpath(output)).parents):
+    if _within(output, teacher):
         # (the refreshed model would replace the one it learns from, and a second run would
         # learn from that one: what the first model knew is lost)
         raise UsageError(
             f"--output {output} is, or is in, the model being refreshed ({teacher}): name "
             "another folder"
         )
-    if args.results:
-        results = Path(os.path.realpath(args.results))
-        if results == refreshed or refreshed in results.parents:
-            raise UsageError(
-                f"--results {args.results} is in the model being refreshed ({teacher}): "
-                "name another folder"
-            )
+    if args.results and _within(args.results, teacher):
+        raise UsageError(
+            f"--results {args.results} is in the model being refreshed ({teacher}): "
+            "name another folder"
+        )
     _apart(output, args.results)
     _writable(output, "--output", model=True)
     if args.results:
