@@ -1806,3 +1806,18 @@ def test_the_lock_on_standard_outputs_file_ends_with_the_job(tmp_path):
     finally:
         __import__("os").killpg(shell.pid, 9)
         shell.wait()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("given", [[], ["--title-field", "title"]])
+def test_headlines_named_as_the_text_field_are_read_once(tmp_path, workers, given):
+    # An archive of headlines alone, `--text-field title`: the title is the text, not a title
+    # put before itself (which doubles every term's count and moves the probabilities).
+    src = tmp_path / "heads.jsonl"
+    rows = [{"id": i, "title": t} for i, t in enumerate(TEXTS * 3)]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--text-field", "title"]
+    assert main([*args, *given, "--workers", str(workers)]) == 0
+    got = [r["probabilities"] for r in read_out(out)]
+    assert got == nlpkit.predict_proba(TEXTS * 3)

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 
@@ -89,3 +91,22 @@ def test_a_models_labels_typed_decomposed_are_read_as_the_files_labels(tmp_path)
     result = score_file(model, str(path))
     assert "labels_the_model_lacks" not in result and result["per_label"]["Thể thao"]["support"] > 0
     assert result["calibration"]["n"] == len(texts)
+
+
+def test_a_file_of_headlines_scored_on_its_title_field_reads_each_once(tmp_path, small_model):
+    from nlpkit.evaluate import score_file
+
+    path = tmp_path / "heads.jsonl"
+    path.write_text(
+        '{"title": "Giá xăng tăng mạnh", "label": "energy"}\n'
+        '{"title": "Đội tuyển thắng đậm", "label": "sports"}\n',
+        encoding="utf-8",
+    )
+    predictor = small_model[0]
+    result = score_file(predictor, str(path), text_field="title", title_field="title")
+    assert result["fields"] == {"text": "title", "label": "label", "title": None}
+    # (the figures of the texts as they are, each once)
+    proba = predictor.predict_proba(["Giá xăng tăng mạnh", "Đội tuyển thắng đậm"])
+    assert result["calibration"]["log_loss"] == round(
+        -(math.log(proba[0]["energy"]) + math.log(proba[1]["sports"])) / 2, 4
+    )

@@ -395,3 +395,11 @@ def test_a_line_of_plain_text_with_nothing_to_read_is_named_by_its_line(tmp_path
         assert read_texts(feed) == (["Giá xăng tăng", "Đội tuyển thắng"], ["", ""])
     feed.write_text("Giá xăng tăng\n\n  \nĐội tuyển thắng\n", encoding="utf-8")
     assert read_texts(feed) == (["Giá xăng tăng", "Đội tuyển thắng"], ["", ""])
+
+
+def test_a_title_field_that_is_the_text_field_is_read_once(tmp_path):
+    path = tmp_path / "heads.jsonl"
+    rows = [{"title": "Giá xăng tăng", "label": "energy"}, {"title": "Đội tuyển", "label": "x"}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    data = read_file(path, text_field="title", title_field="title")
+    assert data.texts == ["Giá xăng tăng", "Đội tuyển"] and data.titles == ["", ""]

@@ -274,6 +274,7 @@ def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> l
         chunk.rfind,
     )
     text_field, title_field, ours = settings.text_field, settings.title_field, settings.ours
+    titled = settings.titled
     items: list[Item] = []
     append = append_item = items.append
     start, line_no, size = 0, first, len(chunk)
@@ -287,7 +288,8 @@ def _chunk_items(chunk: bytes, first: int, sep: bytes, settings: _Settings) -> l
             except orjson.JSONDecodeError:
                 record = None
             if type(record) is dict and record and ours.isdisjoint(record):
-                text, title = record.get(text_field), record.get(title_field) or ""
+                text = record.get(text_field)
+                title = (record.get(title_field) or "") if titled else ""
                 if type(text) is str and type(title) is str:
                     append((line_no, record, join_title(title, text) if title else text,
                             view[start : rfind(b"}", start, stop)]))  # fmt: skip

@@ -101,6 +101,8 @@ class _Settings:
         self, jsonl: bool, text_field: str, title_field: str, prefix: str, allow_none: bool
     ):
         self.jsonl, self.text_field, self.title_field = jsonl, text_field, title_field
+        # (a title field that is the text field: the text read once, not after itself)
+        self.titled = title_field != text_field
         self.prefix, self.allow_none = prefix, allow_none
         self.topic, self.probabilities = prefix + "topic", prefix + "probabilities"
         self.error, self.line = prefix + "error", prefix + "line"
@@ -145,7 +147,8 @@ class _Settings:
             or (separators and (_SEPARATORS[0] in raw or _SEPARATORS[1] in raw))
         ):
             exact = False  # (the record is written anew: fields replaced, separators escaped)
-        text, title = record.get(self.text_field), record.get(self.title_field) or ""
+        text = record.get(self.text_field)
+        title = (record.get(self.title_field) or "") if self.titled else ""
         if not self.ours.isdisjoint(record):
             # Fields named like nlpkit's are replaced, all of them (an input's "error" beside
             # nlpkit's topic, or its "topic" beside nlpkit's error, would be an answer nlpkit

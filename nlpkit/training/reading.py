@@ -276,8 +276,12 @@ def read_file(
 ) -> LabelledTexts:
     """Read a labelled file: JSON lines (one object a line) or CSV with a header (``.tsv``:
     tab-separated), either gzipped (``.gz``). Fields are named by the arguments; a title field
-    no record has is an error unless ``title_optional`` (a default the caller chose)."""
+    no record has is an error unless ``title_optional`` (a default the caller chose); a title
+    field that is the text field is read once, as the text."""
     path = Path(path)
+    if title_field == text_field:
+        # (its text is its title: read once, not put before itself)
+        title_field = None
     wanted = {"text": text_field, "label": label_field, "title": title_field, "split": split_field}
     for what, name in wanted.items():
         if name is not None and (not isinstance(name, str) or not name):
