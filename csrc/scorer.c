@@ -568,8 +568,19 @@ syllable_word_ids(Scorer *sc, const Segmenter *seg, Work *w)
         b->n = 0;
         for (Py_ssize_t k = i; k < j; k++) {
             const Entry *e = &E[w->entry[k]];
-            if ((k > i && cp_push(b, '_') < 0) ||
-                cp_extend(b, seg->lowers.p + e->lower, e->lower_len) < 0)
+            if (k > i && cp_push(b, '_') < 0)
+                return -1;
+            if (title < 0 && e->lower_len == 1 && seg->lowers.p[e->lower] == '\n') {
+                /* pyvi joined a line's end to a word ("x \n_y"): the title is what came
+                 * before the "\n", as with_title cuts it */
+                if (word_ids(sc, w) < 0)
+                    return -1;
+                title = w->nids;
+                b->n = 0;
+                pair = 0;
+                continue;
+            }
+            if (cp_extend(b, seg->lowers.p + e->lower, e->lower_len) < 0)
                 return -1;
         }
         Py_ssize_t before = w->nids;

@@ -302,6 +302,18 @@ def test_shipped_model_scores_alike(shipped):
 
 
 @needs_core
+def test_a_line_end_pyvi_joins_to_a_word_ends_the_title_alike(shipped):
+    # pyvi segments "x\ny\nz" as "x \n_y \n z": the title is still "x", on both paths.
+    texts = ["x\ny\nz\nw", "Giá\ny\nxăng", "x\u2028y\u2028z", "Nga\nA\nB\nMỹ"]
+    assert "\n_" in nlptext.prepare(texts[0])
+    assert_scores_alike(shipped, texts)
+    for text in texts:
+        fast = shipped.explain(text, k=8)
+        with pure():
+            assert shipped.explain(text, k=8) == fast
+
+
+@needs_core
 @settings(max_examples=150, deadline=None, database=None)
 @given(st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=300), min_size=1, max_size=5))
 def test_any_texts_score_alike(shipped, texts):
