@@ -182,7 +182,7 @@ PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Segmenter", (PyObject *)&SegmenterType) < 0 ||
         PyModule_AddObjectRef(m, "Scorer", (PyObject *)&ScorerType) < 0 ||
-        PyModule_AddIntConstant(m, "ABI", 3) < 0) {
+        PyModule_AddIntConstant(m, "ABI", 4) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -176,9 +176,34 @@ has_surrogates(PyObject *s)
 static int clean_str(PyObject *t, Work *w, int check_inert, int *dateline);
 static int unglue_datelines(Work *w, CpBuf *out, int dateline);
 
-/* _normalize(s) into `out` (may_have_surrogates: 0 if s is known to hold none). */
+static int normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out,
+                           int may_have_surrogates);
+
+/* _normalize(s) into `out` (may_have_surrogates: 0 if s is known to hold none). A text that
+ * holds "&" may hold HTML character references: Python's markup.unescape_entities decodes them
+ * first, as _normalize does (rare in news text, and one decoding for both paths). */
 static int
 normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
+{
+    if (seg->unescape == NULL ||
+        PyUnicode_FindChar(s, '&', 0, PyUnicode_GET_LENGTH(s), 1) < 0)
+        return normalize_plain(seg, s, w, out, may_have_surrogates);
+    PyObject *plain = PyObject_CallOneArg(seg->unescape, s);
+    if (plain == NULL)
+        return -1;
+    if (!PyUnicode_Check(plain)) {
+        Py_DECREF(plain);
+        PyErr_SetString(PyExc_TypeError, "unescape must return a str");
+        return -1;
+    }
+    int status = normalize_plain(seg, plain, w, out, may_have_surrogates);
+    Py_DECREF(plain);
+    return status;
+}
+
+/* _normalize(s) of a text without references to decode into `out`. */
+static int
+normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
 {
     int dateline;
     /* Most texts: every character NFC-inert (then s is its own NFC and holds no lone
@@ -415,13 +440,18 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w, int
     return out->n > max_chars ? cut_nfc(seg, out, max_chars) : 0;
 }
 
-/* _normalize of code points into `out`: 1, or 0 when a character is not NFC-inert (the text
- * then takes the str path, which asks Python for NFC), -1 on failure. */
+/* _normalize of code points into `out`: 1, or 0 when a character is not NFC-inert or is "&"
+ * (the text then takes the str path, which asks Python for NFC and for references), -1 on
+ * failure. */
 static int
 normalize_full_cp(const cp_t *s, Py_ssize_t n, Work *w, CpBuf *out)
 {
     CpBuf *b = &w->tmp;
     int dateline;
+    /* (a "&" may begin a character reference, which Python decodes: the str path) */
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] == '&')
+            return 0;
     if (GROW(b->p, b->cap, n + 1) < 0)
         return -1;
     if (!clean_lines(s, PyUnicode_4BYTE_KIND, n, b, 1, &dateline))

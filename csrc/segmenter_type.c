@@ -21,6 +21,7 @@ Segmenter_dealloc(Segmenter *self)
         PyThread_free_lock(self->lock);
     Py_XDECREF(self->normalize);
     Py_XDECREF(self->nfc);
+    Py_XDECREF(self->unescape);
     Py_XDECREF(self->s_lower);
     Py_XDECREF(self->s_isupper);
     Py_XDECREF(self->s_istitle);
@@ -86,11 +87,22 @@ seg_unlock(Segmenter *seg)
 static int
 Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"crfsuite", "words", "cache_limit", NULL};
+    static char *kwlist[] = {"crfsuite", "words", "cache_limit", "unescape", NULL};
     Py_buffer model, words;
     Py_ssize_t limit = 1 << 17;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*y*|n", kwlist, &model, &words, &limit))
+    PyObject *unescape = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*y*|nO", kwlist, &model, &words, &limit,
+                                     &unescape))
         return -1;
+    if (unescape != NULL && unescape != Py_None) {
+        if (!PyCallable_Check(unescape)) {
+            PyErr_SetString(PyExc_TypeError, "unescape must be callable");
+            PyBuffer_Release(&model);
+            PyBuffer_Release(&words);
+            return -1;
+        }
+        Py_XSETREF(self->unescape, Py_NewRef(unescape));
+    }
     self->lower_attrs.unit = 1;
     self->vocab.unit = 1;
     self->cache.unit = 4;

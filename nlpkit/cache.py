@@ -28,7 +28,7 @@ _TIMEOUT = 120.0  # seconds a run waits for another one's lock on the cache
 def prepare_fingerprint() -> str:
     """A digest of the code that turns raw text into segmented text: part of every cache key."""
     digest = hashlib.sha256()
-    for module in ("text.py", "segmenter.py", "pyvi_model.py"):
+    for module in ("text.py", "markup.py", "segmenter.py", "pyvi_model.py"):
         digest.update((Path(__file__).with_name(module)).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, overload
 
 from . import compiled
+from .markup import unescape_entities
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,9 +74,9 @@ def check_text(text: object) -> str:
 
 
 def normalize(text: str, max_chars: int | None = None) -> str:
-    """Unicode NFC, no control or invisible format characters, single spaces, one newline
-    between paragraphs; then, with ``max_chars``, the first ``max_chars`` characters of that
-    content.
+    """HTML character references decoded (`nlpkit.markup.unescape_entities`), Unicode NFC,
+    no control or invisible format characters, single spaces, one newline between
+    paragraphs; then, with ``max_chars``, the first ``max_chars`` characters of that content.
 
     The cut is made after normalising, so leading white space, blank lines and control
     characters never count toward it, and the work stays proportional to what is kept (plus the
@@ -110,6 +111,9 @@ def _normalize_prefix(text: str, max_chars: int) -> str:
 
 
 def _normalize(text: str) -> str:
+    if "&" in text:
+        # (first: a reference may stand for white space, an invisible or a combining mark)
+        text = unescape_entities(text)
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
     if INVISIBLE.search(text):
         # (before NFC, which then composes a letter and an accent they kept apart)

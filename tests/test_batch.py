@@ -1821,3 +1821,20 @@ def test_headlines_named_as_the_text_field_are_read_once(tmp_path, workers, give
     assert main([*args, *given, "--workers", str(workers)]) == 0
     got = [r["probabilities"] for r in read_out(out)]
     assert got == nlpkit.predict_proba(TEXTS * 3)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_html_character_references_in_an_archive_are_read_as_their_characters(tmp_path, workers):
+    # (the compiled reader of JSON lines hands such a text to the str path, which decodes them)
+    escaped = [
+        "Gi&#225; x&#259;ng d&#7847;u t&#259;ng m&#7841;nh t&#7915; chi&#7873;u nay",
+        "Tuy&#7875;n Vi&#7879;t Nam th&#7855;ng Th&#225;i Lan &#7903; AFF Cup",
+        "T&#7893;ng th&#7889;ng Nga &#273;i&#7879;n &#273;&#224;m v&#7899;i T&#7893;ng th&#7889;ng M&#7929;",
+        "C&ocirc;ng an kh&#7903;i t&#7889; gi&aacute;m &#273;&#7889;c &amp;quot;&#273;&#259;ng ki&#7875;m&amp;quot;",
+    ]
+    src = tmp_path / "feed.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in escaped * 50), "utf-8")
+    predict_file(src, tmp_path / "out.jsonl", workers=workers)
+    got = [r["probabilities"] for r in read_out(tmp_path / "out.jsonl")]
+    plain = [*TEXTS[:3], 'Công an khởi tố giám đốc "đăng kiểm"']
+    assert got == nlpkit.predict_proba(plain * 50)
