@@ -245,9 +245,9 @@ normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_s
     return status < 0 ? -1 : unglue_datelines(w, out, dateline);
 }
 
-/* In one pass: "\r\n" and "\r" to "\n"; invisible characters removed, control characters to
- * " "; runs of _SPACES to one " "; lines stripped (str.strip), empty ones dropped, joined by
- * "\n". Into b, which has room for n characters. Returns whether every character is
+/* In one pass: "\r\n", "\r" and the other line ends of _LINE_END to "\n"; invisible
+ * characters removed, control characters to " "; runs of _SPACES to one " "; lines stripped
+ * (str.strip), empty ones dropped, joined by "\n". Into b, which has room for n characters. Returns whether every character is
  * NFC-inert (when check_inert); *dateline: whether the result may hold a glued dateline
  * (_DATELINE_HINT: an upper-case letter or digit, an upper-case letter, a lower-case letter).
  * (Inlined once per kind of str, with `kind` a constant.) */
@@ -270,7 +270,9 @@ clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, in
                 continue;
             c = '\n';
         }
-        if (c == '\n') {
+        /* (str.splitlines' other line ends: VT, FF, FS, GS, RS, NEL, LS, PS) */
+        if (c == '\n' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e) || c == 0x85 ||
+            c == 0x2028 || c == 0x2029) {
             while (b->n > line && IS_SPACE(b->p[b->n - 1]))
                 b->n--;
             at_start = 1;

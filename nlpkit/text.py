@@ -29,6 +29,10 @@ __all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version",
 # Control characters other than tab and newline carry no meaning in news text; scrapers leave
 # them behind (NUL bytes, form feeds, line separators) and they would glue words: a space each.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Line ends other than LF, CRLF and CR, as str.splitlines reads them (vertical tab, form feed,
+# the file, group and record separators, NEL, the line and paragraph separators: editors and
+# web pages' scripts write them): a newline each, so that a title stays its text's first line.
+_LINE_END = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # Invisible format characters (soft hyphen, zero-width space and joiners, direction marks and
 # embeddings, word joiner, byte-order mark): editors and scrapers leave them inside words
 # ("x\u00adăng"), where a space would split the word and change the answer. Removed.
@@ -119,7 +123,10 @@ def _normalize(text: str) -> str:
         # (before NFC, which then composes a letter and an accent they kept apart)
         text = INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _LINE_END.search(text):
+        text = _LINE_END.sub("\n", text)
+    text = _CONTROL.sub(" ", text)
     # Each step first looks (in C) whether it has anything to do: this runs on every text a
     # predictor sees, and most need none of it.
     if "  " in text or _ODD_SPACE.search(text):

@@ -135,7 +135,7 @@ _PIECES = st.sampled_from(
     [" ", "  ", "\n", "\r\n", "\r", "\t", "\xa0", "\x00", "\u200b", "a", "Giá", "xăng",
      "HÀ NỘI", "LÀOTiền", "NGAPhó", "e\u0301", "o\u0302\u0303", "\u0323\u0301", "Ω", "\ud83d",
      "x" * 30, "Đ", "TP HCMSáng", "&amp;", "&#259;", "&nbsp;", "&#x301;", "&amp;#7871;",
-     "&shy;", "&", "#", ";", "&#10;"]
+     "&shy;", "&", "#", ";", "&#10;", "\u2028", "\x85", "\x0c", "\x1e"]
 )  # fmt: skip
 
 
@@ -201,3 +201,16 @@ def test_html_character_references_are_read_as_what_they_stand_for(escaped, plai
     # ng" and about half of the titles written so changed answer.
     assert normalize(escaped) == normalize(plain)
     assert prepare(escaped) == prepare(plain)
+
+
+@pytest.mark.parametrize(
+    "end", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+)
+def test_every_line_end_str_splitlines_knows_ends_a_line(end):
+    # Editors and web pages' scripts write them; read as a space, a title ran into its lead
+    # and was no longer the text's first line (every probability moved).
+    text = "Giá điện tăng\nTừ hôm nay giá bán lẻ điện bình quân tăng 4,8%"
+    assert normalize(text.replace("\n", end)) == normalize(text)
+    assert prepare(text.replace("\n", f" {end} ")) == prepare(text)
+    with pure():
+        assert prepare(text.replace("\n", end)) == prepare(text)
