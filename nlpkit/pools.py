@@ -23,11 +23,26 @@ from contextlib import closing, contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["WorkerDied", "run_forked", "forked", "end_with_parent", "become_worker", "stops_held"]
+__all__ = [
+    "WorkerDied",
+    "run_forked",
+    "forked",
+    "end_with_parent",
+    "become_worker",
+    "stops_held",
+    "may_start_processes",
+]
 
 # What stops a command: held back while a worker is forked, so that the worker is known (and
 # stopped) before they can act, and left to the parent in the worker.
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def may_start_processes() -> bool:
+    """Whether this process may start processes of its own: not a daemonic one, such as a
+    `multiprocessing.Pool`'s worker, where starting one is an `AssertionError` from deep
+    inside multiprocessing. Work meant for several processes is then done in this one."""
+    return not multiprocessing.current_process().daemon
 
 
 class WorkerDied(RuntimeError):

@@ -9,6 +9,7 @@ weighted sum over the text's terms, and every decision can be explained term by 
 from __future__ import annotations
 
 import numbers
+import warnings
 from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
@@ -712,6 +713,15 @@ class Predictor:
     def _batch_scores(self, batch: list[str], n_jobs: int) -> np.ndarray:
         n_jobs = check_count("n_jobs", n_jobs)
         if n_jobs == 1 or len(batch) < _MIN_PARALLEL:
+            return self._scores_of(batch)
+        from .pools import may_start_processes
+
+        if not may_start_processes():
+            warnings.warn(
+                f"n_jobs={n_jobs} in a daemonic process (a multiprocessing.Pool's worker), "
+                "which may not start processes of its own: the texts are scored in this one",
+                stacklevel=3,
+            )
             return self._scores_of(batch)
         import multiprocessing as mp
 

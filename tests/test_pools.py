@@ -200,3 +200,42 @@ def test_a_stop_within_stops_held_acts_after_it_whatever_thread_receives_it():
         idle.set()
     assert reached == ["the end of the block"]
     assert signal.getsignal(signal.SIGINT) is previous
+
+
+def _in_a_pool_worker(job):
+    """What nlpkit does inside a multiprocessing.Pool's worker, a daemonic process."""
+    import warnings
+
+    import nlpkit
+    from nlpkit.batch import predict_file
+    from nlpkit.training.parallel import fork_map
+
+    kind, arg = job
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        if kind == "predict":
+            out = nlpkit.predict(arg, n_jobs=2)
+        elif kind == "map":
+            out = fork_map(len, arg, n_jobs=2, minimum=1)
+        else:
+            src, dst = arg
+            out = predict_file(src, dst, workers=2).written
+    return out, [str(w.message) for w in said]
+
+
+def test_work_for_several_processes_is_done_in_a_daemonic_one(tmp_path):
+    # A Pool's worker may not start processes: multiprocessing's bare AssertionError
+    # ("daemonic processes are not allowed to have children") was what a caller met.
+    import multiprocessing
+
+    import nlpkit
+
+    texts = ["Giá xăng tăng", "Tuyển Việt Nam thắng Thái Lan"] * 1500
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(texts[:40]) + "\n", "utf-8")
+    jobs = [("predict", texts), ("map", texts), ("file", (src, tmp_path / "out.jsonl"))]
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        (answers, said), (lengths, quiet), (written, capped) = pool.map(_in_a_pool_worker, jobs)
+    assert answers == nlpkit.predict(texts) and "daemonic process" in said[0]
+    assert lengths == [len(t) for t in texts] and not quiet
+    assert written == 40 and "using 1" in capped[0]

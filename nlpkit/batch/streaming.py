@@ -176,10 +176,18 @@ def _stream(
     nlpkit's own reading, never a caller's iterable, which may belong to one thread)."""
     workers = check_count("workers", workers)
     if workers > 1:
+        from ..pools import may_start_processes
         from ..training.parallel import usable_cores
 
         cores = usable_cores()
-        if workers > cores:
+        if not may_start_processes():
+            warnings.warn(
+                f"workers={workers} in a daemonic process (a multiprocessing.Pool's worker), "
+                "which may not start processes of its own; using 1",
+                stacklevel=3,
+            )
+            workers = 1
+        elif workers > cores:
             # (more processes than cores only take turns on them, each with its own model:
             # 64 on two cores ran a fifth slower than two)
             warnings.warn(

@@ -34,7 +34,13 @@ AUTO_JOBS_MAX = 4
 
 
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    from ..pools import may_start_processes
+
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and may_start_processes()
+    )
 
 
 def resolve_jobs(n_jobs: int) -> int:
