@@ -9,16 +9,17 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["unescape_entities"]
+__all__ = ["unescape_entities", "REFERENCE", "decode_reference"]
 
 # HTML character references, as feeds and scraped pages carry them ("Gi&#225; x&#259;ng",
 # "&quot;", "&nbsp;"): left as they are, the segmenter reads "x & # 259 ; ng" and the answer
 # changes (for almost half of the titles written so). Only a complete reference, ended by its
 # semicolon, is one: "AT&T", "Q&A" and "&notice" are text.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
-def _entity(match: re.Match[str]) -> str:
+def decode_reference(match: re.Match[str]) -> str:
+    """What one reference that `REFERENCE` found stands for."""
     return html.unescape(match.group())
 
 
@@ -30,7 +31,7 @@ def unescape_entities(text: str) -> str:
     for _ in range(2):
         if "&" not in text:
             break
-        plain = _ENTITY.sub(_entity, text)
+        plain = REFERENCE.sub(decode_reference, text)
         if plain == text:
             break
         text = plain

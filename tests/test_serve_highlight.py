@@ -139,3 +139,30 @@ def test_the_sweep_gives_what_every_piece_against_every_range_gives():
     # "Giá" after it).
     assert len(spans) == 4 * 300 - 2
     assert spans[3] == {"start": 14, "end": 17, "weight": 0.75, "terms": ["giá điện", "tăng giá"]}
+
+
+def test_a_pair_across_a_bare_number_is_found_as_the_features_read_it():
+    # The features drop bare numbers: "gần 163 triệu" holds the pair "gần triệu".
+    text = "Giá gần 163 triệu, top 10 thương hiệu và Covid-19"
+    terms = [("gần triệu", 1.0), ("top thương_hiệu", 0.5), ("covid-19", 0.25), ("giá triệu", 9.0)]
+    assert covered(text, highlights(text, terms)) == [
+        ("gần 163 triệu", ["gần triệu"], 1.0),
+        ("top 10 thương hiệu", ["top thương_hiệu"], 0.5),
+        ("Covid-19", ["covid-19"], 0.25),
+    ]
+
+
+def test_words_written_as_html_references_are_highlighted_where_they_are_written():
+    text = "Gi&#225; x&#259;ng &amp;amp; M&#7929; &nbsp;Nga"
+    spans = highlights(text, [("giá xăng", 1.0), ("mỹ", 0.5), ("nga", -0.5)])
+    assert covered(text, spans) == [
+        ("Gi&#225; x&#259;ng", ["giá xăng"], 1.0),
+        ("M&#7929;", ["mỹ"], 0.5),
+        ("Nga", ["nga"], -0.5),
+    ]
+    # Every term the model lists for such a text is found in it.
+    predictor = nlpkit.load()
+    explanation = predictor.explain(text, k=10)
+    terms = [(t["term"], t["weight"]) for t in explanation.to_dict()["terms"]]
+    found = {name for span in highlights(text, terms) for name in span["terms"]}
+    assert found == {term for term, _ in terms}

@@ -4,7 +4,10 @@ The model's terms are pyvi-segmented, lower-cased words and word pairs (``tổng
 ``nga putin``); the page shows the text as it was typed. A term is found as the run of the
 text's words (runs of letters and digits, compared lower-cased in NFC) that
 spells its syllables in order: ``tổng_thống nga`` is the three words "Tổng thống Nga", whatever
-the spaces, punctuation or line breaks between them (the features drop punctuation too).
+the spaces, punctuation, line breaks or numbers between them (the features drop punctuation
+and bare numbers too: "gần 163 triệu" holds the pair ``gần triệu``). A text written with HTML
+character references ("Gi&#225; x&#259;ng") is read as the model reads it, and its words are
+highlighted where they are written, references and all.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 
-# The text preparation's own rule for datelines, so that words here are the model's words.
+# The text preparation's own rules for datelines and references, so that words here are the
+# model's words.
+from ..markup import REFERENCE, decode_reference, unescape_entities
 from ..text import DATELINE, DATELINE_HINT, INVISIBLE, INVISIBLE_CHARS, normalize
 
 __all__ = ["highlights"]
@@ -27,6 +32,40 @@ _WORD = re.compile(rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f{INVISIB
 
 def _key(word: str) -> str:
     return unicodedata.normalize("NFC", INVISIBLE.sub("", word)).lower()
+
+
+def _has_letter(key: str) -> bool:
+    return not key.isdecimal()
+
+
+def _unescaped(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` as `unescape_entities` reads it, and where each of its characters is written
+    in ``text``: the start and end of the reference it comes from, or of itself."""
+    plain = unescape_entities(text)
+    starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
+    if plain == text:
+        return text, starts, ends
+    for _ in range(2):  # (as unescape_entities: twice over)
+        pieces: list[str] = []
+        new_starts: list[int] = []
+        new_ends: list[int] = []
+        at = 0
+        for m in REFERENCE.finditer(text):
+            pieces.append(text[at : m.start()])
+            new_starts += starts[at : m.start()]
+            new_ends += ends[at : m.start()]
+            char = decode_reference(m)
+            pieces.append(char)
+            new_starts += [starts[m.start()]] * len(char)
+            new_ends += [ends[m.end() - 1]] * len(char)
+            at = m.end()
+        pieces.append(text[at:])
+        new_starts += starts[at:]
+        new_ends += ends[at:]
+        text, starts, ends = "".join(pieces), new_starts, new_ends
+        if text == plain:
+            break
+    return text, starts, ends
 
 
 def _words(text: str, limit: int | None = None) -> list[tuple[int, int, str]]:
@@ -58,10 +97,12 @@ def highlights(
     ``max_chars``: the words of the text's first ``max_chars`` characters once normalised); a
     term not found (a word the segmenter split otherwise) is left out.
     """
+    # (the words of the text as the model reads it, each where it is written)
+    written, (text, starts, ends) = text, _unescaped(text) if "&" in text else (text, [], [])
     if max_chars is not None and len(text) > max_chars:
         # As many words as the part the model reads has, read from a prefix of the text long
         # enough to hold one more (a pasted archive is not read whole).
-        limit = len(_words(normalize(text, max_chars)))
+        limit = len(_words(normalize(written, max_chars)))
         size = 2 * max_chars
         while True:
             words = _words(text[:size], limit + 1)
@@ -83,9 +124,17 @@ def highlights(
         if not parts:
             continue
         for i in positions.get(parts[0], ()):
-            j = i + len(parts)
-            if j <= len(words) and all(words[i + n][2] == p for n, p in enumerate(parts)):
+            j, n = i + 1, 1  # (the next word of the text, the next part of the term)
+            while n < len(parts) and j < len(words):
+                if words[j][2] == parts[n]:
+                    n += 1
+                elif _has_letter(words[j][2]) or not _has_letter(parts[n]):
+                    break
+                j += 1  # (a bare number, which the features dropped)
+            if n == len(parts):
                 covered.append((words[i][0], words[j - 1][1], term, float(weight)))
+    if starts:
+        covered = [(starts[a], ends[b - 1], term, w) for a, b, term, w in covered]
     return _pieces(covered)
 
 
