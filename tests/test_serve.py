@@ -420,6 +420,29 @@ def test_a_foreign_host_name_is_refused_on_a_loopback_address(server):
     assert server.request("GET", "/", headers={"Host": "attacker.example"})[0] == 400
 
 
+def test_a_page_of_another_site_is_refused_and_the_services_own_page_is_not(server):
+    # A page of another site cannot read the answers (no CORS header), but it could make the
+    # service work for it ("blind" requests, a thousand texts each); a program sends no Origin.
+    body = {"text": TITLES[0]}
+    own = f"http://127.0.0.1:{server.port}"
+    for origin in (own, "http://localhost:3000", "https://[::1]"):
+        assert server.post("/predict", body, headers={"Origin": origin})[0] == 200, origin
+    for origin in ("https://evil.example", "null", "file://", "http://evil.example:80/x"):
+        status, content = server.post("/predict", body, headers={"Origin": origin})
+        assert status == 403, origin
+        assert content["error"].startswith(f"Origin {origin!r} is another site"), origin
+    assert server.post("/predict", body)[0] == 200
+
+
+def test_a_second_host_header_is_refused(server):
+    for hosts in ([b"localhost", b"evil.example"], [b"evil.example", b"localhost"]):
+        head = b"GET /health HTTP/1.1\r\n" + b"".join(b"Host: " + h + b"\r\n" for h in hosts)
+        sock = server.raw(head + b"Connection: close\r\n\r\n")
+        status, content = read_response(sock)
+        sock.close()
+        assert status == 400 and content["error"] == "2 Host headers: a request names one host"
+
+
 def test_allowed_host_adds_a_name():
     with serving("--allowed-host", "nlp.example") as server:
         assert server.request("GET", "/health", headers={"Host": "nlp.example"})[0] == 200

@@ -130,26 +130,49 @@ class HostCheck:
     otherwise open to any web page the user opens: a page whose domain is made to resolve to
     127.0.0.1 (DNS rebinding) sends its requests, and reads the answers, under its own name in
     the Host header. ``"*"`` among ``hosts``: any name for a request that came in on another
-    address than a loopback one (a service listening on every address, 0.0.0.0)."""
+    address than a loopback one (a service listening on every address, 0.0.0.0).
+
+    A browser's request from a page of another site names that site in its Origin header: it
+    is refused too (403). Such a page cannot read the answers (no CORS header is sent), but
+    it could make the service work for it, a thousand texts a request; a program sends no
+    Origin, and the service's own page sends its own name."""
 
     def __init__(self, app: Any, hosts: list[str], most: int = Limits.max_body) -> None:
         self.app, self.hosts, self.most = app, {host.lower() for host in hosts}, most
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            given = next((v for k, v in scope["headers"] if k == b"host"), None)
-            name = _host_name(given.decode("latin-1")) if given is not None else None
-            # (no Host header, HTTP/1.0's way, is no browser's request)
-            if name is not None and not self._allows(name, scope.get("server")):
-                named = [*sorted(self.hosts - {"*"} - LOOPBACK_NAMES), "localhost", "addresses"]
-                error = (
-                    f"Host {name!r} is not a name of this service ({', '.join(named)}); "
-                    "nlpkit serve --allowed-host adds one"
-                )
+            status, error = self._refusal(scope)
+            if error:
                 await _drain(receive, scope, _DRAINED * self.most)
-                await _send_json(send, 400, {"error": error})
+                await _send_json(send, status, {"error": error})
                 return
         await self.app(scope, receive, send)
+
+    def _refusal(self, scope: dict) -> tuple[int, str]:
+        given = [v for k, v in scope["headers"] if k == b"host"]
+        if len(given) > 1:
+            # (a check of the first alone would let a second, which a proxy may read, through)
+            return 400, f"{len(given)} Host headers: a request names one host"
+        name = _host_name(given[0].decode("latin-1")) if given else None
+        server = scope.get("server")
+        # (no Host header, HTTP/1.0's way, is no browser's request)
+        if name is not None and not self._allows(name, server):
+            named = [*sorted(self.hosts - {"*"} - LOOPBACK_NAMES), "localhost", "addresses"]
+            return 400, (
+                f"Host {name!r} is not a name of this service ({', '.join(named)}); "
+                "nlpkit serve --allowed-host adds one"
+            )
+        origins = [v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"]
+        for origin in origins:
+            site = _origin_name(origin)
+            if site is None or not self._allows(site, server):
+                return 403, (
+                    f"Origin {origin!r} is another site: a page of another site may not use "
+                    "this service (programs send no Origin header; nlpkit serve "
+                    "--allowed-host names a site that may)"
+                )
+        return 0, ""
 
     def _allows(self, name: str, server: tuple[str, int] | None) -> bool:
         # (an address is no name a page can be given: DNS rebinding needs a name)
@@ -189,6 +212,15 @@ def check_host_names(names: Any) -> list[str]:
             )
         out.append(_host_name(name))
     return out
+
+
+def _origin_name(origin: str) -> str | None:
+    """The host name of an Origin header (``http://127.0.0.1:8000``: ``127.0.0.1``), None for
+    ``null`` (a sandboxed page, a file) or anything that is no origin."""
+    scheme, sep, rest = origin.strip().partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or "/" in rest:
+        return None
+    return _host_name(rest)
 
 
 def _host_name(header: str) -> str:
