@@ -906,3 +906,19 @@ def test_what_the_address_adds_is_refused_or_not_found_in_json():
     for method, path in [("POST", "/predict"), ("GET", "/nowhere"), ("GET", "/health")]:
         headers = dict(asgi_sent(app, method, path, body)[0]["headers"])
         assert headers[b"x-content-type-options"] == b"nosniff", path
+
+
+def test_a_key_given_twice_and_a_compressed_body_are_refused(server):
+    # Read last-wins, the first text of {"text": a, "text": b} got no answer, silently.
+    body = '{"text": "Giá điện tăng", "text": "Tuyển Việt Nam thắng"}'.encode()
+    status, content = server.post("/predict", body)
+    assert status == 400 and content["error"] == "body gives the key 'text' twice: give each once"
+    nested = b'{"texts": ["a"], "allow_none": false, "k": 1, "allow_none": true}'
+    assert server.post("/explain", nested)[1]["error"].startswith("body gives the key 'allow_none'")
+    import gzip
+
+    packed = gzip.compress(json.dumps({"text": TITLES[0]}).encode())
+    status, content = server.post("/predict", packed, headers={"Content-Encoding": "gzip"})
+    assert status == 415 and content["error"].startswith("Content-Encoding 'gzip' is not read")
+    plain = {"text": TITLES[0]}
+    assert server.post("/predict", plain, headers={"Content-Encoding": "identity"})[0] == 200

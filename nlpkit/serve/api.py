@@ -54,7 +54,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     try:
         # (decoded first: json.loads of bytes takes UTF-16 and UTF-32 too, where a JSON body
         # is UTF-8; a UTF-8 byte-order mark, which JSON's readers may ignore, is)
-        data = json.loads(body.decode("utf-8-sig"))
+        data = json.loads(body.decode("utf-8-sig"), object_pairs_hook=_one_each)
     except UnicodeDecodeError as exc:
         raise RequestError(400, f"body is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
@@ -66,6 +66,18 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RequestError(422, f"body must be a JSON object, not {_kind(data)}")
     return data
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: a key given twice is read by one reader
+    as its first value and by another as its last (Python's), an answer to a text the
+    caller may not have meant."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise RequestError(400, f"body gives the key {twice!r} twice: give each once")
+    return out
 
 
 def _kind(value: object) -> str:

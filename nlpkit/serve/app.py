@@ -400,6 +400,15 @@ class JSONEndpoint:
                 raise RequestError(
                     422, f"the address's query ?{query} is not read: give options in the JSON body"
                 )
+            encoding = next((v for k, v in scope["headers"] if k == b"content-encoding"), None)
+            if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
+                # (a gzipped body read as it is: "not UTF-8", which says nothing of why)
+                await _drain(receive, scope, _DRAINED * self.limits.max_body)
+                raise RequestError(
+                    415,
+                    f"Content-Encoding {encoding.decode('latin-1')!r} is not read: send the "
+                    "JSON body as it is",
+                )
             data = api.parse_json(await _body(scope, receive, self.limits, self.deadlines))
             if self.in_thread:
                 content = await run_in_threadpool(self.answer, self.predictor(), data, self.limits)
