@@ -922,3 +922,21 @@ def test_a_key_given_twice_and_a_compressed_body_are_refused(server):
     assert status == 415 and content["error"].startswith("Content-Encoding 'gzip' is not read")
     plain = {"text": TITLES[0]}
     assert server.post("/predict", plain, headers={"Content-Encoding": "identity"})[0] == 200
+
+
+def test_ctrl_c_twice_with_a_request_in_flight_is_one_line_not_a_traceback():
+    # The second Ctrl-C stops uvicorn at once, before the application's shutdown: its lifespan
+    # is cancelled, which uvicorn logged as an error of some forty lines.
+    with serving() as server:
+        sock = server.raw(
+            b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{"
+        )
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=15) == 0
+        sock.close()
+        log = server.process.stdout.read()
+    assert "Traceback" not in log and "CancelledError" not in log, log
+    assert "stopped at once (Ctrl-C twice): the requests still in flight were not answered" in log

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from typing import Any
 
 __all__ = ["add_subcommand", "cmd_serve"]
 
@@ -156,7 +157,42 @@ def _log_config() -> dict:
         "level": "INFO",
         "propagate": False,
     }
+    config.setdefault("filters", {})["forced_stop"] = {"()": _forced_stop}
+    config["loggers"]["uvicorn.error"]["filters"] = ["forced_stop"]
     return config
+
+
+def _forced_stop() -> Any:
+    """A filter of uvicorn's error log (its class says what it does), made when uvicorn sets
+    up its logging: the command's parser imports neither logging nor asyncio."""
+    import asyncio
+    import logging
+
+    class ForcedStop(logging.Filter):
+        """A second Ctrl-C while requests are still in flight stops uvicorn at once, before the
+        application's shutdown: the interruption then cancels the application's lifespan, which
+        uvicorn logs as an error with some forty lines of traceback. Said in one line instead."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            exc = record.exc_info[1] if record.exc_info else None
+            text = str(record.msg)
+            # (Starlette's router sends the traceback as the lifespan's failure message, which
+            # uvicorn logs as it is; uvicorn's own handler logs the exception)
+            if "lifespan" in text and (
+                isinstance(exc, asyncio.CancelledError)
+                or text.rstrip().endswith("asyncio.exceptions.CancelledError")
+            ):
+                record.msg, record.args, record.exc_info, record.exc_text = (
+                    "nlpkit serve: stopped at once (Ctrl-C twice): the requests still in flight "
+                    "were not answered",
+                    (),
+                    None,
+                    None,
+                )
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
+
+    return ForcedStop()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
