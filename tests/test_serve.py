@@ -571,6 +571,11 @@ def test_mounted_under_a_path_of_a_larger_application():
     )
     status, content = asgi_call(outer, "GET", "/topics/predict")
     assert status == 405 and "GET" in content["error"]
+    # Its OpenAPI document says where its paths are (a generated client calls the prefix).
+    status, doc = asgi_call(outer, "GET", "/topics/openapi.json")
+    assert status == 200 and doc["servers"] == [{"url": "/topics"}] and "/predict" in doc["paths"]
+    status, doc = asgi_call(create_app(nlpkit.load()), "GET", "/openapi.json")
+    assert "servers" not in doc
 
 
 def test_an_unexpected_error_is_one_line_of_json_with_500(monkeypatch):

@@ -520,7 +520,10 @@ def create_app(
             return _json(exc.to_dict(), exc.status)
 
     async def openapi_json(request: Request) -> Response:
-        return _json(openapi)
+        # Mounted under a path (``/nlp``), the endpoints are there: a client generated from
+        # the document calls the server's URL plus each path.
+        root = request.scope.get("root_path", "")
+        return _json({**openapi, "servers": [{"url": root}]} if root else openapi)
 
     async def index(request: Request) -> Response:
         return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
