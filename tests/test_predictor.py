@@ -279,7 +279,7 @@ def test_explain_with_none_names_the_next_answer_as_the_runner_up():
     assert shipped.none_head == "detector"
     n = len(shipped.topics)
     texts = [
-        "'Tân binh huyền thoại' Wanna One tái hợp sau 7 năm tan rã",
+        "Hoa hậu Việt Nam tham gia chạy marathon từ thiện",
         "Giá xăng tăng mạnh",
         "Công thức nấu phở bò",
     ]
