@@ -746,6 +746,7 @@ cp_t *json_string_cp(const unsigned char *p, const unsigned char *end, int escap
 /* words.c */
 PyObject *core_number_tokens(PyObject *module, PyObject *texts);
 PyObject *core_count_ngrams(PyObject *module, PyObject *args);
+PyObject *core_keep_columns(PyObject *module, PyObject *args);
 
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop

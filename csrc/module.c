@@ -140,8 +140,11 @@ static PyMethodDef core_methods[] = {
     {"number_tokens", core_number_tokens, METH_O,
      "number_tokens(texts): (ids, docs, tokens), every token of the texts numbered (words.c)."},
     {"count_ngrams", core_count_ngrams, METH_VARARGS,
-     "count_ngrams(words, docs, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys), "
-     "the terms of numbered words counted per text (words.c)."},
+     "count_ngrams(tokens, docs, words, n_words, unigrams, bigrams): (rows, terms, tf, "
+     "bigram_keys), the terms of numbered words counted per text (words.c)."},
+    {"keep_columns", core_keep_columns, METH_VARARGS,
+     "keep_columns(rows, terms, tf, columns, n_docs): (indptr, indices, data, wide), the CSR "
+     "arrays of the entries whose term has a column (words.c)."},
     {NULL}};
 
 static struct PyModuleDef core_module = {
@@ -182,7 +185,7 @@ PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Segmenter", (PyObject *)&SegmenterType) < 0 ||
         PyModule_AddObjectRef(m, "Scorer", (PyObject *)&ScorerType) < 0 ||
-        PyModule_AddIntConstant(m, "ABI", 4) < 0) {
+        PyModule_AddIntConstant(m, "ABI", 5) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,4 +1,5 @@
-/* Training's word numbering: every token of many texts numbered in one pass. */
+/* Training's counting of terms: every token of many texts numbered, each text's terms counted,
+ * and the chosen columns kept, each in one pass (nlpkit.counting). */
 
 #include "core.h"
 
@@ -164,12 +165,15 @@ local_reset(Local *t, Py_ssize_t n)
     return 0;
 }
 
-/* count_ngrams(words, docs, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys) for
- * words numbered 0 .. n_words - 1 (int64 bytes, in text order) and the text of each (int64
- * bytes, never decreasing). Terms: a word's number (with unigrams), or for a bigram, the
- * number of words counted as terms plus its own number, by the order in which it first
- * appears (two words in a row of the same text); bigram_keys gives each bigram's key,
- * first * n_words + second. rows, terms and tf: one entry per text and term in it, the
+/* count_ngrams(tokens, docs, words, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys)
+ * for tokens numbered as number_tokens numbers them (int64 bytes, in text order), the text of
+ * each (int64 bytes, never decreasing) and the word each token is (int64 bytes, one a token
+ * number: 0 .. n_words - 1, or -1 for a token that is no word, which is skipped as if it were
+ * not there: punctuation between two words leaves them a bigram). Terms: a word's number (with
+ * unigrams), or for a bigram, the number of words counted as terms plus its own number, by the
+ * order in which it first appears (two words in a row of the same text); bigram_keys gives
+ * each bigram's key, first * n_words + second. (The tokens are taken as they are numbered, so
+ * that the words of millions of tokens are never picked out into arrays of their own.) rows, terms and tf: one entry per text and term in it, the
  * texts in order, each text's terms by first appearance. What nlpkit.features.count_terms
  * computes with numpy by sorting every (text, term) pair; here each pair is counted where it
  * is met: a word's in an array over the words, a bigram's in a small table of the text's own
@@ -179,26 +183,34 @@ PyObject *
 core_count_ngrams(PyObject *module, PyObject *args)
 {
     (void)module;
-    Py_buffer wb = {0}, db = {0};
+    Py_buffer tb = {0}, db = {0}, wb = {0};
     Py_ssize_t n_words;
     int unigrams, bigrams;
-    if (!PyArg_ParseTuple(args, "y*y*npp", &wb, &db, &n_words, &unigrams, &bigrams))
+    if (!PyArg_ParseTuple(args, "y*y*y*npp", &tb, &db, &wb, &n_words, &unigrams, &bigrams))
         return NULL;
     PyObject *result = NULL, *out[4] = {NULL, NULL, NULL, NULL};
     KeyMap pairs = {0};
     Local local = {0};
     int64_t *rows, *terms, *tf, *keys, *last = NULL, *slot = NULL;
     Py_ssize_t n = 0, n_keys = 0;
-    const int64_t *word = wb.buf, *doc = db.buf;
-    Py_ssize_t count = wb.len / (Py_ssize_t)sizeof(int64_t);
-    if (wb.len != db.len || wb.len % (Py_ssize_t)sizeof(int64_t) || n_words < 0 ||
+    const int64_t *token = tb.buf, *doc = db.buf, *word = wb.buf;
+    Py_ssize_t count = tb.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t n_tokens = wb.len / (Py_ssize_t)sizeof(int64_t);
+    if (tb.len != db.len || tb.len % (Py_ssize_t)sizeof(int64_t) ||
+        wb.len % (Py_ssize_t)sizeof(int64_t) || n_words < 0 ||
         (double)n_words * (double)n_words >= 9.2e18) {
         PyErr_SetString(PyExc_ValueError, "count_ngrams: bad arguments");
         goto done;
     }
+    for (Py_ssize_t t = 0; t < n_tokens; t++) {
+        if (word[t] < -1 || word[t] >= n_words) {
+            PyErr_SetString(PyExc_ValueError, "count_ngrams: bad word numbers");
+            goto done;
+        }
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (word[i] < 0 || word[i] >= n_words || (i && doc[i] < doc[i - 1])) {
-            PyErr_SetString(PyExc_ValueError, "count_ngrams: bad word or text numbers");
+        if (token[i] < 0 || token[i] >= n_tokens || (i && doc[i] < doc[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "count_ngrams: bad token or text numbers");
             goto done;
         }
     }
@@ -229,13 +241,51 @@ core_count_ngrams(PyObject *module, PyObject *args)
      * would move every bigram several times, each move a cache miss. */
     if (bigrams && keymap_reserve(&pairs, count / 4) < 0)
         goto done;
+    /* A word's terms, in the order the counting by sorting gives them within a text: the
+     * bigram that the word ends (with the word before it), then the word itself. */
+    int64_t prev = -1; /* the text's word before, -1 at its start */
     for (Py_ssize_t i = 0, end = 0; i < count; i++) {
-        int64_t d = doc[i], w = word[i];
-        if (i == end) { /* a new text: its words are i .. end - 1 */
+        int64_t d = doc[i], w = word[token[i]];
+        if (i == end) { /* a new text: its tokens are i .. end - 1 */
             while (end < count && doc[end] == d)
                 end++;
             if (bigrams && local_reset(&local, end - i) < 0)
                 goto done;
+            prev = -1;
+        }
+        if (w < 0)
+            continue; /* no word: punctuation, a bare number */
+        int64_t before = prev;
+        prev = w;
+        if (bigrams && before >= 0) {
+            uint64_t key = (uint64_t)before * (uint64_t)n_words + (uint64_t)w;
+            const KeySlot *s = keymap_find(&pairs, key);
+            int64_t b;
+            if (s != NULL)
+                b = s->value;
+            else {
+                if (n_keys >= INT32_MAX) {
+                    PyErr_SetString(PyExc_OverflowError, "too many distinct bigrams");
+                    goto done;
+                }
+                b = n_keys;
+                if (keymap_put(&pairs, key, (int32_t)b, 0) < 0)
+                    goto done;
+                keys[n_keys++] = (int64_t)key;
+            }
+            Py_ssize_t mask = local.nslots - 1;
+            Py_ssize_t h = (Py_ssize_t)(mix64((uint64_t)b) & (uint64_t)mask);
+            while (local.term[h] != -1 && local.term[h] != b)
+                h = (h + 1) & mask;
+            if (local.term[h] == b)
+                tf[local.entry[h]]++;
+            else {
+                local.term[h] = b;
+                local.entry[h] = n;
+                rows[n] = d;
+                terms[n] = base + b;
+                tf[n++] = 1;
+            }
         }
         if (unigrams) {
             if (last[w] == d)
@@ -248,43 +298,15 @@ core_count_ngrams(PyObject *module, PyObject *args)
                 tf[n++] = 1;
             }
         }
-        if (!bigrams || i + 1 >= end)
-            continue;
-        uint64_t key = (uint64_t)w * (uint64_t)n_words + (uint64_t)word[i + 1];
-        const KeySlot *s = keymap_find(&pairs, key);
-        int64_t b;
-        if (s != NULL)
-            b = s->value;
-        else {
-            if (n_keys >= INT32_MAX) {
-                PyErr_SetString(PyExc_OverflowError, "too many distinct bigrams");
-                goto done;
-            }
-            b = n_keys;
-            if (keymap_put(&pairs, key, (int32_t)b, 0) < 0)
-                goto done;
-            keys[n_keys++] = (int64_t)key;
-        }
-        Py_ssize_t mask = local.nslots - 1, h = (Py_ssize_t)(mix64((uint64_t)b) & (uint64_t)mask);
-        while (local.term[h] != -1 && local.term[h] != b)
-            h = (h + 1) & mask;
-        if (local.term[h] == b)
-            tf[local.entry[h]]++;
-        else {
-            local.term[h] = b;
-            local.entry[h] = n;
-            rows[n] = d;
-            terms[n] = base + b;
-            tf[n++] = 1;
-        }
     }
     if (_PyBytes_Resize(&out[0], n * 8) < 0 || _PyBytes_Resize(&out[1], n * 8) < 0 ||
         _PyBytes_Resize(&out[2], n * 8) < 0 || _PyBytes_Resize(&out[3], n_keys * 8) < 0)
         goto done;
     result = PyTuple_Pack(4, out[0], out[1], out[2], out[3]);
 done:
-    PyBuffer_Release(&wb);
+    PyBuffer_Release(&tb);
     PyBuffer_Release(&db);
+    PyBuffer_Release(&wb);
     keymap_free(&pairs);
     PyMem_RawFree(local.term);
     PyMem_RawFree(local.entry);
@@ -292,5 +314,84 @@ done:
         Py_XDECREF(out[k]);
     PyMem_RawFree(last);
     PyMem_RawFree(slot);
+    return result;
+}
+
+/* keep_columns(rows, terms, tf, columns, n_docs): (indptr, indices, data, wide), the CSR
+ * arrays of the entries (rows, terms and tf: int64 bytes, rows never decreasing, as
+ * count_ngrams gives them) whose term has a column (columns: int64 bytes, a term's column or
+ * -1). indptr and indices are int32 (int64 when `wide`: more entries than int32 counts), data
+ * int64; bytearrays, which numpy reads in place and scipy may sort. What numpy's
+ * column[terms], the mask and three gathers made, in one pass over the entries. */
+PyObject *
+core_keep_columns(PyObject *module, PyObject *args)
+{
+    (void)module;
+    Py_buffer rb = {0}, tb = {0}, fb = {0}, cb = {0};
+    Py_ssize_t n_docs;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*n", &rb, &tb, &fb, &cb, &n_docs))
+        return NULL;
+    PyObject *result = NULL, *out[3] = {NULL, NULL, NULL};
+    const int64_t *row = rb.buf, *term = tb.buf, *tf = fb.buf, *column = cb.buf;
+    Py_ssize_t n = rb.len / 8, n_terms = cb.len / 8;
+    if (rb.len != tb.len || rb.len != fb.len || rb.len % 8 || cb.len % 8 || n_docs < 0) {
+        PyErr_SetString(PyExc_ValueError, "keep_columns: bad arguments");
+        goto done;
+    }
+    int64_t n_cols = 0;
+    for (Py_ssize_t t = 0; t < n_terms; t++) {
+        if (column[t] < -1 || column[t] >= n_terms) {
+            PyErr_SetString(PyExc_ValueError, "keep_columns: bad columns");
+            goto done;
+        }
+        if (column[t] >= n_cols)
+            n_cols = column[t] + 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (term[i] < 0 || term[i] >= n_terms || row[i] < 0 || row[i] >= n_docs ||
+            (i && row[i] < row[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "keep_columns: bad rows or terms");
+            goto done;
+        }
+    }
+    int wide = n >= INT32_MAX || n_cols >= INT32_MAX;
+    Py_ssize_t unit = wide ? 8 : 4;
+    if (!(out[0] = PyByteArray_FromStringAndSize(NULL, (n_docs + 1) * unit)) ||
+        !(out[1] = PyByteArray_FromStringAndSize(NULL, (n ? n : 1) * unit)) ||
+        !(out[2] = PyByteArray_FromStringAndSize(NULL, (n ? n : 1) * 8)))
+        goto done;
+    char *indptr = PyByteArray_AS_STRING(out[0]), *indices = PyByteArray_AS_STRING(out[1]);
+    int64_t *data = (int64_t *)PyByteArray_AS_STRING(out[2]);
+    Py_ssize_t k = 0, r = 0; /* entries kept; rows whose start is written */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t c = column[term[i]];
+        if (c < 0)
+            continue;
+        for (; r <= row[i]; r++) /* (the rows up to this entry's start here) */
+            if (wide)
+                ((int64_t *)indptr)[r] = k;
+            else
+                ((int32_t *)indptr)[r] = (int32_t)k;
+        if (wide)
+            ((int64_t *)indices)[k] = c;
+        else
+            ((int32_t *)indices)[k] = (int32_t)c;
+        data[k++] = tf[i];
+    }
+    for (; r <= n_docs; r++)
+        if (wide)
+            ((int64_t *)indptr)[r] = k;
+        else
+            ((int32_t *)indptr)[r] = (int32_t)k;
+    if (PyByteArray_Resize(out[1], k * unit) < 0 || PyByteArray_Resize(out[2], k * 8) < 0)
+        goto done;
+    result = Py_BuildValue("(OOOO)", out[0], out[1], out[2], wide ? Py_True : Py_False);
+done:
+    PyBuffer_Release(&rb);
+    PyBuffer_Release(&tb);
+    PyBuffer_Release(&fb);
+    PyBuffer_Release(&cb);
+    for (int j = 0; j < 3; j++)
+        Py_XDECREF(out[j]);
     return result;
 }

@@ -27,7 +27,7 @@ CACHE_LIMIT = 1 << 17
 
 # The interface of the core this module calls; a build of another (an extension left over from
 # an older install) is not used.
-ABI = 4
+ABI = 5
 
 core: ModuleType | None = None
 _why_not = ""

@@ -49,22 +49,27 @@ def count_terms(
     low, high = ngram_range
     unigrams, bigrams = low <= 1, high >= 2
     texts = texts if isinstance(texts, list) else list(texts)
-    word, doc, index = _number_words(texts)
+    token, doc, word_of, index = _number_words(texts)
     n_docs, n_words = len(texts), len(index)
     if bigrams and n_words * n_words >= 2**63:
         raise ValueError(f"too many distinct words ({n_words:,})")
     count_ngrams = getattr(compiled.core, "count_ngrams", None)
     if count_ngrams is not None:
-        # (each text's terms counted where they are met, in the compiled core)
+        # (each text's terms counted where they are met, in the compiled core, which skips
+        # the tokens that are no words itself)
         row, term, tf, bigram = (
             np.frombuffer(b, dtype=np.int64)
-            for b in count_ngrams(word, doc, n_words, unigrams, bigrams)
+            for b in count_ngrams(token, doc, word_of, n_words, unigrams, bigrams)
         )
         n_terms = (n_words if unigrams else 0) + len(bigram)
         keys = np.concatenate([np.arange(n_terms - len(bigram), dtype=np.int64), bigram + n_words])
     else:
+        word = word_of[token]
+        words_only = word >= 0
+        word, doc = word[words_only], doc[words_only]
         row, term, tf, keys, n_terms = _count_pairs(word, doc, n_words, n_docs, unigrams, bigrams)
-    del word, doc
+        del word
+    del token, doc
     if not len(row):
         raise ValueError("empty vocabulary: the texts have no words")
     df = np.bincount(term, minlength=n_terms)
@@ -117,11 +122,20 @@ def count_terms(
     order = sorted(range(len(names)), key=names.__getitem__)
     column = np.full(len(keys), -1, dtype=np.int64)
     column[kept[order]] = np.arange(len(order), dtype=np.int64)
-    col = column[term]
-    keep = col >= 0
-    row, col, data = row[keep], col[keep], tf[keep].astype(np.int64, copy=False)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
+    keep_columns = getattr(compiled.core, "keep_columns", None)
+    if keep_columns is not None:
+        # (the entries of the kept columns in one pass, the arrays as scipy keeps them)
+        indptr_b, col_b, data_b, wide = keep_columns(row, term, tf, column, n_docs)
+        index_type = np.int64 if wide else np.int32
+        indptr = np.frombuffer(indptr_b, dtype=index_type)
+        col = np.frombuffer(col_b, dtype=index_type)
+        data = np.frombuffer(data_b, dtype=np.int64)
+    else:
+        col = column[term]
+        keep = col >= 0
+        row, col, data = row[keep], col[keep], tf[keep].astype(np.int64, copy=False)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
     counts = sp.csr_matrix((data, col, indptr), shape=(n_docs, len(order)))
     counts.sort_indices()
     return counts, np.asarray([names[i] for i in order], dtype=object)
@@ -208,24 +222,28 @@ def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[starts], inverse
 
 
-def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every word of every text as a number (words as `analyze` finds them), the number of the
-    text it is in, and the words by number. The compiled core numbers the tokens of every
-    text in one pass (`number_tokens`); without it, texts are joined and split a few thousand
-    at a time, and a token is numbered by a dict that numbers what it has not seen. Each
-    distinct token is checked for a letter once."""
+def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Every token of every text as a number, the number of the text it is in, the word
+    each token number is (its number among the words, as `analyze` finds them, or -1 for a
+    token that is no word), and the words by number. The compiled core numbers the tokens of
+    every text in one pass (`number_tokens`); without it, texts are joined and split a few
+    thousand at a time, and a token is numbered by a dict that numbers what it has not seen.
+    Each distinct token is checked for a letter once."""
     has_letter = _LETTER.search
     number_tokens = getattr(compiled.core, "number_tokens", None)
     if number_tokens is not None:
         ids_bytes, doc_bytes, tokens = number_tokens(texts)
-        ids = np.frombuffer(ids_bytes, dtype=np.int64)
         keep = np.fromiter(
             (t.isalpha() or bool(has_letter(t)) for t in tokens), dtype=bool, count=len(tokens)
         )
-        mask = keep[ids]
         words = [t for t, k in zip(tokens, keep.tolist()) if k]
-        renumber = np.cumsum(keep) - 1
-        return renumber[ids[mask]], np.frombuffer(doc_bytes, dtype=np.int64)[mask], words
+        word_of = np.where(keep, np.cumsum(keep) - 1, -1)
+        return (
+            np.frombuffer(ids_bytes, dtype=np.int64),
+            np.frombuffer(doc_bytes, dtype=np.int64),
+            word_of,
+            words,
+        )
     number: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     number[_SEPARATOR]  # number 0
     is_word = [False]
@@ -244,12 +262,11 @@ def _number_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         pieces.append((ids, doc))
     tokens_of = list(number)
     keep = np.asarray(is_word, dtype=bool)
-    # words renumbered 0, 1, ... among the tokens kept
-    renumber = np.cumsum(keep) - 1
+    # words numbered 0, 1, ... among the tokens kept
+    word_of = np.where(keep, np.cumsum(keep) - 1, -1)
     words = [t for t, k in zip(tokens_of, is_word) if k]
     if not pieces:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), words
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), word_of, words
     ids = np.concatenate([i for i, _ in pieces])
     doc = np.concatenate([d for _, d in pieces])
-    mask = keep[ids]
-    return renumber[ids[mask]], doc[mask], words
+    return ids, doc, word_of, words

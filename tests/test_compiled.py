@@ -838,3 +838,25 @@ def test_training_counts_terms_alike():
     assert (fast[0] != slow[0]).nnz == 0
     with pytest.raises(TypeError, match=r"texts\[1\] must be a str"):
         compiled.core.number_tokens(["a", b"b"])
+
+
+@needs_core
+def test_the_counting_steps_refuse_numbers_they_cannot_read():
+    # (numbers out of range would be read outside the arrays)
+    core = compiled.core
+
+    def b(*values):
+        return np.asarray(values, dtype=np.int64).tobytes()
+
+    with pytest.raises(ValueError, match="bad word numbers"):
+        core.count_ngrams(b(0), b(0), b(5), 2, True, True)
+    with pytest.raises(ValueError, match="bad token or text numbers"):
+        core.count_ngrams(b(0, 1), b(1, 0), b(0, 1), 2, True, True)
+    with pytest.raises(ValueError, match="bad rows or terms"):
+        core.keep_columns(b(1, 0), b(0, 0), b(1, 1), b(0), 2)
+    with pytest.raises(ValueError, match="bad columns"):
+        core.keep_columns(b(0), b(0), b(1), b(3), 1)
+    indptr, indices, data, wide = core.keep_columns(b(0, 0, 2), b(0, 1, 1), b(3, 4, 5), b(-1, 0), 3)
+    assert not wide and np.frombuffer(indptr, np.int32).tolist() == [0, 1, 1, 2]
+    assert np.frombuffer(indices, np.int32).tolist() == [0, 0]
+    assert np.frombuffer(data, np.int64).tolist() == [4, 5]
