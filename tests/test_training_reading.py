@@ -403,3 +403,17 @@ def test_a_title_field_that_is_the_text_field_is_read_once(tmp_path):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     data = read_file(path, text_field="title", title_field="title")
     assert data.texts == ["Giá xăng tăng", "Đội tuyển"] and data.titles == ["", ""]
+
+
+def test_a_labelled_files_default_title_that_is_no_string_is_said_not_dropped_silently(tmp_path):
+    # As a feed's (`read_texts`): evaluate --data and train --data read "title" by default.
+    path = tmp_path / "x.jsonl"
+    rows = [
+        {"title": "Giá xăng", "text": "tăng", "label": "energy"},
+        {"title": {"rendered": "Tít"}, "text": "b", "label": "y"},
+        {"title": 7, "text": "c", "label": "y"},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    with pytest.warns(UserWarning, match=r"2 records with a 'title' that is not a string read"):
+        data = read_file(path, title_field="title", title_optional=True)
+    assert data.titles == ["Giá xăng", "", ""]

@@ -290,6 +290,7 @@ def read_file(
     out = LabelledTexts([], [], [], [] if split_field else None, [], path, wanted)
     # (a record without the title field has no title; no record with it, a typo)
     titled, first = False, None
+    odd: list[str] = []
     for number, row, kind in _rows(path):
         where = f"{path}:{number}"
         titled = titled or title_field in row
@@ -313,13 +314,21 @@ def read_file(
         out.labels.append(clean_label(_string(row[label_field], where, label_field, "label")))
         title = row.get(title_field) if title_field else ""
         if title_optional and title is not None and not isinstance(title, str):
-            title = None  # (a default's field of something else: read without it)
+            # (a default's field of something else: the record is read without it, and said)
+            odd.append(where)
+            title = None
         out.titles.append("" if title is None else _string(title, where, title_field, "title"))
         if split_field:
             out.parts.append(_string(row[split_field], where, split_field, "split").strip().lower())
         out.where.append(where)
     if not out.texts:
         raise DataError(f"{path}: no records")
+    if odd:
+        warnings.warn(
+            f"{len(odd):,} record{'s' * (len(odd) != 1)} with a {title_field!r} that is not a "
+            f"string read without it, e.g. {odd[0]}",
+            stacklevel=2,
+        )
     if title_field and not titled and not title_optional:
         raise DataError(
             f"{path}: no record has the title field {title_field!r} (fields of the first: "
