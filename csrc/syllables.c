@@ -591,7 +591,8 @@ syllables_of_text(Segmenter *seg, Work *w)
 }
 
 /* Normalise (text.normalize with max_chars), then syllables and their cache entries.
- * Returns DONE, INVALID (not a str, or nothing but white space and control characters),
+ * Returns DONE, INVALID (not a str, or nothing but white space and control characters, or
+ * references to them),
  * NEEDS_PYTHON (no syllables) or FAILED. */
 int
 prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
@@ -609,6 +610,8 @@ prepare_syllables(Segmenter *seg, PyObject *text, Py_ssize_t max_chars, Work *w)
         return INVALID;
     if (normalize_prefix(seg, text, max_chars, w, 1) < 0)
         return FAILED;
+    if (w->text.n == 0 && max_chars != 0)
+        return INVALID; /* nothing once cleaned: HTML references to white space ("&nbsp;") */
     return syllables_of_text(seg, w);
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.entities import html5
 
 __all__ = ["unescape_entities", "REFERENCE", "decode_reference"]
 
@@ -19,8 +20,14 @@ REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-
 
 
 def decode_reference(match: re.Match[str]) -> str:
-    """What one reference that `REFERENCE` found stands for."""
-    return html.unescape(match.group())
+    """What one reference that `REFERENCE` found stands for: a number's character (as
+    `html.unescape` reads it: U+FFFD for one no text may hold), or a name's, where HTML
+    defines the name with its semicolon. (`html.unescape` also reads the old names that need
+    none at the start of a longer one: "&amplifier;" would be "&lifier;".)"""
+    reference = match.group()
+    if reference[1] == "#":
+        return html.unescape(reference)
+    return html5.get(reference[1:], reference)
 
 
 def unescape_entities(text: str) -> str:

@@ -64,15 +64,22 @@ def _check_type(text: object) -> str:
 
 def has_content(text: str) -> bool:
     """Whether a str holds a character that is not white space, a control or an invisible
-    format character: what text preparation keeps something of."""
-    return _CONTENT.search(text) is not None
+    format character, written as it is or as an HTML character reference: what text
+    preparation keeps something of."""
+    if _CONTENT.search(text) is None:
+        return False
+    # (a reference may stand for white space or an invisible character: "&nbsp;", "&#8203;")
+    return "&" not in text or _CONTENT.search(unescape_entities(text)) is not None
 
 
 def check_text(text: object) -> str:
     """Return ``text`` if it is a usable text, or raise a clear error saying why not."""
     if not has_content(_check_type(text)):
         if text.strip():
-            raise ValueError("text is empty once cleaned: only white space and control characters")
+            raise ValueError(
+                "text is empty once cleaned: only white space and control characters (or HTML "
+                "references to them)"
+            )
         raise ValueError("text is empty or whitespace only")
     return text
 

@@ -3,8 +3,11 @@ when it is beside the checkout."""
 
 from __future__ import annotations
 
+import html
+import html.entities
 import json
 import os
+import re
 import signal
 import threading
 import unicodedata
@@ -113,9 +116,22 @@ def in_threads(work: Callable[[int], object], n: int) -> None:
         raise errors[0]
 
 
+# An HTML character reference, with its semicolon (a name by HTML's own table).
+_REFERENCE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _referenced(match: re.Match) -> str:
+    if match[1][0] == "#":
+        return html.unescape(match[0])
+    return html.entities.html5.get(match[0][1:], match[0])
+
+
 def readable(text: str) -> bool:
     """Whether ``text`` holds anything but white space, control characters and invisible format
-    characters (an independent statement of what nlpkit reads as an empty text)."""
+    characters, written as they are or as HTML character references, twice over at most (an
+    independent statement of what nlpkit reads as an empty text)."""
+    for _ in range(2):
+        text = _REFERENCE.sub(_referenced, text)
     return any(not (c.isspace() or unicodedata.category(c) == "Cc" or invisible(c)) for c in text)
 
 

@@ -1,3 +1,5 @@
+import contextlib
+import re
 import unicodedata
 
 import pytest
@@ -214,3 +216,30 @@ def test_every_line_end_str_splitlines_knows_ends_a_line(end):
     assert prepare(text.replace("\n", f" {end} ")) == prepare(text)
     with pure():
         assert prepare(text.replace("\n", end)) == prepare(text)
+
+
+@pytest.mark.parametrize("text", ["&nbsp;", "&#8203;", " &nbsp; &#x200b;\n&#10;"])
+def test_references_to_white_space_alone_are_an_empty_text_on_both_paths(text):
+    # Answered from the intercept alone, it was a topic for a text with nothing in it.
+    import nlpkit
+
+    message = "text is empty once cleaned: only white space and control characters"
+    for path in (contextlib.nullcontext, pure):
+        with path():
+            with pytest.raises(ValueError, match=message):
+                normalize(text)
+            with pytest.raises(ValueError, match=re.escape(f"texts[1]: {message}")):
+                nlpkit.predict(["Giá xăng tăng", text])
+            with pytest.raises(ValueError, match=message):
+                nlpkit.explain(text)
+
+
+def test_a_name_html_defines_only_without_its_semicolon_is_text():
+    # html.unescape reads "&amplifier;" as "&lifier;": the old names that need no semicolon,
+    # at the start of a longer one. Only a name with its semicolon is a reference here.
+    from nlpkit.markup import unescape_entities
+
+    for text in ("&amplifier;", "&notit;", "&copyright;", "&ltd;"):
+        assert unescape_entities(text) == text
+        assert normalize(f"R{text} x") == f"R{text} x"
+    assert unescape_entities("&AMP;&Ccedil;&#x103;") == "&Çă"
