@@ -192,7 +192,11 @@ def forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Ite
     the iterator (`contextlib.closing`) when leaving it early: its workers end then."""
     from .arguments import check_count
 
-    return _forked(func, items, check_count("n_jobs", n_jobs))
+    n_jobs = check_count("n_jobs", n_jobs)
+    if not may_start_processes():
+        # (the same answers, in order, an item's exception raised as func raised it)
+        return (func(item) for item in items)
+    return _forked(func, items, n_jobs)
 
 
 def _forked(func: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> Iterator[Any]:

@@ -217,6 +217,10 @@ def _in_a_pool_worker(job):
             out = nlpkit.predict(arg, n_jobs=2)
         elif kind == "map":
             out = fork_map(len, arg, n_jobs=2, minimum=1)
+        elif kind == "cache":
+            from nlpkit.cache import prepare_many
+
+            out = prepare_many(arg, None, n_jobs=2)
         else:
             src, dst = arg
             out = predict_file(src, dst, workers=2).written
@@ -233,9 +237,19 @@ def test_work_for_several_processes_is_done_in_a_daemonic_one(tmp_path):
     texts = ["Giá xăng tăng", "Tuyển Việt Nam thắng Thái Lan"] * 1500
     src = tmp_path / "in.txt"
     src.write_text("\n".join(texts[:40]) + "\n", "utf-8")
-    jobs = [("predict", texts), ("map", texts), ("file", (src, tmp_path / "out.jsonl"))]
+    jobs = [
+        ("predict", texts),
+        ("map", texts),
+        ("file", (src, tmp_path / "out.jsonl")),
+        ("cache", [f"Giá xăng tăng {i}" for i in range(3000)]),
+    ]
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        (answers, said), (lengths, quiet), (written, capped) = pool.map(_in_a_pool_worker, jobs)
+        (answers, said), (lengths, quiet), (written, capped), (prepared, _) = pool.map(
+            _in_a_pool_worker, jobs
+        )
     assert answers == nlpkit.predict(texts) and "daemonic process" in said[0]
     assert lengths == [len(t) for t in texts] and not quiet
+    from nlpkit.text import prepare
+
+    assert prepared == [prepare(f"Giá xăng tăng {i}") for i in range(3000)]
     assert written == 40 and "using 1" in capped[0]
