@@ -427,7 +427,14 @@ def test_a_page_of_another_site_is_refused_and_the_services_own_page_is_not(serv
     own = f"http://127.0.0.1:{server.port}"
     for origin in (own, "http://localhost:3000", "https://[::1]"):
         assert server.post("/predict", body, headers={"Origin": origin})[0] == 200, origin
-    for origin in ("https://evil.example", "null", "file://", "http://evil.example:80/x"):
+    for origin in (
+        "https://evil.example",
+        "null",
+        "file://",
+        "http://evil.example:80/x",
+        "http://203.0.113.7",  # (any address is answered as a Host, not as a site)
+        "http://[2001:db8::1]:8000",
+    ):
         status, content = server.post("/predict", body, headers={"Origin": origin})
         assert status == 403, origin
         assert content["error"].startswith(f"Origin {origin!r} is another site"), origin
@@ -466,10 +473,11 @@ def test_create_apps_allowed_hosts(tmp_path):
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    def status(host: bytes, server: str) -> int:
+    def status(host: bytes, server: str, origin: bytes | None = None) -> int:
         sent.clear()
+        headers = [(b"host", host)] + ([(b"origin", origin)] if origin else [])
         scope = {"type": "http", "method": "GET", "path": "/health", "root_path": "",
-                 "headers": [(b"host", host)], "query_string": b"", "server": (server, 80)}  # fmt: skip
+                 "headers": headers, "query_string": b"", "server": (server, 80)}  # fmt: skip
         asyncio.run(app(scope, receive, send))
         return sent[0]["status"]
 
@@ -484,6 +492,11 @@ def test_create_apps_allowed_hosts(tmp_path):
     assert status(b"127.0.0.1:8000", "127.0.0.1") == 200
     # An address is no name a page can be given: 127.0.0.2, another loopback address, is taken.
     assert status(b"127.0.0.2:8000", "127.0.0.2") == status(b"[::1]:8000", "::1") == 200
+    # On every address, the service's own page, reached by an address, is of its own origin;
+    # a page of another site, or of another address, is not.
+    assert status(b"10.0.0.5:8000", "10.0.0.5", b"http://10.0.0.5:8000") == 200
+    assert status(b"10.0.0.5:8000", "10.0.0.5", b"http://evil.example") == 403
+    assert status(b"10.0.0.5:8000", "10.0.0.5", b"http://10.0.0.9:8000") == 403
 
 
 def test_serves_the_model_folder_it_is_given(small_model, tmp_path):
@@ -927,6 +940,12 @@ def test_a_key_given_twice_and_a_compressed_body_are_refused(server):
     assert status == 415 and content["error"].startswith("Content-Encoding 'gzip' is not read")
     plain = {"text": TITLES[0]}
     assert server.post("/predict", plain, headers={"Content-Encoding": "identity"})[0] == 200
+    head = b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Encoding: identity\r\n"
+    head += b"Content-Encoding: gzip\r\nConnection: close\r\n"
+    sock = server.raw(head + b"Content-Length: %d\r\n\r\n" % len(packed) + packed)
+    status, content = read_response(sock)
+    sock.close()
+    assert status == 415 and content["error"].startswith("Content-Encoding 'gzip' is not read")
 
 
 def test_ctrl_c_twice_with_a_request_in_flight_is_one_line_not_a_traceback():

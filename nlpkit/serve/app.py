@@ -164,15 +164,29 @@ class HostCheck:
                 "nlpkit serve --allowed-host adds one"
             )
         origins = [v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"]
+        host = given[0].decode("latin-1").strip().lower() if given else None
         for origin in origins:
-            site = _origin_name(origin)
-            if site is None or not self._allows(site, server):
+            if not self._allows_origin(origin, host):
                 return 403, (
                     f"Origin {origin!r} is another site: a page of another site may not use "
                     "this service (programs send no Origin header; nlpkit serve "
                     "--allowed-host names a site that may)"
                 )
         return 0, ""
+
+    def _allows_origin(self, origin: str, host: str | None) -> bool:
+        """A page of this service itself (its origin the request's own host), of one of its
+        names, or of this machine (a loopback name or address): not of any address, which
+        a page of another site can be (where a Host may be any address: DNS rebinding needs
+        a name)."""
+        scheme, sep, rest = origin.strip().lower().partition("://")
+        if not sep or scheme not in ("http", "https") or not rest or "/" in rest:
+            return False  # ("null": a sandboxed page, a file)
+        if rest == host:
+            return True
+        site = _host_name(rest)
+        # (on every address, "*", any Host is answered; a page of another site still is not)
+        return site in self.hosts or site in LOOPBACK_NAMES or _is_loopback(site)
 
     def _allows(self, name: str, server: tuple[str, int] | None) -> bool:
         # (an address is no name a page can be given: DNS rebinding needs a name)
@@ -212,15 +226,6 @@ def check_host_names(names: Any) -> list[str]:
             )
         out.append(_host_name(name))
     return out
-
-
-def _origin_name(origin: str) -> str | None:
-    """The host name of an Origin header (``http://127.0.0.1:8000``: ``127.0.0.1``), None for
-    ``null`` (a sandboxed page, a file) or anything that is no origin."""
-    scheme, sep, rest = origin.strip().partition("://")
-    if not sep or scheme.lower() not in ("http", "https") or not rest or "/" in rest:
-        return None
-    return _host_name(rest)
 
 
 def _host_name(header: str) -> str:
@@ -400,8 +405,16 @@ class JSONEndpoint:
                 raise RequestError(
                     422, f"the address's query ?{query} is not read: give options in the JSON body"
                 )
-            encoding = next((v for k, v in scope["headers"] if k == b"content-encoding"), None)
-            if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
+            # (every Content-Encoding header: a second one may be the one that applies)
+            encoding = next(
+                (
+                    v
+                    for k, v in scope["headers"]
+                    if k == b"content-encoding" and v.strip().lower() not in (b"", b"identity")
+                ),
+                None,
+            )
+            if encoding is not None:
                 # (a gzipped body read as it is: "not UTF-8", which says nothing of why)
                 await _drain(receive, scope, _DRAINED * self.limits.max_body)
                 raise RequestError(
