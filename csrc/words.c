@@ -338,6 +338,10 @@ core_keep_columns(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "keep_columns: bad arguments");
         goto done;
     }
+    if (n_docs >= PY_SSIZE_T_MAX / 8 - 1) { /* (indptr's bytes must be countable) */
+        PyErr_SetString(PyExc_OverflowError, "keep_columns: too many texts");
+        goto done;
+    }
     int64_t n_cols = 0;
     for (Py_ssize_t t = 0; t < n_terms; t++) {
         if (column[t] < -1 || column[t] >= n_terms) {

@@ -856,6 +856,9 @@ def test_the_counting_steps_refuse_numbers_they_cannot_read():
         core.keep_columns(b(1, 0), b(0, 0), b(1, 1), b(0), 2)
     with pytest.raises(ValueError, match="bad columns"):
         core.keep_columns(b(0), b(0), b(1), b(3), 1)
+    for huge in (2**61, 2**62, 2**63 - 1):
+        with pytest.raises(OverflowError, match="too many texts"):
+            core.keep_columns(b(), b(), b(), b(), huge)
     indptr, indices, data, wide = core.keep_columns(b(0, 0, 2), b(0, 1, 1), b(3, 4, 5), b(-1, 0), 3)
     assert not wide and np.frombuffer(indptr, np.int32).tolist() == [0, 1, 1, 2]
     assert np.frombuffer(indices, np.int32).tolist() == [0, 0]
