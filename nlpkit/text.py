@@ -68,8 +68,19 @@ def has_content(text: str) -> bool:
     preparation keeps something of."""
     if _CONTENT.search(text) is None:
         return False
-    # (a reference may stand for white space or an invisible character: "&nbsp;", "&#8203;")
-    return "&" not in text or _CONTENT.search(unescape_entities(text)) is not None
+    if "&" not in text:
+        return True
+    # A reference may stand for white space or an invisible character ("&nbsp;", "&#8203;").
+    # Decoded a piece at a time, each cut before a space (which no reference holds): a text
+    # has its content near its start, and a pasted archive is not decoded whole to find it.
+    start = 0
+    while start < len(text):
+        cut = text.find(" ", start + 4096)
+        end = len(text) if cut < 0 else cut
+        if _CONTENT.search(unescape_entities(text[start:end])) is not None:
+            return True
+        start = end
+    return False
 
 
 def check_text(text: object) -> str:

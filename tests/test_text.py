@@ -243,3 +243,22 @@ def test_a_name_html_defines_only_without_its_semicolon_is_text():
         assert unescape_entities(text) == text
         assert normalize(f"R{text} x") == f"R{text} x"
     assert unescape_entities("&AMP;&Ccedil;&#x103;") == "&Çă"
+
+
+def test_a_long_text_of_references_is_decoded_as_far_as_its_content_needs(monkeypatch):
+    # (checking a pasted archive's content decoded it whole: 0.5 s a mebibyte of references)
+    import nlpkit.serve.highlight as highlight
+    import nlpkit.text as nlptext
+    from nlpkit.serve.highlight import highlights
+
+    read = []
+    real = nlptext.unescape_entities
+    for module in (nlptext, highlight):
+        monkeypatch.setattr(module, "unescape_entities", lambda t: read.append(len(t)) or real(t))
+    text = "Gi&#225; x&#259;ng &amp; d&#7847;u " * 40_000
+    assert nlptext.has_content(text) and sum(read) < len(text) / 50
+    assert not nlptext.has_content("&nbsp; " * 2_000) and sum(read) < len(text) / 50 + 14_000
+    read.clear()
+    spans = highlights(text, [("giá xăng", 1.0)], max_chars=5000)
+    assert spans and sum(read) < len(text) / 10
+    assert text[spans[0]["start"] : spans[0]["end"]] == "Gi&#225; x&#259;ng"

@@ -38,6 +38,12 @@ def _has_letter(key: str) -> bool:
     return not key.isdecimal()
 
 
+def _decoded(text: str) -> tuple[str, list[int], list[int]]:
+    """`_unescaped` of a text that may hold a reference; the text itself, and no offsets to
+    map, of one that cannot."""
+    return _unescaped(text) if "&" in text else (text, [], [])
+
+
 def _unescaped(text: str) -> tuple[str, list[int], list[int]]:
     """``text`` as `unescape_entities` reads it, and where each of its characters is written
     in ``text``: the start and end of the reference it comes from, or of itself."""
@@ -97,20 +103,23 @@ def highlights(
     ``max_chars``: the words of the text's first ``max_chars`` characters once normalised); a
     term not found (a word the segmenter split otherwise) is left out.
     """
-    # (the words of the text as the model reads it, each where it is written)
-    written, (text, starts, ends) = text, _unescaped(text) if "&" in text else (text, [], [])
-    if max_chars is not None and len(text) > max_chars:
+    # (the words of the text as the model reads it, each where it is written: a prefix's
+    # references decoded, never the whole of a pasted archive's)
+    written = text
+    if max_chars is not None and len(written) > max_chars:
         # As many words as the part the model reads has, read from a prefix of the text long
         # enough to hold one more (a pasted archive is not read whole).
         limit = len(_words(normalize(written, max_chars)))
         size = 2 * max_chars
         while True:
-            words = _words(text[:size], limit + 1)
-            if len(words) > limit or size >= len(text):
+            text, starts, ends = _decoded(written[:size])
+            words = _words(text, limit + 1)
+            if len(words) > limit or size >= len(written):
                 words = words[:limit]
                 break
             size *= 4
     else:
+        text, starts, ends = _decoded(written)
         words = _words(text)
     if not words:
         return []
