@@ -649,10 +649,16 @@ def test_evaluate_reads_a_record_whose_default_title_is_no_string_without_it(tmp
         )
         == 0
     )
-    result = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    result = json.loads(out)
     answers = nlpkit.predict([r["text"] for r in rows])
     assert result["accuracy"] == round(
         sum(a == r["label"] for a, r in zip(answers, rows)) / len(rows), 4
+    )
+    # (said, in one line of the command's own, not in Python's form naming nlpkit's code)
+    assert err.startswith(
+        f"nlpkit evaluate: warning: {len(rows)} records with a 'title' that is not a string "
+        "read without it, e.g. "
     )
 
 

@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 
 from ..usage import UsageError
-from .common import _allow_none, _config, _load, _not_a_file, _stdin_named, _stdin_said
+from .common import (
+    _allow_none,
+    _config,
+    _load,
+    _not_a_file,
+    _stdin_named,
+    _stdin_said,
+    _warnings_said,
+)
 
 
 def _evaluate_data(args: argparse.Namespace, predictor) -> int:
@@ -30,15 +38,16 @@ def _evaluate_data(args: argparse.Namespace, predictor) -> int:
         title_field = None
     data = _stdin_named(args.data)
     try:
-        result = score_file(
-            predictor,
-            data,
-            text_field=text_field,
-            label_field=args.label_field or "label",
-            title_field=title_field,
-            allow_none=_allow_none(args, predictor),
-            title_optional=not args.title_field,
-        )
+        with _warnings_said("evaluate"):
+            result = score_file(
+                predictor,
+                data,
+                text_field=text_field,
+                label_field=args.label_field or "label",
+                title_field=title_field,
+                allow_none=_allow_none(args, predictor),
+                title_optional=not args.title_field,
+            )
     except (DataError, ValueError) as exc:
         raise UsageError(_stdin_said(str(exc))) from None
     lacking = result.get("labels_the_model_lacks")
