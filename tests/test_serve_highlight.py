@@ -166,3 +166,16 @@ def test_words_written_as_html_references_are_highlighted_where_they_are_written
     terms = [(t["term"], t["weight"]) for t in explanation.to_dict()["terms"]]
     found = {name for span in highlights(text, terms) for name in span["terms"]}
     assert found == {term for term, _ in terms}
+
+
+def test_the_part_the_model_reads_is_never_cut_inside_a_reference():
+    # A prefix cut inside "&#259;" read its rest ("25") as a word of its own, which made the
+    # model's last word, cut short, go unhighlighted.
+    text = "a " * 2498 + "&shy;" * 1000 + "x&#259;ng " + "Nga " * 100
+    spans = highlights(text, [("xăng", 1.0)], max_chars=5000)
+    assert [text[s["start"] : s["end"]] for s in spans] == ["x&#259;ng"]
+    assert covered("&shy; x&#259;ng ", highlights("&shy; x&#259;ng ", [("xăng", 1.0)], 5)) == [
+        ("x&#259;ng", ["xăng"], 1.0)
+    ]
+    # A text the model reads nothing of has nothing to highlight (explain refuses it first).
+    assert highlights("&#8203; &amp;nbsp;\n", [("x", 1.0)], 20) == []

@@ -108,13 +108,19 @@ def highlights(
     written = text
     if max_chars is not None and len(written) > max_chars:
         # As many words as the part the model reads has, read from a prefix of the text long
-        # enough to hold one more (a pasted archive is not read whole).
-        limit = len(_words(normalize(written, max_chars)))
+        # enough to hold one more (a pasted archive is not read whole), cut before a space or
+        # a newline, which no reference holds (one cut in two would read as other words).
+        try:
+            limit = len(_words(normalize(written, max_chars)))
+        except ValueError:  # (nothing the model reads: no word to highlight)
+            return []
         size = 2 * max_chars
         while True:
-            text, starts, ends = _decoded(written[:size])
+            cuts = [i for i in (written.find(" ", size), written.find("\n", size)) if i >= 0]
+            end = min(cuts, default=len(written))
+            text, starts, ends = _decoded(written[:end])
             words = _words(text, limit + 1)
-            if len(words) > limit or size >= len(written):
+            if len(words) > limit or end >= len(written):
                 words = words[:limit]
                 break
             size *= 4
