@@ -526,6 +526,9 @@ typedef struct {
     CpBuf lowers;
     Py_ssize_t limit;
     uint64_t generation; /* counts the times the cache started over */
+    /* The generation from which a child of a fork started the cache anew: a scorer whose
+     * caches are older leaves them, as the segmenter left its own (see seg_lock). */
+    uint64_t fork_generation;
     Work spare;
     int spare_busy;
     /* Who may use the cache: a call holds `lock` from take_work to give_work (its thread

@@ -478,8 +478,15 @@ static void
 sync_generation(Scorer *sc, const Segmenter *seg)
 {
     if (sc->generation != seg->generation) {
+        if (sc->generation < seg->fork_generation) {
+            /* (a child of a fork whose parent was changing them: left, as the segmenter's) */
+            sc->entry_word = NULL;
+            sc->entry_word_cap = 0;
+            sc->pair_word = (KeyMap){0};
+        }
+        else
+            keymap_clear(&sc->pair_word);
         sc->entry_word_n = 0;
-        keymap_clear(&sc->pair_word);
         sc->generation = seg->generation;
     }
 }

@@ -58,6 +58,23 @@ seg_lock(Segmenter *seg)
             PyErr_NoMemory();
             return -1;
         }
+        if (seg->owner != 0) {
+            /* A call held the cache when the process forked: its thread may have been
+             * halfway through changing a table (a slot array freed, the new one not yet in
+             * place), which no thread here will finish. The cache and the spare buffers start
+             * anew, empty; the old ones are left as they are (freeing them could free what
+             * the half-done change already freed). */
+            seg->cache = (Table){.unit = 4};
+            seg->short_cache = (ShortMap){0};
+            seg->entries = NULL;
+            seg->entries_cap = 0;
+            seg->entries_mem = NULL;
+            seg->lowers = (CpBuf){0};
+            seg->spare = (Work){0};
+            seg->spare.pending_keys.unit = 4;
+            seg->generation++;
+            seg->fork_generation = seg->generation;
+        }
         seg->lock = lock;
         seg->owner = 0;
         seg->depth = 0;
