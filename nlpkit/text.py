@@ -27,7 +27,8 @@ else:
 __all__ = ["check_text", "normalize", "segment", "prepare", "segmenter_version", "join_title"]
 
 # Control characters other than tab and newline carry no meaning in news text; scrapers leave
-# them behind (NUL bytes, form feeds, line separators) and they would glue words: a space each.
+# them behind (NUL bytes, escape codes) and they would glue words: a space each (those that end
+# a line, below, a newline).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 # Line ends other than LF, CRLF and CR, as str.splitlines reads them (vertical tab, form feed,
 # the file, group and record separators, NEL, the line and paragraph separators: editors and

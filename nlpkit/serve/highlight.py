@@ -21,6 +21,7 @@ from collections.abc import Iterable
 # model's words.
 from ..markup import REFERENCE, decode_reference, unescape_entities
 from ..text import DATELINE, DATELINE_HINT, INVISIBLE, INVISIBLE_CHARS, normalize
+from ..vocabulary import _LETTER
 
 __all__ = ["highlights"]
 
@@ -35,7 +36,8 @@ def _key(word: str) -> str:
 
 
 def _has_letter(key: str) -> bool:
-    return not key.isdecimal()
+    """Whether the features keep a word: one with a letter (`nlpkit.vocabulary.analyze`)."""
+    return key.isalpha() or _LETTER.search(key) is not None
 
 
 def _decoded(text: str) -> tuple[str, list[int], list[int]]:
