@@ -247,10 +247,11 @@ normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_s
 
 /* In one pass: "\r\n", "\r" and the other line ends of _LINE_END to "\n"; invisible
  * characters removed, control characters to " "; runs of _SPACES to one " "; lines stripped
- * (str.strip), empty ones dropped, joined by "\n". Into b, which has room for n characters. Returns whether every character is
- * NFC-inert (when check_inert); *dateline: whether the result may hold a glued dateline
- * (_DATELINE_HINT: an upper-case letter or digit, an upper-case letter, a lower-case letter).
- * (Inlined once per kind of str, with `kind` a constant.) */
+ * (str.strip), empty ones dropped, joined by "\n". Into b, which has room for n characters.
+ * Returns whether every character is NFC-inert (when check_inert); *dateline: whether the
+ * result may hold a glued dateline (_DATELINE_HINT: an upper-case letter or digit, an
+ * upper-case letter, a lower-case letter). (Inlined once per kind of str, with `kind` a
+ * constant.) */
 static inline int
 clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, int *dateline)
 {

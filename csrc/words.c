@@ -167,18 +167,18 @@ local_reset(Local *t, Py_ssize_t n)
 
 /* count_ngrams(tokens, docs, words, n_words, unigrams, bigrams): (rows, terms, tf, bigram_keys)
  * for tokens numbered as number_tokens numbers them (int64 bytes, in text order), the text of
- * each (int64 bytes, never decreasing) and the word each token is (int64 bytes, one a token
- * number: 0 .. n_words - 1, or -1 for a token that is no word, which is skipped as if it were
- * not there: punctuation between two words leaves them a bigram). Terms: a word's number (with
- * unigrams), or for a bigram, the number of words counted as terms plus its own number, by the
- * order in which it first appears (two words in a row of the same text); bigram_keys gives
- * each bigram's key, first * n_words + second. (The tokens are taken as they are numbered, so
- * that the words of millions of tokens are never picked out into arrays of their own.) rows, terms and tf: one entry per text and term in it, the
- * texts in order, each text's terms by first appearance. What nlpkit.features.count_terms
- * computes with numpy by sorting every (text, term) pair; here each pair is counted where it
- * is met: a word's in an array over the words, a bigram's in a small table of the text's own
- * (an array over millions of bigrams would be a cache miss a bigram), and a bigram is
- * numbered by a hash table. */
+ * each (int64 bytes, never decreasing) and the word of each token number (int64 bytes: 0 ..
+ * n_words - 1, or -1 for a token that is no word, which is skipped as if it were not there:
+ * punctuation between two words leaves them a bigram). The tokens are taken as they are
+ * numbered, so that the words of millions of tokens are never picked out into arrays of their
+ * own. Terms: a word's number (with unigrams), or for a bigram, the number of words counted
+ * as terms plus its own number, by the order in which it first appears (two words in a row of
+ * the same text); bigram_keys gives each bigram's key, first * n_words + second. rows, terms
+ * and tf: one entry per text and term in it, the texts in order, each text's terms by first
+ * appearance. What nlpkit.counting computes with numpy by sorting every (text, term) pair;
+ * here each pair is counted where it is met: a word's in an array over the words, a bigram's
+ * in a small table of the text's own (an array over millions of bigrams would be a cache miss
+ * a bigram), and a bigram is numbered by a hash table. */
 PyObject *
 core_count_ngrams(PyObject *module, PyObject *args)
 {
