@@ -111,7 +111,8 @@ flags_of(cp_t c)
  * own, never the second half of a composition. A text of nothing else is NFC, and the core
  * skips asking Python. Read from Python's unicodedata at import for the ranges Vietnamese
  * text is written in (Latin, its precomposed letters with tone marks, punctuation); the
- * tests check the third condition over all of Unicode. */
+ * tests check the third condition over all of Unicode. Its second bit marks "&", which may
+ * begin an HTML character reference (normalize.c's clean_lines). */
 #define INERT_LIMIT 0x2070
 
 extern uint8_t nfc_inert[INERT_LIMIT];

@@ -74,6 +74,9 @@ init_nfc_inert(void)
             Py_XDECREF(yes);
         }
     PyErr_Clear(); /* whatever failed is simply not skipped */
+    /* The second bit: "&", which may begin an HTML character reference (clean_lines says
+     * whether a text holds one in the reading that cleans it). */
+    nfc_inert['&'] |= 2;
     Py_XDECREF(ud);
     Py_XDECREF(form);
     Py_XDECREF(combining);
@@ -173,21 +176,24 @@ has_surrogates(PyObject *s)
     return any;
 }
 
-static int clean_str(PyObject *t, Work *w, int check_inert, int *dateline);
+static int clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *amp);
 static int unglue_datelines(Work *w, CpBuf *out, int dateline);
 
 static int normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out,
-                           int may_have_surrogates);
+                           int may_have_surrogates, int *amp);
 
 /* _normalize(s) into `out` (may_have_surrogates: 0 if s is known to hold none). A text that
  * holds "&" may hold HTML character references: Python's markup.unescape_entities decodes them
- * first, as _normalize does (rare in news text, and one decoding for both paths). */
+ * first, as _normalize does (rare in news text, and one decoding for both paths). Whether it
+ * holds one is seen in the reading that cleans it, which is then made again of the decoded
+ * text: a separate search for "&" cost every headline 5% of its time. */
 static int
 normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
 {
-    if (seg->unescape == NULL ||
-        PyUnicode_FindChar(s, '&', 0, PyUnicode_GET_LENGTH(s), 1) < 0)
-        return normalize_plain(seg, s, w, out, may_have_surrogates);
+    int amp = 0;
+    int status = normalize_plain(seg, s, w, out, may_have_surrogates, &amp);
+    if (status < 0 || !amp || seg->unescape == NULL)
+        return status;
     PyObject *plain = PyObject_CallOneArg(seg->unescape, s);
     if (plain == NULL)
         return -1;
@@ -196,19 +202,23 @@ normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_su
         PyErr_SetString(PyExc_TypeError, "unescape must return a str");
         return -1;
     }
-    int status = normalize_plain(seg, plain, w, out, may_have_surrogates);
+    /* (the same str back: no reference, and `out` is already its normalisation) */
+    if (plain != s)
+        status = normalize_plain(seg, plain, w, out, may_have_surrogates, NULL);
     Py_DECREF(plain);
     return status;
 }
 
-/* _normalize(s) of a text without references to decode into `out`. */
+/* _normalize(s) as if it held no reference, into `out`; *amp (when given): whether it holds
+ * "&". */
 static int
-normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
+normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates,
+                int *amp)
 {
     int dateline;
     /* Most texts: every character NFC-inert (then s is its own NFC and holds no lone
      * surrogate, which is not inert), found while cleaning it: one reading of the text. */
-    int inert = clean_str(s, w, 1, &dateline);
+    int inert = clean_str(s, w, 1, &dateline, amp);
     if (inert < 0)
         return -1;
     if (inert)
@@ -240,7 +250,7 @@ normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_s
         t = nfc(seg, s);
     if (t == NULL)
         return -1;
-    int status = clean_str(t, w, 0, &dateline);
+    int status = clean_str(t, w, 0, &dateline, NULL);
     Py_DECREF(t);
     return status < 0 ? -1 : unglue_datelines(w, out, dateline);
 }
@@ -250,30 +260,34 @@ normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_s
  * (str.strip), empty ones dropped, joined by "\n". Into b, which has room for n characters.
  * Returns whether every character is NFC-inert (when check_inert); *dateline: whether the
  * result may hold a glued dateline (_DATELINE_HINT: an upper-case letter or digit, an
- * upper-case letter, a lower-case letter). (Inlined once per kind of str, with `kind` a
+ * upper-case letter, a lower-case letter); *amp (when given, with check_inert): whether it
+ * holds "&" (nfc_inert's second bit). (Inlined once per kind of str, with `kind` a
  * constant.) */
 static inline int
-clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, int *dateline)
+clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, int *dateline,
+            int *amp)
 {
     Py_ssize_t line = 0; /* where the current line starts in b */
     int at_start = 1;    /* nothing of the current line out yet */
-    unsigned inert = 1, hint = 0;
+    unsigned inert = 1, seen = 0, hint = 0;
     /* The flags of the last two characters out. A space taken back at the end of a line may
      * leave its flags here: white space matches no part of the hint. */
     unsigned f1 = 0, f2 = 0;
     b->n = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         cp_t c = PyUnicode_READ(kind, r, i);
-        if (check_inert)
-            inert &= c < INERT_LIMIT ? nfc_inert[c] : 0;
+        if (check_inert) {
+            unsigned v = c < INERT_LIMIT ? nfc_inert[c] : 0;
+            inert &= v;
+            seen |= v;
+        }
         if (c == '\r') {
             if (i + 1 < n && PyUnicode_READ(kind, r, i + 1) == '\n')
                 continue;
             c = '\n';
         }
-        /* (str.splitlines' other line ends: VT, FF, FS, GS, RS, NEL, LS, PS) */
-        if (c == '\n' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e) || c == 0x85 ||
-            c == 0x2028 || c == 0x2029) {
+        if (c == '\n') {
+        line_end:
             while (b->n > line && IS_SPACE(b->p[b->n - 1]))
                 b->n--;
             at_start = 1;
@@ -283,6 +297,11 @@ clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, in
         if (IS_INVISIBLE(f))
             continue;
         if (f & (F_CTRL | F_SPACES)) {
+            /* (str.splitlines' other line ends, all control characters: VT, FF, FS, GS, RS,
+             * NEL, LS, PS; looked for here, off the path of every other character) */
+            if ((f & F_CTRL) && (c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e) ||
+                                 c == 0x85 || c == 0x2028 || c == 0x2029))
+                goto line_end;
             if (at_start || b->p[b->n - 1] == ' ')
                 continue; /* a leading space, or the run's space is out already */
             c = ' ';
@@ -307,12 +326,14 @@ clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, in
     while (b->n > line && IS_SPACE(b->p[b->n - 1]))
         b->n--;
     *dateline = (int)hint;
-    return (int)inert;
+    if (amp)
+        *amp = (seen & 2) != 0;
+    return (int)(inert & 1);
 }
 
 /* clean_lines of a str into w->tmp; -1 on failure. */
 static int
-clean_str(PyObject *t, Work *w, int check_inert, int *dateline)
+clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *amp)
 {
     CpBuf *b = &w->tmp;
     Py_ssize_t n = PyUnicode_GET_LENGTH(t);
@@ -320,11 +341,14 @@ clean_str(PyObject *t, Work *w, int check_inert, int *dateline)
         return -1;
     switch (PyUnicode_KIND(t)) {
     case PyUnicode_1BYTE_KIND:
-        return clean_lines(PyUnicode_DATA(t), PyUnicode_1BYTE_KIND, n, b, check_inert, dateline);
+        return clean_lines(PyUnicode_DATA(t), PyUnicode_1BYTE_KIND, n, b, check_inert, dateline,
+                           amp);
     case PyUnicode_2BYTE_KIND:
-        return clean_lines(PyUnicode_DATA(t), PyUnicode_2BYTE_KIND, n, b, check_inert, dateline);
+        return clean_lines(PyUnicode_DATA(t), PyUnicode_2BYTE_KIND, n, b, check_inert, dateline,
+                           amp);
     default:
-        return clean_lines(PyUnicode_DATA(t), PyUnicode_4BYTE_KIND, n, b, check_inert, dateline);
+        return clean_lines(PyUnicode_DATA(t), PyUnicode_4BYTE_KIND, n, b, check_inert, dateline,
+                           amp);
     }
 }
 
@@ -451,13 +475,11 @@ normalize_full_cp(const cp_t *s, Py_ssize_t n, Work *w, CpBuf *out)
 {
     CpBuf *b = &w->tmp;
     int dateline;
-    /* (a "&" may begin a character reference, which Python decodes: the str path) */
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (s[i] == '&')
-            return 0;
+    int amp;
     if (GROW(b->p, b->cap, n + 1) < 0)
         return -1;
-    if (!clean_lines(s, PyUnicode_4BYTE_KIND, n, b, 1, &dateline))
+    /* (a "&" may begin a character reference, which Python decodes: the str path) */
+    if (!clean_lines(s, PyUnicode_4BYTE_KIND, n, b, 1, &dateline, &amp) || amp)
         return 0;
     return unglue_datelines(w, out, dateline) < 0 ? -1 : 1;
 }
