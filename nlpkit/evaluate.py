@@ -132,11 +132,8 @@ def score_file(
         "fields": {
             "text": text_field,
             "label": label_field,
-            "title": (
-                title_field
-                if title_field != text_field and (any(data.titles) or not title_optional)
-                else None
-            ),
+            # (read_file's own title field: None where it is the text field)
+            "title": (data.fields["title"] if any(data.titles) or not title_optional else None),
         },
         **classification_metrics(data.labels, predicted, classes + lacking),
         "texts_per_second": round(len(texts) / seconds, 1) if seconds else None,

@@ -155,7 +155,7 @@ def _scan(predictor: Predictor, settings: _Settings, job: Job) -> Any:
         or core is None
         or orjson is None
         or not hasattr(core, "json_lines")
-        or settings.text_field == settings.title_field
+        or not settings.titled
         or predictor._scorer() is None
     ):
         return None
