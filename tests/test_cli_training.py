@@ -12,14 +12,18 @@ import nlpkit
 from nlpkit.cli import main
 
 
-def run(*args, cwd, env=None):
+def run(*args, cwd, env=None, input=None, script=None):
+    """`nlpkit ARGS` in a process of its own; with ``script``, that `python -c` program, given
+    ARGS as its own (it runs `nlpkit.cli.main` itself)."""
+    head = ["-c", script, "nlpkit"] if script else ["-m", "nlpkit"]
     return subprocess.run(
-        [sys.executable, "-m", "nlpkit", *args],
+        [sys.executable, *head, *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=300,
         env=env,
+        input=input,
     )
 
 
@@ -455,28 +459,14 @@ def test_the_commands_own_process_sets_its_imports_aside_from_the_collector(tmp_
         "sys.argv[1:] = sys.argv[2:]; sys.exit(main())"
     )
     args = ["train", "--data", str(example), "--output", str(tmp_path / "b"), "--quiet"]
-    done = subprocess.run(
-        [sys.executable, "-c", script, "nlpkit", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        timeout=300,
-    )
+    done = run(*args, cwd=tmp_path, env=_env(tmp_path), script=script)
     assert done.returncode == 0, done.stderr
     assert int(done.stderr.split()[-1]) > 10_000
 
 
 def test_standard_input_is_read_as_the_data(tmp_path, example):
-    done = subprocess.run(
-        [sys.executable, "-m", "nlpkit", "train", "--data", "-", "--holdout", "0", "--quiet"],
-        input=example.read_text("utf-8"),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        timeout=300,
-    )
+    args = ["train", "--data", "-", "--holdout", "0", "--quiet"]
+    done = run(*args, cwd=tmp_path, env=_env(tmp_path), input=example.read_text("utf-8"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "model: stream-model"
     assert nlpkit.load(tmp_path / "stream-model").predict("Bệnh viện tiếp nhận bệnh nhân")
@@ -494,26 +484,18 @@ def test_a_mistake_in_the_arguments_is_said_before_trainings_imports(tmp_path, a
         "atexit.register(lambda: print('sklearn' in sys.modules, file=sys.stderr)); "
         "sys.argv[1:] = sys.argv[2:]; sys.exit(main())"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "nlpkit", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        timeout=300,
-    )
+    done = run(*args, cwd=tmp_path, env=_env(tmp_path), script=script)
     assert done.returncode == 2 and done.stderr.splitlines()[-1] == "False", done.stderr
 
 
 def test_standard_inputs_errors_name_it_so(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "nlpkit", "train", "--data", "-"],
-        input='{"text": "a", "label": "x"}\nnot json\n',
-        capture_output=True,
-        text=True,
+    done = run(
+        "train",
+        "--data",
+        "-",
         cwd=tmp_path,
         env=_env(tmp_path),
-        timeout=300,
+        input='{"text": "a", "label": "x"}\nnot json\n',
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
@@ -521,13 +503,6 @@ def test_standard_inputs_errors_name_it_so(tmp_path):
     )
     # and its warnings
     rows = '{"text": "a b", "label": "x"}\n' * 2 + '{"text": "c d", "label": "y"}\n' * 2
-    done = subprocess.run(
-        [sys.executable, "-m", "nlpkit", "train", "--data", "-", "--holdout", "0", "--quiet"],
-        input=rows,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        timeout=300,
-    )
+    args = ["train", "--data", "-", "--holdout", "0", "--quiet"]
+    done = run(*args, cwd=tmp_path, env=_env(tmp_path), input=rows)
     assert "(e.g. standard input:2 = standard input:1)" in done.stderr, done.stderr
