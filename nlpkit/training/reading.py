@@ -222,6 +222,17 @@ def _separator(head: str, kind: str) -> str:
     return ""
 
 
+def _say_odd_titles(odd: list[str], title_field: str | None) -> None:
+    """A warning that counts the records (``odd``: where each is) whose default title field
+    held something else than a string, which were read without it."""
+    if odd:
+        warnings.warn(
+            f"{len(odd):,} record{'s' * (len(odd) != 1)} with a {title_field!r} that is not a "
+            f"string read without it, e.g. {odd[0]}",
+            stacklevel=3,
+        )
+
+
 def _string(value: Any, where: str, name: str, what: str) -> str:
     if isinstance(value, str):
         return value
@@ -323,12 +334,7 @@ def read_file(
         out.where.append(where)
     if not out.texts:
         raise DataError(f"{path}: no records")
-    if odd:
-        warnings.warn(
-            f"{len(odd):,} record{'s' * (len(odd) != 1)} with a {title_field!r} that is not a "
-            f"string read without it, e.g. {odd[0]}",
-            stacklevel=2,
-        )
+    _say_odd_titles(odd, title_field)
     if title_field and not titled and not title_optional:
         raise DataError(
             f"{path}: no record has the title field {title_field!r} (fields of the first: "
@@ -437,12 +443,7 @@ def read_texts(
         texts.append(text)
         titles.append(title)
     _check_some(path, texts, empty)
-    if odd:
-        warnings.warn(
-            f"{len(odd):,} record{'s' * (len(odd) != 1)} with a {title_field!r} that is not a "
-            f"string read without it, e.g. {odd[0]}",
-            stacklevel=2,
-        )
+    _say_odd_titles(odd, title_field)
     return texts, titles
 
 
