@@ -1589,6 +1589,23 @@ def test_field_options_on_an_input_read_as_plain_text_are_a_usage_error(tmp_path
     ]
 
 
+def test_field_options_with_format_text_are_a_usage_error(tmp_path, capsys):
+    # Given the format outright, the check was skipped: every record's raw JSON was its text,
+    # answered with exit 0.
+    src = write_jsonl(tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    for option in (["--text-field", "body"], ["--title-field", "title"]):
+        args = ["predict", "--input", str(src), "--output", str(out), "--format", "text"]
+        assert main([*args, *option]) == 2
+        assert f"--format text reads each line as a text, where {option[0]}" in (
+            capsys.readouterr().err
+        )
+        assert not out.exists()
+    with pytest.raises(InputError, match="jsonl=False reads each line as a text, where text_fi"):
+        predict_file(src, out, jsonl=False, text_field="body")
+    assert not out.exists()
+
+
 def test_gzip_damaged_midway_answers_the_lines_before_the_damage(tmp_path, capsys):
     # A failed decompression call gives nothing of what it decoded: up to a block (a MiB) of
     # lines before the damage went unanswered, and the message named an earlier line.

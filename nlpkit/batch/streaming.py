@@ -397,6 +397,13 @@ def predict_file(
     text_given = text_field is not None
     text_field = "text" if text_field is None else text_field
     _check_options(jsonl, text_field, title_field, prefix, allow_none, batch_size, progress)
+    if jsonl is False and fields_given:
+        # (read as plain text, every record's raw JSON would be its text, and be answered)
+        given = option("text_field") if text_given else option("title_field")
+        raise InputError(
+            f"{option('format', 'text')} reads each line as a text, where {given} names a "
+            f"field of JSON lines: leave it out, or give {option('format', 'jsonl')}"
+        )
     from_stdin, to_stdout = str(input) == "-", str(output) == "-"
     if progress is None:
         progress = sys.stderr.isatty()
