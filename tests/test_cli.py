@@ -69,6 +69,14 @@ def test_explain(capsys):
     assert json.loads(capsys.readouterr().out)["topic"] == "energy"
 
 
+@pytest.mark.parametrize("command", ["predict", "explain"])
+def test_a_text_empty_once_cleaned_is_refused_before_anything_is_printed(command, capsys):
+    # explain printed the first text's explanation, then exited 2 ("nothing done").
+    assert main([command, "Giá xăng dầu tăng mạnh", "&nbsp;"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "text 2: text is empty once cleaned" in err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -193,11 +193,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     predictor = _load(args)
     allow_none = _allow_none(args, predictor)
     texts = _read_texts(args)
-    for i, text in enumerate(texts):
-        try:
-            explanation = predictor.explain(text, k=args.k, allow_none=allow_none)
-        except ValueError as exc:
-            raise UsageError(f"text {i + 1}: {exc}" if len(texts) > 1 else str(exc)) from None
+    # Every text checked before the first is explained: a usage error (exit 2) prints nothing.
+    explanations = _answer(
+        lambda texts, allow_none: predictor.explain(texts, k=args.k, allow_none=allow_none),
+        texts,
+        allow_none,
+    )
+    for i, explanation in enumerate(explanations):
         if args.json:
             print(json.dumps(explanation.to_dict(), ensure_ascii=False))
         else:
