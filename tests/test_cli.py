@@ -56,6 +56,13 @@ def test_each_piped_line_is_a_text_with_its_answer():
     result = run("predict", stdin=lines[0] + "\n\n" + lines[1])
     assert result.returncode == 2
     assert "line 2 of standard input is empty" in result.stderr and "-f -" in result.stderr
+    # Lines past what is read of standard input got no answer, and the last a part's (exit 0).
+    for command in ("predict", "explain"):
+        result = run(command, stdin=(lines[1] + "\n") * 200_000)
+        assert result.returncode == 2 and result.stdout == ""
+        assert "standard input holds more than 4 MiB of lines: stream them with --input -" in (
+            result.stderr
+        )
 
 
 def test_explain(capsys):

@@ -137,6 +137,13 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
             text = _read_stream(sys.stdin.buffer, "standard input")
             # (each record's answer would be of its JSON: field names, other fields and all)
             _not_records(text, "-", "each piped line is read as a text", args)
+            if len(text.encode("utf-8")) > READ_LIMIT - 8 and sys.stdin.buffer.read(1):
+                # (the lines past the limit would get no answer, and the last one read is a
+                # part of one)
+                raise UsageError(
+                    f"standard input holds more than {READ_LIMIT >> 20} MiB of lines: stream "
+                    "them with --input - --output - (an answer record a line, in constant memory)"
+                )
             if not text:
                 raise UsageError("standard input is empty")
             texts = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n").split("\n")
