@@ -501,6 +501,41 @@ one_core = pytest.mark.skipif(
 )
 
 
+def _file_size_limit(size: int):
+    def limit() -> None:  # (in the child: writes past `size` bytes fail, as on a full disk)
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="POSIX's file size limit")
+def test_a_write_that_fails_leaves_whole_lines_that_resume_continues(tmp_path):
+    # A full disk left the output ending in a part of a record: broken JSON for any reader
+    # but --resume.
+    import subprocess
+    import sys
+
+    records = [json.dumps({"id": i, "text": TEXTS[i % 4]}, ensure_ascii=False) for i in range(600)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(records) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--input", str(src), "--output", str(out), "--batch-size", "16"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nlpkit", *args], capture_output=True, text=True,
+        cwd=ROOT / "tests", preexec_fn=_file_size_limit(50_000), timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "cannot write the output: File too large" in proc.stderr
+    data = out.read_bytes()
+    assert 0 < len(data) <= 50_000 and data.endswith(b"\n")
+    assert all(json.loads(line)["id"] == i for i, line in enumerate(data.splitlines()))
+    assert main([*args, "--resume"]) == 0
+    assert [r["id"] for r in read_out(out)] == list(range(600))
+
+
 @one_core
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
 @pytest.mark.parametrize("sig, status", [("SIGTERM", 143), ("SIGINT", 130)])

@@ -356,6 +356,23 @@ def _sink(fd: int, mode: str) -> Iterator[IO[bytes]]:
         raise OutputError.of(exc) from None
 
 
+def _cut_to_last_line(fd: int) -> None:
+    """The file cut after its last line end (to nothing if it has none); left as it is when
+    that fails too."""
+    try:
+        end = os.fstat(fd).st_size
+        while end > 0:
+            start = max(0, end - _BLOCK)
+            at = os.pread(fd, end - start, start).rfind(b"\n")
+            if at >= 0:
+                end = start + at + 1
+                break
+            end = start
+        os.ftruncate(fd, end)
+    except OSError:
+        pass
+
+
 def predict_file(
     input: str | Path,
     output: str | Path,
@@ -548,42 +565,56 @@ def predict_file(
                 f"{option('output', output)}: cannot write it ({exc.strerror})"
             ) from None
         regular = stat.S_ISREG(os.fstat(fd).st_mode) and not stream_out
-        with _sink(fd, "r+b" if regular else "wb") as sink:
-            _lock(fd, str(output))
-            if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
-                raise InputError(f"{option('output', output)} is the input file; choose another")
-            jobs = reader.jobs()
-            record_path = run_record_path(output)
-            if not regular:
-                if resume:
+        # A write that failed (a full disk) may leave a part of a line: cut back to the last
+        # whole one once the output is closed, through a descriptor of its own that keeps the
+        # lock (a compressed output is no file of lines).
+        mend = os.dup(fd) if regular and not compress else None
+        try:
+            with _sink(fd, "r+b" if regular else "wb") as sink:
+                _lock(fd, str(output))
+                if _same_file(in_stat, os.fstat(fd)):  # (created since the check above)
                     raise InputError(
-                        f"{option('resume')} needs an output file; {output} is not one"
+                        f"{option('output', output)} is the input file; choose another"
                     )
-                report.started = True
-            elif resume and os.fstat(fd).st_size:
-                skip, end = _resumable(sink, record_path, run, output)
-                jobs, failed = _after(jobs, skip, _lines_of(fd, skip), settings, predictor)
-                report.resumed, report.resumed_errors, report.started = skip, failed, True
-                sink.truncate(end)  # a half-written last line
-                sink.seek(end)
-            else:
-                write_file(record_path, json.dumps(run, indent=2) + "\n")
-                report.started = True
-                sink.truncate(0)
-            writer: IO[bytes] = sink
-            if compress:
-                writer = gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=6)
-            try:
-                return _stream(
-                    jobs, writer, predictor, model_path, settings, workers,
-                    progress=progress, total=total, report=report, read_ahead=True,
-                )  # fmt: skip
-            finally:
+                jobs = reader.jobs()
+                record_path = run_record_path(output)
+                if not regular:
+                    if resume:
+                        raise InputError(
+                            f"{option('resume')} needs an output file; {output} is not one"
+                        )
+                    report.started = True
+                elif resume and os.fstat(fd).st_size:
+                    skip, end = _resumable(sink, record_path, run, output)
+                    jobs, failed = _after(jobs, skip, _lines_of(fd, skip), settings, predictor)
+                    report.resumed, report.resumed_errors, report.started = skip, failed, True
+                    sink.truncate(end)  # a half-written last line
+                    sink.seek(end)
+                else:
+                    write_file(record_path, json.dumps(run, indent=2) + "\n")
+                    report.started = True
+                    sink.truncate(0)
+                writer: IO[bytes] = sink
                 if compress:
-                    try:
-                        writer.close()
-                    except OSError as exc:
-                        raise OutputError.of(exc) from None
+                    writer = gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=6)
+                try:
+                    return _stream(
+                        jobs, writer, predictor, model_path, settings, workers,
+                        progress=progress, total=total, report=report, read_ahead=True,
+                    )  # fmt: skip
+                finally:
+                    if compress:
+                        try:
+                            writer.close()
+                        except OSError as exc:
+                            raise OutputError.of(exc) from None
+        except OutputError:
+            if mend is not None:
+                _cut_to_last_line(mend)
+            raise
+        finally:
+            if mend is not None:
+                os.close(mend)
     finally:
         if not from_stdin:
             source.close()
