@@ -76,6 +76,31 @@ def test_explain(capsys):
     assert json.loads(capsys.readouterr().out)["topic"] == "energy"
 
 
+def test_ctrl_c_while_the_arguments_are_read_is_one_line(monkeypatch, capsys):
+    # (a traceback of 14 to 23 lines, when Ctrl-C came in the command's first moments)
+    import nlpkit.cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nlpkit.cli, "_parser", interrupted)
+    assert main(["predict", "Giá xăng"]) == 130
+    assert capsys.readouterr().err == "\nnlpkit: interrupted; nothing was done.\n"
+
+
+def test_standard_output_without_vietnamese_letters_is_one_line_saying_what_to_set():
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable, "-m", "nlpkit", "explain", "Giá xăng dầu tăng mạnh"],
+        capture_output=True, text=True, cwd=ROOT / "tests", env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("nlpkit explain: error: standard output's encoding (ascii)")
+    assert "set PYTHONIOENCODING=utf-8" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize("command", ["predict", "explain"])
 def test_a_text_empty_once_cleaned_is_refused_before_anything_is_printed(command, capsys):
     # explain printed the first text's explanation, then exited 2 ("nothing done").

@@ -42,8 +42,12 @@ def _drop_stdout() -> None:
 def main(argv: list[str] | None = None) -> int:
     import signal
 
-    parser = _parser()
-    args, extra = parser.parse_known_args(argv)
+    try:
+        parser = _parser()
+        args, extra = parser.parse_known_args(argv)
+    except KeyboardInterrupt:  # (Ctrl-C as the command starts: before it did anything)
+        print("\nnlpkit: interrupted; nothing was done.", file=sys.stderr)
+        return 130
     if extra:
         # (said by the command's own parser: "nlpkit evaluate: error: ... (see nlpkit evaluate
         # --help)", where the top one named neither the command nor its help)
@@ -99,6 +103,19 @@ def main(argv: list[str] | None = None) -> int:
             f"\nnlpkit {args.command}: interrupted{f'; {left}' if left else ''}.", file=sys.stderr
         )
         return 130 if isinstance(exc, KeyboardInterrupt) else 143
+    except UnicodeEncodeError as exc:
+        # Standard output in an encoding without Vietnamese's letters (PYTHONIOENCODING=ascii,
+        # a C locale): one line saying what to set, not a traceback from inside print.
+        if exc.encoding.replace("-", "").lower() == "utf8":
+            raise  # (a lone surrogate: no setting of the user's to blame)
+        print(
+            f"nlpkit {args.command}: error: standard output's encoding ({exc.encoding}) cannot "
+            f"write {exc.object[exc.start : exc.end]!r}: set PYTHONIOENCODING=utf-8, or a UTF-8 "
+            "locale",
+            file=sys.stderr,
+        )
+        _drop_stdout()
+        return 1
     except BrokenPipeError:
         # The reader went away (`| head -n 1`): stop quietly, as other Unix tools do, and keep
         # Python from complaining when it flushes standard output at exit.
