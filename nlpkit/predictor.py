@@ -760,6 +760,7 @@ class Predictor:
         reads as out of scope rather than as its best topic."""
         k = check_count("k", k)
         check_flag("allow_none", allow_none)
+        self._columns(allow_none)  # (a model without none says so, for an empty batch too)
         from .explanation import explain
 
         batch, single = self._as_batch(texts)

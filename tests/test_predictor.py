@@ -326,9 +326,11 @@ def test_a_none_model_exports_the_pipeline_of_its_answers(with_none):
 
 
 def test_allow_none_needs_a_model_with_none(predictor):
-    for method in (predictor.predict, predictor.predict_proba):
-        with pytest.raises(ValueError, match="has no out-of-scope class"):
-            method(TEXTS, allow_none=True)
+    # (an empty batch too: explain([]) gave [] where predict([]) said so)
+    for method in (predictor.predict, predictor.predict_proba, predictor.explain):
+        for texts in (TEXTS, []):
+            with pytest.raises(ValueError, match="has no out-of-scope class"):
+                method(texts, allow_none=True)
     with pytest.raises(ValueError, match="has no out-of-scope class"):
         predictor.explain(TEXTS[0], allow_none=True)
 
