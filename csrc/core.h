@@ -543,7 +543,7 @@ typedef struct {
     PyThreadState *saved;
     PyObject *normalize; /* unicodedata.normalize */
     PyObject *nfc;       /* "NFC" */
-    PyObject *unescape;  /* nlpkit.markup.unescape_entities, or NULL */
+    PyObject *markup;  /* nlpkit.markup.read_markup, or NULL */
     PyObject *s_lower, *s_isupper, *s_istitle, *s_isdigit;
 } Segmenter;
 

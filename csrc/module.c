@@ -185,7 +185,7 @@ PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Segmenter", (PyObject *)&SegmenterType) < 0 ||
         PyModule_AddObjectRef(m, "Scorer", (PyObject *)&ScorerType) < 0 ||
-        PyModule_AddIntConstant(m, "ABI", 5) < 0) {
+        PyModule_AddIntConstant(m, "ABI", 6) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -74,9 +74,10 @@ init_nfc_inert(void)
             Py_XDECREF(yes);
         }
     PyErr_Clear(); /* whatever failed is simply not skipped */
-    /* The second bit: "&", which may begin an HTML character reference (clean_lines says
-     * whether a text holds one in the reading that cleans it). */
+    /* The second bit: "&" and "<", which may begin an HTML character reference or tag
+     * (clean_lines says whether a text holds one in the reading that cleans it). */
     nfc_inert['&'] |= 2;
+    nfc_inert['<'] |= 2;
     Py_XDECREF(ud);
     Py_XDECREF(form);
     Py_XDECREF(combining);
@@ -176,49 +177,49 @@ has_surrogates(PyObject *s)
     return any;
 }
 
-static int clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *amp);
+static int clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *html);
 static int unglue_datelines(Work *w, CpBuf *out, int dateline);
 
 static int normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out,
-                           int may_have_surrogates, int *amp);
+                           int may_have_surrogates, int *html);
 
 /* _normalize(s) into `out` (may_have_surrogates: 0 if s is known to hold none). A text that
- * holds "&" may hold HTML character references: Python's markup.unescape_entities decodes them
- * first, as _normalize does (rare in news text, and one decoding for both paths). Whether it
- * holds one is seen in the reading that cleans it, which is then made again of the decoded
- * text: a separate search for "&" cost every headline 5% of its time. */
+ * holds "&" or "<" may hold HTML character references or tags: Python's markup.read_markup
+ * reads them first, as _normalize does (rare in news text, and one reading for both paths).
+ * Whether it holds one is seen in the reading that cleans it, which is then made again of the
+ * text read: a separate search for "&" cost every headline 5% of its time. */
 static int
 normalize_full(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates)
 {
-    int amp = 0;
-    int status = normalize_plain(seg, s, w, out, may_have_surrogates, &amp);
-    if (status < 0 || !amp || seg->unescape == NULL)
+    int html = 0;
+    int status = normalize_plain(seg, s, w, out, may_have_surrogates, &html);
+    if (status < 0 || !html || seg->markup == NULL)
         return status;
-    PyObject *plain = PyObject_CallOneArg(seg->unescape, s);
+    PyObject *plain = PyObject_CallOneArg(seg->markup, s);
     if (plain == NULL)
         return -1;
     if (!PyUnicode_Check(plain)) {
         Py_DECREF(plain);
-        PyErr_SetString(PyExc_TypeError, "unescape must return a str");
+        PyErr_SetString(PyExc_TypeError, "markup must return a str");
         return -1;
     }
-    /* (the same str back: no reference, and `out` is already its normalisation) */
+    /* (the same str back: no reference or tag, and `out` is already its normalisation) */
     if (plain != s)
         status = normalize_plain(seg, plain, w, out, may_have_surrogates, NULL);
     Py_DECREF(plain);
     return status;
 }
 
-/* _normalize(s) as if it held no reference, into `out`; *amp (when given): whether it holds
- * "&". */
+/* _normalize(s) as if it held no reference or tag, into `out`; *html (when given): whether
+ * it holds "&" or "<". */
 static int
 normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_surrogates,
-                int *amp)
+                int *html)
 {
     int dateline;
     /* Most texts: every character NFC-inert (then s is its own NFC and holds no lone
      * surrogate, which is not inert), found while cleaning it: one reading of the text. */
-    int inert = clean_str(s, w, 1, &dateline, amp);
+    int inert = clean_str(s, w, 1, &dateline, html);
     if (inert < 0)
         return -1;
     if (inert)
@@ -260,12 +261,12 @@ normalize_plain(Segmenter *seg, PyObject *s, Work *w, CpBuf *out, int may_have_s
  * (str.strip), empty ones dropped, joined by "\n". Into b, which has room for n characters.
  * Returns whether every character is NFC-inert (when check_inert); *dateline: whether the
  * result may hold a glued dateline (_DATELINE_HINT: an upper-case letter or digit, an
- * upper-case letter, a lower-case letter); *amp (when given, with check_inert): whether it
- * holds "&" (nfc_inert's second bit). (Inlined once per kind of str, with `kind` a
+ * upper-case letter, a lower-case letter); *html (when given, with check_inert): whether it
+ * holds "&" or "<" (nfc_inert's second bit). (Inlined once per kind of str, with `kind` a
  * constant.) */
 static inline int
 clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, int *dateline,
-            int *amp)
+            int *html)
 {
     Py_ssize_t line = 0; /* where the current line starts in b */
     int at_start = 1;    /* nothing of the current line out yet */
@@ -326,14 +327,14 @@ clean_lines(const void *r, int kind, Py_ssize_t n, CpBuf *b, int check_inert, in
     while (b->n > line && IS_SPACE(b->p[b->n - 1]))
         b->n--;
     *dateline = (int)hint;
-    if (amp)
-        *amp = (seen & 2) != 0;
+    if (html)
+        *html = (seen & 2) != 0;
     return (int)(inert & 1);
 }
 
 /* clean_lines of a str into w->tmp; -1 on failure. */
 static int
-clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *amp)
+clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *html)
 {
     CpBuf *b = &w->tmp;
     Py_ssize_t n = PyUnicode_GET_LENGTH(t);
@@ -342,13 +343,13 @@ clean_str(PyObject *t, Work *w, int check_inert, int *dateline, int *amp)
     switch (PyUnicode_KIND(t)) {
     case PyUnicode_1BYTE_KIND:
         return clean_lines(PyUnicode_DATA(t), PyUnicode_1BYTE_KIND, n, b, check_inert, dateline,
-                           amp);
+                           html);
     case PyUnicode_2BYTE_KIND:
         return clean_lines(PyUnicode_DATA(t), PyUnicode_2BYTE_KIND, n, b, check_inert, dateline,
-                           amp);
+                           html);
     default:
         return clean_lines(PyUnicode_DATA(t), PyUnicode_4BYTE_KIND, n, b, check_inert, dateline,
-                           amp);
+                           html);
     }
 }
 
@@ -408,16 +409,49 @@ cut_nfc(Segmenter *seg, CpBuf *out, Py_ssize_t max_chars)
     return nfc_buffer(seg, out);
 }
 
+/* markup.next_cut: the first position from `from` that holds a space or a newline outside
+ * every possible tag ("<" and a letter or "/", with no "<", ">" or newline after it, up to a
+ * tag's longest), or -1: a prefix cut there normalises to the start of the whole text's
+ * normalisation. */
+#define MAX_TAG 1000
 static Py_ssize_t
-find_space_or_newline(PyObject *s, Py_ssize_t from)
+next_cut(PyObject *s, Py_ssize_t from)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
-    for (Py_ssize_t i = from; i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c == ' ' || c == '\n')
-            return i;
+    while (from < n) {
+        Py_ssize_t cut = -1;
+        for (Py_ssize_t i = from; i < n; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c == ' ' || c == '\n') {
+                cut = i;
+                break;
+            }
+        }
+        if (cut < 0 || PyUnicode_READ(kind, data, cut) == '\n')
+            return cut; /* (no tag holds a newline) */
+        Py_ssize_t low = cut - MAX_TAG - 20 > 0 ? cut - MAX_TAG - 20 : 0, opened = -1;
+        for (Py_ssize_t i = cut - 1; i >= low; i--) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c == '<')
+                opened = i;
+            if (c == '<' || c == '>' || c == '\n')
+                break;
+        }
+        Py_UCS4 next = opened >= 0 ? PyUnicode_READ(kind, data, opened + 1) : 0;
+        if (!((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') || next == '/'))
+            return cut; /* (no "<" that may open a tag) */
+        /* inside what may be a tag: on past its end, or past where it could have ended */
+        Py_ssize_t limit = opened + MAX_TAG + 21 < n ? opened + MAX_TAG + 21 : n;
+        from = opened + MAX_TAG + 21;
+        for (Py_ssize_t i = cut; i < limit; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c == '<' || c == '>' || c == '\n') {
+                from = i + 1;
+                break;
+            }
+        }
     }
     return -1;
 }
@@ -446,8 +480,8 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w, int
     }
     for (;;) {
         /* Cut only before an ASCII space or newline: NFC of the prefix is then the prefix of
-         * NFC. */
-        Py_ssize_t cut = size < len ? find_space_or_newline(s, size) : -1;
+         * NFC; and never inside a tag. */
+        Py_ssize_t cut = size < len ? next_cut(s, size) : -1;
         if (cut < 0) {
             if (normalize_full(seg, s, w, out, sur) < 0)
                 return -1;
@@ -468,18 +502,19 @@ normalize_prefix(Segmenter *seg, PyObject *s, Py_ssize_t max_chars, Work *w, int
 }
 
 /* _normalize of code points into `out`: 1, or 0 when a character is not NFC-inert or is "&"
- * (the text then takes the str path, which asks Python for NFC and for references), -1 on
- * failure. */
+ * or "<" (the text then takes the str path, which asks Python for NFC and for references and
+ * tags), -1 on failure. */
 static int
 normalize_full_cp(const cp_t *s, Py_ssize_t n, Work *w, CpBuf *out)
 {
     CpBuf *b = &w->tmp;
     int dateline;
-    int amp;
+    int html;
     if (GROW(b->p, b->cap, n + 1) < 0)
         return -1;
-    /* (a "&" may begin a character reference, which Python decodes: the str path) */
-    if (!clean_lines(s, PyUnicode_4BYTE_KIND, n, b, 1, &dateline, &amp) || amp)
+    /* (a "&" or "<" may begin a character reference or tag, which Python reads: the str
+     * path) */
+    if (!clean_lines(s, PyUnicode_4BYTE_KIND, n, b, 1, &dateline, &html) || html)
         return 0;
     return unglue_datelines(w, out, dateline) < 0 ? -1 : 1;
 }

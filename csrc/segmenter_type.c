@@ -21,7 +21,7 @@ Segmenter_dealloc(Segmenter *self)
         PyThread_free_lock(self->lock);
     Py_XDECREF(self->normalize);
     Py_XDECREF(self->nfc);
-    Py_XDECREF(self->unescape);
+    Py_XDECREF(self->markup);
     Py_XDECREF(self->s_lower);
     Py_XDECREF(self->s_isupper);
     Py_XDECREF(self->s_istitle);
@@ -104,21 +104,21 @@ seg_unlock(Segmenter *seg)
 static int
 Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"crfsuite", "words", "cache_limit", "unescape", NULL};
+    static char *kwlist[] = {"crfsuite", "words", "cache_limit", "markup", NULL};
     Py_buffer model, words;
     Py_ssize_t limit = 1 << 17;
-    PyObject *unescape = NULL;
+    PyObject *markup = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*y*|nO", kwlist, &model, &words, &limit,
-                                     &unescape))
+                                     &markup))
         return -1;
-    if (unescape != NULL && unescape != Py_None) {
-        if (!PyCallable_Check(unescape)) {
-            PyErr_SetString(PyExc_TypeError, "unescape must be callable");
+    if (markup != NULL && markup != Py_None) {
+        if (!PyCallable_Check(markup)) {
+            PyErr_SetString(PyExc_TypeError, "markup must be callable");
             PyBuffer_Release(&model);
             PyBuffer_Release(&words);
             return -1;
         }
-        Py_XSETREF(self->unescape, Py_NewRef(unescape));
+        Py_XSETREF(self->markup, Py_NewRef(markup));
     }
     self->lower_attrs.unit = 1;
     self->vocab.unit = 1;

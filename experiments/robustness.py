@@ -26,6 +26,12 @@ def _no_diacritics(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
+def _page(text: str) -> str:
+    title, _, lead = text.partition("\n")
+    link = '<a href="https://vnexpress.net/thoi-su" title="Thời sự">'
+    return f'<h1 class="title-detail">{title}</h1>\n<p class="description">{link}{lead}</a></p>'
+
+
 def _first_line(text: str, change: Callable[[str], str]) -> str:
     title, sep, rest = text.partition("\n")
     return change(title) + sep + rest
@@ -40,6 +46,8 @@ FORMS: list[tuple[str, Callable[[str], str]]] = [
     ("U+2028 for the line end", lambda t: t.replace("\n", "\u2028")),
     ("decomposed Unicode (NFD)", lambda t: unicodedata.normalize("NFD", t)),
     ("<p>...</p> around each line", lambda t: "\n".join(f"<p>{x}</p>" for x in t.split("\n"))),
+    ("a page's markup (`<h1>`, `<p>`, a link)", _page),
+    ("<br/> for the line end", lambda t: t.replace("\n", "<br/>")),
     ('"Ảnh: Reuters" after the title', lambda t: _first_line(t, lambda x: x + " Ảnh: Reuters")),
     ('"Video:" before the title', lambda t: "Video: " + t),
     ('"Theo VnExpress" at the end', lambda t: t + "\nTheo VnExpress"),

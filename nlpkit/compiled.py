@@ -27,7 +27,7 @@ CACHE_LIMIT = 1 << 17
 
 # The interface of the core this module calls; a build of another (an extension left over from
 # an older install) is not used.
-ABI = 5
+ABI = 6
 
 core: ModuleType | None = None
 _why_not = ""
@@ -74,13 +74,13 @@ def segmenter() -> Any:
 def make_segmenter(cache_limit: int | None = None) -> Any:
     """A new compiled segmenter whose syllable cache starts over past ``cache_limit``
     distinct syllables (default: `CACHE_LIMIT`)."""
-    from .markup import unescape_entities
+    from .markup import read_markup
     from .pyvi_model import crfsuite_bytes, model_file
 
     return core.Segmenter(
         crfsuite_bytes(model_file("pyvi3.pkl")),
         model_file("words.txt"),
         CACHE_LIMIT if cache_limit is None else cache_limit,
-        # (a text that holds "&" is given to it, as normalize does: one decoding, Python's)
-        unescape_entities,
+        # (a text that holds "&" or "<" is given to it, as normalize does: one reading, Python's)
+        read_markup,
     )

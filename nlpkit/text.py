@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, overload
 
 from . import compiled
-from .markup import unescape_entities
+from .markup import next_cut, read_markup
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,20 +65,21 @@ def _check_type(text: object) -> str:
 
 def has_content(text: str) -> bool:
     """Whether a str holds a character that is not white space, a control or an invisible
-    format character, written as it is or as an HTML character reference: what text
-    preparation keeps something of."""
+    format character, written as it is or as an HTML character reference, outside HTML tags:
+    what text preparation keeps something of."""
     if _CONTENT.search(text) is None:
         return False
-    if "&" not in text:
+    if "&" not in text and "<" not in text:
         return True
-    # A reference may stand for white space or an invisible character ("&nbsp;", "&#8203;").
-    # Decoded a piece at a time, each cut before a space (which no reference holds): a text
-    # has its content near its start, and a pasted archive is not decoded whole to find it.
+    # A reference may stand for white space or an invisible character ("&nbsp;", "&#8203;"),
+    # and a tag stands for none ("<p></p>"). Read a piece at a time, each cut where no
+    # reference or tag is split: a text has its content near its start, and a pasted archive
+    # is not read whole to find it.
     start = 0
     while start < len(text):
-        cut = text.find(" ", start + 4096)
+        cut = next_cut(text, start + 4096)
         end = len(text) if cut < 0 else cut
-        if _CONTENT.search(unescape_entities(text[start:end])) is not None:
+        if _CONTENT.search(read_markup(text[start:end])) is not None:
             return True
         start = end
     return False
@@ -89,15 +90,15 @@ def check_text(text: object) -> str:
     if not has_content(_check_type(text)):
         if text.strip():
             raise ValueError(
-                "text is empty once cleaned: only white space and control characters (or HTML "
-                "references to them)"
+                "text is empty once cleaned: only white space and control characters, HTML tags, "
+                "or HTML references to white space"
             )
         raise ValueError("text is empty or whitespace only")
     return text
 
 
 def normalize(text: str, max_chars: int | None = None) -> str:
-    """HTML character references decoded (`nlpkit.markup.unescape_entities`), Unicode NFC,
+    """HTML tags removed and character references decoded (`nlpkit.markup.read_markup`), NFC,
     no control or invisible format characters, single spaces, one newline between
     paragraphs; then, with ``max_chars``, the first ``max_chars`` characters of that content.
 
@@ -123,8 +124,8 @@ def _normalize_prefix(text: str, max_chars: int) -> str:
         return _normalize(text)[:max_chars]
     while True:
         # Cut only before an ASCII space or newline: no Unicode composition or reordering
-        # crosses one, so NFC of the prefix is the prefix of NFC.
-        cut = min((i for i in (text.find(" ", size), text.find("\n", size)) if i >= 0), default=-1)
+        # crosses one, so NFC of the prefix is the prefix of NFC; and never inside a tag.
+        cut = next_cut(text, size)
         if cut < 0:
             return _normalize(text)[:max_chars]
         out = _normalize(text[:cut])
@@ -134,9 +135,9 @@ def _normalize_prefix(text: str, max_chars: int) -> str:
 
 
 def _normalize(text: str) -> str:
-    if "&" in text:
+    if "&" in text or "<" in text:
         # (first: a reference may stand for white space, an invisible or a combining mark)
-        text = unescape_entities(text)
+        text = read_markup(text)
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
     if INVISIBLE.search(text):
         # (before NFC, which then composes a letter and an accent they kept apart)

@@ -126,10 +126,20 @@ def _referenced(match: re.Match) -> str:
     return html.entities.html5.get(match[0][1:], match[0])
 
 
+# An HTML tag of an element's name (the names nlpkit's markup lists hold): "<p>", '<a href="x">'.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([\s/][^<>\n]*)?>")
+_ELEMENTS = {
+    line.split("#")[0].strip()
+    for name in ("line_elements.txt", "inline_elements.txt")
+    for line in (Path(__file__).parents[1] / "nlpkit/data/markup" / name).read_text().splitlines()
+} - {""}
+
+
 def readable(text: str) -> bool:
     """Whether ``text`` holds anything but white space, control characters and invisible format
-    characters, written as they are or as HTML character references, twice over at most (an
-    independent statement of what nlpkit reads as an empty text)."""
+    characters, written as they are or as HTML character references (twice over at most),
+    outside HTML tags (an independent statement of what nlpkit reads as an empty text)."""
+    text = _TAG.sub(lambda m: " " if m[2].lower() in _ELEMENTS else m[0], text)
     for _ in range(2):
         text = _REFERENCE.sub(_referenced, text)
     return any(not (c.isspace() or unicodedata.category(c) == "Cc" or invisible(c)) for c in text)

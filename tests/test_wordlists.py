@@ -9,7 +9,7 @@ FILES = sorted(DATA_DIR.rglob("*.txt")) + sorted(DATA_DIR.rglob("*.tsv"))
 
 
 def test_data_files_are_shipped_and_the_lexicons_all_used():
-    assert {f.parent.name for f in FILES} == {"places", "lexicons", "sections", "names"}
+    assert {f.parent.name for f in FILES} == {"places", "lexicons", "sections", "names", "markup"}
     lexicons_used = [lex for lex in vars(weak).values() if isinstance(lex, weak._Lexicon)]
     used = {lex.name for lex in lexicons_used} | {
         lex.unless.name for lex in lexicons_used if lex.unless is not None

@@ -6,8 +6,8 @@ text's words (runs of letters and digits, compared lower-cased in NFC) that
 spells its syllables in order: ``tổng_thống nga`` is the three words "Tổng thống Nga", whatever
 the spaces, punctuation, line breaks or numbers between them (the features drop punctuation
 and bare numbers too: "gần 163 triệu" holds the pair ``gần triệu``). A text written with HTML
-character references ("Gi&#225; x&#259;ng") is read as the model reads it, and its words are
-highlighted where they are written, references and all.
+character references ("Gi&#225; x&#259;ng") or tags ("<b>Giá</b> xăng") is read as the model
+reads it, and its words are highlighted where they are written, references and all.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 
-# The text preparation's own rules for datelines and references, so that words here are the
-# model's words.
-from ..markup import REFERENCE, decode_reference, unescape_entities
+# The text preparation's own rules for datelines, references and tags, so that words here are
+# the model's words.
+from ..markup import PASSES, next_cut, read_markup
 from ..text import DATELINE, DATELINE_HINT, INVISIBLE, INVISIBLE_CHARS, normalize
 from ..vocabulary import _LETTER
 
@@ -41,28 +41,30 @@ def _has_letter(key: str) -> bool:
 
 
 def _decoded(text: str) -> tuple[str, list[int], list[int]]:
-    """`_unescaped` of a text that may hold a reference; the text itself, and no offsets to
-    map, of one that cannot."""
-    return _unescaped(text) if "&" in text else (text, [], [])
+    """`_read` of a text that may hold a reference or a tag; the text itself, and no offsets
+    to map, of one that cannot."""
+    return _read(text) if "&" in text or "<" in text else (text, [], [])
 
 
-def _unescaped(text: str) -> tuple[str, list[int], list[int]]:
-    """``text`` as `unescape_entities` reads it, and where each of its characters is written
-    in ``text``: the start and end of the reference it comes from, or of itself."""
-    plain = unescape_entities(text)
+def _read(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` as `read_markup` reads it, and where each of its characters is written in
+    ``text``: the start and end of the reference or tag it comes from, or of itself."""
+    plain = read_markup(text)
     starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
     if plain == text:
         return text, starts, ends
-    for _ in range(2):  # (as unescape_entities: twice over)
+    for pattern, decode, mark in PASSES:  # (as read_markup, pass by pass)
+        if mark not in text:
+            continue
         pieces: list[str] = []
         new_starts: list[int] = []
         new_ends: list[int] = []
         at = 0
-        for m in REFERENCE.finditer(text):
+        for m in pattern.finditer(text):
             pieces.append(text[at : m.start()])
             new_starts += starts[at : m.start()]
             new_ends += ends[at : m.start()]
-            char = decode_reference(m)
+            char = decode(m)
             pieces.append(char)
             new_starts += [starts[m.start()]] * len(char)
             new_ends += [ends[m.end() - 1]] * len(char)
@@ -71,8 +73,6 @@ def _unescaped(text: str) -> tuple[str, list[int], list[int]]:
         new_starts += starts[at:]
         new_ends += ends[at:]
         text, starts, ends = "".join(pieces), new_starts, new_ends
-        if text == plain:
-            break
     return text, starts, ends
 
 
@@ -111,15 +111,16 @@ def highlights(
     if max_chars is not None and len(written) > max_chars:
         # As many words as the part the model reads has, read from a prefix of the text long
         # enough to hold one more (a pasted archive is not read whole), cut before a space or
-        # a newline, which no reference holds (one cut in two would read as other words).
+        # a newline outside every tag, which no reference holds (one cut in two would read as
+        # other words).
         try:
             limit = len(_words(normalize(written, max_chars)))
         except ValueError:  # (nothing the model reads: no word to highlight)
             return []
         size = 2 * max_chars
         while True:
-            cuts = [i for i in (written.find(" ", size), written.find("\n", size)) if i >= 0]
-            end = min(cuts, default=len(written))
+            cut = next_cut(written, size)
+            end = len(written) if cut < 0 else cut
             text, starts, ends = _decoded(written[:end])
             words = _words(text, limit + 1)
             if len(words) > limit or end >= len(written):
