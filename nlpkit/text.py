@@ -59,7 +59,12 @@ def _check_type(text: object) -> str:
     if isinstance(text, (bytes, bytearray)):
         raise TypeError("text must be str, not bytes: decode it first (e.g. data.decode('utf-8'))")
     if not isinstance(text, str):
-        raise TypeError(f"text must be str, not {type(text).__name__}")
+        # (a pandas column with gaps holds NaN, a float, where a text is missing)
+        missing = text is None or (isinstance(text, float) and text != text)
+        raise TypeError(
+            f"text must be str, not {type(text).__name__}"
+            + (f": a missing value ({text}); drop or fill it first" if missing else "")
+        )
     return text
 
 

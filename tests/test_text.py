@@ -55,6 +55,18 @@ def test_check_text_rejects_non_strings(bad):
         check_text(bad)
 
 
+def test_a_missing_value_is_named_as_one():
+    # A pandas column with gaps gave "texts[1]: text must be str, not float".
+    import nlpkit
+
+    for missing, name in ((float("nan"), "float"), (None, "NoneType")):
+        message = f"texts[1]: text must be str, not {name}: a missing value ({missing}); drop"
+        with pytest.raises(TypeError, match=re.escape(message)):
+            nlpkit.predict(["Giá xăng tăng", missing])
+    with pytest.raises(TypeError, match=r"not float$"):
+        check_text(2.5)
+
+
 @pytest.mark.parametrize("blank", ["", "   ", "\n\t "])
 def test_check_text_rejects_empty(blank):
     with pytest.raises(ValueError, match="empty"):
