@@ -132,6 +132,28 @@ def test_copies_in_another_unicode_form_or_spacing_are_one_text_for_the_split():
     assert not {key(r) for r in out.train} & {key(r) for r in out.heldout}
 
 
+def test_copies_with_invisible_characters_or_html_are_one_text_for_the_split(tmp_path):
+    # The model removes soft hyphens and zero-width spaces and reads HTML as a page shows it:
+    # such copies were trained on one side and held out on the other (held-out scores 1.0),
+    # and a split field's test copy of a training text was not refused.
+    from nlpkit.text import normalize
+
+    base = [f"Bài số {i}: Giá xăng dầu tăng, người dân lo lắng về chi phí" for i in range(40)]
+    texts = base + [t[:3] + "\u200b" + t[3:] for t in base[:10]]
+    texts += ["\u00ad" + t for t in base[10:20]]
+    texts += [t.replace("Giá", "Gi&#225;") for t in base[20:30]]
+    texts += [f"<p class='lead'>{t}</p>" for t in base[30:]]
+    labels = (["a", "b"] * 20) * 2
+    with pytest.warns(UserWarning, match="40 texts repeat an earlier one with the same label"):
+        out = split(from_lists(texts, labels), holdout=0.3, seed=0)
+    assert out.heldout
+    assert not {normalize(r.text) for r in out.train} & {normalize(r.text) for r in out.heldout}
+    rows = [{"text": t, "label": "ab"[i % 2], "part": "train"} for i, t in enumerate(base)]
+    rows += [{"text": "\u00ad" + base[0], "label": "a", "part": "test"}]
+    with pytest.raises(DataError, match="x.jsonl:41: the same text as .*x.jsonl:1, one in the tra"):
+        split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+
+
 def test_copies_in_other_letter_case_or_with_the_title_apart_are_one_text_for_the_split():
     # The terms are lower-cased, and a title is read as the text's first line: a headline in
     # capitals, or a title given apart in one export and inside the text in another, is the

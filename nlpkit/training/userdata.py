@@ -9,7 +9,6 @@ Every problem is one line naming the file, the line and what is wrong.
 from __future__ import annotations
 
 import random
-import unicodedata
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -41,24 +40,24 @@ HELDOUT_VALUES = (
 )
 
 
-def _head(text: str) -> str:
-    # (white space at the start is cut after the slice: a text that opens with more than the
-    # slice only meets others like it, which are then compared whole)
-    return " ".join(unicodedata.normalize("NFC", text[:120]).casefold().split())[:40]
+def _head(title: str, text: str) -> str:
+    """The start of a text as the model reads it (title first), lower-cased, in single spaces:
+    its HTML, invisible characters and Unicode form read by the model's own normalisation, of
+    a prefix (the pieces are cut long enough for pages of markup)."""
+    joined = join_title(title.strip()[:2000], text.lstrip()[:2000])
+    if not has_content(joined):
+        return ""
+    return " ".join(normalize(joined, max_chars=80).casefold().split())[:40]
 
 
 def _copy_keys(data: LabelledTexts) -> list[Any]:
     """A key per text, the same for two texts the model reads as one: the same words in
     another Unicode form (NFC or NFD), with other white space or letter case (the terms are
-    lower-cased), or with the title given apart or as the text's first line (the model reads
-    a title and its text as those two lines). Normalising every text would cost as much as
-    segmenting it: only texts whose starts, so normalised, meet another's are normalised
-    whole."""
-    # (the start of each text as read, title first: the whole of it only where starts meet)
-    heads = [
-        _head(join_title(t.strip()[:120], x.lstrip()[:120]))
-        for t, x in zip(data.titles, data.texts)
-    ]
+    lower-cased), with invisible characters, HTML character references or tags, or with the
+    title given apart or as the text's first line (the model reads a title and its text as
+    those two lines). Normalising every text whole would cost as much as segmenting it: only
+    texts whose starts, so normalised, meet another's are normalised whole."""
+    heads = [_head(t, x) for t, x in zip(data.titles, data.texts)]
     met = Counter(heads)
     keys: list[Any] = []
     for head, title, text in zip(heads, data.titles, data.texts):
