@@ -126,6 +126,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _utf8(value: Any) -> Any:
+    """``value`` with each lone surrogate of its strings (a file name's bytes that are no
+    UTF-8) replaced by U+FFFD, through its lists and dicts."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return value
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_utf8(v) for v in value)
+    return value
+
+
 def manifest_seal(manifest: dict[str, Any]) -> str:
     """The seal of a manifest: the SHA-256 of its canonical JSON (sorted keys, no spaces)
     without the seal itself, so that the layout of the file does not count, every value does."""
@@ -196,6 +212,10 @@ def save(
         "temperature": predictor.temperature,
         **(extra or {}),
     }
+    # (a name or a data file's path in bytes that are no UTF-8 holds lone surrogates, which no
+    # UTF-8 file can hold: each is a replacement character in the manifest and the card)
+    manifest = _utf8(manifest)
+    card = None if card is None else _utf8(card)
 
     import numpy as np
 

@@ -506,3 +506,18 @@ def test_standard_inputs_errors_name_it_so(tmp_path):
     args = ["train", "--data", "-", "--holdout", "0", "--quiet"]
     done = run(*args, cwd=tmp_path, env=_env(tmp_path), input=rows)
     assert "(e.g. standard input:2 = standard input:1)" in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of bytes that are no UTF-8")
+def test_a_data_file_named_in_bytes_that_are_no_utf8_trains(tmp_path, example, monkeypatch):
+    # The model was named after the file, and its card, picture and manifest failed to write
+    # the name's lone surrogates, after the whole training.
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NLPKIT_CACHE_DIR", str(tmp_path / "cache"))
+    name = os.fsdecode(b"tin\xe9.jsonl")
+    (tmp_path / name).write_bytes(example.read_bytes())
+    assert main(["train", "--data", name, "--quiet"]) == 0
+    folder = tmp_path / "tin\ufffd-model"  # (named as the model is)
+    assert nlpkit.load(folder).manifest["name"] == "tin\ufffd"

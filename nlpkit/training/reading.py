@@ -274,6 +274,9 @@ def data_name(path: str | Path) -> str:
     stem, dot, kind = name.rpartition(".")
     if dot and kind.lower() in ("jsonl", "json", "ndjson", "csv", "tsv", "txt"):
         name = stem
+    # (a name's bytes that are no UTF-8 come as lone surrogates, which no model card, manifest
+    # or picture can write: each a replacement character)
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return name.lstrip(".") or "data"
 
 
