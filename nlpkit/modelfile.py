@@ -269,12 +269,30 @@ def save_model(predictor: Predictor, path: str | Path, name: str | None = None) 
     extra = {k: manifest[k] for k in ("training_config", "corpus", "training_inputs", "metrics")}
     image = card_picture(extra["training_config"], extra["metrics"])
     card_picture = "confusion_matrix.png" if image else None
+    card = model_card(name, list(predictor.topics), extra, picture=card_picture)
+    # Settings changed since training (a temperature set, topics renamed): the card says so,
+    # and that its figures are of the model as it was trained.
+    changed = [
+        f"{key} {manifest[key]!r} → {now!r}"
+        for key, now in (
+            ("topics", list(predictor.topics)),
+            ("temperature", predictor.temperature),
+            ("max_chars", predictor.max_chars),
+        )
+        if key in manifest and manifest[key] != now
+    ]
+    if changed:
+        title, _, rest = card.partition("\n")
+        card = (
+            f"{title}\n\n**Changed since training**: {', '.join(changed)}. The figures below are "
+            f"of the model as it was trained.\n{rest}"
+        )
     return save(
         predictor,
         path,
         name=name,
         extra=extra,
-        card=model_card(name, list(predictor.topics), extra, picture=card_picture),
+        card=card,
         attachments={"confusion_matrix.png": image} if image else None,
     )
 

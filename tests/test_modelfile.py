@@ -845,3 +845,15 @@ def test_paths_of_every_shape_save_where_they_say(small_model, tmp_path, monkeyp
     # A long name (the system's limit is 255): its hidden twin fits too.
     long = tmp_path / ("m" * 240)
     assert load(model.save(long)).topics == model.topics
+
+
+def test_a_card_says_which_settings_changed_since_training(tmp_path):
+    # A temperature set after training was saved beside a card of the one trained.
+    model = load()
+    model.save(tmp_path / "same")
+    assert "Changed since training" not in (tmp_path / "same" / "README.md").read_text("utf-8")
+    model.temperature = 2.0
+    model.save(tmp_path / "warmer")
+    card = (tmp_path / "warmer" / "README.md").read_text("utf-8")
+    assert "**Changed since training**: temperature 1.0 → 2.0. The figures below are" in card
+    assert load(tmp_path / "warmer").temperature == 2.0
