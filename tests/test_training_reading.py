@@ -325,6 +325,26 @@ def test_a_stream_of_a_descriptor_is_named_stream_and_plain_text_of_a_stream_say
         os.close(read)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="descriptor names: Linux")
+def test_a_tab_separated_stream_is_read_as_such(tmp_path):
+    # A stream has no name to end in .tsv: "name the file .tsv" was all it was told.
+    read, write = os.pipe()
+    os.write(write, "text\tlabel\nGiá xăng, dầu tăng\ta\nĐội tuyển thắng\tb\n".encode())
+    os.close(write)
+    try:
+        data = read_file(f"/dev/fd/{read}")
+    finally:
+        os.close(read)
+    assert data.texts == ["Giá xăng, dầu tăng", "Đội tuyển thắng"] and data.labels == ["a", "b"]
+
+
+def test_a_json_array_is_named_as_one(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(small_rows(), ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(DataError, match=r"x.json:1: expected a JSON object, got list: the file is"):
+        read_file(path)
+
+
 def test_a_feed_reads_its_titles_and_leaves_out_records_with_nothing_to_read(tmp_path):
     from nlpkit.training.reading import read_texts
 

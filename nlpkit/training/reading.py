@@ -130,7 +130,11 @@ def _format(path: Path, first: str) -> str:
         return "jsonl"
     if last in _TABLES:
         return last[1:]
-    return "jsonl" if first.lstrip().startswith("{") else "csv"
+    if first.lstrip().startswith("{"):
+        return "jsonl"
+    # (no name to tell, as standard input: a header of tabs and no comma is tab-separated)
+    header = first.split("\n", 1)[0]
+    return "tsv" if not suffixes and "\t" in header and "," not in header else "csv"
 
 
 def _rows(path: Path):
@@ -155,8 +159,14 @@ def _rows(path: Path):
                         f"{path}:{number}: not valid JSON ({where} column {exc.colno}){array}"
                     ) from None
                 if not isinstance(row, dict):
+                    array = (
+                        ": the file is a JSON array, where JSON lines hold one object a line "
+                        "(jq -c '.[]' FILE converts it)"
+                        if number == 1 and isinstance(row, list)
+                        else ""
+                    )
                     raise DataError(
-                        f"{path}:{number}: expected a JSON object, got {type(row).__name__}"
+                        f"{path}:{number}: expected a JSON object, got {type(row).__name__}" + array
                     )
                 yield number, row, kind
             return
