@@ -165,11 +165,7 @@ def model_card(
         f"seed {cfg['seed']}; probabilities: softmax of the scores"
         + (
             f" at temperature {training['temperature']:.3g}"
-            + (
-                " (the one with the least log-loss on the development sample)."
-                if training.get("temperature_tuning")
-                else "."
-            )
+            + (" (read off the development sample)." if training.get("temperature_tuning") else ".")
             if training["temperature"] != 1
             else "."
         ),

@@ -34,13 +34,33 @@ def test_labels_with_few_texts_give_a_tenth_at_least_one_and_no_warning():
     assert calibration_split(labels, 1)[1].tolist() != cal.tolist()
 
 
-def test_the_temperature_is_the_least_log_loss_one():
+def test_the_temperature_is_the_least_log_loss_one_against_platts_targets():
+    from nlpkit.predictor import softmax
+
     rng = np.random.default_rng(0)
     scores = rng.normal(size=(400, 3))
-    y = scores.argmax(axis=1)  # the margins are right every time: the sharper the better
-    assert fit_temperature(scores, y) == pytest.approx(10**2.5)
+    y = scores.argmax(axis=1)  # the margins are right every time
+    t = fit_temperature(scores, y)
+    # Against certainty the loss fell for ever: the grid's top, and a probability of 1 for
+    # every answer. Against Platt's targets (401 / 403 for the true class) the temperature is
+    # finite, and fewer texts say less.
+    assert t < 10**2.5
+    assert 0.9 < softmax(t * scores).max(axis=1).mean() < 0.999
+    assert fit_temperature(scores[:24], y[:24]) < t
     y = rng.integers(0, 3, size=400)  # the margins say nothing: as flat as the grid goes
     assert fit_temperature(scores, y) == pytest.approx(0.1)
+
+
+def test_a_small_file_answered_right_in_its_tenth_gets_no_probability_of_one():
+    # A small or unbalanced file's calibration tenth, all answered right, gave a temperature
+    # at the grid's top: wrong answers too at probabilities of 1 - 1e-11.
+    texts = [t for texts in SMALL_CORPUS.values() for t in texts] * 3
+    labels = [label for label, items in SMALL_CORPUS.items() for _ in items] * 3
+    with pytest.warns(UserWarning, match="64 texts repeat an earlier one"):
+        model = nlpkit.train(texts, labels, min_df=1, cache=False)
+    assert model.temperature < 10**2.5
+    top = [max(p.values()) for p in model.predict_proba(texts)]
+    assert max(top) < 0.9999
 
 
 def test_a_few_texts_a_label_train_without_a_scikit_learn_warning():

@@ -1,7 +1,8 @@
 """Calibration: the temperature that turns a linear classifier's margins into probabilities.
 
 A linear SVM's margins (or SGD's) are not log-probabilities; softmax(T * margins) is, for the T
-with the least log-loss on texts the margins' model was not fitted on. `nlpkit.training.fit`
+with the least log-loss (against Platt's targets: `fit_temperature`) on texts the margins'
+model was not fitted on. `nlpkit.training.fit`
 fits a second model on nine tenths of the training texts (`calibration_split`) and reads T off
 its margins on the last tenth (`temperature`); the clean-up reads its own the same way. A
 recipe with a development sample may read T off that instead (`tuning.tune_temperature`), and
@@ -20,13 +21,22 @@ __all__ = ["fit_temperature", "calibration_split", "temperature", "calibration_f
 
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
-    """The temperature T for which softmax(T * scores) has the least log-loss on (scores, y)."""
+    """The temperature T for which softmax(T * scores) has the least log-loss on (scores, y),
+    against Platt's targets rather than certainty: the true class (n + 1) / (n + k) of n
+    texts and k classes, the others 1 / (n + k) each. A calibration sample the model answers
+    all right (the tenth of a small file) has no finite optimum against certainty: the loss
+    falls as T grows, and every answer, a wrong one too, got a probability of 1. Against
+    these targets a few hundred texts can only say so much; thousands say nearly what
+    certainty would."""
+    n, k = scores.shape
+    other = 1.0 / (n + k)
+    extra = (n + 1.0) / (n + k) - other  # (the true class's target, above the others')
     best, best_loss = 1.0, np.inf
     for t in np.logspace(-1, 2.5, 71):
         z = t * scores
         z = z - z.max(axis=1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        loss = -log_p[np.arange(len(y)), y].mean()
+        loss = -(extra * log_p[np.arange(len(y)), y] + other * log_p.sum(axis=1)).mean()
         if loss < best_loss:
             best, best_loss = float(t), loss
     return best
