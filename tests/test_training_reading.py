@@ -107,6 +107,15 @@ def test_a_malformed_csv_is_one_line_naming_its_line(tmp_path, content, message)
         read_file(path)
 
 
+def test_a_header_with_spaces_around_its_names_names_its_fields(tmp_path):
+    # "title, text, label" was refused as "no field 'text'", at line 2.
+    path = tmp_path / "x.csv"
+    path.write_text("title, text , label\nTin 1, Giá xăng tăng, a\nTin 2,Đội tuyển thắng,b\n")
+    data = read_file(path, title_field="title")
+    assert data.texts == [" Giá xăng tăng", "Đội tuyển thắng"] and data.labels == ["a", "b"]
+    assert data.titles == ["Tin 1", "Tin 2"]
+
+
 def test_a_spreadsheets_empty_rows_are_skipped_as_blank_lines(tmp_path):
     path = tmp_path / "sheet.csv"
     path.write_text("text,label\nGiá xăng,energy\n,\n , \nĐội tuyển,sports\n,\n", "utf-8")

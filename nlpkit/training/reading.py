@@ -177,6 +177,9 @@ def _rows(path: Path):
                 if not reader.fieldnames:
                     raise DataError(f"{path}: empty file, expected a header line")
                 done = 1
+                # (a header written "title, text, label": its names are the words, not the
+                # spaces a spreadsheet or a hand left around them)
+                reader.fieldnames = [name.strip() for name in reader.fieldnames]
                 columns = len(reader.fieldnames)
                 # Blank header cells (a spreadsheet's trailing empty columns) name nothing
                 # that is read; a name twice would keep the last column of it, silently.
