@@ -1890,3 +1890,22 @@ def test_html_character_references_in_an_archive_are_read_as_their_characters(tm
     got = [r["probabilities"] for r in read_out(tmp_path / "out.jsonl")]
     plain = [*TEXTS[:3], 'Công an khởi tố giám đốc "đăng kiểm"']
     assert got == nlpkit.predict_proba(plain * 50)
+
+
+def test_an_interruption_while_the_model_loads_says_nothing_was_written(
+    tmp_path, monkeypatch, capsys
+):
+    # (it said "interrupted." alone: the line of what was left came only once the run began)
+    import nlpkit.cli.archives as archives
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(archives, "_load", interrupted)
+    src, out = write_jsonl(tmp_path / "in.jsonl"), tmp_path / "out.jsonl"
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 130
+    assert f"interrupted; nothing was written (there is no {out})." in capsys.readouterr().err
+    out.write_text("kept\n")
+    assert main(["predict", "--input", str(src), "--output", str(out)]) == 130
+    assert f"nothing was written, and {out} is as it was." in capsys.readouterr().err
+    assert out.read_text() == "kept\n"

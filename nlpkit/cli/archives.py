@@ -43,6 +43,15 @@ def _cores() -> int:
     return usable_cores()
 
 
+def _untouched(output: str) -> str:
+    """What an interruption before the output was touched left."""
+    if output == "-":
+        return "nothing was written"
+    if Path(output).exists():
+        return f"nothing was written, and {output} is as it was"
+    return f"nothing was written (there is no {output})"
+
+
 def _predict_file(args: argparse.Namespace) -> int:
     from .. import heap
     from ..batch import (
@@ -89,7 +98,11 @@ def _predict_file(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         workers = cores
-    predictor = _load(args)  # fails early, with exit status 2, on a bad model
+    try:
+        predictor = _load(args)  # fails early, with exit status 2, on a bad model
+    except (KeyboardInterrupt, Terminated) as exc:
+        exc.left = _untouched(args.output)  # (`main` says it)
+        raise
     allow_none = _allow_none(args, predictor)
     report = BatchReport()
     try:
@@ -133,12 +146,7 @@ def _predict_file(args: argparse.Namespace) -> int:
         if args.output != "-":
             # (`main` says it; interrupted while a resume checks the lines already there, say:
             # nothing written)
-            if report.started:
-                exc.left = _complete(args.output, report)
-            elif Path(args.output).exists():
-                exc.left = f"nothing was written, and {args.output} is as it was"
-            else:
-                exc.left = f"nothing was written (there is no {args.output})"
+            exc.left = _complete(args.output, report) if report.started else _untouched(args.output)
         raise
     print(f"nlpkit predict: {report.summary()}", file=sys.stderr)
     # (the lines a resumed run kept count too: the output holds their errors as it holds these)
