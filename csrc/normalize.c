@@ -410,9 +410,9 @@ cut_nfc(Segmenter *seg, CpBuf *out, Py_ssize_t max_chars)
 }
 
 /* markup.next_cut: the first position from `from` that holds a space or a newline outside
- * every possible tag ("<" and a letter or "/", with no "<", ">" or newline after it, up to a
- * tag's longest), or -1: a prefix cut there normalises to the start of the whole text's
- * normalisation. */
+ * every tag ("<" and a letter or "/", then no "<" or newline before the ">" that closes it,
+ * up to a tag's longest), or -1: a prefix cut there normalises to the start of the whole
+ * text's normalisation. */
 #define MAX_TAG 1000
 static Py_ssize_t
 next_cut(PyObject *s, Py_ssize_t from)
@@ -442,16 +442,20 @@ next_cut(PyObject *s, Py_ssize_t from)
         Py_UCS4 next = opened >= 0 ? PyUnicode_READ(kind, data, opened + 1) : 0;
         if (!((next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z') || next == '/'))
             return cut; /* (no "<" that may open a tag) */
-        /* inside what may be a tag: on past its end, or past where it could have ended */
+        /* a tag only if a ">" closes it before any "<" or newline, within a tag's length;
+         * then on past its end */
         Py_ssize_t limit = opened + MAX_TAG + 21 < n ? opened + MAX_TAG + 21 : n;
-        from = opened + MAX_TAG + 21;
+        Py_ssize_t end = -1;
         for (Py_ssize_t i = cut; i < limit; i++) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
             if (c == '<' || c == '>' || c == '\n') {
-                from = i + 1;
+                end = c == '>' ? i : -1;
                 break;
             }
         }
+        if (end < 0)
+            return cut;
+        from = end + 1;
     }
     return -1;
 }

@@ -102,10 +102,10 @@ def unescape_entities(text: str) -> str:
 
 
 def next_cut(text: str, start: int) -> int:
-    """The first position from ``start`` that holds a space or a line end outside every
-    possible tag, or -1: a text cut there reads as the start of the whole text, as far as
-    the last few characters before the cut (no reference holds a space; no tag is split).
-    The time is linear: each step moves past a space, or past what may be a tag."""
+    """The first position from ``start`` that holds a space or a line end outside every tag,
+    or -1: a text cut there reads as the start of the whole text, as far as the last few
+    characters before the cut (no reference holds a space; no tag is split). The time is
+    linear: each step moves past a tag's ">"; a "<" that no ">" closes is passed by at once."""
     n = len(text)
     while start < n:
         found = _SPACE_OR_NEWLINE.search(text, start)
@@ -121,7 +121,10 @@ def next_cut(text: str, start: int) -> int:
             or _CUT_CHARS.search(text, opened + 1, cut) is not None
         ):
             return cut
-        # Inside what may be a tag: on past its end, or past where it could have ended.
+        # A "<" and a letter before the cut: a tag only if a ">" closes it before any "<" or
+        # line end, within a tag's length; then on past its end.
         end = _CUT_CHARS.search(text, cut, opened + MAX_TAG + 21)
-        start = end.start() + 1 if end is not None else opened + MAX_TAG + 21
+        if end is None or text[end.start()] != ">":
+            return cut
+        start = end.start() + 1
     return -1

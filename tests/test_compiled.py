@@ -99,6 +99,23 @@ def test_syllables_and_segmentation(text):
 
 
 @needs_core
+def test_tags_across_the_cut_are_read_alike_on_both_paths():
+    # The cut at max_chars is made outside every tag, the same way in C and in Python; a "<"
+    # that no ">" closes is no tag, on either side of the cut.
+    pieces = ['<a href="/x y" title="Giá xăng">', "</a>", "<p class=lead>", "<br/>", "<a ",
+              "<p\nclass=x>", "Giá xăng tăng ", "Hà Nội ", "x <3 y ", "&lt;b&gt; "]  # fmt: skip
+    for i in range(len(pieces)):
+        text = "Tin " * 1240 + "".join(pieces[i:] + pieces[:i]) * 40
+        for max_chars in (4980, 5000, 5007, 5023):
+            assert (
+                compiled.segmenter().normalize(text, max_chars)
+                == nlptext.normalize(text, max_chars)
+                == nlptext.normalize(text)[:max_chars]
+            )
+            both(nlptext.prepare, text, True, max_chars)
+
+
+@needs_core
 @PROPERTY
 @given(st.text(alphabet=ALPHABET, max_size=200) | st.text(max_size=120))
 def test_any_text_segments_alike(text):
