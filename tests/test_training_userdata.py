@@ -150,8 +150,13 @@ def test_copies_with_invisible_characters_or_html_are_one_text_for_the_split(tmp
     assert not {normalize(r.text) for r in out.train} & {normalize(r.text) for r in out.heldout}
     rows = [{"text": t, "label": "ab"[i % 2], "part": "train"} for i, t in enumerate(base)]
     rows += [{"text": "\u00ad" + base[0], "label": "a", "part": "test"}]
+    # (a page of markup before it: its start was cut before the text's began)
+    page = ('<div class="' + "c " * 300 + '">') * 4
+    rows += [{"text": page + base[1], "label": "b", "part": "test"}]
     with pytest.raises(DataError, match="x.jsonl:41: the same text as .*x.jsonl:1, one in the tra"):
         split(read_file(jsonl(tmp_path / "x.jsonl", rows), split_field="part"))
+    with pytest.raises(DataError, match="y.jsonl:41: the same text as .*y.jsonl:2, one in the tra"):
+        split(read_file(jsonl(tmp_path / "y.jsonl", rows[:40] + rows[41:]), split_field="part"))
 
 
 def test_copies_in_other_letter_case_or_with_the_title_apart_are_one_text_for_the_split():

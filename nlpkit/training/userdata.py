@@ -42,9 +42,10 @@ HELDOUT_VALUES = (
 
 def _head(title: str, text: str) -> str:
     """The start of a text as the model reads it (title first), lower-cased, in single spaces:
-    its HTML, invisible characters and Unicode form read by the model's own normalisation, of
-    a prefix (the pieces are cut long enough for pages of markup)."""
-    joined = join_title(title.strip()[:2000], text.lstrip()[:2000])
+    its HTML, invisible characters and Unicode form read by the model's own normalisation,
+    which reads as far as the start needs (a cut of the text itself could fall inside a tag,
+    or before a page of markup ends)."""
+    joined = join_title(title.strip(), text.lstrip())
     if not has_content(joined):
         return ""
     return " ".join(normalize(joined, max_chars=80).casefold().split())[:40]
