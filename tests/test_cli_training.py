@@ -153,7 +153,14 @@ def test_train_on_a_file_outside_the_repository(example, tmp_path):
         (
             '{"text": "a", "label": "x"}\n{"text": "\\u200b \\u0000", "label": "y"}\n',
             [],
-            "x.jsonl:2: empty text once cleaned (only white space and control characters)",
+            "x.jsonl:2: empty text once cleaned (only white space and control characters, HTML "
+            "tags, or HTML references to white space)",
+        ),
+        (
+            '{"text": "a", "label": "x"}\n{"text": "<p></p>", "label": "y"}\n',
+            [],
+            "x.jsonl:2: empty text once cleaned (only white space and control characters, HTML "
+            "tags, or HTML references to white space)",
         ),
         (
             '{"text": "a", "label": "x"}\n',

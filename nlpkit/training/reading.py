@@ -407,7 +407,14 @@ def from_lists(
 
 
 def once_cleaned(text: str) -> str:
-    return " once cleaned (only white space and control characters)" if text.strip() else ""
+    """How a text with nothing to read is empty: as written, or once cleaned (as
+    `nlpkit.text.check_text` says it)."""
+    if not text.strip():
+        return ""
+    return (
+        " once cleaned (only white space and control characters, HTML tags, or HTML references "
+        "to white space)"
+    )
 
 
 def read_texts(
