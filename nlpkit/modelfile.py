@@ -271,17 +271,19 @@ def save_model(predictor: Predictor, path: str | Path, name: str | None = None) 
     card_picture = "confusion_matrix.png" if image else None
     card = model_card(name, list(predictor.topics), extra, picture=card_picture)
     # Settings changed since training (a temperature set, topics renamed): the card says so,
-    # and that its figures are of the model as it was trained.
-    changed = [
-        f"{key} {manifest[key]!r} → {now!r}"
-        for key, now in (
-            ("topics", list(predictor.topics)),
-            ("temperature", predictor.temperature),
-            ("max_chars", predictor.max_chars),
-        )
-        if key in manifest and manifest[key] != now
-    ]
+    # and that its figures are of the model as it was trained; the trained ones are kept in
+    # the manifest, so that a folder saved again says it too.
+    trained = manifest.get("trained_settings") or {
+        key: manifest[key] for key in ("topics", "temperature", "max_chars") if key in manifest
+    }
+    now = {
+        "topics": list(predictor.topics),
+        "temperature": predictor.temperature,
+        "max_chars": predictor.max_chars,
+    }
+    changed = [f"{k} {v!r} → {now[k]!r}" for k, v in trained.items() if v != now[k]]
     if changed:
+        extra["trained_settings"] = trained
         title, _, rest = card.partition("\n")
         card = (
             f"{title}\n\n**Changed since training**: {', '.join(changed)}. The figures below are "

@@ -857,3 +857,12 @@ def test_a_card_says_which_settings_changed_since_training(tmp_path):
     card = (tmp_path / "warmer" / "README.md").read_text("utf-8")
     assert "**Changed since training**: temperature 1.0 → 2.0. The figures below are" in card
     assert load(tmp_path / "warmer").temperature == 2.0
+    # Saved again, by the same object or loaded from the folder, the card still says it.
+    model.save(tmp_path / "again")
+    load(tmp_path / "warmer").save(tmp_path / "loaded")
+    for folder in ("again", "loaded"):
+        card = (tmp_path / folder / "README.md").read_text("utf-8")
+        assert "**Changed since training**: temperature 1.0 → 2.0." in card, folder
+    model.temperature = 1.0
+    model.save(tmp_path / "back")
+    assert "Changed since training" not in (tmp_path / "back" / "README.md").read_text("utf-8")
