@@ -126,8 +126,10 @@ def _referenced(match: re.Match) -> str:
     return html.entities.html5.get(match[0][1:], match[0])
 
 
-# An HTML tag of an element's name (the names nlpkit's markup lists hold): "<p>", '<a href="x">'.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([\s/][^<>\n]*)?>")
+# An HTML tag of an element's name (the names nlpkit's markup lists hold): "<p>", '<a href="x">';
+# a name of 16 characters at most, then a space, tab or "/" before its attributes, and no "<",
+# ">" or newline before the ">" that ends it, within 1,000 characters.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]{0,15})([ \t\r\f\v/][^<>\n]{0,1000})?>")
 _ELEMENTS = {
     line.split("#")[0].strip()
     for name in ("line_elements.txt", "inline_elements.txt")
