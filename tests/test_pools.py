@@ -85,10 +85,19 @@ def _interrupt(script, delay: float, env: dict | None = None) -> None:
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)
     try:
-        _, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=15)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the interrupted run went on")
+        # CPython drops an exception raised inside a weakref callback ("Exception ignored in:
+        # <function WeakSet...._remove>"), a Ctrl-C that lands there too: the user presses it
+        # again. Only that loss is forgiven, once.
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("the interrupted run went on")
+        lost, _, err = err.rpartition("KeyboardInterrupt: \n")
+        assert lost.startswith("Exception ignored in: <function WeakSet") and "_remove" in lost
     assert process.returncode == 130 and err.strip() == "interrupted", err
 
 
