@@ -126,6 +126,20 @@ def _referenced(match: re.Match) -> str:
     return html.entities.html5.get(match[0][1:], match[0])
 
 
+@pytest.fixture
+def markup_reads(monkeypatch) -> list[int]:
+    """The length of each piece of text Python's text preparation and the page's highlights
+    read HTML in (`nlpkit.markup.read_markup`), as they call it."""
+    import nlpkit.serve.highlight as highlight
+    import nlpkit.text as nlptext
+
+    read: list[int] = []
+    real = nlptext.read_markup
+    for module in (nlptext, highlight):
+        monkeypatch.setattr(module, "read_markup", lambda t: read.append(len(t)) or real(t))
+    return read
+
+
 # An HTML tag of an element's name (the names nlpkit's markup lists hold): "<p>", '<a href="x">';
 # a name of 16 characters at most, then a space, tab or "/" before its attributes, and no "<",
 # ">" or newline before the ">" that ends it, within 1,000 characters.
