@@ -2,9 +2,9 @@
 
 A linear SVM's margins (or SGD's) are not log-probabilities; softmax(T * margins) is, for the T
 with the least log-loss (against Platt's targets: `fit_temperature`) on texts the margins'
-model was not fitted on. `nlpkit.training.fit`
-fits a second model on nine tenths of the training texts (`calibration_split`) and reads T off
-its margins on the last tenth (`temperature`); the clean-up reads its own the same way. A
+model was not fitted on. `nlpkit.training.fit` fits a second model on nine tenths of the
+training texts (`calibration_split`) and reads T off its margins on the last tenth
+(`temperature`); the clean-up reads its own the same way. A
 recipe with a development sample may read T off that instead (`tuning.tune_temperature`), and
 `calibration_figures` says how near the probabilities are to the answers' rightness.
 """

@@ -108,8 +108,8 @@ DEFAULTS: dict[str, Any] = {
         # the temperature of the topics' probabilities, softmax(T * scores): 0 for the
         # classifier's own (1 for logistic regression, read off a held-apart tenth for margin
         # classifiers); true for tune_temperature: the T with the least log-loss (against
-        # Platt's targets) on the development sample's in-scope texts (nlpkit.training.tuning.tune_temperature), which
-        # then replaces it
+        # Platt's targets) on the development sample's in-scope texts
+        # (nlpkit.training.tuning.tune_temperature), which then replaces it
         "temperature": 0.0,
         "tune_temperature": False,
         # logistic_regression: the weight of a complement naive Bayes's scores (fitted on the

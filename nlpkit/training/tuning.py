@@ -21,11 +21,11 @@ def tune_temperature(predictor: Predictor, texts: list[str], truth: list[str]) -
     """Set the temperature of ``predictor``'s topic probabilities to the one with the least
     log-loss (against Platt's targets, `fit_temperature`) on the in-scope texts of the
     prepared ``texts`` (the development sample): a model that fits its training texts closely
-    (weighed examples, a naive Bayes blended in) can be surer of its answers than it is right, and the topic probabilities are what a
-    caller sets a threshold on. The answers among the topics do not change; with none, the line
-    between it and the topics moves (`tune_none_offset`, after this, sets it again). Changes
-    ``predictor`` in place; returns the temperature and the sample's calibration before and
-    after (`calibration_figures`)."""
+    (weighed examples, a naive Bayes blended in) can be surer of its answers than it is right,
+    and the topic probabilities are what a caller sets a threshold on. The answers among the
+    topics do not change; with none, the line between it and the topics moves
+    (`tune_none_offset`, after this, sets it again). Changes ``predictor`` in place; returns the
+    temperature and the sample's calibration before and after (`calibration_figures`)."""
     topics = list(predictor.topics)
     keep = [i for i, t in enumerate(truth) if t in topics]
     if len({truth[i] for i in keep}) < 2:
