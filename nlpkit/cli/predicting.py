@@ -18,23 +18,31 @@ READ_LIMIT = 4 << 20
 
 def _read_stream(data, name: str) -> str:
     """Up to `READ_LIMIT` bytes of a binary stream as UTF-8 text; a clear error otherwise."""
+    return _read_part(data, name)[0]
+
+
+def _read_part(data, name: str) -> tuple[str, bool]:
+    """`_read_stream`'s text, and whether the stream held more than it read."""
     import codecs
 
     from ..batch import InputError, sniff
 
     raw = data.read(READ_LIMIT)
+    more = len(raw) == READ_LIMIT and bool(data.read(1))
     try:
         sniff(raw[: 1 << 16])
     except InputError as exc:
         if "JSON array" not in str(exc):
             raise UsageError(f"cannot read {name}: {exc}") from None
     try:
-        # Not final: the limit may cut a character in two; its first bytes are dropped.
-        return codecs.getincrementaldecoder("utf-8-sig")().decode(raw, final=len(raw) < READ_LIMIT)
+        # Not final where the stream held more: the limit may cut a character in two; its
+        # first bytes are dropped.
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(raw, final=not more)
     except UnicodeDecodeError as exc:
         raise UsageError(
             f"cannot read {name}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         ) from None
+    return text, more
 
 
 def _is_object(line: str) -> bool:
@@ -134,10 +142,10 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
             texts = [_read_stream(sys.stdin.buffer, "standard input")]
             names = ["standard input"]
         else:
-            text = _read_stream(sys.stdin.buffer, "standard input")
+            text, more = _read_part(sys.stdin.buffer, "standard input")
             # (each record's answer would be of its JSON: field names, other fields and all)
             _not_records(text, "-", "each piped line is read as a text", args)
-            if len(text.encode("utf-8")) > READ_LIMIT - 8 and sys.stdin.buffer.read(1):
+            if more:
                 # (the lines past the limit would get no answer, and the last one read is a
                 # part of one)
                 raise UsageError(
